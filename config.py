@@ -1,0 +1,82 @@
+"""Configuration: one base class, one subclass per way of running the app.
+
+Secrets and service URLs come from the environment. With none set, the
+Development config runs everything embedded: SQLite under ``instance/`` and
+Celery on kombu's SQLAlchemy transport over another SQLite file.
+"""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("HOTLINE_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _sqlite_url(name: str) -> str:
+    return f"sqlite:///{INSTANCE_DIR / name}"
+
+
+def celery_settings(broker_url: str, result_backend: str) -> dict:
+    # A key prefix lets several installations (or test runs) share one Redis.
+    prefix = os.environ.get("HOTLINE_REDIS_PREFIX")
+    transport = {"global_keyprefix": prefix} if prefix and broker_url.startswith("redis") else {}
+    return {
+        "broker_transport_options": transport,
+        "broker_url": broker_url,
+        "result_backend": result_backend,
+        "task_ignore_result": True,
+        # Tasks are idempotent, so a task lost by a dying worker is redelivered.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        "timezone": "Asia/Shanghai",
+        "enable_utc": True,
+    }
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _sqlite_url("hotline.db")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL")
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
+    BOOTSTRAP_SERVE_LOCAL = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None
+    TICKETS_PER_PAGE = 50
+    CELERY = celery_settings(
+        os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "sqla+" + _sqlite_url("broker.db"),
+        os.environ.get("CELERY_RESULT_BACKEND") or REDIS_URL or "db+" + _sqlite_url("results.db"),
+    )
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class TestingConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    def __init__(self) -> None:
+        missing = [n for n in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not os.environ.get(n)]
+        if missing:
+            raise RuntimeError(f"production needs these environment variables: {', '.join(missing)}")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

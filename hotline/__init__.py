@@ -1,0 +1,111 @@
+"""The hotline application factory: wires extensions, blueprints, error handlers and commands."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, render_template, request, session
+from flask_login import current_user
+
+from config import CONFIGS, INSTANCE_DIR
+
+
+def create_app(config: str | type | None = None, **overrides) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="static",
+                instance_path=str(INSTANCE_DIR))
+    config_cls = CONFIGS[config or os.environ.get("HOTLINE_CONFIG", "development")] \
+        if not isinstance(config, type) else config
+    app.config.from_object(config_cls() if config_cls.__name__ == "ProductionConfig" else config_cls)
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+    _register_commands(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from hotline import models  # noqa: F401  (every model registered before anything maps)
+    from hotline.celery import celery_init_app
+    from hotline.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=os.path.join(app.root_path, "translations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "warning"
+    from flask_babel import lazy_gettext
+    login_manager.login_message = lazy_gettext("Please sign in to see this page.")
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from hotline.accounts.models import User
+        return db.session.get(User, int(user_id))
+
+    celery_init_app(app)
+
+
+def _select_locale() -> str:
+    from flask import current_app, has_request_context
+    wanted = None
+    if has_request_context():  # CLI and tasks speak the default language
+        wanted = session.get("lang") or (current_user.is_authenticated and current_user.locale) or None
+    return wanted if wanted in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _register_blueprints(app: Flask) -> None:
+    from hotline.accounts.views import bp as accounts_bp
+    from hotline.tickets.views import bp as tickets_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(tickets_bp)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from werkzeug.exceptions import HTTPException
+
+    from hotline.extensions import db
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return render_template("errors/error.html", code=exc.code), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        # Never a stack trace to the user; the log keeps it.
+        app.logger.exception("unhandled error on %s", request.path)
+        db.session.rollback()
+        return render_template("errors/error.html", code=500), 500
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from hotline.core.clock import to_local
+    from hotline.tickets.labels import label
+    from hotline.tickets.services import mask_phone
+
+    @app.template_filter("local")
+    def local_time(moment, fmt="%Y-%m-%d %H:%M"):
+        return to_local(moment).strftime(fmt) if moment else ""
+
+    app.jinja_env.globals.update(label=label)
+    app.jinja_env.filters["mask_phone"] = mask_phone
+
+    @app.context_processor
+    def inject_locale():
+        from flask_babel import get_locale
+        return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}
+
+
+def _register_commands(app: Flask) -> None:
+    from hotline.accounts.cli import users_cli
+    from hotline.demo.cli import seed_demo_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo_command)

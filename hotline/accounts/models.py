@@ -1,0 +1,96 @@
+"""User and the roles a user holds, each scoped to an org unit and its subtree."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from hotline.core.models import created_at_column, enum_check, enum_column
+from hotline.extensions import db
+from hotline.orgs.models import OrgUnit
+
+
+class Role(str, enum.Enum):
+    CITIZEN = "citizen"
+    OPERATOR = "operator"
+    DISPATCHER = "dispatcher"
+    HANDLER = "handler"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+# Roles that work at the hotline centre and may see full contact data.
+HOTLINE_ROLES = frozenset({Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[Optional[str]] = mapped_column(String(20))
+    email: Mapped[Optional[str]] = mapped_column(String(120))
+    org_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[Optional[str]] = mapped_column(String(16))
+    created_at: Mapped[datetime] = created_at_column()
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+
+    org_unit: Mapped[Optional[OrgUnit]] = relationship()
+    roles: Mapped[list["UserRole"]] = relationship(back_populates="user", cascade="all, delete-orphan",
+                                                  lazy="selectin")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        from flask import current_app
+        # Tests choose a cheap method; production keeps Werkzeug's default (scrypt).
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, *roles: Role) -> bool:
+        wanted = {Role(r).value for r in roles}
+        return any(r.role in wanted for r in self.roles)
+
+    def scopes(self, *roles: Role) -> list[OrgUnit]:
+        """The units whose subtrees this user may act on with any of ``roles``."""
+        wanted = {Role(r).value for r in roles}
+        return [r.scope_unit for r in self.roles if r.role in wanted]
+
+    def in_scope(self, unit: OrgUnit | None, *roles: Role) -> bool:
+        return any(scope.contains(unit) for scope in self.scopes(*roles))
+
+    @property
+    def is_hotline_staff(self) -> bool:
+        return self.has_role(*HOTLINE_ROLES)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_role"
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "scope_unit_id", name="uq_user_role_user_role_scope"),
+        enum_check("role", Role),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = enum_column(Role)
+    scope_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+
+    user: Mapped[User] = relationship(back_populates="roles")
+    scope_unit: Mapped[OrgUnit] = relationship(lazy="joined")

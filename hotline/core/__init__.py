@@ -1,0 +1,1 @@
+"""What every domain package shares: the clock, errors and small model helpers."""

@@ -1,0 +1,49 @@
+"""Run side effects only once the transaction that caused them has committed.
+
+A task enqueued inside a transaction could run before the row it needs is
+visible, or for a change that is rolled back. ``enqueue_after_commit`` keeps the
+call on the session and sends it from the ``after_commit`` event; a rollback
+drops it. If the broker is down at that moment nothing is lost: the outbox and
+the sweep re-drive what was not sent.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import event, inspect
+from sqlalchemy.exc import NoInspectionAvailable
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+_KEY = "hotline_after_commit"
+
+
+def enqueue_after_commit(session, task, *args, **kwargs) -> None:
+    """Send ``task`` once ``session`` commits. A model instance among ``args`` is sent as its id,
+    so a caller need not flush just to learn an id."""
+    session = getattr(session, "registry", None) and session() or session  # scoped_session → Session
+    session.info.setdefault(_KEY, []).append((task, args, kwargs))
+
+
+def _as_id(value):
+    try:
+        state = inspect(value)
+    except NoInspectionAvailable:
+        return value
+    return state.identity[0]  # known without SQL, even when the instance is expired
+
+
+@event.listens_for(Session, "after_commit")
+def _send_pending(session: Session) -> None:
+    pending = session.info.pop(_KEY, [])
+    for task, args, kwargs in pending:
+        try:
+            task.apply_async(args=[_as_id(a) for a in args], kwargs=kwargs)
+        except Exception:  # broker down: the beat re-drive picks it up later
+            log.warning("could not enqueue %s%r; left for the re-drive", task.name, args, exc_info=True)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction) -> None:
+    if not session.in_transaction():
+        session.info.pop(_KEY, None)

@@ -1,0 +1,43 @@
+"""The one source of "now". Times are stored as naive UTC and shown in Asia/Shanghai.
+
+Services read the time here so that the demo seeder and the tests can move it.
+"""
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+_frozen: datetime | None = None
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as stored in the database."""
+    if _frozen is not None:
+        return _frozen
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@contextlib.contextmanager
+def frozen_at(moment: datetime):
+    """Make ``utcnow()`` return ``moment`` (naive UTC) inside the block."""
+    global _frozen
+    previous, _frozen = _frozen, moment
+    try:
+        yield
+    finally:
+        _frozen = previous
+
+
+def to_local(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ)
+
+
+def to_utc_naive(moment: datetime) -> datetime:
+    """An aware datetime (any zone) as naive UTC; naive input is taken as Asia/Shanghai."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LOCAL_TZ)
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)

@@ -1,0 +1,39 @@
+"""Domain errors. Views, the API and the CLI turn each into a clear answer."""
+from flask_babel import lazy_gettext as _l
+
+
+class DomainError(Exception):
+    """A refused operation. Nothing was changed."""
+
+    status_code = 400
+    default_message = _l("The request was refused.")
+
+    def __init__(self, message=None, *, field: str | None = None):
+        self.message = message or self.default_message
+        self.field = field
+        super().__init__(str(self.message))
+
+
+class NotFound(DomainError):
+    status_code = 404
+    default_message = _l("Not found.")
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+    default_message = _l("You are not allowed to do that.")
+
+
+class InvalidTransition(DomainError):
+    status_code = 409
+    default_message = _l("This action is not possible in the ticket's current state.")
+
+
+class Conflict(DomainError):
+    status_code = 409
+    default_message = _l("Someone else changed this ticket at the same time. Reload and try again.")
+
+
+class ValidationFailed(DomainError):
+    status_code = 400
+    default_message = _l("The input is not valid.")

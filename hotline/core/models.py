@@ -1,0 +1,25 @@
+"""Model helpers shared by the domain packages."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.core.clock import utcnow
+
+
+def enum_column(enum_cls: type[enum.Enum], **kwargs) -> Mapped:
+    """A string column holding an enum's values; the CHECK is declared by ``enum_check``."""
+    length = max(len(m.value) for m in enum_cls)
+    return mapped_column(String(max(length, 16)), **kwargs)
+
+
+def enum_check(column: str, enum_cls: type[enum.Enum], name: str | None = None) -> CheckConstraint:
+    values = ", ".join(f"'{m.value}'" for m in enum_cls)
+    return CheckConstraint(f"{column} IN ({values})", name=name or f"{column}_valid")
+
+
+def created_at_column() -> Mapped[datetime]:
+    return mapped_column(DateTime, default=utcnow, nullable=False)

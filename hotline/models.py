@@ -1,0 +1,7 @@
+"""Imports every model so that metadata (and Alembic) see the whole schema."""
+from hotline.accounts.models import User, UserRole  # noqa: F401
+from hotline.notify.models import Notification  # noqa: F401
+from hotline.orgs.models import OrgUnit  # noqa: F401
+from hotline.sla.models import SlaPolicy, SupervisionOrder, Urging, WorkCalendarDay  # noqa: F401
+from hotline.tickets.models import (Assignment, Attachment, Category, CategoryRoute, DailySequence,  # noqa: F401
+                                    ExtensionRequest, Reply, SuspensionRequest, Ticket, TicketEvent)

@@ -1,0 +1,1 @@
+"""The organisation tree: city → district → street → community, departments, the hotline centre."""

@@ -1,0 +1,1 @@
+"""统一督办: the working-day calendar, SLA policies, deadlines and supervision."""

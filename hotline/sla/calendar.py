@@ -1,0 +1,80 @@
+"""Working-day arithmetic on the Chinese calendar. Pure: dates in, dates out.
+
+Rules (民法典 arts. 201/203 as 12345 practice applies them):
+- counting starts the day after receipt;
+- only working days count, make-up workdays (调休) included, holidays excluded;
+- a working-day deadline ends at the end of its last working day, Asia/Shanghai;
+- hour limits count clock hours.
+Beyond the years the calendar knows, Monday–Friday count and any result that
+depended on such a day is *provisional*.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Mapping
+
+END_OF_WORKING_DAY = time(23, 59, 59)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    at: datetime          # same tzinfo as the start it was computed from
+    provisional: bool = False
+
+
+@dataclass
+class WorkCalendar:
+    """Known days (``{date: is_workday}``) for ``known_years``; weekdays elsewhere."""
+    days: Mapping[date, bool] = field(default_factory=dict)
+    known_years: frozenset[int] = frozenset()
+
+    def is_workday(self, day: date) -> tuple[bool, bool]:
+        """(is it a working day, is that answer provisional)."""
+        if day.year in self.known_years:
+            return self.days.get(day, day.weekday() < 5), False
+        return day.weekday() < 5, True
+
+    def add_working_days(self, start: datetime, n: int) -> Deadline:
+        """The end of the ``n``-th working day after ``start``'s date (``start`` local, aware)."""
+        if n < 1:
+            raise ValueError("a working-day limit is at least 1")
+        day, counted, provisional = start.date(), 0, False
+        while counted < n:
+            day += timedelta(days=1)
+            workday, unsure = self.is_workday(day)
+            provisional |= unsure
+            counted += workday
+        return Deadline(datetime.combine(day, END_OF_WORKING_DAY, tzinfo=start.tzinfo), provisional)
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in (start, end]: how many have passed since ``start``."""
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            count += self.is_workday(day)[0]
+        return count
+
+
+def add_hours(start: datetime, hours: float) -> Deadline:
+    return Deadline(start + timedelta(hours=hours), False)
+
+
+def from_chinesecalendar() -> WorkCalendar:
+    """Every day of the years the ``chinesecalendar`` package knows (2004 to its last year)."""
+    import chinese_calendar
+
+    first, last = min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year
+    days, day = {}, date(first, 1, 1)
+    while day.year <= last:
+        days[day] = chinese_calendar.is_workday(day)
+        day += timedelta(days=1)
+    return WorkCalendar(days=days, known_years=frozenset(range(first, last + 1)))
+
+
+def complete_years(days) -> frozenset[int]:
+    """The years for which every day is present in ``days``."""
+    counts: dict[int, int] = {}
+    for day in days:
+        counts[day.year] = counts.get(day.year, 0) + 1
+    return frozenset(y for y, n in counts.items() if n == (date(y, 12, 31) - date(y, 1, 1)).days + 1)

@@ -1,0 +1,1 @@
+"""Tickets (工单): intake, the workflow, assignments, replies and history."""

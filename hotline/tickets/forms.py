@@ -1,0 +1,17 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.validators import Length, Optional
+
+
+class ActionForm(FlaskForm):
+    """One form for every workflow action; the service validates what each action needs."""
+    version = IntegerField(validators=[Optional()])
+    note = TextAreaField(_l("Note / reason"), validators=[Optional(), Length(max=2000)])
+    body = TextAreaField(_l("Answer"), validators=[Optional(), Length(max=10000)])
+    lead_unit = SelectField(_l("Lead unit"), coerce=int, validate_choice=False, validators=[Optional()])
+    assist_units = SelectMultipleField(_l("Assisting units"), coerce=int, validate_choice=False,
+                                       validators=[Optional()])
+    unit = SelectField(_l("Pass down to"), coerce=int, validate_choice=False, validators=[Optional()])
+    satisfaction = SelectField(_l("Rating"), validate_choice=False, validators=[Optional()])
+    master = HiddenField()

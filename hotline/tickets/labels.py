@@ -1,0 +1,43 @@
+"""Human labels for the workflow's codes, through the translation catalogue."""
+from flask_babel import lazy_gettext as _l
+
+STATUS = {
+    "pending_review": _l("Pending review"), "pending_dispatch": _l("Pending dispatch"),
+    "answered_directly": _l("Answered directly"), "not_accepted": _l("Not accepted"),
+    "dispatched": _l("Dispatched"), "merged": _l("Merged"), "in_progress": _l("In progress"),
+    "return_requested": _l("Return requested"), "suspended": _l("Suspended"), "replied": _l("Replied"),
+    "pending_callback": _l("Pending callback"), "closed": _l("Closed"),
+}
+ACTION = {
+    "submit": _l("Submitted online"), "register": _l("Registered"), "accept": _l("Accepted"),
+    "answer_directly": _l("Answered directly"), "refuse": _l("Not accepted"), "dispatch": _l("Dispatched"),
+    "merge": _l("Merged"), "merged_in": _l("Duplicate merged in"), "sign": _l("Signed for"),
+    "request_return": _l("Return requested"), "approve_return": _l("Return approved"),
+    "reject_return": _l("Return rejected"), "pass_down": _l("Passed down"), "suspend": _l("Suspended"),
+    "resume": _l("Resumed"), "reply": _l("Answer submitted"), "approve_reply": _l("Answer released"),
+    "send_back_reply": _l("Answer sent back"), "rate_satisfied": _l("Rated by the citizen"),
+    "rate_unsatisfied": _l("Rated unsatisfied: redo"), "close_unreached": _l("Closed: citizen not reached"),
+    "note": _l("Progress note"),
+}
+APPEAL = {
+    "consultation": _l("Consultation"), "help": _l("Request for help"), "complaint": _l("Complaint"),
+    "report": _l("Report"), "suggestion": _l("Suggestion"), "praise": _l("Praise"),
+}
+URGENCY = {"normal": _l("Normal"), "urgent": _l("Urgent"), "critical": _l("Critical")}
+CHANNEL = {"phone": _l("Phone"), "web": _l("Web"), "api": _l("API"), "open311": _l("Open311"),
+           "wechat": _l("WeChat"), "email": _l("E-mail")}
+SATISFACTION = {"satisfied": _l("Satisfied"), "basically": _l("Basically satisfied"),
+                "unsatisfied": _l("Unsatisfied"), "not_reached": _l("Not reached")}
+ROLE = {"citizen": _l("Citizen"), "operator": _l("Operator"), "dispatcher": _l("Dispatcher"),
+        "handler": _l("Handler"), "supervisor": _l("Supervisor"), "admin": _l("Administrator")}
+WARNING = {"none": "", "yellow": _l("Yellow card"), "red": _l("Red card")}
+ACTOR = {"citizen": _l("Citizen"), "public": _l("Citizen"), "system": _l("System")}
+
+ALL = {"status": STATUS, "action": ACTION, "appeal": APPEAL, "urgency": URGENCY, "channel": CHANNEL,
+       "satisfaction": SATISFACTION, "role": ROLE, "warning": WARNING, "actor": ACTOR}
+
+
+def label(kind: str, code: str | None) -> str:
+    if code is None:
+        return ""
+    return str(ALL[kind].get(code, code))

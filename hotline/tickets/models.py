@@ -1,0 +1,333 @@
+"""Tickets and everything recorded about them.
+
+``TicketEvent`` is the append-only history: dashboards and breach reports read
+it, so rows are never updated or deleted (enforced below).
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import (JSON, Date, DateTime, Float, ForeignKey, Index, String, Text, UniqueConstraint,
+                        event, text)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hotline.accounts.models import User
+from hotline.core.clock import utcnow
+from hotline.core.models import created_at_column, enum_check, enum_column
+from hotline.extensions import db
+from hotline.orgs.models import OrgUnit
+from hotline.tickets.workflow import Appeal, Channel, Satisfaction, Status, Urgency
+
+
+class WarningLevel(str, enum.Enum):
+    NONE = "none"
+    YELLOW = "yellow"  # 黄牌: a deadline is near
+    RED = "red"        # 红牌: a deadline has passed
+
+
+class Category(db.Model):
+    """Two-level taxonomy (一级/二级分类)."""
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[Optional[str]] = mapped_column(String(120))
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("category.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Extra questions an operator asks for this category, e.g. ["小区名称", "物业公司"].
+    questions: Mapped[Optional[list]] = mapped_column(JSON)
+
+    parent: Mapped[Optional["Category"]] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list["Category"]] = relationship(back_populates="parent", order_by="Category.code")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.parent.name}/{self.name}" if self.parent else self.name
+
+
+class CategoryRoute(db.Model):
+    """派单目录: the default lead unit for a category in a district."""
+    __tablename__ = "category_route"
+    __table_args__ = (UniqueConstraint("category_id", "district_id", name="uq_category_route_category_district"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+
+    category: Mapped[Category] = relationship()
+    district: Mapped[OrgUnit] = relationship(foreign_keys=[district_id])
+    unit: Mapped[OrgUnit] = relationship(foreign_keys=[unit_id])
+
+
+class DailySequence(db.Model):
+    """The last tracking-number sequence used on each day (Asia/Shanghai date)."""
+    __tablename__ = "daily_sequence"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_value: Mapped[int] = mapped_column(default=0)
+
+
+class Ticket(db.Model):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        enum_check("status", Status),
+        enum_check("channel", Channel),
+        enum_check("appeal_type", Appeal),
+        enum_check("urgency", Urgency),
+        enum_check("warning_level", WarningLevel),
+        enum_check("satisfaction", Satisfaction),
+        # The sweep reads only tickets with a pending deadline; closed work drops out of the index.
+        Index("ix_ticket_next_deadline_open", "next_deadline_at",
+              postgresql_where=text("next_deadline_at IS NOT NULL"),
+              sqlite_where=text("next_deadline_at IS NOT NULL")),
+        Index("ix_ticket_status_created", "status", "created_at"),
+        Index("ix_ticket_citizen_phone", "citizen_phone"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_no: Mapped[str] = mapped_column(String(14), unique=True)
+    channel: Mapped[str] = enum_column(Channel)
+    appeal_type: Mapped[str] = enum_column(Appeal)
+    urgency: Mapped[str] = enum_column(Urgency, default=Urgency.NORMAL.value)
+    category_id: Mapped[Optional[int]] = mapped_column(ForeignKey("category.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    address: Mapped[Optional[str]] = mapped_column(String(255))
+    lat: Mapped[Optional[float]] = mapped_column(Float)
+    lon: Mapped[Optional[float]] = mapped_column(Float)
+    district_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    citizen_name: Mapped[Optional[str]] = mapped_column(String(64))
+    citizen_phone: Mapped[str] = mapped_column(String(20))
+    citizen_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    confidential: Mapped[bool] = mapped_column(default=False)
+    allow_publish: Mapped[bool] = mapped_column(default=False)
+
+    status: Mapped[str] = enum_column(Status)
+    intake_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    lead_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+
+    sign_deadline_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    answer_deadline_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    deadline_provisional: Mapped[bool] = mapped_column(default=False)
+    next_deadline_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    warning_level: Mapped[str] = enum_column(WarningLevel, default=WarningLevel.NONE.value)
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    suspended_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+
+    merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ticket.id"), index=True)
+    dispatch_count: Mapped[int] = mapped_column(default=0)
+    redo_count: Mapped[int] = mapped_column(default=0)
+    satisfaction: Mapped[Optional[str]] = enum_column(Satisfaction, nullable=True)
+    satisfaction_comment: Mapped[Optional[str]] = mapped_column(Text)
+
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    dispatched_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    answered_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    rated_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    # Optimistic lock: two people acting at once, exactly one wins.
+    version: Mapped[int] = mapped_column(default=1)
+
+    category: Mapped[Optional[Category]] = relationship()
+    district: Mapped[Optional[OrgUnit]] = relationship(foreign_keys=[district_id])
+    intake_unit: Mapped[OrgUnit] = relationship(foreign_keys=[intake_unit_id])
+    lead_unit: Mapped[Optional[OrgUnit]] = relationship(foreign_keys=[lead_unit_id])
+    created_by: Mapped[Optional[User]] = relationship(foreign_keys=[created_by_id])
+    merged_into: Mapped[Optional["Ticket"]] = relationship(remote_side=[id], foreign_keys=[merged_into_id])
+    assignments: Mapped[list["Assignment"]] = relationship(back_populates="ticket", order_by="Assignment.id")
+    events: Mapped[list["TicketEvent"]] = relationship(back_populates="ticket", order_by="TicketEvent.id")
+    replies: Mapped[list["Reply"]] = relationship(back_populates="ticket", order_by="Reply.id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_enum(self) -> Status:
+        return Status(self.status)
+
+    def active_assignments(self) -> list["Assignment"]:
+        return [a for a in self.assignments if a.status in ACTIVE_ASSIGNMENT_STATUSES]
+
+    def lead_assignment(self) -> Optional["Assignment"]:
+        """The active lead assignment at the top of any pass-down chain."""
+        for a in self.active_assignments():
+            if a.role == AssignmentRole.LEAD.value and a.parent_id is None:
+                return a
+        return None
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.tracking_no} {self.status}>"
+
+
+class AssignmentRole(str, enum.Enum):
+    LEAD = "lead"      # 主办
+    ASSIST = "assist"  # 协办
+
+
+class AssignmentStatus(str, enum.Enum):
+    DISPATCHED = "dispatched"  # waiting for 签收
+    SIGNED = "signed"
+    ANSWERED = "answered"
+    RETURNED = "returned"      # 退单 approved: no longer this unit's
+    WITHDRAWN = "withdrawn"    # recalled (merge, re-dispatch)
+
+
+ACTIVE_ASSIGNMENT_STATUSES = frozenset({AssignmentStatus.DISPATCHED.value, AssignmentStatus.SIGNED.value,
+                                        AssignmentStatus.ANSWERED.value})
+
+
+class Assignment(db.Model):
+    """One dispatch of a ticket to a unit; pass-down (下派) rows point at their parent."""
+    __tablename__ = "assignment"
+    __table_args__ = (
+        enum_check("role", AssignmentRole),
+        enum_check("status", AssignmentStatus),
+        Index("ix_assignment_unit_status", "unit_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    role: Mapped[str] = enum_column(AssignmentRole)
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assignment.id"))
+    status: Mapped[str] = enum_column(AssignmentStatus, default=AssignmentStatus.DISPATCHED.value)
+    dispatched_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    dispatched_at: Mapped[datetime] = created_at_column()
+    signed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    answered_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    sign_deadline_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    answer_deadline_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    instructions: Mapped[Optional[str]] = mapped_column(Text)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="assignments")
+    unit: Mapped[OrgUnit] = relationship()
+    parent: Mapped[Optional["Assignment"]] = relationship(remote_side=[id])
+
+
+class EventActorKind(str, enum.Enum):
+    USER = "user"
+    CITIZEN = "citizen"
+    PUBLIC = "public"
+    SYSTEM = "system"
+
+
+class TicketEvent(db.Model):
+    """Append-only history of a ticket."""
+    __tablename__ = "ticket_event"
+    __table_args__ = (
+        enum_check("actor_kind", EventActorKind),
+        Index("ix_ticket_event_ticket_id", "ticket_id", "id"),
+        Index("ix_ticket_event_action_created", "action", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[Optional[str]] = mapped_column(String(24))
+    to_status: Mapped[Optional[str]] = mapped_column(String(24))
+    actor_kind: Mapped[str] = enum_column(EventActorKind)
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"))
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    data: Mapped[Optional[dict]] = mapped_column(JSON)
+    # Shown on the citizen's track page (no internal notes, no staff names).
+    public: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = created_at_column()
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    actor: Mapped[Optional[User]] = relationship()
+    unit: Mapped[Optional[OrgUnit]] = relationship()
+
+
+@event.listens_for(TicketEvent, "before_update")
+@event.listens_for(TicketEvent, "before_delete")
+def _history_is_append_only(mapper, connection, target):
+    raise RuntimeError("ticket events are append-only")
+
+
+class ReplyState(str, enum.Enum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    SENT_BACK = "sent_back"
+
+
+class Reply(db.Model):
+    """A unit's answer (答复) and its review (审核) by the hotline."""
+    __tablename__ = "reply"
+    __table_args__ = (enum_check("state", ReplyState),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    assignment_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assignment.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = enum_column(ReplyState, default=ReplyState.SUBMITTED.value)
+    review_note: Mapped[Optional[str]] = mapped_column(Text)
+    reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    submitted_at: Mapped[datetime] = created_at_column()
+    reviewed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    released_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="replies")
+    unit: Mapped[OrgUnit] = relationship()
+
+
+class RequestState(str, enum.Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+
+
+class _UnitRequest:
+    """Columns shared by extension and suspension requests."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = enum_column(RequestState, default=RequestState.PENDING.value)
+    decision_note: Mapped[Optional[str]] = mapped_column(Text)
+    decided_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class ExtensionRequest(_UnitRequest, db.Model):
+    """延期: a new answer deadline asked for before the old one passes."""
+    __tablename__ = "extension_request"
+    __table_args__ = (enum_check("state", RequestState),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    requested_deadline: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SuspensionRequest(_UnitRequest, db.Model):
+    """挂起: the clock stops while the ticket is suspended."""
+    __tablename__ = "suspension_request"
+    __table_args__ = (enum_check("state", RequestState),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    resume_by: Mapped[Optional[datetime]] = mapped_column(DateTime)
+
+
+class Attachment(db.Model):
+    """A photo or document; the bytes live in storage under ``storage_key``."""
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255), unique=True)
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,450 @@
+"""The rules of a ticket's life. ``apply_transition`` is the only code that sets a status.
+
+Every service takes an explicit actor, writes history and flushes; the caller
+(a request or a task) commits once, or rolls back on a ``DomainError``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Iterable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
+from hotline.accounts.models import Role, User
+from hotline.core.clock import to_local, utcnow
+from hotline.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from hotline.extensions import db
+from hotline.orgs.models import OrgUnit, UnitKind
+from hotline.sla import services as sla
+from hotline.tickets.models import (Assignment, AssignmentRole, AssignmentStatus, Category, DailySequence,
+                                    EventActorKind, Reply, ReplyState, Ticket, TicketEvent, WarningLevel)
+from hotline.tickets.workflow import (OPEN_STATUSES, Actor, Appeal, Channel, Satisfaction, Scope, Status,
+                                      Transition, Urgency, transition_for)
+
+
+# --- actors -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CitizenActor:
+    """The appeal's own citizen, proven by tracking number + phone on the track page."""
+    phone: str
+    kind = EventActorKind.CITIZEN
+
+
+@dataclass(frozen=True)
+class _Anonymous:
+    kind: EventActorKind
+
+
+PUBLIC = _Anonymous(EventActorKind.PUBLIC)
+SYSTEM = _Anonymous(EventActorKind.SYSTEM)
+AnyActor = User | CitizenActor | _Anonymous
+
+# Actions the citizen sees on the track page's timeline (never with staff names or notes).
+PUBLIC_ACTIONS = frozenset({"submit", "register", "accept", "answer_directly", "refuse", "dispatch", "merge",
+                            "sign", "approve_reply", "rate_satisfied", "rate_unsatisfied", "close_unreached"})
+
+
+# --- tracking numbers --------------------------------------------------------------------------------------
+
+def next_tracking_no(now_utc: datetime) -> str:
+    """``YYYYMMDD`` + a 6-digit daily sequence, unique under concurrent intake.
+
+    One atomic upsert per number: concurrent transactions queue on the day's row.
+    """
+    day = to_local(now_utc).date()
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(DailySequence).values(day=day, last_value=1)
+    stmt = stmt.on_conflict_do_update(index_elements=[DailySequence.day],
+                                      set_={"last_value": DailySequence.last_value + 1})
+    value = db.session.execute(stmt.returning(DailySequence.last_value)).scalar_one()
+    if value > 999_999:
+        raise ValidationFailed(_l("The daily tracking-number range is exhausted."))
+    return f"{day:%Y%m%d}{value:06d}"
+
+
+# --- intake ------------------------------------------------------------------------------------------------
+
+@dataclass
+class AppealInput:
+    """What any channel hands to intake (the five elements of 受理 and the caller)."""
+    appeal_type: str
+    title: str
+    body: str
+    citizen_phone: str
+    channel: str = Channel.PHONE.value
+    urgency: str = Urgency.NORMAL.value
+    category_id: int | None = None
+    address: str | None = None
+    district_id: int | None = None
+    lat: float | None = None
+    lon: float | None = None
+    citizen_name: str | None = None
+    confidential: bool = False
+    allow_publish: bool = False
+    citizen_user_id: int | None = None
+
+
+INTAKE_OUTCOMES = ("submit", "register", "answer_directly", "refuse")
+
+
+def hotline_centre() -> OrgUnit:
+    unit = db.session.execute(select(OrgUnit).filter_by(kind=UnitKind.HOTLINE_CENTRE.value)
+                              .order_by(OrgUnit.id)).scalars().first()
+    if unit is None:
+        raise NotFound(_l("No hotline centre is configured."))
+    return unit
+
+
+def register_ticket(appeal: AppealInput, actor: AnyActor, outcome: str = "register", *,
+                    note: str | None = None) -> Ticket:
+    """Record an appeal from any channel: the one door into the queue."""
+    if outcome not in INTAKE_OUTCOMES:
+        raise ValidationFailed(_l("Unknown intake outcome."), field="outcome")
+    _validate_appeal(appeal)
+    now = utcnow()
+    ticket = Ticket(**vars(appeal), status=None, intake_unit=hotline_centre(), created_at=now,
+                    created_by=actor if isinstance(actor, User) else None)
+    ticket.tracking_no = next_tracking_no(now)
+    return apply_transition(ticket, outcome, actor, note=note)
+
+
+def _validate_appeal(appeal: AppealInput) -> None:
+    for name, enum_cls in (("appeal_type", Appeal), ("urgency", Urgency), ("channel", Channel)):
+        if getattr(appeal, name) not in {m.value for m in enum_cls}:
+            raise ValidationFailed(_l("Invalid value."), field=name)
+    if not (appeal.title or "").strip():
+        raise ValidationFailed(_l("A title is required."), field="title")
+    if not (appeal.body or "").strip():
+        raise ValidationFailed(_l("A description is required."), field="body")
+    if not (appeal.citizen_phone or "").strip():
+        raise ValidationFailed(_l("A phone number is required."), field="citizen_phone")
+    if appeal.category_id is not None and db.session.get(Category, appeal.category_id) is None:
+        raise ValidationFailed(_l("Unknown category."), field="category_id")
+    if appeal.district_id is not None:
+        district = db.session.get(OrgUnit, appeal.district_id)
+        if district is None or district.kind != UnitKind.DISTRICT.value:
+            raise ValidationFailed(_l("Unknown district."), field="district_id")
+
+
+# --- the transition engine ---------------------------------------------------------------------------------
+
+def apply_transition(ticket: Ticket, action: str, actor: AnyActor, *, note: str | None = None,
+                     expected_version: int | None = None, **params: Any) -> Ticket:
+    """Apply one workflow action: check it, run its effects, record it, recompute deadlines.
+
+    Raises ``InvalidTransition``, ``PermissionDenied``, ``ValidationFailed`` or ``Conflict``;
+    the caller must then roll back (nothing it flushed is kept).
+    """
+    transition = transition_for(action)
+    if transition is None:
+        raise InvalidTransition(_l("Unknown action: %(action)s", action=action))
+    current = Status(ticket.status) if ticket.status else None
+    if not transition.allows(current):
+        raise InvalidTransition(_l("“%(action)s” is not possible while the ticket is “%(status)s”.",
+                                   action=action, status=current.value if current else "new"))
+    if expected_version is not None and ticket.version != expected_version:
+        raise Conflict()
+    _authorise(transition, ticket, actor)
+    if transition.reason_required and not (note or "").strip():
+        raise ValidationFailed(_l("A reason is required."), field="note")
+
+    now = utcnow()
+    data = _EFFECTS.get(action, _no_effect)(ticket, actor, now, **params) or {}
+    target = transition.target or current
+    ticket.status = target.value
+    ticket.updated_at = now
+    flag_modified(ticket, "updated_at")  # every action bumps the version, self-loops too
+    if target not in OPEN_STATUSES and ticket.closed_at is None:
+        ticket.closed_at = now
+    _refresh_next_deadline(ticket)
+    record_event(ticket, action, actor, from_status=current, to_status=target, note=note, data=data, at=now)
+    if ticket.id is None:
+        db.session.add(ticket)
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise Conflict() from exc
+    return ticket
+
+
+def record_event(ticket: Ticket, action: str, actor: AnyActor, *, from_status: Status | None = None,
+                 to_status: Status | None = None, note: str | None = None, data: dict | None = None,
+                 at: datetime | None = None) -> TicketEvent:
+    user = actor if isinstance(actor, User) else None
+    event = TicketEvent(
+        ticket=ticket, action=action, note=note, data=data or None,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value if to_status else None,
+        actor_kind=(EventActorKind.USER if user else actor.kind).value,
+        actor=user, unit_id=user.org_unit_id if user else None,
+        public=action in PUBLIC_ACTIONS, created_at=at or utcnow())
+    db.session.add(event)
+    return event
+
+
+def _authorise(transition: Transition, ticket: Ticket, actor: AnyActor) -> None:
+    if isinstance(actor, User):
+        roles = [Role(r) for r in transition.actors if r in Role._value2member_map_]
+        if Role.CITIZEN in roles and ticket.citizen_user_id is not None and ticket.citizen_user_id == actor.id:
+            return
+        if not actor.has_role(*roles):
+            raise PermissionDenied(_l("Your role may not do this."))
+        if not any(actor.in_scope(unit, *roles) for unit in _units_for(transition.scope, ticket)):
+            raise PermissionDenied(_l("This ticket is outside your units."))
+        return
+    if isinstance(actor, CitizenActor):
+        if Actor.CITIZEN.value in transition.actors and actor.phone == ticket.citizen_phone:
+            return
+        raise PermissionDenied()
+    if actor.kind.value in transition.actors:
+        return
+    raise PermissionDenied()
+
+
+def _units_for(scope: Scope, ticket: Ticket) -> list[OrgUnit]:
+    """The units of ``ticket`` that an actor's role scope must contain."""
+    active = ticket.active_assignments()
+    if scope is Scope.LEAD:
+        return [a.unit for a in active if a.role == AssignmentRole.LEAD.value]
+    if scope is Scope.ANY:
+        return [ticket.intake_unit, *(a.unit for a in active)]
+    return [ticket.intake_unit]
+
+
+def _refresh_next_deadline(ticket: Ticket) -> None:
+    """Keep ``next_deadline_at`` the earliest pending deadline of an open, running ticket."""
+    status = Status(ticket.status)
+    if status is Status.DISPATCHED:
+        ticket.next_deadline_at = ticket.sign_deadline_at
+    elif status in (Status.IN_PROGRESS, Status.RETURN_REQUESTED):
+        ticket.next_deadline_at = ticket.answer_deadline_at
+    else:  # waiting for the hotline, suspended, or finished: no unit's clock runs
+        ticket.next_deadline_at = None
+    if ticket.next_deadline_at is None:
+        ticket.warning_level = WarningLevel.NONE.value
+
+
+# --- effects of each action --------------------------------------------------------------------------------
+
+def _no_effect(ticket, actor, now, **params):
+    return None
+
+
+def _lead_assignment_for(ticket: Ticket, actor: AnyActor) -> Assignment:
+    """The deepest active lead assignment the acting handler's scope contains."""
+    candidates = [a for a in ticket.active_assignments() if a.role == AssignmentRole.LEAD.value]
+    if isinstance(actor, User):
+        candidates = [a for a in candidates if actor.in_scope(a.unit, Role.HANDLER)]
+    if not candidates:
+        raise PermissionDenied(_l("This ticket is outside your units."))
+    return max(candidates, key=lambda a: a.unit.depth)
+
+
+def _set_deadlines(ticket: Ticket, now: datetime) -> tuple[datetime, datetime]:
+    policy = sla.policy_for(ticket.appeal_type, ticket.urgency)
+    sign = sla.deadline_after(now, policy["sign_limit"], policy["sign_unit"])
+    answer = sla.deadline_after(now, policy["answer_limit"], policy["answer_unit"])
+    ticket.sign_deadline_at, ticket.answer_deadline_at = sign.at, answer.at
+    ticket.deadline_provisional = sign.provisional or answer.provisional
+    ticket.warning_level = WarningLevel.NONE.value
+    return sign.at, answer.at
+
+
+def _dispatch(ticket, actor, now, *, lead_unit: OrgUnit | None = None,
+              assist_units: Iterable[OrgUnit] = (), instructions: str | None = None, **_):
+    if lead_unit is None:
+        raise ValidationFailed(_l("Choose a lead unit."), field="lead_unit")
+    assist_units = [u for u in assist_units if u.id != lead_unit.id]
+    for unit, field in [(lead_unit, "lead_unit"), *((u, "assist_units") for u in assist_units)]:
+        if not unit.active or unit.kind in (UnitKind.CITY.value, UnitKind.HOTLINE_CENTRE.value):
+            raise ValidationFailed(_l("%(unit)s cannot take tickets.", unit=unit.name), field=field)
+    sign_at, answer_at = _set_deadlines(ticket, now)
+    by = actor if isinstance(actor, User) else None
+    for unit, role in [(lead_unit, AssignmentRole.LEAD), *((u, AssignmentRole.ASSIST) for u in assist_units)]:
+        ticket.assignments.append(Assignment(unit=unit, role=role.value, dispatched_by_id=by and by.id,
+                                             dispatched_at=now,
+                                             sign_deadline_at=sign_at, answer_deadline_at=answer_at,
+                                             instructions=instructions))
+    ticket.lead_unit = lead_unit
+    ticket.dispatch_count += 1
+    ticket.dispatched_at = now
+    return {"lead_unit": lead_unit.code, "assist_units": [u.code for u in assist_units]}
+
+
+def _merge(ticket, actor, now, *, master: Ticket | None = None, **_):
+    if master is None or master.id == ticket.id:
+        raise ValidationFailed(_l("Choose the ticket to merge into."), field="master")
+    if Status(master.status) not in OPEN_STATUSES or master.merged_into_id:
+        raise ValidationFailed(_l("Tickets can only be merged into an open ticket."), field="master")
+    ticket.merged_into = master
+    record_event(master, "merged_in", actor, note=ticket.tracking_no, data={"ticket": ticket.tracking_no}, at=now)
+    from hotline.notify.services import queue_notification
+    queue_notification("sms", ticket.citizen_phone, "ticket_merged", ticket=ticket,
+                       payload={"tracking_no": ticket.tracking_no, "master": master.tracking_no})
+    return {"master": master.tracking_no}
+
+
+def _sign(ticket, actor, now, **_):
+    assignment = _lead_assignment_for(ticket, actor)
+    assignment.status, assignment.signed_at = AssignmentStatus.SIGNED.value, now
+    return {"assignment": assignment.id}
+
+
+def _approve_return(ticket, actor, now, **_):
+    for a in ticket.active_assignments():
+        a.status = AssignmentStatus.RETURNED.value
+    ticket.lead_unit = None
+    ticket.sign_deadline_at = ticket.answer_deadline_at = None
+
+
+def _reject_return(ticket, actor, now, **_):
+    for a in ticket.active_assignments():  # the dispatcher designates the unit: it holds the work now
+        if a.role == AssignmentRole.LEAD.value and a.signed_at is None:
+            a.status, a.signed_at = AssignmentStatus.SIGNED.value, now
+
+
+def _pass_down(ticket, actor, now, *, unit: OrgUnit | None = None, instructions: str | None = None, **_):
+    parent = _lead_assignment_for(ticket, actor)
+    if unit is None or unit.id == parent.unit.id or not parent.unit.contains(unit):
+        raise ValidationFailed(_l("Choose a unit below your own."), field="unit")
+    if any(a.unit_id == unit.id for a in ticket.active_assignments()):
+        raise ValidationFailed(_l("The ticket is already at that unit."), field="unit")
+    child = Assignment(unit=unit, role=AssignmentRole.LEAD.value, parent=parent, dispatched_at=now,
+                       dispatched_by_id=actor.id if isinstance(actor, User) else None,
+                       sign_deadline_at=parent.sign_deadline_at, answer_deadline_at=parent.answer_deadline_at,
+                       instructions=instructions)
+    ticket.assignments.append(child)
+    return {"from_unit": parent.unit.code, "to_unit": unit.code}
+
+
+def _suspend(ticket, actor, now, **_):
+    ticket.suspended_at = now
+
+
+def _resume(ticket, actor, now, **_):
+    paused = now - (ticket.suspended_at or now)  # suspended time does not count
+    for name in ("sign_deadline_at", "answer_deadline_at"):
+        if getattr(ticket, name):
+            setattr(ticket, name, getattr(ticket, name) + paused)
+    for a in ticket.active_assignments():
+        if a.answer_deadline_at:
+            a.answer_deadline_at += paused
+    ticket.suspended_at = None
+    return {"paused_seconds": int(paused.total_seconds())}
+
+
+def _reply(ticket, actor, now, *, body: str | None = None, **_):
+    if not (body or "").strip():
+        raise ValidationFailed(_l("The answer text is required."), field="body")
+    assignment = _lead_assignment_for(ticket, actor)
+    top = assignment
+    while top.parent is not None:  # the accountable top unit answers for the whole chain
+        top = top.parent
+    for a in (assignment, top):
+        a.status, a.answered_at = AssignmentStatus.ANSWERED.value, now
+    reply = Reply(ticket=ticket, assignment_id=top.id, unit=assignment.unit, body=body.strip(),
+                  author_id=actor.id if isinstance(actor, User) else None, submitted_at=now)
+    db.session.add(reply)
+    return {"unit": assignment.unit.code}
+
+
+def _pending_reply(ticket: Ticket) -> Reply:
+    reply = next((r for r in reversed(ticket.replies) if r.state == ReplyState.SUBMITTED.value), None)
+    if reply is None:
+        raise InvalidTransition(_l("There is no answer waiting for review."))
+    return reply
+
+
+def _approve_reply(ticket, actor, now, **_):
+    reply = _pending_reply(ticket)
+    reply.state, reply.reviewed_at, reply.released_at = ReplyState.APPROVED.value, now, now
+    reply.reviewed_by_id = actor.id if isinstance(actor, User) else None
+    ticket.answered_at = now
+    from hotline.notify.services import queue_notification
+    queue_notification("sms", ticket.citizen_phone, "reply_released", ticket=ticket,
+                       payload={"tracking_no": ticket.tracking_no})
+    return {"reply": reply.id}
+
+
+def _send_back_reply(ticket, actor, now, **_):
+    reply = _pending_reply(ticket)
+    reply.state, reply.reviewed_at = ReplyState.SENT_BACK.value, now
+    reply.reviewed_by_id = actor.id if isinstance(actor, User) else None
+    _reopen_assignments(ticket)
+    return {"reply": reply.id}
+
+
+def _reopen_assignments(ticket: Ticket) -> None:
+    for a in ticket.active_assignments():
+        if a.status == AssignmentStatus.ANSWERED.value:
+            a.status = AssignmentStatus.SIGNED.value
+
+
+def _rate(ticket, actor, now, *, satisfaction: str | None = None, comment: str | None = None, **_):
+    allowed = {Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value}
+    if satisfaction not in allowed:
+        raise ValidationFailed(_l("Choose satisfied or basically satisfied."), field="satisfaction")
+    ticket.satisfaction, ticket.satisfaction_comment, ticket.rated_at = satisfaction, comment, now
+    return {"satisfaction": satisfaction}
+
+
+def _rate_unsatisfied(ticket, actor, now, *, comment: str | None = None, **_):
+    ticket.satisfaction, ticket.satisfaction_comment, ticket.rated_at = (
+        Satisfaction.UNSATISFIED.value, comment, now)
+    ticket.redo_count += 1  # 重办: the same lead unit redoes it against a redo deadline
+    redo = sla.deadline_after(now, sla.REDO_WORKING_DAYS, sla.WD)
+    ticket.answer_deadline_at, ticket.answered_at = redo.at, None
+    ticket.deadline_provisional = redo.provisional
+    _reopen_assignments(ticket)
+    for a in ticket.active_assignments():
+        a.answer_deadline_at = redo.at
+    return {"satisfaction": Satisfaction.UNSATISFIED.value, "redo": ticket.redo_count}
+
+
+def _close_unreached(ticket, actor, now, **_):
+    ticket.satisfaction = Satisfaction.NOT_REACHED.value
+
+
+_EFFECTS: dict[str, Callable] = {
+    "dispatch": _dispatch, "merge": _merge, "sign": _sign, "approve_return": _approve_return,
+    "reject_return": _reject_return, "pass_down": _pass_down, "suspend": _suspend, "resume": _resume,
+    "reply": _reply, "approve_reply": _approve_reply, "send_back_reply": _send_back_reply,
+    "rate_satisfied": _rate, "rate_unsatisfied": _rate_unsatisfied, "close_unreached": _close_unreached,
+}
+
+
+# --- reads used by the boundaries --------------------------------------------------------------------------
+
+def get_ticket(tracking_no: str) -> Ticket:
+    ticket = db.session.execute(select(Ticket).filter_by(tracking_no=tracking_no)).scalar_one_or_none()
+    if ticket is None:
+        raise NotFound(_l("No ticket with tracking number %(no)s.", no=tracking_no))
+    return ticket
+
+
+def available_actions(user: User, ticket: Ticket) -> list[Transition]:
+    """The transitions this user may apply to this ticket now (for buttons; the engine checks again)."""
+    from hotline.tickets.workflow import actions_from
+
+    allowed = []
+    for transition in actions_from(Status(ticket.status)):
+        try:
+            _authorise(transition, ticket, user)
+        except PermissionDenied:
+            continue
+        allowed.append(transition)
+    return allowed
+
+
+def mask_phone(phone: str | None) -> str:
+    """138****1234: what everyone outside the hotline centre sees."""
+    if not phone:
+        return ""
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"

@@ -1,0 +1,96 @@
+"""Staff pages for tickets: the list limited to the user's units, and one ticket with its timeline."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from hotline.core.errors import DomainError
+from hotline.extensions import db
+from hotline.orgs.models import OrgUnit, UnitKind
+from hotline.tickets import services
+from hotline.tickets.forms import ActionForm
+from hotline.tickets.labels import STATUS, label
+from hotline.tickets.models import Ticket
+from hotline.tickets.queries import can_view, visible_tickets
+from hotline.tickets.workflow import Status
+
+bp = Blueprint("tickets", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    status = request.args.get("status") or None
+    if status and status not in STATUS:
+        abort(400)
+    page = request.args.get("page", 1, type=int)
+    query = visible_tickets(current_user)
+    counts = dict(db.session.execute(
+        select(Ticket.status, func.count()).select_from(query.subquery()).group_by(Ticket.status)).all())
+    if status:
+        query = query.where(Ticket.status == status)
+    tickets = db.paginate(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()), page=page,
+                          per_page=50, error_out=False)
+    return render_template("tickets/index.html", tickets=tickets, status=status, counts=counts,
+                           statuses=list(Status))
+
+
+def _load_visible(tracking_no: str) -> Ticket:
+    ticket = services.get_ticket(tracking_no)
+    if not can_view(current_user, ticket):
+        abort(404)  # do not confirm that another unit's ticket exists
+    return ticket
+
+
+@bp.route("/tickets/<tracking_no>")
+@login_required
+def detail(tracking_no):
+    return _render_detail(_load_visible(tracking_no))
+
+
+def _render_detail(ticket: Ticket, error: str | None = None):
+    actions = services.available_actions(current_user, ticket)
+    form = ActionForm(formdata=None, version=ticket.version)
+    return render_template("tickets/detail.html", ticket=ticket, actions=actions, form=form, error=error,
+                           units=_dispatch_units(), show_contact=_may_see_contact(ticket))
+
+
+@bp.route("/tickets/<tracking_no>/actions/<action>", methods=["POST"])
+@login_required
+def act(tracking_no, action):
+    ticket = _load_visible(tracking_no)
+    form = ActionForm()
+    if not form.validate():
+        return _render_detail(ticket, error=_("The form is not valid.")), 400
+    params = {"note": form.note.data or None, "expected_version": form.version.data}
+    if action == "dispatch":
+        params["lead_unit"] = db.session.get(OrgUnit, form.lead_unit.data or 0)
+        params["assist_units"] = [u for u in (db.session.get(OrgUnit, i) for i in form.assist_units.data) if u]
+    elif action == "pass_down":
+        params["unit"] = db.session.get(OrgUnit, form.unit.data or 0)
+    elif action == "reply":
+        params["body"] = form.body.data
+    elif action == "rate_satisfied":
+        params["satisfaction"] = form.satisfaction.data
+    elif action == "merge":
+        master = db.session.execute(select(Ticket).filter_by(tracking_no=form.master.data or "")).scalar()
+        params["master"] = master if master and can_view(current_user, master) else None
+    try:
+        services.apply_transition(ticket, action, current_user, **params)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()  # nothing of the refused action is kept
+        return _render_detail(services.get_ticket(tracking_no), error=str(exc.message)), exc.status_code
+    flash(_("Done: %(action)s.", action=label("action", action)), "success")
+    return redirect(url_for(".detail", tracking_no=tracking_no))
+
+
+def _dispatch_units() -> list[OrgUnit]:
+    kinds = [UnitKind.DEPARTMENT.value, UnitKind.DISTRICT.value, UnitKind.STREET.value, UnitKind.COMMUNITY.value]
+    return list(db.session.execute(select(OrgUnit).where(OrgUnit.kind.in_(kinds), OrgUnit.active)
+                                   .order_by(OrgUnit.path)).scalars())
+
+
+def _may_see_contact(ticket: Ticket) -> bool:
+    """Hotline staff see the caller; units see a masked phone and never a confidential caller."""
+    return current_user.is_hotline_staff

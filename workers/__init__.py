@@ -1,0 +1,1 @@
+"""Celery entry point, beat schedule and tasks. Depends on ``hotline``, never the other way round."""
