@@ -15,9 +15,9 @@ def _sqlite_url(name: str) -> str:
     return f"sqlite:///{INSTANCE_DIR / name}"
 
 
-def celery_settings(broker_url: str, result_backend: str) -> dict:
+def celery_settings(broker_url: str, result_backend: str, key_prefix: str | None = None) -> dict:
     # A key prefix lets several installations (or test runs) share one Redis.
-    prefix = os.environ.get("HOTLINE_REDIS_PREFIX")
+    prefix = key_prefix or os.environ.get("HOTLINE_REDIS_PREFIX")
     transport = {"global_keyprefix": prefix} if prefix and broker_url.startswith("redis") else {}
     return {
         "broker_transport_options": transport,
@@ -63,6 +63,8 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    # Tasks sent by tests go nowhere unless a test wires a real broker (see test_celery_roundtrip).
+    CELERY = celery_settings("memory://", "cache+memory://")
 
 
 class ProductionConfig(Config):

@@ -71,11 +71,18 @@ def _register_blueprints(app: Flask) -> None:
 def _register_error_handlers(app: Flask) -> None:
     from werkzeug.exceptions import HTTPException
 
+    from hotline.core.errors import DomainError
     from hotline.extensions import db
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         return render_template("errors/error.html", code=exc.code), exc.code
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        db.session.rollback()
+        return render_template("errors/error.html", code=exc.status_code, message=str(exc.message)), \
+            exc.status_code
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):

@@ -7,8 +7,8 @@ from hotline.extensions import db
 from hotline.notify import services as notify
 
 
-@shared_task(name="hotline.notify.deliver", bind=True, max_retries=5, default_retry_delay=30)
-def deliver_notification(self, notification_id: int) -> bool:
+@shared_task(name=notify.DELIVER_TASK)
+def deliver_notification(notification_id: int) -> bool:
     sent = notify.deliver(notification_id)
     db.session.commit()
     return sent

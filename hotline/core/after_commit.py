@@ -3,13 +3,15 @@
 A task enqueued inside a transaction could run before the row it needs is
 visible, or for a change that is rolled back. ``enqueue_after_commit`` keeps the
 call on the session and sends it from the ``after_commit`` event; a rollback
-drops it. If the broker is down at that moment nothing is lost: the outbox and
-the sweep re-drive what was not sent.
+drops it. Tasks are sent by name through the app's own Celery, so ``hotline``
+never imports ``workers``. If the broker is down at that moment nothing is lost:
+the outbox and the sweep re-drive what was not sent.
 """
 from __future__ import annotations
 
 import logging
 
+from flask import current_app
 from sqlalchemy import event, inspect
 from sqlalchemy.exc import NoInspectionAvailable
 from sqlalchemy.orm import Session
@@ -18,11 +20,11 @@ log = logging.getLogger(__name__)
 _KEY = "hotline_after_commit"
 
 
-def enqueue_after_commit(session, task, *args, **kwargs) -> None:
-    """Send ``task`` once ``session`` commits. A model instance among ``args`` is sent as its id,
-    so a caller need not flush just to learn an id."""
-    session = getattr(session, "registry", None) and session() or session  # scoped_session → Session
-    session.info.setdefault(_KEY, []).append((task, args, kwargs))
+def enqueue_after_commit(session, task_name: str, *args) -> None:
+    """Send task ``task_name`` once ``session`` commits. A model instance among ``args`` is sent
+    as its id, so a caller need not flush just to learn an id."""
+    session = session() if hasattr(session, "registry") else session  # scoped_session → Session
+    session.info.setdefault(_KEY, []).append((task_name, args))
 
 
 def _as_id(value):
@@ -36,11 +38,14 @@ def _as_id(value):
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
     pending = session.info.pop(_KEY, [])
-    for task, args, kwargs in pending:
+    if not pending:
+        return
+    celery = current_app.extensions["celery"]
+    for task_name, args in pending:
         try:
-            task.apply_async(args=[_as_id(a) for a in args], kwargs=kwargs)
+            celery.send_task(task_name, args=[_as_id(a) for a in args])
         except Exception:  # broker down: the beat re-drive picks it up later
-            log.warning("could not enqueue %s%r; left for the re-drive", task.name, args, exc_info=True)
+            log.warning("could not enqueue %s%r; left for the re-drive", task_name, args, exc_info=True)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -13,6 +13,7 @@ from hotline.notify.models import Notification, NotifyChannel, NotifyStatus
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+DELIVER_TASK = "hotline.notify.deliver"
 
 
 def queue_notification(channel: str, recipient: str, template: str, *, ticket=None, payload: dict | None = None,
@@ -22,8 +23,7 @@ def queue_notification(channel: str, recipient: str, template: str, *, ticket=No
                         payload=payload or {}, ticket=ticket, recipient_user_id=recipient_user_id,
                         created_at=utcnow())
     db.session.add(note)
-    from workers.tasks import deliver_notification  # workers → hotline, except this one late import
-    enqueue_after_commit(db.session, deliver_notification, note)
+    enqueue_after_commit(db.session, DELIVER_TASK, note)
     return note
 
 

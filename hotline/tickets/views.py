@@ -25,8 +25,8 @@ def index():
         abort(400)
     page = request.args.get("page", 1, type=int)
     query = visible_tickets(current_user)
-    counts = dict(db.session.execute(
-        select(Ticket.status, func.count()).select_from(query.subquery()).group_by(Ticket.status)).all())
+    visible = query.subquery()
+    counts = dict(db.session.execute(select(visible.c.status, func.count()).group_by(visible.c.status)).all())
     if status:
         query = query.where(Ticket.status == status)
     tickets = db.paginate(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()), page=page,

@@ -1,0 +1,32 @@
+# hotline — make run: the whole system on this machine; make test: the whole suite.
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed-stamp
+CATALOGS := $(wildcard hotline/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+
+.PHONY: run test test-fast translations extract-messages clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $(STAMP)
+
+%.mo: %.po $(STAMP)
+	$(VENV)/bin/pybabel compile --use-fuzzy -i $< -o $@
+
+translations: $(COMPILED)
+
+run: $(STAMP) translations
+	$(VENV)/bin/python scripts/run.py
+
+test: $(STAMP) translations
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+extract-messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o hotline/translations/messages.pot hotline templates
+	$(VENV)/bin/pybabel update -i hotline/translations/messages.pot -d hotline/translations
+
+clean:
+	rm -rf $(VENV) instance

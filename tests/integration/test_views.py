@@ -1,0 +1,134 @@
+"""The staff UI: login, the ticket list limited to the user's units, the ticket page and its errors."""
+import re
+
+import pytest
+from flask_babel import refresh
+
+from hotline.extensions import db
+from hotline.tickets.models import Ticket
+from tests.factories import PASSWORD
+
+
+def login(client, username, password=PASSWORD):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+def tracking_numbers(html: str) -> set[str]:
+    return set(re.findall(r"/tickets/(\d{14})", html))
+
+
+def test_login_page_speaks_chinese_and_logs_in_and_out(client, world):
+    page = client.get("/login").get_data(as_text=True)
+    assert "登录" in page
+    assert "bootstrap" in page and "cdn" not in page.lower()
+    response = login(client, "operator")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    client.post("/logout")
+    assert client.get("/").status_code == 302
+
+
+def test_wrong_password_is_refused_with_one_message(client, world):
+    page = login(client, "operator", "nope").get_data(as_text=True)
+    assert "用户名或密码错误" in page
+    assert client.get("/").status_code == 302
+
+
+def test_inactive_user_cannot_log_in(client, world):
+    world.operator.active = False
+    db.session.commit()
+    assert login(client, "operator").status_code == 200
+    assert client.get("/").status_code == 302
+
+
+def test_lists_show_only_the_users_units(client, world):
+    in_district = world.ticket_in("in_progress")
+    waiting = world.ticket_in("pending_dispatch")
+    login(client, "district_handler")
+    seen = tracking_numbers(client.get("/").get_data(as_text=True))
+    assert in_district.tracking_no in seen and waiting.tracking_no not in seen
+    client.post("/logout")
+    login(client, "outsider")
+    assert tracking_numbers(client.get("/").get_data(as_text=True)) == set()
+    client.post("/logout")
+    login(client, "dispatcher")
+    assert {in_district.tracking_no, waiting.tracking_no} <= tracking_numbers(client.get("/").get_data(as_text=True))
+
+
+def test_status_filter(client, world):
+    a = world.ticket_in("in_progress")
+    b = world.ticket_in("pending_dispatch")
+    login(client, "dispatcher")
+    seen = tracking_numbers(client.get("/?status=pending_dispatch").get_data(as_text=True))
+    assert b.tracking_no in seen and a.tracking_no not in seen
+    assert client.get("/?status=bogus").status_code == 400
+
+
+def test_ticket_page_shows_the_chinese_timeline(client, world):
+    ticket = world.ticket_in("pending_callback")
+    login(client, "dispatcher")
+    page = client.get(f"/tickets/{ticket.tracking_no}").get_data(as_text=True)
+    for text in ["小区物业乱收费", "登记", "派单", "签收", "东湖区"]:
+        assert text in page, text
+
+
+def test_other_units_ticket_is_not_found(client, world):
+    ticket = world.ticket_in("in_progress")
+    login(client, "outsider")
+    assert client.get(f"/tickets/{ticket.tracking_no}").status_code == 404
+    assert client.post(f"/tickets/{ticket.tracking_no}/actions/reply", data={"body": "x"}).status_code == 404
+    assert client.get("/tickets/20990101000001").status_code == 404
+
+
+def test_action_through_the_ui_and_its_refusals(client, world):
+    replied = world.ticket_in("replied")
+    ticket = world.ticket_in("dispatched")
+    login(client, "district_handler")
+    # a role the user lacks: 403 with a readable message, nothing changed
+    page = client.post(f"/tickets/{replied.tracking_no}/actions/approve_reply", data={})
+    assert page.status_code == 403 and "无权" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Ticket, replied.id).status == "replied"
+    # a stale form: 409
+    stale = client.post(f"/tickets/{ticket.tracking_no}/actions/sign", data={"version": ticket.version - 1})
+    assert stale.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status == "dispatched"
+    done = client.post(f"/tickets/{ticket.tracking_no}/actions/sign", data={"version": ticket.version})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status == "in_progress"
+    # the same action again: not possible in the new state
+    again = client.post(f"/tickets/{ticket.tracking_no}/actions/sign", data={})
+    assert again.status_code == 409
+
+
+def test_phone_is_masked_for_units_and_confidential_callers_hidden(client, world):
+    ticket = world.ticket_in("in_progress", confidential=True, appeal_type="report")
+    login(client, "district_handler")
+    page = client.get(f"/tickets/{ticket.tracking_no}").get_data(as_text=True)
+    assert "13912345678" not in page and "张伟" not in page
+    client.post("/logout")
+    login(client, "dispatcher")
+    assert "13912345678" in client.get(f"/tickets/{ticket.tracking_no}").get_data(as_text=True)
+
+
+def test_english_is_selectable(client, world):
+    login(client, "dispatcher")
+    client.post("/lang/en", data={"next": "/"})
+    page = client.get("/").get_data(as_text=True)
+    assert "Pending dispatch" in page
+    client.post("/lang/zh_Hans_CN", data={"next": "/"})
+    refresh()  # the tests share one app context, where Flask-Babel caches the locale
+    assert "待派单" in client.get("/").get_data(as_text=True)
+
+
+def test_open_redirect_after_login_is_refused(client, world):
+    response = client.post("/login?next=//evil.example/x", data={"username": "operator", "password": PASSWORD})
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("url", ["/", "/tickets/20260101000001"])
+def test_pages_need_a_login(client, world, url):
+    response = client.get(url)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
