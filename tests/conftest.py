@@ -127,10 +127,14 @@ def client(app):
 @pytest.fixture
 def world(app):
     from tests.factories import build_world
-    return build_world()
+    w = build_world()
+    db.session.commit()
+    return w
 
 
 @pytest.fixture
 def pg_world(pg_app):
     from tests.factories import build_world
-    return build_world()
+    w = build_world()
+    db.session.commit()
+    return w

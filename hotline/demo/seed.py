@@ -40,6 +40,7 @@ DEMO_ACCOUNTS = [
 ]
 HOTLINE_ROLES = {"admin", "operator", "dispatcher", "supervisor", "citizen"}
 
+FREQUENT_CATEGORIES = {"0501", "0404", "0503", "0506", "0101", "0104", "0901", "1101"}
 OUTCOME_WEIGHTS = {
     "closed": 42, "pending_callback": 8, "replied": 5, "in_progress": 15, "suspended": 1.5,
     "return_requested": 2.5, "dispatched": 6, "pending_dispatch": 5, "pending_review": 4,
@@ -180,7 +181,7 @@ class _DemoTickets:
         path.append("sign")
         if r() < 0.06:
             path += ["request_return", "reject_return"]
-        path += ["pass_down"] if r() < 0.5 else []
+        path += ["pass_down"] * (r() < 0.8) + ["pass_down"] * (r() < 0.5)  # district → street → community
         path += ["note"] if r() < 0.4 else []
         if outcome == "suspended":
             return path + ["suspend"]
@@ -205,9 +206,12 @@ class _DemoTickets:
         choices = data.APPEALS
         if outcome == "answered_directly":
             choices = [a for a in data.APPEALS if a[1] == "consultation"]
-        code, appeal_type, urgency, title, body = rng.choice(choices)
+        # Everyday matters (property, noise, street-level work) dominate a real hotline's queue.
+        weights = [3 if a[0] in FREQUENT_CATEGORIES else 1 for a in choices]
+        code, appeal_type, urgency, title, body = rng.choices(choices, weights=weights)[0]
+        # The demo accounts sit in 东湖区 / 湖滨街道 / 柳岸社区: give them a busy share of the work.
         d = rng.choices(range(1, len(data.DISTRICTS) + 1), weights=[4, 2, 2, 2])[0]
-        s, c = rng.randint(1, 3), rng.randint(1, 2)
+        s, c = rng.choices([1, 2, 3], weights=[3, 1, 1])[0], rng.choices([1, 2], weights=[2, 1])[0]
         community = self.units[f"d{d}-s{s}-c{c}"]
         road, estate = rng.choice(data.ROADS), rng.choice(data.ESTATES)
         citizen = rng.random() < 0.04

@@ -19,6 +19,17 @@ ACTION = {
     "rate_unsatisfied": _l("Rated unsatisfied: redo"), "close_unreached": _l("Closed: citizen not reached"),
     "note": _l("Progress note"),
 }
+# What a button says: the action as a verb (the timeline uses ACTION, what happened).
+VERB = {
+    "submit": _l("Submit"), "register": _l("Register"), "accept": _l("Accept"),
+    "answer_directly": _l("Answer directly"), "refuse": _l("Refuse"), "dispatch": _l("Dispatch"),
+    "merge": _l("Merge into another ticket"), "sign": _l("Sign for it"), "request_return": _l("Request return"),
+    "approve_return": _l("Approve return"), "reject_return": _l("Reject return"), "pass_down": _l("Pass down"),
+    "suspend": _l("Suspend"), "resume": _l("Resume"), "reply": _l("Submit answer"),
+    "approve_reply": _l("Approve and release answer"), "send_back_reply": _l("Send answer back"),
+    "rate_satisfied": _l("Record satisfied"), "rate_unsatisfied": _l("Record unsatisfied (redo)"),
+    "close_unreached": _l("Close: citizen not reached"),
+}
 APPEAL = {
     "consultation": _l("Consultation"), "help": _l("Request for help"), "complaint": _l("Complaint"),
     "report": _l("Report"), "suggestion": _l("Suggestion"), "praise": _l("Praise"),
@@ -33,7 +44,7 @@ ROLE = {"citizen": _l("Citizen"), "operator": _l("Operator"), "dispatcher": _l("
 WARNING = {"none": "", "yellow": _l("Yellow card"), "red": _l("Red card")}
 ACTOR = {"citizen": _l("Citizen"), "public": _l("Citizen"), "system": _l("System")}
 
-ALL = {"status": STATUS, "action": ACTION, "appeal": APPEAL, "urgency": URGENCY, "channel": CHANNEL,
+ALL = {"status": STATUS, "action": ACTION, "verb": VERB, "appeal": APPEAL, "urgency": URGENCY, "channel": CHANNEL,
        "satisfaction": SATISFACTION, "role": ROLE, "warning": WARNING, "actor": ACTOR}
 
 

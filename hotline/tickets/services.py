@@ -247,6 +247,14 @@ def _lead_assignment_for(ticket: Ticket, actor: AnyActor) -> Assignment:
     return max(candidates, key=lambda a: a.unit.depth)
 
 
+def _acting_assignment(ticket: Ticket, actor: AnyActor, now: datetime) -> Assignment:
+    """The acting unit's assignment; a unit the work was passed down to signs for it by acting on it."""
+    assignment = _lead_assignment_for(ticket, actor)
+    if assignment.status == AssignmentStatus.DISPATCHED.value:
+        assignment.status, assignment.signed_at = AssignmentStatus.SIGNED.value, now
+    return assignment
+
+
 def _set_deadlines(ticket: Ticket, now: datetime) -> tuple[datetime, datetime]:
     policy = sla.policy_for(ticket.appeal_type, ticket.urgency)
     sign = sla.deadline_after(now, policy["sign_limit"], policy["sign_unit"])
@@ -311,7 +319,7 @@ def _reject_return(ticket, actor, now, **_):
 
 
 def _pass_down(ticket, actor, now, *, unit: OrgUnit | None = None, instructions: str | None = None, **_):
-    parent = _lead_assignment_for(ticket, actor)
+    parent = _acting_assignment(ticket, actor, now)
     if unit is None or unit.id == parent.unit.id or not parent.unit.contains(unit):
         raise ValidationFailed(_l("Choose a unit below your own."), field="unit")
     if any(a.unit_id == unit.id for a in ticket.active_assignments()):
@@ -343,12 +351,13 @@ def _resume(ticket, actor, now, **_):
 def _reply(ticket, actor, now, *, body: str | None = None, **_):
     if not (body or "").strip():
         raise ValidationFailed(_l("The answer text is required."), field="body")
-    assignment = _lead_assignment_for(ticket, actor)
+    assignment = _acting_assignment(ticket, actor, now)
     top = assignment
-    while top.parent is not None:  # the accountable top unit answers for the whole chain
+    while True:  # the answer goes up the whole pass-down chain; the top unit stays accountable
+        top.status, top.answered_at = AssignmentStatus.ANSWERED.value, now
+        if top.parent is None:
+            break
         top = top.parent
-    for a in (assignment, top):
-        a.status, a.answered_at = AssignmentStatus.ANSWERED.value, now
     reply = Reply(ticket=ticket, assignment_id=top.id, unit=assignment.unit, body=body.strip(),
                   author_id=actor.id if isinstance(actor, User) else None, submitted_at=now)
     db.session.add(reply)
@@ -441,6 +450,18 @@ def available_actions(user: User, ticket: Ticket) -> list[Transition]:
             continue
         allowed.append(transition)
     return allowed
+
+
+def pass_down_targets(user: User, ticket: Ticket) -> list[OrgUnit]:
+    """Units the user's own lead assignment could pass this ticket down to."""
+    try:
+        own = _lead_assignment_for(ticket, user)
+    except PermissionDenied:
+        return []
+    taken = {a.unit_id for a in ticket.active_assignments()}
+    below = db.session.execute(select(OrgUnit).where(OrgUnit.path.startswith(own.unit.path), OrgUnit.active,
+                                                    OrgUnit.id.notin_(taken)).order_by(OrgUnit.path)).scalars()
+    return list(below)
 
 
 def mask_phone(phone: str | None) -> str:

@@ -52,7 +52,8 @@ def _render_detail(ticket: Ticket, error: str | None = None):
     actions = services.available_actions(current_user, ticket)
     form = ActionForm(formdata=None, version=ticket.version)
     return render_template("tickets/detail.html", ticket=ticket, actions=actions, form=form, error=error,
-                           units=_dispatch_units(), show_contact=_may_see_contact(ticket))
+                           units=_dispatch_units(), pass_down_units=services.pass_down_targets(current_user, ticket),
+                           show_contact=_may_see_contact(ticket))
 
 
 @bp.route("/tickets/<tracking_no>/actions/<action>", methods=["POST"])
@@ -72,6 +73,9 @@ def act(tracking_no, action):
         params["body"] = form.body.data
     elif action == "rate_satisfied":
         params["satisfaction"] = form.satisfaction.data
+        params["comment"] = form.note.data or None
+    elif action == "rate_unsatisfied":
+        params["comment"] = form.note.data or None
     elif action == "merge":
         master = db.session.execute(select(Ticket).filter_by(tracking_no=form.master.data or "")).scalar()
         params["master"] = master if master and can_view(current_user, master) else None

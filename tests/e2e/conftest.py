@@ -1,0 +1,73 @@
+"""A live hotline (SQLite, demo data) served on a local port, and Chromium driven by Playwright."""
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from hotline import create_app
+from hotline.extensions import db
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    from hotline.demo.seed import seed_demo
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'hotline.db'}"
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        upgrade()
+        seed_demo(ticket_count=80)
+        _ticket_waiting_for_the_housing_bureau()
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def _ticket_waiting_for_the_housing_bureau():
+    """One ticket the ``handler`` demo account can sign for, whatever the random demo gave it."""
+    from hotline.accounts.services import get_user
+    from hotline.orgs.services import get_unit_by_code
+    from hotline.tickets.models import Category
+    from hotline.tickets.services import AppealInput, apply_transition, register_ticket
+    category = db.session.execute(db.select(Category).filter_by(code="0501")).scalar_one()
+    appeal = AppealInput(appeal_type="complaint", title="小区物业乱收费（端到端测试）", body="物业费擅自上调。",
+                         citizen_phone="13700001111", category_id=category.id,
+                         district_id=get_unit_by_code("d1").id, address="东湖区人民路8号")
+    ticket = register_ticket(appeal, get_user("operator"), "register")
+    apply_transition(ticket, "dispatch", get_user("dispatcher"), lead_unit=get_unit_by_code("d1-housing"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is missing: apt-get install chromium fonts-noto-cjk", pytrace=False)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
