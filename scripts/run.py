@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
 
@@ -33,7 +34,9 @@ def main() -> int:
     except subprocess.CalledProcessError as exc:
         print(f"setup failed: {exc}", file=sys.stderr)
         return 1
-    beat_schedule = ROOT / "instance" / "celerybeat-schedule"
+    from config import INSTANCE_DIR
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    beat_schedule = INSTANCE_DIR / "celerybeat-schedule"
     commands = {
         "web": [str(BIN / "flask"), "run", "--host", "127.0.0.1", "--port", port, "--no-reload"],
         "worker": [str(BIN / "celery"), "-A", "workers.app", "worker", "--loglevel=INFO", "--concurrency=2",
@@ -41,29 +44,34 @@ def main() -> int:
         "beat": [str(BIN / "celery"), "-A", "workers.app", "beat", "--loglevel=INFO",
                  f"--schedule={beat_schedule}"],
     }
+    stop = {"requested": False}
+
+    def request_stop(signum, frame):  # Ctrl-C reaches every process in the group; we just wait
+        stop["requested"] = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
     processes = {name: subprocess.Popen(cmd, cwd=ROOT) for name, cmd in commands.items()}
     print(f"\n== hotline is running on http://127.0.0.1:{port}  (Ctrl-C stops web, worker and beat)\n"
           "== demo accounts, password hotline-demo: admin, operator, dispatcher, supervisor, handler, street,"
           " district, community, citizen\n", flush=True)
+    while not stop["requested"] and all(p.poll() is None for p in processes.values()):
+        time.sleep(0.3)
     code = 0
-    try:
-        while all(p.poll() is None for p in processes.values()):
-            time.sleep(0.5)
+    if not stop["requested"]:
         code = 1
         for name, p in processes.items():
             if p.poll() is not None:
                 print(f"== {name} exited with {p.returncode}; stopping the others", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("\n== stopping", flush=True)
-    finally:
-        for p in processes.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in processes.values():
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+    print("\n== stopping", flush=True)
+    for p in processes.values():
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in processes.values():
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
     return code
 
 
