@@ -4,6 +4,8 @@ VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 CATALOGS := $(wildcard hotline/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
+# Two processes: the machines have two cores.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test test-fast translations extract-messages clean
 
