@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import Date, DateTime, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from hotline.core.models import created_at_column, enum_check, enum_column
 from hotline.extensions import db
@@ -61,7 +61,11 @@ class SupervisionSource(str, enum.Enum):
 
 
 class _SupervisionRecord:
+    """Pressure on a unit about one ticket, with the unit's response."""
     id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    issued_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
     message: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = enum_column(SupervisionSource, default=SupervisionSource.MANUAL.value)
     response_deadline: Mapped[Optional[datetime]] = mapped_column(DateTime)
@@ -69,24 +73,18 @@ class _SupervisionRecord:
     response: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
 
+    @declared_attr
+    def unit(cls) -> Mapped[OrgUnit]:
+        return relationship(OrgUnit)
+
 
 class SupervisionOrder(_SupervisionRecord, db.Model):
     """督办单: a formal order to a unit, with a response deadline."""
     __tablename__ = "supervision_order"
     __table_args__ = (enum_check("source", SupervisionSource),)
 
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    issued_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    unit: Mapped[OrgUnit] = relationship()
-
 
 class Urging(_SupervisionRecord, db.Model):
     """催办: a reminder pressing a unit on a late ticket."""
     __tablename__ = "urging"
     __table_args__ = (enum_check("source", SupervisionSource),)
-
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    issued_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    unit: Mapped[OrgUnit] = relationship()

@@ -285,8 +285,12 @@ class RequestState(str, enum.Enum):
 
 
 class _UnitRequest:
-    """Columns shared by extension and suspension requests."""
+    """Columns shared by extension and suspension requests: a unit asks, a supervisor decides."""
     id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
     reason: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = enum_column(RequestState, default=RequestState.PENDING.value)
     decision_note: Mapped[Optional[str]] = mapped_column(Text)
@@ -299,10 +303,6 @@ class ExtensionRequest(_UnitRequest, db.Model):
     __tablename__ = "extension_request"
     __table_args__ = (enum_check("state", RequestState),)
 
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
-    requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
     requested_deadline: Mapped[datetime] = mapped_column(DateTime)
 
 
@@ -311,10 +311,6 @@ class SuspensionRequest(_UnitRequest, db.Model):
     __tablename__ = "suspension_request"
     __table_args__ = (enum_check("state", RequestState),)
 
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
-    requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
     resume_by: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
 
