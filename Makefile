@@ -7,7 +7,7 @@ COMPILED := $(CATALOGS:.po=.mo)
 # Two processes: the machines have two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-fast translations extract-messages clean
+.PHONY: run test translations extract-messages clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)

@@ -29,6 +29,9 @@ def celery_settings(broker_url: str, result_backend: str, key_prefix: str | None
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
+        # A request must not hang when the broker is down: the outbox re-drive sends it later.
+        "task_publish_retry": False,
+        "broker_connection_timeout": 2,
         "timezone": "Asia/Shanghai",
         "enable_utc": True,
     }
@@ -48,6 +51,17 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
     TICKETS_PER_PAGE = 50
+    # Rate limits live in Redis when there is one (shared by all gunicorn workers), in memory otherwise.
+    # If Redis goes down, Flask-Limiter falls back to per-process memory and never fails a request.
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1} if REDIS_URL else {}
+    RATELIMIT_KEY_PREFIX = os.environ.get("HOTLINE_REDIS_PREFIX", "hotline")
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_HEADERS_ENABLED = True
+    # Whole request bodies (JSON with base64 photos, or multipart) are refused above this, before reading.
+    MAX_CONTENT_LENGTH = 26 * 1024 * 1024
+    API_TOKEN_MAX_AGE = 8 * 3600  # seconds a staff bearer token from /api/v1/auth/token stays valid
     CELERY = celery_settings(
         os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "sqla+" + _sqlite_url("broker.db"),
         os.environ.get("CELERY_RESULT_BACKEND") or REDIS_URL or "db+" + _sqlite_url("results.db"),
@@ -65,6 +79,8 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     # Tasks sent by tests go nowhere unless a test wires a real broker (see test_celery_roundtrip).
     CELERY = celery_settings("memory://", "cache+memory://")
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_OPTIONS = {}
 
 
 class ProductionConfig(Config):

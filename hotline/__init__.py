@@ -29,13 +29,14 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from hotline import models  # noqa: F401  (every model registered before anything maps)
     from hotline.celery import celery_init_app
-    from hotline.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+    from hotline.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)
     bootstrap.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=os.path.join(app.root_path, "translations"))
     login_manager.init_app(app)
@@ -112,7 +113,8 @@ def _register_template_helpers(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from hotline.accounts.cli import users_cli
-    from hotline.demo.cli import seed_demo_command
+    from hotline.demo.cli import seed_demo_command, seed_reference_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(seed_reference_command)

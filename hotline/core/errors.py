@@ -8,9 +8,11 @@ class DomainError(Exception):
     status_code = 400
     default_message = _l("The request was refused.")
 
-    def __init__(self, message=None, *, field: str | None = None):
+    def __init__(self, message=None, *, field: str | None = None, fields: dict | None = None):
         self.message = message or self.default_message
-        self.field = field
+        self.field = field or (next(iter(fields)) if fields else None)
+        # Every field's message at once, so a form or an API client can fix all of them in one go.
+        self.fields = fields or ({field: self.message} if field else {})
         super().__init__(str(self.message))
 
 

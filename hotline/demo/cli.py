@@ -13,3 +13,13 @@ def seed_demo_command(tickets: int):
     summary = seed_demo(ticket_count=tickets)
     db.session.commit()
     click.echo(summary)
+
+
+@click.command("seed-reference")
+def seed_reference_command():
+    """Load what every installation needs: the working-day calendar and default SLA policies."""
+    from hotline.demo.seed import seed_reference_data
+
+    added = seed_reference_data()
+    db.session.commit()
+    click.echo(f"calendar days added: {added['calendar_days']}, SLA policies added: {added['sla_policies']}")

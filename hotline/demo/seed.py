@@ -44,7 +44,7 @@ FREQUENT_CATEGORIES = {"0501", "0404", "0503", "0506", "0101", "0104", "0901", "
 OUTCOME_WEIGHTS = {
     "closed": 42, "pending_callback": 8, "replied": 5, "in_progress": 15, "suspended": 1.5,
     "return_requested": 2.5, "dispatched": 6, "pending_dispatch": 5, "pending_review": 4,
-    "answered_directly": 7, "not_accepted": 2.5, "merged": 2,
+    "answered_directly": 7, "not_accepted": 2.5, "transferred": 1, "merged": 2,
 }
 
 
@@ -166,8 +166,9 @@ class _DemoTickets:
             return ["submit"]
         if outcome == "pending_dispatch":
             return ["submit", "accept"] if r() < 0.3 else ["register"]
-        if outcome in ("answered_directly", "not_accepted"):
-            return ["answer_directly" if outcome == "answered_directly" else "refuse"]
+        if outcome in ("answered_directly", "not_accepted", "transferred"):
+            return [{"answered_directly": "answer_directly", "not_accepted": "refuse",
+                     "transferred": "transfer_emergency"}[outcome]]
         if outcome == "merged":
             return ["register", "merge"]
         path = ["submit", "accept"] if r() < 0.2 else ["register"]
@@ -275,9 +276,9 @@ class _DemoTickets:
         rng, acc = self.rng, self.accounts
         if action == "submit":
             return register_ticket(appeal, CitizenActor(appeal.citizen_phone), "submit")
-        if action in ("register", "answer_directly", "refuse"):
-            note = {"answer_directly": rng.choice(data.DIRECT_ANSWERS),
-                    "refuse": rng.choice(data.REFUSALS)}.get(action)
+        if action in ("register", "answer_directly", "refuse", "transfer_emergency"):
+            note = {"answer_directly": rng.choice(data.DIRECT_ANSWERS), "refuse": rng.choice(data.REFUSALS),
+                    "transfer_emergency": rng.choice(data.EMERGENCY_TRANSFERS)}.get(action)
             return register_ticket(appeal, acc["operator"], action, note=note)
         if action == "note":
             from hotline.tickets.services import record_event

@@ -4,13 +4,14 @@ from flask_babel import lazy_gettext as _l
 STATUS = {
     "pending_review": _l("Pending review"), "pending_dispatch": _l("Pending dispatch"),
     "answered_directly": _l("Answered directly"), "not_accepted": _l("Not accepted"),
-    "dispatched": _l("Dispatched"), "merged": _l("Merged"), "in_progress": _l("In progress"),
+    "transferred": _l("Transferred to an emergency line"), "dispatched": _l("Dispatched"), "merged": _l("Merged"), "in_progress": _l("In progress"),
     "return_requested": _l("Return requested"), "suspended": _l("Suspended"), "replied": _l("Replied"),
     "pending_callback": _l("Pending callback"), "closed": _l("Closed"),
 }
 ACTION = {
     "submit": _l("Submitted online"), "register": _l("Registered"), "accept": _l("Accepted"),
     "answer_directly": _l("Answered directly"), "refuse": _l("Not accepted"), "dispatch": _l("Dispatched"),
+    "transfer_emergency": _l("Transferred to an emergency line"),
     "merge": _l("Merged"), "merged_in": _l("Duplicate merged in"), "sign": _l("Signed for"),
     "request_return": _l("Return requested"), "approve_return": _l("Return approved"),
     "reject_return": _l("Return rejected"), "pass_down": _l("Passed down"), "suspend": _l("Suspended"),
@@ -23,6 +24,7 @@ ACTION = {
 VERB = {
     "submit": _l("Submit"), "register": _l("Register"), "accept": _l("Accept"),
     "answer_directly": _l("Answer directly"), "refuse": _l("Refuse"), "dispatch": _l("Dispatch"),
+    "transfer_emergency": _l("Transfer to 110/119/120/122"),
     "merge": _l("Merge into another ticket"), "sign": _l("Sign for it"), "request_return": _l("Request return"),
     "approve_return": _l("Approve return"), "reject_return": _l("Reject return"), "pass_down": _l("Pass down"),
     "suspend": _l("Suspend"), "resume": _l("Resume"), "reply": _l("Submit answer"),

@@ -23,6 +23,7 @@ from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.sla import services as sla
 from hotline.tickets.models import (Assignment, AssignmentRole, AssignmentStatus, Category, DailySequence,
                                     EventActorKind, Reply, ReplyState, Ticket, TicketEvent, WarningLevel)
+from hotline.tickets.validation import validate_appeal
 from hotline.tickets.workflow import (OPEN_STATUSES, Actor, Appeal, Channel, Satisfaction, Scope, Status,
                                       Transition, Urgency, transition_for)
 
@@ -91,7 +92,7 @@ class AppealInput:
     citizen_user_id: int | None = None
 
 
-INTAKE_OUTCOMES = ("submit", "register", "answer_directly", "refuse")
+INTAKE_OUTCOMES = ("submit", "register", "answer_directly", "refuse", "transfer_emergency")
 
 
 def hotline_centre() -> OrgUnit:
@@ -107,30 +108,12 @@ def register_ticket(appeal: AppealInput, actor: AnyActor, outcome: str = "regist
     """Record an appeal from any channel: the one door into the queue."""
     if outcome not in INTAKE_OUTCOMES:
         raise ValidationFailed(_l("Unknown intake outcome."), field="outcome")
-    _validate_appeal(appeal)
+    validate_appeal(appeal)
     now = utcnow()
     ticket = Ticket(**vars(appeal), status=None, intake_unit=hotline_centre(), created_at=now,
                     created_by=actor if isinstance(actor, User) else None)
     ticket.tracking_no = next_tracking_no(now)
     return apply_transition(ticket, outcome, actor, note=note)
-
-
-def _validate_appeal(appeal: AppealInput) -> None:
-    for name, enum_cls in (("appeal_type", Appeal), ("urgency", Urgency), ("channel", Channel)):
-        if getattr(appeal, name) not in {m.value for m in enum_cls}:
-            raise ValidationFailed(_l("Invalid value."), field=name)
-    if not (appeal.title or "").strip():
-        raise ValidationFailed(_l("A title is required."), field="title")
-    if not (appeal.body or "").strip():
-        raise ValidationFailed(_l("A description is required."), field="body")
-    if not (appeal.citizen_phone or "").strip():
-        raise ValidationFailed(_l("A phone number is required."), field="citizen_phone")
-    if appeal.category_id is not None and db.session.get(Category, appeal.category_id) is None:
-        raise ValidationFailed(_l("Unknown category."), field="category_id")
-    if appeal.district_id is not None:
-        district = db.session.get(OrgUnit, appeal.district_id)
-        if district is None or district.kind != UnitKind.DISTRICT.value:
-            raise ValidationFailed(_l("Unknown district."), field="district_id")
 
 
 # --- the transition engine ---------------------------------------------------------------------------------

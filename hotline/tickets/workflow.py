@@ -15,6 +15,7 @@ class Status(str, enum.Enum):
     PENDING_DISPATCH = "pending_dispatch"    # 待派单
     ANSWERED_DIRECTLY = "answered_directly"  # 直接答复
     NOT_ACCEPTED = "not_accepted"            # 不予受理
+    TRANSFERRED = "transferred"              # 转紧急热线 (110/119/120/122), recorded
     DISPATCHED = "dispatched"                # 已派单, waiting for 签收
     MERGED = "merged"                        # 已并单
     IN_PROGRESS = "in_progress"              # 办理中
@@ -25,7 +26,8 @@ class Status(str, enum.Enum):
     CLOSED = "closed"                        # 已办结
 
 
-FINAL_STATUSES = frozenset({Status.ANSWERED_DIRECTLY, Status.NOT_ACCEPTED, Status.MERGED, Status.CLOSED})
+FINAL_STATUSES = frozenset({Status.ANSWERED_DIRECTLY, Status.NOT_ACCEPTED, Status.TRANSFERRED, Status.MERGED,
+                            Status.CLOSED})
 OPEN_STATUSES = frozenset(Status) - FINAL_STATUSES
 
 
@@ -99,6 +101,7 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
     _t("accept", [S.PENDING_REVIEW], S.PENDING_DISPATCH, ["operator"]),
     _t("answer_directly", [None, S.PENDING_REVIEW], S.ANSWERED_DIRECTLY, ["operator"], reason_required=True),
     _t("refuse", [None, S.PENDING_REVIEW], S.NOT_ACCEPTED, ["operator"], reason_required=True),
+    _t("transfer_emergency", [None, S.PENDING_REVIEW], S.TRANSFERRED, ["operator"], reason_required=True),
     # 派单
     _t("dispatch", [S.PENDING_DISPATCH], S.DISPATCHED, ["dispatcher"]),
     _t("merge", [S.PENDING_DISPATCH], S.MERGED, ["dispatcher"]),

@@ -154,7 +154,7 @@ def upgrade():
     sa.CheckConstraint("appeal_type IN ('consultation', 'help', 'complaint', 'report', 'suggestion', 'praise')", name=op.f('ck_ticket_appeal_type_valid')),
     sa.CheckConstraint("channel IN ('phone', 'web', 'api', 'open311', 'wechat', 'email')", name=op.f('ck_ticket_channel_valid')),
     sa.CheckConstraint("satisfaction IN ('satisfied', 'basically', 'unsatisfied', 'not_reached')", name=op.f('ck_ticket_satisfaction_valid')),
-    sa.CheckConstraint("status IN ('pending_review', 'pending_dispatch', 'answered_directly', 'not_accepted', 'dispatched', 'merged', 'in_progress', 'return_requested', 'suspended', 'replied', 'pending_callback', 'closed')", name=op.f('ck_ticket_status_valid')),
+    sa.CheckConstraint("status IN ('pending_review', 'pending_dispatch', 'answered_directly', 'not_accepted', 'transferred', 'dispatched', 'merged', 'in_progress', 'return_requested', 'suspended', 'replied', 'pending_callback', 'closed')", name=op.f('ck_ticket_status_valid')),
     sa.CheckConstraint("urgency IN ('normal', 'urgent', 'critical')", name=op.f('ck_ticket_urgency_valid')),
     sa.CheckConstraint("warning_level IN ('none', 'yellow', 'red')", name=op.f('ck_ticket_warning_level_valid')),
     sa.ForeignKeyConstraint(['category_id'], ['category.id'], name=op.f('fk_ticket_category_id_category')),

@@ -17,6 +17,7 @@ CASES = {
     "accept": ("pending_review", "operator", {}, "pending_dispatch"),
     "answer_directly": ("pending_review", "operator", NOTE, "answered_directly"),
     "refuse": ("pending_review", "operator", NOTE, "not_accepted"),
+    "transfer_emergency": ("pending_review", "operator", {"note": "转110：有人持刀斗殴"}, "transferred"),
     "dispatch": ("pending_dispatch", "dispatcher", {"lead_unit": "district"}, "dispatched"),
     "merge": ("pending_dispatch", "dispatcher", {"master": "open_ticket"}, "merged"),
     "sign": ("dispatched", "district_handler", {}, "in_progress"),

@@ -39,4 +39,4 @@ def test_only_the_hotline_closes_the_loop():
 
 def test_intake_transitions_start_from_nothing():
     intake = {t.action for t in TRANSITIONS.values() if None in t.sources}
-    assert intake == {"submit", "register", "answer_directly", "refuse"}
+    assert intake == {"submit", "register", "answer_directly", "refuse", "transfer_emergency"}

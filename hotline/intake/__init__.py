@@ -1,0 +1,1 @@
+"""统一受理: every channel's appeals enter here: photos, duplicate hints, the operator console."""

@@ -1,0 +1,125 @@
+"""Intake rules shared by the citizen portal, the operator console, the JSON API and Open311."""
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session
+
+from hotline.accounts.models import User
+from hotline.core.clock import utcnow
+from hotline.core.errors import ValidationFailed
+from hotline.core.storage import storage
+from hotline.extensions import db
+from hotline.tickets.models import Attachment, Ticket
+from hotline.tickets.services import AnyActor, AppealInput, register_ticket
+from hotline.tickets.workflow import OPEN_STATUSES
+
+MAX_PHOTOS = 5
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+PHOTO_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
+DUPLICATE_WINDOW = timedelta(days=30)
+
+
+@dataclass
+class Photo:
+    filename: str
+    data: bytes
+    content_type: str = ""
+    suffix: str = ""
+
+
+def read_photo(filename: str, stream, field: str = "photos") -> Photo:
+    """Read at most the size limit (a larger upload is refused before it is read whole) and check the
+    content, not the name: it must decode as a JPEG, PNG or WebP image."""
+    data = stream.read(MAX_PHOTO_BYTES + 1)
+    if len(data) > MAX_PHOTO_BYTES:
+        raise ValidationFailed(_l("Each photo may be at most 5 MB."), field=field)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationFailed(_l("Only JPEG, PNG or WebP photos are accepted."), field=field) from None
+    if kind not in PHOTO_FORMATS:
+        raise ValidationFailed(_l("Only JPEG, PNG or WebP photos are accepted."), field=field)
+    content_type, suffix = PHOTO_FORMATS[kind]
+    return Photo(filename=(filename or "photo")[-120:], data=data, content_type=content_type, suffix=suffix)
+
+
+def intake_appeal(appeal: AppealInput, actor: AnyActor, outcome: str, *, photos: list[Photo] = (),
+                  note: str | None = None) -> Ticket:
+    """Register an appeal with its photos, all or nothing: a rollback removes the stored files."""
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationFailed(_l("At most %(n)d photos.", n=MAX_PHOTOS), field="photos")
+    ticket = register_ticket(appeal, actor, outcome, note=note)
+    files = storage()
+    for photo in photos:
+        key = files.save(photo.data, photo.suffix)
+        _delete_on_rollback(key)
+        db.session.add(Attachment(ticket=ticket, filename=photo.filename, content_type=photo.content_type,
+                                  size=len(photo.data), sha256=hashlib.sha256(photo.data).hexdigest(),
+                                  storage_key=key, created_at=utcnow(),
+                                  uploaded_by_id=actor.id if isinstance(actor, User) else None))
+    db.session.flush()
+    return ticket
+
+
+_ROLLBACK_KEY = "hotline_files_to_remove"
+
+
+def _delete_on_rollback(key: str) -> None:
+    db.session().info.setdefault(_ROLLBACK_KEY, []).append(key)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_files(session: Session) -> None:
+    session.info.pop(_ROLLBACK_KEY, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _remove_files(session: Session, previous_transaction) -> None:
+    if session.in_transaction():
+        return
+    keys = session.info.pop(_ROLLBACK_KEY, [])
+    if keys:
+        files = storage()
+        for key in keys:
+            files.delete(key)
+
+
+# --- what the operator sees while the caller speaks --------------------------------------------------------
+
+def caller_history(phone: str, limit: int = 20) -> list[Ticket]:
+    """The caller's earlier appeals, newest first."""
+    if not phone:
+        return []
+    return list(db.session.execute(select(Ticket).where(Ticket.citizen_phone == phone)
+                                   .order_by(Ticket.created_at.desc()).limit(limit)).scalars())
+
+
+def duplicate_hints(phone: str | None, category_id: int | None, address: str | None,
+                    exclude_id: int | None = None, limit: int = 10) -> list[tuple[Ticket, str]]:
+    """Open tickets from the last 30 days with the same phone, or the same address and category."""
+    conditions = []
+    if phone:
+        conditions.append(Ticket.citizen_phone == phone)
+    if category_id and address:
+        conditions.append((Ticket.category_id == category_id) & (Ticket.address == address.strip()))
+    if not conditions:
+        return []
+    query = (select(Ticket).where(or_(*conditions), Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+                                  Ticket.created_at >= utcnow() - DUPLICATE_WINDOW)
+             .order_by(Ticket.created_at.desc()).limit(limit))
+    if exclude_id:
+        query = query.where(Ticket.id != exclude_id)
+    hints = []
+    for ticket in db.session.execute(query).scalars():
+        same_phone = phone and ticket.citizen_phone == phone
+        hints.append((ticket, "phone" if same_phone else "address"))
+    return hints
