@@ -123,3 +123,36 @@ def duplicate_hints(phone: str | None, category_id: int | None, address: str | N
         same_phone = phone and ticket.citizen_phone == phone
         hints.append((ticket, "phone" if same_phone else "address"))
     return hints
+
+
+# --- form support -------------------------------------------------------------------------------------------
+
+def category_choices() -> dict[str, list[tuple[int, str]]]:
+    """Second-level categories grouped under their first level, for a select with optgroups."""
+    from hotline.tickets.models import Category
+    groups: dict[str, list[tuple[int, str]]] = {}
+    parents = db.session.execute(select(Category).where(Category.parent_id.is_(None), Category.active)
+                                 .order_by(Category.code)).scalars()
+    for parent in parents:
+        groups[parent.name] = [(c.id, f"{c.name}") for c in parent.children if c.active]
+    return groups
+
+
+def district_choices() -> list[tuple[int, str]]:
+    from hotline.orgs.models import OrgUnit, UnitKind
+    return [(u.id, u.name) for u in db.session.execute(
+        select(OrgUnit).where(OrgUnit.kind == UnitKind.DISTRICT.value, OrgUnit.active).order_by(OrgUnit.code)
+    ).scalars()]
+
+
+def appeal_from_form(form, channel: str) -> AppealInput:
+    """The form's fields (named as in ``AppealInput``) as an appeal; validation happens in intake."""
+    fields = {name: form[name].data for name in (
+        "appeal_type", "title", "body", "citizen_phone", "citizen_name", "category_id", "district_id",
+        "address", "confidential") if name in form}
+    for optional in ("urgency", "lat", "lon", "allow_publish"):
+        if optional in form:
+            fields[optional] = form[optional].data
+    fields["citizen_name"] = (fields.get("citizen_name") or "").strip() or None
+    fields["address"] = (fields.get("address") or "").strip() or None
+    return AppealInput(channel=channel, **fields)

@@ -1,0 +1,62 @@
+"""Appeal forms for the citizen portal and the operator console. Field names match ``AppealInput``."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import BooleanField, FloatField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from hotline.tickets.labels import APPEAL, URGENCY
+from hotline.tickets.validation import LIMITS
+
+EMERGENCY_LINES = [("110", _l("110 Police")), ("119", _l("119 Fire")), ("120", _l("120 Ambulance")),
+                   ("122", _l("122 Traffic accidents"))]
+
+
+def _coerce_int_or_none(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class AppealFields(FlaskForm):
+    """What every appeal has: the five elements of 受理 and the caller.
+
+    Limits are checked by ``hotline.tickets.validation`` for every channel, so each field's message
+    comes from the same place whether the appeal arrives here, by API or by Open311."""
+    citizen_phone = StringField(_l("Phone"))
+    citizen_name = StringField(_l("Name (optional)"))
+    appeal_type = SelectField(_l("Type of appeal"), choices=[(k, v) for k, v in APPEAL.items()],
+                              default="complaint")
+    category_id = SelectField(_l("Category"), coerce=_coerce_int_or_none, validate_choice=False,
+                              validators=[Optional()])
+    district_id = SelectField(_l("District"), coerce=_coerce_int_or_none, validate_choice=False,
+                              validators=[Optional()])
+    address = StringField(_l("Address"))
+    title = StringField(_l("Title"))
+    body = TextAreaField(_l("What happened, and what do you ask for?"))
+    confidential = BooleanField(_l("Keep my identity confidential (reports only)"))
+
+
+class CitizenAppealForm(AppealFields):
+    lat = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
+    lon = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
+    photos = MultipleFileField(_l("Photos (up to 5; JPEG, PNG or WebP; 5 MB each)"))
+    allow_publish = BooleanField(_l("The answer may be published without my personal data"))
+
+
+class OperatorCallForm(AppealFields):
+    urgency = SelectField(_l("Urgency"), choices=[(k, v) for k, v in URGENCY.items()], default="normal")
+    outcome = RadioField(_l("Outcome"), default="register", choices=[
+        ("register", _l("Register for dispatch")), ("answer_directly", _l("Answer directly")),
+        ("refuse", _l("Refuse (not accepted)")), ("transfer_emergency", _l("Transfer to an emergency line"))])
+    note = TextAreaField(_l("Answer, reason or transfer record"))
+    emergency_line = SelectField(_l("Emergency line"), choices=EMERGENCY_LINES, default="110")
+
+
+class TrackForm(FlaskForm):
+    tracking_no = StringField(_l("Tracking number"), validators=[DataRequired(), Length(min=14, max=14)])
+    phone = StringField(_l("Phone used when filing"), validators=[DataRequired(), Length(max=20)])
+
+
+class RateForm(FlaskForm):
+    satisfaction = RadioField(_l("How satisfied are you with the answer?"), validators=[DataRequired()], choices=[
+        ("satisfied", _l("Satisfied")), ("basically", _l("Basically satisfied")), ("unsatisfied", _l("Unsatisfied"))])
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=LIMITS["note"])])

@@ -1,0 +1,71 @@
+"""The operator console (话务员): register a call in under a minute, and the review queue for web/API appeals."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from hotline.accounts.decorators import roles_required
+from hotline.accounts.models import Role
+from hotline.core.errors import ValidationFailed
+from hotline.extensions import db
+from hotline.intake import services as intake
+from hotline.intake.forms import OperatorCallForm
+from hotline.tickets.models import Ticket
+from hotline.tickets.queries import visible_tickets
+from hotline.tickets.validation import normalise_phone
+from hotline.tickets.workflow import Channel, Status
+
+bp = Blueprint("intake", __name__, url_prefix="/console")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required(Role.OPERATOR)
+def register_call():
+    form = OperatorCallForm()
+    form.district_id.choices = [("", _("Choose a district…"))] + intake.district_choices()
+    if form.validate_on_submit():
+        outcome = form.outcome.data
+        note = (form.note.data or "").strip() or None
+        if outcome == "transfer_emergency" and note:
+            note = f"[{form.emergency_line.data}] {note}"
+        try:
+            ticket = intake.intake_appeal(intake.appeal_from_form(form, Channel.PHONE.value), current_user,
+                                          outcome, note=note)
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            for name, message in exc.fields.items():
+                field = form._fields.get(name) or form.body
+                field.errors = list(field.errors) + [str(message)]
+        else:
+            flash(_("Registered %(no)s.", no=ticket.tracking_no), "success")
+            return redirect(url_for(".register_call", last=ticket.tracking_no))
+    return render_template("intake/console.html", form=form, last=request.args.get("last"),
+                           category_groups=intake.category_choices()), \
+        400 if form.errors else 200
+
+
+@bp.route("/caller")
+@roles_required(Role.OPERATOR)
+def caller():
+    """The caller's history and duplicate hints, as a fragment the console shows beside the form."""
+    phone = normalise_phone(request.args.get("phone"))
+    category_id = request.args.get("category_id", type=int)
+    address = request.args.get("address") or None
+    return render_template("intake/_caller.html", phone=phone, history=intake.caller_history(phone),
+                           hints=intake.duplicate_hints(phone, category_id, address))
+
+
+@bp.route("/review")
+@roles_required(Role.OPERATOR)
+def review_queue():
+    """Web and API appeals waiting for an operator to accept or refuse them, oldest first."""
+    tickets = db.session.execute(visible_tickets(current_user).where(
+        Ticket.status == Status.PENDING_REVIEW.value).order_by(Ticket.created_at)).scalars().all()
+    return render_template("intake/review.html", tickets=tickets)
+
+
+def pending_review_count() -> int:
+    from sqlalchemy import func
+    return db.session.execute(select(func.count()).select_from(
+        visible_tickets(current_user).where(Ticket.status == Status.PENDING_REVIEW.value).subquery())).scalar()
