@@ -51,6 +51,24 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
     TICKETS_PER_PAGE = 50
+    # 统一督办 (docs/sla.md): when a working day ends, and the ladder's working-day steps.
+    SLA_WORKDAY_ENDS = os.environ.get("SLA_WORKDAY_ENDS", "23:59:59")
+    SLA_ESCALATION_WORKING_DAYS = int(os.environ.get("SLA_ESCALATION_WORKING_DAYS", 5))
+    SLA_CALLBACK_WORKING_DAYS = int(os.environ.get("SLA_CALLBACK_WORKING_DAYS", 3))
+    SLA_ORDER_RESPONSE_WORKING_DAYS = int(os.environ.get("SLA_ORDER_RESPONSE_WORKING_DAYS", 1))
+    SLA_URGING_RESPONSE_WORKING_DAYS = int(os.environ.get("SLA_URGING_RESPONSE_WORKING_DAYS", 1))
+    # Notifications: e-mail over SMTP (Flask-Mail), SMS through a gateway ("logging" or "http").
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS") == "1"
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "12345@hotline.local")
+    MAIL_SUPPRESS_SEND = not os.environ.get("MAIL_SERVER")  # no SMTP server configured: log only
+    SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "logging")
+    SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+    SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN")
     # Rate limits live in Redis when there is one (shared by all gunicorn workers), in memory otherwise.
     # If Redis goes down, Flask-Limiter falls back to per-process memory and never fails a request.
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"

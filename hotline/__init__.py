@@ -29,13 +29,14 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from hotline import models  # noqa: F401  (every model registered before anything maps)
     from hotline.celery import celery_init_app
-    from hotline.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from hotline.extensions import babel, bootstrap, csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)
     bootstrap.init_app(app)
+    mail.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=os.path.join(app.root_path, "translations"))
@@ -63,25 +64,49 @@ def _select_locale() -> str:
 
 def _register_blueprints(app: Flask) -> None:
     from hotline.accounts.views import bp as accounts_bp
+    from hotline.intake.views import bp as intake_bp
+    from hotline.public.views import bp as public_bp
+    from hotline.tickets.queues import bp as queues_bp
     from hotline.tickets.views import bp as tickets_bp
 
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(intake_bp)
+    app.register_blueprint(queues_bp)
     app.register_blueprint(tickets_bp)
+    from hotline.notify.views import bp as notify_bp
+    from hotline.sla.views import bp as sla_bp
+    app.register_blueprint(sla_bp)
+    app.register_blueprint(notify_bp)
+    # The machine channels: JSON API (flask-smorest, OpenAPI) and Open311; no cookies, so no CSRF.
+    from hotline.api import init_api
+    from hotline.extensions import csrf
+    from hotline.open311.views import bp as open311_bp
+    init_api(app)
+    app.register_blueprint(open311_bp)
+    csrf.exempt(open311_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
     from werkzeug.exceptions import HTTPException
 
+    from hotline.api.errors import machine_error_response
     from hotline.core.errors import DomainError
     from hotline.extensions import db
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        machine = machine_error_response(exc)  # /api and /open311 never answer with HTML
+        if machine is not None:
+            return machine
         return render_template("errors/error.html", code=exc.code), exc.code
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()
+        machine = machine_error_response(exc)
+        if machine is not None:
+            return machine
         return render_template("errors/error.html", code=exc.status_code, message=str(exc.message)), \
             exc.status_code
 
@@ -90,6 +115,9 @@ def _register_error_handlers(app: Flask) -> None:
         # Never a stack trace to the user; the log keeps it.
         app.logger.exception("unhandled error on %s", request.path)
         db.session.rollback()
+        machine = machine_error_response(exc)
+        if machine is not None:
+            return machine
         return render_template("errors/error.html", code=500), 500
 
 
@@ -110,6 +138,9 @@ def _register_template_helpers(app: Flask) -> None:
         from flask_babel import get_locale
         return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}
 
+    from hotline.notify.views import inject_unread_count
+    app.context_processor(inject_unread_count)
+
 
 def _register_commands(app: Flask) -> None:
     from hotline.accounts.cli import users_cli
@@ -117,4 +148,7 @@ def _register_commands(app: Flask) -> None:
 
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
+    from hotline.sla.cli import calendar_cli, sla_cli
+    app.cli.add_command(calendar_cli)
+    app.cli.add_command(sla_cli)
     app.cli.add_command(seed_reference_command)

@@ -2,6 +2,7 @@
 from hotline.accounts.models import User, UserRole  # noqa: F401
 from hotline.notify.models import Notification  # noqa: F401
 from hotline.orgs.models import OrgUnit  # noqa: F401
-from hotline.sla.models import SlaPolicy, SupervisionOrder, Urging, WorkCalendarDay  # noqa: F401
-from hotline.tickets.models import (Assignment, Attachment, Category, CategoryRoute, DailySequence,  # noqa: F401
+from hotline.sla.models import (SlaClock, SlaPolicy, SupervisionOrder, SweepLease, Urging,  # noqa: F401
+                                WorkCalendarDay)
+from hotline.tickets.models import (Assignment, Attachment, CannedAnswer, Category, CategoryRoute, DailySequence,  # noqa: F401
                                     ExtensionRequest, Reply, SuspensionRequest, Ticket, TicketEvent)

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from hotline import create_app
-from hotline.extensions import db
+from hotline.extensions import db, limiter
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -96,6 +96,7 @@ def app(request, database_url):
         yield application
         db.session.remove()
         _empty_tables()
+        limiter.reset()  # rate-limit counters must not leak from one test into the next
 
 
 def _empty_tables():

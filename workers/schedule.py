@@ -3,4 +3,7 @@ from datetime import timedelta
 
 BEAT_SCHEDULE = {
     "notify-redrive": {"task": "hotline.notify.redrive", "schedule": timedelta(minutes=1)},
+    # Deadlines are data: one sweep a minute over the due tickets only (hotline.sla.ladder).
+    "sla-sweep": {"task": "hotline.sla.sweep", "schedule": timedelta(minutes=1),
+                  "options": {"expires": 55}},
 }

@@ -7,11 +7,24 @@ from hotline.extensions import db
 from hotline.notify import services as notify
 
 
-@shared_task(name=notify.DELIVER_TASK)
-def deliver_notification(notification_id: int) -> bool:
-    sent = notify.deliver(notification_id)
+@shared_task(name=notify.DELIVER_TASK, bind=True, max_retries=notify.MAX_ATTEMPTS)
+def deliver_notification(self, notification_id: int) -> bool:
+    """One attempt; a failed one is retried with exponential backoff (and re-driven if the retry is lost)."""
+    outcome = notify.deliver(notification_id)
     db.session.commit()
-    return sent
+    if outcome == "retry" and self.request.retries < notify.MAX_ATTEMPTS:
+        attempts = self.request.retries + 1
+        raise self.retry(countdown=notify.backoff(attempts).total_seconds())
+    return outcome == "sent"
+
+
+@shared_task(name="hotline.sla.sweep")
+def sweep_deadlines() -> dict:
+    """Apply the escalation ladder to every due ticket (commits per batch; a second sweep at the
+    same time does nothing)."""
+    from hotline.sla.ladder import run_sweep
+    counts = run_sweep(commit=db.session.commit)
+    return dict(counts)
 
 
 @shared_task(name="hotline.notify.redrive")

@@ -20,7 +20,7 @@ from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.orgs.services import create_unit, get_unit_by_code
 from hotline.sla.services import seed_calendar_from_package, seed_default_policies
-from hotline.tickets.models import Category, CategoryRoute, Ticket
+from hotline.tickets.models import CannedAnswer, Category, CategoryRoute, Ticket
 from hotline.tickets.services import AppealInput, CitizenActor, apply_transition, register_ticket
 from hotline.tickets.workflow import OPEN_STATUSES, Channel, Status
 
@@ -58,6 +58,7 @@ def seed_demo(ticket_count: int = 360, seed: int = 12345) -> str:
     units = _seed_org_tree()
     categories = _seed_categories(units)
     accounts = _seed_accounts(units)
+    _seed_canned_answers(categories)
     db.session.flush()
     existing = db.session.execute(select(func.count(Ticket.id))).scalar_one()
     created = 0
@@ -112,6 +113,13 @@ def _seed_categories(units: dict[str, OrgUnit]) -> dict[str, Category]:
                 target = _route_target(route, d, units)
                 db.session.add(CategoryRoute(category=child, district=units[f"d{d}"], unit=target))
     return categories
+
+
+def _seed_canned_answers(categories: dict[str, Category]) -> None:
+    if db.session.execute(select(func.count(CannedAnswer.id))).scalar_one():
+        return
+    for code, title, body in data.CANNED_ANSWERS:
+        db.session.add(CannedAnswer(category=categories[code] if code else None, title=title, body=body))
 
 
 def _route_target(route: str, district_no: int, units: dict[str, OrgUnit]) -> OrgUnit:

@@ -31,6 +31,9 @@ class Notification(db.Model):
         enum_check("status", NotifyStatus),
         Index("ix_notification_pending", "created_at",
               postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+        # The bell: a user's unread in-app notifications.
+        Index("ix_notification_unread", "recipient_user_id",
+              postgresql_where=text("read_at IS NULL"), sqlite_where=text("read_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +48,7 @@ class Notification(db.Model):
     last_error: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
     sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(DateTime)  # backoff after a failed attempt
     read_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
     ticket = relationship("Ticket")

@@ -1,10 +1,17 @@
-"""Queueing and delivering notifications through the outbox."""
+"""Queueing and delivering notifications through the outbox.
+
+A notification is a row written in the transaction of the change it reports. In-app
+notifications are delivered by being written (the bell reads them). SMS and e-mail rows are
+sent by the ``hotline.notify.deliver`` task once the transaction commits; a failed attempt is
+retried with exponential backoff, and the beat re-drives rows whose task never ran (broker
+down at commit time, worker lost).
+"""
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
 
 from hotline.core.after_commit import enqueue_after_commit
 from hotline.core.clock import utcnow
@@ -12,49 +19,111 @@ from hotline.extensions import db
 from hotline.notify.models import Notification, NotifyChannel, NotifyStatus
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 6
 DELIVER_TASK = "hotline.notify.deliver"
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt ``attempts + 1``: 30 s, 1 min, 2 min, 4 min … at most an hour."""
+    return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
 
 
 def queue_notification(channel: str, recipient: str, template: str, *, ticket=None, payload: dict | None = None,
                        recipient_user_id: int | None = None) -> Notification:
     """Write the outbox row in the caller's transaction; delivery is enqueued after it commits."""
+    now = utcnow()
     note = Notification(channel=NotifyChannel(channel).value, recipient=recipient, template=template,
                         payload=payload or {}, ticket=ticket, recipient_user_id=recipient_user_id,
-                        created_at=utcnow())
+                        created_at=now)
+    if note.channel == NotifyChannel.IN_APP.value:
+        note.status, note.sent_at = NotifyStatus.SENT.value, now  # the row is the delivery
     db.session.add(note)
-    enqueue_after_commit(db.session, DELIVER_TASK, note)
+    if note.channel != NotifyChannel.IN_APP.value:
+        enqueue_after_commit(db.session, DELIVER_TASK, note)
     return note
 
 
+def notify_users(users, template: str, *, ticket=None, payload: dict | None = None, email: bool = False) -> int:
+    """In-app to every user; e-mail too when ``email`` and the user has an address."""
+    count = 0
+    for user in users:
+        queue_notification("in_app", user.username, template, ticket=ticket, payload=payload,
+                           recipient_user_id=user.id)
+        count += 1
+        if email and user.email:
+            queue_notification("email", user.email, template, ticket=ticket, payload=payload,
+                               recipient_user_id=user.id)
+            count += 1
+    return count
+
+
 def _send(note: Notification) -> None:
-    """The gateway: in-app needs no delivery; SMS and e-mail go to the configured gateway (logged here)."""
-    if note.channel != NotifyChannel.IN_APP.value:
-        log.info("notify %s → %s: %s %s", note.channel, note.recipient, note.template, note.payload)
+    from hotline.notify.channels import send_email, sms_gateway
+    from hotline.notify.templates import render
+
+    subject, body = render(note.template, note.payload)
+    if note.channel == NotifyChannel.SMS.value:
+        sms_gateway().send(note.recipient, body)
+    elif note.channel == NotifyChannel.EMAIL.value:
+        send_email(note.recipient, subject, body)
 
 
-def deliver(notification_id: int) -> bool:
-    """Deliver one notification. Idempotent: a sent one is left alone."""
+def deliver(notification_id: int) -> str:
+    """Try one notification: ``sent``, ``retry`` (failed, will be tried again), ``failed`` (gave up)
+    or ``skipped`` (already done, or another worker holds it). Idempotent."""
     note = db.session.execute(select(Notification).where(Notification.id == notification_id)
                               .with_for_update(skip_locked=True)).scalar_one_or_none()
     if note is None or note.status != NotifyStatus.PENDING.value:
-        return False
+        return "skipped"
+    now = utcnow()
     note.attempts += 1
     try:
         _send(note)
-    except Exception as exc:  # the gateway failed: try again on the next re-drive
+    except Exception as exc:  # noqa: BLE001 — any gateway failure: try again later
         note.last_error = str(exc)[:500]
+        log.warning("notification %s attempt %s failed: %s", note.id, note.attempts, exc)
         if note.attempts >= MAX_ATTEMPTS:
             note.status = NotifyStatus.FAILED.value
-        return False
-    note.status, note.sent_at = NotifyStatus.SENT.value, utcnow()
-    return True
+            return "failed"
+        note.next_attempt_at = now + backoff(note.attempts)
+        return "retry"
+    note.status, note.sent_at, note.last_error = NotifyStatus.SENT.value, now, None
+    return "sent"
 
 
 def pending_ids(older_than: timedelta = timedelta(minutes=2), limit: int = 500) -> list[int]:
-    """Pending notifications whose first delivery should have happened by now."""
-    cutoff = utcnow() - older_than
+    """Pending notifications whose delivery should have happened by now (first try or backoff)."""
+    now = utcnow()
+    cutoff = now - older_than
     return list(db.session.execute(
-        select(Notification.id).where(Notification.status == NotifyStatus.PENDING.value,
-                                      Notification.created_at <= cutoff)
+        select(Notification.id).where(
+            Notification.status == NotifyStatus.PENDING.value,
+            Notification.created_at <= cutoff,
+            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now - older_than))
         .order_by(Notification.created_at).limit(limit)).scalars())
+
+
+# --- the in-app inbox --------------------------------------------------------------------------------------
+
+def unread_count(user_id: int) -> int:
+    return db.session.execute(select(func.count(Notification.id)).where(
+        Notification.recipient_user_id == user_id, Notification.channel == NotifyChannel.IN_APP.value,
+        Notification.read_at.is_(None))).scalar_one()
+
+
+def inbox(user_id: int, limit: int = 100) -> list[Notification]:
+    return list(db.session.execute(select(Notification).where(
+        Notification.recipient_user_id == user_id, Notification.channel == NotifyChannel.IN_APP.value)
+        .order_by(Notification.id.desc()).limit(limit)).scalars())
+
+
+def mark_read(user_id: int, notification_id: int | None = None) -> int:
+    """Mark one (or every) in-app notification of the user read."""
+    stmt = update(Notification).where(Notification.recipient_user_id == user_id,
+                                      Notification.channel == NotifyChannel.IN_APP.value,
+                                      Notification.read_at.is_(None))
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    return db.session.execute(stmt.values(read_at=utcnow())).rowcount

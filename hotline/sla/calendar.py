@@ -3,8 +3,11 @@
 Rules (民法典 arts. 201/203 as 12345 practice applies them):
 - counting starts the day after receipt;
 - only working days count, make-up workdays (调休) included, holidays excluded;
-- a working-day deadline ends at the end of its last working day, Asia/Shanghai;
-- hour limits count clock hours.
+- a working-day deadline ends at the end of its last working day, Asia/Shanghai
+  (23:59:59 by default; an installation may set an earlier end of office hours);
+- hour limits count clock hours;
+- suspended time does not count: a paused working-day deadline keeps the working
+  days it had left, a paused hour deadline the hours.
 Beyond the years the calendar knows, Monday–Friday count and any result that
 depended on such a day is *provisional*.
 """
@@ -28,6 +31,7 @@ class WorkCalendar:
     """Known days (``{date: is_workday}``) for ``known_years``; weekdays elsewhere."""
     days: Mapping[date, bool] = field(default_factory=dict)
     known_years: frozenset[int] = frozenset()
+    day_ends: time = END_OF_WORKING_DAY
 
     def is_workday(self, day: date) -> tuple[bool, bool]:
         """(is it a working day, is that answer provisional)."""
@@ -45,7 +49,45 @@ class WorkCalendar:
             workday, unsure = self.is_workday(day)
             provisional |= unsure
             counted += workday
-        return Deadline(datetime.combine(day, END_OF_WORKING_DAY, tzinfo=start.tzinfo), provisional)
+        return Deadline(self.end_of(day, start.tzinfo), provisional)
+
+    def end_of(self, day: date, tzinfo) -> datetime:
+        return datetime.combine(day, self.day_ends, tzinfo=tzinfo)
+
+    def next_workday_on_or_after(self, day: date) -> tuple[date, bool]:
+        provisional = False
+        while True:
+            workday, unsure = self.is_workday(day)
+            provisional |= unsure
+            if workday:
+                return day, provisional
+            day += timedelta(days=1)
+
+    def previous_working_day_end(self, deadline: datetime) -> datetime:
+        """The end of the working day before ``deadline``'s: when a yellow card is due."""
+        day = deadline.date()
+        while True:
+            day -= timedelta(days=1)
+            if self.is_workday(day)[0]:
+                return self.end_of(day, deadline.tzinfo)
+
+    def resume_deadline(self, deadline: datetime, paused_at: datetime, resumed_at: datetime) -> Deadline:
+        """A working-day ``deadline`` paused at ``paused_at`` and resumed at ``resumed_at`` (all local, aware).
+
+        The working days left at the pause (the pause day itself counts as used) are counted again
+        from the resume day, by the same rule as a new limit; with none left the deadline is the end
+        of the resume day's working day.
+        """
+        if resumed_at <= paused_at:
+            return Deadline(deadline, False)
+        left = self.working_days_between(paused_at.date(), deadline.date())
+        if deadline.date() <= paused_at.date():
+            # Paused on or after the deadline's day: only the rest of that day was left.
+            left = 0
+        if left >= 1:
+            return self.add_working_days(resumed_at, left)
+        day, provisional = self.next_workday_on_or_after(resumed_at.date())
+        return Deadline(max(self.end_of(day, resumed_at.tzinfo), deadline), provisional)
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in (start, end]: how many have passed since ``start``."""
@@ -58,6 +100,13 @@ class WorkCalendar:
 
 def add_hours(start: datetime, hours: float) -> Deadline:
     return Deadline(start + timedelta(hours=hours), False)
+
+
+def yellow_card_at(deadline: datetime, limit: float, unit: str, calendar: WorkCalendar) -> datetime:
+    """One working day before a working-day deadline; a quarter of the limit before an hour deadline."""
+    if unit == "hours":
+        return deadline - timedelta(hours=limit / 4)
+    return calendar.previous_working_day_end(deadline)
 
 
 def from_chinesecalendar() -> WorkCalendar:

@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from hotline.core.models import created_at_column, enum_check, enum_column
@@ -71,6 +71,8 @@ class _SupervisionRecord:
     response_deadline: Mapped[Optional[datetime]] = mapped_column(DateTime)
     responded_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
     response: Mapped[Optional[str]] = mapped_column(Text)
+    # Set by the sweep when the response deadline passed unanswered: that ladder step is done.
+    overdue_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
     created_at: Mapped[datetime] = created_at_column()
 
     @declared_attr
@@ -88,3 +90,69 @@ class Urging(_SupervisionRecord, db.Model):
     """催办: a reminder pressing a unit on a late ticket."""
     __tablename__ = "urging"
     __table_args__ = (enum_check("source", SupervisionSource),)
+
+
+class ClockKind(str, enum.Enum):
+    """Which deadline of a ticket the ladder is watching."""
+    SIGN = "sign"            # 签收 deadline of a dispatched ticket
+    ANSWER = "answer"        # 答复 deadline (also the redo and extended deadlines)
+    CALLBACK = "callback"    # 回访 window: no rating by then → closed as not reached
+    RESUME = "resume"        # a suspension's planned end: the ticket resumes by itself
+
+
+class LadderStage(enum.IntEnum):
+    """How far the ladder has gone for the watched deadline. Only ever moves up, one step at a time."""
+    NONE = 0
+    YELLOW = 1      # 黄牌: the deadline is near
+    RED = 2         # 红牌 + automatic 督办单: the deadline has passed
+    ESCALATED = 3   # still overdue N working days later: one org level up
+    DONE = 9        # a one-shot step (callback timeout, auto resume) has run
+
+
+class SlaClock(db.Model):
+    """The ladder's state for one ticket: the deadline it watches and the steps already taken.
+
+    ``Ticket.next_deadline_at`` is the earliest pending step over this clock and the ticket's
+    unanswered supervision records; the sweep takes a step only together with moving
+    ``stage`` up, in one transaction, so a step is never taken twice.
+    """
+    __tablename__ = "sla_clock"
+    __table_args__ = (
+        enum_check("kind", ClockKind),
+        CheckConstraint("stage IN (0, 1, 2, 3, 9)", name="stage_valid"),
+    )
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[Optional[str]] = enum_column(ClockKind, nullable=True)
+    deadline_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    warn_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    escalate_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    stage: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+    ticket = relationship("Ticket")
+
+    def next_step(self) -> tuple[str, datetime] | None:
+        """(step name, when it is due) for the watched deadline, or None when nothing is left."""
+        if self.deadline_at is None:
+            return None
+        if self.kind in (ClockKind.CALLBACK.value, ClockKind.RESUME.value):
+            return None if self.stage == LadderStage.DONE else (self.kind, self.deadline_at)
+        if self.stage == LadderStage.NONE:
+            return ("yellow", self.warn_at or self.deadline_at)
+        if self.stage == LadderStage.YELLOW:
+            return ("red", self.deadline_at)
+        if self.stage == LadderStage.RED and self.escalate_at is not None:
+            return ("escalate", self.escalate_at)
+        return None
+
+
+class SweepLease(db.Model):
+    """A named lease so that two sweeps never overlap (SQLite; PostgreSQL uses an advisory lock).
+
+    A holder that dies leaves the lease to expire by itself.
+    """
+    __tablename__ = "sweep_lease"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[Optional[str]] = mapped_column(String(64))
+    expires_at: Mapped[Optional[datetime]] = mapped_column(DateTime)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import time as _time
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from hotline.core.clock import to_local, to_utc_naive
@@ -18,6 +19,17 @@ DEFAULT_ANSWER_DAYS = {Appeal.CONSULTATION: 3, Appeal.HELP: 10, Appeal.COMPLAINT
                        Appeal.SUGGESTION: 15, Appeal.PRAISE: 15}
 DEFAULT_URGENT = {Urgency.URGENT: (1, 24), Urgency.CRITICAL: (0.5, 2)}  # (sign hours, answer hours)
 REDO_WORKING_DAYS = 3
+# Ladder defaults (config keys override them).
+LADDER_DEFAULTS = {
+    "SLA_ESCALATION_WORKING_DAYS": 5,      # still overdue this many working days after red → one level up
+    "SLA_CALLBACK_WORKING_DAYS": 3,        # no rating this many working days after release → not reached
+    "SLA_ORDER_RESPONSE_WORKING_DAYS": 1,  # a 督办单 is answered within
+    "SLA_URGING_RESPONSE_WORKING_DAYS": 1,  # a 催办 is answered within
+}
+
+
+def setting(name: str) -> int:
+    return int(current_app.config.get(name, LADDER_DEFAULTS[name]))
 
 
 def default_policies() -> list[dict]:
@@ -63,12 +75,19 @@ def invalidate_calendar() -> None:
     _cache["calendar"] = None
 
 
+def working_day_ends() -> time:
+    """When a working day ends (``SLA_WORKDAY_ENDS``, ``HH:MM[:SS]`` Asia/Shanghai; default 23:59:59)."""
+    value = current_app.config.get("SLA_WORKDAY_ENDS") or "23:59:59"
+    return value if isinstance(value, time) else time.fromisoformat(value)
+
+
 def current_calendar() -> WorkCalendar:
     if _cache["calendar"] is None or _time.monotonic() - _cache["loaded"] > _CACHE_SECONDS:
         rows = db.session.execute(select(WorkCalendarDay.day, WorkCalendarDay.is_workday,
                                          WorkCalendarDay.source)).all()
         days = {d: w for d, w, src in rows if src != CalendarSource.WEEKDAY.value}
-        _cache.update(calendar=WorkCalendar(days=days, known_years=complete_years(days)), loaded=_time.monotonic())
+        _cache.update(calendar=WorkCalendar(days=days, known_years=complete_years(days),
+                                            day_ends=working_day_ends()), loaded=_time.monotonic())
     return _cache["calendar"]
 
 
@@ -90,3 +109,481 @@ def deadline_after(start_utc: datetime, limit: float, unit: str) -> Deadline:
         result = current_calendar().add_working_days(local_start, int(limit))
     return Deadline(to_utc_naive(result.at), result.provisional)
 
+
+
+# --- the calendar, edited by admins --------------------------------------------------------------------
+
+def calendar_year(year: int) -> list[WorkCalendarDay]:
+    return list(db.session.execute(select(WorkCalendarDay).where(
+        WorkCalendarDay.day >= date(year, 1, 1), WorkCalendarDay.day <= date(year, 12, 31))
+        .order_by(WorkCalendarDay.day)).scalars())
+
+
+def set_calendar_day(day: date, is_workday: bool, note: str | None = None) -> WorkCalendarDay:
+    """An admin's edit of one day. Deadlines computed from now on use it; provisional ones are redone
+    once the year is complete."""
+    row = db.session.get(WorkCalendarDay, day)
+    if row is None:
+        row = WorkCalendarDay(day=day)
+        db.session.add(row)
+    row.is_workday, row.source, row.note = bool(is_workday), CalendarSource.ADMIN.value, (note or None)
+    db.session.flush()
+    invalidate_calendar()
+    recompute_provisional_deadlines()
+    return row
+
+
+def import_calendar_year(parsed) -> dict:
+    """Store every day of a parsed year (``hotline.sla.notice.CalendarYear``) as an admin entry."""
+    existing = {r.day: r for r in calendar_year(parsed.year)}
+    changed = 0
+    for day, (is_workday, note) in sorted(parsed.days.items()):
+        row = existing.get(day)
+        if row is None:
+            db.session.add(WorkCalendarDay(day=day, is_workday=is_workday, source=CalendarSource.ADMIN.value,
+                                           note=note))
+            changed += 1
+        elif row.is_workday != is_workday or row.note != note or row.source != CalendarSource.ADMIN.value:
+            changed += row.is_workday != is_workday
+            row.is_workday, row.note, row.source = is_workday, note, CalendarSource.ADMIN.value
+    db.session.flush()
+    invalidate_calendar()
+    recomputed = recompute_provisional_deadlines()
+    return {"year": parsed.year, "days": len(parsed.days), "changed": changed, "recomputed": recomputed}
+
+
+def recompute_provisional_deadlines() -> int:
+    """Redo every open ticket's provisional deadlines with the calendar as it is now.
+
+    A deadline is recomputed from the moment it was first computed from: the dispatch for the
+    sign and answer limits, the 不满意 rating for a redo. It stays provisional only if it still
+    depends on a year the calendar does not know.
+    """
+    from hotline.tickets.models import ACTIVE_ASSIGNMENT_STATUSES, Ticket
+    from hotline.tickets.services import _refresh_next_deadline
+    from hotline.tickets.workflow import OPEN_STATUSES
+
+    tickets = db.session.execute(select(Ticket).where(
+        Ticket.deadline_provisional.is_(True), Ticket.status.in_([s.value for s in OPEN_STATUSES]))).scalars()
+    count = 0
+    for ticket in tickets:
+        policy = policy_for(ticket.appeal_type, ticket.urgency)
+        old_sign, old_answer = ticket.sign_deadline_at, ticket.answer_deadline_at
+        provisional = False
+        if ticket.dispatched_at and old_sign:
+            sign = deadline_after(ticket.dispatched_at, policy["sign_limit"], policy["sign_unit"])
+            ticket.sign_deadline_at, provisional = sign.at, sign.provisional
+        if ticket.redo_count and ticket.rated_at:
+            answer = deadline_after(ticket.rated_at, REDO_WORKING_DAYS, WD)
+        elif ticket.dispatched_at:
+            answer = deadline_after(ticket.dispatched_at, policy["answer_limit"], policy["answer_unit"])
+        else:
+            continue
+        ticket.answer_deadline_at = answer.at
+        ticket.deadline_provisional = provisional or answer.provisional
+        for a in ticket.assignments:
+            if a.status in ACTIVE_ASSIGNMENT_STATUSES:
+                if a.sign_deadline_at == old_sign:
+                    a.sign_deadline_at = ticket.sign_deadline_at
+                if a.answer_deadline_at == old_answer:
+                    a.answer_deadline_at = ticket.answer_deadline_at
+        _refresh_next_deadline(ticket)
+        count += 1
+    db.session.flush()
+    return count
+
+
+# --- policies, edited by admins ------------------------------------------------------------------------
+
+def all_policies() -> list[SlaPolicy]:
+    order = {a.value: i for i, a in enumerate(Appeal)}
+    urg = {u.value: i for i, u in enumerate(Urgency)}
+    rows = list(db.session.execute(select(SlaPolicy)).scalars())
+    return sorted(rows, key=lambda p: (order[p.appeal_type], urg[p.urgency]))
+
+
+def update_policy(policy: SlaPolicy, *, sign_limit: float, sign_unit: str, answer_limit: float,
+                  answer_unit: str) -> SlaPolicy:
+    from flask_babel import lazy_gettext as _l
+
+    from hotline.core.errors import ValidationFailed
+    for limit, unit, field in ((sign_limit, sign_unit, "sign_limit"), (answer_limit, answer_unit, "answer_limit")):
+        if unit not in (WD, H):
+            raise ValidationFailed(_l("Invalid value."), field=field)
+        if limit is None or limit <= 0 or (unit == WD and float(limit) != int(limit)):
+            raise ValidationFailed(_l("A limit is a positive number (whole days for working days)."),
+                                   field=field)
+    policy.sign_limit, policy.sign_unit = sign_limit, sign_unit
+    policy.answer_limit, policy.answer_unit = answer_limit, answer_unit
+    db.session.flush()
+    return policy
+
+
+# --- the ladder's clock for one ticket -----------------------------------------------------------------
+
+def _watched_deadline(ticket) -> tuple[str | None, datetime | None]:
+    """Which deadline of ``ticket`` runs now, by its status."""
+    from hotline.sla.models import ClockKind
+    from hotline.tickets.models import SuspensionRequest
+    from hotline.tickets.workflow import Status
+
+    status = Status(ticket.status)
+    if status is Status.DISPATCHED:
+        return ClockKind.SIGN.value, ticket.sign_deadline_at
+    if status in (Status.IN_PROGRESS, Status.RETURN_REQUESTED):
+        return ClockKind.ANSWER.value, ticket.answer_deadline_at
+    if status is Status.PENDING_CALLBACK:
+        released = ticket.answered_at or ticket.updated_at
+        return ClockKind.CALLBACK.value, deadline_after(released, setting("SLA_CALLBACK_WORKING_DAYS"), WD).at
+    if status is Status.SUSPENDED and ticket.id is not None:
+        resume_by = db.session.execute(select(SuspensionRequest.resume_by).where(
+            SuspensionRequest.ticket_id == ticket.id, SuspensionRequest.state == "approved")
+            .order_by(SuspensionRequest.id.desc()).limit(1)).scalar()
+        if resume_by and ticket.suspended_at and resume_by > ticket.suspended_at:
+            return ClockKind.RESUME.value, resume_by
+    return None, None
+
+
+def refresh_clock(ticket) -> datetime | None:
+    """Point the ladder at the deadline that runs now and return the ladder's next due step time.
+
+    A new deadline (another phase, an extension, a resume, a redo) starts the ladder afresh;
+    the same deadline keeps the steps already taken.
+    """
+    from hotline.sla.models import ClockKind, LadderStage, SlaClock
+    from hotline.tickets.models import WarningLevel
+
+    kind, deadline = _watched_deadline(ticket)
+    with db.session.no_autoflush:
+        clock = db.session.get(SlaClock, ticket.id) if ticket.id is not None else None
+    if clock is None:
+        if deadline is None:
+            return None
+        clock = SlaClock(ticket=ticket, stage=LadderStage.NONE)
+        db.session.add(clock)
+    if clock.kind != kind or clock.deadline_at != deadline:
+        clock.kind, clock.deadline_at, clock.stage = kind, deadline, LadderStage.NONE
+        clock.warn_at = clock.escalate_at = None
+        ticket.warning_level = WarningLevel.NONE.value
+        if kind in (ClockKind.SIGN.value, ClockKind.ANSWER.value) and deadline is not None:
+            clock.warn_at, clock.escalate_at = ladder_times(ticket, kind, deadline)
+    step = clock.next_step()
+    return step[1] if step else None
+
+
+def ladder_times(ticket, kind: str, deadline: datetime) -> tuple[datetime, datetime]:
+    """(yellow card time, escalation time) for a working-day or hour deadline (naive UTC)."""
+    from hotline.sla.calendar import yellow_card_at
+    from hotline.sla.models import ClockKind
+
+    policy = policy_for(ticket.appeal_type, ticket.urgency)
+    limit, unit = ((policy["sign_limit"], policy["sign_unit"]) if kind == ClockKind.SIGN.value
+                   else (policy["answer_limit"], policy["answer_unit"]))
+    if kind == ClockKind.ANSWER.value and ticket.redo_count:
+        limit, unit = REDO_WORKING_DAYS, WD
+    calendar = current_calendar()
+    local = to_local(deadline)
+    warn = to_utc_naive(yellow_card_at(local, limit, unit, calendar))
+    escalate = to_utc_naive(calendar.add_working_days(local, setting("SLA_ESCALATION_WORKING_DAYS")).at)
+    return warn, escalate
+
+
+def open_supervision_deadline(ticket_ids) -> dict[int, datetime]:
+    """The earliest unanswered, not yet overdue response deadline of each ticket's 督办单 and 催办."""
+    from sqlalchemy import func, union_all
+
+    from hotline.sla.models import SupervisionOrder, Urging
+    ids = list(ticket_ids)
+    if not ids:
+        return {}
+    parts = [select(m.ticket_id, m.response_deadline.label("due")).where(
+        m.ticket_id.in_(ids), m.responded_at.is_(None), m.overdue_at.is_(None), m.response_deadline.isnot(None))
+        for m in (SupervisionOrder, Urging)]
+    both = union_all(*parts).subquery()
+    return dict(db.session.execute(select(both.c.ticket_id, func.min(both.c.due)).group_by(both.c.ticket_id)).all())
+
+
+def pause_deadline(deadline: datetime | None, unit: str, paused_at: datetime, resumed_at: datetime
+                   ) -> tuple[datetime | None, bool]:
+    """A deadline after a pause: hour limits move by the paused clock time, working-day limits by the
+    working days the pause took."""
+    if deadline is None:
+        return None, False
+    if unit == H:
+        return deadline + (resumed_at - paused_at), False
+    result = current_calendar().resume_deadline(to_local(deadline), to_local(paused_at), to_local(resumed_at))
+    return to_utc_naive(result.at), result.provisional
+
+
+_UNSET = object()
+
+
+def next_step_at(ticket, supervision_due=_UNSET, *, refresh: bool = True) -> datetime | None:
+    """The earliest pending ladder step of ``ticket``: its clock's next step or an unanswered
+    supervision record's response deadline. None once the ticket is finished."""
+    from hotline.sla.models import SlaClock
+    from hotline.tickets.workflow import OPEN_STATUSES, Status
+
+    with db.session.no_autoflush:  # a flush here would bump the ticket's version a second time
+        if refresh:
+            clock_next = refresh_clock(ticket)
+        else:
+            clock = db.session.get(SlaClock, ticket.id)
+            step = clock.next_step() if clock is not None else None
+            clock_next = step[1] if step else None
+        if Status(ticket.status) not in OPEN_STATUSES:
+            return None
+        if supervision_due is _UNSET:
+            supervision_due = open_supervision_deadline([ticket.id]).get(ticket.id) if ticket.id else None
+    candidates = [t for t in (clock_next, supervision_due) if t is not None]
+    return min(candidates) if candidates else None
+
+
+# --- supervision by hand: 催办 and 督办单 -------------------------------------------------------------------
+
+def _require_supervisor(ticket, actor):
+    from flask_babel import lazy_gettext as _l
+
+    from hotline.accounts.models import Role
+    from hotline.core.errors import PermissionDenied
+    units = [ticket.intake_unit, *(a.unit for a in ticket.active_assignments())]
+    if not (actor.has_role(Role.SUPERVISOR) and any(actor.in_scope(u, Role.SUPERVISOR) for u in units)):
+        raise PermissionDenied(_l("Only a supervisor over this ticket may do this."))
+
+
+def _supervise(model, ticket, actor, message: str, action: str, template: str, days_setting: str):
+    from flask_babel import lazy_gettext as _l
+
+    from hotline.core.clock import utcnow
+    from hotline.core.errors import InvalidTransition, ValidationFailed
+    from hotline.notify.services import notify_users
+    from hotline.sla.ladder import _Context
+    from hotline.sla.models import SupervisionSource
+    from hotline.tickets.services import _refresh_next_deadline, record_event
+    from hotline.tickets.workflow import OPEN_STATUSES, Status
+
+    _require_supervisor(ticket, actor)
+    if Status(ticket.status) not in OPEN_STATUSES or ticket.lead_unit is None:
+        raise InvalidTransition(_l("Only an open ticket at a unit can be pressed."))
+    if not (message or "").strip():
+        raise ValidationFailed(_l("A message is required."), field="message")
+    now = utcnow()
+    due = deadline_after(now, setting(days_setting), WD).at
+    record = model(ticket_id=ticket.id, unit=ticket.lead_unit, issued_by_id=actor.id, message=message.strip(),
+                   source=SupervisionSource.MANUAL.value, response_deadline=due, created_at=now)
+    db.session.add(record)
+    record_event(ticket, action, actor, note=message.strip(), at=now,
+                 data={"unit": ticket.lead_unit.code, "response_deadline": to_local(due).isoformat()})
+    context = _Context()
+    notify_users(context.recipients(ticket.lead_unit), template, ticket=ticket, email=True,
+                 payload={"tracking_no": ticket.tracking_no, "unit": ticket.lead_unit.name,
+                          "response_deadline": to_local(due).strftime("%Y-%m-%d %H:%M")})
+    ticket.updated_at = now  # every act on a ticket bumps its version
+    db.session.flush()
+    _refresh_next_deadline(ticket)
+    db.session.flush()
+    return record
+
+
+def urge_ticket(ticket, actor, message: str):
+    """催办: press the lead unit; it answers by the urging's response deadline."""
+    from hotline.sla.models import Urging
+    return _supervise(Urging, ticket, actor, message, "urged", "urging", "SLA_URGING_RESPONSE_WORKING_DAYS")
+
+
+def issue_supervision_order(ticket, actor, message: str):
+    """督办单: a formal order to the lead unit, with its own response deadline on the ladder."""
+    from hotline.sla.models import SupervisionOrder
+    return _supervise(SupervisionOrder, ticket, actor, message, "supervision_order", "supervision_order",
+                      "SLA_ORDER_RESPONSE_WORKING_DAYS")
+
+
+def respond_to_supervision(record, actor, response: str):
+    """The unit's answer to a 催办 or 督办单: the record leaves the ladder."""
+    from flask_babel import lazy_gettext as _l
+
+    from hotline.accounts.models import Role
+    from hotline.core.clock import utcnow
+    from hotline.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
+    from hotline.tickets.services import _refresh_next_deadline, record_event
+
+    if not actor.in_scope(record.unit, Role.HANDLER):
+        raise PermissionDenied(_l("This ticket is outside your units."))
+    if record.responded_at is not None:
+        raise InvalidTransition(_l("This has already been answered."))
+    if not (response or "").strip():
+        raise ValidationFailed(_l("A response is required."), field="response")
+    now = utcnow()
+    record.response, record.responded_at = response.strip(), now
+    record_event(record_ticket(record), "supervision_answered", actor, note=response.strip(), at=now,
+                 data={"record": record.id, "kind": record.__tablename__})
+    record_ticket(record).updated_at = now
+    db.session.flush()
+    _refresh_next_deadline(record_ticket(record))
+    db.session.flush()
+    return record
+
+
+def record_ticket(record):
+    from hotline.tickets.models import Ticket
+    return db.session.get(Ticket, record.ticket_id)
+
+
+def supervision_records(ticket) -> list:
+    from hotline.sla.models import SupervisionOrder, Urging
+    rows = []
+    for model in (SupervisionOrder, Urging):
+        rows += db.session.execute(select(model).where(model.ticket_id == ticket.id)).scalars().all()
+    return sorted(rows, key=lambda r: r.created_at)
+
+
+# --- extension (延期) and suspension (挂起) requests ---------------------------------------------------------
+
+def request_extension(ticket, actor, new_deadline_utc: datetime, reason: str):
+    """A lead-unit handler asks, before the answer deadline, for a later one."""
+    from flask_babel import lazy_gettext as _l
+
+    from hotline.core.clock import utcnow
+    from hotline.core.errors import InvalidTransition, ValidationFailed
+    from hotline.tickets.models import ExtensionRequest, RequestState
+    from hotline.tickets.services import _lead_assignment_for, record_event
+    from hotline.tickets.workflow import Status
+
+    if ticket.status != Status.IN_PROGRESS.value:
+        raise InvalidTransition(_l("An extension can only be asked while the ticket is in progress."))
+    assignment = _lead_assignment_for(ticket, actor)
+    now = utcnow()
+    if not (reason or "").strip():
+        raise ValidationFailed(_l("A reason is required."), field="reason")
+    if ticket.answer_deadline_at and now > ticket.answer_deadline_at:
+        raise ValidationFailed(_l("An extension must be asked before the deadline passes."), field="deadline")
+    if ticket.answer_deadline_at and new_deadline_utc <= ticket.answer_deadline_at:
+        raise ValidationFailed(_l("The new deadline must be later than the current one."), field="deadline")
+    if any(r.state == RequestState.PENDING.value for r in _requests(ExtensionRequest, ticket)):
+        raise InvalidTransition(_l("An extension request is already waiting for a decision."))
+    req = ExtensionRequest(ticket_id=ticket.id, unit_id=assignment.unit_id, requested_by_id=actor.id,
+                           reason=reason.strip(), requested_deadline=_end_of_working_day(new_deadline_utc),
+                           created_at=now)
+    db.session.add(req)
+    record_event(ticket, "extension_requested", actor, note=reason.strip(), at=now,
+                 data={"deadline": to_local(req.requested_deadline).isoformat()})
+    _notify_supervisors(ticket, "extension_requested", {"deadline": to_local(req.requested_deadline)
+                                                         .strftime("%Y-%m-%d %H:%M")})
+    db.session.flush()
+    return req
+
+
+def _end_of_working_day(moment_utc: datetime) -> datetime:
+    """A requested deadline is the end of a working day: a holiday moves it to the next one."""
+    calendar = current_calendar()
+    local = to_local(moment_utc)
+    day, _ = calendar.next_workday_on_or_after(local.date())
+    return to_utc_naive(calendar.end_of(day, local.tzinfo))
+
+
+def decide_extension(req, actor, approve: bool, note: str | None = None):
+    from flask_babel import lazy_gettext as _l
+
+    from hotline.core.clock import utcnow
+    from hotline.core.errors import InvalidTransition
+    from hotline.tickets.models import RequestState
+    from hotline.tickets.services import _refresh_next_deadline, record_event
+
+    ticket = record_ticket(req)
+    _require_supervisor(ticket, actor)
+    if req.state != RequestState.PENDING.value:
+        raise InvalidTransition(_l("This request has already been decided."))
+    now = utcnow()
+    req.state = (RequestState.APPROVED if approve else RequestState.DENIED).value
+    req.decided_by_id, req.decided_at, req.decision_note = actor.id, now, note
+    if approve:
+        old = ticket.answer_deadline_at
+        ticket.answer_deadline_at = req.requested_deadline
+        ticket.deadline_provisional = current_calendar().is_workday(to_local(req.requested_deadline).date())[1]
+        for a in ticket.active_assignments():
+            if a.answer_deadline_at == old:
+                a.answer_deadline_at = req.requested_deadline
+    record_event(ticket, "extension_approved" if approve else "extension_denied", actor, note=note, at=now,
+                 data={"deadline": to_local(req.requested_deadline).isoformat()})
+    ticket.updated_at = now
+    _notify_unit(ticket, "extension_decided", {"decision": "批准" if approve else "驳回"})
+    db.session.flush()
+    _refresh_next_deadline(ticket)
+    db.session.flush()
+    return req
+
+
+def request_suspension(ticket, actor, reason: str, resume_by_utc: datetime | None = None):
+    from flask_babel import lazy_gettext as _l
+
+    from hotline.core.clock import utcnow
+    from hotline.core.errors import InvalidTransition, ValidationFailed
+    from hotline.tickets.models import RequestState, SuspensionRequest
+    from hotline.tickets.services import _lead_assignment_for, record_event
+    from hotline.tickets.workflow import Status
+
+    if ticket.status != Status.IN_PROGRESS.value:
+        raise InvalidTransition(_l("A suspension can only be asked while the ticket is in progress."))
+    assignment = _lead_assignment_for(ticket, actor)
+    if not (reason or "").strip():
+        raise ValidationFailed(_l("A reason is required."), field="reason")
+    now = utcnow()
+    if resume_by_utc is not None and resume_by_utc <= now:
+        raise ValidationFailed(_l("The planned end must lie in the future."), field="resume_by")
+    if any(r.state == RequestState.PENDING.value for r in _requests(SuspensionRequest, ticket)):
+        raise InvalidTransition(_l("A suspension request is already waiting for a decision."))
+    req = SuspensionRequest(ticket_id=ticket.id, unit_id=assignment.unit_id, requested_by_id=actor.id,
+                            reason=reason.strip(), resume_by=resume_by_utc, created_at=now)
+    db.session.add(req)
+    record_event(ticket, "suspension_requested", actor, note=reason.strip(), at=now)
+    _notify_supervisors(ticket, "suspension_requested", {})
+    db.session.flush()
+    return req
+
+
+def decide_suspension(req, actor, approve: bool, note: str | None = None):
+    """Approval suspends the ticket through the workflow (the clock stops); denial records the decision."""
+    from flask_babel import lazy_gettext as _l
+
+    from hotline.core.clock import utcnow
+    from hotline.core.errors import InvalidTransition
+    from hotline.tickets.models import RequestState
+    from hotline.tickets.services import apply_transition, record_event
+
+    ticket = record_ticket(req)
+    _require_supervisor(ticket, actor)
+    if req.state != RequestState.PENDING.value:
+        raise InvalidTransition(_l("This request has already been decided."))
+    now = utcnow()
+    req.decided_by_id, req.decided_at, req.decision_note = actor.id, now, note
+    if approve:
+        req.state = RequestState.APPROVED.value
+        db.session.flush()
+        apply_transition(ticket, "suspend", actor, note=req.reason)
+    else:
+        req.state = RequestState.DENIED.value
+        record_event(ticket, "suspension_denied", actor, note=note, at=now)
+        ticket.updated_at = now
+    _notify_unit(ticket, "suspension_decided", {"decision": "批准" if approve else "驳回"})
+    db.session.flush()
+    return req
+
+
+def _requests(model, ticket) -> list:
+    return list(db.session.execute(select(model).where(model.ticket_id == ticket.id)).scalars())
+
+
+def _notify_supervisors(ticket, template: str, extra: dict) -> None:
+    from hotline.notify.services import notify_users
+    from hotline.sla.ladder import _Context
+    unit = ticket.lead_unit
+    notify_users(_Context().supervisors_over(ticket.intake_unit), template, ticket=ticket,
+                 payload={"tracking_no": ticket.tracking_no, "unit": unit.name if unit else "", **extra})
+
+
+def _notify_unit(ticket, template: str, extra: dict) -> None:
+    from hotline.notify.services import notify_users
+    from hotline.sla.ladder import _Context
+    unit = ticket.lead_unit
+    notify_users(_Context().recipients(unit), template, ticket=ticket,
+                 payload={"tracking_no": ticket.tracking_no, "unit": unit.name if unit else "", **extra})

@@ -18,7 +18,8 @@ ACTION = {
     "resume": _l("Resumed"), "reply": _l("Answer submitted"), "approve_reply": _l("Answer released"),
     "send_back_reply": _l("Answer sent back"), "rate_satisfied": _l("Rated by the citizen"),
     "rate_unsatisfied": _l("Rated unsatisfied: redo"), "close_unreached": _l("Closed: citizen not reached"),
-    "note": _l("Progress note"),
+    "note": _l("Progress note"), "opinion": _l("Assisting unit's opinion"),
+    "reveal_contact": _l("Full contact data viewed"),
 }
 # What a button says: the action as a verb (the timeline uses ACTION, what happened).
 VERB = {

@@ -63,6 +63,19 @@ class CategoryRoute(db.Model):
     unit: Mapped[OrgUnit] = relationship(foreign_keys=[unit_id])
 
 
+class CannedAnswer(db.Model):
+    """An answer template (常用答复) a unit can start from, for one category or for all."""
+    __tablename__ = "canned_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[Optional[int]] = mapped_column(ForeignKey("category.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    category: Mapped[Optional[Category]] = relationship()
+
+
 class DailySequence(db.Model):
     """The last tracking-number sequence used on each day (Asia/Shanghai date)."""
     __tablename__ = "daily_sequence"
@@ -143,6 +156,7 @@ class Ticket(db.Model):
     assignments: Mapped[list["Assignment"]] = relationship(back_populates="ticket", order_by="Assignment.id")
     events: Mapped[list["TicketEvent"]] = relationship(back_populates="ticket", order_by="TicketEvent.id")
     replies: Mapped[list["Reply"]] = relationship(back_populates="ticket", order_by="Reply.id")
+    attachments: Mapped[list["Attachment"]] = relationship(back_populates="ticket", order_by="Attachment.id")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -327,3 +341,5 @@ class Attachment(db.Model):
     storage_key: Mapped[str] = mapped_column(String(255), unique=True)
     uploaded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = created_at_column()
+
+    ticket: Mapped[Ticket] = relationship(back_populates="attachments")

@@ -1,11 +1,12 @@
 """Which tickets a user may see, as one query for lists and one check for a single ticket."""
 from __future__ import annotations
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, case, false, or_, select
 
 from hotline.accounts.models import HOTLINE_ROLES, Role, User
 from hotline.orgs.services import subtree_ids
 from hotline.tickets.models import ACTIVE_ASSIGNMENT_STATUSES, Assignment, Ticket
+from hotline.tickets.workflow import OPEN_STATUSES, Status
 
 _HOTLINE = {r.value for r in HOTLINE_ROLES}
 
@@ -39,3 +40,22 @@ def can_view(user: User, ticket: Ticket) -> bool:
         if role.role == Role.CITIZEN.value and ticket.citizen_user_id == user.id:
             return True
     return False
+
+
+URGENCY_ORDER = case({"critical": 0, "urgent": 1}, value=Ticket.urgency, else_=2)
+
+
+def in_status(user: User, status: Status) -> Select:
+    return visible_tickets(user).where(Ticket.status == status.value)
+
+
+def dispatch_queue(user: User) -> Select:
+    """待派单: most urgent first, then oldest first."""
+    return in_status(user, Status.PENDING_DISPATCH).order_by(URGENCY_ORDER, Ticket.created_at)
+
+
+def workspace(user: User) -> Select:
+    """Open tickets at the user's units, whatever is due first on top (no deadline last)."""
+    open_ = [s.value for s in OPEN_STATUSES if s not in (Status.PENDING_REVIEW, Status.PENDING_DISPATCH)]
+    return (visible_tickets(user).where(Ticket.status.in_(open_))
+            .order_by(Ticket.next_deadline_at.is_(None), Ticket.next_deadline_at, URGENCY_ORDER, Ticket.created_at))

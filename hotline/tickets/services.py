@@ -202,16 +202,9 @@ def _units_for(scope: Scope, ticket: Ticket) -> list[OrgUnit]:
 
 
 def _refresh_next_deadline(ticket: Ticket) -> None:
-    """Keep ``next_deadline_at`` the earliest pending deadline of an open, running ticket."""
-    status = Status(ticket.status)
-    if status is Status.DISPATCHED:
-        ticket.next_deadline_at = ticket.sign_deadline_at
-    elif status in (Status.IN_PROGRESS, Status.RETURN_REQUESTED):
-        ticket.next_deadline_at = ticket.answer_deadline_at
-    else:  # waiting for the hotline, suspended, or finished: no unit's clock runs
-        ticket.next_deadline_at = None
-    if ticket.next_deadline_at is None:
-        ticket.warning_level = WarningLevel.NONE.value
+    """Keep ``next_deadline_at`` the earliest pending ladder step of an open ticket (yellow, red,
+    escalation, callback timeout, planned resume, a supervision response); ``hotline.sla`` owns the ladder."""
+    ticket.next_deadline_at = sla.next_step_at(ticket)
 
 
 # --- effects of each action --------------------------------------------------------------------------------
@@ -317,18 +310,26 @@ def _pass_down(ticket, actor, now, *, unit: OrgUnit | None = None, instructions:
 
 def _suspend(ticket, actor, now, **_):
     ticket.suspended_at = now
+    return {"answer_deadline": ticket.answer_deadline_at.isoformat() if ticket.answer_deadline_at else None}
 
 
 def _resume(ticket, actor, now, **_):
-    paused = now - (ticket.suspended_at or now)  # suspended time does not count
-    for name in ("sign_deadline_at", "answer_deadline_at"):
-        if getattr(ticket, name):
-            setattr(ticket, name, getattr(ticket, name) + paused)
+    """Suspended time does not count: working-day deadlines keep the working days they had left,
+    hour deadlines the hours (hotline.sla.services.pause_deadline)."""
+    paused_at = ticket.suspended_at or now
+    policy = sla.policy_for(ticket.appeal_type, ticket.urgency)
+    unit = sla.WD if ticket.redo_count else policy["answer_unit"]
+    old = ticket.answer_deadline_at
+    ticket.answer_deadline_at, provisional = sla.pause_deadline(old, unit, paused_at, now)
+    ticket.deadline_provisional = bool(ticket.deadline_provisional or provisional)
     for a in ticket.active_assignments():
-        if a.answer_deadline_at:
-            a.answer_deadline_at += paused
+        if a.answer_deadline_at == old:
+            a.answer_deadline_at = ticket.answer_deadline_at
+        elif a.answer_deadline_at:
+            a.answer_deadline_at = sla.pause_deadline(a.answer_deadline_at, unit, paused_at, now)[0]
     ticket.suspended_at = None
-    return {"paused_seconds": int(paused.total_seconds())}
+    return {"paused_seconds": int((now - paused_at).total_seconds()),
+            "answer_deadline": ticket.answer_deadline_at.isoformat() if ticket.answer_deadline_at else None}
 
 
 def _reply(ticket, actor, now, *, body: str | None = None, **_):
@@ -452,3 +453,11 @@ def mask_phone(phone: str | None) -> str:
     if not phone:
         return ""
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
+
+
+def find_for_citizen(tracking_no: str, phone: str | None, *, check_phone: bool = True) -> Ticket | None:
+    """The ticket, if the phone is the one it was filed with; None otherwise (the same answer for both)."""
+    ticket = db.session.execute(select(Ticket).filter_by(tracking_no=tracking_no)).scalar_one_or_none()
+    if ticket is None or (check_phone and ticket.citizen_phone != phone):
+        return None
+    return ticket

@@ -1,18 +1,20 @@
 """Staff pages for tickets: the list limited to the user's units, and one ticket with its timeline."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from hotline.core.errors import DomainError
+from hotline.core.storage import storage
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
-from hotline.tickets import services
+from hotline.accounts.models import Role
+from hotline.tickets import handling, services
 from hotline.tickets.forms import ActionForm
 from hotline.tickets.labels import STATUS, label
 from hotline.tickets.models import Ticket
 from hotline.tickets.queries import can_view, visible_tickets
-from hotline.tickets.workflow import Status
+from hotline.tickets.workflow import OPEN_STATUSES, Status
 
 bp = Blueprint("tickets", __name__)
 
@@ -48,12 +50,14 @@ def detail(tracking_no):
     return _render_detail(_load_visible(tracking_no))
 
 
-def _render_detail(ticket: Ticket, error: str | None = None):
+def _render_detail(ticket: Ticket, error: str | None = None, revealed: dict | None = None):
     actions = services.available_actions(current_user, ticket)
     form = ActionForm(formdata=None, version=ticket.version)
     return render_template("tickets/detail.html", ticket=ticket, actions=actions, form=form, error=error,
                            units=_dispatch_units(), pass_down_units=services.pass_down_targets(current_user, ticket),
-                           show_contact=_may_see_contact(ticket))
+                           show_contact=_may_see_contact(ticket), revealed=revealed,
+                           suggested=handling.suggested_unit(ticket), canned=handling.canned_answers(ticket),
+                           can_note=_can_note(ticket), can_opine=_can_opine(ticket))
 
 
 @bp.route("/tickets/<tracking_no>/actions/<action>", methods=["POST"])
@@ -86,7 +90,59 @@ def act(tracking_no, action):
         db.session.rollback()  # nothing of the refused action is kept
         return _render_detail(services.get_ticket(tracking_no), error=str(exc.message)), exc.status_code
     flash(_("Done: %(action)s.", action=label("action", action)), "success")
+    back = {"review": "intake.review_queue", "dispatch": "queues.dispatch"}.get(request.form.get("next"))
+    if back:  # back to the queue the action was taken from
+        return redirect(url_for(back))
     return redirect(url_for(".detail", tracking_no=tracking_no))
+
+
+@bp.route("/tickets/<tracking_no>/<any(note, opinion):kind>", methods=["POST"])
+@login_required
+def write(tracking_no, kind):
+    """A progress note, or an assisting unit's opinion to the lead unit."""
+    ticket = _load_visible(tracking_no)
+    service = handling.add_note if kind == "note" else handling.send_opinion
+    try:
+        service(ticket, current_user, request.form.get("note"))
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_detail(services.get_ticket(tracking_no), error=str(exc.message)), exc.status_code
+    flash(_("Saved."), "success")
+    return redirect(url_for(".detail", tracking_no=tracking_no))
+
+
+@bp.route("/tickets/<tracking_no>/contact", methods=["POST"])
+@login_required
+def reveal(tracking_no):
+    """Show the caller's full contact once; the reveal is recorded in the ticket's history."""
+    ticket = _load_visible(tracking_no)
+    try:
+        contact = handling.reveal_contact(ticket, current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_detail(services.get_ticket(tracking_no), error=str(exc.message)), exc.status_code
+    return _render_detail(ticket, revealed=contact)
+
+
+@bp.route("/tickets/<tracking_no>/attachments/<int:attachment_id>")
+@login_required
+def attachment(tracking_no, attachment_id):
+    """A photo of a ticket the user may see; served as a download-safe image, never executed."""
+    ticket = _load_visible(tracking_no)
+    item = next((a for a in ticket.attachments if a.id == attachment_id), None)
+    if item is None:
+        abort(404)
+    response = Response(storage().read(item.storage_key), mimetype=item.content_type)
+    response.headers["Content-Disposition"] = f"inline; filename=attachment-{item.id}{_suffix(item)}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _suffix(item) -> str:
+    return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(item.content_type, "")
 
 
 def _dispatch_units() -> list[OrgUnit]:
@@ -95,6 +151,18 @@ def _dispatch_units() -> list[OrgUnit]:
                                    .order_by(OrgUnit.path)).scalars())
 
 
+def _can_note(ticket: Ticket) -> bool:
+    return Status(ticket.status) in OPEN_STATUSES and (
+        current_user.is_hotline_staff or any(current_user.in_scope(a.unit, Role.HANDLER)
+                                             for a in ticket.active_assignments()))
+
+
+def _can_opine(ticket: Ticket) -> bool:
+    return any(a.role == "assist" and a.status != "answered" and current_user.in_scope(a.unit, Role.HANDLER)
+               for a in ticket.active_assignments())
+
+
 def _may_see_contact(ticket: Ticket) -> bool:
-    """Hotline staff see the caller; units see a masked phone and never a confidential caller."""
+    """Hotline staff see who called (and may reveal the full number, logged); units see a masked
+    phone and never a confidential caller."""
     return current_user.is_hotline_staff

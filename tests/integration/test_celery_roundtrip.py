@@ -82,7 +82,7 @@ def _wait_until_sent(app, notification_id, worker, timeout=90):
 def test_committed_notification_is_delivered_by_a_real_worker(wired):
     app, env = wired
     with app.app_context():
-        note = queue_notification("in_app", "dispatcher", "ticket_dispatched", payload={"tracking_no": "x"})
+        note = queue_notification("sms", "13800138000", "ticket_dispatched", payload={"tracking_no": "x"})
         db.session.commit()  # the task is sent only now
         note_id = note.id
     worker = _start_worker(env)

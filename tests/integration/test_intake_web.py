@@ -186,3 +186,24 @@ def test_review_queue_accepts_web_appeals(client, world):
     assert response.headers["Location"].endswith("/console/review")
     db.session.expire_all()
     assert db.session.get(Ticket, waiting.id).status == "pending_dispatch"
+
+
+def test_staff_see_photos_other_units_do_not(client, world):
+    from hotline.intake.services import Photo, intake_appeal
+    from hotline.tickets.services import apply_transition
+    from tests.factories import appeal
+    ticket = intake_appeal(appeal(world), world.operator, "register",
+                           photos=[Photo("a.png", png_bytes(), "image/png", ".png")])
+    apply_transition(ticket, "dispatch", world.dispatcher, lead_unit=world.district)
+    db.session.commit()
+    attachment_id = ticket.attachments[0].id
+    url = f"/tickets/{ticket.tracking_no}/attachments/{attachment_id}"
+    login(client, "district_handler")
+    assert url in client.get(f"/tickets/{ticket.tracking_no}").get_data(as_text=True)
+    photo = client.get(url)
+    assert photo.status_code == 200 and photo.mimetype == "image/png"
+    assert photo.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get(f"/tickets/{ticket.tracking_no}/attachments/{attachment_id + 99}").status_code == 404
+    client.post("/logout")
+    login(client, "outsider")
+    assert client.get(url).status_code == 404

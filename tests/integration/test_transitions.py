@@ -186,7 +186,8 @@ def test_citizen_must_own_the_ticket(world):
 def test_dispatch_sets_deadlines_and_next_deadline(world):
     ticket = world.ticket_in("dispatched")
     assert ticket.sign_deadline_at < ticket.answer_deadline_at
-    assert ticket.next_deadline_at == ticket.sign_deadline_at
+    # the earliest ladder step: the yellow card one working day before the sign-for deadline
+    assert ticket.next_deadline_at is not None and ticket.next_deadline_at < ticket.sign_deadline_at
     closed = world.ticket_in("closed")
     assert closed.next_deadline_at is None and closed.closed_at is not None
 

@@ -1,0 +1,108 @@
+"""API credentials: partner API keys (create, list, revoke, look up) and staff bearer tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from hotline.accounts.models import User
+from hotline.api.models import ApiKey, ApiSubmission
+from hotline.core.clock import utcnow
+from hotline.core.errors import NotFound, ValidationFailed
+from hotline.extensions import db
+from hotline.tickets.models import Ticket
+
+KEY_PREFIX = "hk_"
+TOKEN_SALT = "hotline.api.token"
+
+
+def _digest(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+# --- API keys ----------------------------------------------------------------------------------------------
+
+def create_api_key(channel: str, created_by: User | None = None) -> tuple[ApiKey, str]:
+    """A new key for ``channel``; the raw key is returned once and never stored."""
+    channel = (channel or "").strip()
+    if not channel or len(channel) > 64:
+        raise ValidationFailed(_l("A channel name of at most 64 characters is required."), field="channel")
+    active = db.session.execute(select(ApiKey).where(ApiKey.channel == channel, ApiKey.revoked_at.is_(None))
+                                ).scalars().first()
+    if active is not None:
+        raise ValidationFailed(_l("Channel %(name)s already has an active key (%(id)d); revoke it first.",
+                                  name=channel, id=active.id), field="channel")
+    raw = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(channel=channel, prefix=raw[:10], key_hash=_digest(raw), created_at=utcnow(),
+                 created_by=created_by)
+    db.session.add(key)
+    db.session.flush()
+    return key, raw
+
+
+def revoke_api_key(key_id: int) -> ApiKey:
+    key = db.session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(_l("No API key with id %(id)d.", id=key_id))
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    db.session.flush()
+    return key
+
+
+def list_api_keys() -> list[ApiKey]:
+    return list(db.session.execute(select(ApiKey).order_by(ApiKey.id)).scalars())
+
+
+def find_active_key(raw_key: str | None) -> ApiKey | None:
+    if not raw_key or not raw_key.startswith(KEY_PREFIX) or len(raw_key) > 100:
+        return None
+    return db.session.execute(select(ApiKey).where(ApiKey.key_hash == _digest(raw_key),
+                                                   ApiKey.revoked_at.is_(None))).scalar_one_or_none()
+
+
+def record_submission(ticket: Ticket, key: ApiKey) -> None:
+    db.session.add(ApiSubmission(ticket_id=ticket.id, api_key_id=key.id))
+    db.session.flush()
+
+
+def submitted_with(key: ApiKey):
+    """A subquery of the ids of tickets filed with ``key``."""
+    return select(ApiSubmission.ticket_id).where(ApiSubmission.api_key_id == key.id)
+
+
+# --- staff bearer tokens -----------------------------------------------------------------------------------
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+
+
+def _password_stamp(user: User) -> str:
+    # Changing the password invalidates every token issued before.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:12]
+
+
+def issue_token(user: User) -> str:
+    return _serializer().dumps({"uid": user.id, "pw": _password_stamp(user)})
+
+
+def token_lifetime() -> int:
+    return int(current_app.config.get("API_TOKEN_MAX_AGE", 8 * 3600))
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user a valid, unexpired token was issued to, or None."""
+    try:
+        payload = _serializer().loads(token, max_age=token_lifetime())
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    user = db.session.get(User, payload.get("uid"))
+    if user is None or not user.active or payload.get("pw") != _password_stamp(user):
+        return None
+    return user

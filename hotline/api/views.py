@@ -1,0 +1,243 @@
+"""The JSON API under /api/v1: tokens, tickets, tracking. Thin: parse, authorise, call one service, commit."""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import math
+
+import marshmallow as ma
+from flask import current_app, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_smorest import Blueprint
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from hotline.accounts.models import Role
+from hotline.accounts.services import authenticate
+from hotline.api import present
+from hotline.api.auth import current_caller, is_authenticated_quietly, require_authenticated
+from hotline.api.errors import flatten_messages, json_error
+from hotline.api.queries import filtered, page_of, visible_ticket
+from hotline.api.schemas import (ErrorSchema, TicketCreateSchema, TicketPageSchema, TicketQuerySchema,
+                                 TicketSchema, TokenRequestSchema, TokenSchema, TrackQuerySchema, TrackSchema)
+from hotline.api.services import issue_token, record_submission, token_lifetime
+from hotline.core.errors import NotFound, ValidationFailed
+from hotline.extensions import db, limiter
+from hotline.intake.services import MAX_PHOTO_BYTES, MAX_PHOTOS, Photo, intake_appeal, read_photo
+from hotline.orgs.models import OrgUnit, UnitKind
+from hotline.tickets.models import Category, Ticket
+from hotline.tickets.services import AppealInput
+from hotline.tickets.validation import normalise_phone, validate_appeal
+from hotline.tickets.workflow import Channel
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1",
+               description="Tickets for staff tools and partner channels; tracking for citizens.")
+
+BEARER = {"bearerAuth": []}
+API_KEY = {"apiKey": []}
+ERRORS = {status: {"description": text, "content": {"application/json": {"schema": ErrorSchema}}}
+          for status, text in [(400, "Malformed request"), (401, "Missing or invalid credentials"),
+                               (403, "Not allowed"), (404, "Not found (or not yours to see)"),
+                               (409, "Conflict"), (413, "Body too large"), (422, "Invalid fields"),
+                               (429, "Rate limited")]}
+
+
+def _errors(*statuses):
+    return {s: ERRORS[s] for s in statuses}
+
+
+def _config_limit(name: str, default: str):
+    return lambda: current_app.config.get(name, default)
+
+
+def _status_is(code: int):
+    return lambda response: response.status_code == code
+
+
+# --- tokens -------------------------------------------------------------------------------------------------
+
+@bp.route("/auth/token", methods=["POST"])
+@bp.arguments(TokenRequestSchema)
+@bp.response(200, TokenSchema)
+@bp.doc(security=[], responses=_errors(401, 422, 429))
+@limiter.limit(_config_limit("API_TOKEN_RATE_LIMIT", "10 per minute"), deduct_when=_status_is(401))
+def token(credentials):
+    """Exchange a staff username and password for a bearer token.
+
+    The token is signed (itsdangerous) and expires after `expires_in` seconds; changing the password
+    invalidates it. Send it as `Authorization: Bearer <token>`. Failed attempts are rate limited.
+    """
+    user = authenticate(credentials["username"], credentials["password"])
+    if user is None:
+        return json_error(401, _l("Wrong username or password."))
+    db.session.commit()  # last_login_at
+    return {"access_token": issue_token(user), "token_type": "Bearer", "expires_in": token_lifetime()}
+
+
+# --- tickets ------------------------------------------------------------------------------------------------
+
+MULTIPART_DOC = {"type": "object", "properties": {
+    "photos": {"type": "array", "maxItems": MAX_PHOTOS, "items": {"type": "string", "format": "binary"}}},
+    "description": "The same fields as the JSON body, as form fields; photos as file parts named `photos`."}
+
+
+@bp.route("/tickets", methods=["POST"])
+@bp.doc(security=[{}, BEARER, API_KEY], requestBody={"required": True, "content": {
+    "application/json": {"schema": TicketCreateSchema},
+    "multipart/form-data": {"schema": MULTIPART_DOC}}},
+    responses=_errors(400, 401, 403, 413, 422, 429))
+@bp.response(201, TicketSchema)
+@limiter.limit(_config_limit("API_PUBLIC_INTAKE_RATE_LIMIT", "10 per minute"),
+               exempt_when=is_authenticated_quietly)
+def create_ticket():
+    """File an appeal.
+
+    Anonymous callers and partner API keys file into review (`pending_review`); staff with the operator
+    role may `register` straight to dispatch. Photos: base64 in JSON (`photos: [{filename, data}]`) or file
+    parts in multipart/form-data; at most 5, each a JPEG, PNG or WebP of at most 5 MB.
+    """
+    caller = current_caller()
+    data, photos = _read_appeal()
+    appeal, errors = _appeal_input(data)
+    if errors:
+        try:
+            validate_appeal(appeal)
+        except ValidationFailed as exc:
+            errors = {**_rename(exc.fields), **errors}
+        raise ValidationFailed(_l("Please correct the marked fields."), fields=errors)
+    is_operator = caller.user is not None and caller.user.has_role(Role.OPERATOR)
+    outcome = data["outcome"] or ("register" if is_operator else "submit")
+    try:
+        ticket = intake_appeal(appeal, caller.actor, outcome, photos=photos, note=data["note"])
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.message, fields=_rename(exc.fields)) from None
+    if caller.api_key is not None:
+        record_submission(ticket, caller.api_key)
+    db.session.commit()
+    return present.detail(ticket, caller), 201, {
+        "Location": url_for("api.ticket_detail", tracking_no=ticket.tracking_no)}
+
+
+_RENAMED = {"category_id": "category_code", "district_id": "district_code"}
+
+
+def _rename(fields: dict) -> dict:
+    return {_RENAMED.get(k, k): v for k, v in fields.items()}
+
+
+def _read_appeal() -> tuple[dict, list[Photo]]:
+    schema = TicketCreateSchema()
+    if request.mimetype == "multipart/form-data":
+        raw = {name: request.form.get(name) for name in request.form.keys()}
+        try:
+            data = schema.load(raw)
+        except ma.ValidationError as exc:
+            raise ValidationFailed(_l("Please correct the marked fields."),
+                                   fields=flatten_messages(exc.messages)) from None
+        files = [f for f in request.files.getlist("photos") if f and f.filename]
+        if len(files) > MAX_PHOTOS:
+            raise ValidationFailed(_l("At most %(n)d photos.", n=MAX_PHOTOS), field="photos")
+        return data, _checked([(f.filename, f.stream) for f in files])
+    if not request.is_json:
+        raise UnsupportedMediaType()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest()
+    try:
+        data = schema.load(body)
+    except ma.ValidationError as exc:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               fields=flatten_messages(exc.messages)) from None
+    streams, errors = [], {}
+    encoded_limit = math.ceil(MAX_PHOTO_BYTES / 3) * 4 + 4
+    for i, photo in enumerate(data["photos"]):
+        if len(photo["data"]) > encoded_limit:
+            errors[f"photos.{i}"] = str(_l("Each photo may be at most 5 MB."))
+            continue
+        try:
+            streams.append((photo["filename"], io.BytesIO(base64.b64decode(photo["data"], validate=True))))
+        except (binascii.Error, ValueError):
+            errors[f"photos.{i}"] = str(_l("Not valid base64."))
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), fields=errors)
+    return data, _checked(streams)
+
+
+def _checked(streams) -> list[Photo]:
+    """Every photo read (up to its limit) and checked; all problems reported at once."""
+    photos, errors = [], {}
+    for i, (filename, stream) in enumerate(streams):
+        try:
+            photos.append(read_photo(filename, stream, field=f"photos.{i}"))
+        except ValidationFailed as exc:
+            errors.update({k: str(v) for k, v in exc.fields.items()})
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), fields=errors)
+    return photos
+
+
+def _appeal_input(data: dict) -> tuple[AppealInput, dict]:
+    errors = {}
+    category_id = district_id = None
+    if data["category_code"]:
+        category = db.session.execute(db.select(Category).filter_by(code=data["category_code"])).scalar_one_or_none()
+        if category is None or not category.active:
+            errors["category_code"] = str(_l("Unknown category."))
+        else:
+            category_id = category.id
+    if data["district_code"]:
+        district = db.session.execute(db.select(OrgUnit).filter_by(code=data["district_code"])).scalar_one_or_none()
+        if district is None or district.kind != UnitKind.DISTRICT.value:
+            errors["district_code"] = str(_l("Unknown district."))
+        else:
+            district_id = district.id
+    appeal = AppealInput(
+        appeal_type=data["appeal_type"], title=data["title"], body=data["body"],
+        citizen_phone=data["citizen_phone"], channel=Channel.API.value, urgency=data["urgency"],
+        category_id=category_id, address=data["address"], district_id=district_id, lat=data["lat"],
+        lon=data["lon"], citizen_name=data["citizen_name"] or None, confidential=data["confidential"],
+        allow_publish=data["allow_publish"])
+    return appeal, errors
+
+
+@bp.route("/tickets", methods=["GET"])
+@bp.arguments(TicketQuerySchema, location="query")
+@bp.response(200, TicketPageSchema)
+@bp.doc(security=[BEARER, API_KEY], responses=_errors(401, 422))
+def list_tickets(args):
+    """Tickets the caller may see, newest first.
+
+    Staff see what their roles cover (their units and below); a partner key sees the appeals it filed.
+    """
+    caller = require_authenticated()
+    items, total = page_of(filtered(caller, args), args["page"], args["per_page"])
+    return {"items": [present.summary(t, caller) for t in items], "page": args["page"],
+            "per_page": args["per_page"], "total": total, "pages": math.ceil(total / args["per_page"])}
+
+
+@bp.route("/tickets/<tracking_no>", methods=["GET"])
+@bp.response(200, TicketSchema)
+@bp.doc(security=[BEARER, API_KEY], responses=_errors(401, 404))
+def ticket_detail(tracking_no):
+    """One ticket with its history. Not found, too, when it exists but is outside the caller's scope."""
+    caller = require_authenticated()
+    return present.detail(visible_ticket(caller, tracking_no), caller)
+
+
+# --- the citizen's view -------------------------------------------------------------------------------------
+
+@bp.route("/track", methods=["GET"])
+@bp.arguments(TrackQuerySchema, location="query")
+@bp.response(200, TrackSchema)
+@bp.doc(security=[], responses=_errors(404, 422, 429))
+@limiter.limit(_config_limit("API_TRACK_RATE_LIMIT", "10 per minute"), deduct_when=_status_is(404))
+def track(args):
+    """The citizen's view: tracking number + phone → status, public timeline, released answer.
+
+    A wrong number or phone gets one neutral answer; failed attempts are rate limited per address.
+    """
+    ticket = db.session.execute(db.select(Ticket).filter_by(tracking_no=args["tracking_no"].strip())
+                                ).scalar_one_or_none()
+    if ticket is None or normalise_phone(args["phone"]) != ticket.citizen_phone:
+        raise NotFound(_l("No appeal matches this tracking number and phone number."))
+    return present.track(ticket)

@@ -1,0 +1,33 @@
+"""The in-app inbox: the bell's unread count on every page and the list of one's notifications."""
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from hotline.extensions import db
+from hotline.notify import services
+from hotline.notify.templates import render
+
+bp = Blueprint("notify", __name__)
+
+
+def inject_unread_count():
+    if current_user.is_authenticated:
+        return {"unread_notifications": services.unread_count(current_user.id)}
+    return {"unread_notifications": 0}
+
+
+@bp.route("/notifications")
+@login_required
+def inbox():
+    notes = services.inbox(current_user.id)
+    from flask_babel import get_locale
+    rendered = [(n, *render(n.template, n.payload, locale=str(get_locale()))) for n in notes]
+    return render_template("notify/inbox.html", notes=rendered)
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@login_required
+def mark_read():
+    note_id = request.form.get("id", type=int)
+    services.mark_read(current_user.id, note_id)
+    db.session.commit()
+    return redirect(request.form.get("next") or url_for(".inbox"))

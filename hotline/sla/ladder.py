@@ -1,0 +1,278 @@
+"""The sweep: apply the escalation ladder to every ticket whose next step is due.
+
+Each open ticket keeps ``next_deadline_at``, the time of its earliest pending step (partial index
+``ix_ticket_next_deadline_open``), so a sweep reads only due tickets, in batches, with row locks
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL). A step is taken in the same transaction that moves the
+ticket's ``SlaClock.stage`` up and bumps the ticket's version, so a rolled-back or killed sweep took
+no step and a second sweep that read the same ticket fails its optimistic check and takes none:
+every step happens exactly once. A lock (PostgreSQL advisory lock; a lease row on SQLite) keeps two
+sweeps from running at the same time at all.
+
+The steps, by default (DESIGN.md): yellow card one working day (a quarter of an hour limit) before
+the watched deadline; red card at it, with an automatic 督办单 to the unit; escalation one org level
+up N working days later; the callback window closes as not reached; a suspension with a planned
+end resumes; a supervision order or urging left unanswered past its response deadline is flagged.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections import Counter
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from hotline.accounts.models import Role, User, UserRole
+from hotline.core.clock import frozen_at, to_local, utcnow
+from hotline.extensions import db
+from hotline.notify.services import notify_users
+from hotline.orgs.models import OrgUnit
+from hotline.sla import services as sla
+from hotline.sla.models import (ClockKind, LadderStage, SlaClock, SupervisionOrder, SupervisionSource, SweepLease,
+                                Urging)
+from hotline.tickets.models import Ticket, WarningLevel
+
+log = logging.getLogger(__name__)
+STEPS = ("yellow", "red", "supervision_order", "escalate", "callback", "resume", "supervision_overdue")
+_ADVISORY_KEY = 0x12345  # pg_try_advisory_lock key of the sweep
+LEASE_SECONDS = 300
+
+
+# --- the lock that keeps sweeps apart ----------------------------------------------------------------------
+
+@contextmanager
+def sweep_lock():
+    """Yield True when this process holds the sweep lock, False when another sweep runs."""
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        # A session-level advisory lock on its own connection: released by the server if we die.
+        with engine.connect() as conn:
+            got = conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({_ADVISORY_KEY})").scalar()
+            conn.commit()
+            try:
+                yield bool(got)
+            finally:
+                if got:
+                    conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_ADVISORY_KEY})")
+                    conn.commit()
+        return
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    got = _take_lease(holder)
+    try:
+        yield got
+    finally:
+        if got:
+            db.session.rollback()  # whatever the sweep left uncommitted holds SQLite's write lock
+            with engine.begin() as conn:
+                conn.execute(update(SweepLease).where(SweepLease.name == "sla", SweepLease.holder == holder)
+                             .values(holder=None, expires_at=None))
+
+
+def _take_lease(holder: str) -> bool:
+    now = utcnow()
+    with db.engine.begin() as conn:
+        if conn.execute(select(SweepLease.name).where(SweepLease.name == "sla")).first() is None:
+            try:
+                conn.execute(SweepLease.__table__.insert().values(name="sla", holder=None, expires_at=None))
+            except Exception:  # another process inserted it first
+                pass
+        taken = conn.execute(update(SweepLease).where(
+            SweepLease.name == "sla",
+            (SweepLease.holder.is_(None)) | (SweepLease.expires_at < now))
+            .values(holder=holder, expires_at=now + timedelta(seconds=LEASE_SECONDS))).rowcount
+    return taken == 1
+
+
+# --- the sweep ---------------------------------------------------------------------------------------------
+
+def run_sweep(now: datetime | None = None, batch_size: int = 500, commit=None) -> Counter:
+    """Sweep until nothing is due. The boundary passes ``commit`` (a task or the CLI commits each batch)."""
+    if now is not None:  # a sweep "as of" another moment (CLI --now, tests): every service sees that moment
+        with frozen_at(now):
+            return _run_sweep(now, batch_size, commit or db.session.commit)
+    return _run_sweep(utcnow(), batch_size, commit or db.session.commit)
+
+
+def _run_sweep(now: datetime, batch_size: int, commit) -> Counter:
+    counts: Counter = Counter()
+    with sweep_lock() as acquired:
+        if not acquired:
+            counts["skipped_locked"] += 1
+            return counts
+        context = _Context()
+        seen: set[int] = set()
+        while True:
+            try:
+                batch_counts, ids = sweep_batch(now, batch_size, context)
+                commit()
+            except StaleDataError:  # another writer changed one of these tickets: take the batch again
+                db.session.rollback()
+                counts["retried_batches"] += 1
+                continue
+            counts.update(batch_counts)
+            counts["tickets"] += len(ids)
+            if len(ids) < batch_size or set(ids) <= seen:
+                break
+            seen.update(ids)
+    return counts
+
+
+def sweep_batch(now: datetime, batch_size: int, context: "_Context | None" = None) -> tuple[Counter, list[int]]:
+    """Apply the due steps of up to ``batch_size`` due tickets; flushes, never commits."""
+    context = context or _Context()
+    tickets = list(db.session.execute(
+        select(Ticket).where(Ticket.next_deadline_at <= now)
+        .order_by(Ticket.next_deadline_at, Ticket.id).limit(batch_size)
+        .with_for_update(skip_locked=True, of=Ticket)).scalars())
+    counts: Counter = Counter()
+    if not tickets:
+        return counts, []
+    ids = [t.id for t in tickets]
+    clocks = {c.ticket_id: c for c in db.session.execute(select(SlaClock).where(SlaClock.ticket_id.in_(ids))).scalars()}
+    context.load_units({t.lead_unit_id for t in tickets if t.lead_unit_id})
+    for ticket in tickets:
+        _apply_due_steps(ticket, clocks.get(ticket.id), now, counts, context)
+    db.session.flush()
+    _overdue_supervision(ids, now, counts, context)
+    db.session.flush()
+    supervision = sla.open_supervision_deadline(ids)
+    for ticket in tickets:
+        ticket.next_deadline_at = sla.next_step_at(ticket, supervision.get(ticket.id), refresh=False)
+    db.session.flush()
+    return counts, ids
+
+
+def _apply_due_steps(ticket: Ticket, clock: SlaClock | None, now: datetime, counts: Counter,
+                     context: "_Context") -> None:
+    from hotline.tickets.services import SYSTEM, apply_transition, record_event
+
+    if clock is None:
+        return
+    while True:
+        step = clock.next_step()
+        if step is None or step[1] > now:
+            return
+        name, due = step
+        if name == "callback":
+            clock.stage = LadderStage.DONE
+            apply_transition(ticket, "close_unreached", SYSTEM,
+                             note=None, expected_version=None)
+            counts["callback_closed"] += 1
+            return
+        if name == "resume":
+            clock.stage = LadderStage.DONE
+            apply_transition(ticket, "resume", SYSTEM)
+            counts["resumed"] += 1
+            return
+        unit = context.units.get(ticket.lead_unit_id)
+        data = {"deadline": to_local(clock.deadline_at).isoformat(), "clock": clock.kind,
+                "unit": unit.code if unit else None}
+        payload = {"tracking_no": ticket.tracking_no, "title": ticket.title,
+                   "deadline": to_local(clock.deadline_at).strftime("%Y-%m-%d %H:%M"),
+                   "unit": unit.name if unit else ""}
+        if name == "yellow":
+            clock.stage = LadderStage.YELLOW
+            ticket.warning_level = WarningLevel.YELLOW.value
+            record_event(ticket, "yellow_card", SYSTEM, data=data, at=now)
+            notify_users(context.recipients(unit), "yellow_card", ticket=ticket, payload=payload)
+            counts["yellow"] += 1
+        elif name == "red":
+            clock.stage = LadderStage.RED
+            ticket.warning_level = WarningLevel.RED.value
+            record_event(ticket, "red_card", SYSTEM, data=data, at=now)
+            notify_users(context.recipients(unit), "red_card", ticket=ticket, payload=payload, email=True)
+            counts["red"] += 1
+            if unit is not None:
+                _ladder_order(ticket, unit, now, context, payload)
+                counts["supervision_order"] += 1
+        elif name == "escalate":
+            clock.stage = LadderStage.ESCALATED
+            ticket.escalation_level += 1
+            above = context.parent_of(unit)
+            record_event(ticket, "escalated", SYSTEM, data={**data, "level": ticket.escalation_level,
+                                                              "to_unit": above.code if above else None}, at=now)
+            notify_users(context.recipients(above), "escalated", ticket=ticket, email=True,
+                         payload={**payload, "level": ticket.escalation_level,
+                                  "to_unit": above.name if above else ""})
+            counts["escalate"] += 1
+        ticket.updated_at = now
+
+
+def _ladder_order(ticket: Ticket, unit: OrgUnit, now: datetime, context: "_Context", payload: dict) -> None:
+    from hotline.tickets.services import SYSTEM, record_event
+
+    due = sla.deadline_after(now, sla.setting("SLA_ORDER_RESPONSE_WORKING_DAYS"), sla.WD).at
+    order = SupervisionOrder(ticket_id=ticket.id, unit=unit, source=SupervisionSource.LADDER.value, created_at=now,
+                             message=f"工单{ticket.tracking_no}已超期，请立即办理并于期限内反馈。",
+                             response_deadline=due)
+    db.session.add(order)
+    record_event(ticket, "supervision_order", SYSTEM, data={"unit": unit.code, "source": "ladder",
+                                                           "response_deadline": to_local(due).isoformat()}, at=now)
+    notify_users(context.recipients(unit), "supervision_order", ticket=ticket,
+                 payload={**payload, "response_deadline": to_local(due).strftime("%Y-%m-%d %H:%M")})
+
+
+def _overdue_supervision(ids: list[int], now: datetime, counts: Counter, context: "_Context") -> None:
+    from hotline.tickets.services import SYSTEM, record_event
+
+    for model, kind in ((SupervisionOrder, "order"), (Urging, "urging")):
+        rows = db.session.execute(select(model).where(
+            model.ticket_id.in_(ids), model.responded_at.is_(None), model.overdue_at.is_(None),
+            model.response_deadline <= now)).scalars().all()
+        for record in rows:
+            record.overdue_at = now
+            ticket = db.session.get(Ticket, record.ticket_id)
+            unit = context.units.get(record.unit_id) or db.session.get(OrgUnit, record.unit_id)
+            record_event(ticket, "supervision_overdue", SYSTEM, at=now,
+                         data={"kind": kind, "record": record.id, "unit": unit.code})
+            notify_users(context.supervisors_over(unit), "supervision_overdue", ticket=ticket,
+                         payload={"tracking_no": ticket.tracking_no, "unit": unit.name,
+                                  "kind": "督办单" if kind == "order" else "催办"})
+            ticket.updated_at = now
+            counts["supervision_overdue"] += 1
+
+
+class _Context:
+    """What one sweep looks up once: units, their staff and the supervisors over them."""
+
+    def __init__(self):
+        self.units: dict[int, OrgUnit] = {}
+        self._staff: dict[int, list[User]] = {}
+        self._supervisors: list[tuple[str, User]] | None = None
+
+    def load_units(self, ids) -> None:
+        missing = set(ids) - set(self.units)
+        if missing:
+            for unit in db.session.execute(select(OrgUnit).where(OrgUnit.id.in_(missing))).scalars():
+                self.units[unit.id] = unit
+
+    def parent_of(self, unit: OrgUnit | None) -> OrgUnit | None:
+        if unit is None or unit.parent_id is None:
+            return None
+        self.load_units([unit.parent_id])
+        return self.units.get(unit.parent_id)
+
+    def supervisors_over(self, unit: OrgUnit | None) -> list[User]:
+        if self._supervisors is None:
+            rows = db.session.execute(select(UserRole, User).join(User, User.id == UserRole.user_id).where(
+                UserRole.role == Role.SUPERVISOR.value, User.active.is_(True))).all()
+            self._supervisors = [(role.scope_unit.path, user) for role, user in rows]
+        if unit is None:
+            return []
+        return list({u.id: u for path, u in self._supervisors if unit.path.startswith(path)}.values())
+
+    def recipients(self, unit: OrgUnit | None) -> list[User]:
+        """The unit's own staff and the supervisors whose scope covers it."""
+        if unit is None:
+            return []
+        if unit.id not in self._staff:
+            self._staff[unit.id] = list(db.session.execute(select(User).where(
+                User.org_unit_id == unit.id, User.active.is_(True)).order_by(User.id)).scalars())
+        seen = {u.id: u for u in self._staff[unit.id]}
+        for user in self.supervisors_over(unit):
+            seen.setdefault(user.id, user)
+        return list(seen.values())

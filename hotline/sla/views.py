@@ -1,0 +1,213 @@
+"""统一督办 pages: the calendar and the SLA policies (admins); supervision and requests on a ticket."""
+from __future__ import annotations
+
+import calendar as _stdcal
+from datetime import date, datetime, time
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from hotline.accounts.decorators import roles_required
+from hotline.accounts.models import Role
+from hotline.core.clock import LOCAL_TZ, to_utc_naive, utcnow, to_local
+from hotline.core.errors import DomainError
+from hotline.extensions import db
+from hotline.sla import services
+from hotline.sla.forms import (CalendarDayForm, CalendarImportForm, DecisionForm, ExtensionForm, MessageForm,
+                               PolicyForm, SuspensionForm)
+from hotline.sla.models import SlaPolicy, SupervisionOrder, Urging
+from hotline.tickets.models import ExtensionRequest, SuspensionRequest
+
+bp = Blueprint("sla", __name__)
+
+
+# --- admin: the calendar -----------------------------------------------------------------------------------
+
+@bp.route("/admin/calendar/")
+@bp.route("/admin/calendar/<int:year>")
+@roles_required(Role.ADMIN)
+def calendar(year: int | None = None):
+    year = year or to_local(utcnow()).year
+    if not 2000 <= year <= 2100:
+        abort(404)
+    rows = {r.day: r for r in services.calendar_year(year)}
+    known = year in services.current_calendar().known_years
+    months = [(m, _stdcal.Calendar(firstweekday=0).monthdatescalendar(year, m)) for m in range(1, 13)]
+    return render_template("sla/calendar.html", year=year, rows=rows, known=known, months=months,
+                           day_form=CalendarDayForm(formdata=None), import_form=CalendarImportForm(formdata=None,
+                                                                                                   year=year))
+
+
+@bp.route("/admin/calendar/day", methods=["POST"])
+@roles_required(Role.ADMIN)
+def calendar_day():
+    form = CalendarDayForm()
+    if not form.validate():
+        flash(_("The form is not valid."), "danger")
+        return redirect(url_for(".calendar"))
+    services.set_calendar_day(form.day.data, form.is_workday.data, form.note.data)
+    db.session.commit()
+    flash(_("%(day)s saved.", day=form.day.data.isoformat()), "success")
+    return redirect(url_for(".calendar", year=form.day.data.year))
+
+
+@bp.route("/admin/calendar/import", methods=["POST"])
+@roles_required(Role.ADMIN)
+def calendar_import():
+    from hotline.sla.notice import NoticeError, parse_calendar_text
+    form = CalendarImportForm()
+    text = form.text.data or ""
+    if form.file.data:
+        text = form.file.data.read().decode("utf-8-sig", errors="replace")
+    if not form.validate() or not text.strip():
+        flash(_("Paste the notice text or choose a file."), "danger")
+        return redirect(url_for(".calendar", year=form.year.data or None))
+    try:
+        parsed = parse_calendar_text(text, form.year.data)
+    except NoticeError as exc:
+        flash(_("The text could not be read: %(error)s", error=str(exc)), "danger")
+        return redirect(url_for(".calendar", year=form.year.data or None))
+    result = services.import_calendar_year(parsed)
+    db.session.commit()
+    flash(_("%(year)d imported: %(holidays)d holidays, %(makeup)d make-up workdays; %(n)d provisional tickets recomputed.",
+            year=parsed.year, holidays=len(parsed.holidays), makeup=len(parsed.makeup_days),
+            n=result["recomputed"]), "success")
+    return redirect(url_for(".calendar", year=parsed.year))
+
+
+# --- admin: SLA policies -----------------------------------------------------------------------------------
+
+@bp.route("/admin/sla-policies", methods=["GET"])
+@roles_required(Role.ADMIN)
+def policies():
+    return render_template("sla/policies.html", policies=services.all_policies(),
+                           form=PolicyForm(formdata=None), errors={})
+
+
+@bp.route("/admin/sla-policies/<int:policy_id>", methods=["POST"])
+@roles_required(Role.ADMIN)
+def policy_update(policy_id: int):
+    policy = db.session.get(SlaPolicy, policy_id) or abort(404)
+    form = PolicyForm()
+    if not form.validate():
+        flash(_("The form is not valid."), "danger")
+        return redirect(url_for(".policies"))
+    try:
+        services.update_policy(policy, sign_limit=float(form.sign_limit.data), sign_unit=form.sign_unit.data,
+                               answer_limit=float(form.answer_limit.data), answer_unit=form.answer_unit.data)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for(".policies"))
+    flash(_("Policy saved. It applies to tickets dispatched from now on."), "success")
+    return redirect(url_for(".policies"))
+
+
+# --- supervision and requests on a ticket --------------------------------------------------------------------
+
+def _ticket(tracking_no):
+    from hotline.tickets.queries import can_view
+    from hotline.tickets.services import get_ticket
+    ticket = get_ticket(tracking_no)
+    if not can_view(current_user, ticket):
+        abort(404)
+    return ticket
+
+
+def _run(tracking_no, call, done_message):
+    try:
+        call()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        flash(done_message, "success")
+    return redirect(url_for("tickets.detail", tracking_no=tracking_no) + "#supervision")
+
+
+@bp.route("/tickets/<tracking_no>/urge", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def urge(tracking_no):
+    ticket, form = _ticket(tracking_no), MessageForm()
+    return _run(tracking_no, lambda: services.urge_ticket(ticket, current_user, form.message.data or ""),
+                _("Urging sent."))
+
+
+@bp.route("/tickets/<tracking_no>/supervise", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def supervise(tracking_no):
+    ticket, form = _ticket(tracking_no), MessageForm()
+    return _run(tracking_no, lambda: services.issue_supervision_order(ticket, current_user, form.message.data or ""),
+                _("Supervision order issued."))
+
+
+@bp.route("/tickets/<tracking_no>/supervision/<kind>/<int:record_id>/respond", methods=["POST"])
+@roles_required(Role.HANDLER)
+def respond(tracking_no, kind, record_id):
+    model = {"order": SupervisionOrder, "urging": Urging}.get(kind) or abort(404)
+    ticket = _ticket(tracking_no)
+    record = db.session.get(model, record_id)
+    if record is None or record.ticket_id != ticket.id:
+        abort(404)
+    form = MessageForm()
+    return _run(tracking_no, lambda: services.respond_to_supervision(record, current_user, form.message.data or ""),
+                _("Response recorded."))
+
+
+@bp.route("/tickets/<tracking_no>/extension", methods=["POST"])
+@roles_required(Role.HANDLER)
+def extension(tracking_no):
+    ticket, form = _ticket(tracking_no), ExtensionForm()
+    if not form.validate():
+        flash(_("The form is not valid."), "danger")
+        return redirect(url_for("tickets.detail", tracking_no=tracking_no) + "#supervision")
+    deadline = to_utc_naive(datetime.combine(form.deadline.data, time(12), tzinfo=LOCAL_TZ))
+    return _run(tracking_no, lambda: services.request_extension(ticket, current_user, deadline, form.reason.data),
+                _("Extension requested."))
+
+
+@bp.route("/tickets/<tracking_no>/suspension", methods=["POST"])
+@roles_required(Role.HANDLER)
+def suspension(tracking_no):
+    ticket, form = _ticket(tracking_no), SuspensionForm()
+    if not form.validate():
+        flash(_("The form is not valid."), "danger")
+        return redirect(url_for("tickets.detail", tracking_no=tracking_no) + "#supervision")
+    resume_by = to_utc_naive(form.resume_by.data.replace(tzinfo=LOCAL_TZ)) if form.resume_by.data else None
+    return _run(tracking_no, lambda: services.request_suspension(ticket, current_user, form.reason.data, resume_by),
+                _("Suspension requested."))
+
+
+@bp.route("/tickets/<tracking_no>/requests/<kind>/<int:request_id>/<decision>", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def decide(tracking_no, kind, request_id, decision):
+    model = {"extension": ExtensionRequest, "suspension": SuspensionRequest}.get(kind) or abort(404)
+    if decision not in ("approve", "deny"):
+        abort(404)
+    ticket = _ticket(tracking_no)
+    req = db.session.get(model, request_id)
+    if req is None or req.ticket_id != ticket.id:
+        abort(404)
+    decide_fn = services.decide_extension if kind == "extension" else services.decide_suspension
+    form = DecisionForm()
+    return _run(tracking_no, lambda: decide_fn(req, current_user, decision == "approve", form.note.data or None),
+                _("Decision recorded."))
+
+
+@bp.app_context_processor
+def supervision_panel():
+    """What the ticket page's supervision panel needs (loaded lazily, only where it is shown)."""
+    def panel(ticket):
+        return {
+            "records": services.supervision_records(ticket),
+            "extensions": services._requests(ExtensionRequest, ticket),
+            "suspensions": services._requests(SuspensionRequest, ticket),
+            "message_form": MessageForm(formdata=None), "extension_form": ExtensionForm(formdata=None),
+            "suspension_form": SuspensionForm(formdata=None), "decision_form": DecisionForm(formdata=None),
+            "is_supervisor": current_user.is_authenticated and current_user.has_role(Role.SUPERVISOR),
+            "is_handler": current_user.is_authenticated and current_user.has_role(Role.HANDLER),
+        }
+    return {"sla_panel": panel}

@@ -1,0 +1,99 @@
+"""Work on a ticket that is not a status change: progress notes, assisting units' opinions, revealing a
+caller's contact (logged), routing suggestions and canned answers."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from hotline.accounts.models import HOTLINE_ROLES, Role, User
+from hotline.core.clock import utcnow
+from hotline.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from hotline.extensions import db
+from hotline.orgs.models import OrgUnit
+from hotline.tickets.models import (AssignmentRole, AssignmentStatus, CannedAnswer, CategoryRoute, Ticket,
+                                    TicketEvent)
+from hotline.tickets.services import record_event
+from hotline.tickets.validation import LIMITS
+from hotline.tickets.workflow import OPEN_STATUSES, Status
+
+
+def _text(value: str | None, field: str = "note") -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationFailed(_l("Text is required."), field=field)
+    if len(value) > LIMITS["note"]:
+        raise ValidationFailed(_l("At most %(n)d characters.", n=LIMITS["note"]), field=field)
+    return value
+
+
+def _require_open(ticket: Ticket) -> None:
+    if Status(ticket.status) not in OPEN_STATUSES:
+        raise InvalidTransition(_l("The ticket is finished."))
+
+
+def add_note(ticket: Ticket, actor: User, text: str) -> TicketEvent:
+    """An internal progress note (办理进展) by a unit working on the ticket or by hotline staff."""
+    _require_open(ticket)
+    units = [ticket.intake_unit, *(a.unit for a in ticket.active_assignments())]
+    roles = (Role.HANDLER, *HOTLINE_ROLES)
+    if not any(actor.in_scope(unit, *roles) for unit in units):
+        raise PermissionDenied(_l("This ticket is outside your units."))
+    return record_event(ticket, "note", actor, note=_text(text))
+
+
+def send_opinion(ticket: Ticket, actor: User, text: str) -> TicketEvent:
+    """An assisting unit (协办) sends its opinion to the lead unit; its part is then done."""
+    _require_open(ticket)
+    mine = [a for a in ticket.active_assignments()
+            if a.role == AssignmentRole.ASSIST.value and actor.in_scope(a.unit, Role.HANDLER)]
+    if not mine:
+        raise PermissionDenied(_l("Only an assisting unit of this ticket can send an opinion."))
+    assignment = mine[0]
+    if assignment.status == AssignmentStatus.ANSWERED.value:
+        raise InvalidTransition(_l("Your unit has already sent its opinion."))
+    now = utcnow()
+    assignment.signed_at = assignment.signed_at or now
+    assignment.status, assignment.answered_at = AssignmentStatus.ANSWERED.value, now
+    return record_event(ticket, "opinion", actor, note=_text(text), data={"unit": assignment.unit.code})
+
+
+def reveal_contact(ticket: Ticket, actor: User) -> dict:
+    """The caller's full phone and name, for hotline staff only; every reveal is recorded."""
+    if not actor.is_hotline_staff or not actor.in_scope(ticket.intake_unit, *HOTLINE_ROLES):
+        raise PermissionDenied(_l("Only hotline staff may see a caller's contact data."))
+    record_event(ticket, "reveal_contact", actor)
+    return {"phone": ticket.citizen_phone, "name": ticket.citizen_name}
+
+
+def suggested_unit(ticket: Ticket) -> OrgUnit | None:
+    """派单目录: the default lead unit for the ticket's category in its district."""
+    if not ticket.category_id or not ticket.district_id:
+        return None
+    route = db.session.execute(select(CategoryRoute).filter_by(
+        category_id=ticket.category_id, district_id=ticket.district_id)).scalar_one_or_none()
+    return route.unit if route else None
+
+
+def canned_answers(ticket: Ticket) -> list[CannedAnswer]:
+    """Answer templates for the ticket's category, then the general ones."""
+    query = select(CannedAnswer).where(CannedAnswer.active).order_by(CannedAnswer.category_id.is_(None),
+                                                                      CannedAnswer.title)
+    if ticket.category_id:
+        query = query.where((CannedAnswer.category_id == ticket.category_id) | CannedAnswer.category_id.is_(None))
+    else:
+        query = query.where(CannedAnswer.category_id.is_(None))
+    return list(db.session.execute(query).scalars())
+
+
+def set_route(category_id: int, district_id: int, unit: OrgUnit | None) -> None:
+    """Set (or clear, with ``unit=None``) the catalogue entry for a category in a district."""
+    route = db.session.execute(select(CategoryRoute).filter_by(category_id=category_id, district_id=district_id)
+                               ).scalar_one_or_none()
+    if unit is None:
+        if route is not None:
+            db.session.delete(route)
+        return
+    if route is None:
+        db.session.add(CategoryRoute(category_id=category_id, district_id=district_id, unit=unit))
+    else:
+        route.unit = unit

@@ -1,0 +1,111 @@
+"""Handling work beyond status changes: queues, notes, opinions, contact reveal, routing suggestion."""
+from sqlalchemy import select
+
+from hotline.core.errors import InvalidTransition, PermissionDenied
+from hotline.extensions import db
+from hotline.tickets import handling
+from hotline.tickets.models import CannedAnswer, TicketEvent
+from hotline.tickets.services import apply_transition
+from tests.factories import PASSWORD, PHONE
+
+import pytest
+
+
+def login(client, username):
+    client.post("/login", data={"username": username, "password": PASSWORD})
+
+
+def test_dispatch_desk_lists_urgent_first_with_a_suggestion(client, world):
+    normal = world.ticket_in("pending_dispatch")
+    urgent = world.ticket_in("pending_dispatch", urgency="urgent")
+    login(client, "dispatcher")
+    page = client.get("/dispatch").get_data(as_text=True)
+    assert page.index(urgent.tracking_no) < page.index(normal.tracking_no)
+    # the routing catalogue preselects the district housing bureau
+    assert f'value="{world.department.id}" selected' in page
+    response = client.post(f"/tickets/{normal.tracking_no}/actions/dispatch",
+                           data={"lead_unit": world.department.id, "version": normal.version, "next": "dispatch"})
+    assert response.headers["Location"].endswith("/dispatch")
+    db.session.expire_all()
+    assert normal.status == "dispatched" and normal.lead_unit_id == world.department.id
+
+
+def test_dispatch_desk_is_for_dispatchers(client, world):
+    login(client, "district_handler")
+    assert client.get("/dispatch").status_code == 403
+
+
+def test_workspace_shows_due_first(client, world):
+    later = world.ticket_in("in_progress", appeal_type="suggestion")   # 15 working days
+    sooner = world.ticket_in("in_progress", appeal_type="consultation")  # 3 working days
+    elsewhere = world.ticket_in("pending_dispatch")
+    login(client, "district_handler")
+    page = client.get("/workspace").get_data(as_text=True)
+    assert page.index(sooner.tracking_no) < page.index(later.tracking_no)
+    assert elsewhere.tracking_no not in page
+
+
+def test_notes_by_units_and_hotline_but_not_outsiders(world):
+    ticket = world.ticket_in("in_progress")
+    handling.add_note(ticket, world.district_handler, "已联系物业公司")
+    handling.add_note(ticket, world.dispatcher, "来电人再次来电催问")
+    with pytest.raises(PermissionDenied):
+        handling.add_note(ticket, world.outsider, "x")
+    closed = world.ticket_in("closed")
+    with pytest.raises(InvalidTransition):
+        handling.add_note(closed, world.district_handler, "x")
+    db.session.commit()
+    notes = [e for e in ticket.events if e.action == "note"]
+    assert [n.note for n in notes] == ["已联系物业公司", "来电人再次来电催问"] and not notes[0].public
+
+
+def test_assisting_unit_sends_its_opinion_once(world):
+    ticket = world.ticket_in("pending_dispatch")
+    apply_transition(ticket, "dispatch", world.dispatcher, lead_unit=world.district,
+                     assist_units=[world.other_department])
+    from hotline.accounts.models import Role
+    from hotline.accounts.services import create_user
+    helper = create_user("assist", PASSWORD, "协办", org_unit=world.other_department,
+                         roles=[(Role.HANDLER, world.other_department)])
+    handling.send_opinion(ticket, helper, "建议由属地街道牵头，我局配合执法。")
+    with pytest.raises(InvalidTransition):
+        handling.send_opinion(ticket, helper, "again")
+    with pytest.raises(PermissionDenied):
+        handling.send_opinion(ticket, world.district_handler, "lead is not an assisting unit")
+    assist = next(a for a in ticket.assignments if a.role == "assist")
+    assert assist.status == "answered"
+
+
+def test_reveal_is_for_hotline_staff_and_is_recorded(client, world):
+    ticket = world.ticket_in("in_progress")
+    login(client, "district_handler")
+    page = client.get(f"/tickets/{ticket.tracking_no}").get_data(as_text=True)
+    assert PHONE not in page and "139****5678" in page and 'data-testid="reveal"' not in page
+    assert client.post(f"/tickets/{ticket.tracking_no}/contact").status_code == 403
+    client.post("/logout")
+    login(client, "dispatcher")
+    page = client.get(f"/tickets/{ticket.tracking_no}").get_data(as_text=True)
+    assert PHONE not in page and 'data-testid="reveal"' in page
+    revealed = client.post(f"/tickets/{ticket.tracking_no}/contact").get_data(as_text=True)
+    assert PHONE in revealed
+    reveals = db.session.execute(select(TicketEvent).filter_by(ticket_id=ticket.id, action="reveal_contact")
+                                 ).scalars().all()
+    assert len(reveals) == 1 and reveals[0].actor.username == "dispatcher" and not reveals[0].public
+
+
+def test_canned_answers_for_the_category_and_general_ones(world):
+    general = CannedAnswer(title="通用", body="已处理")
+    specific = CannedAnswer(title="物业", body="已约谈物业", category=world.category)
+    other = CannedAnswer(title="其他", body="x", category=world.parent_category)
+    db.session.add_all([general, specific, other])
+    ticket = world.ticket_in("in_progress")
+    assert [c.title for c in handling.canned_answers(ticket)] == ["物业", "通用"]
+
+
+def test_note_and_opinion_through_the_page(client, world):
+    ticket = world.ticket_in("in_progress")
+    login(client, "district_handler")
+    assert client.post(f"/tickets/{ticket.tracking_no}/note", data={"note": "已到现场核查"}).status_code == 302
+    assert client.post(f"/tickets/{ticket.tracking_no}/note", data={"note": ""}).status_code == 400
+    assert client.post(f"/tickets/{ticket.tracking_no}/opinion", data={"note": "x"}).status_code == 403
+    assert "已到现场核查" in client.get(f"/tickets/{ticket.tracking_no}").get_data(as_text=True)

@@ -1,0 +1,197 @@
+"""The escalation ladder and the sweep, on SQLite and PostgreSQL."""
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from hotline.core.clock import LOCAL_TZ, frozen_at, to_utc_naive
+from hotline.extensions import db
+from hotline.notify.models import Notification
+from hotline.sla import services as sla
+from hotline.sla.ladder import run_sweep
+from hotline.sla.models import SlaClock, SupervisionOrder, Urging
+from hotline.tickets.models import Ticket, TicketEvent
+from hotline.tickets.services import apply_transition
+
+
+def local(*args):
+    return to_utc_naive(datetime(*args, tzinfo=LOCAL_TZ))
+
+
+def events(ticket, action):
+    return db.session.execute(select(func.count()).select_from(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == action)).scalar_one()
+
+
+def in_progress(world, when=local(2026, 11, 23, 10)):
+    with frozen_at(when):
+        return world.ticket_in("in_progress")  # complaint: answer within 10 working days
+
+
+def test_ladder_steps_happen_once_each_in_order(world):
+    ticket = in_progress(world)
+    deadline = ticket.answer_deadline_at
+    assert deadline == local(2026, 12, 7, 23, 59, 59)
+    assert ticket.next_deadline_at == local(2026, 12, 4, 23, 59, 59)  # yellow: one working day before
+    # Nothing due yet: nothing happens.
+    assert sum(run_sweep(local(2026, 12, 4, 12)).get(s, 0) for s in ("yellow", "red")) == 0
+
+    counts = run_sweep(local(2026, 12, 5, 9))
+    assert counts["yellow"] == 1
+    db.session.refresh(ticket)
+    assert ticket.warning_level == "yellow" and ticket.next_deadline_at == deadline
+    assert run_sweep(local(2026, 12, 5, 9))["yellow"] == 0  # idempotent
+
+    counts = run_sweep(local(2026, 12, 8, 9))
+    assert counts["red"] == 1 and counts["supervision_order"] == 1
+    db.session.refresh(ticket)
+    assert ticket.warning_level == "red"
+    order = db.session.execute(select(SupervisionOrder)).scalar_one()
+    assert order.source == "ladder" and order.unit_id == world.district.id
+    # The order's response deadline (1 working day) is now the next step.
+    assert ticket.next_deadline_at == order.response_deadline == local(2026, 12, 9, 23, 59, 59)
+
+    counts = run_sweep(local(2026, 12, 10, 9))
+    assert counts["supervision_overdue"] == 1 and counts["escalate"] == 0
+    counts = run_sweep(local(2026, 12, 15, 9))  # 5 working days after 12-07
+    assert counts["escalate"] == 1
+    db.session.refresh(ticket)
+    assert ticket.escalation_level == 1 and ticket.next_deadline_at is None and ticket.status == "in_progress"
+    escalated = db.session.execute(select(TicketEvent).filter_by(ticket_id=ticket.id, action="escalated")).scalar_one()
+    assert escalated.data["to_unit"] == "city" and escalated.actor_kind == "system"
+    for action in ("yellow_card", "red_card", "supervision_order", "supervision_overdue", "escalated"):
+        assert events(ticket, action) == 1, action
+    assert run_sweep(local(2027, 1, 30, 9)).get("tickets", 0) == 0
+    # the unit's handler and the city supervisor were told in-app
+    recipients = set(db.session.execute(select(Notification.recipient).where(
+        Notification.template == "red_card")).scalars())
+    assert {"district_handler", "supervisor"} <= recipients
+
+
+def test_a_late_sweep_takes_every_missed_step_once(world):
+    ticket = in_progress(world)
+    counts = run_sweep(local(2026, 12, 31, 9))
+    assert (counts["yellow"], counts["red"], counts["escalate"]) == (1, 1, 1)
+    assert run_sweep(local(2026, 12, 31, 9)).get("tickets", 0) == 0
+    db.session.refresh(ticket)
+    assert ticket.escalation_level == 1
+
+
+def test_signing_moves_the_ladder_to_the_answer_deadline(world):
+    with frozen_at(local(2026, 11, 23, 10)):
+        ticket = world.ticket_in("dispatched")
+    assert run_sweep(local(2026, 11, 24, 0, 30))["yellow"] == 1  # sign-for: yellow at the end of 11-23
+    db.session.refresh(ticket)
+    assert ticket.warning_level == "yellow"
+    with frozen_at(local(2026, 11, 24, 9)):
+        apply_transition(ticket, "sign", world.district_handler)
+        db.session.commit()
+    assert ticket.warning_level == "none"
+    assert ticket.next_deadline_at == local(2026, 12, 4, 23, 59, 59)
+
+
+def test_callback_timeout_closes_as_not_reached(world):
+    with frozen_at(local(2026, 11, 23, 10)):
+        ticket = world.ticket_in("pending_callback")
+    assert ticket.next_deadline_at == local(2026, 11, 26, 23, 59, 59)  # 3 working days
+    assert run_sweep(local(2026, 11, 26, 23))["callback_closed"] == 0
+    assert run_sweep(local(2026, 11, 27, 0, 1))["callback_closed"] == 1
+    db.session.refresh(ticket)
+    assert ticket.status == "closed" and ticket.satisfaction == "not_reached" and ticket.next_deadline_at is None
+    assert events(ticket, "close_unreached") == 1
+
+
+def test_suspension_pauses_working_days_and_resumes_by_itself(world):
+    ticket = in_progress(world)  # deadline Mon 12-07
+    with frozen_at(local(2026, 11, 30, 10)):  # 5 working days left (12-01..12-07)
+        req = sla.request_suspension(ticket, world.district_handler, "等待检测报告", local(2026, 12, 14, 9))
+        sla.decide_suspension(req, world.supervisor, True)
+        db.session.commit()
+    assert ticket.status == "suspended" and ticket.next_deadline_at == local(2026, 12, 14, 9)
+    assert run_sweep(local(2026, 12, 14, 9, 1))["resumed"] == 1
+    db.session.refresh(ticket)
+    assert ticket.status == "in_progress"
+    assert ticket.answer_deadline_at == local(2026, 12, 21, 23, 59, 59)  # five working days after 12-14
+
+
+def test_extension_changes_the_deadline_and_restarts_the_ladder(world):
+    ticket = in_progress(world)
+    run_sweep(local(2026, 12, 5, 9))
+    db.session.refresh(ticket)
+    assert ticket.warning_level == "yellow"
+    with frozen_at(local(2026, 12, 5, 10)):
+        req = sla.request_extension(ticket, world.district_handler, local(2026, 12, 19, 12), "需要现场复核")
+        db.session.commit()
+        sla.decide_extension(req, world.supervisor, True, "同意")
+        db.session.commit()
+    assert req.requested_deadline == local(2026, 12, 21, 23, 59, 59)  # Saturday → next working day's end
+    assert ticket.answer_deadline_at == req.requested_deadline and ticket.warning_level == "none"
+    assert ticket.next_deadline_at == local(2026, 12, 18, 23, 59, 59)
+    assert events(ticket, "extension_approved") == 1
+
+
+def test_manual_urging_and_order_have_response_deadlines(world):
+    ticket = in_progress(world)
+    with frozen_at(local(2026, 11, 24, 10)):
+        urging = sla.urge_ticket(ticket, world.supervisor, "请加快办理")
+        db.session.commit()
+    assert ticket.next_deadline_at == urging.response_deadline == local(2026, 11, 25, 23, 59, 59)
+    with frozen_at(local(2026, 11, 25, 10)):
+        sla.respond_to_supervision(urging, world.district_handler, "正在协调")
+        db.session.commit()
+    assert ticket.next_deadline_at == local(2026, 12, 4, 23, 59, 59)
+    from hotline.core.errors import PermissionDenied
+    with pytest.raises(PermissionDenied):
+        sla.issue_supervision_order(ticket, world.district_handler, "x")
+    db.session.rollback()
+    order = sla.issue_supervision_order(ticket, world.supervisor, "请于明日前反馈")
+    db.session.commit()
+    assert order.source == "manual" and events(ticket, "urged") == 1 and events(ticket, "supervision_order") == 1
+
+
+def test_hour_limits_yellow_at_a_quarter_before(world):
+    with frozen_at(local(2026, 10, 1, 10)):
+        ticket = world.ticket_in("in_progress", urgency="critical")  # answer within 2 hours
+    assert ticket.answer_deadline_at == local(2026, 10, 1, 12)
+    assert ticket.next_deadline_at == local(2026, 10, 1, 11, 30)
+    assert run_sweep(local(2026, 10, 1, 11, 31))["yellow"] == 1
+
+
+def test_import_of_an_unknown_year_recomputes_provisional_deadlines(world):
+    from hotline.sla.notice import parse_csv
+    with frozen_at(local(2026, 12, 30, 10)):
+        ticket = world.ticket_in("in_progress")
+    assert ticket.deadline_provisional
+    provisional = ticket.answer_deadline_at
+    # 2027 as a (fictional) notice: 01-04 and 01-05 off.
+    days = "date,is_workday,note\n2027-01-01,0,元旦\n2027-01-04,0,元旦\n2027-01-05,0,元旦\n"
+    result = sla.import_calendar_year(parse_csv(days))
+    db.session.commit()
+    assert result["recomputed"] == 1
+    db.session.refresh(ticket)
+    assert not ticket.deadline_provisional
+    assert provisional == local(2027, 1, 13, 23, 59, 59)  # weekdays counted
+    assert ticket.answer_deadline_at == local(2027, 1, 18, 23, 59, 59)  # three days off moved it
+
+
+def test_two_sweeps_cannot_overlap(world):
+    from hotline.sla.ladder import sweep_lock
+    in_progress(world)
+    with sweep_lock() as first:
+        assert first
+        assert run_sweep(local(2026, 12, 31, 9))["skipped_locked"] == 1
+    assert run_sweep(local(2026, 12, 31, 9))["red"] == 1
+
+
+def test_sweep_reads_only_due_tickets_through_the_partial_index(pg_world):
+    from sqlalchemy import text
+    in_progress(pg_world)
+    plan = db.session.execute(text(
+        "EXPLAIN SELECT * FROM ticket WHERE next_deadline_at <= now() ORDER BY next_deadline_at, id LIMIT 500 "
+        "FOR UPDATE OF ticket SKIP LOCKED")).scalars().all()
+    db.session.execute(text("SET enable_seqscan = off"))
+    plan = "\n".join(db.session.execute(text(
+        "EXPLAIN SELECT * FROM ticket WHERE next_deadline_at <= now() ORDER BY next_deadline_at, id LIMIT 500 "
+        "FOR UPDATE OF ticket SKIP LOCKED")).scalars())
+    db.session.rollback()
+    assert "ix_ticket_next_deadline_open" in plan
