@@ -66,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.accounts.views import bp as accounts_bp
     from hotline.intake.views import bp as intake_bp
     from hotline.public.views import bp as public_bp
+    from hotline.tickets.catalogue import bp as catalogue_bp
     from hotline.tickets.queues import bp as queues_bp
     from hotline.tickets.views import bp as tickets_bp
 
@@ -73,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(intake_bp)
     app.register_blueprint(queues_bp)
+    app.register_blueprint(catalogue_bp)
     app.register_blueprint(tickets_bp)
     from hotline.notify.views import bp as notify_bp
     from hotline.sla.views import bp as sla_bp

@@ -19,7 +19,8 @@ from hotline.api.auth import current_caller, is_authenticated_quietly, require_a
 from hotline.api.errors import flatten_messages, json_error
 from hotline.api.queries import filtered, page_of, visible_ticket
 from hotline.api.schemas import (ErrorSchema, TicketCreateSchema, TicketPageSchema, TicketQuerySchema,
-                                 TicketSchema, TokenRequestSchema, TokenSchema, TrackQuerySchema, TrackSchema)
+                                 TicketSchema, TicketSummarySchema, TokenRequestSchema, TokenSchema,
+                                 TrackQuerySchema, TrackSchema)
 from hotline.api.services import issue_token, record_submission, token_lifetime
 from hotline.core.errors import NotFound, ValidationFailed
 from hotline.extensions import db, limiter
@@ -86,7 +87,7 @@ MULTIPART_DOC = {"type": "object", "properties": {
     "application/json": {"schema": TicketCreateSchema},
     "multipart/form-data": {"schema": MULTIPART_DOC}}},
     responses=_errors(400, 401, 403, 413, 422, 429))
-@bp.response(201, TicketSchema)
+@bp.response(201, TicketSummarySchema)
 @limiter.limit(_config_limit("API_PUBLIC_INTAKE_RATE_LIMIT", "10 per minute"),
                exempt_when=is_authenticated_quietly)
 def create_ticket():
@@ -94,7 +95,8 @@ def create_ticket():
 
     Anonymous callers and partner API keys file into review (`pending_review`); staff with the operator
     role may `register` straight to dispatch. Photos: base64 in JSON (`photos: [{filename, data}]`) or file
-    parts in multipart/form-data; at most 5, each a JPEG, PNG or WebP of at most 5 MB.
+    parts in multipart/form-data; at most 5, each a JPEG, PNG or WebP of at most 5 MB. The answer is the
+    ticket's summary; its `Location` header points at the full record.
     """
     caller = current_caller()
     data, photos = _read_appeal()
@@ -114,7 +116,8 @@ def create_ticket():
     if caller.api_key is not None:
         record_submission(ticket, caller.api_key)
     db.session.commit()
-    return present.detail(ticket, caller), 201, {
+    # The summary, not the full record: intake stays cheap; GET the Location for history and photos.
+    return present.summary(ticket, caller), 201, {
         "Location": url_for("api.ticket_detail", tracking_no=ticket.tracking_no)}
 
 

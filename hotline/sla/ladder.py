@@ -21,9 +21,10 @@ import socket
 import uuid
 from collections import Counter
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.accounts.models import Role, User, UserRole
@@ -73,7 +74,7 @@ def sweep_lock():
 
 
 def _take_lease(holder: str) -> bool:
-    now = utcnow()
+    now = datetime.now(timezone.utc).replace(tzinfo=None)  # wall time, even in a sweep "as of" another moment
     with db.engine.begin() as conn:
         if conn.execute(select(SweepLease.name).where(SweepLease.name == "sla")).first() is None:
             try:
@@ -112,6 +113,9 @@ def _run_sweep(now: datetime, batch_size: int, commit) -> Counter:
             except StaleDataError:  # another writer changed one of these tickets: take the batch again
                 db.session.rollback()
                 counts["retried_batches"] += 1
+                if counts["retried_batches"] > 20:
+                    log.error("sweep gave up after repeated conflicts; the next sweep goes on")
+                    break
                 continue
             counts.update(batch_counts)
             counts["tickets"] += len(ids)
@@ -133,21 +137,67 @@ def sweep_batch(now: datetime, batch_size: int, context: "_Context | None" = Non
         return counts, []
     ids = [t.id for t in tickets]
     clocks = {c.ticket_id: c for c in db.session.execute(select(SlaClock).where(SlaClock.ticket_id.in_(ids))).scalars()}
+    stages = {tid: c.stage for tid, c in clocks.items()}
     context.load_units({t.lead_unit_id for t in tickets if t.lead_unit_id})
+    bulk: set[int] = set()  # tickets whose ladder steps are written in bulk (the rest went through the ORM)
     for ticket in tickets:
-        _apply_due_steps(ticket, clocks.get(ticket.id), now, counts, context)
+        _apply_due_steps(ticket, clocks.get(ticket.id), now, counts, context, bulk)
     db.session.flush()
-    _overdue_supervision(ids, now, counts, context)
+    _overdue_supervision(ids, now, counts, context, bulk)
     db.session.flush()
     supervision = sla.open_supervision_deadline(ids)
+    ticket_rows, clock_rows = [], []
     for ticket in tickets:
-        ticket.next_deadline_at = sla.next_step_at(ticket, supervision.get(ticket.id), refresh=False)
+        next_at = sla.next_step_at(ticket, supervision.get(ticket.id), refresh=False)
+        if ticket.id in bulk:
+            _set(ticket, next_deadline_at=next_at)
+            ticket_rows.append({"b_id": ticket.id, "b_version": ticket.version, "b_new": ticket.version + 1,
+                                "warning_level": ticket.warning_level, "escalation_level": ticket.escalation_level,
+                                "next_deadline_at": next_at, "updated_at": now})
+            clock = clocks.get(ticket.id)
+            if clock is not None and clock.stage != stages[ticket.id]:
+                clock_rows.append({"b_id": ticket.id, "b_old": stages[ticket.id], "stage": int(clock.stage)})
+        else:
+            ticket.next_deadline_at = next_at
     db.session.flush()
+    _write_bulk(ticket_rows, clock_rows)
     return counts, ids
 
 
+def _write_bulk(ticket_rows: list[dict], clock_rows: list[dict]) -> None:
+    """One executemany per table. The WHERE on the version (and on the old stage) is the optimistic check:
+    a row another sweep or a user changed meanwhile fails it, and the whole batch is rolled back."""
+    from sqlalchemy import bindparam
+    if ticket_rows:
+        t = Ticket.__table__
+        result = db.session.execute(
+            t.update().where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_version"))
+            .values(version=bindparam("b_new"), warning_level=bindparam("warning_level"),
+                    escalation_level=bindparam("escalation_level"), next_deadline_at=bindparam("next_deadline_at"),
+                    updated_at=bindparam("updated_at")), ticket_rows)
+        if result.rowcount not in (-1, len(ticket_rows)):
+            raise StaleDataError(f"{len(ticket_rows) - result.rowcount} tickets changed during the sweep")
+        for row in ticket_rows:
+            ticket = db.session.identity_map.get(db.session.identity_key(Ticket, row["b_id"]))
+            if ticket is not None:
+                set_committed_value(ticket, "version", row["b_new"])
+    if clock_rows:
+        c = SlaClock.__table__
+        result = db.session.execute(
+            c.update().where(c.c.ticket_id == bindparam("b_id"), c.c.stage == bindparam("b_old"))
+            .values(stage=bindparam("stage")), clock_rows)
+        if result.rowcount not in (-1, len(clock_rows)):
+            raise StaleDataError("a ladder clock changed during the sweep")
+
+
+def _set(obj, **values) -> None:
+    """Change loaded attributes without marking them for the ORM: the batch writes them in bulk."""
+    for key, value in values.items():
+        set_committed_value(obj, key, value)
+
+
 def _apply_due_steps(ticket: Ticket, clock: SlaClock | None, now: datetime, counts: Counter,
-                     context: "_Context") -> None:
+                     context: "_Context", bulk: set) -> None:
     from hotline.tickets.services import SYSTEM, apply_transition, record_event
 
     if clock is None:
@@ -175,14 +225,14 @@ def _apply_due_steps(ticket: Ticket, clock: SlaClock | None, now: datetime, coun
                    "deadline": to_local(clock.deadline_at).strftime("%Y-%m-%d %H:%M"),
                    "unit": unit.name if unit else ""}
         if name == "yellow":
-            clock.stage = LadderStage.YELLOW
-            ticket.warning_level = WarningLevel.YELLOW.value
+            _set(clock, stage=LadderStage.YELLOW)
+            _set(ticket, warning_level=WarningLevel.YELLOW.value)
             record_event(ticket, "yellow_card", SYSTEM, data=data, at=now)
             notify_users(context.recipients(unit), "yellow_card", ticket=ticket, payload=payload)
             counts["yellow"] += 1
         elif name == "red":
-            clock.stage = LadderStage.RED
-            ticket.warning_level = WarningLevel.RED.value
+            _set(clock, stage=LadderStage.RED)
+            _set(ticket, warning_level=WarningLevel.RED.value)
             record_event(ticket, "red_card", SYSTEM, data=data, at=now)
             notify_users(context.recipients(unit), "red_card", ticket=ticket, payload=payload, email=True)
             counts["red"] += 1
@@ -190,8 +240,8 @@ def _apply_due_steps(ticket: Ticket, clock: SlaClock | None, now: datetime, coun
                 _ladder_order(ticket, unit, now, context, payload)
                 counts["supervision_order"] += 1
         elif name == "escalate":
-            clock.stage = LadderStage.ESCALATED
-            ticket.escalation_level += 1
+            _set(clock, stage=LadderStage.ESCALATED)
+            _set(ticket, escalation_level=ticket.escalation_level + 1)
             above = context.parent_of(unit)
             record_event(ticket, "escalated", SYSTEM, data={**data, "level": ticket.escalation_level,
                                                               "to_unit": above.code if above else None}, at=now)
@@ -199,7 +249,7 @@ def _apply_due_steps(ticket: Ticket, clock: SlaClock | None, now: datetime, coun
                          payload={**payload, "level": ticket.escalation_level,
                                   "to_unit": above.name if above else ""})
             counts["escalate"] += 1
-        ticket.updated_at = now
+        bulk.add(ticket.id)
 
 
 def _ladder_order(ticket: Ticket, unit: OrgUnit, now: datetime, context: "_Context", payload: dict) -> None:
@@ -216,7 +266,7 @@ def _ladder_order(ticket: Ticket, unit: OrgUnit, now: datetime, context: "_Conte
                  payload={**payload, "response_deadline": to_local(due).strftime("%Y-%m-%d %H:%M")})
 
 
-def _overdue_supervision(ids: list[int], now: datetime, counts: Counter, context: "_Context") -> None:
+def _overdue_supervision(ids: list[int], now: datetime, counts: Counter, context: "_Context", bulk: set) -> None:
     from hotline.tickets.services import SYSTEM, record_event
 
     for model, kind in ((SupervisionOrder, "order"), (Urging, "urging")):
@@ -232,7 +282,7 @@ def _overdue_supervision(ids: list[int], now: datetime, counts: Counter, context
             notify_users(context.supervisors_over(unit), "supervision_overdue", ticket=ticket,
                          payload={"tracking_no": ticket.tracking_no, "unit": unit.name,
                                   "kind": "督办单" if kind == "order" else "催办"})
-            ticket.updated_at = now
+            bulk.add(ticket.id)
             counts["supervision_overdue"] += 1
 
 

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
+from hotline.core.clock import utcnow
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.tickets import queries
@@ -33,4 +34,4 @@ def dispatch():
 @roles_required(Role.HANDLER)
 def workspace():
     tickets = db.session.execute(queries.workspace(current_user).limit(300)).scalars().all()
-    return render_template("tickets/workspace.html", tickets=tickets)
+    return render_template("tickets/workspace.html", tickets=tickets, now=utcnow())

@@ -296,7 +296,7 @@ def _reject_return(ticket, actor, now, **_):
 
 def _pass_down(ticket, actor, now, *, unit: OrgUnit | None = None, instructions: str | None = None, **_):
     parent = _acting_assignment(ticket, actor, now)
-    if unit is None or unit.id == parent.unit.id or not parent.unit.contains(unit):
+    if unit is None or not can_pass_down_to(parent.unit, unit):
         raise ValidationFailed(_l("Choose a unit below your own."), field="unit")
     if any(a.unit_id == unit.id for a in ticket.active_assignments()):
         raise ValidationFailed(_l("The ticket is already at that unit."), field="unit")
@@ -436,6 +436,26 @@ def available_actions(user: User, ticket: Ticket) -> list[Transition]:
     return allowed
 
 
+TERRITORIAL_KINDS = (UnitKind.STREET.value, UnitKind.COMMUNITY.value)
+
+
+def _pass_down_root(unit: OrgUnit) -> tuple[OrgUnit, bool]:
+    """Where ``unit`` may pass work down to: its own subtree; a district department also reaches
+    the streets and communities of its district (属地), which are not below it in the tree."""
+    if unit.kind == UnitKind.DEPARTMENT.value and unit.parent and unit.parent.kind == UnitKind.DISTRICT.value:
+        return unit.parent, True
+    return unit, False
+
+
+def can_pass_down_to(source: OrgUnit, target: OrgUnit) -> bool:
+    if target.id == source.id or not target.active:
+        return False
+    if source.contains(target):
+        return True
+    root, territorial_only = _pass_down_root(source)
+    return territorial_only and root.contains(target) and target.kind in TERRITORIAL_KINDS
+
+
 def pass_down_targets(user: User, ticket: Ticket) -> list[OrgUnit]:
     """Units the user's own lead assignment could pass this ticket down to."""
     try:
@@ -443,9 +463,10 @@ def pass_down_targets(user: User, ticket: Ticket) -> list[OrgUnit]:
     except PermissionDenied:
         return []
     taken = {a.unit_id for a in ticket.active_assignments()}
-    below = db.session.execute(select(OrgUnit).where(OrgUnit.path.startswith(own.unit.path), OrgUnit.active,
-                                                    OrgUnit.id.notin_(taken)).order_by(OrgUnit.path)).scalars()
-    return list(below)
+    root, _ = _pass_down_root(own.unit)
+    candidates = db.session.execute(select(OrgUnit).where(OrgUnit.path.startswith(root.path), OrgUnit.active,
+                                                         OrgUnit.id.notin_(taken)).order_by(OrgUnit.path)).scalars()
+    return [u for u in candidates if can_pass_down_to(own.unit, u)]
 
 
 def mask_phone(phone: str | None) -> str:

@@ -199,3 +199,17 @@ def test_events_are_append_only(world):
     with pytest.raises(RuntimeError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_district_department_passes_down_to_a_street_of_its_district(world):
+    ticket = world.ticket_in("pending_dispatch")
+    apply_transition(ticket, "dispatch", world.dispatcher, lead_unit=world.department)
+    apply_transition(ticket, "sign", world.department_handler)
+    with pytest.raises(ValidationFailed):  # another district's unit is out of reach
+        apply_transition(ticket, "pass_down", world.department_handler, unit=world.other_district)
+    apply_transition(ticket, "pass_down", world.department_handler, unit=world.street)
+    apply_transition(ticket, "reply", world.street_handler, body="街道已督促物业整改。")
+    db.session.commit()
+    top = next(a for a in ticket.assignments if a.parent_id is None)
+    assert top.unit_id == world.department.id and top.status == "answered"
+    assert ticket.status == "replied"
