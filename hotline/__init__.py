@@ -86,6 +86,8 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.open311.views import bp as open311_bp
     init_api(app)
     app.register_blueprint(open311_bp)
+    from hotline.dashboard import register as register_dashboard
+    register_dashboard(app)
     csrf.exempt(open311_bp)
 
 

@@ -6,3 +6,5 @@ from hotline.sla.models import (SlaClock, SlaPolicy, SupervisionOrder, SweepLeas
                                 WorkCalendarDay)
 from hotline.tickets.models import (Assignment, Attachment, CannedAnswer, Category, CategoryRoute, DailySequence,  # noqa: F401
                                     ExtensionRequest, Reply, SuspensionRequest, Ticket, TicketEvent)
+from hotline.dashboard.models import (ExportRecord, HotspotAlertRow, KpiIntakeDay, KpiRollupRun,  # noqa: F401
+                                      KpiUnitDay, LivelihoodProject)

@@ -1,9 +1,16 @@
 """The beat schedule. Run exactly one beat per deployment."""
 from datetime import timedelta
 
+from celery.schedules import crontab
+
 BEAT_SCHEDULE = {
     "notify-redrive": {"task": "hotline.notify.redrive", "schedule": timedelta(minutes=1)},
     # Deadlines are data: one sweep a minute over the due tickets only (hotline.sla.ladder).
     "sla-sweep": {"task": "hotline.sla.sweep", "schedule": timedelta(minutes=1),
                   "options": {"expires": 55}},
+    # KPI rollups (hotline.dashboard): today's running figures, and the ended days once after midnight.
+    "kpi-rollup-today": {"task": "hotline.dashboard.rollup_today", "schedule": timedelta(minutes=5),
+                         "options": {"expires": 280}},
+    "kpi-rollup-closed-days": {"task": "hotline.dashboard.rollup_closed_days",
+                               "schedule": crontab(hour=0, minute=20)},  # Asia/Shanghai (the app's CELERY timezone)
 }

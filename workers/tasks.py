@@ -36,6 +36,22 @@ def redrive_notifications() -> int:
     return len(ids)
 
 
+@shared_task(name="hotline.dashboard.rollup_today")
+def rollup_today() -> dict:
+    """Today's KPI figures and the hotspot alerts, every few minutes."""
+    from hotline.dashboard.services import rollup_today as run
+    result = run()
+    db.session.commit()
+    return result
+
+
+@shared_task(name="hotline.dashboard.rollup_closed_days")
+def rollup_closed_days() -> int:
+    """Finalise the days that ended (nightly; catches up days a stopped worker missed)."""
+    from hotline.dashboard.services import rollup_closed_days as run
+    return len(run(commit=db.session.commit))
+
+
 @shared_task(name="hotline.ping")
 def ping(value: str) -> str:
     """A health check that proves a worker runs tasks from the configured broker."""

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from hotline.accounts.models import Role, User
 from hotline.accounts.services import create_user, get_user
 from hotline.core.clock import frozen_at, utcnow
+from hotline.dashboard.demo import seed_demo_dashboard
 from hotline.demo import data
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
@@ -64,6 +65,7 @@ def seed_demo(ticket_count: int = 360, seed: int = 12345) -> str:
     created = 0
     if existing == 0:
         created = _DemoTickets(random.Random(seed), units, categories, accounts).create(ticket_count)
+    seed_demo_dashboard()  # key livelihood projects and the KPI rollups of the demo weeks
     lines = [f"calendar days added: {reference['calendar_days']}, SLA policies added: {reference['sla_policies']}",
              f"org units: {len(units)}, categories: {len(categories)}",
              f"tickets created: {created} (already present: {existing})",

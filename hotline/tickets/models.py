@@ -152,7 +152,10 @@ class Ticket(db.Model):
     intake_unit: Mapped[OrgUnit] = relationship(foreign_keys=[intake_unit_id])
     lead_unit: Mapped[Optional[OrgUnit]] = relationship(foreign_keys=[lead_unit_id])
     created_by: Mapped[Optional[User]] = relationship(foreign_keys=[created_by_id])
-    merged_into: Mapped[Optional["Ticket"]] = relationship(remote_side=[id], foreign_keys=[merged_into_id])
+    merged_into: Mapped[Optional["Ticket"]] = relationship(remote_side=[id], foreign_keys=[merged_into_id],
+                                                           back_populates="duplicates")
+    duplicates: Mapped[list["Ticket"]] = relationship(foreign_keys=[merged_into_id], back_populates="merged_into",
+                                                      order_by="Ticket.id")
     assignments: Mapped[list["Assignment"]] = relationship(back_populates="ticket", order_by="Assignment.id")
     events: Mapped[list["TicketEvent"]] = relationship(back_populates="ticket", order_by="TicketEvent.id")
     replies: Mapped[list["Reply"]] = relationship(back_populates="ticket", order_by="Reply.id")

@@ -109,3 +109,32 @@ def test_note_and_opinion_through_the_page(client, world):
     assert client.post(f"/tickets/{ticket.tracking_no}/note", data={"note": ""}).status_code == 400
     assert client.post(f"/tickets/{ticket.tracking_no}/opinion", data={"note": "x"}).status_code == 403
     assert "已到现场核查" in client.get(f"/tickets/{ticket.tracking_no}").get_data(as_text=True)
+
+
+def test_merge_links_both_ways_and_informs_the_citizen(client, world):
+    from hotline.notify.models import Notification
+    master = world.ticket_in("in_progress")
+    duplicate = world.ticket_in("pending_dispatch")
+    apply_transition(duplicate, "merge", world.dispatcher, master=master)
+    db.session.commit()
+    assert duplicate.merged_into_id == master.id and master.duplicates == [duplicate]
+    assert any(e.action == "merged_in" for e in master.events)
+    sms = db.session.execute(select(Notification).filter_by(ticket_id=duplicate.id)).scalars().all()
+    assert any(master.tracking_no in str(n.payload) for n in sms)
+    login(client, "dispatcher")
+    assert duplicate.tracking_no in client.get(f"/tickets/{master.tracking_no}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("username", ["district_handler", "street_handler"])
+def test_no_page_a_handler_reaches_shows_a_full_phone(client, world, username):
+    in_progress = world.ticket_in("in_progress")
+    apply_transition(in_progress, "pass_down", world.district_handler, unit=world.street)
+    callback = world.ticket_in("pending_callback")
+    db.session.commit()
+    login(client, username)
+    pages = ["/", "/workspace", f"/tickets/{in_progress.tracking_no}", f"/tickets/{callback.tracking_no}",
+             "/?status=in_progress", "/?status=pending_callback"]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code in (200, 404), url
+        assert PHONE not in response.get_data(as_text=True), url

@@ -1,0 +1,81 @@
+"""KPI tables and ticket lists as XLSX (openpyxl) and CSV. Phones are always masked."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Iterable, Sequence
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from hotline.core.clock import to_local
+from hotline.tickets.labels import label
+from hotline.tickets.services import mask_phone
+
+CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 "csv": "text/csv; charset=utf-8"}
+
+
+def kpi_columns() -> list[tuple[str, str]]:
+    """(figure key, column title) for the KPI table, in the order of the page."""
+    return [
+        ("dispatched", _("Dispatched")), ("signed", _("Signed")), ("sign_on_time_rate", _("Sign-on-time rate")),
+        ("answered", _("Answered")), ("answer_on_time_rate", _("Answer-on-time rate")),
+        ("returned", _("Returns")), ("return_rate", _("Return rate")), ("redone", _("Redos")),
+        ("redo_rate", _("Redo rate")), ("callback_rate", _("Callback rate")), ("rated", _("Rated")),
+        ("satisfaction_rate", _("Satisfaction rate")), ("registered", _("Registered")),
+        ("direct_answer_rate", _("Direct-answer rate")), ("repeat", _("Repeat appeals")),
+        ("repeat_rate", _("Repeat-appeal rate")), ("avg_sign_hours", _("Avg. time to sign (working h)")),
+        ("p90_sign_hours", _("P90 time to sign (working h)")), ("avg_answer_hours", _("Avg. time to answer (working h)")),
+        ("p90_answer_hours", _("P90 time to answer (working h)")),
+    ]
+
+
+def kpi_table_rows(rows, total) -> tuple[list[str], list[list]]:
+    columns = kpi_columns()
+    header = [_("Unit")] + [title for _key, title in columns]
+    body = [[row.unit.name] + [_cell(row.figures.get(key)) for key, _t in columns] for row in rows]
+    body.append([_("Total")] + [_cell(total.figures.get(key)) for key, _t in columns])
+    return header, body
+
+
+def _cell(value):
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def ticket_rows(tickets: Iterable) -> tuple[list[str], list[list]]:
+    header = [_("Tracking number"), _("Registered"), _("Status"), _("Category"), _("District"), _("Lead unit"),
+              _("Title"), _("Caller phone"), _("Answer deadline"), _("Warning")]
+    body = []
+    for t in tickets:
+        body.append([t.tracking_no, _local(t.created_at), str(label("status", t.status)),
+                     t.category.full_name if t.category else "", t.district.name if t.district else "",
+                     t.lead_unit.name if t.lead_unit else "", t.title, mask_phone(t.citizen_phone),
+                     _local(t.answer_deadline_at), str(label("warning", t.warning_level))])
+    return header, body
+
+
+def _local(moment) -> str:
+    return to_local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def render(file_format: str, title: str, header: Sequence[str], rows: Sequence[Sequence]) -> bytes:
+    if file_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(rows)
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append(list(header))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(list(row))
+    sheet.freeze_panes = "B2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,55 @@
+"""The period picker's parsing and the project forms."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+MAX_PERIOD_DAYS = 366
+DEFAULT_PERIOD_DAYS = 30
+
+
+class PeriodError(ValueError):
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+def parse_period(args, today: date | None = None) -> tuple[date, date]:
+    """``from``/``to`` (YYYY-MM-DD) from query arguments; the last 30 days by default."""
+    from hotline.dashboard.services import local_today
+    today = today or local_today()
+    values = {}
+    for name in ("from", "to"):
+        raw = (args.get(name) or "").strip()
+        if raw:
+            try:
+                values[name] = date.fromisoformat(raw)
+            except ValueError:
+                raise PeriodError(_("Enter a date as YYYY-MM-DD."), name) from None
+    end = values.get("to", today)
+    start = values.get("from", end - timedelta(days=DEFAULT_PERIOD_DAYS - 1))
+    if start > end:
+        raise PeriodError(_("The start must not be after the end."), "from")
+    if (end - start).days >= MAX_PERIOD_DAYS:
+        raise PeriodError(_("Choose a period of at most %(n)d days.", n=MAX_PERIOD_DAYS), "from")
+    return start, end
+
+
+class ProjectForm(FlaskForm):
+    year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(2000, 2100)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    lead_unit_id = SelectField(_l("Lead unit"), coerce=int, validators=[Optional()])
+    public = BooleanField(_l("Show on the public page"))
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))
+
+
+class TagForm(FlaskForm):
+    tracking_no = StringField(_l("Tracking number"), validators=[DataRequired(), Length(max=14)])
+    untag = BooleanField(_l("Remove from this project"))
+    submit = SubmitField(_l("Apply"))

@@ -1,0 +1,33 @@
+"""``/public/stats``: the figures the city discloses (政务公开), no login, no personal data."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+
+from hotline.dashboard import queries, services
+
+bp = Blueprint("public_stats", __name__, url_prefix="/public")
+TREND_MONTHS = 6
+
+
+@bp.route("/stats")
+def stats():
+    today = services.local_today()
+    months = queries.last_months(today, TREND_MONTHS)
+    month = request.args.get("month") or months[-1][0].strftime("%Y-%m")
+    try:
+        year, number = (int(x) for x in month.split("-"))
+        start, end = queries.month_bounds(year, number)
+    except (ValueError, TypeError):
+        abort(400)
+    weights = services.weights()
+    units = queries.public_unit_month(start, end, weights)
+    trend = queries.category_trend(months)
+    public_projects = queries.projects(public_only=True)
+    chart = {"kind": "line", "x": trend["months"],
+             "series": [{"name": name, "data": values} for name, values in list(trend["series"].items())[:8]]}
+    return render_template("dashboard/public_stats.html", month=month, months=[m[0].strftime("%Y-%m") for m in months],
+                           units=units, trend=trend, chart=chart, answers=queries.released_answers(),
+                           projects=public_projects,
+                           boards=queries.project_boards([p.id for p in public_projects]), weights=weights,
+                           title=_("Public statistics"))

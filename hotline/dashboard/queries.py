@@ -1,0 +1,350 @@
+"""Reads for the dashboard, the stats API and the public page: a fixed number of set queries per page.
+
+Period figures come from the rollup tables (``kpi_unit_day``, ``kpi_intake_day``); only what is cheap
+is read live: open tickets by status (an index-only count), the warning boards (a partial index) and
+project boards. Every function takes the scope unit; nothing here writes.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Select, case, func, or_, select
+
+from hotline.accounts.models import HOTLINE_ROLES, Role, User
+from hotline.dashboard import kpis
+from hotline.dashboard.models import (HotspotAlertRow, KpiIntakeDay, KpiRollupRun, KpiUnitDay,
+                                      LivelihoodProject, project_ticket)
+from hotline.extensions import db
+from hotline.orgs.models import OrgUnit, UnitKind
+from hotline.orgs.services import subtree_ids
+from hotline.tickets.models import Category, Reply, ReplyState, Ticket, WarningLevel
+from hotline.tickets.workflow import OPEN_STATUSES, Status
+
+DASHBOARD_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+OPEN = sorted(s.value for s in OPEN_STATUSES)
+MAX_PERIOD_DAYS = 366
+
+
+# --- scope ---------------------------------------------------------------------------------------------------
+
+def dashboard_scopes(user: User) -> list[OrgUnit]:
+    """The units whose subtrees ``user`` may watch (outermost only)."""
+    scopes = sorted(user.scopes(*DASHBOARD_ROLES), key=lambda u: u.path)
+    outer: list[OrgUnit] = []
+    for unit in scopes:
+        if not any(o.contains(unit) for o in outer):
+            outer.append(unit)
+    return outer
+
+
+def selectable_units(user: User) -> list[OrgUnit]:
+    """Units a supervisor can pick: every unit in their scopes, in tree order."""
+    conditions = [OrgUnit.path.startswith(s.path) for s in dashboard_scopes(user)]
+    if not conditions:
+        return []
+    return list(db.session.execute(select(OrgUnit).where(or_(*conditions), OrgUnit.active.is_(True))
+                                   .order_by(OrgUnit.path)).scalars())
+
+
+def _is_whole_city(unit: OrgUnit) -> bool:
+    return unit.kind == UnitKind.CITY.value
+
+
+def _tickets_in(unit: OrgUnit):
+    """Tickets belonging to ``unit``'s subtree: by territory (district) or by the lead unit."""
+    if _is_whole_city(unit):
+        return None
+    ids = subtree_ids(unit)
+    return or_(Ticket.district_id.in_(ids), Ticket.lead_unit_id.in_(ids))
+
+
+def _intake_in(unit: OrgUnit):
+    return None if _is_whole_city(unit) else KpiIntakeDay.district_id.in_(subtree_ids(unit))
+
+
+def _where(query: Select, condition) -> Select:
+    return query if condition is None else query.where(condition)
+
+
+# --- period figures from the rollups ------------------------------------------------------------------------
+
+_SUMS = [func.coalesce(func.sum(getattr(KpiUnitDay, n)), 0).label(n) for n in kpis.UnitCounts.NUMBERS]
+
+
+def _counts(row, hists=()) -> kpis.UnitCounts:
+    c = kpis.UnitCounts(**{n: getattr(row, n) or 0 for n in kpis.UnitCounts.NUMBERS})
+    c.sign_hist = kpis.merge_histograms(h[0] for h in hists)
+    c.answer_hist = kpis.merge_histograms(h[1] for h in hists)
+    return c
+
+
+@dataclass
+class UnitRow:
+    unit: OrgUnit
+    counts: kpis.UnitCounts
+    figures: dict
+
+
+def unit_table(scope: OrgUnit, start: date, end: date, weights=None) -> tuple[list[UnitRow], UnitRow]:
+    """One row per unit of the subtree with activity in [start, end], tree order, and the total."""
+    in_scope = KpiUnitDay.unit_id.in_(subtree_ids(scope))
+    period = (KpiUnitDay.day >= start, KpiUnitDay.day <= end)
+    sums = db.session.execute(select(KpiUnitDay.unit_id, *_SUMS).where(in_scope, *period)
+                              .group_by(KpiUnitDay.unit_id)).all()
+    hists = defaultdict(list)
+    for unit_id, sign_hist, answer_hist in db.session.execute(
+            select(KpiUnitDay.unit_id, KpiUnitDay.sign_hist, KpiUnitDay.answer_hist)
+            .where(in_scope, *period, or_(KpiUnitDay.sign_hist.isnot(None), KpiUnitDay.answer_hist.isnot(None)))):
+        hists[unit_id].append((sign_hist, answer_hist))
+    units = {u.id: u for u in db.session.execute(
+        select(OrgUnit).where(OrgUnit.id.in_([r.unit_id for r in sums]))).scalars()} if sums else {}
+    rows = []
+    for r in sums:
+        if r.unit_id in units:
+            c = _counts(r, hists[r.unit_id])
+            rows.append(UnitRow(units[r.unit_id], c, kpis.figures(c, weights)))
+    rows.sort(key=lambda row: row.unit.path)
+    total = kpis.UnitCounts.total(row.counts for row in rows)
+    return rows, UnitRow(scope, total, kpis.figures(total, weights))
+
+
+def daily_trend(scope: OrgUnit, start: date, end: date, weights=None) -> list[dict]:
+    """Per day: the scope's rates (for the trend lines)."""
+    rows = db.session.execute(select(KpiUnitDay.day, *_SUMS).where(
+        KpiUnitDay.unit_id.in_(subtree_ids(scope)), KpiUnitDay.day >= start, KpiUnitDay.day <= end)
+        .group_by(KpiUnitDay.day)).all()
+    by_day = {r.day: kpis.rates(_counts(r), weights) for r in rows}
+    empty = dict.fromkeys(kpis.KPI_NAMES)
+    return [{"day": d.isoformat(), **by_day.get(d, empty)} for d in _days(start, end)]
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def intake_by_channel_day(scope: OrgUnit, start: date, end: date) -> dict:
+    rows = db.session.execute(_where(
+        select(KpiIntakeDay.day, KpiIntakeDay.channel, func.sum(KpiIntakeDay.registered))
+        .where(KpiIntakeDay.day >= start, KpiIntakeDay.day <= end), _intake_in(scope))
+        .group_by(KpiIntakeDay.day, KpiIntakeDay.channel)).all()
+    days = _days(start, end)
+    series: dict[str, list[int]] = {}
+    index = {d: i for i, d in enumerate(days)}
+    for day, channel, n in rows:
+        series.setdefault(channel, [0] * len(days))[index[day]] = int(n)
+    return {"days": [d.isoformat() for d in days], "series": dict(sorted(series.items()))}
+
+
+def breakdown(scope: OrgUnit, start: date, end: date, by: str, limit: int | None = None) -> list[dict]:
+    """Registrations by first-level category (``by="category"``), second-level category (``"subcategory"``)
+    or district (``"district"``), largest first."""
+    column = KpiIntakeDay.district_id if by == "district" else KpiIntakeDay.category_id
+    rows = db.session.execute(_where(
+        select(column, func.sum(KpiIntakeDay.registered), func.sum(KpiIntakeDay.repeat))
+        .where(KpiIntakeDay.day >= start, KpiIntakeDay.day <= end), _intake_in(scope)).group_by(column)).all()
+    if by == "district":
+        names = _unit_names({r[0] for r in rows})
+        items = [(names.get(key), n, rep) for key, n, rep in rows]
+    else:
+        categories = {c.id: c for c in db.session.execute(select(Category)).scalars()}
+        merged: dict = defaultdict(lambda: [0, 0])
+        for key, n, rep in rows:
+            cat = categories.get(key)
+            if cat is not None and by == "category" and cat.parent is not None:
+                cat = cat.parent
+            label = (cat.full_name if by == "subcategory" else cat.name) if cat else None
+            merged[label][0] += n
+            merged[label][1] += rep
+        items = [(label, n, rep) for label, (n, rep) in merged.items()]
+    result = sorted(({"name": name, "registered": int(n), "repeat": int(rep)} for name, n, rep in items),
+                    key=lambda r: -r["registered"])
+    return result[:limit] if limit else result
+
+
+def _unit_names(ids) -> dict:
+    ids = [i for i in ids if i]
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids))).all())
+
+
+def rollup_freshness() -> datetime | None:
+    return db.session.execute(select(func.max(KpiRollupRun.computed_at))).scalar()
+
+
+# --- live reads ---------------------------------------------------------------------------------------------
+
+def open_status_counts(scope: OrgUnit) -> dict[str, int]:
+    rows = db.session.execute(_where(select(Ticket.status, func.count()).where(Ticket.status.in_(OPEN)),
+                                     _tickets_in(scope)).group_by(Ticket.status)).all()
+    counts = dict.fromkeys(s.value for s in Status if s in OPEN_STATUSES)
+    counts.update({k: 0 for k in counts})
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+BOARDS = {"overdue": WarningLevel.RED.value, "yellow": WarningLevel.YELLOW.value}
+
+
+def board_query(scope: OrgUnit, board: str) -> Select:
+    level = BOARDS[board]
+    query = (select(Ticket).where(Ticket.warning_level == level, Ticket.status.in_(OPEN))
+             .order_by(Ticket.answer_deadline_at, Ticket.id))
+    return _where(query, _tickets_in(scope))
+
+
+def board_count(scope: OrgUnit, board: str) -> int:
+    return db.session.execute(_where(select(func.count()).select_from(Ticket).where(
+        Ticket.warning_level == BOARDS[board], Ticket.status.in_(OPEN)), _tickets_in(scope))).scalar_one()
+
+
+def board(scope: OrgUnit, board: str, limit: int = 10) -> list[Ticket]:
+    from sqlalchemy.orm import joinedload
+    return list(db.session.execute(board_query(scope, board).options(
+        joinedload(Ticket.lead_unit), joinedload(Ticket.category)).limit(limit)).scalars())
+
+
+def hotspot_alerts(scope: OrgUnit, limit: int = 20) -> list[dict]:
+    query = select(HotspotAlertRow).order_by(HotspotAlertRow.ticket_count.desc(), HotspotAlertRow.last_at.desc())
+    if not _is_whole_city(scope):
+        query = query.where(HotspotAlertRow.district_id.in_(subtree_ids(scope)))
+    alerts = list(db.session.execute(query.limit(limit)).scalars())
+    categories = dict(db.session.execute(select(Category.id, Category.name).where(
+        Category.id.in_({a.category_id for a in alerts}))).all()) if alerts else {}
+    names = _unit_names({a.district_id for a in alerts})
+    return [{"id": a.id, "place": a.place, "category": categories.get(a.category_id), "count": a.ticket_count,
+             "district": names.get(a.district_id), "first_at": a.first_at, "last_at": a.last_at,
+             "ticket_ids": a.ticket_ids} for a in alerts]
+
+
+def hotspot_tickets_query(alert_id: int, scope: OrgUnit) -> Select | None:
+    alert = db.session.get(HotspotAlertRow, alert_id)
+    if alert is None:
+        return None
+    return _where(select(Ticket).where(Ticket.id.in_(alert.ticket_ids)).order_by(Ticket.created_at),
+                  _tickets_in(scope))
+
+
+# --- projects -----------------------------------------------------------------------------------------------
+
+def projects(public_only: bool = False, year: int | None = None) -> list[LivelihoodProject]:
+    query = select(LivelihoodProject).where(LivelihoodProject.active.is_(True)) if public_only else \
+        select(LivelihoodProject)
+    if public_only:
+        query = query.where(LivelihoodProject.public.is_(True))
+    if year:
+        query = query.where(LivelihoodProject.year == year)
+    return list(db.session.execute(query.order_by(LivelihoodProject.year.desc(), LivelihoodProject.id)).scalars())
+
+
+def project_boards(project_ids: list[int]) -> dict[int, dict]:
+    """Per project: volume, tickets by status, answered and answered on time (one grouped query)."""
+    boards = {pid: {"volume": 0, "statuses": {}, "open": 0, "answered": 0, "answered_on_time": 0}
+              for pid in project_ids}
+    if not project_ids:
+        return boards
+    on_time = case((Ticket.answered_at <= func.coalesce(Ticket.answer_deadline_at, Ticket.answered_at), 1), else_=0)
+    rows = db.session.execute(
+        select(project_ticket.c.project_id, Ticket.status, func.count(),
+               func.count(Ticket.answered_at), func.sum(on_time))
+        .join(Ticket, Ticket.id == project_ticket.c.ticket_id)
+        .where(project_ticket.c.project_id.in_(project_ids))
+        .group_by(project_ticket.c.project_id, Ticket.status)).all()
+    for pid, status, n, answered, in_time in rows:
+        b = boards[pid]
+        b["volume"] += n
+        b["statuses"][status] = n
+        b["open"] += n if status in OPEN else 0
+        b["answered"] += answered
+        b["answered_on_time"] += int(in_time or 0)
+    for b in boards.values():
+        b["on_time_rate"] = kpis.ratio(b["answered_on_time"], b["answered"])
+    return boards
+
+
+def project_tickets_query(project_id: int) -> Select:
+    return (select(Ticket).join(project_ticket, project_ticket.c.ticket_id == Ticket.id)
+            .where(project_ticket.c.project_id == project_id).order_by(Ticket.created_at.desc()))
+
+
+def project_of(ticket_ids) -> dict[int, int]:
+    return dict(db.session.execute(select(project_ticket.c.ticket_id, project_ticket.c.project_id)
+                                   .where(project_ticket.c.ticket_id.in_(ticket_ids))).all())
+
+
+# --- the public page ----------------------------------------------------------------------------------------
+
+PUBLIC_UNIT_KINDS = (UnitKind.DISTRICT.value, UnitKind.DEPARTMENT.value, UnitKind.STREET.value)
+
+
+def public_unit_month(start: date, end: date, weights=None) -> list[dict]:
+    """Per unit that received work in [start, end]: volume, on-time rate, satisfaction."""
+    city = db.session.execute(select(OrgUnit).where(OrgUnit.kind == UnitKind.CITY.value)
+                              .order_by(OrgUnit.id)).scalars().first()
+    if city is None:
+        return []
+    rows, _ = unit_table(city, start, end, weights)
+    return [{"unit": r.unit.name, "volume": r.counts.dispatched, "answered": r.counts.answered,
+             "on_time_rate": r.figures["answer_on_time_rate"], "rated": r.counts.rated,
+             "satisfaction_rate": r.figures["satisfaction_rate"]}
+            for r in rows if r.unit.kind in PUBLIC_UNIT_KINDS and r.counts.dispatched]
+
+
+def category_trend(months: list[tuple[date, date]]) -> dict:
+    """Registrations per first-level category per month."""
+    start, end = months[0][0], months[-1][1]
+    rows = db.session.execute(select(KpiIntakeDay.day, KpiIntakeDay.category_id, func.sum(KpiIntakeDay.registered))
+                              .where(KpiIntakeDay.day >= start, KpiIntakeDay.day <= end)
+                              .group_by(KpiIntakeDay.day, KpiIntakeDay.category_id)).all()
+    categories = {c.id: c for c in db.session.execute(select(Category)).scalars()}
+    series: dict[str, list[int]] = {}
+    for day, category_id, n in rows:
+        cat = categories.get(category_id)
+        top = (cat.parent or cat).name if cat else None
+        if top is None:
+            continue
+        i = next(i for i, (lo, hi) in enumerate(months) if lo <= day <= hi)
+        series.setdefault(top, [0] * len(months))[i] += int(n)
+    ordered = dict(sorted(series.items(), key=lambda kv: -sum(kv[1])))
+    return {"months": [lo.strftime("%Y-%m") for lo, _ in months], "series": ordered}
+
+
+def released_answers(limit: int = 10) -> list[dict]:
+    """The latest answers released to citizens who allowed publication, personal data removed."""
+    rows = db.session.execute(
+        select(Reply.body, Reply.released_at, Ticket.title, Ticket.citizen_name, Ticket.citizen_phone,
+               Ticket.address, Ticket.created_at, Ticket.category_id, Ticket.district_id)
+        .join(Ticket, Ticket.id == Reply.ticket_id)
+        .where(Reply.released_at.isnot(None), Reply.state == ReplyState.APPROVED.value,
+               Ticket.allow_publish.is_(True), Ticket.confidential.is_(False))
+        .order_by(Reply.released_at.desc()).limit(limit)).all()
+    categories = dict(db.session.execute(select(Category.id, Category.name).where(
+        Category.id.in_({r.category_id for r in rows}))).all()) if rows else {}
+    districts = _unit_names({r.district_id for r in rows})
+    answers = []
+    for r in rows:
+        private = dict(names=[r.citizen_name or ""], addresses=[r.address or "", r.citizen_phone or ""])
+        answers.append({"title": kpis.scrub_personal_data(r.title, **private),
+                        "answer": kpis.scrub_personal_data(r.body, **private),
+                        "category": categories.get(r.category_id), "district": districts.get(r.district_id),
+                        "filed_on": r.created_at, "released_on": r.released_at})
+    return answers
+
+
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    start = date(year, month, 1)
+    nxt = date(year + (month == 12), month % 12 + 1, 1)
+    return start, nxt - timedelta(days=1)
+
+
+def last_months(today: date, n: int) -> list[tuple[date, date]]:
+    months, y, m = [], today.year, today.month
+    for _ in range(n):
+        months.append(month_bounds(y, m))
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return list(reversed(months))
+
+
+_ = HOTLINE_ROLES

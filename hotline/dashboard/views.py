@@ -1,0 +1,219 @@
+"""The supervisor dashboard, drill-down lists, exports and key livelihood projects (staff only)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from hotline.accounts.decorators import roles_required
+from hotline.accounts.models import Role
+from hotline.core.errors import DomainError
+from hotline.dashboard import exports, queries, services
+from hotline.dashboard.forms import PeriodError, ProjectForm, TagForm, parse_period
+from hotline.dashboard.models import LivelihoodProject
+from hotline.extensions import db
+from hotline.orgs.models import OrgUnit
+from hotline.tickets.models import Ticket
+from hotline.tickets.workflow import Channel
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+STAFF = (Role.SUPERVISOR, Role.ADMIN)
+EXPORT_LIMIT = 50_000
+
+
+def chosen_unit(user, unit_id: int | None) -> OrgUnit:
+    """The unit asked for if the user watches it, else the user's first scope; 403 when outside."""
+    scopes = queries.dashboard_scopes(user)
+    if not scopes:
+        abort(403)
+    if unit_id is None:
+        return scopes[0]
+    unit = db.session.get(OrgUnit, unit_id)
+    if unit is None or not any(s.contains(unit) for s in scopes):
+        abort(403)
+    return unit
+
+
+def _period_and_unit():
+    try:
+        start, end = parse_period(request.args)
+    except PeriodError as exc:
+        abort(400, description=str(exc))
+    return start, end, chosen_unit(current_user, request.args.get("unit", type=int))
+
+
+@bp.route("/")
+@roles_required(*STAFF)
+def index():
+    start, end, unit = _period_and_unit()
+    weights = services.weights()
+    rows, total = queries.unit_table(unit, start, end, weights)
+    intake = queries.intake_by_channel_day(unit, start, end)
+    trend = queries.daily_trend(unit, start, end, weights)
+    charts = {
+        "intake": {"kind": "line", "x": intake["days"],
+                   "series": [{"name": str(_label_channel(c)), "data": v} for c, v in intake["series"].items()]},
+        "trend": {"kind": "line", "percent": True, "x": [d["day"] for d in trend], "series": [
+            {"name": _("Sign-on-time rate"), "data": [_pct(d["sign_on_time_rate"]) for d in trend]},
+            {"name": _("Answer-on-time rate"), "data": [_pct(d["answer_on_time_rate"]) for d in trend]},
+            {"name": _("Satisfaction rate"), "data": [_pct(d["satisfaction_rate"]) for d in trend]}]},
+    }
+    categories = queries.breakdown(unit, start, end, "category")
+    districts = queries.breakdown(unit, start, end, "district")
+    charts["categories"] = {"kind": "bar", "x": [c["name"] or _("Uncategorised") for c in categories],
+                            "series": [{"name": _("Appeals"), "data": [c["registered"] for c in categories]}]}
+    charts["districts"] = {"kind": "bar", "x": [d["name"] or _("No district") for d in districts],
+                           "series": [{"name": _("Appeals"), "data": [d["registered"] for d in districts]}]}
+    return render_template(
+        "dashboard/index.html", start=start, end=end, unit=unit, units=queries.selectable_units(current_user),
+        rows=rows, total=total, columns=exports.kpi_columns(), charts=charts, intake=intake, trend=trend,
+        categories=categories, districts=districts, status_counts=queries.open_status_counts(unit),
+        boards={name: (queries.board(unit, name), queries.board_count(unit, name)) for name in queries.BOARDS},
+        top_subcategories=queries.breakdown(unit, start, end, "subcategory", limit=10),
+        hotspots=queries.hotspot_alerts(unit), freshness=queries.rollup_freshness(), weights=weights,
+        presets=_presets())
+
+
+def _label_channel(code):
+    from hotline.tickets.labels import label
+    return label("channel", code) if code in Channel._value2member_map_ else code
+
+
+def _pct(value):
+    return None if value is None else round(value * 100, 1)
+
+
+def _presets() -> list[tuple[str, date, date]]:
+    today = services.local_today()
+    month_start = today.replace(day=1)
+    last_month_end = month_start - timedelta(days=1)
+    return [(_("Last 7 days"), today - timedelta(days=6), today),
+            (_("Last 30 days"), today - timedelta(days=29), today),
+            (_("This month"), month_start, today),
+            (_("Last month"), last_month_end.replace(day=1), last_month_end)]
+
+
+# --- drill-down lists ---------------------------------------------------------------------------------------
+
+def _list_query(unit):
+    board = request.args.get("board")
+    if board in queries.BOARDS:
+        return queries.board_query(unit, board), _("Red card: overdue") if board == "overdue" else _("Yellow card")
+    if request.args.get("hotspot", type=int):
+        query = queries.hotspot_tickets_query(request.args.get("hotspot", type=int), unit)
+        if query is None:
+            abort(404)
+        return query, _("Hotspot")
+    if request.args.get("project", type=int):
+        project = db.get_or_404(LivelihoodProject, request.args.get("project", type=int))
+        return queries.project_tickets_query(project.id), project.name
+    abort(400)
+
+
+@bp.route("/tickets")
+@roles_required(*STAFF)
+def tickets():
+    unit = chosen_unit(current_user, request.args.get("unit", type=int))
+    query, title = _list_query(unit)
+    page = db.paginate(query.options(joinedload(Ticket.lead_unit), joinedload(Ticket.category)),
+                       page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("dashboard/tickets.html", page=page, title=title, unit=unit, args=args)
+
+
+# --- exports ------------------------------------------------------------------------------------------------
+
+def _download(kind: str, file_format: str, title: str, header, body, params: dict) -> Response:
+    content = exports.render(file_format, title, header, body)
+    services.record_export(current_user, kind, file_format, params, len(body))
+    db.session.commit()
+    filename = f"{kind}-{services.local_today().isoformat()}.{file_format}"
+    return Response(content, mimetype=exports.CONTENT_TYPES[file_format],
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+@bp.route("/export/kpi.<any(xlsx, csv):file_format>")
+@roles_required(*STAFF)
+def export_kpi(file_format):
+    start, end, unit = _period_and_unit()
+    rows, total = queries.unit_table(unit, start, end, services.weights())
+    header, body = exports.kpi_table_rows(rows, total)
+    return _download("kpi_units", file_format, _("Unit KPIs"), header, body,
+                     {"from": start.isoformat(), "to": end.isoformat(), "unit": unit.id})
+
+
+@bp.route("/export/tickets.<any(xlsx, csv):file_format>")
+@roles_required(*STAFF)
+def export_tickets(file_format):
+    unit = chosen_unit(current_user, request.args.get("unit", type=int))
+    query, title = _list_query(unit)
+    tickets = db.session.execute(query.options(joinedload(Ticket.lead_unit), joinedload(Ticket.category),
+                                               joinedload(Ticket.district)).limit(EXPORT_LIMIT)).scalars().all()
+    header, body = exports.ticket_rows(tickets)
+    return _download("tickets", file_format, str(title), header, body, dict(request.args.items()))
+
+
+# --- key livelihood projects --------------------------------------------------------------------------------
+
+@bp.route("/projects")
+@roles_required(*STAFF)
+def projects():
+    items = queries.projects()
+    return render_template("dashboard/projects.html", projects=items,
+                           boards=queries.project_boards([p.id for p in items]),
+                           can_edit=current_user.has_role(Role.ADMIN))
+
+
+def _project_form(project=None) -> ProjectForm:
+    form = ProjectForm(obj=project)
+    form.lead_unit_id.choices = [(0, "—")] + [(u.id, u.name) for u in queries.selectable_units(current_user)]
+    return form
+
+
+@bp.route("/projects/new", methods=["GET", "POST"])
+@bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_project(project_id=None):
+    project = db.get_or_404(LivelihoodProject, project_id) if project_id else None
+    form = _project_form(project)
+    if project is None and request.method == "GET":
+        form.year.data = services.local_today().year
+    if form.validate_on_submit():
+        try:
+            project = services.save_project(current_user, project=project, year=form.year.data,
+                                            name=form.name.data, description=form.description.data,
+                                            lead_unit_id=form.lead_unit_id.data or None,
+                                            public=form.public.data, active=form.active.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            form.name.errors.append(str(exc.message))
+        else:
+            flash(_("Project saved."), "success")
+            return redirect(url_for("dashboard.project", project_id=project.id))
+    return render_template("dashboard/project_form.html", form=form, project=project)
+
+
+@bp.route("/projects/<int:project_id>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def project(project_id):
+    item = db.get_or_404(LivelihoodProject, project_id)
+    form = TagForm()
+    if form.validate_on_submit():
+        ticket = db.session.execute(select(Ticket).filter_by(tracking_no=form.tracking_no.data.strip())
+                                    ).scalar_one_or_none()
+        if ticket is None:
+            form.tracking_no.errors.append(_("No ticket has that tracking number."))
+        else:
+            services.tag_ticket(None if form.untag.data else item, ticket, current_user)
+            db.session.commit()
+            flash(_("Ticket untagged.") if form.untag.data else _("Ticket tagged."), "success")
+            return redirect(url_for("dashboard.project", project_id=item.id))
+    recent = db.session.execute(queries.project_tickets_query(item.id).options(
+        joinedload(Ticket.lead_unit), joinedload(Ticket.category)).limit(20)).scalars().all()
+    return render_template("dashboard/project.html", project=item, board=queries.project_boards([item.id])[item.id],
+                           tickets=recent, form=form, can_edit=current_user.has_role(Role.ADMIN))
