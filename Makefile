@@ -7,7 +7,7 @@ COMPILED := $(CATALOGS:.po=.mo)
 # Two processes: the machines have two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test translations extract-messages clean
+.PHONY: run test translations extract-messages clean bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ test: $(STAMP) translations
 extract-messages: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o hotline/translations/messages.pot hotline templates
 	$(VENV)/bin/pybabel update -i hotline/translations/messages.pot -d hotline/translations
+
+# Small versions of every bench script (bench/README.md), so they keep working; times are not judged here.
+bench: $(STAMP)
+	$(VENV)/bin/python bench/generate.py --tickets 2000 --check --quiet
+	$(VENV)/bin/python bench/intake.py --duration 3 --warmup 1 | tee /dev/stderr | grep -q "ratio app/reference"
+	$(VENV)/bin/python bench/sweep.py --sizes 1000
+	test ! -f bench/dashboard.py || $(VENV)/bin/python bench/dashboard.py --tickets 2000
+	$(VENV)/bin/python bench/memory.py --tickets 2000 --requests 500 --sweep 200 --quiet
 
 clean:
 	rm -rf $(VENV) instance

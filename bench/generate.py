@@ -26,6 +26,7 @@ the ``merged_in`` event on a merge's master ticket.
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import queue
@@ -657,6 +658,11 @@ def generate(database_url: str, tickets: int, seed: int = 12345, events_per_tick
             for name, _ in dropped:
                 conn.execute(f'DROP INDEX "{name}"')
 
+    # Millions of small strings and tuples: the cyclic collector would rescan the whole heap over and over.
+    gc.collect()
+    gc.freeze()
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     rng = random.Random(seed)
     loader = Loader(city, rng, now, days, events_per_ticket, start_ids, sequences)
     writers = {t: CopyWriter(conninfo, t) for t in TABLES}
@@ -680,6 +686,9 @@ def generate(database_url: str, tickets: int, seed: int = 12345, events_per_tick
         for w in writers.values():
             w.join()
         bar.close()
+        if gc_was_enabled:
+            gc.enable()
+        gc.unfreeze()
     errors = [f"{t}: {w.error}" for t, w in writers.items() if w.error]
     if errors:
         raise RuntimeError("COPY failed: " + "; ".join(errors))

@@ -8,3 +8,5 @@ from hotline.tickets.models import (Assignment, Attachment, CannedAnswer, Catego
                                     ExtensionRequest, Reply, SuspensionRequest, Ticket, TicketEvent)
 from hotline.dashboard.models import (ExportRecord, HotspotAlertRow, KpiIntakeDay, KpiRollupRun,  # noqa: F401
                                       KpiUnitDay, LivelihoodProject)
+from hotline.knowledge.models import KnowledgeArticle  # noqa: F401
+from hotline.search.models import RoutingModel, TicketSearch  # noqa: F401

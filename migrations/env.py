@@ -88,6 +88,9 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    # Search objects built by hand per back end (FTS5 table, tsv column and GIN index): not in the models.
+    from hotline.search.schema import include_object
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

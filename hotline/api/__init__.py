@@ -39,6 +39,7 @@ class HotlineApi(Api):
 
 
 def init_api(app: Flask) -> None:
+    from hotline.api import actions  # noqa: F401  (its routes join the tickets blueprint)
     from hotline.api.cli import apikeys_cli
     from hotline.api.views import bp
     from hotline.extensions import csrf

@@ -115,9 +115,11 @@ def create_ticket():
         raise ValidationFailed(exc.message, fields=_rename(exc.fields)) from None
     if caller.api_key is not None:
         record_submission(ticket, caller.api_key)
-    db.session.commit()
     # The summary, not the full record: intake stays cheap; GET the Location for history and photos.
-    return present.summary(ticket, caller), 201, {
+    # Built before the commit, so the committed (expired) ticket need not be read back.
+    body = present.summary(ticket, caller)
+    db.session.commit()
+    return body, 201, {
         "Location": url_for("api.ticket_detail", tracking_no=ticket.tracking_no)}
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Iterable, Sequence
 
 from flask_babel import gettext as _
@@ -29,6 +30,25 @@ def kpi_columns() -> list[tuple[str, str]]:
         ("repeat_rate", _("Repeat-appeal rate")), ("avg_sign_hours", _("Avg. time to sign (working h)")),
         ("p90_sign_hours", _("P90 time to sign (working h)")), ("avg_answer_hours", _("Avg. time to answer (working h)")),
         ("p90_answer_hours", _("P90 time to answer (working h)")),
+    ]
+
+
+def page_columns() -> list[tuple[str, str | None, str | None, str]]:
+    """The page's compact KPI table: (figure, numerator, denominator, title); the export has every count."""
+    return [
+        ("dispatched", None, None, _("Dispatched")),
+        ("sign_on_time_rate", "signed_on_time", "signed", _("Sign-on-time rate")),
+        ("answer_on_time_rate", "answered_on_time", "answered", _("Answer-on-time rate")),
+        ("return_rate", "returned", "dispatched", _("Return rate")),
+        ("redo_rate", "redone", "answered", _("Redo rate")),
+        ("callback_rate", "rated", None, _("Callback rate")),
+        ("satisfaction_rate", None, "rated", _("Satisfaction rate")),
+        ("direct_answer_rate", "direct_answered", "registered", _("Direct-answer rate")),
+        ("repeat_rate", "repeat", "registered", _("Repeat-appeal rate")),
+        ("avg_sign_hours", None, None, _("Avg. time to sign (working h)")),
+        ("p90_sign_hours", None, None, _("P90 time to sign (working h)")),
+        ("avg_answer_hours", None, None, _("Avg. time to answer (working h)")),
+        ("p90_answer_hours", None, None, _("P90 time to answer (working h)")),
     ]
 
 
@@ -69,7 +89,7 @@ def render(file_format: str, title: str, header: Sequence[str], rows: Sequence[S
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = title[:31]
+    sheet.title = re.sub(r"[\\/*?:\[\]]", " ", title)[:31] or "Sheet"  # Excel forbids these in sheet names
     sheet.append(list(header))
     for cell in sheet[1]:
         cell.font = Font(bold=True)

@@ -70,7 +70,7 @@ def index():
                            "series": [{"name": _("Appeals"), "data": [d["registered"] for d in districts]}]}
     return render_template(
         "dashboard/index.html", start=start, end=end, unit=unit, units=queries.selectable_units(current_user),
-        rows=rows, total=total, columns=exports.kpi_columns(), charts=charts, intake=intake, trend=trend,
+        rows=rows, total=total, columns=exports.page_columns(), charts=charts, intake=intake, trend=trend,
         categories=categories, districts=districts, status_counts=queries.open_status_counts(unit),
         boards={name: (queries.board(unit, name), queries.board_count(unit, name)) for name in queries.BOARDS},
         top_subcategories=queries.breakdown(unit, start, end, "subcategory", limit=10),

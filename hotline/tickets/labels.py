@@ -20,6 +20,13 @@ ACTION = {
     "rate_unsatisfied": _l("Rated unsatisfied: redo"), "close_unreached": _l("Closed: citizen not reached"),
     "note": _l("Progress note"), "opinion": _l("Assisting unit's opinion"),
     "reveal_contact": _l("Full contact data viewed"),
+    "yellow_card": _l("Yellow card: deadline near"), "red_card": _l("Red card: deadline passed"),
+    "escalated": _l("Escalated one level up"), "supervision_order": _l("Supervision order issued"),
+    "supervision_overdue": _l("Supervision order unanswered"), "supervision_answered": _l("Supervision answered"),
+    "urged": _l("Urged"), "extension_requested": _l("Extension requested"),
+    "extension_approved": _l("Extension approved"), "extension_denied": _l("Extension denied"),
+    "suspension_requested": _l("Suspension requested"), "suspension_denied": _l("Suspension denied"),
+    "project_tagged": _l("Tagged to a key livelihood project"),
 }
 # What a button says: the action as a verb (the timeline uses ACTION, what happened).
 VERB = {

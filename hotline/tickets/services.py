@@ -63,8 +63,16 @@ def next_tracking_no(now_utc: datetime) -> str:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(DailySequence).values(day=day, last_value=1)
     stmt = stmt.on_conflict_do_update(index_elements=[DailySequence.day],
-                                      set_={"last_value": DailySequence.last_value + 1})
-    value = db.session.execute(stmt.returning(DailySequence.last_value)).scalar_one()
+                                      set_={"last_value": DailySequence.last_value + 1}
+                                      ).returning(DailySequence.last_value)
+    if dialect == "postgresql":
+        # Its own tiny transaction: the day's row is locked for microseconds, not for the whole intake,
+        # so concurrent intakes do not queue behind each other. A rolled-back intake leaves a gap, never
+        # a duplicate.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            value = conn.execute(stmt).scalar_one()
+    else:  # SQLite has one writer: a second connection would wait for our own transaction
+        value = db.session.execute(stmt).scalar_one()
     if value > 999_999:
         raise ValidationFailed(_l("The daily tracking-number range is exhausted."))
     return f"{day:%Y%m%d}{value:06d}"

@@ -1,0 +1,20 @@
+"""The article editor."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+def _int_or_none(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class ArticleForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=[("policy", _l("Policy explanation")), ("faq", _l("FAQ"))])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    question = TextAreaField(_l("How citizens ask it"), validators=[Optional(), Length(max=1000)])
+    body = TextAreaField(_l("Explanation"), validators=[DataRequired(), Length(max=8000)])
+    source = StringField(_l("Policy document"), validators=[Optional(), Length(max=255)])
+    category_id = SelectField(_l("Category"), coerce=_int_or_none, validate_choice=False, validators=[Optional()])
+    effective_from = DateField(_l("Effective from"), validators=[Optional()])
+    effective_until = DateField(_l("Effective until"), validators=[Optional()])

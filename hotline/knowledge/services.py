@@ -1,0 +1,191 @@
+"""Knowledge base rules: editing and review (draft → published → retired), finding articles for an
+appeal's text, and recording which article an answer used.
+
+An article inserted into an answer carries its reference (``KB-0003``); when the answer is recorded
+(``answer_directly`` or ``reply`` events), the references found in its text are stored in the event's
+``data["knowledge_articles"]`` (a list of article ids), which the dashboard reads.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session
+
+from hotline.accounts.models import Role, User
+from hotline.core.clock import to_local, utcnow
+from hotline.core.errors import PermissionDenied, ValidationFailed
+from hotline.extensions import db
+from hotline.knowledge.models import ArticleState, KnowledgeArticle
+from hotline.search.segment import document_tokens, query_tokens
+from hotline.tickets.models import Category, TicketEvent
+
+REFERENCE = re.compile(r"KB-(\d{4,})")
+USE_ACTIONS = frozenset({"answer_directly", "reply"})
+USE_FIELD = "knowledge_articles"
+TRANSITIONS = {"publish": ({ArticleState.DRAFT, ArticleState.RETIRED}, ArticleState.PUBLISHED),
+               "retire": ({ArticleState.PUBLISHED}, ArticleState.RETIRED),
+               "unpublish": ({ArticleState.PUBLISHED}, ArticleState.DRAFT)}
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.has_role(Role.ADMIN):
+        raise PermissionDenied(_l("Only administrators edit the knowledge base."))
+
+
+@dataclass
+class ArticleInput:
+    title: str
+    body: str
+    kind: str = "policy"
+    question: str | None = None
+    source: str | None = None
+    category_id: int | None = None
+    effective_from: date | None = None
+    effective_until: date | None = None
+
+
+def _validate(data: ArticleInput) -> None:
+    if not (data.title or "").strip():
+        raise ValidationFailed(_l("A title is required."), field="title")
+    if not (data.body or "").strip():
+        raise ValidationFailed(_l("The explanation is required."), field="body")
+    if data.kind not in ("policy", "faq"):
+        raise ValidationFailed(_l("Unknown article kind."), field="kind")
+    if data.effective_from and data.effective_until and data.effective_until < data.effective_from:
+        raise ValidationFailed(_l("The end date is before the start date."), field="effective_until")
+
+
+def save_article(data: ArticleInput, actor: User, article: KnowledgeArticle | None = None) -> KnowledgeArticle:
+    """Create a draft, or change an article (a published one stays published)."""
+    _require_admin(actor)
+    _validate(data)
+    if article is None:
+        article = KnowledgeArticle(state=ArticleState.DRAFT.value, created_at=utcnow())
+        db.session.add(article)
+    for name, value in vars(data).items():
+        setattr(article, name, value.strip() if isinstance(value, str) else value)
+    article.updated_by_id = actor.id
+    article.updated_at = utcnow()
+    db.session.flush()
+    return article
+
+
+def change_state(article: KnowledgeArticle, action: str, actor: User) -> KnowledgeArticle:
+    _require_admin(actor)
+    sources, target = TRANSITIONS.get(action, (set(), None))
+    if target is None or ArticleState(article.state) not in sources:
+        raise ValidationFailed(_l("This article cannot be changed that way now."))
+    article.state = target.value
+    if target is ArticleState.PUBLISHED:
+        article.published_at = utcnow()
+    article.updated_by_id = actor.id
+    db.session.flush()
+    return article
+
+
+def in_force(today: date | None = None):
+    """Published articles whose effective period includes today (Asia/Shanghai)."""
+    today = today or to_local(utcnow()).date()
+    return select(KnowledgeArticle).where(
+        KnowledgeArticle.state == ArticleState.PUBLISHED.value,
+        or_(KnowledgeArticle.effective_from.is_(None), KnowledgeArticle.effective_from <= today),
+        or_(KnowledgeArticle.effective_until.is_(None), KnowledgeArticle.effective_until >= today))
+
+
+@dataclass
+class ArticleHit:
+    article: KnowledgeArticle
+    score: float
+
+
+def find_articles(text: str, category_id: int | None = None, limit: int = 5, *, whole_text: bool = False,
+                  include_drafts: bool = False) -> list[ArticleHit]:
+    """Articles in force ranked by BM25 over their segmented title, question and body; a typed query
+    (``whole_text=False``) must match every word, an appeal's text (``whole_text=True``) any of them.
+    The knowledge base is small (hundreds of articles): ranking in Python keeps both back ends equal."""
+    words = set(document_tokens(text)) if whole_text else set(query_tokens(text))
+    if not words:
+        return []
+    query = select(KnowledgeArticle) if include_drafts else in_force()
+    articles = list(db.session.execute(query).scalars())
+    docs = [Counter(document_tokens(" ".join(p for p in (a.title, a.title, a.question, a.body) if p)))
+            for a in articles]
+    n = len(docs) or 1
+    avg = sum(sum(d.values()) for d in docs) / n or 1
+    df = Counter(w for d in docs for w in set(d))
+    hits = []
+    for article, doc in zip(articles, docs):
+        matched = [w for w in words if w in doc]
+        if not matched or (not whole_text and len(matched) < len(words)):
+            continue
+        length = sum(doc.values())
+        score = sum(math.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5)) * doc[w] * 2.2
+                    / (doc[w] + 1.2 * (0.25 + 0.75 * length / avg)) for w in matched)
+        if category_id and article.category_id == category_id:
+            score *= 1.5
+        hits.append(ArticleHit(article, round(score, 2)))
+    hits.sort(key=lambda h: (-h.score, h.article.id))
+    return hits[:limit]
+
+
+def article_by_reference(reference: str) -> KnowledgeArticle | None:
+    m = REFERENCE.fullmatch(reference or "")
+    return db.session.get(KnowledgeArticle, int(m.group(1))) if m else None
+
+
+def quoted_text(article: KnowledgeArticle) -> str:
+    """What the console inserts into an answer: the explanation with its reference."""
+    source = f"《{article.source}》" if article.source else ""
+    return f"{article.body.strip()}\n（依据：{source}政策解读 {article.reference}）"
+
+
+# --- recording use ------------------------------------------------------------------------------------------
+
+def referenced_article_ids(value: str | None) -> list[int]:
+    return sorted({int(m) for m in REFERENCE.findall(value or "")})
+
+
+@event.listens_for(Session, "before_flush")
+def _record_article_use(session: Session, flush_context, instances) -> None:
+    """An answer that quotes KB-nnnn records the article on its (new, append-only) event."""
+    for obj in session.new:
+        if isinstance(obj, TicketEvent) and obj.action in USE_ACTIONS:
+            text = obj.note
+            if obj.action == "reply" and obj.ticket is not None and obj.ticket.replies:
+                text = obj.ticket.replies[-1].body
+            ids = referenced_article_ids(text)
+            if ids:
+                with session.no_autoflush:
+                    known = sorted(session.execute(select(KnowledgeArticle.id).where(
+                        KnowledgeArticle.id.in_(ids))).scalars())
+                if known:
+                    obj.data = {**(obj.data or {}), USE_FIELD: known}
+
+
+# --- demo ---------------------------------------------------------------------------------------------------
+
+def seed_demo_articles() -> int:
+    """About ten realistic published articles for the demo city (idempotent by title)."""
+    from hotline.knowledge.demo import ARTICLES
+    codes = {c.code: c.id for c in db.session.execute(select(Category)).scalars()}
+    titles = set(db.session.execute(select(KnowledgeArticle.title)).scalars())
+    added = 0
+    for item in ARTICLES:
+        if item["title"] in titles:
+            continue
+        now = utcnow()
+        db.session.add(KnowledgeArticle(
+            kind=item.get("kind", "policy"), title=item["title"], question=item.get("question"), body=item["body"],
+            source=item.get("source"), category_id=codes.get(item.get("category")),
+            effective_from=item.get("effective_from"), effective_until=item.get("effective_until"),
+            state=item.get("state", ArticleState.PUBLISHED.value), created_at=now, updated_at=now,
+            published_at=now if item.get("state", "published") == "published" else None))
+        added += 1
+    db.session.flush()
+    return added

@@ -1,0 +1,96 @@
+"""The bench scripts keep working: tiny runs on the real PostgreSQL and Redis, times not judged.
+
+The generator's output is checked for consistency (status chains, deadlines, tracking numbers,
+replies), since the dashboard and sweep figures are only as good as the data they run on.
+"""
+import os
+import socket
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bench.common import psycopg_conninfo
+from bench.generate import CHECKS, check, generate
+from hotline.tickets.workflow import Status
+from tests.conftest import PG_ADMIN_URL
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def generated(pg_databases):
+    url = pg_databases.create("bench_gen")
+    return url, generate(url, 500, seed=7, progress=False)
+
+
+def test_generate_loads_every_status_with_about_ten_events_a_ticket(generated):
+    url, report = generated
+    assert report["tickets"] == 500
+    assert set(report["statuses"]) == {s.value for s in Status}
+    with psycopg.connect(psycopg_conninfo(url)) as conn:
+        count = lambda table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: E731
+        assert count("ticket") == 500
+        assert report["rows"]["ticket_event"] == count("ticket_event")
+        assert 7 <= count("ticket_event") / 500 <= 13
+        assert count("assignment") >= count("ticket WHERE dispatch_count > 0")
+        assert count("reply") >= count("ticket WHERE answered_at IS NOT NULL") > 0
+        statuses = Counter(dict(conn.execute("SELECT status, count(*) FROM ticket GROUP BY status").fetchall()))
+        assert statuses["closed"] == max(statuses.values())  # realistic proportions: most work is done
+        # The sequences continue after the load: the app can insert the next rows.
+        for table in ("ticket", "ticket_event", "assignment", "reply"):
+            max_id = conn.execute(f"SELECT max(id) FROM {table}").fetchone()[0]
+            assert conn.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))").fetchone()[0] > max_id
+
+
+def test_generated_data_passes_every_consistency_check(generated):
+    url, _ = generated
+    assert check(url) == {name: 0 for name in CHECKS}
+
+
+def test_consistency_checks_catch_a_broken_chain(pg_databases):
+    url = pg_databases.create("bench_broken")
+    generate(url, 60, seed=3, progress=False)
+    with psycopg.connect(psycopg_conninfo(url)) as conn:
+        conn.execute("""UPDATE ticket_event SET from_status = 'closed' WHERE id = (
+                            SELECT min(id) FROM ticket_event WHERE to_status IS NOT NULL AND from_status IS NOT NULL)""")
+        conn.execute("UPDATE ticket SET closed_at = NULL WHERE id = (SELECT min(id) FROM ticket WHERE status = 'closed')")
+    results = check(url)
+    assert results["status events chain (from_status = the previous to_status, the first from NULL)"] == 1
+    assert results["closed_at exactly on final tickets"] == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _run(args: list[str], timeout: int = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "BENCH_POSTGRES_URL": PG_ADMIN_URL, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_memory_script_reports_web_and_worker_rss(pg_databases):
+    done = _run(["bench/memory.py", "--tickets", "300", "--requests", "60", "--sweep", "30", "--quiet",
+                 "--port", str(_free_port())])
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert "after 60 requests" in done.stdout
+    assert "after a 30-ticket sweep" in done.stdout
+
+
+def test_intake_script_prints_the_ratio(pg_databases):
+    done = _run(["bench/intake.py", "--duration", "1", "--warmup", "0", "--connections", "4",
+                 "--app-port", str(_free_port()), "--ref-port", str(_free_port())])
+    assert done.returncode in (0, 1), done.stdout + done.stderr[-3000:]  # 1: below target; times not judged
+    assert "ratio app/reference:" in done.stdout
+
+
+def test_sweep_script_runs_at_a_thousand(pg_databases):
+    done = _run(["bench/sweep.py", "--sizes", "1000", "--pg", PG_ADMIN_URL])
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert done.stdout.splitlines()[-1].split()[0] == "1000"
