@@ -143,7 +143,7 @@ def measure(port: int, requests: int) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port)
     conn.request("POST", "/api/v1/auth/token", body=json.dumps({"username": "supervisor", "password": "hotline-demo"}),
                  headers={"Content-Type": "application/json"})
-    token = json.loads(conn.getresponse().read())["token"]
+    token = json.loads(conn.getresponse().read())["access_token"]
     conn = http.client.HTTPConnection("127.0.0.1", port)
     conn.request("POST", "/login", body="username=supervisor&password=hotline-demo",
                  headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -172,6 +172,7 @@ def main() -> None:
     parser.add_argument("--rollup-days", type=int, default=30)
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", help="measure again on a database kept by an earlier --keep run (its URL)")
     args = parser.parse_args()
 
     from flask_migrate import upgrade
@@ -182,21 +183,25 @@ def main() -> None:
 
     admin = sa.create_engine(args.pg, isolation_level="AUTOCOMMIT")
     name = f"hotline_bench_dashboard_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(args.pg).set(database=name).render_as_string(hide_password=False)
+    if args.reuse:
+        url, args.keep = args.reuse, True
+    else:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = sa.engine.make_url(args.pg).set(database=name).render_as_string(hide_password=False)
     try:
-        app = create_app("production" if False else "testing", SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False,
+        app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False,
                          RATELIMIT_ENABLED=False, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000")
         app.logger.setLevel("WARNING")
         import logging
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        with app.app_context():
-            upgrade()
-            generate(args.tickets, args.events_per_ticket)
-            roll_up(args.rollup_days)
-            db.session.remove()
-            db.engine.dispose()
+        if not args.reuse:
+            with app.app_context():
+                upgrade()
+                generate(args.tickets, args.events_per_ticket)
+                roll_up(args.rollup_days)
+                db.session.remove()
+                db.engine.dispose()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         measure(server.server_port, args.requests)

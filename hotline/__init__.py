@@ -88,6 +88,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(open311_bp)
     from hotline.dashboard import register as register_dashboard
     register_dashboard(app)
+    from hotline.search import register as register_search  # search, smart dispatch, knowledge base
+    register_search(app)
     csrf.exempt(open311_bp)
 
 

@@ -13,4 +13,6 @@ BEAT_SCHEDULE = {
                          "options": {"expires": 280}},
     "kpi-rollup-closed-days": {"task": "hotline.dashboard.rollup_closed_days",
                                "schedule": crontab(hour=0, minute=20)},  # Asia/Shanghai (the app's CELERY timezone)
+    # Smart dispatch learns from the tickets closed so far (hotline.search.routing).
+    "routing-retrain": {"task": "hotline.search.retrain_routing", "schedule": crontab(hour=2, minute=30)},
 }

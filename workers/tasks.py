@@ -52,6 +52,15 @@ def rollup_closed_days() -> int:
     return len(run(commit=db.session.commit))
 
 
+@shared_task(name="hotline.search.retrain_routing")
+def retrain_routing() -> int | None:
+    """Retrain the routing classifier on the closed tickets (nightly)."""
+    from hotline.search.routing import train_routing_model
+    model = train_routing_model()
+    db.session.commit()
+    return model.id if model else None
+
+
 @shared_task(name="hotline.ping")
 def ping(value: str) -> str:
     """A health check that proves a worker runs tasks from the configured broker."""

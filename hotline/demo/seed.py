@@ -66,6 +66,7 @@ def seed_demo(ticket_count: int = 360, seed: int = 12345) -> str:
     if existing == 0:
         created = _DemoTickets(random.Random(seed), units, categories, accounts).create(ticket_count)
     seed_demo_dashboard()  # key livelihood projects and the KPI rollups of the demo weeks
+    from hotline.knowledge.services import seed_demo_articles; seed_demo_articles()  # 政策解读 articles
     lines = [f"calendar days added: {reference['calendar_days']}, SLA policies added: {reference['sla_policies']}",
              f"org units: {len(units)}, categories: {len(categories)}",
              f"tickets created: {created} (already present: {existing})",

@@ -59,6 +59,43 @@ def notify_users(users, template: str, *, ticket=None, payload: dict | None = No
     return count
 
 
+def notification_rows(users, template: str, *, ticket_id: int | None, payload: dict | None, email: bool = False,
+                      now=None) -> list[dict]:
+    """The outbox rows ``notify_users`` writes, as plain dicts for ``insert_notifications`` (bulk writers)."""
+    now = now or utcnow()
+    rows = []
+    for user in users:
+        rows.append(_row(NotifyChannel.IN_APP.value, user.username, template, ticket_id, payload, user.id, now))
+        if email and user.email:
+            rows.append(_row(NotifyChannel.EMAIL.value, user.email, template, ticket_id, payload, user.id, now))
+    return rows
+
+
+def _row(channel, recipient, template, ticket_id, payload, user_id, now) -> dict:
+    in_app = channel == NotifyChannel.IN_APP.value
+    return {"channel": channel, "recipient": recipient, "recipient_user_id": user_id, "template": template,
+            "payload": payload or {}, "ticket_id": ticket_id,
+            "status": (NotifyStatus.SENT if in_app else NotifyStatus.PENDING).value, "attempts": 0,
+            "last_error": None, "created_at": now, "sent_at": now if in_app else None, "next_attempt_at": None,
+            "read_at": None}
+
+
+def insert_notifications(rows: list[dict]) -> int:
+    """Write outbox rows in bulk in the caller's transaction (one executemany for the in-app ones, one
+    with RETURNING for those a worker delivers, which are enqueued after the commit, like
+    ``queue_notification``'s)."""
+    from hotline.sla.bulk import insert_rows
+
+    table = Notification.__table__
+    in_app = [r for r in rows if r["channel"] == NotifyChannel.IN_APP.value]
+    others = [r for r in rows if r["channel"] != NotifyChannel.IN_APP.value]
+    insert_rows(table, in_app)
+    if others:
+        for notification_id in insert_rows(table, others, returning_ids=True):
+            enqueue_after_commit(db.session, DELIVER_TASK, notification_id)
+    return len(rows)
+
+
 def _send(note: Notification) -> None:
     from hotline.notify.channels import send_email, sms_gateway
     from hotline.notify.templates import render

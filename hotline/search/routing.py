@@ -1,9 +1,11 @@
 """Smart dispatch (智能派单): category and lead unit suggested from the text of an appeal.
 
 Learned from closed tickets (their category and lead unit are what the city settled on): TF-IDF over
-jieba tokens into a logistic regression, one for the category and one for the lead unit (whose input
-also carries the district, since the same matter goes to each district's own bureau). Below
-``MIN_CONFIDENCE`` the routing catalogue (``handling.suggested_unit``) decides. The dispatcher confirms.
+jieba tokens into a logistic regression gives P(category | text); the lead unit is then
+P(unit | text, district) = Σ P(category | text) · P(unit | category, district), the second factor counted
+from the closed tickets of that district (the same matter goes to each district's own bureau), smoothed
+towards the routing catalogue's entry. Below ``MIN_CONFIDENCE`` the catalogue entry for the ticket's own
+category (``handling.suggested_unit``) is offered instead. The dispatcher always confirms.
 """
 from __future__ import annotations
 
@@ -28,11 +30,8 @@ MIN_SAMPLES = 20
 _cache: dict[str, tuple[int, dict]] = {}
 
 
-def features(title: str | None, body: str | None, district_id: int | None = None) -> str:
-    tokens = list(document_tokens(f"{title or ''} {body or ''}"))
-    if district_id:
-        tokens.append(f"__district_{district_id}")
-    return " ".join(tokens)
+def features(title: str | None, body: str | None) -> str:
+    return " ".join(document_tokens(f"{title or ''} {body or ''}"))
 
 
 def _split(doc: str) -> list[str]:
@@ -47,31 +46,73 @@ def _pipeline():
                          LogisticRegression(max_iter=2000, C=10.0))
 
 
-def training_rows(limit: int = 200_000) -> list[tuple[str, str, int, int]]:
-    """(category features, unit features, category id, lead unit id) of closed tickets, newest first."""
+def training_rows(limit: int = 200_000) -> list[tuple[str, int, int, int]]:
+    """(text features, district id, category id, lead unit id) of closed tickets, newest first."""
     rows = db.session.execute(
         select(Ticket.title, Ticket.body, Ticket.district_id, Ticket.category_id, Ticket.lead_unit_id)
         .where(Ticket.status == Status.CLOSED.value, Ticket.category_id.is_not(None),
                Ticket.lead_unit_id.is_not(None)).order_by(Ticket.id.desc()).limit(limit)).all()
-    return [(features(t, b), features(t, b, d), c, u) for t, b, d, c, u in rows]
+    return [(features(t, b), d, c, u) for t, b, d, c, u in rows]
 
 
 def fit(rows: Sequence[tuple]) -> dict:
-    models = {}
-    for key, x, y in (("category", 0, 2), ("unit", 1, 3)):
-        labels = [r[y] for r in rows]
-        if len(set(labels)) < 2:  # one class only: nothing to learn, remember the answer
-            models[key] = labels[0] if labels else None
-            continue
-        models[key] = _pipeline().fit([r[x] for r in rows], labels)
-    return models
+    labels = [r[2] for r in rows]
+    if len(set(labels)) < 2:  # one class only: nothing to learn, remember the answer
+        category = labels[0] if labels else None
+    else:
+        category = _pipeline().fit([r[0] for r in rows], labels)
+    units: dict[tuple, Counter] = {}
+    for _, district, category_id, unit_id in rows:
+        units.setdefault((category_id, district), Counter())[unit_id] += 1
+    return {"category": category, "units": units}
 
 
-def _predict(model, docs: list[str]) -> list[tuple[int | None, float]]:
+CATALOGUE_WEIGHT = 1.0  # pseudo-count the catalogue's entry adds to the closed tickets' lead units
+TOP_CATEGORIES = 3
+
+
+def _routes() -> dict[tuple[int, int], int]:
+    from hotline.tickets.models import CategoryRoute
+    return {(c, d): u for c, d, u in db.session.execute(
+        select(CategoryRoute.category_id, CategoryRoute.district_id, CategoryRoute.unit_id))}
+
+
+def _category_probabilities(model, docs: list[str]) -> list[list[tuple[int, float]]]:
     if model is None or isinstance(model, int):
-        return [(model, 1.0 if model else 0.0)] * len(docs)
-    probabilities = model.predict_proba(docs)
-    return [(int(model.classes_[p.argmax()]), float(p.max())) for p in probabilities]
+        return [[(model, 1.0)] if model else [] for _ in docs]
+    out = []
+    for p in model.predict_proba(docs):
+        order = p.argsort()[::-1][:TOP_CATEGORIES]
+        out.append([(int(model.classes_[i]), float(p[i])) for i in order])
+    return out
+
+
+def _unit_for(categories: list[tuple[int, float]], district: int | None, units: dict, routes: dict
+              ) -> tuple[int | None, float]:
+    scores: Counter = Counter()
+    for category_id, p in categories:
+        counts = Counter(units.get((category_id, district), {}))
+        route = routes.get((category_id, district))
+        if route:
+            counts[route] += CATALOGUE_WEIGHT
+        total = sum(counts.values())
+        for unit_id, n in counts.items():
+            scores[unit_id] += p * n / total
+    if not scores:
+        return None, 0.0
+    unit_id, p = scores.most_common(1)[0]
+    return unit_id, p
+
+
+def predict(models: dict, items: list[tuple[str, int | None]]) -> list[tuple[tuple, tuple]]:
+    """((category id, p), (unit id, p)) for each (features, district id)."""
+    categories = _category_probabilities(models["category"], [doc for doc, _ in items])
+    routes = _routes()
+    out = []
+    for cats, (_, district) in zip(categories, items):
+        best = cats[0] if cats else (None, 0.0)
+        out.append((best, _unit_for(cats, district, models["units"], routes)))
+    return out
 
 
 # --- evaluation, training, storage -------------------------------------------------------------------------
@@ -100,8 +141,8 @@ def evaluate(test_share: float = 0.25, seed: int = 7) -> Evaluation:
     cut = max(1, int(len(rows) * test_share))
     test, train = rows[:cut], rows[cut:]
     models = fit(train)
-    cats = _predict(models["category"], [r[0] for r in test])
-    units = _predict(models["unit"], [r[1] for r in test])
+    predicted = predict(models, [(r[0], r[1]) for r in test])
+    cats, units = [p[0] for p in predicted], [p[1] for p in predicted]
     majority_cat = Counter(r[2] for r in train).most_common(1)[0][0]
     majority_unit = Counter(r[3] for r in train).most_common(1)[0][0]
     confident = [(u, r) for u, r in zip(units, test) if u[1] >= MIN_CONFIDENCE]
@@ -167,8 +208,8 @@ def suggest_routes(tickets: Sequence[Ticket]) -> dict[int, RoutingSuggestion]:
         return {}
     models = current_models()
     if models:
-        cats = _predict(models["category"], [features(t.title, t.body) for t in tickets])
-        units = _predict(models["unit"], [features(t.title, t.body, t.district_id) for t in tickets])
+        predicted = predict(models, [(features(t.title, t.body), t.district_id) for t in tickets])
+        cats, units = [p[0] for p in predicted], [p[1] for p in predicted]
     else:
         cats = units = [(None, 0.0)] * len(tickets)
     ids = {i for i, _ in cats if i} | {i for i, _ in units if i}

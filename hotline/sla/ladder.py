@@ -30,12 +30,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from hotline.accounts.models import Role, User, UserRole
 from hotline.core.clock import frozen_at, to_local, utcnow
 from hotline.extensions import db
-from hotline.notify.services import notify_users
+from hotline.notify.services import insert_notifications, notification_rows
 from hotline.orgs.models import OrgUnit
+from hotline.sla import bulk
 from hotline.sla import services as sla
 from hotline.sla.models import (ClockKind, LadderStage, SlaClock, SupervisionOrder, SupervisionSource, SweepLease,
                                 Urging)
-from hotline.tickets.models import Ticket, WarningLevel
+from hotline.tickets.models import EventActorKind, Ticket, TicketEvent, WarningLevel
 
 log = logging.getLogger(__name__)
 STEPS = ("yellow", "red", "supervision_order", "escalate", "callback", "resume", "supervision_overdue")
@@ -100,6 +101,8 @@ def run_sweep(now: datetime | None = None, batch_size: int = 500, commit=None) -
 
 def _run_sweep(now: datetime, batch_size: int, commit) -> Counter:
     counts: Counter = Counter()
+    if not anything_due(now):  # the common case: one index probe, no lock, no transaction
+        return counts
     with sweep_lock() as acquired:
         if not acquired:
             counts["skipped_locked"] += 1
@@ -125,8 +128,28 @@ def _run_sweep(now: datetime, batch_size: int, commit) -> Counter:
     return counts
 
 
+def due_query(now: datetime):
+    """``SELECT 1 FROM ticket WHERE next_deadline_at <= now LIMIT 1``: a probe of the partial index
+    ``ix_ticket_next_deadline_open`` that stops at the first due entry, whatever the number of open tickets."""
+    return select(Ticket.id).where(Ticket.next_deadline_at <= now).limit(1)
+
+
+def anything_due(now: datetime) -> bool:
+    """Is any step due? On its own connection, in autocommit on PostgreSQL: no transaction to open or close."""
+    conn = db.engine.connect()
+    if conn.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    with conn:
+        return conn.execute(due_query(now)).first() is not None
+
+
 def sweep_batch(now: datetime, batch_size: int, context: "_Context | None" = None) -> tuple[Counter, list[int]]:
-    """Apply the due steps of up to ``batch_size`` due tickets; flushes, never commits."""
+    """Apply the due steps of up to ``batch_size`` due tickets; flushes, never commits.
+
+    Yellow, red (with its 督办单), escalation and overdue supervision are written in bulk: one
+    executemany per table for the tickets, their clocks, the supervision records, the events and the
+    notifications. The two steps that change a ticket's status (callback timeout, planned resume) go
+    through the workflow one by one."""
     context = context or _Context()
     tickets = list(db.session.execute(
         select(Ticket).where(Ticket.next_deadline_at <= now)
@@ -139,17 +162,18 @@ def sweep_batch(now: datetime, batch_size: int, context: "_Context | None" = Non
     clocks = {c.ticket_id: c for c in db.session.execute(select(SlaClock).where(SlaClock.ticket_id.in_(ids))).scalars()}
     stages = {tid: c.stage for tid, c in clocks.items()}
     context.load_units({t.lead_unit_id for t in tickets if t.lead_unit_id})
-    bulk: set[int] = set()  # tickets whose ladder steps are written in bulk (the rest went through the ORM)
+    writes = _Writes(now)
+    in_bulk: set[int] = set()  # tickets whose ladder steps are written in bulk (the rest went through the ORM)
     for ticket in tickets:
-        _apply_due_steps(ticket, clocks.get(ticket.id), now, counts, context, bulk)
-    db.session.flush()
-    _overdue_supervision(ids, now, counts, context, bulk)
-    db.session.flush()
+        _apply_due_steps(ticket, clocks.get(ticket.id), now, counts, context, in_bulk, writes)
+    db.session.flush()  # the workflow's changes (callback timeout, resume)
+    writes.insert_orders()  # before the next step times are read: a new 督办单 is the ticket's next step
+    _overdue_supervision(ids, now, counts, context, in_bulk, writes)
     supervision = sla.open_supervision_deadline(ids)
     ticket_rows, clock_rows = [], []
     for ticket in tickets:
         next_at = sla.next_step_at(ticket, supervision.get(ticket.id), refresh=False)
-        if ticket.id in bulk:
+        if ticket.id in in_bulk:
             _set(ticket, next_deadline_at=next_at)
             ticket_rows.append({"b_id": ticket.id, "b_version": ticket.version, "b_new": ticket.version + 1,
                                 "warning_level": ticket.warning_level, "escalation_level": ticket.escalation_level,
@@ -160,33 +184,30 @@ def sweep_batch(now: datetime, batch_size: int, context: "_Context | None" = Non
         else:
             ticket.next_deadline_at = next_at
     db.session.flush()
-    _write_bulk(ticket_rows, clock_rows)
+    _write_bulk(ticket_rows, clock_rows)  # the optimistic check first: a lost batch writes nothing else
+    writes.insert_rest()
     return counts, ids
 
 
 def _write_bulk(ticket_rows: list[dict], clock_rows: list[dict]) -> None:
-    """One executemany per table. The WHERE on the version (and on the old stage) is the optimistic check:
-    a row another sweep or a user changed meanwhile fails it, and the whole batch is rolled back."""
-    from sqlalchemy import bindparam
+    """One statement per table (``hotline.sla.bulk``). The WHERE on the version (and on the old stage) is the
+    optimistic check: a row another sweep or a user changed meanwhile fails it, and the whole batch is
+    rolled back."""
     if ticket_rows:
-        t = Ticket.__table__
-        result = db.session.execute(
-            t.update().where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_version"))
-            .values(version=bindparam("b_new"), warning_level=bindparam("warning_level"),
-                    escalation_level=bindparam("escalation_level"), next_deadline_at=bindparam("next_deadline_at"),
-                    updated_at=bindparam("updated_at")), ticket_rows)
-        if result.rowcount not in (-1, len(ticket_rows)):
-            raise StaleDataError(f"{len(ticket_rows) - result.rowcount} tickets changed during the sweep")
+        matched = bulk.update_rows(Ticket.__table__, ticket_rows, where={"id": "b_id", "version": "b_version"},
+                                   values={"version": "b_new", "warning_level": "warning_level",
+                                           "escalation_level": "escalation_level",
+                                           "next_deadline_at": "next_deadline_at", "updated_at": "updated_at"})
+        if matched != len(ticket_rows):
+            raise StaleDataError(f"{len(ticket_rows) - matched} tickets changed during the sweep")
         for row in ticket_rows:
             ticket = db.session.identity_map.get(db.session.identity_key(Ticket, row["b_id"]))
             if ticket is not None:
                 set_committed_value(ticket, "version", row["b_new"])
     if clock_rows:
-        c = SlaClock.__table__
-        result = db.session.execute(
-            c.update().where(c.c.ticket_id == bindparam("b_id"), c.c.stage == bindparam("b_old"))
-            .values(stage=bindparam("stage")), clock_rows)
-        if result.rowcount not in (-1, len(clock_rows)):
+        matched = bulk.update_rows(SlaClock.__table__, clock_rows, where={"ticket_id": "b_id", "stage": "b_old"},
+                                   values={"stage": "stage"})
+        if matched != len(clock_rows):
             raise StaleDataError("a ladder clock changed during the sweep")
 
 
@@ -196,9 +217,52 @@ def _set(obj, **values) -> None:
         set_committed_value(obj, key, value)
 
 
+class _Writes:
+    """What one batch writes in bulk: 督办单, events and notifications, as plain rows.
+
+    The rows are those ``record_event`` and ``notify_users`` would write for the system actor: events
+    by the system with no user or unit, in-app notifications written as sent (the row is the delivery),
+    e-mail ones pending and handed to the delivery task once the transaction commits."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.orders: list[dict] = []
+        self.events: list[dict] = []
+        self.notes: list[dict] = []
+
+    def event(self, ticket: Ticket, action: str, data: dict) -> None:
+        from hotline.tickets.services import PUBLIC_ACTIONS
+        self.events.append({"ticket_id": ticket.id, "action": action, "from_status": None, "to_status": None,
+                            "actor_kind": EventActorKind.SYSTEM.value, "actor_id": None, "unit_id": None,
+                            "note": None, "data": data, "public": action in PUBLIC_ACTIONS,
+                            "created_at": self.now})
+
+    def notify(self, users, template: str, ticket: Ticket, payload: dict, email: bool = False) -> None:
+        self.notes.extend(notification_rows(users, template, ticket_id=ticket.id, payload=payload,
+                                            email=email, now=self.now))
+
+    def order(self, ticket: Ticket, unit: OrgUnit, message: str, due: datetime) -> None:
+        self.orders.append({"ticket_id": ticket.id, "unit_id": unit.id, "issued_by_id": None, "message": message,
+                            "source": SupervisionSource.LADDER.value, "response_deadline": due,
+                            "responded_at": None, "response": None, "overdue_at": None, "created_at": self.now})
+
+    def insert_orders(self) -> None:
+        if self.orders:
+            bulk.insert_rows(SupervisionOrder.__table__, self.orders)
+            self.orders = []
+
+    def insert_rest(self) -> None:
+        if self.events:
+            bulk.insert_rows(TicketEvent.__table__, self.events)
+            self.events = []
+        if self.notes:
+            insert_notifications(self.notes)
+            self.notes = []
+
+
 def _apply_due_steps(ticket: Ticket, clock: SlaClock | None, now: datetime, counts: Counter,
-                     context: "_Context", bulk: set) -> None:
-    from hotline.tickets.services import SYSTEM, apply_transition, record_event
+                     context: "_Context", in_bulk: set, writes: _Writes) -> None:
+    from hotline.tickets.services import SYSTEM, apply_transition
 
     if clock is None:
         return
@@ -227,62 +291,65 @@ def _apply_due_steps(ticket: Ticket, clock: SlaClock | None, now: datetime, coun
         if name == "yellow":
             _set(clock, stage=LadderStage.YELLOW)
             _set(ticket, warning_level=WarningLevel.YELLOW.value)
-            record_event(ticket, "yellow_card", SYSTEM, data=data, at=now)
-            notify_users(context.recipients(unit), "yellow_card", ticket=ticket, payload=payload)
+            writes.event(ticket, "yellow_card", data)
+            writes.notify(context.recipients(unit), "yellow_card", ticket, payload)
             counts["yellow"] += 1
         elif name == "red":
             _set(clock, stage=LadderStage.RED)
             _set(ticket, warning_level=WarningLevel.RED.value)
-            record_event(ticket, "red_card", SYSTEM, data=data, at=now)
-            notify_users(context.recipients(unit), "red_card", ticket=ticket, payload=payload, email=True)
+            writes.event(ticket, "red_card", data)
+            writes.notify(context.recipients(unit), "red_card", ticket, payload, email=True)
             counts["red"] += 1
             if unit is not None:
-                _ladder_order(ticket, unit, now, context, payload)
+                _ladder_order(ticket, unit, context, payload, writes)
                 counts["supervision_order"] += 1
         elif name == "escalate":
             _set(clock, stage=LadderStage.ESCALATED)
             _set(ticket, escalation_level=ticket.escalation_level + 1)
             above = context.parent_of(unit)
-            record_event(ticket, "escalated", SYSTEM, data={**data, "level": ticket.escalation_level,
-                                                              "to_unit": above.code if above else None}, at=now)
-            notify_users(context.recipients(above), "escalated", ticket=ticket, email=True,
-                         payload={**payload, "level": ticket.escalation_level,
-                                  "to_unit": above.name if above else ""})
+            writes.event(ticket, "escalated", {**data, "level": ticket.escalation_level,
+                                               "to_unit": above.code if above else None})
+            writes.notify(context.recipients(above), "escalated", ticket, email=True,
+                          payload={**payload, "level": ticket.escalation_level,
+                                   "to_unit": above.name if above else ""})
             counts["escalate"] += 1
-        bulk.add(ticket.id)
+        in_bulk.add(ticket.id)
 
 
-def _ladder_order(ticket: Ticket, unit: OrgUnit, now: datetime, context: "_Context", payload: dict) -> None:
-    from hotline.tickets.services import SYSTEM, record_event
-
-    due = sla.deadline_after(now, sla.setting("SLA_ORDER_RESPONSE_WORKING_DAYS"), sla.WD).at
-    order = SupervisionOrder(ticket_id=ticket.id, unit=unit, source=SupervisionSource.LADDER.value, created_at=now,
-                             message=f"工单{ticket.tracking_no}已超期，请立即办理并于期限内反馈。",
-                             response_deadline=due)
-    db.session.add(order)
-    record_event(ticket, "supervision_order", SYSTEM, data={"unit": unit.code, "source": "ladder",
-                                                           "response_deadline": to_local(due).isoformat()}, at=now)
-    notify_users(context.recipients(unit), "supervision_order", ticket=ticket,
-                 payload={**payload, "response_deadline": to_local(due).strftime("%Y-%m-%d %H:%M")})
+def _ladder_order(ticket: Ticket, unit: OrgUnit, context: "_Context", payload: dict, writes: _Writes) -> None:
+    due = context.order_due(writes.now)
+    writes.order(ticket, unit, f"工单{ticket.tracking_no}已超期，请立即办理并于期限内反馈。", due)
+    writes.event(ticket, "supervision_order", {"unit": unit.code, "source": "ladder",
+                                               "response_deadline": to_local(due).isoformat()})
+    writes.notify(context.recipients(unit), "supervision_order", ticket,
+                  {**payload, "response_deadline": to_local(due).strftime("%Y-%m-%d %H:%M")})
 
 
-def _overdue_supervision(ids: list[int], now: datetime, counts: Counter, context: "_Context", bulk: set) -> None:
-    from hotline.tickets.services import SYSTEM, record_event
-
+def _overdue_supervision(ids: list[int], now: datetime, counts: Counter, context: "_Context", in_bulk: set,
+                         writes: _Writes) -> None:
+    """A 督办单 or 催办 unanswered at its response deadline: flagged once (``overdue_at``), supervisors told."""
+    tickets = {}
     for model, kind in ((SupervisionOrder, "order"), (Urging, "urging")):
-        rows = db.session.execute(select(model).where(
+        rows = db.session.execute(select(model.id, model.ticket_id, model.unit_id).where(
             model.ticket_id.in_(ids), model.responded_at.is_(None), model.overdue_at.is_(None),
-            model.response_deadline <= now)).scalars().all()
-        for record in rows:
-            record.overdue_at = now
-            ticket = db.session.get(Ticket, record.ticket_id)
-            unit = context.units.get(record.unit_id) or db.session.get(OrgUnit, record.unit_id)
-            record_event(ticket, "supervision_overdue", SYSTEM, at=now,
-                         data={"kind": kind, "record": record.id, "unit": unit.code})
-            notify_users(context.supervisors_over(unit), "supervision_overdue", ticket=ticket,
-                         payload={"tracking_no": ticket.tracking_no, "unit": unit.name,
-                                  "kind": "督办单" if kind == "order" else "催办"})
-            bulk.add(ticket.id)
+            model.response_deadline <= now)).all()
+        if not rows:
+            continue
+        table = model.__table__
+        flagged = db.session.execute(table.update().where(table.c.id.in_([r.id for r in rows]),
+                                                          table.c.overdue_at.is_(None)).values(overdue_at=now))
+        if flagged.rowcount not in (-1, len(rows)):
+            raise StaleDataError("a supervision record changed during the sweep")
+        context.load_units({r.unit_id for r in rows})
+        for record_id, ticket_id, unit_id in rows:
+            ticket = tickets.get(ticket_id) or db.session.get(Ticket, ticket_id)
+            tickets[ticket_id] = ticket
+            unit = context.units[unit_id]
+            writes.event(ticket, "supervision_overdue", {"kind": kind, "record": record_id, "unit": unit.code})
+            writes.notify(context.supervisors_over(unit), "supervision_overdue", ticket,
+                          {"tracking_no": ticket.tracking_no, "unit": unit.name,
+                           "kind": "督办单" if kind == "order" else "催办"})
+            in_bulk.add(ticket_id)
             counts["supervision_overdue"] += 1
 
 
@@ -293,6 +360,13 @@ class _Context:
         self.units: dict[int, OrgUnit] = {}
         self._staff: dict[int, list[User]] = {}
         self._supervisors: list[tuple[str, User]] | None = None
+        self._order_due: dict[datetime, datetime] = {}
+
+    def order_due(self, now: datetime) -> datetime:
+        """The response deadline of a 督办单 the ladder issues at ``now``."""
+        if now not in self._order_due:
+            self._order_due[now] = sla.deadline_after(now, sla.setting("SLA_ORDER_RESPONSE_WORKING_DAYS"), sla.WD).at
+        return self._order_due[now]
 
     def load_units(self, ids) -> None:
         missing = set(ids) - set(self.units)

@@ -185,7 +185,8 @@ def _authorise(transition: Transition, ticket: Ticket, actor: AnyActor) -> None:
         roles = [Role(r) for r in transition.actors if r in Role._value2member_map_]
         if Role.CITIZEN in roles and ticket.citizen_user_id is not None and ticket.citizen_user_id == actor.id:
             return
-        if not actor.has_role(*roles):
+        roles = [r for r in roles if r is not Role.CITIZEN]  # a citizen acts on their own appeals only
+        if not roles or not actor.has_role(*roles):
             raise PermissionDenied(_l("Your role may not do this."))
         if not any(actor.in_scope(unit, *roles) for unit in _units_for(transition.scope, ticket)):
             raise PermissionDenied(_l("This ticket is outside your units."))

@@ -213,3 +213,42 @@ def test_district_department_passes_down_to_a_street_of_its_district(world):
     top = next(a for a in ticket.assignments if a.parent_id is None)
     assert top.unit_id == world.department.id and top.status == "answered"
     assert ticket.status == "replied"
+
+
+# Every transition × every role: allowed exactly when the table gives the role the action (and the ticket
+# lies in the actor's subtree); refused with PermissionDenied, changing nothing, otherwise.
+ROLE_ACTORS = {"operator": "operator", "dispatcher": "dispatcher", "supervisor": "supervisor", "admin": "admin",
+               "handler": "district_handler", "handler_elsewhere": "outsider", "citizen_account": "citizen_user"}
+
+
+def _expected(action: str, role: str) -> bool:
+    actors = TRANSITIONS[action].actors
+    if role == "handler_elsewhere":
+        return False
+    if role == "citizen_account":
+        return False  # the factory's tickets are not filed by this account
+    return role.split("_")[0] in actors
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_ACTORS))
+@pytest.mark.parametrize("action", sorted(a for a, c in CASES.items() if c[0]))
+def test_transition_by_role(world, action, role):
+    start, _, params, expected_status = CASES[action]
+    ticket = _start(world, start)
+    who = getattr(world, ROLE_ACTORS[role])
+    before = _snapshot(ticket.id)
+    ticket = db.session.get(Ticket, ticket.id)
+    if _expected(action, role):
+        apply_transition(ticket, action, who, **_resolve(world, params))
+        db.session.commit()
+        assert ticket.status == expected_status
+    else:
+        with pytest.raises(PermissionDenied):
+            apply_transition(ticket, action, who, **_resolve(world, params))
+        assert _snapshot(ticket.id) == before
+
+
+def test_citizen_account_rates_its_own_appeal(world):
+    own = world.ticket_in("pending_callback", citizen_user_id=world.citizen_user.id)
+    apply_transition(own, "rate_satisfied", world.citizen_user, satisfaction="satisfied")
+    assert own.status == "closed"
