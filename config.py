@@ -51,6 +51,11 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
     TICKETS_PER_PAGE = 50
+    # The appeal form shows a map only with the city's own tile server (never an external one by default),
+    # e.g. MAP_TILE_URL=https://tiles.city.gov.cn/{z}/{x}/{y}.png
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL")
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+    MAP_CENTER = tuple(float(v) for v in os.environ.get("MAP_CENTER", "30.59,114.30").split(","))
     # 统一督办 (docs/sla.md): when a working day ends, and the ladder's working-day steps.
     SLA_WORKDAY_ENDS = os.environ.get("SLA_WORKDAY_ENDS", "23:59:59")
     SLA_ESCALATION_WORKING_DAYS = int(os.environ.get("SLA_ESCALATION_WORKING_DAYS", 5))

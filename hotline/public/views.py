@@ -40,7 +40,9 @@ def new_appeal():
             return redirect(url_for(".submitted"))
     status = 400 if form.errors else 200
     return render_template("public/appeal.html", form=form, category_groups=intake.category_choices(),
-                           map_tiles=current_app.config.get("MAP_TILE_URL")), status
+                           map_tiles=current_app.config.get("MAP_TILE_URL"),
+                           map_attribution=current_app.config.get("MAP_TILE_ATTRIBUTION", ""),
+                           map_center=current_app.config.get("MAP_CENTER", (30.59, 114.30))), status
 
 
 @bp.route("/appeal/submitted")

@@ -1,37 +1,39 @@
 """Bulk writes for the sweep: one statement per table and batch.
 
-On PostgreSQL a batch of rows goes as one array per column through ``unnest`` (one statement, one
-round trip, whatever the number of rows); elsewhere (SQLite: development and tests) as an executemany.
+On PostgreSQL a batch of rows goes as one JSON document through ``json_to_recordset`` (one statement,
+one parameter, one round trip, whatever the number of rows); elsewhere (SQLite: development and tests) as an executemany.
 Both write the same rows; the caller's transaction holds them.
 """
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Table, bindparam, text
+from sqlalchemy import Table, any_, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from hotline.extensions import db
 
 
-def _pg_array_type(column) -> str:
-    return f"{column.type.compile(dialect=db.engine.dialect)}[]"
+def _pg_type(column) -> str:
+    return column.type.compile(dialect=db.session.get_bind().dialect)
 
 
-def _pg_values(column, values: list) -> list:
-    if isinstance(column.type, JSON):  # sent as text, cast to json[] by the statement
-        return [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
-    return values
+def _json_default(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"cannot send {type(value).__name__} in bulk")
 
 
-def _unnest(table: Table, columns: list[str], rows: list[dict], keys: list[str] | None = None) -> tuple[str, dict]:
-    """``unnest(CAST(:p0 AS type[]), …)`` over the rows' values, with its parameters."""
+def _recordset(table: Table, columns: list[str], rows: list[dict], keys: list[str] | None = None,
+               alias: str = "v") -> tuple[str, dict]:
+    """``json_to_recordset(:rows) AS v(key type, …)``: the rows as one JSON parameter, typed by the
+    table's columns (the cheapest way to hand PostgreSQL thousands of rows in one statement)."""
     keys = keys or columns
-    parts, params = [], {}
-    for i, (name, key) in enumerate(zip(columns, keys)):
-        column = table.c[name]
-        params[f"p{i}"] = _pg_values(column, [row[key] for row in rows])
-        parts.append(f"CAST(:p{i} AS {_pg_array_type(column)})")
-    return f"unnest({', '.join(parts)})", params
+    spec = ", ".join(f'"{key}" {_pg_type(table.c[column])}' for column, key in zip(columns, keys))
+    payload = json.dumps([{key: row[key] for key in keys} for row in rows], ensure_ascii=False,
+                         default=_json_default)
+    return f"json_to_recordset(CAST(:rows AS json)) AS {alias}({spec})", {"rows": payload}
 
 
 def insert_rows(table: Table, rows: list[dict], *, returning_ids: bool = False) -> list[int]:
@@ -40,9 +42,9 @@ def insert_rows(table: Table, rows: list[dict], *, returning_ids: bool = False) 
         return []
     columns = list(rows[0])
     if db.session.get_bind().dialect.name == "postgresql":
-        source, params = _unnest(table, columns, rows)
+        source, params = _recordset(table, columns, rows)
         names = ", ".join(f'"{c}"' for c in columns)
-        sql = f'INSERT INTO "{table.name}" ({names}) SELECT * FROM {source}'
+        sql = f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {source}'
         if returning_ids:
             return list(db.session.execute(text(sql + " RETURNING id"), params).scalars())
         db.session.execute(text(sql), params)
@@ -59,14 +61,10 @@ def update_rows(table: Table, rows: list[dict], *, where: dict[str, str], values
     if not rows:
         return 0
     if db.session.get_bind().dialect.name == "postgresql":
-        columns = [*where, *values]
-        keys = [*where.values(), *values.values()]
-        aliases = [f"v{i}" for i in range(len(columns))]
-        source, params = _unnest(table, columns, rows, keys)
-        sets = ", ".join(f'"{c}" = v.{aliases[len(where) + i]}' for i, c in enumerate(values))
-        conds = " AND ".join(f't."{c}" = v.{aliases[i]}' for i, c in enumerate(where))
-        sql = (f'UPDATE "{table.name}" AS t SET {sets} FROM {source} AS v({", ".join(aliases)}) '
-               f"WHERE {conds}")
+        source, params = _recordset(table, [*where, *values], rows, [*where.values(), *values.values()])
+        sets = ", ".join(f'"{c}" = v."{k}"' for c, k in values.items())
+        conds = " AND ".join(f't."{c}" = v."{k}"' for c, k in where.items())
+        sql = f'UPDATE "{table.name}" AS t SET {sets} FROM {source} WHERE {conds}'
         return db.session.execute(text(sql), params).rowcount
     stmt = table.update()
     for column, key in where.items():
@@ -76,3 +74,12 @@ def update_rows(table: Table, rows: list[dict], *, where: dict[str, str], values
               for row in rows]
     result = db.session.execute(stmt, params)
     return len(rows) if result.rowcount == -1 else result.rowcount
+
+
+def among(column, ids):
+    """``column IN ids`` for a batch of ids: on PostgreSQL ``= ANY(:array)``, one parameter and a cached
+    statement, instead of an IN list SQLAlchemy renders anew for every batch size."""
+    ids = list(ids)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=ARRAY(column.type), unique=True))
+    return column.in_(ids)

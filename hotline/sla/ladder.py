@@ -159,7 +159,7 @@ def sweep_batch(now: datetime, batch_size: int, context: "_Context | None" = Non
     if not tickets:
         return counts, []
     ids = [t.id for t in tickets]
-    clocks = {c.ticket_id: c for c in db.session.execute(select(SlaClock).where(SlaClock.ticket_id.in_(ids))).scalars()}
+    clocks = {c.ticket_id: c for c in db.session.execute(select(SlaClock).where(bulk.among(SlaClock.ticket_id, ids))).scalars()}
     stages = {tid: c.stage for tid, c in clocks.items()}
     context.load_units({t.lead_unit_id for t in tickets if t.lead_unit_id})
     writes = _Writes(now)
@@ -331,12 +331,12 @@ def _overdue_supervision(ids: list[int], now: datetime, counts: Counter, context
     tickets = {}
     for model, kind in ((SupervisionOrder, "order"), (Urging, "urging")):
         rows = db.session.execute(select(model.id, model.ticket_id, model.unit_id).where(
-            model.ticket_id.in_(ids), model.responded_at.is_(None), model.overdue_at.is_(None),
+            bulk.among(model.ticket_id, ids), model.responded_at.is_(None), model.overdue_at.is_(None),
             model.response_deadline <= now)).all()
         if not rows:
             continue
         table = model.__table__
-        flagged = db.session.execute(table.update().where(table.c.id.in_([r.id for r in rows]),
+        flagged = db.session.execute(table.update().where(bulk.among(table.c.id, [r.id for r in rows]),
                                                           table.c.overdue_at.is_(None)).values(overdue_at=now))
         if flagged.rowcount not in (-1, len(rows)):
             raise StaleDataError("a supervision record changed during the sweep")

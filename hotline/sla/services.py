@@ -292,12 +292,13 @@ def open_supervision_deadline(ticket_ids) -> dict[int, datetime]:
     """The earliest unanswered, not yet overdue response deadline of each ticket's 督办单 and 催办."""
     from sqlalchemy import func, union_all
 
+    from hotline.sla.bulk import among
     from hotline.sla.models import SupervisionOrder, Urging
     ids = list(ticket_ids)
     if not ids:
         return {}
     parts = [select(m.ticket_id, m.response_deadline.label("due")).where(
-        m.ticket_id.in_(ids), m.responded_at.is_(None), m.overdue_at.is_(None), m.response_deadline.isnot(None))
+        among(m.ticket_id, ids), m.responded_at.is_(None), m.overdue_at.is_(None), m.response_deadline.isnot(None))
         for m in (SupervisionOrder, Urging)]
     both = union_all(*parts).subquery()
     return dict(db.session.execute(select(both.c.ticket_id, func.min(both.c.due)).group_by(both.c.ticket_id)).all())

@@ -207,3 +207,15 @@ def test_staff_see_photos_other_units_do_not(client, world):
     client.post("/logout")
     login(client, "outsider")
     assert client.get(url).status_code == 404
+
+
+def test_map_only_with_the_citys_own_tile_server(client, world, app):
+    page = client.get("/appeal").get_data(as_text=True)
+    assert 'id="map"' not in page and "leaflet" not in page
+    app.config["MAP_TILE_URL"] = "/tiles/{z}/{x}/{y}.png"
+    try:
+        page = client.get("/appeal").get_data(as_text=True)
+    finally:
+        app.config["MAP_TILE_URL"] = None
+    assert 'id="map"' in page and 'data-tiles="/tiles/{z}/{x}/{y}.png"' in page
+    assert "/static/vendor/leaflet/leaflet.js" in page and "http" not in page.split('id="map"')[1].split(">")[0]

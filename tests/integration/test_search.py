@@ -1,0 +1,132 @@
+"""Ticket search on both back ends: ranking, filters, scope, the index kept in step, duplicates and merge."""
+from hotline.extensions import db
+from hotline.search import services
+from hotline.search.models import TicketSearch
+from hotline.search.services import SearchFilters, find_duplicates, search_tickets
+from hotline.tickets.models import Ticket
+from hotline.tickets.services import apply_transition
+from tests.factories import PASSWORD
+
+
+def login(client, username):
+    client.post("/login", data={"username": username, "password": PASSWORD})
+
+
+APPEALS = {
+    "fee": ("小区物业乱收费", "阳光花园物业公司擅自上调物业费，未经业主大会同意，要求核查收费标准。"),
+    "fee2": ("物业服务差", "物业不作为，楼道垃圾无人清理，却照常收费。"),
+    "noise": ("夜间施工噪音扰民", "人民路工地每晚十一点后仍在施工，噪音很大，严重影响休息。"),
+    "wage": ("拖欠工资", "来电人在学府路工地务工，老板拖欠了三个月工资共两万元。"),
+}
+
+
+def make(world, key, status="pending_dispatch", **kw):
+    title, body = APPEALS[key]
+    return world.ticket_in(status, title=title, body=body, **kw)
+
+
+def titles(result):
+    return [h.ticket.title for h in result.hits]
+
+
+def test_search_ranks_and_matches_every_word(world):
+    fee, fee2, noise, wage = (make(world, k, citizen_phone=f"1390000000{i}") for i, k in enumerate(APPEALS))
+    # The same hits on both back ends (this test runs on SQLite FTS5 and on PostgreSQL full-text).
+    assert {h.ticket.id for h in search_tickets("物业收费").hits} == {fee.id, fee2.id}
+    assert titles(search_tickets("小区物业乱收费"))[0] == "小区物业乱收费"
+    assert [h.ticket.id for h in search_tickets("噪音扰民").hits] == [noise.id]
+    assert [h.ticket.id for h in search_tickets("拖欠工资").hits] == [wage.id]  # body says 拖欠了…工资
+    assert search_tickets("物业 噪音").hits == []
+    assert search_tickets("的").hits == [] and search_tickets("").total == 0
+    best = search_tickets("小区物业乱收费").hits[0]
+    assert "<mark>" in str(best.title) and "<mark>物业</mark>" in str(best.snippet)
+
+
+def test_filters_and_staff_scope(world):
+    fee = make(world, "fee")
+    fee2 = make(world, "fee2", status="in_progress")
+    assert [h.ticket.id for h in search_tickets("物业", filters=SearchFilters(status="in_progress")).hits] == [fee2.id]
+    assert [h.ticket.id for h in search_tickets("物业", filters=SearchFilters(unit_id=world.district.id)).hits] \
+        == [fee2.id]
+    assert len(search_tickets("物业", filters=SearchFilters(category_id=world.parent_category.id)).hits) == 2
+    today = fee.created_at.date()
+    assert search_tickets("物业", filters=SearchFilters(date_to=today.replace(year=today.year - 1))).hits == []
+    # a district's handler sees only what was dispatched to it; an outsider sees nothing
+    assert [h.ticket.id for h in search_tickets("物业", world.district_handler).hits] == [fee2.id]
+    assert search_tickets("物业", world.outsider).hits == []
+    assert search_tickets("物业", world.dispatcher).total == 2
+
+
+def test_index_follows_edits_and_released_answers_in_the_same_transaction(world):
+    ticket = make(world, "noise", status="replied")
+    assert search_tickets("罚款").hits == []
+    ticket.replies[-1].body = "经查，施工单位无夜间施工证明，城管部门已依法处以罚款。"
+    db.session.commit()
+    assert search_tickets("罚款").hits == []  # not released yet: answers count once approved
+    apply_transition(ticket, "approve_reply", world.dispatcher)
+    assert [h.ticket.id for h in search_tickets("罚款").hits] == [ticket.id]  # before the commit
+    db.session.rollback()
+    assert search_tickets("罚款").hits == []  # rolled back together with the approval
+    ticket = db.session.get(Ticket, ticket.id)
+    ticket.address = "东湖区梧桐巷8号"
+    db.session.commit()
+    assert [h.ticket.id for h in search_tickets("梧桐").hits] == [ticket.id]
+
+
+def test_reindex_rebuilds_rows_written_without_the_orm(world):
+    fee, noise = make(world, "fee"), make(world, "noise", citizen_phone="13900000009")
+    db.session.execute(TicketSearch.__table__.delete())
+    db.session.commit()
+    assert search_tickets("物业").hits == []
+    from hotline.search.bulk import rebuild
+    assert rebuild(workers=1) == 2
+    db.session.commit()
+    assert [h.ticket.id for h in search_tickets("物业").hits] == [fee.id]
+    assert [h.ticket.id for h in search_tickets("噪音").hits] == [noise.id]
+
+
+def test_duplicates_by_phone_and_by_similar_text(world):
+    first = make(world, "fee", citizen_phone="13911110000")
+    other_text = make(world, "noise", citizen_phone="13911110001")
+    found = find_duplicates(phone="13800000000", category_id=world.category.id, district_id=world.district.id,
+                            title="小区物业乱收费", body="物业公司擅自上调物业费，业主大会没有同意。")
+    assert [(d.ticket.id, d.reason) for d in found] == [(first.id, "text")]
+    assert 0.45 <= found[0].score < 1
+    by_phone = find_duplicates(phone="13911110001", category_id=None, district_id=None, title="", body="")
+    assert [(d.ticket.id, d.reason, d.score) for d in by_phone] == [(other_text.id, "phone", 1.0)]
+    # another district's appeal is not the same problem
+    assert find_duplicates(phone=None, category_id=world.category.id, district_id=world.other_district.id,
+                           title="小区物业乱收费", body="物业公司擅自上调物业费") == []
+
+
+def test_dispatcher_sees_the_duplicate_and_merges_it_with_one_click(client, world):
+    master = make(world, "fee", status="in_progress", citizen_phone="13911110000")
+    duplicate = world.ticket_in("pending_dispatch", title="物业乱收费", citizen_phone="13922220000",
+                                body="阳光花园物业擅自上调物业费，没有经过业主大会，请核查收费。")
+    login(client, "dispatcher")
+    desk = client.get("/dispatch").get_data(as_text=True)
+    assert f'name="master" value="{master.tracking_no}"' in desk
+    page = client.get(f"/tickets/{duplicate.tracking_no}").get_data(as_text=True)
+    assert 'id="duplicates"' in page and master.tracking_no in page and "similar text" in page
+    response = client.post(f"/tickets/{duplicate.tracking_no}/actions/merge",
+                           data={"version": duplicate.version, "master": master.tracking_no, "next": "dispatch"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    merged = db.session.get(Ticket, duplicate.id)
+    assert merged.status == "merged" and merged.merged_into_id == master.id
+
+
+def test_search_pages_for_staff(client, world):
+    fee = make(world, "fee")
+    login(client, "operator")
+    assert 'action="/search/"' in client.get("/").get_data(as_text=True)
+    page = client.get("/search/?q=物业收费&status=pending_dispatch").get_data(as_text=True)
+    assert fee.tracking_no in page and "<mark>物业</mark>" in page
+    assert client.get("/search/?q=物业&status=nonsense").status_code == 400
+    fragment = client.get("/search/assist", query_string={
+        "title": "物业乱收费", "body": "物业擅自上调物业费", "category_id": world.category.id,
+        "district_id": world.district.id}).get_data(as_text=True)
+    assert fee.tracking_no in fragment
+    login(client, "outsider")
+    assert fee.tracking_no not in client.get("/search/?q=物业").get_data(as_text=True)
+    assert client.get("/search/assist?title=物业").status_code == 403
