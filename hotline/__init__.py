@@ -23,6 +23,8 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     _register_error_handlers(app)
     _register_template_helpers(app)
     _register_commands(app)
+    from hotline.core.security import init_security  # CSP and hardening headers (docs/security.md)
+    init_security(app)
     return app
 
 
@@ -91,6 +93,8 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.search import register as register_search  # search, smart dispatch, knowledge base
     register_search(app)
     csrf.exempt(open311_bp)
+    from hotline.core.audit import bp as audit_bp  # the admins' audit history page
+    app.register_blueprint(audit_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -105,6 +109,8 @@ def _register_error_handlers(app: Flask) -> None:
         machine = machine_error_response(exc)  # /api and /open311 never answer with HTML
         if machine is not None:
             return machine
+        if exc.response is not None:  # an exception that carries its own page (the sign-in lockout)
+            return exc.response
         return render_template("errors/error.html", code=exc.code), exc.code
 
     @app.errorhandler(DomainError)

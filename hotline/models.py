@@ -10,3 +10,4 @@ from hotline.dashboard.models import (ExportRecord, HotspotAlertRow, KpiIntakeDa
                                       KpiUnitDay, LivelihoodProject)
 from hotline.knowledge.models import KnowledgeArticle  # noqa: F401
 from hotline.search.models import RoutingModel, TicketSearch  # noqa: F401
+from hotline.core.audit import AuditEntry  # noqa: F401

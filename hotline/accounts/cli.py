@@ -3,7 +3,8 @@ import click
 from flask.cli import AppGroup
 
 from hotline.accounts.models import Role
-from hotline.accounts.services import create_user
+from hotline.accounts.services import create_user, get_user, set_password
+from hotline.core.audit import record_audit
 from hotline.core.errors import DomainError
 from hotline.extensions import db
 from hotline.orgs.services import get_unit_by_code
@@ -30,8 +31,28 @@ def create_user_command(username, password, display_name, unit_code, roles, scop
     try:
         user = create_user(username, password, display_name, org_unit=unit,
                            roles=[(Role(r), scope) for r in roles])
+        record_audit("cli", "user.create", user.username, {"unit": unit.code, "scope": scope.code,
+                                                            "roles": list(roles)})
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc.message))
     click.echo(f"created user {user.username} ({', '.join(roles)} @ {scope.name})")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def set_password_command(username, password):
+    """Set a user's password (at least 10 characters, not only digits, not a common one)."""
+    user = get_user(username)
+    if user is None:
+        raise click.BadParameter(f"no user {username!r}", param_hint="USERNAME")
+    try:
+        set_password(user, password)
+        record_audit("cli", "user.set_password", user.username)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc.message))
+    click.echo(f"password of {user.username} changed")

@@ -10,7 +10,40 @@ from hotline.core.errors import ValidationFailed
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 128
+# Passwords seen first in every guessing list (lower case, compared after lower-casing); docs/security.md.
+COMMON_PASSWORDS = frozenset("""
+password password1 password12 password123 passw0rd passw0rd1 p@ssw0rd p@ssword123 qwertyuiop qwerty123
+qwerty1234 1qaz2wsx 1qaz2wsx3edc qazwsxedc zaq12wsx iloveyou iloveyou1 abc123456 abcd1234 abcdefg123
+a123456789 aa123456789 woaini1314 woaini520 admin12345 admin123456 administrator letmein123 welcome123
+changeme123 hotline12345 12345hotline 1234567890 0123456789 9876543210 1q2w3e4r5t asdfghjkl asdfghjkl1
+zxcvbnm123 trustno1234 football123 baseball123 sunshine123 princess123 dragon1234 monkey1234 master1234
+""".split())
+
+
+def check_password_rules(password: str | None, username: str | None = None) -> None:
+    """Length, not only digits (birthdays, phone numbers), not a common password, not the username."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(_l("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+                               field="password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationFailed(_l("The password may have at most %(n)d characters.", n=MAX_PASSWORD_LENGTH),
+                               field="password")
+    if password.isdigit():
+        raise ValidationFailed(_l("The password may not be only digits."), field="password")
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(lowered)) < 3 or (username and username.strip().lower() in lowered):
+        raise ValidationFailed(_l("This password is too easy to guess. Choose another."), field="password")
+
+
+def set_password(user: User, password: str) -> User:
+    """Change a user's password under the same rules (invalidates the user's API tokens)."""
+    check_password_rules(password, user.username)
+    user.set_password(password)
+    db.session.flush()
+    return user
 
 
 def create_user(username: str, password: str, display_name: str, *, org_unit: OrgUnit | None,
@@ -20,9 +53,7 @@ def create_user(username: str, password: str, display_name: str, *, org_unit: Or
         raise ValidationFailed(_l("A username is required."), field="username")
     if get_user(username) is not None:
         raise ValidationFailed(_l("The username %(name)s is taken.", name=username), field="username")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(_l("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
-                               field="password")
+    check_password_rules(password, username)
     if not roles:
         raise ValidationFailed(_l("Give the user at least one role."), field="roles")
     user = User(username=username, display_name=display_name or username, org_unit=org_unit, phone=phone)

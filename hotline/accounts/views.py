@@ -1,14 +1,52 @@
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from hotline.accounts.forms import LoginForm
 from hotline.accounts.services import authenticate
-from hotline.extensions import db
+from hotline.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
+
+# Password guessing (docs/security.md): failed sign-ins are counted per account (the posted username, whatever
+# the address) and per client address (whatever the username). Successful sign-ins are not counted.
+LOGIN_LIMIT_ACCOUNT = "5 per 15 minutes"
+LOGIN_LIMIT_ADDRESS = "30 per 15 minutes"
+
+
+def _login_account_key() -> str:
+    return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+def _login_address_key() -> str:
+    return "login-address:" + (request.remote_addr or "unknown")
+
+
+def _login_failed(response) -> bool:
+    return request.method == "POST" and response.status_code != 302
+
+
+def _login_locked(limit) -> object:
+    """The lockout answer: the sign-in page again, with a clear message and 429."""
+    from hotline.core.audit import record_audit
+    try:
+        record_audit((request.form.get("username") or "?").strip()[:64] or "?", "login.locked",
+                     request.form.get("username") or "", {"address": request.remote_addr,
+                                                          "limit": str(limit.limit)})
+        db.session.commit()
+    except Exception:  # noqa: BLE001 — the lockout must answer even when the database cannot record it
+        db.session.rollback()
+        current_app.logger.exception("could not record a login lockout")
+    form = LoginForm()
+    minutes = max(1, round((limit.reset_at - time.time()) / 60)) if limit.reset_at else 15
+    message = _("Too many failed sign-in attempts. Sign-in is locked for this account or address; "
+                "try again in %(minutes)d minutes or ask an administrator.", minutes=minutes)
+    response = current_app.make_response((render_template("accounts/login.html", form=form, locked=message), 429))
+    response.headers["Retry-After"] = str(minutes * 60)
+    return response
 
 
 def _safe_next(target: str | None) -> str:
@@ -18,6 +56,12 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config.get("LOGIN_LIMIT_ACCOUNT", LOGIN_LIMIT_ACCOUNT),
+               key_func=_login_account_key, methods=["POST"], deduct_when=_login_failed, on_breach=_login_locked,
+               scope="login-account")
+@limiter.limit(lambda: current_app.config.get("LOGIN_LIMIT_ADDRESS", LOGIN_LIMIT_ADDRESS),
+               key_func=_login_address_key, methods=["POST"], deduct_when=_login_failed, on_breach=_login_locked,
+               scope="login-address")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("tickets.index"))
@@ -26,6 +70,8 @@ def login():
         user = authenticate(form.username.data, form.password.data)
         if user is None:
             flash(_("Wrong username or password."), "danger")
+            current_app.logger.info("failed sign-in for %r from %s", (form.username.data or "")[:64],
+                                    request.remote_addr)
         else:
             db.session.commit()
             session.clear()  # a fresh session on login: no fixation

@@ -71,7 +71,9 @@ def act(data, tracking_no, action):
     _run(action, ticket, caller.user, data)
     db.session.commit()
     db.session.refresh(ticket)
-    return present.detail(ticket, caller)
+    data = present.detail(ticket, caller)
+    db.session.commit()  # the audit row of a full-contact view
+    return data
 
 
 def _unit(code: str | None, field: str) -> OrgUnit:

@@ -16,6 +16,8 @@ def create_command(channel):
     """Create the key for CHANNEL and print it once (only its hash is stored)."""
     try:
         key, raw = create_api_key(channel)
+        from hotline.core.audit import record_audit
+        record_audit("cli", "apikey.create", f"api key {key.id}", {"channel": key.channel})
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -40,6 +42,8 @@ def revoke_command(key_id):
     """Revoke key KEY_ID at once; requests with it get 401 from then on."""
     try:
         key = revoke_api_key(key_id)
+        from hotline.core.audit import record_audit
+        record_audit("cli", "apikey.revoke", f"api key {key.id}", {"channel": key.channel})
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()

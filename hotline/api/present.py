@@ -77,7 +77,8 @@ def detail(ticket: Ticket, caller: Caller) -> dict:
         "events": staff_timeline(ticket) if caller.user is not None else public_timeline(ticket),
     })
     if caller.sees_contact:
-        audit.info("contact data of %s shown to user %s via API", ticket.tracking_no, caller.user.id)
+        from hotline.core.audit import record_audit
+        record_audit(caller.user, "contact.view", ticket.tracking_no, {"via": "api"})
     return data
 
 

@@ -226,7 +226,9 @@ def list_tickets(args):
 def ticket_detail(tracking_no):
     """One ticket with its history. Not found, too, when it exists but is outside the caller's scope."""
     caller = require_authenticated()
-    return present.detail(visible_ticket(caller, tracking_no), caller)
+    data = present.detail(visible_ticket(caller, tracking_no), caller)
+    db.session.commit()  # the audit row of a full-contact view
+    return data
 
 
 # --- the citizen's view -------------------------------------------------------------------------------------

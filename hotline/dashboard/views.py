@@ -130,6 +130,9 @@ def tickets():
 def _download(kind: str, file_format: str, title: str, header, body, params: dict) -> Response:
     content = exports.render(file_format, title, header, body)
     services.record_export(current_user, kind, file_format, params, len(body))
+    from hotline.core.audit import record_audit
+    record_audit(current_user, "export.tickets" if kind == "tickets" else "export.kpi", f"{kind}.{file_format}",
+                 {"params": params, "rows": len(body)})
     db.session.commit()
     filename = f"{kind}-{services.local_today().isoformat()}.{file_format}"
     return Response(content, mimetype=exports.CONTENT_TYPES[file_format],
@@ -188,6 +191,10 @@ def edit_project(project_id=None):
                                             name=form.name.data, description=form.description.data,
                                             lead_unit_id=form.lead_unit_id.data or None,
                                             public=form.public.data, active=form.active.data)
+            from hotline.core.audit import record_audit
+            record_audit(current_user, "project.update" if project_id else "project.create", project.name,
+                         {"id": project.id, "year": project.year, "public": project.public,
+                          "active": project.active})
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()

@@ -47,6 +47,9 @@ def calendar_day():
         flash(_("The form is not valid."), "danger")
         return redirect(url_for(".calendar"))
     services.set_calendar_day(form.day.data, form.is_workday.data, form.note.data)
+    from hotline.core.audit import record_audit
+    record_audit(current_user, "calendar.day", form.day.data.isoformat(),
+                 {"is_workday": bool(form.is_workday.data), "note": form.note.data})
     db.session.commit()
     flash(_("%(day)s saved.", day=form.day.data.isoformat()), "success")
     return redirect(url_for(".calendar", year=form.day.data.year))
@@ -69,6 +72,9 @@ def calendar_import():
         flash(_("The text could not be read: %(error)s", error=str(exc)), "danger")
         return redirect(url_for(".calendar", year=form.year.data or None))
     result = services.import_calendar_year(parsed)
+    from hotline.core.audit import record_audit
+    record_audit(current_user, "calendar.import", str(parsed.year),
+                 {"holidays": len(parsed.holidays), "makeup_days": len(parsed.makeup_days)})
     db.session.commit()
     flash(_("%(year)d imported: %(holidays)d holidays, %(makeup)d make-up workdays; %(n)d provisional tickets recomputed.",
             year=parsed.year, holidays=len(parsed.holidays), makeup=len(parsed.makeup_days),
@@ -96,6 +102,10 @@ def policy_update(policy_id: int):
     try:
         services.update_policy(policy, sign_limit=float(form.sign_limit.data), sign_unit=form.sign_unit.data,
                                answer_limit=float(form.answer_limit.data), answer_unit=form.answer_unit.data)
+        from hotline.core.audit import record_audit
+        record_audit(current_user, "sla_policy.update", f"{policy.appeal_type}/{policy.urgency}",
+                     {"sign": f"{form.sign_limit.data} {form.sign_unit.data}",
+                      "answer": f"{form.answer_limit.data} {form.answer_unit.data}"})
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()

@@ -1,6 +1,7 @@
 """Admin pages for the routing catalogue (派单目录) and the canned answers (常用答复)."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from hotline.accounts.decorators import roles_required
@@ -43,6 +44,9 @@ def routing():
             if value is not None and value not in allowed:
                 abort(400)
             handling.set_route(category.id, district.id, allowed.get(value) if value else None)
+        from hotline.core.audit import record_audit
+        record_audit(current_user, "routing.update", f"district {district.code}",
+                     {k: v for k, v in request.form.items() if k.startswith("route-")})
         db.session.commit()
         flash(_("Routing catalogue saved for %(district)s.", district=district.name), "success")
         return redirect(url_for(".routing", district=district.id))
@@ -70,6 +74,8 @@ def canned():
             errors["category_id"] = _("Unknown category.")
         if not errors:
             db.session.add(CannedAnswer(title=title, body=body, category_id=category_id or None))
+            from hotline.core.audit import record_audit
+            record_audit(current_user, "canned.create", title, {"category_id": category_id or None})
             db.session.commit()
             flash(_("Canned answer added."), "success")
             return redirect(url_for(".canned"))
@@ -85,5 +91,7 @@ def canned():
 def toggle_canned(answer_id):
     answer = db.session.get(CannedAnswer, answer_id) or abort(404)
     answer.active = not answer.active
+    from hotline.core.audit import record_audit
+    record_audit(current_user, "canned.toggle", f"canned answer {answer.id}", {"active": answer.active})
     db.session.commit()
     return redirect(url_for(".canned"))

@@ -62,6 +62,8 @@ def reveal_contact(ticket: Ticket, actor: User) -> dict:
     if not actor.is_hotline_staff or not actor.in_scope(ticket.intake_unit, *HOTLINE_ROLES):
         raise PermissionDenied(_l("Only hotline staff may see a caller's contact data."))
     record_event(ticket, "reveal_contact", actor)
+    from hotline.core.audit import record_audit
+    record_audit(actor, "contact.view", ticket.tracking_no, {"via": "web"})
     return {"phone": ticket.citizen_phone, "name": ticket.citizen_name}
 
 

@@ -127,6 +127,7 @@ def test_search_pages_for_staff(client, world):
         "title": "物业乱收费", "body": "物业擅自上调物业费", "category_id": world.category.id,
         "district_id": world.district.id}).get_data(as_text=True)
     assert fee.tracking_no in fragment
+    client.post("/logout")
     login(client, "outsider")
     assert fee.tracking_no not in client.get("/search/?q=物业").get_data(as_text=True)
     assert client.get("/search/assist?title=物业").status_code == 403

@@ -1,0 +1,85 @@
+"""Smart dispatch: the classifier learns from closed tickets, beats the majority class, is stored and
+suggests a unit with a confidence; below the threshold the routing catalogue answers."""
+import random
+
+
+from hotline.demo.data import APPEALS
+from hotline.extensions import db
+from hotline.orgs.models import UnitKind
+from hotline.orgs.services import create_unit
+from hotline.search import routing
+from hotline.search.models import RoutingModel
+from hotline.tickets.models import Category, CategoryRoute
+from hotline.tickets.services import apply_transition, register_ticket
+from tests.factories import appeal
+
+CODES = ["0501", "0404", "0106", "0101", "0601", "0703"]
+
+
+def closed_history(world, per_category=7, seed=3):
+    """Closed tickets from the demo appeal texts: each category has its own unit."""
+    rng = random.Random(seed)
+    setup = {}
+    for i, code in enumerate(CODES):
+        category = Category(code=f"9{code}", name=f"类别{code}", parent_id=world.parent_category.id)
+        db.session.add(category)
+        unit = create_unit(f"d1-dept{i}", f"部门{i}", UnitKind.DEPARTMENT, world.district)
+        db.session.add(CategoryRoute(category=category, district=world.district, unit=unit))
+        setup[code] = (category, unit)
+    db.session.flush()
+    texts = [a for a in APPEALS if a[0] in CODES]
+    for _ in range(per_category):
+        for code, _type, _urgency, title, body in texts:
+            category, unit = setup[code]
+            text = body.format(road=rng.choice(["人民路", "解放大道"]), estate="阳光花园", community="柳岸社区")
+            ticket = register_ticket(appeal(world, title=title, body=text, category_id=category.id,
+                                            citizen_phone=f"139{rng.randint(0, 99999999):08d}"), world.operator, "register")
+            apply_transition(ticket, "dispatch", world.dispatcher, lead_unit=unit)
+            ticket.status = "closed"  # the rest of the life is not what routing learns from
+    db.session.commit()
+    return setup
+
+
+def test_classifier_beats_the_majority_class(world):
+    closed_history(world)
+    result = routing.evaluate()
+    assert result.test >= 10
+    assert result.category_accuracy > result.category_baseline
+    assert result.unit_accuracy > result.unit_baseline
+    assert result.category_accuracy >= 0.8
+
+
+def test_trained_model_suggests_category_and_unit_with_a_confidence(world, app):
+    setup = closed_history(world)
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["routing", "train"])
+    assert out.exit_code == 0 and "trained on" in out.output
+    assert db.session.execute(db.select(RoutingModel)).scalar_one().samples > 0
+    noise_category, noise_unit = setup["0404"]
+    pending = register_ticket(appeal(world, title="广场舞音响噪音扰民", body="每天晚上广场舞音响声音过大，影响休息。",
+                                     category_id=None), world.operator, "register")
+    db.session.commit()
+    suggestion = routing.suggest_route(pending)
+    assert suggestion.category.id == noise_category.id and suggestion.unit.id == noise_unit.id
+    assert suggestion.source == "model" and suggestion.unit_confidence >= routing.MIN_CONFIDENCE
+    # nonsense text: low confidence, the catalogue entry of the ticket's own category is offered
+    vague = register_ticket(appeal(world, title="来电", body="嗯嗯好的"), world.operator, "register")
+    db.session.commit()
+    fallback = routing.suggest_route(vague)
+    assert fallback.source == "catalogue" and fallback.unit.id == world.department.id
+    evaluated = runner.invoke(args=["routing", "evaluate"])
+    assert evaluated.exit_code == 0 and "lead unit accuracy" in evaluated.output
+
+
+def test_without_a_model_the_catalogue_answers(world):
+    ticket = world.ticket_in("pending_dispatch")
+    suggestion = routing.suggest_route(ticket)
+    assert suggestion.source == "catalogue" and suggestion.unit.id == world.department.id
+    assert routing.train_routing_model() is None  # too few closed tickets to learn from
+
+
+def test_retrain_task_stores_a_model(world):
+    closed_history(world, per_category=5)
+    from workers.tasks import retrain_routing
+    model_id = retrain_routing.apply().get()
+    assert db.session.get(RoutingModel, model_id) is not None
