@@ -44,7 +44,7 @@ def create_user_command(username, password, display_name, unit_code, roles, scop
 @click.argument("username")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def set_password_command(username, password):
-    """Set a user's password (at least 10 characters, not only digits, not a common one)."""
+    """Set a user's password (at least 8 characters, not only digits, not a common one)."""
     user = get_user(username)
     if user is None:
         raise click.BadParameter(f"no user {username!r}", param_hint="USERNAME")

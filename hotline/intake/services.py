@@ -44,12 +44,33 @@ def read_photo(filename: str, stream, field: str = "photos") -> Photo:
         with Image.open(io.BytesIO(data)) as image:
             kind = image.format
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        if kind not in PHOTO_FORMATS:
+            raise ValidationFailed(_l("Only JPEG, PNG or WebP photos are accepted."), field=field)
+        data = reencode_photo(data, kind)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ValidationFailed(_l("Only JPEG, PNG or WebP photos are accepted."), field=field) from None
-    if kind not in PHOTO_FORMATS:
-        raise ValidationFailed(_l("Only JPEG, PNG or WebP photos are accepted."), field=field)
     content_type, suffix = PHOTO_FORMATS[kind]
     return Photo(filename=(filename or "photo")[-120:], data=data, content_type=content_type, suffix=suffix)
+
+
+def reencode_photo(data: bytes, kind: str) -> bytes:
+    """Decode the pixels and encode them afresh (docs/security.md): EXIF (GPS position, camera), comments,
+    ICC and anything appended to or hidden in the file (polyglots) are dropped; only the first frame is kept.
+    The EXIF orientation is applied first so the photo still stands upright."""
+    from PIL import ImageOps
+    with Image.open(io.BytesIO(data)) as image:
+        image.seek(0)
+        picture = ImageOps.exif_transpose(image)
+        picture.load()
+    if kind == "JPEG" and picture.mode not in ("RGB", "L"):
+        picture = picture.convert("RGB")
+    elif kind in ("PNG", "WEBP") and picture.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+        picture = picture.convert("RGBA")
+    out = io.BytesIO()
+    options = {"JPEG": {"quality": 88, "optimize": True}, "PNG": {"optimize": True},
+               "WEBP": {"quality": 85}}[kind]
+    picture.save(out, kind, **options)  # no exif=, icc_profile= or pnginfo=: nothing but pixels
+    return out.getvalue()
 
 
 def intake_appeal(appeal: AppealInput, actor: AnyActor, outcome: str, *, photos: list[Photo] = (),

@@ -20,6 +20,8 @@ def visible_tickets(user: User) -> Select:
     """Tickets at the user's units: hotline staff by intake or assignment, units by active assignment."""
     conditions = []
     for role in user.roles:
+        if role.role in _HOTLINE and role.scope_unit.parent_id is None:
+            return select(Ticket)  # the whole city: no filter, so lists stay index-friendly at scale
         units = subtree_ids(role.scope_unit)
         if role.role in _HOTLINE:
             conditions += [Ticket.intake_unit_id.in_(units), _at_units(units)]
@@ -59,3 +61,11 @@ def workspace(user: User) -> Select:
     open_ = [s.value for s in OPEN_STATUSES if s not in (Status.PENDING_REVIEW, Status.PENDING_DISPATCH)]
     return (visible_tickets(user).where(Ticket.status.in_(open_))
             .order_by(Ticket.next_deadline_at.is_(None), Ticket.next_deadline_at, URGENCY_ORDER, Ticket.created_at))
+
+
+def with_list_columns(query: Select) -> Select:
+    """Load what a ticket row shows in the same round trips (no query per row)."""
+    from sqlalchemy.orm import selectinload
+    from hotline.tickets.models import Category
+    return query.options(selectinload(Ticket.category).selectinload(Category.parent),
+                         selectinload(Ticket.lead_unit), selectinload(Ticket.district))

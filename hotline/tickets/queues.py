@@ -17,7 +17,8 @@ bp = Blueprint("queues", __name__)
 @bp.route("/dispatch")
 @roles_required(Role.DISPATCHER)
 def dispatch():
-    pending = db.session.execute(queries.dispatch_queue(current_user).limit(200)).scalars().all()
+    pending = db.session.execute(queries.with_list_columns(queries.dispatch_queue(current_user).limit(200))
+                                 ).scalars().all()
     returns = db.session.execute(queries.in_status(current_user, Status.RETURN_REQUESTED)
                                  .order_by(queries.Ticket.updated_at)).scalars().all()
     replies = db.session.execute(queries.in_status(current_user, Status.REPLIED)
@@ -33,5 +34,6 @@ def dispatch():
 @bp.route("/workspace")
 @roles_required(Role.HANDLER)
 def workspace():
-    tickets = db.session.execute(queries.workspace(current_user).limit(300)).scalars().all()
+    tickets = db.session.execute(queries.with_list_columns(queries.workspace(current_user).limit(300))
+                                 ).scalars().all()
     return render_template("tickets/workspace.html", tickets=tickets, now=utcnow())

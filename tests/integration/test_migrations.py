@@ -21,7 +21,10 @@ def test_upgrade_from_empty_matches_the_models(fresh_url):
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            # the same hook as migrations/env.py: search objects built by hand per back end are not in the models
+            from hotline.search.schema import include_object
+            diff = compare_metadata(MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": include_object}), db.metadata)
         assert diff == []
         names = set(sa.inspect(db.engine).get_table_names())
         assert {"ticket", "ticket_event", "assignment", "org_unit", "notification"} <= names

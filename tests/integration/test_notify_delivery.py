@@ -103,9 +103,9 @@ def test_email_goes_through_flask_mail(app, world):
 
 def test_failing_gateway_backs_off_and_gives_up_at_the_maximum(gateway):
     gateway.status = 503
-    note = sms()
-    start = datetime(2026, 11, 23, 2, 0)
-    now, waits = start, []
+    now, waits = datetime(2031, 11, 24, 2, 0), []  # a moment after the real one: the row is created then
+    with frozen_at(now):
+        note = sms()
     for attempt in range(1, MAX_ATTEMPTS + 1):
         with frozen_at(now):
             outcome = deliver(note.id)
@@ -150,6 +150,7 @@ def test_the_task_retries_until_it_gives_up(app, gateway):
     result = deliver_notification.apply(args=[note.id])
     db.session.expire_all()
     note = db.session.get(Notification, note.id)
+    assert (note.status, note.attempts, len(gateway.requests), result.state, note.last_error) == 1
     assert result.successful() and result.result is False
     assert note.status == "failed" and note.attempts == MAX_ATTEMPTS
     assert len(gateway.requests) == MAX_ATTEMPTS

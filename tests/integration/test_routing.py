@@ -81,5 +81,5 @@ def test_without_a_model_the_catalogue_answers(world):
 def test_retrain_task_stores_a_model(world):
     closed_history(world, per_category=5)
     from workers.tasks import retrain_routing
-    model_id = retrain_routing.apply().get()
+    model_id = retrain_routing.run()  # the body, in this app context (the worker wraps it in its own)
     assert db.session.get(RoutingModel, model_id) is not None

@@ -1,0 +1,331 @@
+"""The access matrix (issue 9): every route × every role → the expected answer.
+
+``MATRIX`` has one row per endpoint of ``app.url_map``; ``BLUEPRINT_DEFAULTS`` covers endpoints that other
+work adds to a blueprint whose rule is known (every ``dashboard.*`` page: supervisors and admins only). A
+route with neither fails ``test_every_route_has_a_row``, so a new route cannot ship without a decision.
+
+Roles: anonymous; a citizen account; operator, dispatcher, supervisor and admin (hotline centre, city
+scope); a handler of the ticket's lead unit (东湖区) and one of another district (西江区). Web routes are
+walked with a session cookie, /api routes with that role's bearer token (anonymous: none).
+
+An expectation is an HTTP status, or ``OK_POST`` for state-changing routes walked with an empty body (CSRF
+off in testing): the privileged get an answer that is not 401/403/404/5xx (usually 400/422: the body is
+empty), everyone else a 4xx (anonymous web: 302 to the sign-in page).
+"""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from PIL import Image
+
+from hotline.extensions import db, limiter
+from tests.factories import PASSWORD
+
+ROLES = ("anonymous", "citizen", "operator", "dispatcher", "handler_in", "handler_out", "supervisor", "admin")
+USERNAMES = {"citizen": "citizen", "operator": "operator", "dispatcher": "dispatcher",
+             "handler_in": "district_handler", "handler_out": "outsider", "supervisor": "supervisor",
+             "admin": "admin"}
+HOTLINE = {"operator", "dispatcher", "supervisor", "admin"}
+STAFF_AND_CITIZEN = set(ROLES) - {"anonymous"}
+LOGIN = "login"      # 302 to the sign-in page
+OK_POST = "ok-post"  # privileged: not refused; see the module docstring
+
+
+@dataclass
+class Row:
+    """Expected answers for one endpoint: ``get``/``post`` map a role to a status (or LOGIN / OK_POST)."""
+    get: dict = field(default_factory=dict)
+    post: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)  # URL values beyond the world's defaults
+
+
+def everyone(code=200) -> dict:
+    return {r: code for r in ROLES}
+
+
+def web(allowed: set, ok=200, denied=403) -> dict:
+    """A staff page behind ``roles_required``: anonymous → sign in, ``allowed`` → ok, others → denied."""
+    return {r: LOGIN if r == "anonymous" else (ok if r in allowed else denied) for r in ROLES}
+
+
+def web_post(allowed: set, denied=403) -> dict:
+    return web(allowed, ok=OK_POST, denied=denied)
+
+
+def api(allowed: set, ok=200, denied=403) -> dict:
+    return {r: 401 if r == "anonymous" else (ok if r in allowed else denied) for r in ROLES}
+
+
+def ticket_scoped(allowed: set, ok=200) -> dict:
+    """A page of one ticket (in progress at 东湖区): the other district and the citizen account get 404 (its
+    existence is not confirmed), roles that see it but may not do this get a 4xx."""
+    expected = web(allowed, ok=ok, denied=403)
+    expected.update({r: 404 for r in ("handler_out", "citizen") if r not in allowed})
+    return expected
+
+
+ADMIN = {"admin"}
+SUPERVISION = {"supervisor", "admin"}
+SEES_TICKET = HOTLINE | {"handler_in"}
+
+MATRIX: dict[str, Row] = {
+    # --- sign-in, language ----------------------------------------------------------------------------------
+    "accounts.login": Row(get={r: 200 if r == "anonymous" else 302 for r in ROLES},
+                          post={r: 200 if r == "anonymous" else 302 for r in ROLES}),
+    "accounts.logout": Row(post={r: 302 for r in ROLES}),
+    "accounts.set_language": Row(post={r: 302 for r in ROLES}, values={"code": "en"}),
+    # --- public: the citizen portal, tracking, statistics, FAQ, assets --------------------------------------
+    "public.home": Row(get=everyone()),
+    "public.new_appeal": Row(get=everyone(), post=everyone(400)),
+    "public.submitted": Row(get=everyone(302)),  # nothing submitted in this session: back to the form
+    "public.track": Row(get=everyone(), post=everyone(400)),
+    "public.tracked": Row(get=everyone(302), post=everyone(400)),  # no phone proven in this session
+    "public_stats.stats": Row(get=everyone()),
+    "faq.faq": Row(get=everyone()),
+    "faq.faq_article": Row(get=everyone()),
+    "static": Row(get=everyone(), values={"filename": "css/app.css"}),
+    "bootstrap.static": Row(get=everyone(), values={"filename": "css/bootstrap.min.css"}),
+    "api_docs_assets.swagger_asset": Row(get=everyone(), values={"filename": "swagger-ui.css"}),
+    "api-docs.openapi_json": Row(get=everyone()),
+    "api-docs.openapi_swagger_ui": Row(get=everyone()),
+    # --- staff pages ----------------------------------------------------------------------------------------
+    "tickets.index": Row(get=web(STAFF_AND_CITIZEN)),
+    "tickets.detail": Row(get=ticket_scoped(SEES_TICKET)),
+    "tickets.attachment": Row(get=ticket_scoped(SEES_TICKET)),
+    "tickets.act": Row(post=ticket_scoped(SEES_TICKET, ok=OK_POST), values={"action": "sign"}),
+    "tickets.write": Row(post=ticket_scoped(SEES_TICKET, ok=OK_POST), values={"kind": "note"}),
+    # only the hotline sees a caller's full contact: a handler of the unit gets 403
+    "tickets.reveal": Row(post={**ticket_scoped(HOTLINE, ok=OK_POST), "handler_in": 403}),
+    "intake.register_call": Row(get=web({"operator"}), post=web_post({"operator"})),
+    "intake.caller": Row(get=web({"operator"})),
+    "intake.review_queue": Row(get=web({"operator"})),
+    "queues.dispatch": Row(get=web({"dispatcher"})),
+    "queues.workspace": Row(get=web({"handler_in", "handler_out"})),
+    "notify.inbox": Row(get=web(STAFF_AND_CITIZEN)),
+    "notify.mark_read": Row(post=web_post(STAFF_AND_CITIZEN)),
+    "search.results": Row(get=web(STAFF_AND_CITIZEN)),
+    "search.assist": Row(get=web({"operator"})),
+    "knowledge.index": Row(get=web(HOTLINE)),
+    "knowledge.show": Row(get=web(HOTLINE)),
+    "knowledge.edit": Row(get=web(ADMIN), post=web_post(ADMIN)),
+    "knowledge.change_state": Row(post=web_post(ADMIN), values={"action": "retire"}),
+    # --- supervision on a ticket ------------------------------------------------------------------------------
+    "sla.urge": Row(post={**ticket_scoped(SUPERVISION, ok=OK_POST), "handler_out": 403, "citizen": 403}),
+    "sla.supervise": Row(post={**ticket_scoped(SUPERVISION, ok=OK_POST), "handler_out": 403, "citizen": 403}),
+    "sla.decide": Row(post={**ticket_scoped(SUPERVISION, ok=OK_POST), "handler_out": 403, "citizen": 403},
+                      values={"kind": "extension", "decision": "approve"}),
+    "sla.respond": Row(post={**web_post({"handler_in"}), "handler_out": 404}, values={"kind": "urging"}),
+    "sla.extension": Row(post={**web_post({"handler_in"}), "handler_out": 404}),
+    "sla.suspension": Row(post={**web_post({"handler_in"}), "handler_out": 404}),
+    # --- administration ---------------------------------------------------------------------------------------
+    "catalogue.routing": Row(get=web(ADMIN), post=web_post(ADMIN)),
+    "catalogue.canned": Row(get=web(ADMIN), post=web_post(ADMIN)),
+    "catalogue.toggle_canned": Row(post=web_post(ADMIN)),
+    "sla.calendar": Row(get=web(ADMIN)),
+    "sla.calendar_day": Row(post=web_post(ADMIN)),
+    "sla.calendar_import": Row(post=web_post(ADMIN)),
+    "sla.policies": Row(get=web(ADMIN)),
+    "sla.policy_update": Row(post=web_post(ADMIN)),
+    "audit.index": Row(get=web(ADMIN)),
+    "dashboard.edit_project": Row(get=web(ADMIN), post=web_post(ADMIN)),
+    "dashboard.project": Row(get=web(SUPERVISION), post=web_post(SUPERVISION)),
+    "dashboard.export_kpi": Row(get=web(SUPERVISION), values={"file_format": "csv"}),
+    "dashboard.export_tickets": Row(get=web(SUPERVISION), values={"file_format": "csv"}),
+    # --- JSON API (bearer token of the role) ----------------------------------------------------------------
+    "api.token": Row(post=everyone(422)),
+    "api.create_ticket": Row(post={r: 422 for r in ROLES}),
+    "api.list_tickets": Row(get=api(STAFF_AND_CITIZEN)),
+    "api.ticket_detail": Row(get={**api(SEES_TICKET), "handler_out": 404, "citizen": 404}),
+    "api.act": Row(post={**api(SEES_TICKET, ok=OK_POST, denied=403), "handler_out": 404, "citizen": 404},
+                   values={"action": "sign"}),
+    "api.track": Row(get=everyone(422)),
+    "stats_api.overview": Row(get=api(SUPERVISION)),
+    "stats_api.units": Row(get=api(SUPERVISION)),
+    # --- Open311 (public; partner keys only change the channel) ----------------------------------------------
+    "open311.discovery": Row(get=everyone()),
+    "open311.services": Row(get=everyone()),
+    "open311.service_definition": Row(get=everyone()),
+    "open311.list_requests": Row(get=everyone()),
+    "open311.show_request": Row(get=everyone()),
+    "open311.show_token": Row(get=everyone(404), values={"token": "no-such-token"}),
+    "open311.create_request": Row(post=everyone(400)),
+}
+
+# Endpoints added later to a known blueprint get its rule until they have their own row.
+BLUEPRINT_DEFAULTS: dict[str, Row] = {
+    "dashboard": Row(get=web(SUPERVISION), post=web_post(SUPERVISION)),
+    "sla": Row(get=web(ADMIN), post=web_post(ADMIN)),
+    "catalogue": Row(get=web(ADMIN), post=web_post(ADMIN)),
+    "audit": Row(get=web(ADMIN), post=web_post(ADMIN)),
+    "knowledge": Row(get=web(HOTLINE), post=web_post(ADMIN)),
+    "queues": Row(get=web(HOTLINE | {"handler_in", "handler_out"})),
+    "stats_api": Row(get=api(SUPERVISION)),
+}
+
+
+def row_for(endpoint: str) -> Row | None:
+    if endpoint in MATRIX:
+        return MATRIX[endpoint]
+    return BLUEPRINT_DEFAULTS.get(endpoint.split(".", 1)[0]) if "." in endpoint else None
+
+
+# --- the world and its URL values ----------------------------------------------------------------------------
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+def build_objects(world) -> dict:
+    """Real objects for every URL value: a ticket in the handler's subtree, its photo, requests on it…"""
+    from hotline.core.clock import utcnow
+    from hotline.core.storage import storage
+    from hotline.dashboard.services import save_project
+    from hotline.knowledge.services import ArticleInput, change_state, save_article
+    from hotline.sla import services as sla
+    from hotline.sla.models import SlaPolicy
+    from hotline.tickets.models import Attachment, CannedAnswer
+
+    ticket = world.ticket_in("in_progress")
+    data = _png()
+    photo = Attachment(ticket=ticket, filename="x.png", content_type="image/png", size=len(data), sha256="0" * 64,
+                       storage_key=storage().save(data, ".png"), created_at=utcnow())
+    db.session.add(photo)
+    extension = sla.request_extension(ticket, world.district_handler, utcnow() + timedelta(days=30), "需要检测")
+    urging = sla.urge_ticket(ticket, world.supervisor, "请加快办理")
+    article = save_article(ArticleInput(title="低保申请条件", body="户籍、收入、财产三项条件。"), world.admin)
+    change_state(article, "publish", world.admin)
+    project = save_project(world.admin, year=2026, name="老旧小区改造", public=True)
+    canned = CannedAnswer(title="已转交", body="您的诉求已转交相关部门。")
+    db.session.add(canned)
+    db.session.commit()
+    policy = db.session.execute(db.select(SlaPolicy).limit(1)).scalar_one()
+    return {"tracking_no": ticket.tracking_no, "service_request_id": ticket.tracking_no,
+            "attachment_id": photo.id, "request_id": extension.id, "record_id": urging.id,
+            "article_id": article.id, "project_id": project.id, "answer_id": canned.id, "policy_id": policy.id,
+            "year": 2026, "fmt": "json", "service_code": world.category.code, "file_format": "csv",
+            "ticket": ticket}
+
+
+def url_for_rule(rule, values: dict) -> str:
+    path = rule.rule
+    for name in rule.arguments:
+        path = re.sub(r"<(?:[^<>:]+:)?" + re.escape(name) + r">|<any\([^)]*\):" + re.escape(name) + r">",
+                      str(values[name]), path)
+    assert "<" not in path, path
+    return path
+
+
+class Sessions:
+    """One client per role, signed in once (web) and a bearer token (API)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.clients: dict = {}
+        self.tokens: dict = {}
+
+    def client(self, role: str):
+        if role not in self.clients:
+            client = self.app.test_client()
+            if role != "anonymous":
+                _forget_cached_user()
+            response = client.post("/login", data={"username": USERNAMES[role], "password": PASSWORD})
+                assert response.status_code == 302, role
+            self.clients[role] = client
+        return self.clients[role]
+
+    def fresh(self, role: str):
+        self.clients.pop(role, None)
+        return self.client(role)
+
+    def headers(self, role: str) -> dict:
+        if role == "anonymous":
+            return {}
+        if role not in self.tokens:
+            response = self.app.test_client().post("/api/v1/auth/token",
+                                                   json={"username": USERNAMES[role], "password": PASSWORD})
+            assert response.status_code == 200, (role, response.get_json())
+            self.tokens[role] = response.get_json()["access_token"]
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+def _forget_cached_user():
+    """The tests hold an app context, so Flask-Login's per-request user cache (on ``g``) would outlive a
+    request: forget it, so each request is seen as its own client's user."""
+    from flask import g
+    g.pop("_login_user", None)
+
+
+def _matches(expected, response, method: str) -> bool:
+    code = response.status_code
+    if code >= 500:
+        return False
+    if expected == LOGIN:
+        return code == 302 and "/login" in response.headers.get("Location", "")
+    if expected == OK_POST:
+        return code not in (401, 403, 404, 405)
+    return code == expected
+
+
+def _walk(app, world, rows) -> list[str]:
+    objects = build_objects(world)
+    sessions = Sessions(app)
+    problems = []
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint, r.rule))
+    for rule in rules:
+        row = rows(rule.endpoint)
+        if row is None:
+            continue
+        path = url_for_rule(rule, {**objects, **row.values})
+        for method, expectations in (("GET", row.get), ("POST", row.post)):
+            if method not in rule.methods:
+                assert not expectations or rule.endpoint not in MATRIX, \
+                    f"{rule.endpoint} has {method} expectations but no {method} route"
+                continue
+            assert expectations, f"{rule.endpoint} {rule.rule}: no {method} expectations"
+            for role in ROLES:
+                if role not in expectations:
+                    continue
+                api_path = path.startswith("/api/")
+                client = sessions.fresh(role) if rule.endpoint in ("accounts.logout", "accounts.login") \
+                    else sessions.client(role)
+                headers = sessions.headers(role) if api_path and not path.startswith("/api/v1/docs") \
+                    and "openapi" not in path else {}
+                kwargs = {"json": {}} if api_path and method == "POST" else {"data": {}} if method == "POST" else {}
+                _forget_cached_user()
+                response = client.open(path, method=method, headers=headers, **kwargs)
+                if not _matches(expectations[role], response, method):
+                    problems.append(f"{method} {path} [{rule.endpoint}] as {role}: expected {expectations[role]}, "
+                                    f"got {response.status_code}")
+                if rule.endpoint == "accounts.logout":
+                    sessions.clients.pop(role, None)
+    return problems
+
+
+@pytest.fixture
+def no_rate_limits():
+    limiter.enabled = False
+    yield
+    limiter.enabled = True
+
+
+def test_every_route_has_a_row(app):
+    missing = sorted({r.endpoint for r in app.url_map.iter_rules() if row_for(r.endpoint) is None})
+    assert not missing, f"routes without a row in the access matrix: {missing}"
+    stale = sorted(set(MATRIX) - {r.endpoint for r in app.url_map.iter_rules()})
+    assert not stale, f"rows for routes that no longer exist: {stale}"
+
+
+def test_an_unknown_endpoint_has_no_row():
+    assert row_for("brand_new.page") is None and row_for("orphan") is None
+    assert row_for("dashboard.brand_new_chart").get["supervisor"] == 200
+
+
+def test_access_matrix(app, world, no_rate_limits):
+    problems = _walk(app, world, row_for)
+    assert not problems, "\n".join(problems)
