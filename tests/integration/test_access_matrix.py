@@ -234,7 +234,7 @@ class Sessions:
             client = self.app.test_client()
             if role != "anonymous":
                 _forget_cached_user()
-            response = client.post("/login", data={"username": USERNAMES[role], "password": PASSWORD})
+                response = client.post("/login", data={"username": USERNAMES[role], "password": PASSWORD})
                 assert response.status_code == 302, role
             self.clients[role] = client
         return self.clients[role]
