@@ -41,6 +41,7 @@ class Row:
     get: dict = field(default_factory=dict)
     post: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)  # URL values beyond the world's defaults
+    query: str = ""  # a query string the page needs
 
 
 def everyone(code=200) -> dict:
@@ -70,6 +71,7 @@ def ticket_scoped(allowed: set, ok=200) -> dict:
 
 ADMIN = {"admin"}
 SUPERVISION = {"supervisor", "admin"}
+SUPERVISOR = {"supervisor"}
 SEES_TICKET = HOTLINE | {"handler_in"}
 
 MATRIX: dict[str, Row] = {
@@ -83,7 +85,7 @@ MATRIX: dict[str, Row] = {
     "public.new_appeal": Row(get=everyone(), post=everyone(400)),
     "public.submitted": Row(get=everyone(302)),  # nothing submitted in this session: back to the form
     "public.track": Row(get=everyone(), post=everyone(400)),
-    "public.tracked": Row(get=everyone(302), post=everyone(400)),  # no phone proven in this session
+    "public.tracked": Row(get=everyone(302), post=everyone(302)),  # no phone proven in this session
     "public_stats.stats": Row(get=everyone()),
     "faq.faq": Row(get=everyone()),
     "faq.faq_article": Row(get=everyone()),
@@ -114,9 +116,9 @@ MATRIX: dict[str, Row] = {
     "knowledge.edit": Row(get=web(ADMIN), post=web_post(ADMIN)),
     "knowledge.change_state": Row(post=web_post(ADMIN), values={"action": "retire"}),
     # --- supervision on a ticket ------------------------------------------------------------------------------
-    "sla.urge": Row(post={**ticket_scoped(SUPERVISION, ok=OK_POST), "handler_out": 403, "citizen": 403}),
-    "sla.supervise": Row(post={**ticket_scoped(SUPERVISION, ok=OK_POST), "handler_out": 403, "citizen": 403}),
-    "sla.decide": Row(post={**ticket_scoped(SUPERVISION, ok=OK_POST), "handler_out": 403, "citizen": 403},
+    "sla.urge": Row(post={**ticket_scoped(SUPERVISOR, ok=OK_POST), "handler_out": 403, "citizen": 403}),
+    "sla.supervise": Row(post={**ticket_scoped(SUPERVISOR, ok=OK_POST), "handler_out": 403, "citizen": 403}),
+    "sla.decide": Row(post={**ticket_scoped(SUPERVISOR, ok=OK_POST), "handler_out": 403, "citizen": 403},
                       values={"kind": "extension", "decision": "approve"}),
     "sla.respond": Row(post={**web_post({"handler_in"}), "handler_out": 404}, values={"kind": "urging"}),
     "sla.extension": Row(post={**web_post({"handler_in"}), "handler_out": 404}),
@@ -134,7 +136,8 @@ MATRIX: dict[str, Row] = {
     "dashboard.edit_project": Row(get=web(ADMIN), post=web_post(ADMIN)),
     "dashboard.project": Row(get=web(SUPERVISION), post=web_post(SUPERVISION)),
     "dashboard.export_kpi": Row(get=web(SUPERVISION), values={"file_format": "csv"}),
-    "dashboard.export_tickets": Row(get=web(SUPERVISION), values={"file_format": "csv"}),
+    "dashboard.export_tickets": Row(get=web(SUPERVISION), values={"file_format": "csv"}, query="board=overdue"),
+    "dashboard.tickets": Row(get=web(SUPERVISION), query="board=overdue"),
     # --- JSON API (bearer token of the role) ----------------------------------------------------------------
     "api.token": Row(post=everyone(422)),
     "api.create_ticket": Row(post={r: 422 for r in ROLES}),
@@ -150,9 +153,10 @@ MATRIX: dict[str, Row] = {
     "open311.services": Row(get=everyone()),
     "open311.service_definition": Row(get=everyone()),
     "open311.list_requests": Row(get=everyone()),
-    "open311.show_request": Row(get=everyone()),
+    # a phone-channel ticket is not an Open311 request: not found, whoever asks
+    "open311.show_request": Row(get=everyone(404)),
     "open311.show_token": Row(get=everyone(404), values={"token": "no-such-token"}),
-    "open311.create_request": Row(post=everyone(400)),
+    "open311.create_request": Row(post=everyone(403)),  # filing needs a partner's api_key
 }
 
 # Endpoints added later to a known blueprint get its rule until they have their own row.
@@ -281,7 +285,7 @@ def _walk(app, world, rows) -> list[str]:
         row = rows(rule.endpoint)
         if row is None:
             continue
-        path = url_for_rule(rule, {**objects, **row.values})
+        path = url_for_rule(rule, {**objects, **row.values}) + (f"?{row.query}" if row.query else "")
         for method, expectations in (("GET", row.get), ("POST", row.post)):
             if method not in rule.methods:
                 assert not expectations or rule.endpoint not in MATRIX, \
