@@ -119,8 +119,7 @@ def create_ticket():
     # Built before the commit, so the committed (expired) ticket need not be read back.
     body = present.summary(ticket, caller)
     db.session.commit()
-    return body, 201, {
-        "Location": url_for("api.ticket_detail", tracking_no=ticket.tracking_no)}
+    return body, 201, {"Location": url_for("api.ticket_detail", tracking_no=body["tracking_no"])}
 
 
 _RENAMED = {"category_id": "category_code", "district_id": "district_code"}
