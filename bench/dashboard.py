@@ -11,7 +11,8 @@ with 10 % red and 10 % yellow cards), one lead assignment and one released answe
 N × events-per-ticket history events, 2 % of the tickets tagged to 3 public projects. Then the real
 rollup (``hotline.dashboard.services.rollup_day``) counts the last ``--rollup-days`` days (timed), and a
 threaded server on 127.0.0.1 answers ``--requests`` requests per endpoint after 5 warm-ups; the script
-prints p50 and p95 in ms. The scratch database is dropped afterwards unless --keep.
+prints p50 and p95 in ms. The scratch database is dropped afterwards unless --keep. ``--reuse URL``
+measures again on a kept database (migrated to the current schema, snapshots refreshed first).
 """
 from __future__ import annotations
 
@@ -125,6 +126,17 @@ def roll_up(days: int) -> None:
     db.session.commit()
     print(f"rollup of {days + 1} days: median {statistics.median(timings):.2f} s/day, max {max(timings):.2f} s; "
           f"hotspot refresh {time.perf_counter() - t0:.2f} s ({alerts} alerts)")
+    refresh_snapshots()
+
+
+def refresh_snapshots() -> None:
+    """What the 5-minute task does after its rollup: the pages' snapshots (timed)."""
+    from hotline.dashboard import services
+    from hotline.extensions import db
+    t0 = time.perf_counter()
+    n = services.refresh_snapshots()
+    db.session.commit()
+    print(f"snapshot refresh: {n} snapshots in {time.perf_counter() - t0:.2f} s")
 
 
 def measure(port: int, requests: int) -> None:
@@ -195,13 +207,15 @@ def main() -> None:
         app.logger.setLevel("WARNING")
         import logging
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        if not args.reuse:
-            with app.app_context():
-                upgrade()
+        with app.app_context():
+            upgrade()  # on --reuse: brings a kept database to the current schema
+            if args.reuse:
+                refresh_snapshots()
+            else:
                 generate(args.tickets, args.events_per_ticket)
                 roll_up(args.rollup_days)
-                db.session.remove()
-                db.engine.dispose()
+            db.session.remove()
+            db.engine.dispose()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         measure(server.server_port, args.requests)

@@ -19,11 +19,11 @@ def deliver_notification(self, notification_id: int) -> bool:
 
 
 @shared_task(name="hotline.sla.sweep")
-def sweep_deadlines() -> dict:
+def sweep_deadlines(batch_size: int = 500) -> dict:
     """Apply the escalation ladder to every due ticket (commits per batch; a second sweep at the
     same time does nothing)."""
     from hotline.sla.ladder import run_sweep
-    counts = run_sweep(commit=db.session.commit)
+    counts = run_sweep(batch_size=batch_size, commit=db.session.commit)
     return dict(counts)
 
 

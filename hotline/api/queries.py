@@ -54,6 +54,10 @@ def _day_start(day) -> datetime:
 
 def filtered(caller: Caller, args: dict) -> Select:
     query = scoped_tickets(caller)
+    if args.get("q"):
+        from hotline.search.services import matching_ticket_ids
+        ids = matching_ticket_ids(args["q"])
+        query = query.where(Ticket.id.in_(ids)) if ids is not None else query.where(false())
     if args.get("status"):
         query = query.where(Ticket.status == args["status"])
     if args.get("unit"):

@@ -65,6 +65,8 @@ class TicketCreateSchema(ma.Schema):
 
 
 class TicketQuerySchema(ma.Schema):
+    q = fields.String(validate=validate.Length(max=200), metadata={
+        "description": "Chinese full-text search (segmented with jieba): tickets matching every word."})
     status = fields.String(validate=validate.OneOf(STATUSES))
     unit = fields.String(validate=validate.Length(max=32), metadata={
         "description": "Org-unit code: tickets at this unit or below it."})

@@ -69,7 +69,7 @@ def _period():
 
 
 def _unit_json(unit: OrgUnit) -> dict:
-    return {"id": unit.id, "code": unit.code, "name": unit.name, "kind": unit.kind, "parent_id": unit.parent_id}
+    return queries.unit_json(unit)
 
 
 @bp.get("/overview")
@@ -78,20 +78,22 @@ def overview():
     user = _caller()
     unit = _scope(user)
     start, end = _period()
-    _rows, total = queries.unit_table(unit, start, end, services.weights())
+    weights = services.weights()
+    figures = queries.period(unit, start, end, weights)
     freshness = queries.rollup_freshness()
+    boards = queries.board_counts(unit)
     return jsonify({
         "unit": _unit_json(unit), "from": start.isoformat(), "to": end.isoformat(),
         "rollup_at": freshness.isoformat() + "Z" if freshness else None,
         "open_by_status": queries.open_status_counts(unit),
-        "overdue": queries.board_count(unit, "overdue"), "yellow_card": queries.board_count(unit, "yellow"),
-        "totals": total.figures,
-        "intake": queries.intake_by_channel_day(unit, start, end),
-        "categories": queries.breakdown(unit, start, end, "category"),
-        "districts": queries.breakdown(unit, start, end, "district"),
+        "overdue": boards["overdue"], "yellow_card": boards["yellow"],
+        "totals": figures["total"],
+        "intake": figures["intake"],
+        "categories": figures["categories"],
+        "districts": figures["districts"],
         "hotspots": [{k: (v.isoformat() + "Z" if hasattr(v, "isoformat") else v) for k, v in h.items()
                       if k != "ticket_ids"} for h in queries.hotspot_alerts(unit)],
-        "satisfaction_weights": services.weights(),
+        "satisfaction_weights": weights,
     })
 
 
@@ -101,7 +103,8 @@ def units():
     user = _caller()
     unit = _scope(user)
     start, end = _period()
-    rows, total = queries.unit_table(unit, start, end, services.weights())
+    figures = queries.period(unit, start, end, services.weights())
     return jsonify({"unit": _unit_json(unit), "from": start.isoformat(), "to": end.isoformat(),
-                    "units": [{"unit": _unit_json(r.unit), **r.figures} for r in rows],
-                    "total": total.figures})
+                    "units": [{"unit": {k: v for k, v in r["unit"].items() if k != "depth"}, **r["figures"]}
+                              for r in figures["rows"]],
+                    "total": figures["total"]})

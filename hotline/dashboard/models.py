@@ -18,6 +18,7 @@ from hotline.core.models import created_at_column
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
 from hotline.tickets.models import Assignment, Reply, Ticket, TicketEvent
+from hotline.tickets.workflow import OPEN_STATUSES
 
 
 class KpiUnitDay(db.Model):
@@ -71,6 +72,21 @@ class KpiRollupRun(db.Model):
     computed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     final: Mapped[bool] = mapped_column(default=False)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class KpiSnapshot(db.Model):
+    """Ready-made figures a page reads with one primary-key lookup (``hotline.dashboard.queries``).
+
+    Written by the rollup task after each rollup (the dashboard's preset periods for every supervisor's
+    scope, the public page's months); every ``rollup_day`` deletes them all, so a snapshot is never
+    older than the rollup rows it was computed from. A page whose key has no snapshot computes the
+    same payload from the rollup rows.
+    """
+    __tablename__ = "kpi_snapshot"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class HotspotAlertRow(db.Model):
@@ -137,4 +153,14 @@ Index("ix_reply_released_at", Reply.released_at, postgresql_where=text("released
 Index("ix_ticket_created_at", Ticket.created_at)
 Index("ix_ticket_warning_open", Ticket.warning_level, Ticket.next_deadline_at,
       postgresql_where=text("warning_level <> 'none'"), sqlite_where=text("warning_level <> 'none'"))
+# The red/yellow boards: their tickets in answer-deadline order (the first rows of the index), and their
+# counts, scope included, from the index alone (status, district and lead unit are in it).
+Index("ix_ticket_warning_board", Ticket.warning_level, Ticket.answer_deadline_at, Ticket.id, Ticket.status,
+      Ticket.district_id, Ticket.lead_unit_id,
+      postgresql_where=text("warning_level <> 'none'"), sqlite_where=text("warning_level <> 'none'"))
+# Open tickets by status, scope included, from the index alone (the dashboard's live counts; a district
+# supervisor's scope is its district or its lead units). Partial: the predicate is the open statuses.
+_OPEN_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES, key=lambda s: s.value)))
+Index("ix_ticket_open_scope", Ticket.status, Ticket.district_id, Ticket.lead_unit_id,
+      postgresql_where=text(_OPEN_SQL), sqlite_where=text(_OPEN_SQL))
 _ = TicketEvent  # events are read through ix_ticket_event_action_created (action, created_at)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from hotline.dashboard import queries, services
 
 bp = Blueprint("public_stats", __name__, url_prefix="/public")
-TREND_MONTHS = 6
+TREND_MONTHS = services.PUBLIC_MONTHS
 
 
 @bp.route("/stats")
@@ -21,13 +21,13 @@ def stats():
     except (ValueError, TypeError):
         abort(400)
     weights = services.weights()
-    units = queries.public_unit_month(start, end, weights)
-    trend = queries.category_trend(months)
+    units = queries.public_month(start, end, weights)
+    trend = queries.public_trend(months)
     public_projects = queries.projects(public_only=True)
     chart = {"kind": "line", "x": trend["months"],
              "series": [{"name": name, "data": values} for name, values in list(trend["series"].items())[:8]]}
     return render_template("dashboard/public_stats.html", month=month, months=[m[0].strftime("%Y-%m") for m in months],
                            units=units, trend=trend, chart=chart, answers=queries.released_answers(),
                            projects=public_projects,
-                           boards=queries.project_boards([p.id for p in public_projects]), weights=weights,
+                           boards=queries.public_project_boards([p.id for p in public_projects]), weights=weights,
                            title=_("Public statistics"))

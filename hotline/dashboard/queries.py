@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, case, func, or_, select
 
-from hotline.accounts.models import HOTLINE_ROLES, Role, User
+from hotline.accounts.models import HOTLINE_ROLES, Role, User, UserRole
 from hotline.dashboard import kpis
-from hotline.dashboard.models import (HotspotAlertRow, KpiIntakeDay, KpiRollupRun, KpiUnitDay,
+from hotline.dashboard.models import (HotspotAlertRow, KpiIntakeDay, KpiRollupRun, KpiSnapshot, KpiUnitDay,
                                       LivelihoodProject, project_ticket)
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
@@ -140,27 +140,38 @@ def intake_by_channel_day(scope: OrgUnit, start: date, end: date) -> dict:
 def breakdown(scope: OrgUnit, start: date, end: date, by: str, limit: int | None = None) -> list[dict]:
     """Registrations by first-level category (``by="category"``), second-level category (``"subcategory"``)
     or district (``"district"``), largest first."""
-    column = KpiIntakeDay.district_id if by == "district" else KpiIntakeDay.category_id
-    rows = db.session.execute(_where(
-        select(column, func.sum(KpiIntakeDay.registered), func.sum(KpiIntakeDay.repeat))
-        .where(KpiIntakeDay.day >= start, KpiIntakeDay.day <= end), _intake_in(scope)).group_by(column)).all()
-    if by == "district":
-        names = _unit_names({r[0] for r in rows})
-        items = [(names.get(key), n, rep) for key, n, rep in rows]
-    else:
-        categories = {c.id: c for c in db.session.execute(select(Category)).scalars()}
-        merged: dict = defaultdict(lambda: [0, 0])
-        for key, n, rep in rows:
-            cat = categories.get(key)
-            if cat is not None and by == "category" and cat.parent is not None:
-                cat = cat.parent
-            label = (cat.full_name if by == "subcategory" else cat.name) if cat else None
-            merged[label][0] += n
-            merged[label][1] += rep
-        items = [(label, n, rep) for label, (n, rep) in merged.items()]
-    result = sorted(({"name": name, "registered": int(n), "repeat": int(rep)} for name, n, rep in items),
-                    key=lambda r: -r["registered"])
+    result = breakdowns(scope, start, end)[by]
     return result[:limit] if limit else result
+
+
+def breakdowns(scope: OrgUnit, start: date, end: date) -> dict[str, list[dict]]:
+    """The three breakdowns of ``breakdown`` from one grouped read of the intake rollup."""
+    rows = db.session.execute(_where(
+        select(KpiIntakeDay.category_id, KpiIntakeDay.district_id, func.sum(KpiIntakeDay.registered),
+               func.sum(KpiIntakeDay.repeat))
+        .where(KpiIntakeDay.day >= start, KpiIntakeDay.day <= end), _intake_in(scope))
+        .group_by(KpiIntakeDay.category_id, KpiIntakeDay.district_id)).all()
+    categories = _categories()
+    names = _unit_names({r[1] for r in rows})
+    merged = {by: defaultdict(lambda: [0, 0]) for by in ("category", "subcategory", "district")}
+    for category_id, district_id, n, rep in rows:
+        cat = categories.get(category_id)
+        top = categories.get(cat[2]) if cat is not None and cat[2] is not None else cat
+        labels = {"category": top[1] if top else None,
+                  "subcategory": (f"{top[1]}/{cat[1]}" if top is not cat else cat[1]) if cat else None,
+                  "district": names.get(district_id)}
+        for by, label in labels.items():
+            merged[by][label][0] += n
+            merged[by][label][1] += rep
+    return {by: sorted(({"name": name, "registered": int(n), "repeat": int(rep)}
+                        for name, (n, rep) in items.items()), key=lambda r: -r["registered"])
+            for by, items in merged.items()}
+
+
+def _categories() -> dict[int, tuple]:
+    """Every category as (id, name, parent_id), one query."""
+    return {row[0]: tuple(row) for row in db.session.execute(
+        select(Category.id, Category.name, Category.parent_id)).all()}
 
 
 def _unit_names(ids) -> dict:
@@ -172,6 +183,47 @@ def _unit_names(ids) -> dict:
 
 def rollup_freshness() -> datetime | None:
     return db.session.execute(select(func.max(KpiRollupRun.computed_at))).scalar()
+
+
+# --- the period's figures as one payload (snapshots) ----------------------------------------------------------
+
+def unit_json(unit: OrgUnit) -> dict:
+    return {"id": unit.id, "code": unit.code, "name": unit.name, "kind": unit.kind, "parent_id": unit.parent_id}
+
+
+def period_key(scope_id: int, start: date, end: date, weights=None) -> str:
+    w = ",".join(f"{k}={v}" for k, v in sorted({**kpis.DEFAULT_SATISFACTION_WEIGHTS, **(weights or {})}.items()))
+    return f"period:{scope_id}:{start.isoformat()}:{end.isoformat()}:{w}"
+
+
+def compute_period(scope: OrgUnit, start: date, end: date, weights=None) -> dict:
+    """Everything the dashboard and the stats API show for [start, end] in ``scope``, from the rollups,
+    as plain JSON data (what a snapshot holds)."""
+    rows, total = unit_table(scope, start, end, weights)
+    split = breakdowns(scope, start, end)
+    return {"rows": [{"unit": {**unit_json(r.unit), "depth": r.unit.depth}, "figures": r.figures} for r in rows],
+            "total": total.figures, "intake": intake_by_channel_day(scope, start, end),
+            "trend": daily_trend(scope, start, end, weights), "categories": split["category"],
+            "districts": split["district"], "subcategories": split["subcategory"][:10]}
+
+
+def _snapshot(key: str, compute):
+    snapshot = db.session.get(KpiSnapshot, key)
+    return snapshot.payload if snapshot is not None else compute()
+
+
+def period(scope: OrgUnit, start: date, end: date, weights=None) -> dict:
+    """``compute_period``'s payload: the rollup task's snapshot when there is one (one primary-key
+    read), else computed now from the rollup rows (the same figures)."""
+    return _snapshot(period_key(scope.id, start, end, weights), lambda: compute_period(scope, start, end, weights))
+
+
+def snapshot_scopes() -> list[OrgUnit]:
+    """The units supervisors and admins watch (the dashboard's default scopes)."""
+    return list(db.session.execute(
+        select(OrgUnit).join(UserRole, UserRole.scope_unit_id == OrgUnit.id).join(User, User.id == UserRole.user_id)
+        .where(UserRole.role.in_([r.value for r in DASHBOARD_ROLES]), User.active.is_(True))
+        .distinct().order_by(OrgUnit.path)).scalars())
 
 
 # --- live reads ---------------------------------------------------------------------------------------------
@@ -198,6 +250,17 @@ def board_query(scope: OrgUnit, board: str) -> Select:
 def board_count(scope: OrgUnit, board: str) -> int:
     return db.session.execute(_where(select(func.count()).select_from(Ticket).where(
         Ticket.warning_level == BOARDS[board], Ticket.status.in_(OPEN)), _tickets_in(scope))).scalar_one()
+
+
+def board_counts(scope: OrgUnit) -> dict[str, int]:
+    """Both boards' counts in one read of the board index."""
+    levels = {level: name for name, level in BOARDS.items()}
+    rows = db.session.execute(_where(select(Ticket.warning_level, func.count()).where(
+        Ticket.warning_level.in_(list(levels)), Ticket.status.in_(OPEN)), _tickets_in(scope))
+        .group_by(Ticket.warning_level)).all()
+    counts = dict.fromkeys(BOARDS, 0)
+    counts.update({levels[level]: n for level, n in rows})
+    return counts
 
 
 def board(scope: OrgUnit, board: str, limit: int = 10) -> list[Ticket]:
@@ -264,6 +327,21 @@ def project_boards(project_ids: list[int]) -> dict[int, dict]:
     return boards
 
 
+PUBLIC_PROJECTS_KEY = "projects:public"
+
+
+def public_project_boards(project_ids: list[int]) -> dict[int, dict]:
+    """``project_boards`` for the public page: from the rollup task's snapshot (up to 5 minutes old, like
+    the period figures); a project the snapshot does not hold yet is counted now."""
+    snapshot = db.session.get(KpiSnapshot, PUBLIC_PROJECTS_KEY)
+    held = snapshot.payload if snapshot is not None else {}
+    boards = {pid: held[str(pid)] for pid in project_ids if str(pid) in held}
+    missing = [pid for pid in project_ids if pid not in boards]
+    if missing:
+        boards.update(project_boards(missing))
+    return boards
+
+
 def project_tickets_query(project_id: int) -> Select:
     return (select(Ticket).join(project_ticket, project_ticket.c.ticket_id == Ticket.id)
             .where(project_ticket.c.project_id == project_id).order_by(Ticket.created_at.desc()))
@@ -295,20 +373,40 @@ def public_unit_month(start: date, end: date, weights=None) -> list[dict]:
 def category_trend(months: list[tuple[date, date]]) -> dict:
     """Registrations per first-level category per month."""
     start, end = months[0][0], months[-1][1]
-    rows = db.session.execute(select(KpiIntakeDay.day, KpiIntakeDay.category_id, func.sum(KpiIntakeDay.registered))
-                              .where(KpiIntakeDay.day >= start, KpiIntakeDay.day <= end)
-                              .group_by(KpiIntakeDay.day, KpiIntakeDay.category_id)).all()
-    categories = {c.id: c for c in db.session.execute(select(Category)).scalars()}
+    month_of = sorted((lo, i) for i, (lo, _hi) in enumerate(months))
+    rows = db.session.execute(
+        select(KpiIntakeDay.day, KpiIntakeDay.category_id, func.sum(KpiIntakeDay.registered))
+        .where(KpiIntakeDay.day >= start, KpiIntakeDay.day <= end)
+        .group_by(KpiIntakeDay.day, KpiIntakeDay.category_id)).all()
+    categories = _categories()
     series: dict[str, list[int]] = {}
     for day, category_id, n in rows:
         cat = categories.get(category_id)
-        top = (cat.parent or cat).name if cat else None
-        if top is None:
+        if cat is None:
             continue
-        i = next(i for i, (lo, hi) in enumerate(months) if lo <= day <= hi)
-        series.setdefault(top, [0] * len(months))[i] += int(n)
+        top = categories.get(cat[2]) if cat[2] is not None else cat
+        i = next(i for lo, i in reversed(month_of) if lo <= day)
+        series.setdefault(top[1], [0] * len(months))[i] += int(n)
     ordered = dict(sorted(series.items(), key=lambda kv: -sum(kv[1])))
     return {"months": [lo.strftime("%Y-%m") for lo, _ in months], "series": ordered}
+
+
+def public_key(start: date, end: date, weights=None) -> str:
+    return period_key(0, start, end, weights).replace("period:0:", "public:", 1)
+
+
+def trend_key(months: list[tuple[date, date]]) -> str:
+    return f"trend:{months[0][0].isoformat()}:{months[-1][1].isoformat()}:{len(months)}"
+
+
+def public_month(start: date, end: date, weights=None) -> list[dict]:
+    """``public_unit_month`` from the rollup task's snapshot when there is one."""
+    return _snapshot(public_key(start, end, weights), lambda: public_unit_month(start, end, weights))
+
+
+def public_trend(months: list[tuple[date, date]]) -> dict:
+    """``category_trend`` from the rollup task's snapshot when there is one."""
+    return _snapshot(trend_key(months), lambda: category_trend(months))
 
 
 def released_answers(limit: int = 10) -> list[dict]:

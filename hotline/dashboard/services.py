@@ -17,7 +17,8 @@ from sqlalchemy import and_, delete, func, insert, select
 
 from hotline.core.clock import LOCAL_TZ, to_local, to_utc_naive, utcnow
 from hotline.dashboard import kpis
-from hotline.dashboard.models import (ExportRecord, HotspotAlertRow, KpiIntakeDay, KpiRollupRun, KpiUnitDay,
+from hotline.dashboard.models import (ExportRecord, HotspotAlertRow, KpiIntakeDay, KpiRollupRun, KpiSnapshot,
+                                      KpiUnitDay,
                                       LivelihoodProject, project_ticket)
 from hotline.extensions import db
 from hotline.tickets.models import Assignment, AssignmentRole, Reply, ReplyState, Ticket, TicketEvent
@@ -129,6 +130,7 @@ def rollup_day(day: date, *, final: bool = False) -> dict:
                 c.record_rating("not_reached")
 
     _replace_day(day, units, intake)
+    db.session.execute(delete(KpiSnapshot))  # computed from the rows just replaced: gone until refreshed
     run = db.session.get(KpiRollupRun, day) or KpiRollupRun(day=day)
     run.computed_at, run.final = utcnow(), final or run.final
     run.seconds = round(_time.monotonic() - started, 3)
@@ -240,7 +242,45 @@ def rollup_today(now: datetime | None = None) -> dict:
     rollup_closed_days(now)  # nothing to do unless a day ended (or the worker was down)
     result = rollup_day(local_today(now))
     result["hotspots"] = refresh_hotspots(now)
+    result["snapshots"] = refresh_snapshots(now)
     return result
+
+
+PUBLIC_MONTHS = 6  # the public page's category trend, and the months it offers
+
+
+def preset_periods(today: date) -> list[tuple[str, date, date]]:
+    """The period picker's presets (the default, the last 30 days, second)."""
+    month_start = today.replace(day=1)
+    last_month_end = month_start - timedelta(days=1)
+    return [("last_7_days", today - timedelta(days=6), today),
+            ("last_30_days", today - timedelta(days=29), today),
+            ("this_month", month_start, today),
+            ("last_month", last_month_end.replace(day=1), last_month_end)]
+
+
+def refresh_snapshots(now: datetime | None = None) -> int:
+    """Compute the figures pages ask for most into ``kpi_snapshot`` rows: the preset periods for every
+    unit a supervisor or admin watches, and the public page's months and trend. Returns the count."""
+    from hotline.dashboard import queries
+    now = now or utcnow()
+    today, w = local_today(now), weights()
+    payloads: dict[str, object] = {}
+    for scope in queries.snapshot_scopes():
+        for _name, start, end in preset_periods(today):
+            key = queries.period_key(scope.id, start, end, w)
+            if key not in payloads:
+                payloads[key] = queries.compute_period(scope, start, end, w)
+    months = queries.last_months(today, PUBLIC_MONTHS)
+    for start, end in months:
+        payloads[queries.public_key(start, end, w)] = queries.public_unit_month(start, end, w)
+    payloads[queries.trend_key(months)] = queries.category_trend(months)
+    public = queries.project_boards([p.id for p in queries.projects(public_only=True)])
+    payloads[queries.PUBLIC_PROJECTS_KEY] = {str(pid): board for pid, board in public.items()}
+    db.session.execute(delete(KpiSnapshot))
+    db.session.execute(insert(KpiSnapshot), [dict(key=k, payload=v, computed_at=now) for k, v in payloads.items()])
+    db.session.flush()
+    return len(payloads)
 
 
 def rollup_closed_days(now: datetime | None = None, commit=None) -> list[dict]:

@@ -1,7 +1,8 @@
 """The supervisor dashboard, drill-down lists, exports and key livelihood projects (staff only)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -51,9 +52,9 @@ def _period_and_unit():
 def index():
     start, end, unit = _period_and_unit()
     weights = services.weights()
-    rows, total = queries.unit_table(unit, start, end, weights)
-    intake = queries.intake_by_channel_day(unit, start, end)
-    trend = queries.daily_trend(unit, start, end, weights)
+    figures = queries.period(unit, start, end, weights)
+    intake, trend = figures["intake"], figures["trend"]
+    categories, districts = figures["categories"], figures["districts"]
     charts = {
         "intake": {"kind": "line", "x": intake["days"],
                    "series": [{"name": str(_label_channel(c)), "data": v} for c, v in intake["series"].items()]},
@@ -62,20 +63,41 @@ def index():
             {"name": _("Answer-on-time rate"), "data": [_pct(d["answer_on_time_rate"]) for d in trend]},
             {"name": _("Satisfaction rate"), "data": [_pct(d["satisfaction_rate"]) for d in trend]}]},
     }
-    categories = queries.breakdown(unit, start, end, "category")
-    districts = queries.breakdown(unit, start, end, "district")
     charts["categories"] = {"kind": "bar", "x": [c["name"] or _("Uncategorised") for c in categories],
                             "series": [{"name": _("Appeals"), "data": [c["registered"] for c in categories]}]}
     charts["districts"] = {"kind": "bar", "x": [d["name"] or _("No district") for d in districts],
                            "series": [{"name": _("Appeals"), "data": [d["registered"] for d in districts]}]}
+    columns = exports.page_columns()
+    link = url_for("dashboard.index") + "?unit={}&" + urlencode({"from": start.isoformat(), "to": end.isoformat()})
+    rows = [{"unit": r["unit"], "href": link.format(r["unit"]["id"]), "cells": kpi_cells(r["figures"], columns)}
+            for r in figures["rows"]]
     return render_template(
         "dashboard/index.html", start=start, end=end, unit=unit, units=queries.selectable_units(current_user),
-        rows=rows, total=total, columns=exports.page_columns(), charts=charts, intake=intake, trend=trend,
-        categories=categories, districts=districts, status_counts=queries.open_status_counts(unit),
-        boards={name: (queries.board(unit, name), queries.board_count(unit, name)) for name in queries.BOARDS},
-        top_subcategories=queries.breakdown(unit, start, end, "subcategory", limit=10),
-        hotspots=queries.hotspot_alerts(unit), freshness=queries.rollup_freshness(), weights=weights,
-        presets=_presets())
+        rows=rows, total_cells=kpi_cells(figures["total"], columns), columns=columns, charts=charts,
+        intake=intake, trend=trend, categories=categories, districts=districts,
+        status_counts=queries.open_status_counts(unit),
+        boards={name: (queries.board(unit, name), n) for name, n in queries.board_counts(unit).items()},
+        top_subcategories=figures["subcategories"], hotspots=queries.hotspot_alerts(unit),
+        freshness=queries.rollup_freshness(), weights=weights, presets=_presets())
+
+
+def kpi_cells(figures: dict, columns) -> list[tuple[str, str, str | None]]:
+    """The KPI table's cells as text: (figure key, the figure, the small count line under a rate or None)."""
+    cells = []
+    for key, num, den, _title in columns:
+        value, sub = figures[key], None
+        if key.endswith("_rate"):
+            text = "—" if value is None else "%.1f%%" % (value * 100)
+            if den:
+                sub = f"{figures[num]}/{figures[den]}" if num else str(figures[den])
+            elif num:
+                sub = str(figures[num])
+        elif key.endswith("_hours"):
+            text = "—" if value is None else "%.1f" % value
+        else:
+            text = str(value)
+        cells.append((key, text, sub))
+    return cells
 
 
 def _label_channel(code):
@@ -88,13 +110,9 @@ def _pct(value):
 
 
 def _presets() -> list[tuple[str, date, date]]:
-    today = services.local_today()
-    month_start = today.replace(day=1)
-    last_month_end = month_start - timedelta(days=1)
-    return [(_("Last 7 days"), today - timedelta(days=6), today),
-            (_("Last 30 days"), today - timedelta(days=29), today),
-            (_("This month"), month_start, today),
-            (_("Last month"), last_month_end.replace(day=1), last_month_end)]
+    names = {"last_7_days": _("Last 7 days"), "last_30_days": _("Last 30 days"), "this_month": _("This month"),
+             "last_month": _("Last month")}
+    return [(names[key], lo, hi) for key, lo, hi in services.preset_periods(services.local_today())]
 
 
 # --- drill-down lists ---------------------------------------------------------------------------------------

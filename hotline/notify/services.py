@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select, update
+from flask import current_app
+from sqlalchemy import event, func, inspect, or_, select, update
+from sqlalchemy.exc import NoInspectionAvailable
+from sqlalchemy.orm import Session
 
-from hotline.core.after_commit import enqueue_after_commit
 from hotline.core.clock import utcnow
 from hotline.extensions import db
 from hotline.notify.models import Notification, NotifyChannel, NotifyStatus
@@ -41,7 +43,7 @@ def queue_notification(channel: str, recipient: str, template: str, *, ticket=No
         note.status, note.sent_at = NotifyStatus.SENT.value, now  # the row is the delivery
     db.session.add(note)
     if note.channel != NotifyChannel.IN_APP.value:
-        enqueue_after_commit(db.session, DELIVER_TASK, note)
+        _deliver_after_commit(note)
     return note
 
 
@@ -57,6 +59,46 @@ def notify_users(users, template: str, *, ticket=None, payload: dict | None = No
                                recipient_user_id=user.id)
             count += 1
     return count
+
+
+# --- the delivery task, sent once the outbox rows are committed --------------------------------------------
+# Like hotline.core.after_commit, with two differences that keep a request from hanging while the broker
+# is down: the task is sent with ignore_result (a Redis result backend would otherwise subscribe for the
+# result and retry its connection 20 times, a second apart, inside the request), and the first failure
+# stops the sending: the rest are left pending for the re-drive.
+_PENDING = "hotline_notify_deliver"
+
+
+def _deliver_after_commit(note_or_id) -> None:
+    db.session().info.setdefault(_PENDING, []).append(note_or_id)
+
+
+def _id(value) -> int:
+    try:
+        return inspect(value).identity[0]
+    except NoInspectionAvailable:
+        return value
+
+
+@event.listens_for(Session, "after_commit")
+def _send_deliveries(session: Session) -> None:
+    pending = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    celery = current_app.extensions["celery"]
+    for sent, item in enumerate(pending):
+        try:
+            celery.send_task(DELIVER_TASK, args=[_id(item)], ignore_result=True)
+        except Exception:  # noqa: BLE001 — broker down: the re-drive sends them later
+            log.warning("broker unreachable: %d notification(s) left pending for the re-drive",
+                        len(pending) - sent, exc_info=True)
+            return
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_deliveries(session: Session, previous_transaction) -> None:
+    if not session.in_transaction():
+        session.info.pop(_PENDING, None)
 
 
 def notification_rows(users, template: str, *, ticket_id: int | None, payload: dict | None, email: bool = False,
@@ -92,7 +134,7 @@ def insert_notifications(rows: list[dict]) -> int:
     insert_rows(table, in_app)
     if others:
         for notification_id in insert_rows(table, others, returning_ids=True):
-            enqueue_after_commit(db.session, DELIVER_TASK, notification_id)
+            _deliver_after_commit(notification_id)
     return len(rows)
 
 

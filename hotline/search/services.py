@@ -27,6 +27,8 @@ from hotline.tickets.workflow import OPEN_STATUSES
 
 DUPLICATE_WINDOW = timedelta(days=30)
 DUPLICATE_MIN_SCORE = 0.45
+RANK_WINDOW = 1000
+COUNT_CAP = 1000
 _TEXT_FIELDS = ("title", "body", "address")
 
 
@@ -105,7 +107,11 @@ class SearchPage:
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+        return max(1, math.ceil(min(self.total, RANK_WINDOW) / self.per_page))
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
 
 
 def _dialect() -> str:
@@ -124,10 +130,23 @@ def match_clause(tokens: Sequence[str]):
     return matched, -matched.c.r
 
 
+def matching_ticket_ids(q: str):
+    """A subquery of the ids of tickets matching every word of ``q`` (for filters elsewhere, e.g. the API)."""
+    tokens = query_tokens((q or "").strip()[:200])
+    if not tokens:
+        return None
+    clause, _ = match_clause(tokens)
+    if _dialect() == "postgresql":
+        return select(TicketSearch.ticket_id).where(clause)
+    return select(clause.c.id)
+
+
 def _scope_and_filters(query, user: User | None, filters: SearchFilters):
     if user is not None:
         from hotline.tickets.queries import visible_tickets
-        query = query.where(visible_tickets(user).whereclause)
+        scope = visible_tickets(user).whereclause
+        if scope is not None:  # None: city-wide hotline staff see everything
+            query = query.where(scope)
     if filters.status:
         query = query.where(Ticket.status == filters.status)
     if filters.unit_id:
@@ -154,15 +173,26 @@ def search_tickets(q: str, user: User | None = None, filters: SearchFilters | No
         return result
     clause, rank = match_clause(tokens)
     if _dialect() == "postgresql":
-        base = select(Ticket.id, rank.label("rank")).join(TicketSearch, TicketSearch.ticket_id == Ticket.id) \
+        tsv = literal_column("ticket_search.tsv")
+        base = select(Ticket.id.label("id"), tsv.label("tsv")).join(TicketSearch, TicketSearch.ticket_id == Ticket.id) \
             .where(clause)
     else:
-        base = select(Ticket.id, rank.label("rank")).join(clause, clause.c.id == Ticket.id)
+        base = select(Ticket.id.label("id"), rank.label("rank")).join(clause, clause.c.id == Ticket.id)
     base = _scope_and_filters(base, user, filters)
-    rows = db.session.execute(base.order_by(literal_column("rank").desc(), Ticket.id.desc())
+    # Rank the newest RANK_WINDOW matches only: ranking costs a little per matching row, and a common
+    # word matches tens of thousands of tickets at a million; filters narrow the window.
+    window = base.order_by(Ticket.id.desc()).limit(RANK_WINDOW).subquery("window")
+    if _dialect() == "postgresql":
+        query = func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(tokens))
+        score = func.ts_rank_cd(window.c.tsv, query)
+    else:
+        score = window.c.rank
+    rows = db.session.execute(select(window.c.id, score.label("score"))
+                              .order_by(literal_column("score").desc(), window.c.id.desc())
                               .limit(per_page).offset((result.page - 1) * per_page)).all()
-    if count:
-        result.total = db.session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    if count:  # counted up to COUNT_CAP (the page says "1000+")
+        capped = base.with_only_columns(Ticket.id).limit(COUNT_CAP + 1).subquery()
+        result.total = db.session.execute(select(func.count()).select_from(capped)).scalar_one()
     tickets = {t.id: t for t in db.session.execute(select(Ticket).where(Ticket.id.in_([r[0] for r in rows])))
                .scalars()}
     for ticket_id, score in rows:

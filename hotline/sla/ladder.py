@@ -22,6 +22,7 @@ import uuid
 from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -34,7 +35,7 @@ from hotline.notify.services import insert_notifications, notification_rows
 from hotline.orgs.models import OrgUnit
 from hotline.sla import bulk
 from hotline.sla import services as sla
-from hotline.sla.models import (ClockKind, LadderStage, SlaClock, SupervisionOrder, SupervisionSource, SweepLease,
+from hotline.sla.models import (LadderStage, SlaClock, SupervisionOrder, SupervisionSource, SweepLease,
                                 Urging)
 from hotline.tickets.models import EventActorKind, Ticket, TicketEvent, WarningLevel
 from hotline.tickets.workflow import OPEN_STATUSES
@@ -131,9 +132,10 @@ def _run_sweep(now: datetime, batch_size: int, commit) -> Counter:
 
 
 def due_query(now: datetime):
-    """``SELECT 1 FROM ticket WHERE next_deadline_at <= now LIMIT 1``: a probe of the partial index
-    ``ix_ticket_next_deadline_open`` that stops at the first due entry, whatever the number of open tickets."""
-    return select(Ticket.id).where(Ticket.next_deadline_at <= now).limit(1)
+    """``SELECT next_deadline_at FROM ticket WHERE next_deadline_at <= now LIMIT 1``: a probe of the partial
+    index ``ix_ticket_next_deadline_open`` (index-only) that stops at the first due entry, whatever the
+    number of open tickets."""
+    return select(Ticket.next_deadline_at).where(Ticket.next_deadline_at <= now).limit(1)
 
 
 def anything_due(now: datetime) -> bool:
@@ -360,13 +362,32 @@ def _overdue_supervision(ids: list[int], now: datetime, counts: Counter, context
             counts["supervision_overdue"] += 1
 
 
+class _Unit(NamedTuple):
+    """An org unit as the sweep needs it: plain values that outlive the batch's commit."""
+    id: int
+    code: str
+    name: str
+    path: str
+    parent_id: int | None
+
+
+class _Person(NamedTuple):
+    """A recipient as notify_users needs it."""
+    id: int
+    username: str
+    email: str | None
+
+
 class _Context:
-    """What one sweep looks up once: units, their staff and the supervisors over them."""
+    """What one sweep looks up once: units, their staff and the supervisors over them.
+
+    Kept as plain values, not ORM objects: those expire at every batch's commit and would be read
+    again, one query each, in the next batch."""
 
     def __init__(self):
-        self.units: dict[int, OrgUnit] = {}
-        self._staff: dict[int, list[User]] = {}
-        self._supervisors: list[tuple[str, User]] | None = None
+        self.units: dict[int, _Unit] = {}
+        self._staff: dict[int, list[_Person]] = {}
+        self._supervisors: list[tuple[str, _Person]] | None = None
         self._order_due: dict[datetime, datetime] = {}
 
     def order_due(self, now: datetime) -> datetime:
@@ -378,32 +399,37 @@ class _Context:
     def load_units(self, ids) -> None:
         missing = set(ids) - set(self.units)
         if missing:
-            for unit in db.session.execute(select(OrgUnit).where(OrgUnit.id.in_(missing))).scalars():
-                self.units[unit.id] = unit
+            for row in db.session.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.path,
+                                                 OrgUnit.parent_id).where(OrgUnit.id.in_(missing))):
+                self.units[row.id] = _Unit(*row)
 
-    def parent_of(self, unit: OrgUnit | None) -> OrgUnit | None:
+    def parent_of(self, unit) -> _Unit | None:
         if unit is None or unit.parent_id is None:
             return None
         self.load_units([unit.parent_id])
         return self.units.get(unit.parent_id)
 
-    def supervisors_over(self, unit: OrgUnit | None) -> list[User]:
+    def supervisors_over(self, unit) -> list[_Person]:
         if self._supervisors is None:
-            rows = db.session.execute(select(UserRole, User).join(User, User.id == UserRole.user_id).where(
-                UserRole.role == Role.SUPERVISOR.value, User.active.is_(True))).all()
-            self._supervisors = [(role.scope_unit.path, user) for role, user in rows]
+            rows = db.session.execute(
+                select(OrgUnit.path, User.id, User.username, User.email)
+                .select_from(UserRole).join(User, User.id == UserRole.user_id)
+                .join(OrgUnit, OrgUnit.id == UserRole.scope_unit_id)
+                .where(UserRole.role == Role.SUPERVISOR.value, User.active.is_(True))).all()
+            self._supervisors = [(path, _Person(uid, username, email)) for path, uid, username, email in rows]
         if unit is None:
             return []
         return list({u.id: u for path, u in self._supervisors if unit.path.startswith(path)}.values())
 
-    def recipients(self, unit: OrgUnit | None) -> list[User]:
+    def recipients(self, unit) -> list[_Person]:
         """The unit's own staff and the supervisors whose scope covers it."""
         if unit is None:
             return []
-        if unit.id not in self._staff:
-            self._staff[unit.id] = list(db.session.execute(select(User).where(
-                User.org_unit_id == unit.id, User.active.is_(True)).order_by(User.id)).scalars())
-        seen = {u.id: u for u in self._staff[unit.id]}
-        for user in self.supervisors_over(unit):
-            seen.setdefault(user.id, user)
-        return list(seen.values())
+        if unit.id not in self._staff:  # looked up once per unit and sweep
+            staff = db.session.execute(select(User.id, User.username, User.email).where(
+                User.org_unit_id == unit.id, User.active.is_(True)).order_by(User.id)).all()
+            seen = {uid: _Person(uid, username, email) for uid, username, email in staff}
+            for user in self.supervisors_over(unit):
+                seen.setdefault(user.id, user)
+            self._staff[unit.id] = list(seen.values())
+        return self._staff[unit.id]

@@ -155,35 +155,31 @@ def import_calendar_year(parsed) -> dict:
 def recompute_provisional_deadlines() -> int:
     """Redo every open ticket's provisional deadlines with the calendar as it is now.
 
-    A deadline is recomputed from the moment it was first computed from: the dispatch for the
-    sign and answer limits, the 不满意 rating for a redo. It stays provisional only if it still
-    depends on a year the calendar does not know.
+    The deadlines are replayed from the ticket's history (``hotline.sla.services.replay_deadlines``): the
+    last dispatch gives the sign and answer limits, a 不满意 rating the redo limit, an approved extension
+    its requested day, and every suspension gives back the working days (or hours) it paused. A deadline
+    stays provisional only if it still depends on a year the calendar does not know.
     """
     from hotline.tickets.models import ACTIVE_ASSIGNMENT_STATUSES, Ticket
     from hotline.tickets.services import _refresh_next_deadline
     from hotline.tickets.workflow import OPEN_STATUSES
 
-    tickets = db.session.execute(select(Ticket).where(
-        Ticket.deadline_provisional.is_(True), Ticket.status.in_([s.value for s in OPEN_STATUSES]))).scalars()
+    tickets = list(db.session.execute(select(Ticket).where(
+        Ticket.deadline_provisional.is_(True), Ticket.status.in_([s.value for s in OPEN_STATUSES]))).scalars())
+    histories = _deadline_histories([t.id for t in tickets])
     count = 0
     for ticket in tickets:
-        policy = policy_for(ticket.appeal_type, ticket.urgency)
-        old_sign, old_answer = ticket.sign_deadline_at, ticket.answer_deadline_at
-        provisional = False
-        if ticket.dispatched_at and old_sign:
-            sign = deadline_after(ticket.dispatched_at, policy["sign_limit"], policy["sign_unit"])
-            ticket.sign_deadline_at, provisional = sign.at, sign.provisional
-        if ticket.redo_count and ticket.rated_at:
-            answer = deadline_after(ticket.rated_at, REDO_WORKING_DAYS, WD)
-        elif ticket.dispatched_at:
-            answer = deadline_after(ticket.dispatched_at, policy["answer_limit"], policy["answer_unit"])
-        else:
+        replayed = replay_deadlines(ticket, histories.get(ticket.id, []))
+        if replayed is None:
             continue
-        ticket.answer_deadline_at = answer.at
-        ticket.deadline_provisional = provisional or answer.provisional
+        old_sign, old_answer = ticket.sign_deadline_at, ticket.answer_deadline_at
+        if old_sign:  # the sign-for deadline is kept only while it is still there
+            ticket.sign_deadline_at = replayed["sign"]
+        ticket.answer_deadline_at = replayed["answer"]
+        ticket.deadline_provisional = replayed["provisional"]
         for a in ticket.assignments:
             if a.status in ACTIVE_ASSIGNMENT_STATUSES:
-                if a.sign_deadline_at == old_sign:
+                if old_sign and a.sign_deadline_at == old_sign:
                     a.sign_deadline_at = ticket.sign_deadline_at
                 if a.answer_deadline_at == old_answer:
                     a.answer_deadline_at = ticket.answer_deadline_at
@@ -191,6 +187,65 @@ def recompute_provisional_deadlines() -> int:
         count += 1
     db.session.flush()
     return count
+
+
+DEADLINE_ACTIONS = ("dispatch", "rate_unsatisfied", "extension_approved", "suspend", "resume")
+
+
+def _deadline_histories(ticket_ids: list[int]) -> dict[int, list]:
+    """The events that set or move deadlines, per ticket, oldest first (one query)."""
+    from hotline.tickets.models import TicketEvent
+    if not ticket_ids:
+        return {}
+    rows = db.session.execute(select(TicketEvent.ticket_id, TicketEvent.action, TicketEvent.created_at,
+                                     TicketEvent.data)
+                              .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.action.in_(DEADLINE_ACTIONS))
+                              .order_by(TicketEvent.ticket_id, TicketEvent.id)).all()
+    histories: dict[int, list] = {}
+    for ticket_id, action, created_at, data in rows:
+        histories.setdefault(ticket_id, []).append((action, created_at, data or {}))
+    return histories
+
+
+def replay_deadlines(ticket, history: list[tuple[str, datetime, dict]]) -> dict | None:
+    """The sign and answer deadlines ``ticket`` has after ``history`` ((action, when, data), oldest
+    first), with the calendar as it is now. None when the ticket was never dispatched.
+
+    A suspension still running is not counted: resuming applies it, as it always does."""
+    policy = policy_for(ticket.appeal_type, ticket.urgency)
+    sign = answer = None
+    unit, paused_at = policy["answer_unit"], None
+    if not any(action == "dispatch" for action, _, _ in history):
+        if ticket.dispatched_at is None:
+            return None
+        history = [("dispatch", ticket.dispatched_at, {})] + list(history)  # rows loaded without events
+    for action, when, data in history:
+        if action == "dispatch":
+            sign = deadline_after(when, policy["sign_limit"], policy["sign_unit"])
+            answer = deadline_after(when, policy["answer_limit"], policy["answer_unit"])
+            unit, paused_at = policy["answer_unit"], None
+        elif action == "rate_unsatisfied" and answer is not None:
+            answer, unit = deadline_after(when, REDO_WORKING_DAYS, WD), WD
+        elif action == "extension_approved" and answer is not None and data.get("deadline"):
+            answer = _extended_deadline(datetime.fromisoformat(data["deadline"]))
+        elif action == "suspend":
+            paused_at = when
+        elif action == "resume" and paused_at is not None and answer is not None:
+            at, provisional = pause_deadline(answer.at, unit, paused_at, when)
+            answer, paused_at = Deadline(at, provisional), None
+    if answer is None:
+        return None
+    return {"sign": sign.at if sign else None, "answer": answer.at,
+            "provisional": bool((sign.provisional if sign else False) or answer.provisional)}
+
+
+def _extended_deadline(requested: datetime) -> Deadline:
+    """An approved extension's deadline: the end of the requested working day (a day off moves it to the
+    next working day), with today's calendar."""
+    calendar = current_calendar()
+    local = to_local(to_utc_naive(requested))
+    day, provisional = calendar.next_workday_on_or_after(local.date())
+    return Deadline(to_utc_naive(calendar.end_of(day, local.tzinfo)), provisional)
 
 
 # --- policies, edited by admins ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Every action goes through the real services at frozen moments (Asia/Shanghai wal
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from hotline.core.clock import frozen_at, to_utc_naive
 from hotline.dashboard import queries, services
@@ -152,3 +153,33 @@ def test_satisfaction_weights_are_configurable(week, app):
         assert _row(rows, week.district).figures["satisfaction_rate"] == pytest.approx(1.8 / 3)
     finally:
         app.config.pop("KPI_SATISFACTION_WEIGHTS")
+
+
+def test_snapshots_hold_the_same_figures_and_a_rollup_drops_them(week):
+    """The rollup task's snapshots (what the pages read) equal the figures computed from the rollup rows;
+    recounting a day removes them until the next refresh, so a page never shows figures older than its rows."""
+    from hotline.dashboard.models import KpiSnapshot
+    with frozen_at(at(3, 23)):
+        services.refresh_snapshots()
+        db.session.commit()
+        w = services.weights()
+        for name, start, end in services.preset_periods(D + timedelta(days=3)):
+            key = queries.period_key(week.city.id, start, end, w)
+            snapshot = db.session.get(KpiSnapshot, key)
+            assert snapshot is not None, name
+            db.session.expire_all()
+            assert queries.period(week.city, start, end, w) == queries.compute_period(week.city, start, end, w)
+        start, end = D, D + timedelta(days=3)
+        payload = queries.period(week.city, start, end, w)
+        assert payload["total"]["dispatched"] == 6 and payload["total"]["registered"] == 7
+        district = next(r for r in payload["rows"] if r["unit"]["id"] == week.district.id)["figures"]
+        assert district == _row(queries.unit_table(week.city, start, end, w)[0], week.district).figures
+        assert [c["registered"] for c in payload["categories"]] == sorted(
+            (c["registered"] for c in payload["categories"]), reverse=True)
+        assert sum(c["registered"] for c in payload["categories"]) == 7
+        month = queries.month_bounds(2026, 3)
+        assert db.session.get(KpiSnapshot, queries.public_key(*month, w)) is not None
+        assert queries.public_month(*month, w) == queries.public_unit_month(*month, w)
+        services.rollup_day(D)
+        db.session.commit()
+        assert db.session.execute(select(func.count()).select_from(KpiSnapshot)).scalar() == 0

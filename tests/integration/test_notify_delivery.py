@@ -157,3 +157,33 @@ def test_the_task_retries_until_it_gives_up(app, gateway):
     gateway.status = 200
     assert deliver_notification.apply(args=[note.id]).result is False  # given up stays given up
     assert len(gateway.requests) == MAX_ATTEMPTS
+
+
+def test_the_sweep_writes_emails_pending_and_sends_them_only_after_its_commit(app, world, monkeypatch):
+    """The ladder's bulk-written e-mail rows are handed to the delivery task once their batch commits
+    (in-app rows are written as sent); nothing is sent for a batch that is rolled back."""
+    from hotline.core.clock import LOCAL_TZ, to_utc_naive
+    from hotline.sla.ladder import run_sweep, sweep_batch
+
+    sent = []
+    monkeypatch.setattr(app.extensions["celery"], "send_task",
+                        lambda name, args=None, **options: sent.append((name, args, options)))
+    world.supervisor.email = "supervisor@hotline.example.cn"
+    db.session.commit()
+    with frozen_at(to_utc_naive(datetime(2026, 11, 23, 10, tzinfo=LOCAL_TZ))):
+        world.ticket_in("in_progress")
+    late = to_utc_naive(datetime(2026, 12, 31, 9, tzinfo=LOCAL_TZ))
+    with frozen_at(late):
+        sweep_batch(late, 10)
+    db.session.rollback()
+    assert sent == [] and db.session.query(Notification).filter_by(channel="email").count() == 0
+
+    counts = run_sweep(late)
+    assert counts["red"] == 1 and counts["escalate"] == 1
+    emails = db.session.query(Notification).filter_by(channel="email").order_by(Notification.id).all()
+    # red card and escalation e-mail the supervisor (the district handler has no address)
+    assert [(n.template, n.status, n.recipient) for n in emails] == [
+        ("red_card", "pending", "supervisor@hotline.example.cn"), ("escalated", "pending", "supervisor@hotline.example.cn")]
+    assert sent == [(notify.DELIVER_TASK, [n.id], {"ignore_result": True}) for n in emails]
+    in_app = db.session.query(Notification).filter_by(channel="in_app").all()
+    assert in_app and {n.status for n in in_app} == {"sent"}

@@ -31,10 +31,15 @@ def test_two_sweeps_at_once_take_every_step_exactly_once(pg_app, pg_world):
                 db.session.remove()
 
     threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    # frozen_at is process-global, not per thread: hold it here too, so that whichever thread leaves
+    # last restores this moment and not a leaked one (it once leaked into later tests of the process).
+    with frozen_at(now):
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    from hotline.core import clock
+    assert clock._frozen is None
     assert not errors
     counts = dict(db.session.execute(select(TicketEvent.action, func.count()).where(
         TicketEvent.action.in_(["yellow_card", "red_card", "escalated"])).group_by(TicketEvent.action)).all())

@@ -207,3 +207,38 @@ def test_sweep_reads_only_due_tickets_through_the_partial_index(pg_world):
         "FOR UPDATE OF ticket SKIP LOCKED")).scalars())
     db.session.rollback()
     assert "ix_ticket_next_deadline_open" in plan
+
+
+def test_a_sweep_with_nothing_due_is_one_index_probe(world):
+    """No lock, no transaction, no batch: one statement whatever the number of open tickets."""
+    from sqlalchemy import event
+
+    from hotline.sla.ladder import anything_due
+    ticket = in_progress(world)
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        counts = run_sweep(local(2026, 12, 4, 12))  # the yellow card is due at the end of 12-04
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert dict(counts) == {}
+    assert len(statements) == 1 and "next_deadline_at" in statements[0], statements
+    assert not anything_due(local(2026, 12, 4, 12)) and anything_due(ticket.next_deadline_at)
+
+
+def test_the_nothing_due_probe_reads_the_partial_index(pg_world):
+    from sqlalchemy import text
+    from sqlalchemy.dialects import postgresql
+
+    from hotline.sla.ladder import due_query
+    in_progress(pg_world)
+    sql = str(due_query(local(2026, 12, 4, 12)).compile(dialect=postgresql.dialect(),
+                                                          compile_kwargs={"literal_binds": True}))
+    db.session.execute(text("SET enable_seqscan = off"))
+    plan = "\n".join(db.session.execute(text("EXPLAIN " + sql)).scalars())
+    db.session.rollback()
+    assert "ix_ticket_next_deadline_open" in plan and "Sort" not in plan, plan

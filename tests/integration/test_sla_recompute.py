@@ -1,0 +1,133 @@
+"""Provisional deadlines recomputed when their year's calendar is entered keep what happened to them:
+extensions, suspensions, redo."""
+from datetime import datetime
+
+import pytest
+
+from hotline.core.clock import LOCAL_TZ, frozen_at, to_utc_naive
+from hotline.extensions import db
+from hotline.sla import services as sla
+from hotline.sla.models import WorkCalendarDay
+from hotline.sla.notice import parse_csv
+from hotline.tickets.services import apply_transition
+
+# A (fictional) notice for 2027: New Year's day and the following Monday and Tuesday off.
+NOTICE_2027 = "date,is_workday,note\n2027-01-01,0,元旦\n2027-01-04,0,元旦\n2027-01-05,0,元旦\n"
+
+
+def local(*args):
+    return to_utc_naive(datetime(*args, tzinfo=LOCAL_TZ))
+
+
+def end_of(y, m, d):
+    return local(y, m, d, 23, 59, 59)
+
+
+@pytest.fixture
+def calendar_2027(app):
+    yield
+    db.session.rollback()
+    db.session.execute(WorkCalendarDay.__table__.delete().where(WorkCalendarDay.day >= datetime(2027, 1, 1).date()))
+    db.session.commit()
+    sla.invalidate_calendar()
+
+
+def import_2027():
+    result = sla.import_calendar_year(parse_csv(NOTICE_2027))
+    db.session.commit()
+    return result
+
+
+def lead_assignment(ticket):
+    return next(a for a in ticket.active_assignments() if a.role == "lead")
+
+
+def in_progress_on_monday(world):
+    with frozen_at(local(2026, 12, 21, 10)):  # complaint: 10 working days from Tue 12-22
+        ticket = world.ticket_in("in_progress")
+    # weekdays counted for 2027: 12-22 … 12-31 are 8, 2027-01-01 and 01-04 the 9th and 10th
+    assert ticket.answer_deadline_at == end_of(2027, 1, 4) and ticket.deadline_provisional
+    return ticket
+
+
+def test_a_suspension_keeps_its_working_days_after_the_recompute(world, calendar_2027):
+    ticket = in_progress_on_monday(world)
+    with frozen_at(local(2026, 12, 23, 10)):
+        apply_transition(ticket, "suspend", world.supervisor, note="等待检测报告")
+        db.session.commit()
+    with frozen_at(local(2026, 12, 28, 10)):
+        apply_transition(ticket, "resume", world.supervisor)
+        db.session.commit()
+    # 8 working days were left at the pause (12-24 … 01-04), counted again from Mon 12-28
+    assert ticket.answer_deadline_at == end_of(2027, 1, 7) and ticket.deadline_provisional
+
+    assert import_2027()["recomputed"] == 1
+    db.session.refresh(ticket)
+    # with 2027 known: the dispatch deadline is 01-07 (01-01, 01-04, 01-05 off); at the pause 8 working
+    # days were left (12-24 … 12-31, 01-06, 01-07); from 12-28 they run 12-29, 12-30, 12-31, 01-06, 01-07,
+    # 01-08, 01-11, 01-12. Without the suspension it would be 01-07.
+    assert ticket.answer_deadline_at == end_of(2027, 1, 12)
+    assert not ticket.deadline_provisional
+    assert lead_assignment(ticket).answer_deadline_at == ticket.answer_deadline_at
+    assert ticket.next_deadline_at == end_of(2027, 1, 11)  # the yellow card moved with it
+
+
+def test_an_extension_keeps_its_requested_day_after_the_recompute(world, calendar_2027):
+    ticket = in_progress_on_monday(world)
+    with frozen_at(local(2026, 12, 22, 10)):
+        req = sla.request_extension(ticket, world.district_handler, local(2027, 1, 5, 12), "需要现场复核")
+        db.session.commit()
+        sla.decide_extension(req, world.supervisor, True, "同意")
+        db.session.commit()
+    assert ticket.answer_deadline_at == end_of(2027, 1, 5) and ticket.deadline_provisional
+
+    assert import_2027()["recomputed"] == 1
+    db.session.refresh(ticket)
+    # 01-05 became a day off: the end of the next working day; not the dispatch deadline (01-07)
+    assert ticket.answer_deadline_at == end_of(2027, 1, 6)
+    assert not ticket.deadline_provisional
+    assert lead_assignment(ticket).answer_deadline_at == end_of(2027, 1, 6)
+
+
+def test_extension_then_suspension_both_survive(world, calendar_2027):
+    ticket = in_progress_on_monday(world)
+    with frozen_at(local(2026, 12, 22, 10)):
+        req = sla.request_extension(ticket, world.district_handler, local(2027, 1, 6, 12), "需要现场复核")
+        sla.decide_extension(req, world.supervisor, True)
+        db.session.commit()
+    with frozen_at(local(2026, 12, 30, 10)):
+        apply_transition(ticket, "suspend", world.supervisor, note="等待检测报告")
+        db.session.commit()
+    with frozen_at(local(2026, 12, 31, 10)):
+        apply_transition(ticket, "resume", world.supervisor)
+        db.session.commit()
+    import_2027()
+    db.session.refresh(ticket)
+    # extended to 01-06; paused on 12-30 with 2 working days left (12-31, 01-06); from 12-31: 01-06, 01-07
+    assert ticket.answer_deadline_at == end_of(2027, 1, 7) and not ticket.deadline_provisional
+
+
+def test_a_redo_is_recomputed_from_the_rating(world, calendar_2027):
+    with frozen_at(local(2026, 12, 29, 10)):
+        ticket = world.ticket_in("pending_callback")
+    with frozen_at(local(2026, 12, 30, 10)):
+        apply_transition(ticket, "rate_unsatisfied", world.operator, comment="没有解决")
+        db.session.commit()
+    assert ticket.answer_deadline_at == end_of(2027, 1, 4) and ticket.deadline_provisional  # 12-31, 01-01, 01-04
+    import_2027()
+    db.session.refresh(ticket)
+    assert ticket.answer_deadline_at == end_of(2027, 1, 7) and not ticket.deadline_provisional  # 12-31, 01-06, 01-07
+
+
+def test_a_still_suspended_ticket_is_resumed_later_with_the_new_calendar(world, calendar_2027):
+    ticket = in_progress_on_monday(world)
+    with frozen_at(local(2026, 12, 23, 10)):
+        apply_transition(ticket, "suspend", world.supervisor, note="等待检测报告")
+        db.session.commit()
+    import_2027()
+    db.session.refresh(ticket)
+    assert ticket.answer_deadline_at == end_of(2027, 1, 7)  # the running pause is not counted yet
+    with frozen_at(local(2026, 12, 28, 10)):
+        apply_transition(ticket, "resume", world.supervisor)
+        db.session.commit()
+    assert ticket.answer_deadline_at == end_of(2027, 1, 12)  # the same as if 2027 had been known all along
