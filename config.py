@@ -51,6 +51,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
     TICKETS_PER_PAGE = 50
+    # Reverse proxies in front of the app (nginx: 1); 0 when clients connect directly.
+    PROXY_COUNT = int(os.environ.get("HOTLINE_PROXY_COUNT", "0"))
     # The appeal form shows a map only with the city's own tile server (never an external one by default),
     # e.g. MAP_TILE_URL=https://tiles.city.gov.cn/{z}/{x}/{y}.png
     MAP_TILE_URL = os.environ.get("MAP_TILE_URL")

@@ -15,9 +15,14 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     config_cls = CONFIGS[config or os.environ.get("HOTLINE_CONFIG", "development")] \
         if not isinstance(config, type) else config
     app.config.from_object(config_cls() if config_cls.__name__ == "ProductionConfig" else config_cls)
+    app.config.from_prefixed_env("HOTLINE")  # any setting from the environment: HOTLINE_<NAME>=<json or text>
     app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    if app.config.get("PROXY_COUNT"):  # behind nginx: the client's address and scheme come from X-Forwarded-*
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_handlers(app)

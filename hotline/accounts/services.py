@@ -72,7 +72,10 @@ def get_user(username: str) -> User | None:
 
 def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, or None (the same answer for every failure)."""
-    user = get_user((username or "").strip())
+    username = (username or "").strip()
+    if "\x00" in username or "\x00" in (password or ""):  # PostgreSQL text cannot hold NUL (found by the API fuzzer)
+        return None
+    user = get_user(username)
     if user is None or not user.active or not user.check_password(password or ""):
         return None
     user.last_login_at = utcnow()

@@ -93,5 +93,21 @@ def _is_personal(path: str) -> bool:
     return not path.startswith(_PUBLIC_CACHEABLE)
 
 
+def refuse_nul_characters():
+    """No text anywhere may contain NUL: PostgreSQL cannot store it (a 500 found by the API fuzzer) and no
+    legitimate input has it. Query strings, form fields and JSON bodies are checked; file parts are not."""
+    from flask_babel import lazy_gettext as _l
+
+    from hotline.core.errors import ValidationFailed
+    bad = next((k for k, v in request.args.items(multi=True) if "\x00" in k or "\x00" in v), None)
+    if bad is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        bad = next((k for k, v in request.form.items(multi=True) if "\x00" in k or "\x00" in v), None)
+    if bad is None and request.is_json and b"\\u0000" in request.get_data(cache=True):
+        bad = "_schema"
+    if bad is not None:
+        raise ValidationFailed(_l("Text may not contain NUL characters."), field=bad[:40].replace("\x00", ""))
+
+
 def init_security(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
     app.after_request(set_security_headers)

@@ -144,9 +144,11 @@ class UnitCounts:
 
     @classmethod
     def total(cls, items: Iterable["UnitCounts"]) -> "UnitCounts":
-        result = cls()
-        for item in items:
-            result = result + item
+        """The sum of ``items`` (the same additions, in the same order, as ``a + b + …``)."""
+        items = list(items)
+        result = cls(**{n: sum((getattr(item, n) for item in items), 0) for n in cls.NUMBERS})
+        result.sign_hist = merge_histograms(item.sign_hist for item in items)
+        result.answer_hist = merge_histograms(item.answer_hist for item in items)
         return result
 
     def record_sign(self, hours: float, on_time: bool) -> None:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Integer, Select, case, cast, func, or_, select, true
 
 from hotline.accounts.models import HOTLINE_ROLES, Role, User, UserRole
 from hotline.dashboard import kpis
@@ -80,6 +80,20 @@ def _counts(row, hists=()) -> kpis.UnitCounts:
     return c
 
 
+def _histograms(column, *conditions) -> dict[int, dict]:
+    """Per unit: the day histograms of ``column`` added up by the database (bucket key -> count), one query."""
+    pg = db.session.get_bind().dialect.name == "postgresql"
+    each = (func.json_each_text if pg else func.json_each)(column).table_valued("key", "value")
+    is_object = (func.json_typeof if pg else func.json_type)(column) == "object"  # an empty day holds JSON null
+    hists: dict[int, dict] = defaultdict(dict)
+    for unit_id, key, n in db.session.execute(
+            select(KpiUnitDay.unit_id, each.c.key, func.sum(cast(each.c.value, Integer)))
+            .select_from(KpiUnitDay).join(each, true()).where(is_object, *conditions)
+            .group_by(KpiUnitDay.unit_id, each.c.key)):
+        hists[unit_id][str(key)] = int(n)
+    return hists
+
+
 @dataclass
 class UnitRow:
     unit: OrgUnit
@@ -93,17 +107,15 @@ def unit_table(scope: OrgUnit, start: date, end: date, weights=None) -> tuple[li
     period = (KpiUnitDay.day >= start, KpiUnitDay.day <= end)
     sums = db.session.execute(select(KpiUnitDay.unit_id, *_SUMS).where(in_scope, *period)
                               .group_by(KpiUnitDay.unit_id)).all()
-    hists = defaultdict(list)
-    for unit_id, sign_hist, answer_hist in db.session.execute(
-            select(KpiUnitDay.unit_id, KpiUnitDay.sign_hist, KpiUnitDay.answer_hist)
-            .where(in_scope, *period, or_(KpiUnitDay.sign_hist.isnot(None), KpiUnitDay.answer_hist.isnot(None)))):
-        hists[unit_id].append((sign_hist, answer_hist))
+    sign_hists = _histograms(KpiUnitDay.sign_hist, in_scope, *period)
+    answer_hists = _histograms(KpiUnitDay.answer_hist, in_scope, *period)
     units = {u.id: u for u in db.session.execute(
         select(OrgUnit).where(OrgUnit.id.in_([r.unit_id for r in sums]))).scalars()} if sums else {}
     rows = []
     for r in sums:
         if r.unit_id in units:
-            c = _counts(r, hists[r.unit_id])
+            c = _counts(r)
+            c.sign_hist, c.answer_hist = sign_hists.get(r.unit_id, {}), answer_hists.get(r.unit_id, {})
             rows.append(UnitRow(units[r.unit_id], c, kpis.figures(c, weights)))
     rows.sort(key=lambda row: row.unit.path)
     total = kpis.UnitCounts.total(row.counts for row in rows)

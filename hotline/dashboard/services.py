@@ -153,13 +153,22 @@ def _clock_events(ticket_ids: set[int]) -> dict[int, list]:
     if not ticket_ids:
         return {}
     history: dict[int, list] = defaultdict(list)
-    for row in db.session.execute(
-            select(TicketEvent.ticket_id, TicketEvent.action, TicketEvent.data, TicketEvent.created_at)
-            .where(TicketEvent.ticket_id.in_(ticket_ids),
-                   TicketEvent.action.in_(("suspend", "resume", "rate_unsatisfied", "extension_approved")))
-            .order_by(TicketEvent.ticket_id, TicketEvent.id)).all():
-        history[row.ticket_id].append(row)
+    for chunk in _chunks(ticket_ids):
+        for row in db.session.execute(
+                select(TicketEvent.ticket_id, TicketEvent.action, TicketEvent.data, TicketEvent.created_at)
+                .where(TicketEvent.ticket_id.in_(chunk),
+                       TicketEvent.action.in_(("suspend", "resume", "rate_unsatisfied", "extension_approved")))
+                .order_by(TicketEvent.ticket_id, TicketEvent.id)).all():
+            history[row.ticket_id].append(row)
     return history
+
+
+IN_CHUNK = 10_000  # ids per IN list (PostgreSQL takes at most 65,535 parameters a statement)
+
+
+def _chunks(ids) -> list[list]:
+    ids = sorted(ids)
+    return [ids[i:i + IN_CHUNK] for i in range(0, len(ids), IN_CHUNK)]
 
 
 def _answer_clock(events, dispatched_at, submitted_at, current_deadline):
@@ -204,13 +213,14 @@ def _returning_units(events) -> dict[tuple, int]:
     if not events:
         return {}
     by_ticket: dict[int, list] = defaultdict(list)
-    for row in db.session.execute(
-            select(Assignment.ticket_id, Assignment.unit_id, Assignment.dispatched_at)
-            .where(Assignment.ticket_id.in_({e.ticket_id for e in events}),
-                   Assignment.role == AssignmentRole.LEAD.value, Assignment.parent_id.is_(None),
-                   Assignment.status == "returned")
-            .order_by(Assignment.dispatched_at)).all():
-        by_ticket[row.ticket_id].append(row)
+    for chunk in _chunks({e.ticket_id for e in events}):
+        for row in db.session.execute(
+                select(Assignment.ticket_id, Assignment.unit_id, Assignment.dispatched_at)
+                .where(Assignment.ticket_id.in_(chunk),
+                       Assignment.role == AssignmentRole.LEAD.value, Assignment.parent_id.is_(None),
+                       Assignment.status == "returned")
+                .order_by(Assignment.dispatched_at)).all():
+            by_ticket[row.ticket_id].append(row)
     result = {}
     for e in events:
         before = [a for a in by_ticket.get(e.ticket_id, []) if a.dispatched_at <= e.created_at]

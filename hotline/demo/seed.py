@@ -18,8 +18,10 @@ from hotline.core.clock import frozen_at, utcnow
 from hotline.dashboard.demo import seed_demo_dashboard
 from hotline.demo import data
 from hotline.extensions import db
+from hotline.knowledge.services import seed_demo_articles
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.orgs.services import create_unit, get_unit_by_code
+from hotline.search.routing import train_routing_model
 from hotline.sla.services import seed_calendar_from_package, seed_default_policies
 from hotline.tickets.models import CannedAnswer, Category, CategoryRoute, Ticket
 from hotline.tickets.services import AppealInput, CitizenActor, apply_transition, register_ticket
@@ -66,7 +68,9 @@ def seed_demo(ticket_count: int = 360, seed: int = 12345) -> str:
     if existing == 0:
         created = _DemoTickets(random.Random(seed), units, categories, accounts).create(ticket_count)
     seed_demo_dashboard()  # key livelihood projects and the KPI rollups of the demo weeks
-    from hotline.knowledge.services import seed_demo_articles; seed_demo_articles()  # 政策解读 articles
+    seed_demo_articles()  # 政策解读 articles
+    if created:
+        train_routing_model()  # so the dispatch desk suggests units from the first minute
     lines = [f"calendar days added: {reference['calendar_days']}, SLA policies added: {reference['sla_policies']}",
              f"org units: {len(units)}, categories: {len(categories)}",
              f"tickets created: {created} (already present: {existing})",

@@ -47,7 +47,8 @@ SYSTEM = _Anonymous(EventActorKind.SYSTEM)
 AnyActor = User | CitizenActor | _Anonymous
 
 # Actions the citizen sees on the track page's timeline (never with staff names or notes).
-PUBLIC_ACTIONS = frozenset({"submit", "register", "accept", "answer_directly", "refuse", "dispatch", "merge",
+PUBLIC_ACTIONS = frozenset({"submit", "register", "accept", "answer_directly", "refuse", "transfer_emergency",
+                            "dispatch", "merge",
                             "sign", "approve_reply", "rate_satisfied", "rate_unsatisfied", "close_unreached"})
 
 

@@ -1,5 +1,5 @@
 """Staff pages for tickets: the list limited to the user's units, and one ticket with its timeline."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -33,7 +33,7 @@ def index():
         query = query.where(Ticket.status == status)
     # The per-status counts already give the total: no second COUNT over the same rows.
     tickets = db.paginate(with_list_columns(query.order_by(Ticket.created_at.desc(), Ticket.id.desc())), page=page,
-                          per_page=50, error_out=False, count=False)
+                          per_page=current_app.config["TICKETS_PER_PAGE"], error_out=False, count=False)
     tickets.total = counts.get(status, 0) if status else sum(counts.values())
     return render_template("tickets/index.html", tickets=tickets, status=status, counts=counts,
                            statuses=list(Status))

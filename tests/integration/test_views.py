@@ -134,3 +134,15 @@ def test_open_redirect_after_login_is_refused(client, world):
 def test_pages_need_a_login(client, world, url):
     response = client.get(url)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(world):
+    from hotline import create_app
+    from flask import request
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://", PROXY_COUNT=1)
+
+    @app.route("/_whoami")
+    def whoami():
+        return request.remote_addr
+
+    assert app.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"}).text == "203.0.113.7"
