@@ -99,13 +99,13 @@ def refuse_nul_characters():
     from flask_babel import lazy_gettext as _l
 
     from hotline.core.errors import ValidationFailed
-    bad = next((k for k, v in request.args.items(multi=True) if "\x00" in k or "\x00" in v), None)
+    bad = next((k for k, v in request.args.items(multi=True) if "\x00" in (k or "") or "\x00" in (v or "")), None)
     if bad is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        bad = next((k for k, v in request.form.items(multi=True) if "\x00" in k or "\x00" in v), None)
+        bad = next((k for k, v in request.form.items(multi=True) if "\x00" in (k or "") or "\x00" in (v or "")), None)
     if bad is None and request.is_json and b"\\u0000" in request.get_data(cache=True):
         bad = "_schema"
     if bad is not None:
-        raise ValidationFailed(_l("Text may not contain NUL characters."), field=bad[:40].replace("\x00", ""))
+        raise ValidationFailed(_l("Text may not contain NUL characters."), field=(bad or "_schema")[:40].replace("\x00", ""))
 
 
 def init_security(app: Flask) -> None:

@@ -158,9 +158,9 @@ Index("ix_ticket_warning_open", Ticket.warning_level, Ticket.next_deadline_at,
 Index("ix_ticket_warning_board", Ticket.warning_level, Ticket.answer_deadline_at, Ticket.id, Ticket.status,
       Ticket.district_id, Ticket.lead_unit_id,
       postgresql_where=text("warning_level <> 'none'"), sqlite_where=text("warning_level <> 'none'"))
-# Open tickets by status, scope included, from the index alone (the dashboard's live counts; a district
-# supervisor's scope is its district or its lead units). Partial: the predicate is the open statuses.
+# Open tickets by status and card, scope included, from the index alone (the dashboard's live counts; a
+# district supervisor's scope is its district or its lead units). Partial: the predicate is the open statuses.
 _OPEN_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES, key=lambda s: s.value)))
-Index("ix_ticket_open_scope", Ticket.status, Ticket.district_id, Ticket.lead_unit_id,
+Index("ix_ticket_open_scope", Ticket.status, Ticket.warning_level, Ticket.district_id, Ticket.lead_unit_id,
       postgresql_where=text(_OPEN_SQL), sqlite_where=text(_OPEN_SQL))
 _ = TicketEvent  # events are read through ix_ticket_event_action_created (action, created_at)
