@@ -8,7 +8,8 @@ INSERT … SELECT generate_series, with their ladder clocks) and measures:
 - a sweep with 1 % of the tickets due for their yellow card (median of 3 runs, ms, steps/s; each step
   writes the ticket, its clock, one event and two in-app notifications);
 - the plan of the none-due probe (it must read the partial index ix_ticket_next_deadline_open).
-The machine's load average is printed before and after: on a busy machine the figures are lower.
+The machine's load average is printed at the start and after each size: on a busy machine the figures
+are lower.
 The scratch database is dropped afterwards unless --keep.
 """
 from __future__ import annotations
@@ -161,13 +162,12 @@ def main() -> None:
     import os
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
     print(f"{'open':>9} {'load s':>7} {'none due ms':>12} {'due':>7} {'1% due ms':>10} {'steps/s':>8}  "
-          f"runs (steps/s)  none-due probe", flush=True)
+          f"{'loadavg':>7}  runs (steps/s)  none-due probe", flush=True)
     for n in (int(s) for s in args.sizes.split(",")):
         r = measure(args.pg, n, args.keep)
         print(f"{r['open']:>9} {r['load_s']:>7} {r['none_due_ms']:>12} {r['due']:>7} {r['due_ms']:>10} "
-              f"{r['steps_per_s']:>8}  {r['steps_per_s_runs']}  {r['probe_plan']}", flush=True)
-    print(f"load average at end: {os.getloadavg()[0]:.1f}", flush=True)
-
+              f"{r['steps_per_s']:>8}  {os.getloadavg()[0]:>7.1f}  {r['steps_per_s_runs']}  {r['probe_plan']}",
+              flush=True)
 
 if __name__ == "__main__":
     main()

@@ -96,7 +96,32 @@ def app(request, database_url):
         yield application
         db.session.remove()
         _empty_tables()
+        _restore_reference_data()
         limiter.reset()  # rate-limit counters must not leak from one test into the next
+
+
+def _restore_reference_data():
+    """Reference tables are kept between tests for speed; put back what a test edited (calendar days,
+    SLA policies), so no test sees another's changes."""
+    from hotline.sla import services as sla
+    from hotline.sla.calendar import from_chinesecalendar
+    from hotline.sla.models import CalendarSource, SlaPolicy, WorkCalendarDay
+
+    edited = db.session.execute(sa.select(WorkCalendarDay).where(
+        WorkCalendarDay.source != CalendarSource.PACKAGE.value)).scalars().all()
+    package = from_chinesecalendar().days if edited else {}
+    for day in edited:
+        if day.day in package:
+            day.is_workday, day.source, day.note = package[day.day], CalendarSource.PACKAGE.value, None
+        else:
+            db.session.delete(day)
+    defaults = {(p["appeal_type"], p["urgency"]): p for p in sla.default_policies()}
+    for policy in db.session.execute(sa.select(SlaPolicy)).scalars():
+        for name, value in defaults[(policy.appeal_type, policy.urgency)].items():
+            setattr(policy, name, value)
+    db.session.commit()
+    db.session.remove()
+    sla.invalidate_calendar()
 
 
 def _empty_tables():

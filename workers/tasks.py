@@ -38,7 +38,7 @@ def redrive_notifications() -> int:
 
 @shared_task(name="hotline.dashboard.rollup_today")
 def rollup_today() -> dict:
-    """Today's KPI figures and the hotspot alerts, every few minutes."""
+    """Today's KPI figures, the hotspot alerts and the pages' snapshots, every few minutes."""
     from hotline.dashboard.services import rollup_today as run
     result = run()
     db.session.commit()
@@ -48,8 +48,12 @@ def rollup_today() -> dict:
 @shared_task(name="hotline.dashboard.rollup_closed_days")
 def rollup_closed_days() -> int:
     """Finalise the days that ended (nightly; catches up days a stopped worker missed)."""
-    from hotline.dashboard.services import rollup_closed_days as run
-    return len(run(commit=db.session.commit))
+    from hotline.dashboard.services import refresh_snapshots, rollup_closed_days as run
+    results = run(commit=db.session.commit)
+    if results:  # each recounted day dropped the snapshots: the pages' figures come back at once
+        refresh_snapshots()
+        db.session.commit()
+    return len(results)
 
 
 @shared_task(name="hotline.search.retrain_routing")

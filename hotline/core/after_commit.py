@@ -41,11 +41,14 @@ def _send_pending(session: Session) -> None:
     if not pending:
         return
     celery = current_app.extensions["celery"]
-    for task_name, args in pending:
+    for sent, (task_name, args) in enumerate(pending):
         try:
-            celery.send_task(task_name, args=[_as_id(a) for a in args])
-        except Exception:  # broker down: the beat re-drive picks it up later
-            log.warning("could not enqueue %s%r; left for the re-drive", task_name, args, exc_info=True)
+            # ignore_result: with a Redis result backend, a send that wants a result would subscribe for it
+            # and retry its connection for ~20 s inside the request when Redis is down.
+            celery.send_task(task_name, args=[_as_id(a) for a in args], ignore_result=True)
+        except Exception:  # broker down: stop trying; the beat re-drive sends the rest later
+            log.warning("broker unreachable: %d task(s) left for the re-drive", len(pending) - sent, exc_info=True)
+            return
 
 
 @event.listens_for(Session, "after_soft_rollback")

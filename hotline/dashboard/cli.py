@@ -20,7 +20,8 @@ def rollup_command():
                    f"{result['seconds']} s")
     result = services.rollup_today()
     db.session.commit()
-    click.echo(f"today {result['day']}: {result['registered']} registered; hotspot alerts: {result['hotspots']}")
+    click.echo(f"today {result['day']}: {result['registered']} registered; hotspot alerts: {result['hotspots']}; "
+               f"snapshots: {result['snapshots']}")
 
 
 @kpi_cli.command("rebuild")
@@ -30,6 +31,8 @@ def rebuild_command(start, end):
     """Recount every day of a period (after a calendar or data correction)."""
     from hotline.dashboard import services
     n = services.rebuild(start.date(), end.date(), commit=db.session.commit)
+    services.refresh_snapshots()
+    db.session.commit()
     click.echo(f"rebuilt {n} days")
 
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import current_app
-from sqlalchemy import event, func, inspect, or_, select, update
-from sqlalchemy.exc import NoInspectionAvailable
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select, update
 
+from hotline.core.after_commit import enqueue_after_commit
 from hotline.core.clock import utcnow
 from hotline.extensions import db
 from hotline.notify.models import Notification, NotifyChannel, NotifyStatus
@@ -62,43 +60,9 @@ def notify_users(users, template: str, *, ticket=None, payload: dict | None = No
 
 
 # --- the delivery task, sent once the outbox rows are committed --------------------------------------------
-# Like hotline.core.after_commit, with two differences that keep a request from hanging while the broker
-# is down: the task is sent with ignore_result (a Redis result backend would otherwise subscribe for the
-# result and retry its connection 20 times, a second apart, inside the request), and the first failure
-# stops the sending: the rest are left pending for the re-drive.
-_PENDING = "hotline_notify_deliver"
-
 
 def _deliver_after_commit(note_or_id) -> None:
-    db.session().info.setdefault(_PENDING, []).append(note_or_id)
-
-
-def _id(value) -> int:
-    try:
-        return inspect(value).identity[0]
-    except NoInspectionAvailable:
-        return value
-
-
-@event.listens_for(Session, "after_commit")
-def _send_deliveries(session: Session) -> None:
-    pending = session.info.pop(_PENDING, [])
-    if not pending:
-        return
-    celery = current_app.extensions["celery"]
-    for sent, item in enumerate(pending):
-        try:
-            celery.send_task(DELIVER_TASK, args=[_id(item)], ignore_result=True)
-        except Exception:  # noqa: BLE001 — broker down: the re-drive sends them later
-            log.warning("broker unreachable: %d notification(s) left pending for the re-drive",
-                        len(pending) - sent, exc_info=True)
-            return
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_deliveries(session: Session, previous_transaction) -> None:
-    if not session.in_transaction():
-        session.info.pop(_PENDING, None)
+    enqueue_after_commit(db.session, DELIVER_TASK, note_or_id)
 
 
 def notification_rows(users, template: str, *, ticket_id: int | None, payload: dict | None, email: bool = False,

@@ -20,7 +20,7 @@ from hotline.core.errors import NotFound, ValidationFailed
 from hotline.extensions import db
 from hotline.intake.services import intake_appeal
 from hotline.open311.formats import render
-from hotline.tickets.labels import APPEAL, label
+from hotline.tickets.labels import label
 from hotline.tickets.models import Category, Ticket
 from hotline.tickets.services import PUBLIC, AppealInput
 from hotline.tickets.validation import LIMITS

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time as _time
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from flask import current_app
 from sqlalchemy import select

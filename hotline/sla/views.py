@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import calendar as _stdcal
-from datetime import date, datetime, time
+from datetime import datetime, time
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role

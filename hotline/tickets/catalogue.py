@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
-from hotline.core.errors import ValidationFailed
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.tickets import handling

@@ -21,10 +21,10 @@ from hotline.core.errors import Conflict, InvalidTransition, NotFound, Permissio
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.sla import services as sla
-from hotline.tickets.models import (Assignment, AssignmentRole, AssignmentStatus, Category, DailySequence,
+from hotline.tickets.models import (Assignment, AssignmentRole, AssignmentStatus, DailySequence,
                                     EventActorKind, Reply, ReplyState, Ticket, TicketEvent, WarningLevel)
 from hotline.tickets.validation import validate_appeal
-from hotline.tickets.workflow import (OPEN_STATUSES, Actor, Appeal, Channel, Satisfaction, Scope, Status,
+from hotline.tickets.workflow import (OPEN_STATUSES, Actor, Channel, Satisfaction, Scope, Status,
                                       Transition, Urgency, transition_for)
 
 

@@ -1,5 +1,4 @@
 """Citizen on a phone files an appeal with a photo and looks it up; an operator registers a call by keyboard."""
-import io
 import re
 
 from PIL import Image

@@ -1,6 +1,4 @@
 """统一回应 end to end in Chromium: a citizen's appeal travels down to a street and its answer comes back."""
-import re
-
 from tests.e2e.conftest import screenshot
 
 PHONE = "13755556666"

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from hotline.core.clock import to_local, utcnow
+from hotline.core.clock import to_local
 from hotline.extensions import db
 from tests.factories import PHONE
 from tests.integration.api_helpers import appeal_json, new_key, token_for

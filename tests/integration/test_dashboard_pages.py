@@ -175,3 +175,20 @@ def test_hotspot_alert_drills_down(client, world):
     listing = client.get(f"/dashboard/tickets?hotspot={alert.id}").get_data(as_text=True)
     assert all(t.tracking_no in listing for t in tickets)
     assert db.session.execute(select(Ticket)).scalars().all()
+
+
+def test_live_counts_are_one_count_reused_for_a_few_seconds(client, data, app):
+    """Open tickets by status and the boards' counts come from one grouped count a process keeps for
+    DASHBOARD_LIVE_SECONDS; every scope adds up its share of it."""
+    login(client, "supervisor")
+    assert 'data-status="in_progress">2<' in client.get("/dashboard/").get_data(as_text=True)
+    data.ticket_in("in_progress").warning_level = "red"
+    db.session.commit()
+    app.config["DASHBOARD_LIVE_SECONDS"] = 60
+    assert 'data-status="in_progress">2<' in client.get("/dashboard/").get_data(as_text=True)
+    app.config["DASHBOARD_LIVE_SECONDS"] = 0
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert 'data-status="in_progress">3<' in page
+    overview = client.get(f"/api/v1/stats/overview?unit={data.other_district.id}").get_json()
+    assert overview["open_by_status"]["in_progress"] == 1 and overview["overdue"] == 1  # 西江区: west only
+    assert client.get("/api/v1/stats/overview").get_json()["overdue"] == 3
