@@ -25,12 +25,12 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from bench.common import create_database, drop_database  # noqa: E402
+
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 APPEAL = {"appeal_type": "complaint", "title": "夜间施工噪音扰民", "body": "人民路工地每晚十一点后仍在施工，噪音很大。",
           "citizen_phone": "13912345678", "citizen_name": "李娜", "address": "东湖区人民路2号"}
@@ -40,22 +40,6 @@ wrk.body = [==[{body}]==]
 wrk.headers["Content-Type"] = "application/json"
 {headers}
 """
-
-
-def create_database() -> tuple[str, str]:
-    name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return name, sa.engine.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(name: str) -> None:
-    engine = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def prepare(url: str) -> dict:
