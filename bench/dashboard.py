@@ -161,7 +161,8 @@ def main() -> None:
         if not args.reuse:
             load(url, args.tickets, args.events_per_ticket)
         app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False,
-                         RATELIMIT_ENABLED=False, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000")
+                         RATELIMIT_ENABLED=False, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
+                         DASHBOARD_LIVE_SECONDS=15)  # the production default ("testing" turns it off)
         app.logger.setLevel("WARNING")
         import logging
         logging.getLogger("werkzeug").setLevel(logging.WARNING)

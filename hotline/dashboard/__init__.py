@@ -12,6 +12,9 @@ def register(app: Flask) -> None:
     from hotline.dashboard.views import bp as views_bp
     from hotline.extensions import csrf
 
+    from hotline.dashboard.queries import LIVE_SECONDS
+    # How long a process reuses its count of the open tickets; tests count afresh unless they ask.
+    app.config.setdefault("DASHBOARD_LIVE_SECONDS", 0 if app.testing else LIVE_SECONDS)
     app.register_blueprint(views_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)

@@ -253,13 +253,14 @@ def _open_groups() -> list[tuple]:
     cache = current_app.extensions.setdefault("dashboard_live", {})
     now = _time.monotonic()
     held = cache.get("open")
-    if held is not None and now - held[0] < ttl:
+    if ttl > 0 and held is not None and now - held[0] < ttl:
         return held[1]
     groups = [tuple(row) for row in db.session.execute(
         select(Ticket.status, Ticket.warning_level, Ticket.district_id, Ticket.lead_unit_id, func.count())
         .where(Ticket.status.in_(OPEN))
         .group_by(Ticket.status, Ticket.warning_level, Ticket.district_id, Ticket.lead_unit_id)).all()]
-    cache["open"] = (now, groups)
+    if ttl > 0:
+        cache["open"] = (now, groups)
     return groups
 
 
