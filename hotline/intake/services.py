@@ -4,11 +4,10 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
@@ -18,12 +17,10 @@ from hotline.core.storage import storage
 from hotline.extensions import db
 from hotline.tickets.models import Attachment, Ticket
 from hotline.tickets.services import AnyActor, AppealInput, register_ticket
-from hotline.tickets.workflow import OPEN_STATUSES
 
 MAX_PHOTOS = 5
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PHOTO_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
-DUPLICATE_WINDOW = timedelta(days=30)
 
 
 @dataclass
@@ -122,28 +119,6 @@ def caller_history(phone: str, limit: int = 20) -> list[Ticket]:
         return []
     return list(db.session.execute(select(Ticket).where(Ticket.citizen_phone == phone)
                                    .order_by(Ticket.created_at.desc()).limit(limit)).scalars())
-
-
-def duplicate_hints(phone: str | None, category_id: int | None, address: str | None,
-                    exclude_id: int | None = None, limit: int = 10) -> list[tuple[Ticket, str]]:
-    """Open tickets from the last 30 days with the same phone, or the same address and category."""
-    conditions = []
-    if phone:
-        conditions.append(Ticket.citizen_phone == phone)
-    if category_id and address:
-        conditions.append((Ticket.category_id == category_id) & (Ticket.address == address.strip()))
-    if not conditions:
-        return []
-    query = (select(Ticket).where(or_(*conditions), Ticket.status.in_([s.value for s in OPEN_STATUSES]),
-                                  Ticket.created_at >= utcnow() - DUPLICATE_WINDOW)
-             .order_by(Ticket.created_at.desc()).limit(limit))
-    if exclude_id:
-        query = query.where(Ticket.id != exclude_id)
-    hints = []
-    for ticket in db.session.execute(query).scalars():
-        same_phone = phone and ticket.citizen_phone == phone
-        hints.append((ticket, "phone" if same_phone else "address"))
-    return hints
 
 
 # --- form support -------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from hotline.core.errors import ValidationFailed
 from hotline.extensions import db
 from hotline.intake import services as intake
 from hotline.intake.forms import OperatorCallForm
+from hotline.search.services import find_duplicates
 from hotline.tickets.models import Ticket
 from hotline.tickets.queries import visible_tickets
 from hotline.tickets.validation import normalise_phone
@@ -53,7 +54,8 @@ def caller():
     category_id = request.args.get("category_id", type=int)
     address = request.args.get("address") or None
     return render_template("intake/_caller.html", phone=phone, history=intake.caller_history(phone),
-                           hints=intake.duplicate_hints(phone, category_id, address))
+                           hints=find_duplicates(phone=phone or None, category_id=category_id, district_id=None,
+                                                 title=None, body=None, address=address, limit=10))
 
 
 @bp.route("/review")

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 FTS_TABLE = "ticket_search_fts"
 PG_INDEX = "ix_ticket_search_tsv"
+# A BRIN index on ticket_id: the cheap id-range bitmap that search ANDs with the GIN index (its slices).
+PG_RECENCY_INDEX = "ix_ticket_search_recency"
 
 # PostgreSQL: the tsvector is computed by the server from the segmented document.
 POSTGRESQL_UP = [
     "ALTER TABLE ticket_search ADD COLUMN tsv tsvector "
     "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, document)) STORED",
     f"CREATE INDEX {PG_INDEX} ON ticket_search USING gin (tsv)",
+    f"CREATE INDEX {PG_RECENCY_INDEX} ON ticket_search USING brin (ticket_id) WITH (autosummarize = on)",
 ]
-POSTGRESQL_DOWN = [f"DROP INDEX IF EXISTS {PG_INDEX}", "ALTER TABLE ticket_search DROP COLUMN IF EXISTS tsv"]
+POSTGRESQL_DOWN = [f"DROP INDEX IF EXISTS {PG_RECENCY_INDEX}", f"DROP INDEX IF EXISTS {PG_INDEX}",
+                   "ALTER TABLE ticket_search DROP COLUMN IF EXISTS tsv"]
 
 # SQLite: FTS5 over the same document; the unicode61 tokenizer splits it on the spaces between tokens.
 SQLITE_UP = [
@@ -33,7 +37,7 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic ``include_object``: skip the FTS5 table (and its shadow tables) and the tsv column/index."""
     if type_ == "table" and name and name.startswith(FTS_TABLE):
         return False
-    if type_ == "index" and name == PG_INDEX:
+    if type_ == "index" and name in (PG_INDEX, PG_RECENCY_INDEX):
         return False
     if type_ == "column" and name == "tsv" and getattr(getattr(obj, "table", None), "name", "") == "ticket_search":
         return False

@@ -13,7 +13,8 @@ from datetime import date, datetime, timedelta
 from typing import Iterable, Sequence
 
 from markupsafe import Markup, escape
-from sqlalchemy import and_, event, func, literal_column, or_, select, text
+from sqlalchemy import Integer, and_, any_, bindparam, event, func, literal_column, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, attributes
 
 from hotline.accounts.models import User
@@ -141,11 +142,16 @@ def matching_ticket_ids(q: str):
     return select(clause.c.id)
 
 
+def _scope(user: User):
+    """The where-clause of what ``user`` may see; None for city-wide hotline staff (everything)."""
+    from hotline.tickets.queries import visible_tickets
+    return visible_tickets(user).whereclause
+
+
 def _scope_and_filters(query, user: User | None, filters: SearchFilters):
     if user is not None:
-        from hotline.tickets.queries import visible_tickets
-        scope = visible_tickets(user).whereclause
-        if scope is not None:  # None: city-wide hotline staff see everything
+        scope = _scope(user)
+        if scope is not None:
             query = query.where(scope)
     if filters.status:
         query = query.where(Ticket.status == filters.status)
@@ -165,34 +171,21 @@ def _scope_and_filters(query, user: User | None, filters: SearchFilters):
 
 def search_tickets(q: str, user: User | None = None, filters: SearchFilters | None = None, *, page: int = 1,
                    per_page: int = 20, count: bool = True) -> SearchPage:
-    """Tickets matching every word of ``q`` (segmented), best first, limited to what ``user`` may see."""
+    """Tickets matching every word of ``q`` (segmented), best first, limited to what ``user`` may see.
+
+    Only the newest RANK_WINDOW matches are ranked (a common word matches tens of thousands of tickets at
+    a million); the total is counted up to COUNT_CAP (the page says "1000+")."""
     filters = filters or SearchFilters()
     tokens = query_tokens((q or "").strip()[:200])
     result = SearchPage(query=q or "", tokens=tokens, page=max(page, 1), per_page=per_page)
     if not tokens:
         return result
-    clause, rank = match_clause(tokens)
     if _dialect() == "postgresql":
-        tsv = literal_column("ticket_search.tsv")
-        base = select(Ticket.id.label("id"), tsv.label("tsv")).join(TicketSearch, TicketSearch.ticket_id == Ticket.id) \
-            .where(clause)
+        window = _pg_window(tokens, user, filters)
+        result.total = len(window)
+        rows = _pg_ranked(tokens, window[:RANK_WINDOW], per_page, (result.page - 1) * per_page)
     else:
-        base = select(Ticket.id.label("id"), rank.label("rank")).join(clause, clause.c.id == Ticket.id)
-    base = _scope_and_filters(base, user, filters)
-    # Rank the newest RANK_WINDOW matches only: ranking costs a little per matching row, and a common
-    # word matches tens of thousands of tickets at a million; filters narrow the window.
-    window = base.order_by(Ticket.id.desc()).limit(RANK_WINDOW).subquery("window")
-    if _dialect() == "postgresql":
-        query = func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(tokens))
-        score = func.ts_rank_cd(window.c.tsv, query)
-    else:
-        score = window.c.rank
-    rows = db.session.execute(select(window.c.id, score.label("score"))
-                              .order_by(literal_column("score").desc(), window.c.id.desc())
-                              .limit(per_page).offset((result.page - 1) * per_page)).all()
-    if count:  # counted up to COUNT_CAP (the page says "1000+")
-        capped = base.with_only_columns(Ticket.id).limit(COUNT_CAP + 1).subquery()
-        result.total = db.session.execute(select(func.count()).select_from(capped)).scalar_one()
+        rows, result.total = _sqlite_ranked(tokens, user, filters, per_page, (result.page - 1) * per_page, count)
     tickets = {t.id: t for t in db.session.execute(select(Ticket).where(Ticket.id.in_([r[0] for r in rows])))
                .scalars()}
     for ticket_id, score in rows:
@@ -200,6 +193,82 @@ def search_tickets(q: str, user: User | None = None, filters: SearchFilters | No
         result.hits.append(Hit(ticket=ticket, score=float(score or 0), title=highlight(ticket.title, tokens),
                                snippet=snippet(ticket_snippet_text(ticket), tokens)))
     return result
+
+
+# PostgreSQL finds the newest matches in id slices, newest first, and stops at the first slice that holds
+# more than COUNT_CAP of them. A bitmap scan of the whole GIN index would visit every matching row (70,000
+# heap rows for two common words at a million tickets: 250 ms); a slice visits about SLICE_TARGET.
+# - The newest RECENT_SCAN rows are read in id order, testing each row's tsvector; the scan stops at the
+#   COUNT_CAP + 1st match (common words: a few thousand rows, under 10 ms).
+# - Otherwise the rate of matches seen so far sizes the next slice so it should hold SLICE_TARGET matches:
+#   the GIN index ANDed with a BRIN id range (ix_ticket_search_recency), then wider, then all. Rarer words
+#   make the GIN scan cheaper and jump straight to wide slices; no match at all costs one index probe.
+RECENT_SCAN = 30_000
+SLICE_TARGET = 1_600
+
+
+def _tsquery(tokens: Sequence[str]):
+    return func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(tokens))
+
+
+def _pg_window(tokens: Sequence[str], user: User | None, filters: SearchFilters) -> list[int]:
+    """Ids of up to COUNT_CAP + 1 matching tickets, newest first (fewer only when that is all of them)."""
+    limit = max(RANK_WINDOW, COUNT_CAP) + 1
+    query = _tsquery(tokens)
+    # The best plan depends on how common the words are and on the id floor: never reuse a generic plan
+    # (psycopg prepares a statement after five runs, and PostgreSQL may then plan it once for all values).
+    db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    newest = db.session.execute(select(func.max(TicketSearch.ticket_id))).scalar() or 0
+    narrowed = _has_filters(filters) or (user is not None and _scope(user) is not None)
+    # The LIMIT inside keeps PostgreSQL from pushing the match into the subquery (no bitmap scan here).
+    recent = select(TicketSearch.ticket_id, literal_column("ticket_search.tsv").label("tsv")) \
+        .order_by(TicketSearch.ticket_id.desc()).limit(RECENT_SCAN).subquery("recent")
+    first = select(recent.c.ticket_id).where(recent.c.tsv.op("@@")(query))
+    if narrowed:
+        first = _scope_and_filters(first.join(Ticket, Ticket.id == recent.c.ticket_id), user, filters)
+    ids = list(db.session.execute(first.order_by(recent.c.ticket_id.desc()).limit(limit)).scalars())
+    span = RECENT_SCAN
+    while len(ids) < limit and span < newest:
+        rate = max(len(ids), 0.5) / span  # matches per id so far (half a match when none was seen)
+        span = max(2 * span, int(SLICE_TARGET / rate))
+        matched = select(TicketSearch.ticket_id).where(literal_column("ticket_search.tsv").op("@@")(query))
+        if span < newest:
+            matched = matched.where(TicketSearch.ticket_id > newest - span)
+        if narrowed:
+            matched = _scope_and_filters(matched.join(Ticket, Ticket.id == TicketSearch.ticket_id), user, filters)
+        ids = list(db.session.execute(matched.order_by(TicketSearch.ticket_id.desc()).limit(limit)).scalars())
+    return ids
+
+
+def _pg_ranked(tokens: Sequence[str], window: list[int], limit: int, offset: int) -> list[tuple[int, float]]:
+    """One page of the window, best ts_rank_cd first (newest first among equals)."""
+    if not window:
+        return []
+    score = func.ts_rank_cd(literal_column("ticket_search.tsv"), _tsquery(tokens)).label("score")
+    return [tuple(r) for r in db.session.execute(
+        select(TicketSearch.ticket_id, score)
+        .where(TicketSearch.ticket_id == any_(bindparam("ids", window, type_=ARRAY(Integer))))
+        .order_by(literal_column("score").desc(), TicketSearch.ticket_id.desc()).limit(limit).offset(offset))]
+
+
+def _sqlite_ranked(tokens, user, filters, limit: int, offset: int, count: bool) -> tuple[list, int]:
+    """SQLite (development, tests): FTS5 with bm25 over the newest RANK_WINDOW matches, and the capped count."""
+    matched, rank = match_clause(tokens)
+    base = select(Ticket.id.label("id"), rank.label("rank")).join(matched, matched.c.id == Ticket.id)
+    base = _scope_and_filters(base, user, filters)
+    window = base.order_by(Ticket.id.desc()).limit(RANK_WINDOW).subquery("window")
+    rows = [tuple(r) for r in db.session.execute(
+        select(window.c.id, window.c.rank.label("score"))
+        .order_by(literal_column("score").desc(), window.c.id.desc()).limit(limit).offset(offset))]
+    total = 0
+    if count:
+        capped = base.with_only_columns(Ticket.id).limit(COUNT_CAP + 1).subquery()
+        total = db.session.execute(select(func.count()).select_from(capped)).scalar_one()
+    return rows, total
+
+
+def _has_filters(filters: SearchFilters) -> bool:
+    return any(vars(filters).values())
 
 
 def ticket_snippet_text(ticket: Ticket) -> str:
@@ -245,8 +314,16 @@ def snippet(value: str | None, tokens: Iterable[str], width: int = 90) -> Markup
 @dataclass
 class Duplicate:
     ticket: Ticket
-    reason: str    # "phone", "text" or "phone+text"
-    score: float   # 0..1
+    reason: str    # why, "+"-joined in this order: "phone", "address" (and category), "text"
+    score: float   # 0..1: 1 for the same phone or address, the text similarity otherwise
+
+    @property
+    def reasons(self) -> list[str]:
+        return self.reason.split("+")
+
+
+def _strongest_first(d: Duplicate):
+    return -d.score, -len(d.reasons), -d.ticket.id
 
 
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
@@ -268,38 +345,44 @@ def _open_recent(now: datetime):
 def find_duplicates(*, phone: str | None, category_id: int | None, district_id: int | None,
                     title: str | None, body: str | None, address: str | None = None,
                     exclude_id: int | None = None, limit: int = 5, candidates: int = 200) -> list[Duplicate]:
-    """Open tickets of the last 30 days that look like the same appeal: the same phone, or similar text
-    in the same category and district. Two indexed queries; at most ``candidates`` texts compared."""
+    """Open tickets of the last 30 days that look like the same appeal: the same phone, the same address in
+    the same category, or similar text in the same category and district. Indexed queries; at most
+    ``candidates`` texts compared. The one duplicate rule for the console, the dispatch desk and intake."""
     now = utcnow()
-    found: dict[int, Duplicate] = {}
+    reasons: dict[int, set[str]] = {}
+    scores: dict[int, float] = {}
+    tickets: dict[int, Ticket] = {}
+
+    def hit(ticket_id: int, reason: str, score: float) -> None:
+        if ticket_id != exclude_id:
+            reasons.setdefault(ticket_id, set()).add(reason)
+            scores[ticket_id] = max(scores.get(ticket_id, 0.0), score)
+
+    exact = []
     if phone:
-        q = select(Ticket).where(Ticket.citizen_phone == phone, _open_recent(now)) \
-            .order_by(Ticket.created_at.desc()).limit(limit)
-        for t in db.session.execute(q).scalars():
-            if t.id != exclude_id:
-                found[t.id] = Duplicate(t, "phone", 1.0)
+        exact.append(("phone", Ticket.citizen_phone == phone))
+    if category_id and address and address.strip():
+        exact.append(("address", and_(Ticket.category_id == category_id, Ticket.address == address.strip())))
+    for reason, condition in exact:
+        for t in db.session.execute(select(Ticket).where(condition, _open_recent(now))
+                                    .order_by(Ticket.created_at.desc()).limit(limit)).scalars():
+            tickets[t.id] = t
+            hit(t.id, reason, 1.0)
     mine = appeal_tokens(title, body, address)
-    if category_id and district_id and mine:
+    if category_id and district_id and mine and (title or body):
         q = (select(Ticket.id, TicketSearch.document).join(TicketSearch, TicketSearch.ticket_id == Ticket.id)
              .where(Ticket.category_id == category_id, Ticket.district_id == district_id, _open_recent(now))
              .order_by(Ticket.created_at.desc()).limit(candidates))
-        scored = []
-        for ticket_id, document in db.session.execute(q):
-            if ticket_id == exclude_id:
-                continue
-            score = similarity(mine, frozenset(document.split()))
-            if score >= DUPLICATE_MIN_SCORE:
-                scored.append((score, ticket_id))
-        scored.sort(reverse=True)
-        top = scored[:limit]
-        tickets = {t.id: t for t in db.session.execute(select(Ticket).where(
-            Ticket.id.in_([i for _, i in top]))).scalars()} if top else {}
-        for score, ticket_id in top:
-            if ticket_id in found:
-                found[ticket_id] = Duplicate(found[ticket_id].ticket, "phone+text", 1.0)
-            else:
-                found[ticket_id] = Duplicate(tickets[ticket_id], "text", round(score, 2))
-    return sorted(found.values(), key=lambda d: (-d.score, -d.ticket.id))[:limit]
+        scored = sorted(((similarity(mine, frozenset(document.split())), ticket_id)
+                         for ticket_id, document in db.session.execute(q)), reverse=True)
+        for score, ticket_id in [(sc, i) for sc, i in scored if sc >= DUPLICATE_MIN_SCORE][:limit]:
+            hit(ticket_id, "text", round(score, 2))
+    missing = [i for i in reasons if i not in tickets]
+    if missing:
+        tickets.update((t.id, t) for t in db.session.execute(select(Ticket).where(Ticket.id.in_(missing))).scalars())
+    order = ("phone", "address", "text")
+    found = [Duplicate(tickets[i], "+".join(r for r in order if r in reasons[i]), scores[i]) for i in reasons]
+    return sorted(found, key=_strongest_first)[:limit]
 
 
 def duplicates_of(ticket: Ticket, limit: int = 5) -> list[Duplicate]:
@@ -331,15 +414,16 @@ def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3) -> dict[int,
         for other, document in rows:
             if other.id == t.id or other.created_at > t.created_at:
                 continue
-            same_phone = other.citizen_phone == t.citizen_phone
+            same_place = other.category_id == t.category_id
             score = 0.0
-            if other.category_id == t.category_id and other.district_id == t.district_id and document:
+            if same_place and other.district_id == t.district_id and document:
                 score = similarity(mine, frozenset(document.split()))
-            if same_phone:
-                found.append(Duplicate(other, "phone+text" if score >= DUPLICATE_MIN_SCORE else "phone", 1.0))
-            elif score >= DUPLICATE_MIN_SCORE:
-                found.append(Duplicate(other, "text", round(score, 2)))
-        found.sort(key=lambda d: (-d.score, -d.ticket.id))
+            reasons = [r for r, yes in (("phone", other.citizen_phone == t.citizen_phone),
+                                        ("address", same_place and bool(t.address) and other.address == t.address),
+                                        ("text", score >= DUPLICATE_MIN_SCORE)) if yes]
+            if reasons:
+                found.append(Duplicate(other, "+".join(reasons), 1.0 if reasons != ["text"] else round(score, 2)))
+        found.sort(key=_strongest_first)
         if found:
             out[t.id] = found[:limit]
     return out

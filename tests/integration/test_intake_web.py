@@ -175,6 +175,11 @@ def test_caller_history_and_duplicate_hints(client, world):
     assert earlier.tracking_no in hints
     other = client.get("/console/caller?phone=13000000000&category_id=&address=").get_data(as_text=True)
     assert earlier.tracking_no not in other
+    # another caller, the same address and category: a hint too, saying why
+    same_place = client.get(f"/console/caller?phone=13000000000&category_id={world.category.id}"
+                            f"&address=东湖区人民路1号阳光花园").get_data(as_text=True)
+    hints = same_place.split('data-testid="duplicate-hints"')[1].split("</ul>")[0]
+    assert earlier.tracking_no in hints and "同一地址和分类" in hints and "同一号码" not in hints
 
 
 def test_review_queue_accepts_web_appeals(client, world):

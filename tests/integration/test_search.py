@@ -94,6 +94,14 @@ def test_duplicates_by_phone_and_by_similar_text(world):
     assert 0.45 <= found[0].score < 1
     by_phone = find_duplicates(phone="13911110001", category_id=None, district_id=None, title="", body="")
     assert [(d.ticket.id, d.reason, d.score) for d in by_phone] == [(other_text.id, "phone", 1.0)]
+    # the same address in the same category, whatever the text and phone
+    by_address = find_duplicates(phone="13800000001", category_id=world.category.id, district_id=None,
+                                 title=None, body=None, address=f" {first.address} ")
+    assert {(d.ticket.id, d.reason, d.score) for d in by_address} == {(first.id, "address", 1.0),
+                                                                      (other_text.id, "address", 1.0)}
+    both = find_duplicates(phone="13911110000", category_id=world.category.id, district_id=world.district.id,
+                           title="小区物业乱收费", body="物业公司擅自上调物业费", address=first.address)
+    assert [(d.ticket.id, d.reasons) for d in both][0] == (first.id, ["phone", "address", "text"])
     # another district's appeal is not the same problem
     assert find_duplicates(phone=None, category_id=world.category.id, district_id=world.other_district.id,
                            title="小区物业乱收费", body="物业公司擅自上调物业费") == []
@@ -142,3 +150,34 @@ def test_api_list_filters_by_chinese_query(client, world):
     assert noise.tracking_no in numbers and fees.tracking_no not in numbers
     none = client.get("/api/v1/tickets?q=拖欠工资", headers=token_for(world.dispatcher)).get_json()
     assert none["total"] == 0
+
+
+def test_newest_first_slices_find_the_same_window_as_a_full_scan(world, monkeypatch):
+    """The windowing (PostgreSQL: a newest-first scan, then id slices sized by the match rate) must return
+    exactly the newest matches and the capped total, whatever slice the matches fall in."""
+    from hotline.search.services import COUNT_CAP
+    monkeypatch.setattr(services, "RANK_WINDOW", 4)
+    monkeypatch.setattr(services, "COUNT_CAP", 4)
+    monkeypatch.setattr(services, "RECENT_SCAN", 2)
+    monkeypatch.setattr(services, "SLICE_TARGET", 2)
+    assert COUNT_CAP == 1000
+    # matches spread thinly over the ids: old ones, a gap of non-matching tickets, then recent ones
+    fees = [make(world, "fee", citizen_phone=f"1391000000{i}") for i in range(3)]
+    others = [make(world, "noise", citizen_phone=f"1392000000{i}") for i in range(6)]
+    fees += [make(world, "fee2", citizen_phone=f"1393000000{i}") for i in range(3)]
+    others += [make(world, "wage", citizen_phone=f"1394000000{i}") for i in range(3)]
+    newest_fee_ids = sorted((t.id for t in fees), reverse=True)
+    result = search_tickets("物业", per_page=10)
+    assert result.total == 5 and result.capped  # 6 matches, counted up to COUNT_CAP + 1
+    assert sorted((h.ticket.id for h in result.hits), reverse=True) == newest_fee_ids[:4]  # the newest 4 only
+    # fewer matches than the cap: all of them, the exact total, found in the last (widest) slice
+    result = search_tickets("小区物业乱收费", per_page=10)
+    assert result.total == 3 and not result.capped
+    assert {h.ticket.id for h in result.hits} == {t.id for t in fees[:3]}
+    # no match anywhere, and matches only among the newest
+    assert search_tickets("梧桐").total == 0
+    assert {h.ticket.id for h in search_tickets("工资").hits} == {t.id for t in others[-3:]}
+    # narrowed by a filter: the slices join the ticket table and still find the right window
+    filtered = search_tickets("物业", filters=SearchFilters(status="pending_dispatch"), per_page=10)
+    assert filtered.total == 5 and {h.ticket.id for h in filtered.hits} == set(newest_fee_ids[:4])
+    assert search_tickets("物业", filters=SearchFilters(status="in_progress")).total == 0
