@@ -65,39 +65,38 @@ def _deliver_after_commit(note_or_id) -> None:
     enqueue_after_commit(db.session, DELIVER_TASK, note_or_id)
 
 
-def notification_rows(users, template: str, *, ticket_id: int | None, payload: dict | None, email: bool = False,
-                      now=None) -> list[dict]:
-    """The outbox rows ``notify_users`` writes, as plain dicts for ``insert_notifications`` (bulk writers)."""
-    now = now or utcnow()
+def notification_rows(users, template: str, *, ticket_id: int | None, payload: dict | None,
+                      email: bool = False) -> list[dict]:
+    """The outbox rows ``notify_users`` writes, for ``insert_notifications`` (bulk writers): what differs
+    from one row to the next; ``insert_notifications`` adds the status and times."""
+    payload = payload or {}
     rows = []
     for user in users:
-        rows.append(_row(NotifyChannel.IN_APP.value, user.username, template, ticket_id, payload, user.id, now))
+        rows.append({"channel": NotifyChannel.IN_APP.value, "recipient": user.username, "recipient_user_id": user.id,
+                     "template": template, "payload": payload, "ticket_id": ticket_id})
         if email and user.email:
-            rows.append(_row(NotifyChannel.EMAIL.value, user.email, template, ticket_id, payload, user.id, now))
+            rows.append({"channel": NotifyChannel.EMAIL.value, "recipient": user.email,
+                         "recipient_user_id": user.id, "template": template, "payload": payload,
+                         "ticket_id": ticket_id})
     return rows
 
 
-def _row(channel, recipient, template, ticket_id, payload, user_id, now) -> dict:
-    in_app = channel == NotifyChannel.IN_APP.value
-    return {"channel": channel, "recipient": recipient, "recipient_user_id": user_id, "template": template,
-            "payload": payload or {}, "ticket_id": ticket_id,
-            "status": (NotifyStatus.SENT if in_app else NotifyStatus.PENDING).value, "attempts": 0,
-            "last_error": None, "created_at": now, "sent_at": now if in_app else None, "next_attempt_at": None,
-            "read_at": None}
-
-
-def insert_notifications(rows: list[dict]) -> int:
-    """Write outbox rows in bulk in the caller's transaction (one executemany for the in-app ones, one
-    with RETURNING for those a worker delivers, which are enqueued after the commit, like
-    ``queue_notification``'s)."""
+def insert_notifications(rows: list[dict], now=None) -> int:
+    """Write ``notification_rows`` in bulk in the caller's transaction: the in-app ones as sent (the row
+    is the delivery), the others pending, with RETURNING, and enqueued after the commit like
+    ``queue_notification``'s."""
     from hotline.sla.bulk import insert_rows
 
+    now = now or utcnow()
     table = Notification.__table__
+    common = {"attempts": 0, "last_error": None, "created_at": now, "next_attempt_at": None, "read_at": None}
     in_app = [r for r in rows if r["channel"] == NotifyChannel.IN_APP.value]
     others = [r for r in rows if r["channel"] != NotifyChannel.IN_APP.value]
-    insert_rows(table, in_app)
+    insert_rows(table, in_app, constants={**common, "status": NotifyStatus.SENT.value, "sent_at": now})
     if others:
-        for notification_id in insert_rows(table, others, returning_ids=True):
+        for notification_id in insert_rows(table, others, returning_ids=True,
+                                           constants={**common, "status": NotifyStatus.PENDING.value,
+                                                      "sent_at": None}):
             _deliver_after_commit(notification_id)
     return len(rows)
 

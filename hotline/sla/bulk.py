@@ -2,21 +2,27 @@
 
 On PostgreSQL a batch of rows goes as one JSON document through ``json_to_recordset`` (one statement,
 one parameter, one round trip, whatever the number of rows); elsewhere (SQLite: development and tests) as an executemany.
-Both write the same rows; the caller's transaction holds them.
+Columns with the same value in every row (``constants``) travel once, as typed parameters, not in
+every row of the document. Both write the same rows; the caller's transaction holds them.
 """
 from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import Table, any_, bindparam, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from hotline.extensions import db
 
+_PG = postgresql.dialect()
 
-def _pg_type(column) -> str:
-    return column.type.compile(dialect=db.session.get_bind().dialect)
+
+@lru_cache(maxsize=None)
+def _pg_type(table: Table, column: str) -> str:
+    return table.c[column].type.compile(dialect=_PG)
 
 
 def _json_default(value):
@@ -30,46 +36,64 @@ def _recordset(table: Table, columns: list[str], rows: list[dict], keys: list[st
     """``json_to_recordset(:rows) AS v(key type, …)``: the rows as one JSON parameter, typed by the
     table's columns (the cheapest way to hand PostgreSQL thousands of rows in one statement)."""
     keys = keys or columns
-    spec = ", ".join(f'"{key}" {_pg_type(table.c[column])}' for column, key in zip(columns, keys))
-    payload = json.dumps([{key: row[key] for key in keys} for row in rows], ensure_ascii=False,
-                         default=_json_default)
+    spec = ", ".join(f'"{key}" {_pg_type(table, column)}' for column, key in zip(columns, keys))
+    if rows[0].keys() != set(keys):  # send only the keys the statement reads
+        rows = [{key: row[key] for key in keys} for row in rows]
+    payload = json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=_json_default)
     return f"json_to_recordset(CAST(:rows AS json)) AS {alias}({spec})", {"rows": payload}
 
 
-def insert_rows(table: Table, rows: list[dict], *, returning_ids: bool = False) -> list[int]:
-    """INSERT every row (all with the same keys); the new ids when asked."""
+def _constant(table: Table, column: str) -> str:
+    """A typed parameter: an untyped NULL in ``INSERT … SELECT`` would be taken for text."""
+    return f'CAST(:c_{column} AS {_pg_type(table, column)})'
+
+
+def insert_rows(table: Table, rows: list[dict], *, constants: dict | None = None,
+                returning_ids: bool = False) -> list[int]:
+    """INSERT every row (all with the same keys) with ``constants`` (column → the value of every row);
+    the new ids when asked."""
     if not rows:
         return []
+    constants = constants or {}
     columns = list(rows[0])
     if db.session.get_bind().dialect.name == "postgresql":
         source, params = _recordset(table, columns, rows)
-        names = ", ".join(f'"{c}"' for c in columns)
-        sql = f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {source}'
+        params.update({f"c_{column}": value for column, value in constants.items()})
+        names = ", ".join(f'"{c}"' for c in [*columns, *constants])
+        values = ", ".join([*(f'v."{c}"' for c in columns), *(_constant(table, c) for c in constants)])
+        sql = f'INSERT INTO "{table.name}" ({names}) SELECT {values} FROM {source}'
         if returning_ids:
             return list(db.session.execute(text(sql + " RETURNING id"), params).scalars())
         db.session.execute(text(sql), params)
         return []
+    if constants:
+        rows = [{**row, **constants} for row in rows]
     if returning_ids:
         return list(db.session.execute(table.insert().returning(table.c.id), rows).scalars())
     db.session.execute(table.insert(), rows)
     return []
 
 
-def update_rows(table: Table, rows: list[dict], *, where: dict[str, str], values: dict[str, str]) -> int:
-    """UPDATE one row per dict: ``where`` and ``values`` map column → the dict's key. Returns the number of
-    rows the WHERE matched (an optimistic check compares it with ``len(rows)``)."""
+def update_rows(table: Table, rows: list[dict], *, where: dict[str, str], values: dict[str, str],
+                constants: dict | None = None) -> int:
+    """UPDATE one row per dict: ``where`` and ``values`` map column → the dict's key, ``constants`` column →
+    the value set in every row. Returns the number of rows the WHERE matched (an optimistic check
+    compares it with ``len(rows)``)."""
     if not rows:
         return 0
+    constants = constants or {}
     if db.session.get_bind().dialect.name == "postgresql":
         source, params = _recordset(table, [*where, *values], rows, [*where.values(), *values.values()])
-        sets = ", ".join(f'"{c}" = v."{k}"' for c, k in values.items())
+        params.update({f"c_{column}": value for column, value in constants.items()})
+        sets = ", ".join([*(f'"{c}" = v."{k}"' for c, k in values.items()),
+                          *(f'"{c}" = {_constant(table, c)}' for c in constants)])
         conds = " AND ".join(f't."{c}" = v."{k}"' for c, k in where.items())
         sql = f'UPDATE "{table.name}" AS t SET {sets} FROM {source} WHERE {conds}'
         return db.session.execute(text(sql), params).rowcount
     stmt = table.update()
     for column, key in where.items():
         stmt = stmt.where(table.c[column] == bindparam(f"w_{key}"))
-    stmt = stmt.values({column: bindparam(f"s_{key}") for column, key in values.items()})
+    stmt = stmt.values({**{column: bindparam(f"s_{key}") for column, key in values.items()}, **constants})
     params = [{**{f"w_{k}": row[k] for k in where.values()}, **{f"s_{k}": row[k] for k in values.values()}}
               for row in rows]
     result = db.session.execute(stmt, params)

@@ -2,7 +2,7 @@
 
 Each open ticket keeps ``next_deadline_at``, the time of its earliest pending step (partial index
 ``ix_ticket_next_deadline_open``), so a sweep reads only due tickets, in batches, with row locks
-(``FOR UPDATE SKIP LOCKED`` on PostgreSQL). A step is taken in the same transaction that moves the
+(``FOR NO KEY UPDATE SKIP LOCKED`` on PostgreSQL). A step is taken in the same transaction that moves the
 ticket's ``SlaClock.stage`` up and bumps the ticket's version, so a rolled-back or killed sweep took
 no step and a second sweep that read the same ticket fails its optimistic check and takes none:
 every step happens exactly once. A lock (PostgreSQL advisory lock; a lease row on SQLite) keeps two
@@ -24,8 +24,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 
-from sqlalchemy import select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import literal, select, true, union_all, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.accounts.models import Role, User, UserRole
@@ -35,8 +34,8 @@ from hotline.notify.services import insert_notifications, notification_rows
 from hotline.orgs.models import OrgUnit
 from hotline.sla import bulk
 from hotline.sla import services as sla
-from hotline.sla.models import (LadderStage, SlaClock, SupervisionOrder, SupervisionSource, SweepLease,
-                                Urging)
+from hotline.sla.models import (ClockKind, LadderStage, SlaClock, SupervisionOrder, SupervisionSource,
+                                SweepLease, Urging)
 from hotline.tickets.models import EventActorKind, Ticket, TicketEvent, WarningLevel
 from hotline.tickets.workflow import OPEN_STATUSES
 
@@ -150,55 +149,79 @@ def anything_due(now: datetime) -> bool:
 def sweep_batch(now: datetime, batch_size: int, context: "_Context | None" = None) -> tuple[Counter, list[int]]:
     """Apply the due steps of up to ``batch_size`` due tickets; flushes, never commits.
 
-    Yellow, red (with its 督办单), escalation and overdue supervision are written in bulk: one
-    executemany per table for the tickets, their clocks, the supervision records, the events and the
-    notifications. The two steps that change a ticket's status (callback timeout, planned resume) go
-    through the workflow one by one."""
+    The tickets and their clocks are read as plain rows, in one statement. Yellow, red (with its 督办单),
+    escalation and overdue supervision are written in bulk: one statement per table for the tickets,
+    their clocks, the supervision records, the events and the notifications. The two steps that change
+    a ticket's status (callback timeout, planned resume) go through the workflow one by one."""
     context = context or _Context()
-    tickets = list(db.session.execute(
-        select(Ticket).where(Ticket.next_deadline_at <= now)
-        .order_by(Ticket.next_deadline_at, Ticket.id).limit(batch_size)
-        .with_for_update(skip_locked=True, of=Ticket)).scalars())
     counts: Counter = Counter()
-    if not tickets:
+    batch = [_Due(row) for row in db.session.execute(_due_tickets(now, batch_size))]
+    if not batch:
         return counts, []
-    ids = [t.id for t in tickets]
-    clocks = {c.ticket_id: c for c in db.session.execute(select(SlaClock).where(bulk.among(SlaClock.ticket_id, ids))).scalars()}
-    stages = {tid: c.stage for tid, c in clocks.items()}
-    context.load_units({t.lead_unit_id for t in tickets if t.lead_unit_id})
+    ids = [due.id for due in batch]
+    context.load_units({due.lead_unit_id for due in batch if due.lead_unit_id})
     writes = _Writes(now)
-    in_bulk: set[int] = set()  # tickets whose ladder steps are written in bulk (the rest went through the ORM)
-    for ticket in tickets:
-        _apply_due_steps(ticket, clocks.get(ticket.id), now, counts, context, in_bulk, writes)
-    db.session.flush()  # the workflow's changes (callback timeout, resume)
-    writes.insert_orders()  # before the next step times are read: a new 督办单 is the ticket's next step
-    _overdue_supervision(ids, now, counts, context, in_bulk, writes)
-    supervision = sla.open_supervision_deadline(ids)
+    workflow = [due for due in batch if _take_ladder_steps(due, now, counts, context, writes)]
+    supervision = _supervision({due.id: due.tracking_no for due in batch}, now, counts, context, writes)
+    for ticket_id, due_at in writes.order_deadlines:
+        supervision[ticket_id] = min(due_at, supervision.get(ticket_id, due_at))
+    by_workflow = _workflow_steps(workflow, counts, supervision)
     ticket_rows, clock_rows = [], []
-    for ticket in tickets:
-        if ticket.id in in_bulk and ticket.status in _OPEN:  # what next_step_at would say, without its lookups
-            step = clocks[ticket.id].next_step() if ticket.id in clocks else None
-            candidates = [t for t in (step[1] if step else None, supervision.get(ticket.id)) if t is not None]
+    for due in batch:
+        if due.id in by_workflow:
+            continue
+        next_at = None
+        if due.status in _OPEN:  # what next_step_at would say, without its lookups
+            step = due.next_step()
+            candidates = [t for t in (step[1] if step else None, supervision.get(due.id)) if t is not None]
             next_at = min(candidates) if candidates else None
-        else:
-            next_at = sla.next_step_at(ticket, supervision.get(ticket.id), refresh=False)
-        if ticket.id in in_bulk:
-            _set(ticket, next_deadline_at=next_at)
-            ticket_rows.append({"b_id": ticket.id, "b_version": ticket.version, "b_new": ticket.version + 1,
-                                "warning_level": ticket.warning_level, "escalation_level": ticket.escalation_level,
-                                "next_deadline_at": next_at, "updated_at": now})
-            clock = clocks.get(ticket.id)
-            if clock is not None and clock.stage != stages[ticket.id]:
-                clock_rows.append({"b_id": ticket.id, "b_old": stages[ticket.id], "stage": int(clock.stage)})
-        else:
-            ticket.next_deadline_at = next_at
-    db.session.flush()
-    _write_bulk(ticket_rows, clock_rows)  # the optimistic check first: a lost batch writes nothing else
-    writes.insert_rest()
+        if due.stage != due.read_stage:
+            clock_rows.append({"b_id": due.id, "b_old": due.read_stage, "stage": int(due.stage)})
+        elif next_at == due.next_deadline_at and due.id not in writes.touched:
+            continue  # nothing to write (the ticket was due with no step left: stale data)
+        ticket_rows.append({"b_id": due.id, "b_version": due.version, "b_new": due.version + 1,
+                            "warning_level": due.warning_level, "escalation_level": due.escalation_level,
+                            "next_deadline_at": next_at})
+    _write_bulk(ticket_rows, clock_rows, now)  # the optimistic check first: a lost batch writes nothing else
+    writes.insert()
+    _expire_loaded(ids)
     return counts, ids
 
 
-def _write_bulk(ticket_rows: list[dict], clock_rows: list[dict]) -> None:
+def _due_tickets(now: datetime, batch_size: int):
+    """The first due tickets in the order of the partial index (the scan stops at ``batch_size``),
+    locked (``FOR NO KEY UPDATE``: the sweep changes no key, so rows that reference a ticket can still
+    be inserted meanwhile) and skipping those another sweep or a user holds; then each one's clock."""
+    due = (select(*_Due.ticket_columns).where(Ticket.next_deadline_at <= now)
+           .order_by(Ticket.next_deadline_at).limit(batch_size)
+           .with_for_update(skip_locked=True, key_share=True, of=Ticket).cte("due"))
+    order = (due.c.next_deadline_at, due.c.id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One primary-key probe per ticket. As a plain join the planner may hash the whole clock table
+        # when it expects many due tickets; LIMIT 1 keeps it from flattening the lateral into that join.
+        clock = select(*_Due.clock_columns).where(SlaClock.ticket_id == due.c.id).limit(1).lateral("clock")
+        return select(due, clock).outerjoin(clock, true()).order_by(*order)
+    return select(due, *_Due.clock_columns).outerjoin(SlaClock, SlaClock.ticket_id == due.c.id).order_by(*order)
+
+
+class _Due:
+    """A due ticket and its ladder clock as plain values: the bulk steps change these and write them."""
+    ticket_columns = (Ticket.id, Ticket.version, Ticket.status, Ticket.lead_unit_id, Ticket.tracking_no,
+                      Ticket.title, Ticket.warning_level, Ticket.escalation_level, Ticket.next_deadline_at)
+    clock_columns = (SlaClock.kind, SlaClock.deadline_at, SlaClock.warn_at, SlaClock.escalate_at, SlaClock.stage)
+    __slots__ = ("id", "version", "status", "lead_unit_id", "tracking_no", "title", "warning_level",
+                 "escalation_level", "next_deadline_at", "kind", "deadline_at", "warn_at", "escalate_at", "stage",
+                 "read_stage")
+    next_step = SlaClock.next_step  # the clock's own rule, on these values (a ticket with no clock has none)
+
+    def __init__(self, row):
+        (self.id, self.version, self.status, self.lead_unit_id, self.tracking_no, self.title, self.warning_level,
+         self.escalation_level, self.next_deadline_at, self.kind, self.deadline_at, self.warn_at, self.escalate_at,
+         self.stage) = row
+        self.read_stage = self.stage
+
+
+def _write_bulk(ticket_rows: list[dict], clock_rows: list[dict], now: datetime) -> None:
     """One statement per table (``hotline.sla.bulk``). The WHERE on the version (and on the old stage) is the
     optimistic check: a row another sweep or a user changed meanwhile fails it, and the whole batch is
     rolled back."""
@@ -206,13 +229,10 @@ def _write_bulk(ticket_rows: list[dict], clock_rows: list[dict]) -> None:
         matched = bulk.update_rows(Ticket.__table__, ticket_rows, where={"id": "b_id", "version": "b_version"},
                                    values={"version": "b_new", "warning_level": "warning_level",
                                            "escalation_level": "escalation_level",
-                                           "next_deadline_at": "next_deadline_at", "updated_at": "updated_at"})
+                                           "next_deadline_at": "next_deadline_at"},
+                                   constants={"updated_at": now})
         if matched != len(ticket_rows):
             raise StaleDataError(f"{len(ticket_rows) - matched} tickets changed during the sweep")
-        for row in ticket_rows:
-            ticket = db.session.identity_map.get(db.session.identity_key(Ticket, row["b_id"]))
-            if ticket is not None:
-                set_committed_value(ticket, "version", row["b_new"])
     if clock_rows:
         matched = bulk.update_rows(SlaClock.__table__, clock_rows, where={"ticket_id": "b_id", "stage": "b_old"},
                                    values={"stage": "stage"})
@@ -220,10 +240,15 @@ def _write_bulk(ticket_rows: list[dict], clock_rows: list[dict]) -> None:
             raise StaleDataError("a ladder clock changed during the sweep")
 
 
-def _set(obj, **values) -> None:
-    """Change loaded attributes without marking them for the ORM: the batch writes them in bulk."""
-    for key, value in values.items():
-        set_committed_value(obj, key, value)
+def _expire_loaded(ids: list[int]) -> None:
+    """Tickets and clocks of the batch that the session holds (the caller's own, the workflow's) were
+    written behind the ORM's back: read them again when next used."""
+    ids = set(ids)
+    identity_map = db.session.identity_map
+    for key in list(identity_map.keys()):  # by key: an expired object would be loaded to read its id
+        obj = identity_map.get(key)
+        if key[0] in (Ticket, SlaClock) and key[1][0] in ids and obj is not None:
+            db.session.expire(obj)
 
 
 class _Writes:
@@ -234,132 +259,162 @@ class _Writes:
     e-mail ones pending and handed to the delivery task once the transaction commits."""
 
     def __init__(self, now: datetime):
+        from hotline.tickets.services import PUBLIC_ACTIONS
         self.now = now
+        self.public = PUBLIC_ACTIONS
         self.orders: list[dict] = []
+        self.order_deadlines: list[tuple[int, datetime]] = []
         self.events: list[dict] = []
         self.notes: list[dict] = []
+        self.touched: set[int] = set()  # tickets with a step written here
+        self._local: dict[datetime, tuple[str, str]] = {}
 
-    def event(self, ticket: Ticket, action: str, data: dict) -> None:
-        from hotline.tickets.services import PUBLIC_ACTIONS
-        self.events.append({"ticket_id": ticket.id, "action": action, "from_status": None, "to_status": None,
-                            "actor_kind": EventActorKind.SYSTEM.value, "actor_id": None, "unit_id": None,
-                            "note": None, "data": data, "public": action in PUBLIC_ACTIONS,
-                            "created_at": self.now})
+    def local_times(self, moment: datetime) -> tuple[str, str]:
+        """``moment`` in Asia/Shanghai for an event (ISO) and a message (minutes); many tickets share a
+        deadline (the end of a working day)."""
+        if moment not in self._local:
+            local = to_local(moment)
+            self._local[moment] = (local.isoformat(), local.strftime("%Y-%m-%d %H:%M"))
+        return self._local[moment]
 
-    def notify(self, users, template: str, ticket: Ticket, payload: dict, email: bool = False) -> None:
-        self.notes.extend(notification_rows(users, template, ticket_id=ticket.id, payload=payload,
-                                            email=email, now=self.now))
+    def event(self, ticket_id: int, action: str, data: dict) -> None:
+        self.touched.add(ticket_id)
+        self.events.append({"ticket_id": ticket_id, "action": action, "data": data,
+                            "public": action in self.public})
 
-    def order(self, ticket: Ticket, unit: OrgUnit, message: str, due: datetime) -> None:
-        self.orders.append({"ticket_id": ticket.id, "unit_id": unit.id, "issued_by_id": None, "message": message,
-                            "source": SupervisionSource.LADDER.value, "response_deadline": due,
-                            "responded_at": None, "response": None, "overdue_at": None, "created_at": self.now})
+    def notify(self, users, template: str, ticket_id: int, payload: dict, email: bool = False) -> None:
+        self.notes.extend(notification_rows(users, template, ticket_id=ticket_id, payload=payload, email=email))
 
-    def insert_orders(self) -> None:
-        if self.orders:
-            bulk.insert_rows(SupervisionOrder.__table__, self.orders)
-            self.orders = []
+    def order(self, ticket_id: int, unit: _Unit, message: str, due: datetime) -> None:
+        self.orders.append({"ticket_id": ticket_id, "unit_id": unit.id, "message": message,
+                            "response_deadline": due})
+        self.order_deadlines.append((ticket_id, due))
 
-    def insert_rest(self) -> None:
-        if self.events:
-            bulk.insert_rows(TicketEvent.__table__, self.events)
-            self.events = []
-        if self.notes:
-            insert_notifications(self.notes)
-            self.notes = []
+    def insert(self) -> None:
+        bulk.insert_rows(SupervisionOrder.__table__, self.orders, constants={
+            "issued_by_id": None, "source": SupervisionSource.LADDER.value, "responded_at": None, "response": None,
+            "overdue_at": None, "created_at": self.now})
+        bulk.insert_rows(TicketEvent.__table__, self.events, constants={
+            "from_status": None, "to_status": None, "actor_kind": EventActorKind.SYSTEM.value, "actor_id": None,
+            "unit_id": None, "note": None, "created_at": self.now})
+        insert_notifications(self.notes, now=self.now)
 
 
-def _apply_due_steps(ticket: Ticket, clock: SlaClock | None, now: datetime, counts: Counter,
-                     context: "_Context", in_bulk: set, writes: _Writes) -> None:
-    from hotline.tickets.services import SYSTEM, apply_transition
-
-    if clock is None:
-        return
+def _take_ladder_steps(due: _Due, now: datetime, counts: Counter, context: "_Context", writes: _Writes) -> bool:
+    """Take the due yellow, red and escalation steps of one ticket (in bulk). True when its due step is
+    one that changes its status instead: the workflow takes that one."""
     while True:
-        step = clock.next_step()
+        step = due.next_step()
         if step is None or step[1] > now:
-            return
-        name, due = step
-        if name == "callback":
-            clock.stage = LadderStage.DONE
-            apply_transition(ticket, "close_unreached", SYSTEM,
-                             note=None, expected_version=None)
-            counts["callback_closed"] += 1
-            return
-        if name == "resume":
-            clock.stage = LadderStage.DONE
-            apply_transition(ticket, "resume", SYSTEM)
-            counts["resumed"] += 1
-            return
-        unit = context.units.get(ticket.lead_unit_id)
-        data = {"deadline": to_local(clock.deadline_at).isoformat(), "clock": clock.kind,
-                "unit": unit.code if unit else None}
-        payload = {"tracking_no": ticket.tracking_no, "title": ticket.title,
-                   "deadline": to_local(clock.deadline_at).strftime("%Y-%m-%d %H:%M"),
+            return False
+        name = step[0]
+        if name in ("callback", "resume"):
+            return True
+        unit = context.units.get(due.lead_unit_id)
+        deadline_iso, deadline_text = writes.local_times(due.deadline_at)
+        data = {"deadline": deadline_iso, "clock": due.kind, "unit": unit.code if unit else None}
+        payload = {"tracking_no": due.tracking_no, "title": due.title, "deadline": deadline_text,
                    "unit": unit.name if unit else ""}
         if name == "yellow":
-            _set(clock, stage=LadderStage.YELLOW)
-            _set(ticket, warning_level=WarningLevel.YELLOW.value)
-            writes.event(ticket, "yellow_card", data)
-            writes.notify(context.recipients(unit), "yellow_card", ticket, payload)
+            due.stage, due.warning_level = LadderStage.YELLOW, WarningLevel.YELLOW.value
+            writes.event(due.id, "yellow_card", data)
+            writes.notify(context.recipients(unit), "yellow_card", due.id, payload)
             counts["yellow"] += 1
         elif name == "red":
-            _set(clock, stage=LadderStage.RED)
-            _set(ticket, warning_level=WarningLevel.RED.value)
-            writes.event(ticket, "red_card", data)
-            writes.notify(context.recipients(unit), "red_card", ticket, payload, email=True)
+            due.stage, due.warning_level = LadderStage.RED, WarningLevel.RED.value
+            writes.event(due.id, "red_card", data)
+            writes.notify(context.recipients(unit), "red_card", due.id, payload, email=True)
             counts["red"] += 1
             if unit is not None:
-                _ladder_order(ticket, unit, context, payload, writes)
+                _ladder_order(due, unit, context, payload, writes)
                 counts["supervision_order"] += 1
         elif name == "escalate":
-            _set(clock, stage=LadderStage.ESCALATED)
-            _set(ticket, escalation_level=ticket.escalation_level + 1)
+            due.stage = LadderStage.ESCALATED
+            due.escalation_level += 1
             above = context.parent_of(unit)
-            writes.event(ticket, "escalated", {**data, "level": ticket.escalation_level,
+            writes.event(due.id, "escalated", {**data, "level": due.escalation_level,
                                                "to_unit": above.code if above else None})
-            writes.notify(context.recipients(above), "escalated", ticket, email=True,
-                          payload={**payload, "level": ticket.escalation_level,
-                                   "to_unit": above.name if above else ""})
+            writes.notify(context.recipients(above), "escalated", due.id, email=True,
+                          payload={**payload, "level": due.escalation_level, "to_unit": above.name if above else ""})
             counts["escalate"] += 1
-        in_bulk.add(ticket.id)
 
 
-def _ladder_order(ticket: Ticket, unit: OrgUnit, context: "_Context", payload: dict, writes: _Writes) -> None:
-    due = context.order_due(writes.now)
-    writes.order(ticket, unit, f"工单{ticket.tracking_no}已超期，请立即办理并于期限内反馈。", due)
-    writes.event(ticket, "supervision_order", {"unit": unit.code, "source": "ladder",
-                                               "response_deadline": to_local(due).isoformat()})
-    writes.notify(context.recipients(unit), "supervision_order", ticket,
-                  {**payload, "response_deadline": to_local(due).strftime("%Y-%m-%d %H:%M")})
+def _ladder_order(due: _Due, unit: _Unit, context: "_Context", payload: dict, writes: _Writes) -> None:
+    response_deadline = context.order_due(writes.now)
+    deadline_iso, deadline_text = writes.local_times(response_deadline)
+    writes.order(due.id, unit, f"工单{due.tracking_no}已超期，请立即办理并于期限内反馈。", response_deadline)
+    writes.event(due.id, "supervision_order", {"unit": unit.code, "source": "ladder",
+                                               "response_deadline": deadline_iso})
+    writes.notify(context.recipients(unit), "supervision_order", due.id,
+                  {**payload, "response_deadline": deadline_text})
 
 
-def _overdue_supervision(ids: list[int], now: datetime, counts: Counter, context: "_Context", in_bulk: set,
-                         writes: _Writes) -> None:
-    """A 督办单 or 催办 unanswered at its response deadline: flagged once (``overdue_at``), supervisors told."""
-    tickets = {}
+def _workflow_steps(batch: list[_Due], counts: Counter, supervision: dict) -> set[int]:
+    """Callback timeout and planned resume: through the workflow, as a user's action would go. Returns
+    the ids of these tickets (the ORM wrote them)."""
+    from hotline.tickets.services import SYSTEM, apply_transition
+
+    if not batch:
+        return set()
+    ids = [due.id for due in batch]
+    tickets = {t.id: t for t in db.session.execute(select(Ticket).where(bulk.among(Ticket.id, ids))).scalars()}
+    clocks = {c.ticket_id: c for c in db.session.execute(
+        select(SlaClock).where(bulk.among(SlaClock.ticket_id, ids))).scalars()}
+    for due in batch:
+        ticket = tickets[due.id]
+        clocks[due.id].stage = LadderStage.DONE
+        if due.kind == ClockKind.CALLBACK.value:
+            apply_transition(ticket, "close_unreached", SYSTEM)
+            counts["callback_closed"] += 1
+        else:
+            apply_transition(ticket, "resume", SYSTEM)
+            counts["resumed"] += 1
+    for ticket_id in ids:
+        tickets[ticket_id].next_deadline_at = sla.next_step_at(tickets[ticket_id], supervision.get(ticket_id),
+                                                               refresh=False)
+    db.session.flush()
+    return set(ids)
+
+
+def _supervision(tracking_nos: dict[int, str], now: datetime, counts: Counter, context: "_Context",
+                 writes: _Writes) -> dict[int, datetime]:
+    """The batch's unanswered 督办单 and 催办, in one statement. One unanswered at its response deadline is
+    flagged once (``overdue_at``) and supervisors are told; returns the earliest response deadline still
+    open per ticket."""
+    parts = [select(literal(kind).label("kind"), model.id, model.ticket_id, model.unit_id, model.response_deadline)
+             .where(bulk.among(model.ticket_id, tracking_nos), model.responded_at.is_(None),
+                    model.overdue_at.is_(None), model.response_deadline.isnot(None))
+             for model, kind in ((SupervisionOrder, "order"), (Urging, "urging"))]
+    records = db.session.execute(union_all(*parts)).all()
+    open_until: dict[int, datetime] = {}
+    overdue = []
+    for record in records:
+        if record.response_deadline <= now:
+            overdue.append(record)
+        elif record.ticket_id not in open_until or record.response_deadline < open_until[record.ticket_id]:
+            open_until[record.ticket_id] = record.response_deadline
+    if not overdue:
+        return open_until
+    overdue.sort(key=lambda r: (r.kind != "order", r.id))
     for model, kind in ((SupervisionOrder, "order"), (Urging, "urging")):
-        rows = db.session.execute(select(model.id, model.ticket_id, model.unit_id).where(
-            bulk.among(model.ticket_id, ids), model.responded_at.is_(None), model.overdue_at.is_(None),
-            model.response_deadline <= now)).all()
-        if not rows:
+        record_ids = [r.id for r in overdue if r.kind == kind]
+        if not record_ids:
             continue
         table = model.__table__
-        flagged = db.session.execute(table.update().where(bulk.among(table.c.id, [r.id for r in rows]),
+        flagged = db.session.execute(table.update().where(bulk.among(table.c.id, record_ids),
                                                           table.c.overdue_at.is_(None)).values(overdue_at=now))
-        if flagged.rowcount not in (-1, len(rows)):
+        if flagged.rowcount not in (-1, len(record_ids)):
             raise StaleDataError("a supervision record changed during the sweep")
-        context.load_units({r.unit_id for r in rows})
-        for record_id, ticket_id, unit_id in rows:
-            ticket = tickets.get(ticket_id) or db.session.get(Ticket, ticket_id)
-            tickets[ticket_id] = ticket
-            unit = context.units[unit_id]
-            writes.event(ticket, "supervision_overdue", {"kind": kind, "record": record_id, "unit": unit.code})
-            writes.notify(context.supervisors_over(unit), "supervision_overdue", ticket,
-                          {"tracking_no": ticket.tracking_no, "unit": unit.name,
-                           "kind": "督办单" if kind == "order" else "催办"})
-            in_bulk.add(ticket_id)
-            counts["supervision_overdue"] += 1
+    context.load_units({r.unit_id for r in overdue})
+    for record in overdue:
+        unit = context.units[record.unit_id]
+        writes.event(record.ticket_id, "supervision_overdue", {"kind": record.kind, "record": record.id,
+                                                               "unit": unit.code})
+        writes.notify(context.supervisors_over(unit), "supervision_overdue", record.ticket_id,
+                      {"tracking_no": tracking_nos[record.ticket_id], "unit": unit.name,
+                       "kind": "督办单" if record.kind == "order" else "催办"})
+        counts["supervision_overdue"] += 1
+    return open_until
 
 
 class _Unit(NamedTuple):

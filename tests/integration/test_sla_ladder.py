@@ -196,17 +196,23 @@ def test_two_sweeps_cannot_overlap(world):
 
 
 def test_sweep_reads_only_due_tickets_through_the_partial_index(pg_world):
+    """The batch statement itself: due tickets from the partial index, their clocks by primary key, one
+    probe per ticket, even when the planner would rather join otherwise (it does when it expects many due
+    tickets: a hash of the whole clock table)."""
     from sqlalchemy import text
+    from sqlalchemy.dialects import postgresql
+
+    from hotline.sla.ladder import _due_tickets
     in_progress(pg_world)
-    plan = db.session.execute(text(
-        "EXPLAIN SELECT * FROM ticket WHERE next_deadline_at <= now() ORDER BY next_deadline_at, id LIMIT 500 "
-        "FOR UPDATE OF ticket SKIP LOCKED")).scalars().all()
+    sql = str(_due_tickets(local(2026, 12, 31, 9), 500).compile(dialect=postgresql.dialect(),
+                                                                compile_kwargs={"literal_binds": True}))
+    assert "FOR NO KEY UPDATE OF ticket SKIP LOCKED" in sql
     db.session.execute(text("SET enable_seqscan = off"))
-    plan = "\n".join(db.session.execute(text(
-        "EXPLAIN SELECT * FROM ticket WHERE next_deadline_at <= now() ORDER BY next_deadline_at, id LIMIT 500 "
-        "FOR UPDATE OF ticket SKIP LOCKED")).scalars())
+    db.session.execute(text("SET enable_nestloop = off"))  # what a plain join would then become: hash or merge
+    plan = "\n".join(db.session.execute(text("EXPLAIN " + sql)).scalars())
     db.session.rollback()
-    assert "ix_ticket_next_deadline_open" in plan
+    assert "ix_ticket_next_deadline_open" in plan and "Index Scan using pk_sla_clock" in plan, plan
+    assert "Nested Loop" in plan and "Hash" not in plan and "Merge" not in plan, plan
 
 
 def test_a_sweep_with_nothing_due_is_one_index_probe(world):
@@ -242,3 +248,39 @@ def test_the_nothing_due_probe_reads_the_partial_index(pg_world):
     plan = "\n".join(db.session.execute(text("EXPLAIN " + sql)).scalars())
     db.session.rollback()
     assert "ix_ticket_next_deadline_open" in plan and "Sort" not in plan, plan
+
+
+def test_a_batch_leaves_the_tickets_the_session_holds_current(world):
+    """The bulk writes go around the ORM: a ticket the caller holds shows them and can still be saved
+    (its version is the one the batch wrote, not a stale one)."""
+    from hotline.sla.ladder import sweep_batch
+    ticket = in_progress(world)
+    version = ticket.version
+    now = local(2026, 12, 31, 9)
+    with frozen_at(now):
+        counts, ids = sweep_batch(now, 10)
+    assert ids == [ticket.id] and (counts["yellow"], counts["red"], counts["escalate"]) == (1, 1, 1)
+    assert ticket.warning_level == "red" and ticket.escalation_level == 1 and ticket.version == version + 1
+    assert db.session.get(SlaClock, ticket.id).stage == 3
+    ticket.title = "改过的标题"
+    db.session.flush()  # the optimistic check of the ORM: passes only with the version the batch wrote
+    db.session.commit()
+    db.session.refresh(ticket)
+    assert ticket.version == version + 2 and ticket.title == "改过的标题" and ticket.warning_level == "red"
+
+
+def test_a_callback_timeout_and_an_overdue_urging_in_one_batch(world):
+    """One ticket with a workflow step (through the ORM) and a bulk step (the urging flagged): each once."""
+    with frozen_at(local(2026, 11, 23, 10)):
+        ticket = world.ticket_in("pending_callback")  # the callback window ends 11-26
+    with frozen_at(local(2026, 11, 24, 10)):
+        urging = sla.urge_ticket(ticket, world.supervisor, "请尽快回访")
+        db.session.commit()
+    assert urging.response_deadline == local(2026, 11, 25, 23, 59, 59)
+    counts = run_sweep(local(2026, 11, 27, 0, 1))
+    assert (counts["callback_closed"], counts["supervision_overdue"], counts["tickets"]) == (1, 1, 1), counts
+    assert run_sweep(local(2026, 11, 27, 0, 1)).get("tickets", 0) == 0
+    db.session.refresh(ticket)
+    db.session.refresh(urging)
+    assert ticket.status == "closed" and ticket.next_deadline_at is None and urging.overdue_at is not None
+    assert events(ticket, "close_unreached") == 1 and events(ticket, "supervision_overdue") == 1
