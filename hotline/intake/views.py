@@ -12,6 +12,7 @@ from hotline.intake import services as intake
 from hotline.intake.forms import OperatorCallForm
 from hotline.search.services import find_duplicates
 from hotline.tickets.models import Ticket
+from hotline.tickets import queries
 from hotline.tickets.queries import visible_tickets
 from hotline.tickets.validation import normalise_phone
 from hotline.tickets.workflow import Channel, Status
@@ -68,6 +69,4 @@ def review_queue():
 
 
 def pending_review_count() -> int:
-    from sqlalchemy import func
-    return db.session.execute(select(func.count()).select_from(
-        visible_tickets(current_user).where(Ticket.status == Status.PENDING_REVIEW.value).subquery())).scalar()
+    return queries.count(queries.in_status(current_user, Status.PENDING_REVIEW))

@@ -203,7 +203,7 @@ class RoutingSuggestion:
 
 def suggest_routes(tickets: Sequence[Ticket]) -> dict[int, RoutingSuggestion]:
     """One suggestion per ticket, for a whole queue at once (one model load, two batch predictions)."""
-    from hotline.tickets.handling import suggested_unit
+    from hotline.tickets.handling import suggested_units
     if not tickets:
         return {}
     models = current_models()
@@ -215,11 +215,12 @@ def suggest_routes(tickets: Sequence[Ticket]) -> dict[int, RoutingSuggestion]:
     ids = {i for i, _ in cats if i} | {i for i, _ in units if i}
     categories = {c.id: c for c in db.session.execute(select(Category).where(Category.id.in_(ids))).scalars()}
     org_units = {u.id: u for u in db.session.execute(select(OrgUnit).where(OrgUnit.id.in_(ids))).scalars()}
+    catalogue = suggested_units(tickets)
     out = {}
     for ticket, (cat_id, cat_p), (unit_id, unit_p) in zip(tickets, cats, units):
         unit, source = org_units.get(unit_id), "model"
         if unit is None or unit_p < MIN_CONFIDENCE or not unit.active:
-            unit, unit_p, source = suggested_unit(ticket), 0.0, "catalogue"
+            unit, unit_p, source = catalogue.get(ticket.id), 0.0, "catalogue"
         out[ticket.id] = RoutingSuggestion(category=categories.get(cat_id), category_confidence=round(cat_p, 2),
                                            unit=unit, unit_confidence=round(unit_p, 2), source=source)
     return out

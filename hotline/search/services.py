@@ -394,7 +394,9 @@ def duplicates_of(ticket: Ticket, limit: int = 5) -> list[Duplicate]:
 
 
 def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3) -> dict[int, list[Duplicate]]:
-    """``duplicates_of`` for a whole queue in two queries (the dispatch desk)."""
+    """``duplicates_of`` for a whole queue in one query (the dispatch desk): the candidates are grouped by
+    phone, by category and district, and by category and address, so each ticket is compared only with its
+    own groups, and each candidate's tokens are split once."""
     if not tickets:
         return {}
     now = utcnow()
@@ -404,26 +406,47 @@ def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3) -> dict[int,
     conditions += [and_(Ticket.category_id == c, Ticket.district_id == d) for c, d in pairs]
     if not conditions:
         return {}
+    # Plain rows, not ORM objects: thousands of candidates, a few winners (loaded at the end).
     rows = db.session.execute(
-        select(Ticket, TicketSearch.document).outerjoin(TicketSearch, TicketSearch.ticket_id == Ticket.id)
+        select(Ticket.id, Ticket.citizen_phone, Ticket.category_id, Ticket.district_id, Ticket.address,
+               Ticket.created_at, TicketSearch.document)
+        .outerjoin(TicketSearch, TicketSearch.ticket_id == Ticket.id)
         .where(or_(*conditions), _open_recent(now)).order_by(Ticket.created_at.desc()).limit(5000)).all()
-    out: dict[int, list[Duplicate]] = {}
+    by_phone: dict[str, list] = {}
+    by_place: dict[tuple, list] = {}
+    by_address: dict[tuple, list] = {}
+    for row in rows:
+        entry = (row, frozenset(row.document.split()) if row.document else frozenset())
+        by_phone.setdefault(row.citizen_phone, []).append(entry)
+        by_place.setdefault((row.category_id, row.district_id), []).append(entry)
+        if row.address:
+            by_address.setdefault((row.category_id, row.address), []).append(entry)
+    found_by_ticket: dict[int, list[tuple[int, str, float]]] = {}
     for t in tickets:
         mine = appeal_tokens(t.title, t.body, t.address)
-        found = []
-        for other, document in rows:
-            if other.id == t.id or other.created_at > t.created_at:
-                continue
-            same_place = other.category_id == t.category_id
-            score = 0.0
-            if same_place and other.district_id == t.district_id and document:
-                score = similarity(mine, frozenset(document.split()))
-            reasons = [r for r, yes in (("phone", other.citizen_phone == t.citizen_phone),
-                                        ("address", same_place and bool(t.address) and other.address == t.address),
-                                        ("text", score >= DUPLICATE_MIN_SCORE)) if yes]
-            if reasons:
-                found.append(Duplicate(other, "+".join(reasons), 1.0 if reasons != ["text"] else round(score, 2)))
-        found.sort(key=_strongest_first)
-        if found:
-            out[t.id] = found[:limit]
-    return out
+        reasons: dict[int, list[str]] = {}
+        scores: dict[int, float] = {}
+        groups = [("phone", by_phone.get(t.citizen_phone, ()))]
+        if t.address:
+            groups.append(("address", by_address.get((t.category_id, t.address), ())))
+        groups.append(("text", by_place.get((t.category_id, t.district_id), ()) if t.category_id else ()))
+        for reason, group in groups:
+            for other, tokens in group:
+                if other.id == t.id or other.created_at > t.created_at:
+                    continue
+                score = 1.0
+                if reason == "text":
+                    score = similarity(mine, tokens)
+                    if score < DUPLICATE_MIN_SCORE:
+                        continue
+                    score = round(score, 2)
+                reasons.setdefault(other.id, []).append(reason)
+                scores[other.id] = max(scores.get(other.id, 0.0), score)
+        ranked = sorted(reasons, key=lambda i: (-scores[i], -len(reasons[i]), -i))[:limit]
+        if ranked:
+            found_by_ticket[t.id] = [(i, "+".join(reasons[i]), scores[i]) for i in ranked]
+    winners = {i for found in found_by_ticket.values() for i, _, _ in found}
+    loaded = {t.id: t for t in db.session.execute(select(Ticket).where(Ticket.id.in_(winners))).scalars()} \
+        if winners else {}
+    return {tid: [Duplicate(loaded[i], reason, score) for i, reason, score in found]
+            for tid, found in found_by_ticket.items()}

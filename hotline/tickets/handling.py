@@ -3,7 +3,8 @@ caller's contact (logged), routing suggestions and canned answers."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import joinedload
 
 from hotline.accounts.models import HOTLINE_ROLES, Role, User
 from hotline.core.clock import utcnow
@@ -69,11 +70,19 @@ def reveal_contact(ticket: Ticket, actor: User) -> dict:
 
 def suggested_unit(ticket: Ticket) -> OrgUnit | None:
     """派单目录: the default lead unit for the ticket's category in its district."""
-    if not ticket.category_id or not ticket.district_id:
-        return None
-    route = db.session.execute(select(CategoryRoute).filter_by(
-        category_id=ticket.category_id, district_id=ticket.district_id)).scalar_one_or_none()
-    return route.unit if route else None
+    return suggested_units([ticket]).get(ticket.id)
+
+
+def suggested_units(tickets) -> dict[int, OrgUnit]:
+    """``suggested_unit`` for a whole queue in one query."""
+    pairs = {(t.category_id, t.district_id) for t in tickets if t.category_id and t.district_id}
+    if not pairs:
+        return {}
+    routes = db.session.execute(select(CategoryRoute).options(joinedload(CategoryRoute.unit)).where(
+        tuple_(CategoryRoute.category_id, CategoryRoute.district_id).in_(pairs))).scalars()
+    units = {(r.category_id, r.district_id): r.unit for r in routes}
+    return {t.id: units[(t.category_id, t.district_id)] for t in tickets
+            if (t.category_id, t.district_id) in units}
 
 
 def canned_answers(ticket: Ticket) -> list[CannedAnswer]:

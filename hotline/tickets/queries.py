@@ -1,11 +1,12 @@
 """Which tickets a user may see, as one query for lists and one check for a single ticket."""
 from __future__ import annotations
 
-from sqlalchemy import Select, case, false, or_, select
+from sqlalchemy import Select, case, false, func, or_, select
 
 from hotline.accounts.models import HOTLINE_ROLES, Role, User
+from hotline.extensions import db
 from hotline.orgs.services import subtree_ids
-from hotline.tickets.models import ACTIVE_ASSIGNMENT_STATUSES, Assignment, Ticket
+from hotline.tickets.models import ACTIVE_ASSIGNMENT_STATUSES, Assignment, Ticket, TicketEvent
 from hotline.tickets.workflow import OPEN_STATUSES, Status
 
 _HOTLINE = {r.value for r in HOTLINE_ROLES}
@@ -69,3 +70,19 @@ def with_list_columns(query: Select) -> Select:
     from hotline.tickets.models import Category
     return query.options(selectinload(Ticket.category).selectinload(Category.parent),
                          selectinload(Ticket.lead_unit), selectinload(Ticket.district))
+
+
+def count(query: Select) -> int:
+    """How many rows ``query`` selects (its ordering dropped)."""
+    return db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+
+
+def last_event_notes(ticket_ids: list[int], action: str) -> dict[int, str | None]:
+    """The note of each ticket's latest ``action`` event, in one query (a desk row shows it)."""
+    if not ticket_ids:
+        return {}
+    latest = (select(func.max(TicketEvent.id)).where(TicketEvent.ticket_id.in_(ticket_ids),
+                                                     TicketEvent.action == action)
+              .group_by(TicketEvent.ticket_id).scalar_subquery())
+    return dict(db.session.execute(select(TicketEvent.ticket_id, TicketEvent.note)
+                                   .where(TicketEvent.id.in_(latest))).all())

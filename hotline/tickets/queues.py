@@ -1,6 +1,7 @@
 """Work queues: the dispatcher's (派单, 退单审核, 答复审核) and the handler's workspace."""
 from flask import Blueprint, render_template
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
@@ -8,27 +9,38 @@ from hotline.core.clock import utcnow
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.tickets import queries
-from hotline.tickets.handling import suggested_unit
+from hotline.tickets.handling import suggested_units
+from hotline.tickets.models import Reply
 from hotline.tickets.workflow import Status
 
 bp = Blueprint("queues", __name__)
 
 
+# Each tab of the desk shows the first DESK_SIZE tickets in working order (the rest move up as these are
+# handled; the ticket list filtered by status shows all): a city's backlog must not make the page slow.
+DESK_SIZE = 50
+
+
 @bp.route("/dispatch")
 @roles_required(Role.DISPATCHER)
 def dispatch():
-    pending = db.session.execute(queries.with_list_columns(queries.dispatch_queue(current_user).limit(200))
-                                 ).scalars().all()
-    returns = db.session.execute(queries.in_status(current_user, Status.RETURN_REQUESTED)
-                                 .order_by(queries.Ticket.updated_at)).scalars().all()
-    replies = db.session.execute(queries.in_status(current_user, Status.REPLIED)
-                                 .order_by(queries.Ticket.updated_at)).scalars().all()
+    tabs = {
+        "pending": queries.dispatch_queue(current_user),
+        "returns": queries.in_status(current_user, Status.RETURN_REQUESTED).order_by(queries.Ticket.updated_at),
+        "replies": queries.in_status(current_user, Status.REPLIED).order_by(queries.Ticket.updated_at),
+    }
+    totals = {name: queries.count(query) for name, query in tabs.items()}
+    pending = db.session.execute(queries.with_list_columns(tabs["pending"].limit(DESK_SIZE))).scalars().all()
+    returns = db.session.execute(queries.with_list_columns(tabs["returns"].limit(DESK_SIZE))).scalars().all()
+    replies = db.session.execute(queries.with_list_columns(tabs["replies"].limit(DESK_SIZE)).options(
+        selectinload(queries.Ticket.replies).selectinload(Reply.unit))).scalars().all()
     units = db.session.execute(db.select(OrgUnit).where(
         OrgUnit.kind.in_([UnitKind.DEPARTMENT.value, UnitKind.DISTRICT.value, UnitKind.STREET.value,
                           UnitKind.COMMUNITY.value]), OrgUnit.active).order_by(OrgUnit.path)).scalars().all()
-    suggestions = {t.id: suggested_unit(t) for t in pending}
+    suggestions = suggested_units(pending)
     return render_template("tickets/dispatch.html", pending=pending, returns=returns, replies=replies,
-                           units=units, suggestions=suggestions)
+                           totals=totals, units=units, suggestions=suggestions,
+                           return_notes=queries.last_event_notes([t.id for t in returns], "request_return"))
 
 
 @bp.route("/workspace")

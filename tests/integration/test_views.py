@@ -146,3 +146,17 @@ def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(world):
         return request.remote_addr
 
     assert app.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7"}).text == "203.0.113.7"
+
+
+def test_dispatch_desk_shows_a_bounded_page_of_each_queue_with_the_totals(client, world, monkeypatch):
+    from hotline.tickets import queues
+    monkeypatch.setattr(queues, "DESK_SIZE", 1)
+    first, second = world.ticket_in("pending_dispatch"), world.ticket_in("pending_dispatch")
+    returned = world.ticket_in("return_requested")
+    login(client, "dispatcher")
+    page = client.get("/dispatch").get_data(as_text=True)
+    pending = page.split('data-testid="dispatch-queue"')[1].split('id="returns"')[0]
+    assert first.tracking_no in pending and second.tracking_no not in pending  # oldest first, one shown
+    assert 'data-testid="total-pending">2<' in page and 'data-testid="desk-more"' in pending
+    assert "/?status=pending_dispatch" in pending
+    assert returned.tracking_no in page and "不属于本单位职责" in page  # the handler's reason, from its event
