@@ -54,6 +54,15 @@ class WorkCalendar:
     def end_of(self, day: date, tzinfo) -> datetime:
         return datetime.combine(day, self.day_ends, tzinfo=tzinfo)
 
+    def deadline_on(self, day: date, tzinfo) -> Deadline:
+        """The end of ``day``, or of the next working day when it is a day off: an extension's day.
+
+        Always computed from the day asked for, never from the day it was once moved to: a weekend
+        day may become a make-up workday when its year's notice comes in.
+        """
+        day, provisional = self.next_workday_on_or_after(day)
+        return Deadline(self.end_of(day, tzinfo), provisional)
+
     def next_workday_on_or_after(self, day: date) -> tuple[date, bool]:
         provisional = False
         while True:

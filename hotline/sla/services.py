@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from flask import current_app
 from sqlalchemy import select
 
-from hotline.core.clock import to_local, to_utc_naive
+from hotline.core.clock import LOCAL_TZ, to_local, to_utc_naive
 from hotline.extensions import db
 from hotline.sla.calendar import Deadline, WorkCalendar, add_hours, complete_years
 from hotline.sla.models import CalendarSource, LimitUnit, SlaPolicy, WorkCalendarDay
@@ -227,7 +227,7 @@ def replay_deadlines(ticket, history: list[tuple[str, datetime, dict]]) -> dict 
         elif action == "rate_unsatisfied" and answer is not None:
             answer, unit = deadline_after(when, REDO_WORKING_DAYS, WD), WD
         elif action == "extension_approved" and answer is not None and data.get("deadline"):
-            answer = _extended_deadline(datetime.fromisoformat(data["deadline"]))
+            answer = extension_deadline(_asked_day(data))
         elif action == "suspend":
             paused_at = when
         elif action == "resume" and paused_at is not None and answer is not None:
@@ -239,13 +239,19 @@ def replay_deadlines(ticket, history: list[tuple[str, datetime, dict]]) -> dict 
             "provisional": bool((sign.provisional if sign else False) or answer.provisional)}
 
 
-def _extended_deadline(requested: datetime) -> Deadline:
-    """An approved extension's deadline: the end of the requested working day (a day off moves it to the
-    next working day), with today's calendar."""
-    calendar = current_calendar()
-    local = to_local(to_utc_naive(requested))
-    day, provisional = calendar.next_workday_on_or_after(local.date())
-    return Deadline(to_utc_naive(calendar.end_of(day, local.tzinfo)), provisional)
+def extension_deadline(day: date) -> Deadline:
+    """An extension's deadline: the end of the ``day`` asked for (a day off moves it to the next working
+    day), with today's calendar. Always from the day asked for: a weekend day that was moved to Monday
+    while its year was unknown is a working day again once the notice makes it a make-up workday."""
+    result = current_calendar().deadline_on(day, LOCAL_TZ)
+    return Deadline(to_utc_naive(result.at), result.provisional)
+
+
+def _asked_day(data: dict) -> date:
+    """The day an extension event asked for; events from before it was recorded give their deadline's."""
+    if data.get("day"):
+        return date.fromisoformat(data["day"])
+    return datetime.fromisoformat(data["deadline"]).astimezone(LOCAL_TZ).date()
 
 
 # --- policies, edited by admins ------------------------------------------------------------------------
@@ -517,24 +523,28 @@ def request_extension(ticket, actor, new_deadline_utc: datetime, reason: str):
         raise ValidationFailed(_l("The new deadline must be later than the current one."), field="deadline")
     if any(r.state == RequestState.PENDING.value for r in _requests(ExtensionRequest, ticket)):
         raise InvalidTransition(_l("An extension request is already waiting for a decision."))
+    day = to_local(new_deadline_utc).date()
     req = ExtensionRequest(ticket_id=ticket.id, unit_id=assignment.unit_id, requested_by_id=actor.id,
-                           reason=reason.strip(), requested_deadline=_end_of_working_day(new_deadline_utc),
+                           reason=reason.strip(), requested_deadline=extension_deadline(day).at,
                            created_at=now)
     db.session.add(req)
+    # The event keeps the day asked for: the deadline is computed from it again when decided.
     record_event(ticket, "extension_requested", actor, note=reason.strip(), at=now,
-                 data={"deadline": to_local(req.requested_deadline).isoformat()})
+                 data={"deadline": to_local(req.requested_deadline).isoformat(), "day": day.isoformat()})
     _notify_supervisors(ticket, "extension_requested", {"deadline": to_local(req.requested_deadline)
                                                          .strftime("%Y-%m-%d %H:%M")})
     db.session.flush()
     return req
 
 
-def _end_of_working_day(moment_utc: datetime) -> datetime:
-    """A requested deadline is the end of a working day: a holiday moves it to the next one."""
-    calendar = current_calendar()
-    local = to_local(moment_utc)
-    day, _ = calendar.next_workday_on_or_after(local.date())
-    return to_utc_naive(calendar.end_of(day, local.tzinfo))
+def _requested_day(req) -> date:
+    """The day ``req`` asked for, from its request event (written in the same flush, same time)."""
+    from hotline.tickets.models import TicketEvent
+
+    data = db.session.execute(select(TicketEvent.data).where(
+        TicketEvent.ticket_id == req.ticket_id, TicketEvent.action == "extension_requested",
+        TicketEvent.created_at == req.created_at).order_by(TicketEvent.id.desc()).limit(1)).scalar()
+    return _asked_day(data or {"deadline": to_local(req.requested_deadline).isoformat()})
 
 
 def decide_extension(req, actor, approve: bool, note: str | None = None):
@@ -552,15 +562,17 @@ def decide_extension(req, actor, approve: bool, note: str | None = None):
     now = utcnow()
     req.state = (RequestState.APPROVED if approve else RequestState.DENIED).value
     req.decided_by_id, req.decided_at, req.decision_note = actor.id, now, note
+    day = _requested_day(req)
     if approve:
-        old = ticket.answer_deadline_at
-        ticket.answer_deadline_at = req.requested_deadline
-        ticket.deadline_provisional = current_calendar().is_workday(to_local(req.requested_deadline).date())[1]
+        # With the calendar of now: the year's notice may have come in since the request.
+        deadline = extension_deadline(day)
+        old, req.requested_deadline = ticket.answer_deadline_at, deadline.at
+        ticket.answer_deadline_at, ticket.deadline_provisional = deadline.at, deadline.provisional
         for a in ticket.active_assignments():
             if a.answer_deadline_at == old:
-                a.answer_deadline_at = req.requested_deadline
+                a.answer_deadline_at = deadline.at
     record_event(ticket, "extension_approved" if approve else "extension_denied", actor, note=note, at=now,
-                 data={"deadline": to_local(req.requested_deadline).isoformat()})
+                 data={"deadline": to_local(req.requested_deadline).isoformat(), "day": day.isoformat()})
     ticket.updated_at = now
     _notify_unit(ticket, "extension_decided", {"decision": "批准" if approve else "驳回"})
     db.session.flush()

@@ -130,6 +130,25 @@ def test_extension_changes_the_deadline_and_restarts_the_ladder(world):
     assert events(ticket, "extension_approved") == 1
 
 
+def test_an_extension_to_a_make_up_workday_and_a_pause_over_it(world):
+    """2026-09-20 is a Sunday the 2026 notice makes a working day (国庆节调休)."""
+    ticket = in_progress(world, local(2026, 9, 1, 10))  # 10 working days: Tue 09-15
+    assert ticket.answer_deadline_at == local(2026, 9, 15, 23, 59, 59)
+    with frozen_at(local(2026, 9, 2, 10)):
+        req = sla.request_extension(ticket, world.district_handler, local(2026, 9, 20, 12), "需要现场复核")
+        sla.decide_extension(req, world.supervisor, True)
+        db.session.commit()
+    assert ticket.answer_deadline_at == req.requested_deadline == local(2026, 9, 20, 23, 59, 59)
+    assert ticket.next_deadline_at == local(2026, 9, 18, 23, 59, 59)  # yellow: Friday, Saturday is off
+    with frozen_at(local(2026, 9, 18, 10)):  # one working day left: the Sunday
+        apply_transition(ticket, "suspend", world.supervisor, note="等待检测报告")
+        db.session.commit()
+    with frozen_at(local(2026, 9, 24, 10)):
+        apply_transition(ticket, "resume", world.supervisor)
+        db.session.commit()
+    assert ticket.answer_deadline_at == local(2026, 9, 28, 23, 59, 59)  # 中秋节 09-25..09-27 off
+
+
 def test_manual_urging_and_order_have_response_deadlines(world):
     ticket = in_progress(world)
     with frozen_at(local(2026, 11, 24, 10)):

@@ -1,6 +1,7 @@
 """Provisional deadlines recomputed when their year's calendar is entered keep what happened to them:
 extensions, suspensions, redo."""
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -8,9 +9,10 @@ from hotline.core.clock import LOCAL_TZ, frozen_at, to_utc_naive
 from hotline.extensions import db
 from hotline.sla import services as sla
 from hotline.sla.models import WorkCalendarDay
-from hotline.sla.notice import parse_csv
+from hotline.sla.notice import parse_csv, parse_notice
 from hotline.tickets.services import apply_transition
 
+DATA = Path(__file__).resolve().parents[1] / "data"
 # A (fictional) notice for 2027: New Year's day and the following Monday and Tuesday off.
 NOTICE_2027 = "date,is_workday,note\n2027-01-01,0,元旦\n2027-01-04,0,元旦\n2027-01-05,0,元旦\n"
 
@@ -30,6 +32,26 @@ def calendar_2027(app):
     db.session.execute(WorkCalendarDay.__table__.delete().where(WorkCalendarDay.day >= datetime(2027, 1, 1).date()))
     db.session.commit()
     sla.invalidate_calendar()
+
+
+@pytest.fixture
+def before_the_2026_notice(app):
+    """The calendar as it stood before the State Council's 2026 notice: 2026 unknown, weekdays count."""
+    db.session.execute(WorkCalendarDay.__table__.delete().where(
+        WorkCalendarDay.day >= date(2026, 1, 1), WorkCalendarDay.day <= date(2026, 12, 31)))
+    db.session.commit()
+    sla.invalidate_calendar()
+    assert 2026 not in sla.current_calendar().known_years
+    yield
+    db.session.rollback()
+    sla.seed_calendar_from_package()  # the package's 2026 days that the test did not import again
+    db.session.commit()
+
+
+def import_2026():
+    result = sla.import_calendar_year(parse_notice((DATA / "notice_2026.txt").read_text()))
+    db.session.commit()
+    return result
 
 
 def import_2027():
@@ -131,3 +153,39 @@ def test_a_still_suspended_ticket_is_resumed_later_with_the_new_calendar(world, 
         apply_transition(ticket, "resume", world.supervisor)
         db.session.commit()
     assert ticket.answer_deadline_at == end_of(2027, 1, 12)  # the same as if 2027 had been known all along
+
+
+def extension_to_sunday_4_january(world):
+    """In December 2025 a unit asks until Sunday 2026-01-04: a day off while 2026 is unknown."""
+    with frozen_at(local(2025, 12, 15, 10)):  # complaint: 10 working days from Tue 12-16
+        ticket = world.ticket_in("in_progress")
+    assert ticket.answer_deadline_at == end_of(2025, 12, 29) and not ticket.deadline_provisional
+    with frozen_at(local(2025, 12, 16, 10)):
+        req = sla.request_extension(ticket, world.district_handler, local(2026, 1, 4, 12), "需要现场复核")
+        db.session.commit()
+    assert req.requested_deadline == end_of(2026, 1, 5)  # for now: Sunday → Monday
+    return ticket, req
+
+
+def test_a_requested_day_off_that_becomes_a_make_up_workday(world, before_the_2026_notice):
+    ticket, req = extension_to_sunday_4_january(world)
+    with frozen_at(local(2025, 12, 16, 11)):
+        sla.decide_extension(req, world.supervisor, True, "同意")
+        db.session.commit()
+    assert ticket.answer_deadline_at == end_of(2026, 1, 5) and ticket.deadline_provisional
+
+    assert import_2026()["recomputed"] == 1
+    db.session.refresh(ticket)
+    # The notice makes Sunday 01-04 a make-up workday (元旦调休): the day asked for is the deadline.
+    assert ticket.answer_deadline_at == end_of(2026, 1, 4) and not ticket.deadline_provisional
+    assert lead_assignment(ticket).answer_deadline_at == end_of(2026, 1, 4)
+
+
+def test_an_extension_approved_after_the_notice_uses_it(world, before_the_2026_notice):
+    ticket, req = extension_to_sunday_4_january(world)
+    assert import_2026()["recomputed"] == 0  # nothing provisional yet: the request waits for a decision
+    with frozen_at(local(2025, 12, 17, 10)):
+        sla.decide_extension(req, world.supervisor, True, "同意")
+        db.session.commit()
+    assert ticket.answer_deadline_at == end_of(2026, 1, 4) and not ticket.deadline_provisional
+    assert lead_assignment(ticket).answer_deadline_at == end_of(2026, 1, 4)

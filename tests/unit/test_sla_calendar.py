@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from hotline.core.clock import LOCAL_TZ
-from hotline.sla.calendar import WorkCalendar, from_chinesecalendar, yellow_card_at
+from hotline.sla.calendar import Deadline, WorkCalendar, from_chinesecalendar, yellow_card_at
 from hotline.sla.notice import NoticeError, parse_calendar_text, parse_csv, parse_notice
 
 CAL = from_chinesecalendar()
@@ -97,9 +97,50 @@ def test_yellow_card_one_working_day_or_a_quarter_of_the_hours_before():
     (at(2026, 9, 29), at(2026, 10, 9), eod(date(2026, 9, 30)), eod(date(2026, 10, 10))),
     # paused on the deadline's own day: it ends at the end of the first working day after resuming
     (at(2026, 11, 26, 9), at(2026, 11, 28, 9), eod(date(2026, 11, 26)), eod(date(2026, 11, 30))),
+    # the days left run over a make-up workday: 09-15, 09-16 left; from Thu 09-17: 09-18, Sun 09-20 (调休)
+    (at(2026, 9, 14), at(2026, 9, 17), eod(date(2026, 9, 16)), eod(date(2026, 9, 20))),
+    # a deadline extended to the make-up Sunday, paused the Friday before: one day left, Mid-Autumn 09-25..27
+    (at(2026, 9, 18), at(2026, 9, 24), eod(date(2026, 9, 20)), eod(date(2026, 9, 28))),
+    # paused on the deadline's day, resumed on the Saturday: the make-up Sunday is the first working day
+    (at(2026, 9, 18, 9), at(2026, 9, 19, 9), eod(date(2026, 9, 18)), eod(date(2026, 9, 20))),
+    # resumed on a make-up workday with days left: they count from the day after it
+    (at(2026, 1, 29), at(2026, 2, 14), eod(date(2026, 1, 30)), eod(date(2026, 2, 24))),
 ])
 def test_suspended_time_does_not_count(paused, resumed, deadline, expected):
     assert CAL.resume_deadline(deadline, paused, resumed).at == expected
+
+
+def before_the_notice(year: int) -> WorkCalendar:
+    """The calendar as it stood before the State Council's notice for ``year``: its weekdays count."""
+    return WorkCalendar(days={d: w for d, w in CAL.days.items() if d.year != year},
+                        known_years=CAL.known_years - {year})
+
+
+@pytest.mark.parametrize("year, day", ALL_MAKEUP)
+def test_a_requested_make_up_day_is_the_deadline(year, day):
+    day = date.fromisoformat(day)
+    assert CAL.deadline_on(day, LOCAL_TZ) == Deadline(eod(day), False)
+
+
+@pytest.mark.parametrize("year, name, day", ALL_HOLIDAYS)
+def test_a_requested_holiday_moves_to_the_end_of_the_next_working_day(year, name, day):
+    day = date.fromisoformat(day)
+    result = CAL.deadline_on(day, LOCAL_TZ)
+    moved_to = result.at.date()
+    assert result.at == eod(moved_to) and not result.provisional and CAL.is_workday(moved_to)[0]
+    assert all(not CAL.is_workday(day + timedelta(days=i))[0] for i in range((moved_to - day).days)), name
+
+
+@pytest.mark.parametrize("asked, moved_to", [
+    (date(2026, 1, 4), date(2026, 1, 5)),    # Sunday; the notice: 元旦 01-01..01-03 off, 01-04 worked
+    (date(2026, 9, 20), date(2026, 9, 21)),  # Sunday; the notice: worked for 国庆节
+    (date(2026, 2, 14), date(2026, 2, 16)),  # Saturday; 春节 02-15..02-23 off: 02-14 worked
+])
+def test_a_day_off_that_the_notice_makes_a_make_up_workday(asked, moved_to):
+    """Asked before the notice, a weekend day moves to Monday, provisionally. Once the notice is in, the
+    deadline is the day asked for (computed from it, not from the Monday it was moved to)."""
+    assert before_the_notice(2026).deadline_on(asked, LOCAL_TZ) == Deadline(eod(moved_to), True)
+    assert CAL.deadline_on(asked, LOCAL_TZ) == Deadline(eod(asked), False)
 
 
 def test_csv_and_errors():
