@@ -18,7 +18,7 @@ bp = Blueprint("queues", __name__)
 
 # Each tab of the desk shows the first DESK_SIZE tickets in working order (the rest move up as these are
 # handled; the ticket list filtered by status shows all): a city's backlog must not make the page slow.
-DESK_SIZE = 50
+DESK_SIZE = 20
 
 
 @bp.route("/dispatch")
