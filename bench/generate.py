@@ -19,7 +19,8 @@ What holds for every ticket: the status events chain (each ``from_status`` is th
 deadlines come from the SLA policies and the working-day calendar; ``closed_at`` is set exactly on
 final tickets, ``next_deadline_at`` only on open ones (the ladder's next step after now, with the steps
 already due taken: yellow/red cards and escalations as events and ``warning_level``); tracking numbers
-are ``YYYYMMDD`` + a 6-digit sequence unique per Asia/Shanghai day, and ``daily_sequence`` continues them.
+are ``YYYYMMDD`` + a 6-digit sequence unique per Asia/Shanghai day, and intake continues them
+(``daily_sequence``, and the day's own sequence where intake already created it: ``hotline.tickets.tracking``).
 Not generated: notifications, supervision orders, extension/suspension requests, attachments, and
 the ``merged_in`` event on a merge's master ticket.
 """
@@ -651,7 +652,7 @@ def generate(database_url: str, tickets: int, seed: int = 12345, events_per_tick
         start_ids = {t: conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {t}").fetchone()[0]
                      for t in TABLES if t != "sla_clock"}
         empty = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM ticket)").fetchone()[0]
-        sequences = dict(conn.execute("SELECT day, last_value FROM daily_sequence").fetchall())
+        sequences = _tracking_sequences(conn)
         dropped = []
         if empty:  # an index built once after the load is much cheaper than one maintained row by row
             dropped = _secondary_indexes(conn, TABLES)
@@ -704,6 +705,7 @@ def generate(database_url: str, tickets: int, seed: int = 12345, events_per_tick
                                ON CONFLICT (day) DO UPDATE SET last_value = greatest(daily_sequence.last_value,
                                                                                      EXCLUDED.last_value)""",
                             sorted(loader.sequences.items()))
+        _advance_day_sequences(conn, loader.sequences)
         for t in TABLES:
             if t != "sla_clock":
                 conn.execute(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), "
@@ -719,6 +721,30 @@ def generate(database_url: str, tickets: int, seed: int = 12345, events_per_tick
             "rows_per_s": round(total_rows / max(loaded - seeded, 1e-9)),
             "tickets_per_s": round(tickets / max(finished - seeded, 1e-9)),
             "statuses": dict(sorted(loader.counts.items(), key=lambda kv: -kv[1]))}
+
+
+def _tracking_sequences(conn) -> dict:
+    """Local date → last tracking-number sequence used: ``daily_sequence`` or, where intake has created
+    it, the day's own PostgreSQL sequence (``hotline.tickets.tracking``), whichever is further."""
+    from hotline.tickets.tracking import SEQUENCE_LIKE, SEQUENCE_PREFIX
+
+    sequences = dict(conn.execute("SELECT day, last_value FROM daily_sequence").fetchall())
+    for name, value in conn.execute("SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = "
+                                    "current_schema() AND sequencename LIKE %s", [SEQUENCE_LIKE]):
+        day = datetime.strptime(name[len(SEQUENCE_PREFIX):], "%Y%m%d").date()
+        sequences[day] = max(sequences.get(day, 0), value or 0)
+    return sequences
+
+
+def _advance_day_sequences(conn, sequences: dict) -> None:
+    """A day whose sequence intake already created continues after the loaded numbers; the other days
+    start their sequence from ``daily_sequence`` when intake creates it."""
+    from hotline.tickets.tracking import sequence_name
+
+    for day, value in sorted(sequences.items()):
+        name = sequence_name(day)
+        if conn.execute("SELECT to_regclass(%s)", [name]).fetchone()[0] is not None:
+            conn.execute(f'SELECT setval(%s, greatest(%s, (SELECT last_value FROM "{name}")))', [name, value])
 
 
 CHECKS = {
@@ -754,11 +780,12 @@ CHECKS = {
     "tracking numbers are YYYYMMDD (Asia/Shanghai creation day) + 6 digits": """
         SELECT count(*) FROM ticket WHERE tracking_no !~ '^[0-9]{14}$'
             OR left(tracking_no, 8) <> to_char(created_at + interval '8 hours', 'YYYYMMDD')""",
-    "daily_sequence continues every day's numbers": """
+    "the next tracking number continues every day's numbers (daily_sequence or the day's sequence)": """
         SELECT count(*) FROM (SELECT left(tracking_no, 8) AS day, max(right(tracking_no, 6)::int) AS top
                               FROM ticket GROUP BY 1) t
         LEFT JOIN daily_sequence d ON to_char(d.day, 'YYYYMMDD') = t.day
-        WHERE d.last_value IS NULL OR d.last_value < t.top""",
+        LEFT JOIN pg_sequences s ON s.schemaname = current_schema() AND s.sequencename = 'tracking_no_' || t.day
+        WHERE greatest(d.last_value, s.last_value) IS NULL OR greatest(d.last_value, s.last_value) < t.top""",
     "a lead assignment at the ticket's lead unit": """
         SELECT count(*) FROM ticket t WHERE t.lead_unit_id IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM assignment a WHERE a.ticket_id = t.id AND a.unit_id = t.lead_unit_id

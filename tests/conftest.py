@@ -130,9 +130,19 @@ def _empty_tables():
         if conn.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)
             conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            _drop_day_sequences(conn)
         else:
             for table in tables:
                 conn.execute(table.delete())
+
+
+def _drop_day_sequences(conn):
+    """Tracking numbers start again at 000001 (hotline.tickets.tracking), as daily_sequence does."""
+    from hotline.tickets.tracking import SEQUENCE_LIKE
+    names = conn.execute(sa.text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() "
+                                 "AND sequencename LIKE :like"), {"like": SEQUENCE_LIKE}).scalars().all()
+    for name in names:
+        conn.execute(sa.text(f'DROP SEQUENCE "{name}"'))
 
 
 @pytest.fixture

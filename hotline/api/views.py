@@ -129,8 +129,11 @@ def _rename(fields: dict) -> dict:
     return {_RENAMED.get(k, k): v for k, v in fields.items()}
 
 
+_CREATE_SCHEMA = TicketCreateSchema()  # schemas are reusable; building one deep-copies every field
+
+
 def _read_appeal() -> tuple[dict, list[Photo]]:
-    schema = TicketCreateSchema()
+    schema = _CREATE_SCHEMA
     if request.mimetype == "multipart/form-data":
         raw = {name: request.form.get(name) for name in request.form.keys()}
         try:

@@ -77,7 +77,8 @@ class CannedAnswer(db.Model):
 
 
 class DailySequence(db.Model):
-    """The last tracking-number sequence used on each day (Asia/Shanghai date)."""
+    """The last tracking-number sequence used on each day (Asia/Shanghai date). SQLite counts here; on
+    PostgreSQL a day's own sequence starts after its row (``hotline.tickets.tracking``)."""
     __tablename__ = "daily_sequence"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)

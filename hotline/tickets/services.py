@@ -5,24 +5,25 @@ Every service takes an explicit actor, writes history and flushes; the caller
 """
 from __future__ import annotations
 
+import time as _time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import event, select
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.accounts.models import Role, User
-from hotline.core.clock import to_local, utcnow
+from hotline.core.clock import utcnow
 from hotline.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.sla import services as sla
-from hotline.tickets.models import (Assignment, AssignmentRole, AssignmentStatus, DailySequence,
-                                    EventActorKind, Reply, ReplyState, Ticket, TicketEvent, WarningLevel)
+from hotline.tickets.models import (Assignment, AssignmentRole, AssignmentStatus, EventActorKind, Reply,
+                                    ReplyState, Ticket, TicketEvent, WarningLevel)
+from hotline.tickets.tracking import next_tracking_no
 from hotline.tickets.validation import validate_appeal
 from hotline.tickets.workflow import (OPEN_STATUSES, Actor, Channel, Satisfaction, Scope, Status,
                                       Transition, Urgency, transition_for)
@@ -52,33 +53,6 @@ PUBLIC_ACTIONS = frozenset({"submit", "register", "accept", "answer_directly", "
                             "sign", "approve_reply", "rate_satisfied", "rate_unsatisfied", "close_unreached"})
 
 
-# --- tracking numbers --------------------------------------------------------------------------------------
-
-def next_tracking_no(now_utc: datetime) -> str:
-    """``YYYYMMDD`` + a 6-digit daily sequence, unique under concurrent intake.
-
-    One atomic upsert per number: concurrent transactions queue on the day's row.
-    """
-    day = to_local(now_utc).date()
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(DailySequence).values(day=day, last_value=1)
-    stmt = stmt.on_conflict_do_update(index_elements=[DailySequence.day],
-                                      set_={"last_value": DailySequence.last_value + 1}
-                                      ).returning(DailySequence.last_value)
-    if dialect == "postgresql":
-        # Its own tiny transaction: the day's row is locked for microseconds, not for the whole intake,
-        # so concurrent intakes do not queue behind each other. A rolled-back intake leaves a gap, never
-        # a duplicate.
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            value = conn.execute(stmt).scalar_one()
-    else:  # SQLite has one writer: a second connection would wait for our own transaction
-        value = db.session.execute(stmt).scalar_one()
-    if value > 999_999:
-        raise ValidationFailed(_l("The daily tracking-number range is exhausted."))
-    return f"{day:%Y%m%d}{value:06d}"
-
-
 # --- intake ------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -104,12 +78,30 @@ class AppealInput:
 INTAKE_OUTCOMES = ("submit", "register", "answer_directly", "refuse", "transfer_emergency")
 
 
-def hotline_centre() -> OrgUnit:
-    unit = db.session.execute(select(OrgUnit).filter_by(kind=UnitKind.HOTLINE_CENTRE.value)
-                              .order_by(OrgUnit.id)).scalars().first()
-    if unit is None:
+# The hotline centre is reference data: read once a minute per process, not once per intake. A change to
+# the org tree made in this process forgets it at once (the tests build a new tree for every test).
+_CENTRE_SECONDS = 60.0
+_centre_ids: dict = {}  # engine -> (id, read at)
+
+
+def hotline_centre_id() -> int:
+    engine = db.engine
+    cached = _centre_ids.get(engine)
+    if cached is not None and _time.monotonic() - cached[1] < _CENTRE_SECONDS:
+        return cached[0]
+    unit_id = db.session.execute(select(OrgUnit.id).filter_by(kind=UnitKind.HOTLINE_CENTRE.value)
+                                 .order_by(OrgUnit.id).limit(1)).scalar()
+    if unit_id is None:
         raise NotFound(_l("No hotline centre is configured."))
-    return unit
+    _centre_ids[engine] = (unit_id, _time.monotonic())
+    return unit_id
+
+
+@event.listens_for(OrgUnit, "after_insert")
+@event.listens_for(OrgUnit, "after_update")
+@event.listens_for(OrgUnit, "after_delete")
+def _forget_centre(mapper, connection, unit) -> None:
+    _centre_ids.clear()
 
 
 def register_ticket(appeal: AppealInput, actor: AnyActor, outcome: str = "register", *,
@@ -119,8 +111,10 @@ def register_ticket(appeal: AppealInput, actor: AnyActor, outcome: str = "regist
         raise ValidationFailed(_l("Unknown intake outcome."), field="outcome")
     validate_appeal(appeal)
     now = utcnow()
-    ticket = Ticket(**vars(appeal), status=None, intake_unit=hotline_centre(), created_at=now,
-                    created_by=actor if isinstance(actor, User) else None)
+    centre_id = hotline_centre_id()
+    ticket = Ticket(**vars(appeal), status=None, intake_unit_id=centre_id, created_at=now)
+    if isinstance(actor, User):  # staff are authorised by the centre's place in the org tree
+        ticket.intake_unit, ticket.created_by = db.session.get(OrgUnit, centre_id), actor
     ticket.tracking_no = next_tracking_no(now)
     return apply_transition(ticket, outcome, actor, note=note)
 

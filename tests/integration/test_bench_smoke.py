@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -61,6 +62,44 @@ def test_consistency_checks_catch_a_broken_chain(pg_databases):
     results = check(url)
     assert results["status events chain (from_status = the previous to_status, the first from NULL)"] == 1
     assert results["closed_at exactly on final tickets"] == 1
+
+
+def test_intake_and_the_generator_continue_each_others_tracking_numbers(pg_databases):
+    """The generator loads today's numbers, intake continues after them (creating today's sequence),
+    a second load continues after intake's and advances the sequence, and intake continues again."""
+    from hotline import create_app
+    from hotline.core.clock import frozen_at, utcnow
+    from hotline.extensions import db
+    from hotline.tickets.services import PUBLIC, AppealInput, register_ticket
+
+    url = pg_databases.create("bench_seq")
+    now = utcnow().replace(hour=4, minute=0, second=0, microsecond=0)  # noon in Asia/Shanghai
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+
+    def intake() -> str:
+        with app.app_context(), frozen_at(now):
+            ticket = register_ticket(AppealInput(appeal_type="complaint", title="路灯不亮", body="人民路路灯坏了。",
+                                                 citizen_phone="13912345678"), PUBLIC, "submit")
+            db.session.commit()
+            number = ticket.tracking_no
+            db.session.remove()
+            db.engine.dispose()
+            return number
+
+    def top_of_today() -> int:
+        with psycopg.connect(psycopg_conninfo(url)) as conn:
+            return conn.execute("SELECT max(right(tracking_no, 6)::int) FROM ticket WHERE left(tracking_no, 8) = %s",
+                                [f"{now + timedelta(hours=8):%Y%m%d}"]).fetchone()[0]
+
+    generate(url, 120, seed=5, days=0.5, now=now, progress=False)
+    loaded = top_of_today()
+    assert loaded > 0
+    assert int(intake()[8:]) == loaded + 1
+    generate(url, 120, seed=6, days=0.5, now=now, progress=False)
+    reloaded = top_of_today()
+    assert reloaded > loaded + 1
+    assert int(intake()[8:]) == reloaded + 1
+    assert check(url) == {name: 0 for name in CHECKS}
 
 
 def _free_port() -> int:

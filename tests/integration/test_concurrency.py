@@ -1,10 +1,12 @@
 """Two people acting at once: exactly one wins. Tested on PostgreSQL with real connections."""
 import re
 import threading
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hotline.core.clock import frozen_at
 from hotline.core.errors import Conflict
 from hotline.extensions import db
 from hotline.tickets.models import Ticket, TicketEvent
@@ -113,3 +115,38 @@ def test_tracking_numbers_stay_unique_under_parallel_intake(pg_app, pg_world):
     assert all(re.fullmatch(r"\d{8}\d{6}", n) for n in numbers)
     sequences = sorted(int(n[8:]) for n in numbers if n[:8] == numbers[0][:8])
     assert sequences == list(range(sequences[0], sequences[0] + len(sequences)))
+
+
+def test_the_first_intakes_of_a_new_day_race_to_create_its_sequence(pg_app, pg_world):
+    """Eight workers take the first numbers of a day nobody has numbered yet: one creates the day's
+    sequence, the others use it; the numbers start at 000001, unique and without gaps."""
+    db.session.commit()
+    operator_id = pg_world.operator.id
+    numbers, errors = [], []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def intake():
+        from hotline.accounts.models import User
+
+        def work():
+            operator = db.session.get(User, operator_id)
+            barrier.wait()
+            for _ in range(5):
+                t = register_ticket(appeal(pg_world), operator, "register")
+                db.session.commit()
+                with lock:
+                    numbers.append(t.tracking_no)
+        try:
+            _in_own_session(pg_app, work)
+        except Exception as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+
+    with frozen_at(datetime(2031, 5, 5, 2, 0)):
+        threads = [threading.Thread(target=intake) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert not errors
+    assert sorted(numbers) == [f"20310505{n:06d}" for n in range(1, 41)]
