@@ -41,10 +41,14 @@ def _batches(batch: int):
 def rebuild(batch: int = 2000, workers: int | None = None, progress=None) -> int:
     session = db.session
     dialect = session.get_bind().dialect.name
-    session.execute(text("DELETE FROM ticket_search"))
     if dialect == "postgresql":
+        # TRUNCATE, not DELETE: no million dead rows for every search to step over until a VACUUM, and
+        # COPY … FREEZE below may then write the rows frozen and all-visible (same transaction).
+        session.execute(text("TRUNCATE ticket_search"))
         for index in (PG_INDEX, PG_RECENCY_INDEX):
             session.execute(text(f"DROP INDEX IF EXISTS {index}"))
+    else:
+        session.execute(text("DELETE FROM ticket_search"))
     workers = workers or max(1, min(8, os.cpu_count() or 1))
     done = 0
     if workers == 1:
@@ -88,7 +92,7 @@ def _store(rows: list[tuple[int, str]], dialect: str) -> int:
         for ticket_id, document in rows:
             buffer.write(f"{ticket_id}\t{_copy_escape(document)}\tnow()\n")
         with raw.cursor() as cur:
-            with cur.copy("COPY ticket_search (ticket_id, document, updated_at) FROM STDIN") as copy:
+            with cur.copy("COPY ticket_search (ticket_id, document, updated_at) FROM STDIN WITH (FREEZE)") as copy:
                 copy.write(buffer.getvalue().replace("\tnow()\n", "\t" + _now() + "\n"))
     else:
         db.session.execute(text("INSERT INTO ticket_search (ticket_id, document, updated_at) "

@@ -32,6 +32,8 @@ class TicketSearch(db.Model):
 
 # Duplicate lookup at registration: open tickets of one category and district, newest first.
 Index("ix_ticket_category_district_created", Ticket.category_id, Ticket.district_id, Ticket.created_at)
+# Duplicate lookup by the same address in the same category.
+Index("ix_ticket_category_address", Ticket.category_id, Ticket.address)
 
 
 class RoutingModel(db.Model):
