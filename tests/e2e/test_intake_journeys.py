@@ -2,6 +2,7 @@
 import re
 
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_staff_journey import sign_in
@@ -16,9 +17,10 @@ def test_citizen_files_with_a_photo_on_a_phone_and_tracks_it(browser, live_serve
     page = context.new_page()
     page.goto(f"{live_server}/portal")
     page.get_by_role("link", name="我要反映").click()
+    page.wait_for_url(f"{live_server}/appeal")  # waits for "load": the category filter's script is attached
     page.select_option("#appeal_type", "complaint")
     page.fill("input[data-filter-select=category_id]", "噪音")
-    assert page.locator("#category_id").input_value() != ""
+    expect(page.locator("#category_id")).not_to_have_value("")  # the filter picked the first match (waits for it)
     page.fill("#title", "夜间施工噪音扰民")
     page.fill("#body", "人民路工地每天晚上十一点后仍在施工，影响休息。")
     page.select_option("#district_id", label="东湖区")

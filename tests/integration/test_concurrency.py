@@ -82,12 +82,13 @@ def test_stale_second_session_changes_nothing(pg_app, pg_world):
     assert db.session.get(Ticket, ticket.id).status == "replied"
 
 
-def test_tracking_numbers_stay_unique_under_parallel_intake(pg_app, pg_world):
+def _parallel_intakes(pg_app, pg_world, workers: int, each: int) -> list[str]:
+    """``workers`` threads, each in its own session, register ``each`` tickets at once; their numbers."""
     db.session.commit()  # the other connections must see the world
     operator_id = pg_world.operator.id
     numbers, errors = [], []
     lock = threading.Lock()
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(workers)
 
     def intake():
         from hotline.accounts.models import User
@@ -95,7 +96,7 @@ def test_tracking_numbers_stay_unique_under_parallel_intake(pg_app, pg_world):
         def work():
             operator = db.session.get(User, operator_id)
             barrier.wait()
-            for _ in range(10):
+            for _ in range(each):
                 t = register_ticket(appeal(pg_world), operator, "register")
                 db.session.commit()
                 with lock:
@@ -105,12 +106,17 @@ def test_tracking_numbers_stay_unique_under_parallel_intake(pg_app, pg_world):
         except Exception as exc:  # noqa: BLE001 — reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=intake) for _ in range(8)]
+    threads = [threading.Thread(target=intake) for _ in range(workers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
     assert not errors
+    return numbers
+
+
+def test_tracking_numbers_stay_unique_under_parallel_intake(pg_app, pg_world):
+    numbers = _parallel_intakes(pg_app, pg_world, workers=8, each=10)
     assert len(numbers) == 80 and len(set(numbers)) == 80
     assert all(re.fullmatch(r"\d{8}\d{6}", n) for n in numbers)
     sequences = sorted(int(n[8:]) for n in numbers if n[:8] == numbers[0][:8])
@@ -120,33 +126,6 @@ def test_tracking_numbers_stay_unique_under_parallel_intake(pg_app, pg_world):
 def test_the_first_intakes_of_a_new_day_race_to_create_its_sequence(pg_app, pg_world):
     """Eight workers take the first numbers of a day nobody has numbered yet: one creates the day's
     sequence, the others use it; the numbers start at 000001, unique and without gaps."""
-    db.session.commit()
-    operator_id = pg_world.operator.id
-    numbers, errors = [], []
-    lock = threading.Lock()
-    barrier = threading.Barrier(8)
-
-    def intake():
-        from hotline.accounts.models import User
-
-        def work():
-            operator = db.session.get(User, operator_id)
-            barrier.wait()
-            for _ in range(5):
-                t = register_ticket(appeal(pg_world), operator, "register")
-                db.session.commit()
-                with lock:
-                    numbers.append(t.tracking_no)
-        try:
-            _in_own_session(pg_app, work)
-        except Exception as exc:  # noqa: BLE001 — reported below
-            errors.append(exc)
-
     with frozen_at(datetime(2031, 5, 5, 2, 0)):
-        threads = [threading.Thread(target=intake) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-    assert not errors
+        numbers = _parallel_intakes(pg_app, pg_world, workers=8, each=5)
     assert sorted(numbers) == [f"20310505{n:06d}" for n in range(1, 41)]
