@@ -53,11 +53,8 @@ def _day_start(day) -> datetime:
 
 
 def filtered(caller: Caller, args: dict) -> Select:
+    """The caller's scope and the list filters (``q`` apart: see ``page_of_matches``)."""
     query = scoped_tickets(caller)
-    if args.get("q"):
-        from hotline.search.services import matching_ticket_ids
-        ids = matching_ticket_ids(args["q"])
-        query = query.where(Ticket.id.in_(ids)) if ids is not None else query.where(false())
     if args.get("status"):
         query = query.where(Ticket.status == args["status"])
     if args.get("unit"):
@@ -87,3 +84,17 @@ def page_of(query: Select, page: int, per_page: int) -> tuple[list[Ticket], int]
     items = db.session.execute(query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
                                .limit(per_page).offset((page - 1) * per_page)).scalars().all()
     return list(items), total
+
+
+def page_of_matches(query: Select, q: str, page: int, per_page: int) -> tuple[list[Ticket], int, bool]:
+    """A page of the newest tickets of ``query`` matching every word of ``q``, the count of matches up to
+    the search cap, and whether there are more (like the search page: at a million tickets two common
+    words match tens of thousands, and counting them all costs a scan of every match)."""
+    from hotline.search.services import COUNT_CAP, newest_matches
+    clause = query.whereclause
+    ids = newest_matches(q, (lambda sel: sel.where(clause)) if clause is not None else None) or []
+    capped = len(ids) > COUNT_CAP
+    ids = ids[:COUNT_CAP]
+    chosen = ids[(page - 1) * per_page:page * per_page]
+    tickets = {t.id: t for t in db.session.execute(select(Ticket).where(Ticket.id.in_(chosen))).scalars()}
+    return [tickets[i] for i in chosen], len(ids), capped

@@ -159,6 +159,8 @@ class TicketPageSchema(ma.Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
+    total_capped = fields.Boolean(metadata={"description": "With `q`: more tickets match than the 1,000 "
+                                                           "newest listed and counted."})
     pages = fields.Integer()
 
 

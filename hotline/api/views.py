@@ -17,7 +17,7 @@ from hotline.accounts.services import authenticate
 from hotline.api import present
 from hotline.api.auth import current_caller, is_authenticated_quietly, require_authenticated
 from hotline.api.errors import flatten_messages, json_error
-from hotline.api.queries import filtered, page_of, visible_ticket
+from hotline.api.queries import filtered, page_of, page_of_matches, visible_ticket
 from hotline.api.schemas import (ErrorSchema, TicketCreateSchema, TicketPageSchema, TicketQuerySchema,
                                  TicketSchema, TicketSummarySchema, TokenRequestSchema, TokenSchema,
                                  TrackQuerySchema, TrackSchema)
@@ -215,11 +215,18 @@ def list_tickets(args):
     """Tickets the caller may see, newest first.
 
     Staff see what their roles cover (their units and below); a partner key sees the appeals it filed.
+    With `q` (Chinese words, all must match) the list holds the newest 1,000 matches: `total` counts up to
+    1,000 and `total_capped` is true when more tickets match (narrow the search with the other filters).
     """
     caller = require_authenticated()
-    items, total = page_of(filtered(caller, args), args["page"], args["per_page"])
+    capped = False
+    if args.get("q"):
+        items, total, capped = page_of_matches(filtered(caller, args), args["q"], args["page"], args["per_page"])
+    else:
+        items, total = page_of(filtered(caller, args), args["page"], args["per_page"])
     return {"items": [present.summary(t, caller) for t in items], "page": args["page"],
-            "per_page": args["per_page"], "total": total, "pages": math.ceil(total / args["per_page"])}
+            "per_page": args["per_page"], "total": total, "total_capped": capped,
+            "pages": math.ceil(total / args["per_page"])}
 
 
 @bp.route("/tickets/<tracking_no>", methods=["GET"])

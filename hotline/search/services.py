@@ -131,15 +131,19 @@ def match_clause(tokens: Sequence[str]):
     return matched, -matched.c.r
 
 
-def matching_ticket_ids(q: str):
-    """A subquery of the ids of tickets matching every word of ``q`` (for filters elsewhere, e.g. the API)."""
+def newest_matches(q: str, narrow=None) -> list[int] | None:
+    """Ids of the newest tickets matching every word of ``q``, newest first: up to COUNT_CAP + 1 of them
+    (more than COUNT_CAP means "1000+"). ``narrow(select)`` adds conditions on ``Ticket`` (scope,
+    filters); None when ``q`` has no words. For lists that page by recency (the API's ``?q=``)."""
     tokens = query_tokens((q or "").strip()[:200])
     if not tokens:
         return None
-    clause, _ = match_clause(tokens)
     if _dialect() == "postgresql":
-        return select(TicketSearch.ticket_id).where(clause)
-    return select(clause.c.id)
+        return _pg_window(tokens, narrow)
+    matched, _ = match_clause(tokens)
+    query = select(Ticket.id).join(matched, matched.c.id == Ticket.id)
+    query = narrow(query) if narrow else query
+    return list(db.session.execute(query.order_by(Ticket.id.desc()).limit(COUNT_CAP + 1)).scalars())
 
 
 def _scope(user: User):
@@ -181,7 +185,8 @@ def search_tickets(q: str, user: User | None = None, filters: SearchFilters | No
     if not tokens:
         return result
     if _dialect() == "postgresql":
-        window = _pg_window(tokens, user, filters)
+        narrowed = _has_filters(filters) or (user is not None and _scope(user) is not None)
+        window = _pg_window(tokens, (lambda query: _scope_and_filters(query, user, filters)) if narrowed else None)
         result.total = len(window)
         rows = _pg_ranked(tokens, window[:RANK_WINDOW], per_page, (result.page - 1) * per_page)
     else:
@@ -211,21 +216,21 @@ def _tsquery(tokens: Sequence[str]):
     return func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(tokens))
 
 
-def _pg_window(tokens: Sequence[str], user: User | None, filters: SearchFilters) -> list[int]:
-    """Ids of up to COUNT_CAP + 1 matching tickets, newest first (fewer only when that is all of them)."""
+def _pg_window(tokens: Sequence[str], narrow=None) -> list[int]:
+    """Ids of up to COUNT_CAP + 1 matching tickets, newest first (fewer only when that is all of them);
+    ``narrow`` adds conditions on ``Ticket`` (joined only when given)."""
     limit = max(RANK_WINDOW, COUNT_CAP) + 1
     query = _tsquery(tokens)
     # The best plan depends on how common the words are and on the id floor: never reuse a generic plan
     # (psycopg prepares a statement after five runs, and PostgreSQL may then plan it once for all values).
     db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     newest = db.session.execute(select(func.max(TicketSearch.ticket_id))).scalar() or 0
-    narrowed = _has_filters(filters) or (user is not None and _scope(user) is not None)
     # The LIMIT inside keeps PostgreSQL from pushing the match into the subquery (no bitmap scan here).
     recent = select(TicketSearch.ticket_id, literal_column("ticket_search.tsv").label("tsv")) \
         .order_by(TicketSearch.ticket_id.desc()).limit(RECENT_SCAN).subquery("recent")
     first = select(recent.c.ticket_id).where(recent.c.tsv.op("@@")(query))
-    if narrowed:
-        first = _scope_and_filters(first.join(Ticket, Ticket.id == recent.c.ticket_id), user, filters)
+    if narrow:
+        first = narrow(first.join(Ticket, Ticket.id == recent.c.ticket_id))
     ids = list(db.session.execute(first.order_by(recent.c.ticket_id.desc()).limit(limit)).scalars())
     span = RECENT_SCAN
     while len(ids) < limit and span < newest:
@@ -234,8 +239,8 @@ def _pg_window(tokens: Sequence[str], user: User | None, filters: SearchFilters)
         matched = select(TicketSearch.ticket_id).where(literal_column("ticket_search.tsv").op("@@")(query))
         if span < newest:
             matched = matched.where(TicketSearch.ticket_id > newest - span)
-        if narrowed:
-            matched = _scope_and_filters(matched.join(Ticket, Ticket.id == TicketSearch.ticket_id), user, filters)
+        if narrow:
+            matched = narrow(matched.join(Ticket, Ticket.id == TicketSearch.ticket_id))
         ids = list(db.session.execute(matched.order_by(TicketSearch.ticket_id.desc()).limit(limit)).scalars())
     return ids
 

@@ -181,3 +181,24 @@ def test_newest_first_slices_find_the_same_window_as_a_full_scan(world, monkeypa
     filtered = search_tickets("物业", filters=SearchFilters(status="pending_dispatch"), per_page=10)
     assert filtered.total == 5 and {h.ticket.id for h in filtered.hits} == set(newest_fee_ids[:4])
     assert search_tickets("物业", filters=SearchFilters(status="in_progress")).total == 0
+
+
+def test_api_query_lists_the_newest_matches_with_a_capped_total(client, world, monkeypatch):
+    from tests.integration.api_helpers import token_for
+    monkeypatch.setattr(services, "COUNT_CAP", 2)
+    monkeypatch.setattr(services, "RECENT_SCAN", 1)
+    monkeypatch.setattr(services, "SLICE_TARGET", 1)
+    fees = [make(world, "fee", citizen_phone=f"1395000000{i}") for i in range(3)]
+    make(world, "noise", citizen_phone="13950000009")
+    dispatched = make(world, "fee2", status="in_progress", citizen_phone="13950000008")
+    body = client.get("/api/v1/tickets?q=物业&per_page=1", headers=token_for(world.dispatcher)).get_json()
+    assert body["total"] == 2 and body["total_capped"] is True and body["pages"] == 2
+    assert [t["tracking_no"] for t in body["items"]] == [dispatched.tracking_no]  # newest first
+    second = client.get("/api/v1/tickets?q=物业&per_page=1&page=2", headers=token_for(world.dispatcher)).get_json()
+    assert [t["tracking_no"] for t in second["items"]] == [fees[-1].tracking_no]
+    # the other filters and the caller's scope apply before the cap
+    waiting = client.get("/api/v1/tickets?q=物业&status=pending_dispatch", headers=token_for(world.dispatcher))
+    assert [t["tracking_no"] for t in waiting.get_json()["items"]] == [fees[2].tracking_no, fees[1].tracking_no]
+    mine = client.get("/api/v1/tickets?q=物业", headers=token_for(world.district_handler)).get_json()
+    assert [t["tracking_no"] for t in mine["items"]] == [dispatched.tracking_no]
+    assert mine["total"] == 1 and mine["total_capped"] is False
