@@ -51,6 +51,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
     TICKETS_PER_PAGE = 50
+    # The ticket list's per-status counts: how long a process reuses them (seconds; 0 counts afresh).
+    TICKET_COUNTS_SECONDS = 15
     # Reverse proxies in front of the app (nginx: 1); 0 when clients connect directly.
     PROXY_COUNT = int(os.environ.get("HOTLINE_PROXY_COUNT", "0"))
     # The appeal form shows a map only with the city's own tile server (never an external one by default),
@@ -106,6 +108,7 @@ class TestingConfig(Config):
     CELERY = celery_settings("memory://", "cache+memory://")
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STORAGE_OPTIONS = {}
+    TICKET_COUNTS_SECONDS = 0
 
 
 class ProductionConfig(Config):

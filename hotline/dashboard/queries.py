@@ -6,7 +6,6 @@ project boards. Every function takes the scope unit; nothing here writes.
 """
 from __future__ import annotations
 
-import time as _time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,6 +14,7 @@ from flask import current_app
 from sqlalchemy import Integer, Select, case, cast, func, or_, select, true
 
 from hotline.accounts.models import HOTLINE_ROLES, Role, User, UserRole
+from hotline.core.live import reused
 from hotline.dashboard import kpis
 from hotline.dashboard.models import (HotspotAlertRow, KpiIntakeDay, KpiRollupRun, KpiSnapshot, KpiUnitDay,
                                       LivelihoodProject, project_ticket)
@@ -249,19 +249,11 @@ def _open_groups() -> list[tuple]:
     """(status, warning level, district, lead unit, count) over every open ticket: one grouped read of
     ``ix_ticket_open_scope`` (index only), which every scope's counts are added up from. A process reuses
     it for ``DASHBOARD_LIVE_SECONDS`` (counting ~500,000 open tickets takes ~100 ms; the page must not)."""
-    ttl = current_app.config.get("DASHBOARD_LIVE_SECONDS", LIVE_SECONDS)
-    cache = current_app.extensions.setdefault("dashboard_live", {})
-    now = _time.monotonic()
-    held = cache.get("open")
-    if ttl > 0 and held is not None and now - held[0] < ttl:
-        return held[1]
-    groups = [tuple(row) for row in db.session.execute(
-        select(Ticket.status, Ticket.warning_level, Ticket.district_id, Ticket.lead_unit_id, func.count())
-        .where(Ticket.status.in_(OPEN))
-        .group_by(Ticket.status, Ticket.warning_level, Ticket.district_id, Ticket.lead_unit_id)).all()]
-    if ttl > 0:
-        cache["open"] = (now, groups)
-    return groups
+    return reused("dashboard_open", None, current_app.config.get("DASHBOARD_LIVE_SECONDS", LIVE_SECONDS),
+                  lambda: [tuple(row) for row in db.session.execute(
+                      select(Ticket.status, Ticket.warning_level, Ticket.district_id, Ticket.lead_unit_id,
+                             func.count()).where(Ticket.status.in_(OPEN))
+                      .group_by(Ticket.status, Ticket.warning_level, Ticket.district_id, Ticket.lead_unit_id)).all()])
 
 
 def _in_scope_groups(scope: OrgUnit) -> list[tuple]:

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from hotline.core.errors import DomainError
+from hotline.core.live import reused
 from hotline.core.storage import storage
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
@@ -27,8 +28,7 @@ def index():
         abort(400)
     page = request.args.get("page", 1, type=int)
     query = visible_tickets(current_user)
-    visible = query.subquery()
-    counts = dict(db.session.execute(select(visible.c.status, func.count()).group_by(visible.c.status)).all())
+    counts = status_counts(query)
     if status:
         query = query.where(Ticket.status == status)
     # The per-status counts already give the total: no second COUNT over the same rows.
@@ -37,6 +37,17 @@ def index():
     tickets.total = counts.get(status, 0) if status else sum(counts.values())
     return render_template("tickets/index.html", tickets=tickets, status=status, counts=counts,
                            statuses=list(Status))
+
+
+def status_counts(query) -> dict[str, int]:
+    """Tickets per status in the user's scope, reused for ``TICKET_COUNTS_SECONDS`` by the process: for
+    city-wide staff at a million tickets the grouped count takes ~300 ms, every page of the list needs it."""
+    scope = query.whereclause
+    visible = query.subquery()
+    return reused("ticket_counts", "city" if scope is None else ("user", current_user.id),
+                  current_app.config["TICKET_COUNTS_SECONDS"],
+                  lambda: dict(db.session.execute(select(visible.c.status, func.count())
+                                                  .group_by(visible.c.status)).all()))
 
 
 def _load_visible(tracking_no: str) -> Ticket:

@@ -181,7 +181,7 @@ def test_live_counts_are_one_count_reused_for_a_few_seconds(client, data, app, m
     """Open tickets by status and the boards' counts come from one grouped count a process keeps for
     DASHBOARD_LIVE_SECONDS (15 s; 0 in tests); every scope adds up its share of it."""
     login(client, "supervisor")
-    app.extensions.pop("dashboard_live", None)  # the app outlives a test; so would its count
+    app.extensions.pop("hotline_live", None)  # the app outlives a test; so would its count
     monkeypatch.setitem(app.config, "DASHBOARD_LIVE_SECONDS", 60)
     assert 'data-status="in_progress">2<' in client.get("/dashboard/").get_data(as_text=True)
     data.ticket_in("in_progress").warning_level = "red"

@@ -160,3 +160,29 @@ def test_dispatch_desk_shows_a_bounded_page_of_each_queue_with_the_totals(client
     assert 'data-testid="total-pending">2<' in page and 'data-testid="desk-more"' in pending
     assert "/?status=pending_dispatch" in pending
     assert returned.tracking_no in page and "不属于本单位职责" in page  # the handler's reason, from its event
+
+
+def test_list_counts_are_reused_for_a_few_seconds_per_scope(client, world, app, monkeypatch):
+    """The per-status counts (a grouped count over every visible ticket) are kept TICKET_COUNTS_SECONDS by
+    the process, per scope (a handler never gets the city's counts); the rows themselves are always live."""
+    import re
+
+    def in_progress_count(page):
+        return int(re.search(r'status=in_progress"[^>]*>[^<]*<span class="badge rounded-pill count">(\d+)<', page)
+                   .group(1))
+
+    world.ticket_in("in_progress")
+    app.extensions.pop("hotline_live", None)
+    monkeypatch.setitem(app.config, "TICKET_COUNTS_SECONDS", 60)
+    login(client, "dispatcher")
+    assert in_progress_count(client.get("/").get_data(as_text=True)) == 1
+    newer = world.ticket_in("in_progress")
+    page = client.get("/").get_data(as_text=True)
+    assert newer.tracking_no in page and in_progress_count(page) == 1  # live rows, the count kept
+    client.post("/logout")
+    login(client, "district_handler")
+    assert in_progress_count(client.get("/").get_data(as_text=True)) == 2  # its own scope, counted now
+    client.post("/logout")
+    login(client, "dispatcher")
+    monkeypatch.setitem(app.config, "TICKET_COUNTS_SECONDS", 0)
+    assert in_progress_count(client.get("/").get_data(as_text=True)) == 2
