@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,7 +22,7 @@ from hotline.core.errors import Conflict, InvalidTransition, NotFound, Permissio
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.sla import services as sla
-from hotline.tickets.models import (Assignment, AssignmentRole, AssignmentStatus, EventActorKind, Reply,
+from hotline.tickets.models import (Assignment, AssignmentRole, AssignmentStatus, Category, EventActorKind, Reply,
                                     ReplyState, Ticket, TicketEvent, WarningLevel)
 from hotline.tickets.tracking import next_tracking_no
 from hotline.tickets.validation import validate_appeal
@@ -419,8 +420,19 @@ _EFFECTS: dict[str, Callable] = {
 
 # --- reads used by the boundaries --------------------------------------------------------------------------
 
-def get_ticket(tracking_no: str) -> Ticket:
-    ticket = db.session.execute(select(Ticket).filter_by(tracking_no=tracking_no)).scalar_one_or_none()
+def get_ticket(tracking_no: str, *, whole: bool = False) -> Ticket:
+    """The ticket; ``whole`` loads what its page shows (history with actors and units, assignments, answers,
+    photos, merged duplicates, category and units) in a few queries instead of one per item."""
+    query = select(Ticket).filter_by(tracking_no=tracking_no)
+    if whole:
+        query = query.options(
+            selectinload(Ticket.events).options(joinedload(TicketEvent.actor), joinedload(TicketEvent.unit)),
+            selectinload(Ticket.assignments).joinedload(Assignment.unit),
+            selectinload(Ticket.replies).joinedload(Reply.unit),
+            selectinload(Ticket.attachments), selectinload(Ticket.duplicates),
+            joinedload(Ticket.category).joinedload(Category.parent),
+            joinedload(Ticket.intake_unit), joinedload(Ticket.lead_unit), joinedload(Ticket.district))
+    ticket = db.session.execute(query).unique().scalar_one_or_none()
     if ticket is None:
         raise NotFound(_l("No ticket with tracking number %(no)s.", no=tracking_no))
     return ticket

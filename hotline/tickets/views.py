@@ -50,8 +50,8 @@ def status_counts(query) -> dict[str, int]:
                                                   .group_by(visible.c.status)).all()))
 
 
-def _load_visible(tracking_no: str) -> Ticket:
-    ticket = services.get_ticket(tracking_no)
+def _load_visible(tracking_no: str, whole: bool = False) -> Ticket:
+    ticket = services.get_ticket(tracking_no, whole=whole)
     if not can_view(current_user, ticket):
         abort(404)  # do not confirm that another unit's ticket exists
     return ticket
@@ -60,7 +60,7 @@ def _load_visible(tracking_no: str) -> Ticket:
 @bp.route("/tickets/<tracking_no>")
 @login_required
 def detail(tracking_no):
-    return _render_detail(_load_visible(tracking_no))
+    return _render_detail(_load_visible(tracking_no, whole=True))
 
 
 def _render_detail(ticket: Ticket, error: str | None = None, revealed: dict | None = None):
