@@ -2,7 +2,6 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
@@ -13,7 +12,6 @@ from hotline.intake.forms import OperatorCallForm
 from hotline.search.services import find_duplicates
 from hotline.tickets.models import Ticket
 from hotline.tickets import queries
-from hotline.tickets.queries import visible_tickets
 from hotline.tickets.validation import normalise_phone
 from hotline.tickets.workflow import Channel, Status
 
@@ -59,14 +57,15 @@ def caller():
                                                  title=None, body=None, address=address, limit=10))
 
 
+REVIEW_SIZE = 20  # appeals shown at once, oldest first: the rest move up as these are handled
+
+
 @bp.route("/review")
 @roles_required(Role.OPERATOR)
 def review_queue():
     """Web and API appeals waiting for an operator to accept or refuse them, oldest first."""
-    tickets = db.session.execute(visible_tickets(current_user).where(
-        Ticket.status == Status.PENDING_REVIEW.value).order_by(Ticket.created_at)).scalars().all()
-    return render_template("intake/review.html", tickets=tickets)
-
-
-def pending_review_count() -> int:
-    return queries.count(queries.in_status(current_user, Status.PENDING_REVIEW))
+    tickets = db.session.execute(queries.with_list_columns(
+        queries.in_status(current_user, Status.PENDING_REVIEW).order_by(Ticket.created_at).limit(REVIEW_SIZE))
+    ).scalars().all()
+    total = queries.status_counts(current_user).get(Status.PENDING_REVIEW.value, 0)
+    return render_template("intake/review.html", tickets=tickets, total=total)

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Iterable, Sequence
 
 from markupsafe import Markup, escape
-from sqlalchemy import Integer, and_, any_, bindparam, event, func, literal_column, or_, select, text
+from sqlalchemy import Integer, and_, any_, bindparam, event, func, literal_column, or_, select, text, union
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, attributes
 
@@ -398,7 +398,8 @@ def duplicates_of(ticket: Ticket, limit: int = 5) -> list[Duplicate]:
     return [d for d in found if d.ticket.created_at <= ticket.created_at and d.ticket.id != ticket.id][:limit]
 
 
-def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3) -> dict[int, list[Duplicate]]:
+def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3, candidates: int = 200
+                         ) -> dict[int, list[Duplicate]]:
     """``duplicates_of`` for a whole queue in one query (the dispatch desk): the candidates are grouped by
     phone, by category and district, and by category and address, so each ticket is compared only with its
     own groups, and each candidate's tokens are split once."""
@@ -407,16 +408,19 @@ def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3) -> dict[int,
     now = utcnow()
     pairs = {(t.category_id, t.district_id) for t in tickets if t.category_id and t.district_id}
     phones = {t.citizen_phone for t in tickets if t.citizen_phone}
-    conditions = [Ticket.citizen_phone.in_(phones)] if phones else []
-    conditions += [and_(Ticket.category_id == c, Ticket.district_id == d) for c, d in pairs]
-    if not conditions:
+    columns = (Ticket.id, Ticket.citizen_phone, Ticket.category_id, Ticket.district_id, Ticket.address,
+               Ticket.created_at)
+    # Plain rows, not ORM objects, and per (category, district) only the newest ``candidates`` (one index
+    # range each, as ``find_duplicates``): a popular pair holds thousands of open tickets at a million.
+    parts = [select(*columns).where(Ticket.citizen_phone.in_(phones), _open_recent(now))] if phones else []
+    parts += [select(*columns).where(Ticket.category_id == c, Ticket.district_id == d, _open_recent(now))
+              .order_by(Ticket.created_at.desc()).limit(candidates).subquery().select() for c, d in pairs]
+    if not parts:
         return {}
-    # Plain rows, not ORM objects: thousands of candidates, a few winners (loaded at the end).
+    found_rows = union(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     rows = db.session.execute(
-        select(Ticket.id, Ticket.citizen_phone, Ticket.category_id, Ticket.district_id, Ticket.address,
-               Ticket.created_at, TicketSearch.document)
-        .outerjoin(TicketSearch, TicketSearch.ticket_id == Ticket.id)
-        .where(or_(*conditions), _open_recent(now)).order_by(Ticket.created_at.desc()).limit(5000)).all()
+        select(found_rows, TicketSearch.document)
+        .outerjoin(TicketSearch, TicketSearch.ticket_id == found_rows.c.id)).all()
     by_phone: dict[str, list] = {}
     by_place: dict[tuple, list] = {}
     by_address: dict[tuple, list] = {}

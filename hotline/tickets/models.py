@@ -99,6 +99,9 @@ class Ticket(db.Model):
               postgresql_where=text("next_deadline_at IS NOT NULL"),
               sqlite_where=text("next_deadline_at IS NOT NULL")),
         Index("ix_ticket_status_created", "status", "created_at"),
+        # The dispatch desk's queues: pending work by urgency then age; returns and answers by last change.
+        Index("ix_ticket_status_urgency_created", "status", "urgency", "created_at"),
+        Index("ix_ticket_status_updated", "status", "updated_at"),
         Index("ix_ticket_citizen_phone", "citizen_phone"),
     )
 

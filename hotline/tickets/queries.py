@@ -1,13 +1,15 @@
 """Which tickets a user may see, as one query for lists and one check for a single ticket."""
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import Select, case, false, func, or_, select
 
 from hotline.accounts.models import HOTLINE_ROLES, Role, User
+from hotline.core.live import reused
 from hotline.extensions import db
 from hotline.orgs.services import subtree_ids
 from hotline.tickets.models import ACTIVE_ASSIGNMENT_STATUSES, Assignment, Ticket, TicketEvent
-from hotline.tickets.workflow import OPEN_STATUSES, Status
+from hotline.tickets.workflow import OPEN_STATUSES, Status, Urgency
 
 _HOTLINE = {r.value for r in HOTLINE_ROLES}
 
@@ -52,9 +54,30 @@ def in_status(user: User, status: Status) -> Select:
     return visible_tickets(user).where(Ticket.status == status.value)
 
 
-def dispatch_queue(user: User) -> Select:
-    """待派单: most urgent first, then oldest first."""
-    return in_status(user, Status.PENDING_DISPATCH).order_by(URGENCY_ORDER, Ticket.created_at)
+def dispatch_queue(user: User, limit: int) -> list[Ticket]:
+    """待派单: the first ``limit``, most urgent first, then oldest first. One index scan per urgency
+    (ix_ticket_status_urgency_created) instead of sorting every pending ticket (49,000 at a million)."""
+    tickets: list[Ticket] = []
+    for urgency in (Urgency.CRITICAL, Urgency.URGENT, Urgency.NORMAL):
+        if len(tickets) >= limit:
+            break
+        query = in_status(user, Status.PENDING_DISPATCH).where(Ticket.urgency == urgency.value) \
+            .order_by(Ticket.created_at, Ticket.id).limit(limit - len(tickets))
+        tickets += db.session.execute(with_list_columns(query)).scalars().all()
+    return tickets
+
+
+def status_counts(user: User) -> dict[str, int]:
+    """Tickets per status in the user's scope, reused for ``TICKET_COUNTS_SECONDS`` by the process: for
+    city-wide staff at a million tickets the grouped count takes ~300 ms, and the ticket list and the
+    dispatch desk show it on every view."""
+    query = visible_tickets(user)
+    scope = query.whereclause
+    visible = query.subquery()
+    return reused("ticket_counts", "city" if scope is None else ("user", user.id),
+                  current_app.config["TICKET_COUNTS_SECONDS"],
+                  lambda: dict(db.session.execute(select(visible.c.status, func.count())
+                                                  .group_by(visible.c.status)).all()))
 
 
 def workspace(user: User) -> Select:
@@ -70,11 +93,6 @@ def with_list_columns(query: Select) -> Select:
     from hotline.tickets.models import Category
     return query.options(selectinload(Ticket.category).selectinload(Category.parent),
                          selectinload(Ticket.lead_unit), selectinload(Ticket.district))
-
-
-def count(query: Select) -> int:
-    """How many rows ``query`` selects (its ordering dropped)."""
-    return db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
 
 
 def last_event_notes(ticket_ids: list[int], action: str) -> dict[int, str | None]:

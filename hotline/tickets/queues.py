@@ -24,16 +24,17 @@ DESK_SIZE = 20
 @bp.route("/dispatch")
 @roles_required(Role.DISPATCHER)
 def dispatch():
-    tabs = {
-        "pending": queries.dispatch_queue(current_user),
-        "returns": queries.in_status(current_user, Status.RETURN_REQUESTED).order_by(queries.Ticket.updated_at),
-        "replies": queries.in_status(current_user, Status.REPLIED).order_by(queries.Ticket.updated_at),
-    }
-    totals = {name: queries.count(query) for name, query in tabs.items()}
-    pending = db.session.execute(queries.with_list_columns(tabs["pending"].limit(DESK_SIZE))).scalars().all()
-    returns = db.session.execute(queries.with_list_columns(tabs["returns"].limit(DESK_SIZE))).scalars().all()
-    replies = db.session.execute(queries.with_list_columns(tabs["replies"].limit(DESK_SIZE)).options(
-        selectinload(queries.Ticket.replies).selectinload(Reply.unit))).scalars().all()
+    totals = queries.status_counts(current_user)
+    totals = {"pending": totals.get(Status.PENDING_DISPATCH.value, 0),
+              "returns": totals.get(Status.RETURN_REQUESTED.value, 0),
+              "replies": totals.get(Status.REPLIED.value, 0)}
+    pending = queries.dispatch_queue(current_user, DESK_SIZE)
+    returns = db.session.execute(queries.with_list_columns(
+        queries.in_status(current_user, Status.RETURN_REQUESTED).order_by(queries.Ticket.updated_at)
+        .limit(DESK_SIZE))).scalars().all()
+    replies = db.session.execute(queries.with_list_columns(
+        queries.in_status(current_user, Status.REPLIED).order_by(queries.Ticket.updated_at).limit(DESK_SIZE))
+        .options(selectinload(queries.Ticket.replies).selectinload(Reply.unit))).scalars().all()
     units = db.session.execute(db.select(OrgUnit).where(
         OrgUnit.kind.in_([UnitKind.DEPARTMENT.value, UnitKind.DISTRICT.value, UnitKind.STREET.value,
                           UnitKind.COMMUNITY.value]), OrgUnit.active).order_by(OrgUnit.path)).scalars().all()

@@ -186,3 +186,29 @@ def test_list_counts_are_reused_for_a_few_seconds_per_scope(client, world, app, 
     login(client, "dispatcher")
     monkeypatch.setitem(app.config, "TICKET_COUNTS_SECONDS", 0)
     assert in_progress_count(client.get("/").get_data(as_text=True)) == 2
+
+
+def test_dispatch_desk_puts_the_most_urgent_first_then_the_oldest(client, world, monkeypatch):
+    from hotline.tickets import queues
+    monkeypatch.setattr(queues, "DESK_SIZE", 2)
+    # different callers and places: none is shown as another's possible duplicate
+    old_normal = world.ticket_in("pending_dispatch", citizen_phone="13900000001", address="甲路1号", title="路灯不亮", body="小区路灯坏了一个月。")
+    urgent = world.ticket_in("pending_dispatch", urgency="urgent", citizen_phone="13900000002", address="乙路2号",
+                             title="井盖缺失", body="路口井盖丢失很危险。")
+    critical = world.ticket_in("pending_dispatch", urgency="critical", citizen_phone="13900000003",
+                               address="丙路3号", title="燃气泄漏", body="楼道里闻到煤气味。")
+    login(client, "dispatcher")
+    pending = client.get("/dispatch").get_data(as_text=True).split('data-testid="dispatch-queue"')[1] \
+        .split('id="returns"')[0]
+    assert pending.index(critical.tracking_no) < pending.index(urgent.tracking_no)
+    assert old_normal.tracking_no not in pending and 'data-testid="desk-more"' in pending
+
+
+def test_review_queue_shows_the_oldest_appeals_and_the_total(client, world, monkeypatch):
+    from hotline.intake import views as intake_views
+    monkeypatch.setattr(intake_views, "REVIEW_SIZE", 1)
+    first, second = world.ticket_in("pending_review"), world.ticket_in("pending_review")
+    login(client, "operator")
+    page = client.get("/console/review").get_data(as_text=True)
+    assert first.tracking_no in page and second.tracking_no not in page
+    assert 'data-testid="desk-more"' in page and "/?status=pending_review" in page
