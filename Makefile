@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/sweep.py --sizes 1000
 	test ! -f bench/dashboard.py || $(VENV)/bin/python bench/dashboard.py --tickets 2000
 	$(VENV)/bin/python bench/memory.py --tickets 2000 --requests 500 --sweep 200 --quiet
+	$(VENV)/bin/python bench/pages.py --tickets 2000 --rounds 5
 
 clean:
 	rm -rf $(VENV) instance

@@ -133,3 +133,12 @@ def test_sweep_script_runs_at_a_thousand(pg_databases):
     done = _run(["bench/sweep.py", "--sizes", "1000", "--pg", PG_ADMIN_URL])
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert done.stdout.splitlines()[-1].split()[0] == "1000"
+
+
+def test_pages_script_times_every_page(pg_databases):
+    done = _run(["bench/pages.py", "--tickets", "300", "--rounds", "2"])
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    rows = {line[:24].strip(): line[24:].split() for line in done.stdout.splitlines()[3:]}
+    assert set(rows) == {"ticket list (50 rows)", "ticket page", "dispatch desk", "search 物业 收费", "dashboard",
+                         "public statistics", "portal"}
+    assert all(len(cells) == 4 and float(cells[0]) > 0 for cells in rows.values())
