@@ -147,7 +147,8 @@ def _register_template_helpers(app: Flask) -> None:
     def local_time(moment, fmt="%Y-%m-%d %H:%M"):
         return to_local(moment).strftime(fmt) if moment else ""
 
-    app.jinja_env.globals.update(label=label)
+    from hotline.core.ui import HELPERS
+    app.jinja_env.globals.update(label=label, **HELPERS)
     app.jinja_env.filters["mask_phone"] = mask_phone
 
     @app.context_processor

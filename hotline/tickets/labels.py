@@ -1,4 +1,5 @@
 """Human labels for the workflow's codes, through the translation catalogue."""
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 STATUS = {
@@ -58,7 +59,26 @@ ALL = {"status": STATUS, "action": ACTION, "verb": VERB, "appeal": APPEAL, "urge
        "satisfaction": SATISFACTION, "role": ROLE, "warning": WARNING, "actor": ACTOR}
 
 
+_CACHE: dict[tuple, str] = {}  # (language, kind, code) -> text; the catalogue is fixed while the app runs
+
+
+_NAMES: dict = {}  # Locale -> its identifier; str(Locale) is slow and tables ask on every row
+
+
+def current_language() -> str:
+    """The current locale as a string (follows ``force_locale``, as flask_babel caches the locale itself)."""
+    locale = get_locale()
+    name = _NAMES.get(locale)
+    if name is None:
+        name = _NAMES[locale] = str(locale)
+    return name
+
+
 def label(kind: str, code: str | None) -> str:
     if code is None:
         return ""
-    return str(ALL[kind].get(code, code))
+    key = (current_language(), kind, code)
+    text = _CACHE.get(key)
+    if text is None:
+        text = _CACHE[key] = str(ALL[kind].get(code, code))
+    return text
