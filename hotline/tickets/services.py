@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -426,7 +426,9 @@ def get_ticket(tracking_no: str, *, whole: bool = False) -> Ticket:
     query = select(Ticket).filter_by(tracking_no=tracking_no)
     if whole:
         query = query.options(
-            selectinload(Ticket.events).options(joinedload(TicketEvent.actor), joinedload(TicketEvent.unit)),
+            # The history shows actors' names only: their roles (loaded eagerly elsewhere) stay unread.
+            selectinload(Ticket.events).options(joinedload(TicketEvent.actor).lazyload(User.roles),
+                                                joinedload(TicketEvent.unit)),
             selectinload(Ticket.assignments).joinedload(Assignment.unit),
             selectinload(Ticket.replies).joinedload(Reply.unit),
             selectinload(Ticket.attachments), selectinload(Ticket.duplicates),

@@ -53,11 +53,16 @@ def detail(tracking_no):
 
 def _render_detail(ticket: Ticket, error: str | None = None, revealed: dict | None = None):
     actions = services.available_actions(current_user, ticket)
+    offered = {t.action for t in actions}  # only the forms on offer need their choices read
     form = ActionForm(formdata=None, version=ticket.version)
+    dispatching = "dispatch" in offered
     return render_template("tickets/detail.html", ticket=ticket, actions=actions, form=form, error=error,
-                           units=_dispatch_units(), pass_down_units=services.pass_down_targets(current_user, ticket),
+                           units=_dispatch_units() if dispatching else [],
+                           pass_down_units=services.pass_down_targets(current_user, ticket)
+                           if "pass_down" in offered else [],
                            show_contact=_may_see_contact(ticket), revealed=revealed,
-                           suggested=handling.suggested_unit(ticket), canned=handling.canned_answers(ticket),
+                           suggested=handling.suggested_unit(ticket) if dispatching else None,
+                           canned=handling.canned_answers(ticket) if "reply" in offered else [],
                            can_note=_can_note(ticket), can_opine=_can_opine(ticket))
 
 
