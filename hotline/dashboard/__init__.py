@@ -15,6 +15,10 @@ def register(app: Flask) -> None:
     from hotline.dashboard.queries import LIVE_SECONDS
     # How long a process reuses its count of the open tickets; tests count afresh unless they ask.
     app.config.setdefault("DASHBOARD_LIVE_SECONDS", 0 if app.testing else LIVE_SECONDS)
+    # How long a process reuses a rendered dashboard (per user, question and language) and the public
+    # statistics page (per month and language); the pages say when they were made.
+    app.config.setdefault("DASHBOARD_PAGE_SECONDS", 0 if app.testing else LIVE_SECONDS)
+    app.config.setdefault("PUBLIC_STATS_SECONDS", 0 if app.testing else 60)
     app.register_blueprint(views_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)

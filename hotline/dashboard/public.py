@@ -1,10 +1,13 @@
 """``/public/stats``: the figures the city discloses (政务公开), no login, no personal data."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
+from markupsafe import Markup
 
+from hotline.core.live import reused
 from hotline.dashboard import queries, services
+from hotline.tickets.labels import current_language
 
 bp = Blueprint("public_stats", __name__, url_prefix="/public")
 TREND_MONTHS = services.PUBLIC_MONTHS
@@ -20,14 +23,20 @@ def stats():
         start, end = queries.month_bounds(year, number)
     except (ValueError, TypeError):
         abort(400)
+    # The same for every visitor: a process reuses the rendered body for PUBLIC_STATS_SECONDS.
+    board = reused("public_stats", (month, months[-1][0], current_language()), current_app.config["PUBLIC_STATS_SECONDS"],
+                   lambda: Markup(render_template("dashboard/_public_board.html",
+                                                  **_figures(month, months, start, end))))
+    return render_template("dashboard/public_stats.html", board=board, title=_("Public statistics"))
+
+
+def _figures(month, months, start, end) -> dict:
     weights = services.weights()
     units = queries.public_month(start, end, weights)
     trend = queries.public_trend(months)
     public_projects = queries.projects(public_only=True)
     chart = {"kind": "line", "x": trend["months"],
              "series": [{"name": name, "data": values} for name, values in list(trend["series"].items())[:8]]}
-    return render_template("dashboard/public_stats.html", month=month, months=[m[0].strftime("%Y-%m") for m in months],
-                           units=units, trend=trend, chart=chart, answers=queries.released_answers(),
-                           projects=public_projects,
-                           boards=queries.public_project_boards([p.id for p in public_projects]), weights=weights,
-                           title=_("Public statistics"))
+    return dict(month=month, months=[m[0].strftime("%Y-%m") for m in months], units=units, trend=trend,
+                chart=chart, answers=queries.released_answers(), projects=public_projects,
+                boards=queries.public_project_boards([p.id for p in public_projects]), weights=weights)

@@ -4,20 +4,24 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
+from hotline.core.clock import utcnow
 from hotline.core.errors import DomainError
+from hotline.core.live import reused
 from hotline.dashboard import exports, queries, services
 from hotline.dashboard.forms import PeriodError, ProjectForm, TagForm, parse_period
 from hotline.dashboard.models import LivelihoodProject
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
+from hotline.tickets.labels import current_language
 from hotline.tickets.models import Ticket
 from hotline.tickets.workflow import Channel
 
@@ -51,6 +55,15 @@ def _period_and_unit():
 @roles_required(*STAFF)
 def index():
     start, end, unit = _period_and_unit()
+    # The body is the same for everyone who asks the same question within a few seconds (a wall screen,
+    # supervisors refreshing): a process reuses it for DASHBOARD_PAGE_SECONDS and says when it was made.
+    key = (current_user.id, request.query_string, current_language())
+    board = reused("dashboard_page", key, current_app.config["DASHBOARD_PAGE_SECONDS"],
+                   lambda: Markup(render_template("dashboard/_board.html", **_board(unit, start, end))))
+    return render_template("dashboard/index.html", board=board)
+
+
+def _board(unit, start, end) -> dict:
     weights = services.weights()
     figures = queries.period(unit, start, end, weights)
     intake, trend = figures["intake"], figures["trend"]
@@ -71,14 +84,14 @@ def index():
     link = url_for("dashboard.index") + "?unit={}&" + urlencode({"from": start.isoformat(), "to": end.isoformat()})
     rows = [{"unit": r["unit"], "href": link.format(r["unit"]["id"]), "cells": kpi_cells(r["figures"], columns)}
             for r in figures["rows"]]
-    return render_template(
-        "dashboard/index.html", start=start, end=end, unit=unit, units=queries.selectable_units(current_user),
+    return dict(
+        start=start, end=end, unit=unit, units=queries.selectable_units(current_user),
         rows=rows, total_cells=kpi_cells(figures["total"], columns), columns=columns, charts=charts,
         intake=intake, trend=trend, categories=categories, districts=districts,
         status_counts=queries.open_status_counts(unit),
         boards={name: (queries.board(unit, name), n) for name, n in queries.board_counts(unit).items()},
         top_subcategories=figures["subcategories"], hotspots=queries.hotspot_alerts(unit),
-        freshness=queries.rollup_freshness(), weights=weights, presets=_presets())
+        freshness=queries.rollup_freshness(), weights=weights, presets=_presets(), made_at=utcnow())
 
 
 def kpi_cells(figures: dict, columns) -> list[tuple[str, str, str | None]]:

@@ -4,6 +4,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from flask_babel import refresh
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -193,3 +194,42 @@ def test_live_counts_are_one_count_reused_for_a_few_seconds(client, data, app, m
     overview = client.get(f"/api/v1/stats/overview?unit={data.other_district.id}").get_json()
     assert overview["open_by_status"]["in_progress"] == 1 and overview["overdue"] == 1  # 西江区: west only
     assert client.get("/api/v1/stats/overview").get_json()["overdue"] == 3
+
+
+def test_rendered_dashboard_is_reused_per_user_question_and_language(client, data, app, monkeypatch):
+    """DASHBOARD_PAGE_SECONDS (15 s; 0 in tests): the same supervisor asking the same question within it
+    gets the body rendered before, stamped with when it was made; another period or language renders anew."""
+    login(client, "supervisor")
+    app.extensions.pop("hotline_live", None)
+    monkeypatch.setitem(app.config, "DASHBOARD_PAGE_SECONDS", 60)
+    first = client.get("/dashboard/").get_data(as_text=True)
+    assert 'data-status="in_progress">2<' in first and 'data-testid="made-at"' in first
+    data.ticket_in("in_progress")
+    db.session.commit()
+    assert 'data-status="in_progress">2<' in client.get("/dashboard/").get_data(as_text=True)
+    assert 'data-status="in_progress">3<' in client.get("/dashboard/?preset=today").get_data(as_text=True)
+    client.post("/lang/en")
+    refresh()  # the tests share one app context, where Flask-Babel caches the locale
+    english = client.get("/dashboard/").get_data(as_text=True)
+    assert "Open tickets now" in english and 'data-status="in_progress">3<' in english
+    monkeypatch.setitem(app.config, "DASHBOARD_PAGE_SECONDS", 0)
+    client.post("/lang/zh_Hans_CN")
+    refresh()
+    assert 'data-status="in_progress">3<' in client.get("/dashboard/").get_data(as_text=True)
+
+
+def test_public_statistics_are_reused_for_every_visitor(client, world, app, monkeypatch):
+    """PUBLIC_STATS_SECONDS (60 s; 0 in tests): the body is rendered once for all visitors of a month."""
+    app.extensions.pop("hotline_live", None)
+    monkeypatch.setitem(app.config, "PUBLIC_STATS_SECONDS", 60)
+    before = client.get("/public/stats").get_data(as_text=True)
+    ticket = world.ticket_in("closed")
+    ticket.allow_publish = True
+    ticket.replies[-1].body = "路灯已经修好了"
+    db.session.commit()
+    services.rollup_today()
+    db.session.commit()
+    assert "路灯已经修好了" not in before
+    assert "路灯已经修好了" not in client.get("/public/stats").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "PUBLIC_STATS_SECONDS", 0)
+    assert "路灯已经修好了" in client.get("/public/stats").get_data(as_text=True)
