@@ -47,6 +47,9 @@ def measure(url: str, rounds: int) -> list[tuple]:
     from hotline.extensions import db
 
     app = create_app("production", SQLALCHEMY_DATABASE_URI=url)
+    import gc  # as wsgi.py does after creating the app
+    gc.collect()
+    gc.freeze()
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         numbers = list(conn.execute(sa.text("SELECT tracking_no FROM ticket ORDER BY random() LIMIT 50")).scalars())

@@ -439,9 +439,10 @@ def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3, candidates: 
         if t.address:
             groups.append(("address", by_address.get((t.category_id, t.address), ())))
         groups.append(("text", by_place.get((t.category_id, t.district_id), ()) if t.category_id else ()))
+        my_id, my_time = t.id, t.created_at  # read once: ORM attribute access in the inner loop adds up
         for reason, group in groups:
             for other, tokens in group:
-                if other.id == t.id or other.created_at > t.created_at:
+                if other.id == my_id or other.created_at > my_time:
                     continue
                 score = 1.0
                 if reason == "text":
