@@ -211,13 +211,15 @@ def decide(tracking_no, kind, request_id, decision):
 def supervision_panel():
     """What the ticket page's supervision panel needs (loaded lazily, only where it is shown)."""
     def panel(ticket):
+        is_handler = current_user.is_authenticated and current_user.has_role(Role.HANDLER)
         return {
             "records": services.supervision_records(ticket),
             "extensions": services._requests(ExtensionRequest, ticket),
             "suspensions": services._requests(SuspensionRequest, ticket),
-            "message_form": MessageForm(formdata=None), "extension_form": ExtensionForm(formdata=None),
-            "suspension_form": SuspensionForm(formdata=None), "decision_form": DecisionForm(formdata=None),
+            # Only handlers see the request forms (their labels come from the form classes).
+            "extension_form": ExtensionForm(formdata=None) if is_handler else None,
+            "suspension_form": SuspensionForm(formdata=None) if is_handler else None,
             "is_supervisor": current_user.is_authenticated and current_user.has_role(Role.SUPERVISOR),
-            "is_handler": current_user.is_authenticated and current_user.has_role(Role.HANDLER),
+            "is_handler": is_handler,
         }
     return {"sla_panel": panel}
