@@ -25,5 +25,6 @@ def reused(name: str, key: Hashable, seconds: float, compute: Callable[[], T]) -
     if len(held) >= _MAX_KEYS:
         for stale in [k for k, (at, _) in held.items() if now - at >= seconds]:
             del held[stale]
-    held[(name, key)] = (now, value)
+    if len(held) < _MAX_KEYS:  # full of fresh entries (many distinct keys at once): serve, do not keep
+        held[(name, key)] = (now, value)
     return value

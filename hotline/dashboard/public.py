@@ -23,8 +23,12 @@ def stats():
         start, end = queries.month_bounds(year, number)
     except (ValueError, TypeError):
         abort(400)
-    # The same for every visitor: a process reuses the rendered body for PUBLIC_STATS_SECONDS.
-    board = reused("public_stats", (month, months[-1][0], current_language()), current_app.config["PUBLIC_STATS_SECONDS"],
+    # The same for every visitor: a process reuses the rendered body for PUBLIC_STATS_SECONDS, for the
+    # months the page offers only (any other month is rendered each time: no key per made-up month).
+    month = start.strftime("%Y-%m")
+    offered = [m[0].strftime("%Y-%m") for m in months]
+    seconds = current_app.config["PUBLIC_STATS_SECONDS"] if month in offered else 0
+    board = reused("public_stats", (month, offered[-1], current_language()), seconds,
                    lambda: Markup(render_template("dashboard/_public_board.html",
                                                   **_figures(month, months, start, end))))
     return render_template("dashboard/public_stats.html", board=board, title=_("Public statistics"))

@@ -233,3 +233,13 @@ def test_public_statistics_are_reused_for_every_visitor(client, world, app, monk
     assert "路灯已经修好了" not in client.get("/public/stats").get_data(as_text=True)
     monkeypatch.setitem(app.config, "PUBLIC_STATS_SECONDS", 0)
     assert "路灯已经修好了" in client.get("/public/stats").get_data(as_text=True)
+
+
+def test_public_statistics_of_a_month_not_offered_are_not_kept(client, world, app, monkeypatch):
+    app.extensions.pop("hotline_live", None)
+    monkeypatch.setitem(app.config, "PUBLIC_STATS_SECONDS", 60)
+    assert client.get("/public/stats?month=1999-1").status_code == 200
+    assert client.get("/public/stats?month=2026-13").status_code == 400
+    assert not any(name == "public_stats" for name, _ in app.extensions.get("hotline_live", {}))
+    client.get("/public/stats")
+    assert any(name == "public_stats" for name, _ in app.extensions["hotline_live"])

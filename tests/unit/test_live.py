@@ -34,3 +34,14 @@ def test_expired_entries_are_dropped_when_the_store_is_full(monkeypatch):
         clock[0] = 20.0  # all five expired
         live.reused("n", "fresh", 10, lambda: "x")
         assert list(app.extensions["hotline_live"]) == [("n", "fresh")]
+
+
+def test_a_store_full_of_fresh_entries_serves_new_keys_without_keeping_them(monkeypatch):
+    app = Flask(__name__)
+    monkeypatch.setattr(live.time, "monotonic", lambda: 0.0)
+    monkeypatch.setattr(live, "_MAX_KEYS", 3)
+    with app.app_context():
+        for key in range(3):
+            live.reused("n", key, 10, lambda: key)
+        assert live.reused("n", "new", 10, lambda: "computed") == "computed"
+        assert len(app.extensions["hotline_live"]) == 3 and ("n", "new") not in app.extensions["hotline_live"]
