@@ -208,10 +208,13 @@ def test_rendered_dashboard_is_reused_per_user_question_and_language(client, dat
     db.session.commit()
     assert 'data-status="in_progress">2<' in client.get("/dashboard/").get_data(as_text=True)
     assert 'data-status="in_progress">3<' in client.get("/dashboard/?preset=today").get_data(as_text=True)
+    data.city.name_en = "Haichuan"
+    db.session.commit()
     client.post("/lang/en")
     refresh()  # the tests share one app context, where Flask-Babel caches the locale
     english = client.get("/dashboard/").get_data(as_text=True)
     assert "Open tickets now" in english and 'data-status="in_progress">3<' in english
+    assert "Dashboard · Haichuan" in english  # unit names follow the language too
     monkeypatch.setitem(app.config, "DASHBOARD_PAGE_SECONDS", 0)
     client.post("/lang/zh_Hans_CN")
     refresh()
