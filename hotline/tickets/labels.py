@@ -60,8 +60,6 @@ ALL = {"status": STATUS, "action": ACTION, "verb": VERB, "appeal": APPEAL, "urge
 
 
 _CACHE: dict[tuple, str] = {}  # (language, kind, code) -> text; the catalogue is fixed while the app runs
-
-
 _NAMES: dict = {}  # Locale -> its identifier; str(Locale) is slow and tables ask on every row
 
 
