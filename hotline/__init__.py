@@ -47,6 +47,8 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=os.path.join(app.root_path, "translations"))
+    from hotline.core import i18n
+    i18n.install(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "warning"
@@ -157,8 +159,8 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_locale():
-        from flask_babel import get_locale
-        return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}
+        from hotline.core.i18n import current_language
+        return {"current_locale": current_language(), "languages": app.config["LANGUAGES"]}
 
     from hotline.notify.views import inject_unread_count
     app.context_processor(inject_unread_count)

@@ -12,7 +12,8 @@ from flask_babel import gettext
 from markupsafe import Markup, escape
 
 from hotline.core.clock import to_local
-from hotline.tickets.labels import current_language, label
+from hotline.core.i18n import current_language
+from hotline.tickets.labels import label
 
 _BADGES: dict[tuple, Markup] = {}  # (language, kind, code) -> markup; labels never change at run time
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from hotline.core.forms import Form
 
 MAX_PERIOD_DAYS = 366
 DEFAULT_PERIOD_DAYS = 30
@@ -39,7 +40,7 @@ def parse_period(args, today: date | None = None) -> tuple[date, date]:
     return start, end
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(Form):
     year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(2000, 2100)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
@@ -49,7 +50,7 @@ class ProjectForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class TagForm(FlaskForm):
+class TagForm(Form):
     tracking_no = StringField(_l("Tracking number"), validators=[DataRequired(), Length(max=14)])
     untag = BooleanField(_l("Remove from this project"))
     submit = SubmitField(_l("Apply"))

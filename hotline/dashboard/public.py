@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from hotline.core.live import reused
 from hotline.dashboard import queries, services
-from hotline.tickets.labels import current_language
+from hotline.core.i18n import current_language
 
 bp = Blueprint("public_stats", __name__, url_prefix="/public")
 TREND_MONTHS = services.PUBLIC_MONTHS

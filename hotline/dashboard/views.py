@@ -21,7 +21,7 @@ from hotline.dashboard.forms import PeriodError, ProjectForm, TagForm, parse_per
 from hotline.dashboard.models import LivelihoodProject
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
-from hotline.tickets.labels import current_language
+from hotline.core.i18n import current_language
 from hotline.tickets.models import Ticket
 from hotline.tickets.workflow import Channel
 

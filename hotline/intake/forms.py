@@ -1,10 +1,10 @@
 """Appeal forms for the citizen portal and the operator console. Field names match ``AppealInput``."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, FloatField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from hotline.core.forms import Form
 from hotline.tickets.labels import APPEAL, URGENCY
 from hotline.tickets.validation import LIMITS
 
@@ -16,7 +16,7 @@ def _coerce_int_or_none(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class AppealFields(FlaskForm):
+class AppealFields(Form):
     """What every appeal has: the five elements of 受理 and the caller.
 
     Limits are checked by ``hotline.tickets.validation`` for every channel, so each field's message
@@ -51,12 +51,12 @@ class OperatorCallForm(AppealFields):
     emergency_line = SelectField(_l("Emergency line"), choices=EMERGENCY_LINES, default="110")
 
 
-class TrackForm(FlaskForm):
+class TrackForm(Form):
     tracking_no = StringField(_l("Tracking number"), validators=[DataRequired(), Length(min=14, max=14)])
     phone = StringField(_l("Phone used when filing"), validators=[DataRequired(), Length(max=20)])
 
 
-class RateForm(FlaskForm):
+class RateForm(Form):
     satisfaction = RadioField(_l("How satisfied are you with the answer?"), validators=[DataRequired()], choices=[
         ("satisfied", _l("Satisfied")), ("basically", _l("Basically satisfied")), ("unsatisfied", _l("Unsatisfied"))])
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=LIMITS["note"])])

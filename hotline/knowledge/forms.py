@@ -1,15 +1,16 @@
 """The article editor."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+
+from hotline.core.forms import Form
 
 
 def _int_or_none(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class ArticleForm(FlaskForm):
+class ArticleForm(Form):
     kind = SelectField(_l("Kind"), choices=[("policy", _l("Policy explanation")), ("faq", _l("FAQ"))])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     question = TextAreaField(_l("How citizens ask it"), validators=[Optional(), Length(max=1000)])

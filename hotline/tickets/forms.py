@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from hotline.core.forms import Form
 
-class ActionForm(FlaskForm):
+
+class ActionForm(Form):
     """One form for every workflow action; the service validates what each action needs."""
     version = IntegerField(validators=[Optional()])
     note = TextAreaField(_l("Note / reason"), validators=[Optional(), Length(max=2000)])

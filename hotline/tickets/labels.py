@@ -1,6 +1,7 @@
 """Human labels for the workflow's codes, through the translation catalogue."""
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+from hotline.core.i18n import current_language
 
 STATUS = {
     "pending_review": _l("Pending review"), "pending_dispatch": _l("Pending dispatch"),
@@ -60,16 +61,6 @@ ALL = {"status": STATUS, "action": ACTION, "verb": VERB, "appeal": APPEAL, "urge
 
 
 _CACHE: dict[tuple, str] = {}  # (language, kind, code) -> text; the catalogue is fixed while the app runs
-_NAMES: dict = {}  # Locale -> its identifier; str(Locale) is slow and tables ask on every row
-
-
-def current_language() -> str:
-    """The current locale as a string (follows ``force_locale``, as flask_babel caches the locale itself)."""
-    locale = get_locale()
-    name = _NAMES.get(locale)
-    if name is None:
-        name = _NAMES[locale] = str(locale)
-    return name
 
 
 def label(kind: str, code: str | None) -> str:
