@@ -65,3 +65,19 @@ def test_wtforms_messages_follow_the_language():
             assert not form.validate()
             messages.append(form.name.errors[0])
     assert messages == ["该字段是必填字段。", "This field is required.", "该字段是必填字段。"]
+
+
+def test_every_web_form_derives_from_the_project_form():
+    from flask_wtf import FlaskForm
+
+    from hotline.core.forms import Form
+
+    create_app("testing")  # imports every blueprint, hence every form
+    pending, found = list(FlaskForm.__subclasses__()), []
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("hotline.") and cls is not Form:
+            found.append(cls)
+    assert found and all(issubclass(cls, Form) for cls in found), \
+        [cls.__qualname__ for cls in found if not issubclass(cls, Form)]
