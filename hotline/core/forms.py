@@ -7,4 +7,4 @@ from hotline.core.i18n import wtforms_translations
 class Form(FlaskForm):
     class Meta:
         def get_translations(self, form):
-            return wtforms_translations()
+            return wtforms_translations

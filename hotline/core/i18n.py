@@ -60,11 +60,24 @@ def install(app: Flask) -> None:
 _WTFORMS: dict[str, object] = {}  # language -> wtforms' own messages ("This field is required."), read once
 
 
-def wtforms_translations():
-    """For ``Form.Meta``: flask_wtf would read wtforms' catalogue from disk again on every request."""
+def _wtforms_catalogue():
     def load():
         language = current_language()
         if language not in _WTFORMS:
             _WTFORMS[language] = support.Translations.load(messages_path(), [get_locale()], domain="wtforms")
         return _WTFORMS[language]
     return _for_locale("hotline_wtforms", load)
+
+
+class WtformsTranslations:
+    """For ``Form.Meta``: flask_wtf's would read wtforms' catalogue from disk again on every request. Like
+    flask_wtf's, it finds the language only when a message is needed, not when a form is built."""
+
+    def gettext(self, string):
+        return _wtforms_catalogue().ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return _wtforms_catalogue().ungettext(singular, plural, n)
+
+
+wtforms_translations = WtformsTranslations()

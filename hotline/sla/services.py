@@ -491,14 +491,6 @@ def record_ticket(record):
     return db.session.get(Ticket, record.ticket_id)
 
 
-def supervision_records(ticket) -> list:
-    from hotline.sla.models import SupervisionOrder, Urging
-    rows = []
-    for model in (SupervisionOrder, Urging):
-        rows += db.session.execute(select(model).where(model.ticket_id == ticket.id)).scalars().all()
-    return sorted(rows, key=lambda r: r.created_at)
-
-
 # --- extension (延期) and suspension (挂起) requests ---------------------------------------------------------
 
 def request_extension(ticket, actor, new_deadline_utc: datetime, reason: str):

@@ -213,9 +213,9 @@ def supervision_panel():
     def panel(ticket):
         is_handler = current_user.is_authenticated and current_user.has_role(Role.HANDLER)
         return {
-            "records": services.supervision_records(ticket),
-            "extensions": services._requests(ExtensionRequest, ticket),
-            "suspensions": services._requests(SuspensionRequest, ticket),
+            "records": sorted(ticket.supervision_orders + ticket.urgings, key=lambda r: r.created_at),
+            "extensions": ticket.extension_requests,
+            "suspensions": ticket.suspension_requests,
             # Only handlers see the request forms (their labels come from the form classes).
             "extension_form": ExtensionForm(formdata=None) if is_handler else None,
             "suspension_form": SuspensionForm(formdata=None) if is_handler else None,

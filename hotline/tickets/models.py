@@ -164,6 +164,12 @@ class Ticket(db.Model):
     events: Mapped[list["TicketEvent"]] = relationship(back_populates="ticket", order_by="TicketEvent.id")
     replies: Mapped[list["Reply"]] = relationship(back_populates="ticket", order_by="Reply.id")
     attachments: Mapped[list["Attachment"]] = relationship(back_populates="ticket", order_by="Attachment.id")
+    # Read-only, for the ticket page's supervision panel: hotline.sla writes these rows through its services.
+    supervision_orders: Mapped[list["SupervisionOrder"]] = relationship(viewonly=True, order_by="SupervisionOrder.id")
+    urgings: Mapped[list["Urging"]] = relationship(viewonly=True, order_by="Urging.id")
+    extension_requests: Mapped[list["ExtensionRequest"]] = relationship(viewonly=True, order_by="ExtensionRequest.id")
+    suspension_requests: Mapped[list["SuspensionRequest"]] = relationship(viewonly=True,
+                                                                          order_by="SuspensionRequest.id")
 
     __mapper_args__ = {"version_id_col": version}
 
