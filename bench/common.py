@@ -88,6 +88,29 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU time of these processes so far (/proc; a process that has gone counts 0)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_backends(database: str, admin_url: str = ADMIN_URL) -> list[int]:
+    """The server processes serving connections to ``database`` (pg_stat_activity)."""
+    engine = sa.create_engine(admin_url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :name"),
+                                     {"name": database}).scalars())
+    finally:
+        engine.dispose()
+
+
 def _run(cmd: list[str]) -> str:
     try:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()

@@ -1,8 +1,9 @@
 """Intake throughput: POST /api/v1/tickets under gunicorn on PostgreSQL vs. a thin reference endpoint.
 
 Both run in the same invocation, on the same scratch database, under the same gunicorn settings and
-the same wrk load (connections, threads, duration); loopback only. Prints req/s, p50, p99 and the
-ratio app/reference (the target is at least 0.75).
+the same wrk load (connections, threads, duration); loopback only. Prints req/s, p50, p99, the CPU time per
+request of the server's gunicorn workers and of the PostgreSQL backends (from /proc, during the measured run)
+and the ratio app/reference (the target is at least 0.75).
 
     .venv/bin/python bench/intake.py --duration 10 --workers 2 --connections 16
 
@@ -29,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import create_database, drop_database  # noqa: E402
+from bench.common import cpu_seconds, create_database, drop_database, postgres_backends  # noqa: E402
+from bench.memory import children  # noqa: E402
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 APPEAL = {"appeal_type": "complaint", "title": "夜间施工噪音扰民", "body": "人民路工地每晚十一点后仍在施工，噪音很大。",
@@ -167,15 +169,24 @@ def main() -> int:
             status = check_once(target, hdrs)
             assert status == 201, f"{label} answered {status}"
         results = {}
+        servers = {"reference": ref, "app": app}
         for label, (target, hdrs) in targets.items():
             if args.warmup:
                 run_wrk(target, hdrs, args, workdir, args.warmup)
+            # Where the CPU goes: this server's workers, and the database's backends (the other server idles).
+            workers, backends = children(servers[label].pid), postgres_backends(name)
+            before = cpu_seconds(workers), cpu_seconds(backends)
             results[label] = run_wrk(target, hdrs, args, workdir, args.duration)
+            done = max(results[label]["requests"], 1)
+            results[label]["cpu_workers"] = (cpu_seconds(workers) - before[0]) / done * 1000
+            results[label]["cpu_postgres"] = (cpu_seconds(backends) - before[1]) / done * 1000
         print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, gunicorn -w {args.workers} (sync), "
               f"PostgreSQL, loopback")
-        print(f"{'':10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'non-2xx':>8}")
+        print(f"{'':10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'non-2xx':>8} "
+              f"{'CPU ms/request: workers':>24} {'PostgreSQL':>10}")
         for label, r in results.items():
-            print(f"{label:10} {r['rps']:9.1f} {r['p50']:8.2f} {r['p99']:8.2f} {r['requests']:9d} {r['non2xx']:8d}"
+            print(f"{label:10} {r['rps']:9.1f} {r['p50']:8.2f} {r['p99']:8.2f} {r['requests']:9d} {r['non2xx']:8d} "
+                  f"{r['cpu_workers']:24.2f} {r['cpu_postgres']:10.2f}"
                   + (f"  {r['socket_errors']}" if r["socket_errors"] else ""))
         ratio = results["app"]["rps"] / results["reference"]["rps"]
         print(f"ratio app/reference: {ratio:.2f} (target >= 0.75) {'OK' if ratio >= 0.75 else 'BELOW TARGET'}")
