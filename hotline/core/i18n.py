@@ -40,7 +40,7 @@ def translations():
 
 
 def current_language() -> str:
-    """The current locale as a string, ``zh_Hans_CN`` or ``en`` (``str(Locale)`` is slow, and tables ask on every row)."""
+    """The current locale as a string, ``zh_Hans_CN`` or ``en`` (``str(Locale)`` is slow; tables ask per row)."""
     return _for_locale("hotline_language", lambda: str(get_locale()))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from typing import Iterable, Sequence
 
@@ -343,8 +344,12 @@ def appeal_tokens(title: str | None, body: str | None, address: str | None = Non
 
 
 def _open_recent(now: datetime):
+    return _open_since(now - DUPLICATE_WINDOW)
+
+
+def _open_since(since):
     return and_(Ticket.status.in_([s.value for s in OPEN_STATUSES]), Ticket.merged_into_id.is_(None),
-                Ticket.created_at >= now - DUPLICATE_WINDOW)
+                Ticket.created_at >= since)
 
 
 def find_duplicates(*, phone: str | None, category_id: int | None, district_id: int | None,
@@ -398,6 +403,24 @@ def duplicates_of(ticket: Ticket, limit: int = 5) -> list[Duplicate]:
     return [d for d in found if d.ticket.created_at <= ticket.created_at and d.ticket.id != ticket.id][:limit]
 
 
+@lru_cache(maxsize=64)
+def _queue_candidates(pairs: int, with_phones: bool, candidates: int):
+    """The candidate rows for a queue with ``pairs`` (category, district) pairs (bound as c0, d0, c1, …), and
+    its phones: built once per shape, as building it (a subquery per pair) costs more than running it.
+    Plain rows, not ORM objects, and per pair only the newest ``candidates`` (one index range each, as
+    ``find_duplicates``): a popular pair holds thousands of open tickets at a million."""
+    since = bindparam("since")
+    columns = (Ticket.id, Ticket.citizen_phone, Ticket.category_id, Ticket.district_id, Ticket.address,
+               Ticket.created_at)
+    parts = [select(*columns).where(Ticket.citizen_phone.in_(bindparam("phones", expanding=True)),
+                                    _open_since(since))] if with_phones else []
+    parts += [select(*columns).where(Ticket.category_id == bindparam(f"c{i}"),
+                                     Ticket.district_id == bindparam(f"d{i}"), _open_since(since))
+              .order_by(Ticket.created_at.desc()).limit(candidates).subquery().select() for i in range(pairs)]
+    found_rows = union(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    return select(found_rows, TicketSearch.document).outerjoin(TicketSearch, TicketSearch.ticket_id == found_rows.c.id)
+
+
 def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3, candidates: int = 200
                          ) -> dict[int, list[Duplicate]]:
     """``duplicates_of`` for a whole queue in one query (the dispatch desk): the candidates are grouped by
@@ -405,22 +428,14 @@ def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3, candidates: 
     own groups, and each candidate's tokens are split once."""
     if not tickets:
         return {}
-    now = utcnow()
-    pairs = {(t.category_id, t.district_id) for t in tickets if t.category_id and t.district_id}
-    phones = {t.citizen_phone for t in tickets if t.citizen_phone}
-    columns = (Ticket.id, Ticket.citizen_phone, Ticket.category_id, Ticket.district_id, Ticket.address,
-               Ticket.created_at)
-    # Plain rows, not ORM objects, and per (category, district) only the newest ``candidates`` (one index
-    # range each, as ``find_duplicates``): a popular pair holds thousands of open tickets at a million.
-    parts = [select(*columns).where(Ticket.citizen_phone.in_(phones), _open_recent(now))] if phones else []
-    parts += [select(*columns).where(Ticket.category_id == c, Ticket.district_id == d, _open_recent(now))
-              .order_by(Ticket.created_at.desc()).limit(candidates).subquery().select() for c, d in pairs]
-    if not parts:
+    pairs = sorted({(t.category_id, t.district_id) for t in tickets if t.category_id and t.district_id})
+    phones = sorted({t.citizen_phone for t in tickets if t.citizen_phone})
+    if not pairs and not phones:
         return {}
-    found_rows = union(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    rows = db.session.execute(
-        select(found_rows, TicketSearch.document)
-        .outerjoin(TicketSearch, TicketSearch.ticket_id == found_rows.c.id)).all()
+    params = {"since": utcnow() - DUPLICATE_WINDOW, **({"phones": phones} if phones else {})}
+    for i, (category_id, district_id) in enumerate(pairs):
+        params[f"c{i}"], params[f"d{i}"] = category_id, district_id
+    rows = db.session.execute(_queue_candidates(len(pairs), bool(phones), candidates), params).all()
     by_phone: dict[str, list] = {}
     by_place: dict[tuple, list] = {}
     by_address: dict[tuple, list] = {}

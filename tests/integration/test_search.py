@@ -107,6 +107,32 @@ def test_duplicates_by_phone_and_by_similar_text(world):
                            title="小区物业乱收费", body="物业公司擅自上调物业费") == []
 
 
+def test_the_desk_finds_for_each_queued_ticket_what_the_ticket_page_finds(world):
+    """One query for the whole queue, its statement built once per shape and reused with other values."""
+    from hotline.search.services import duplicates_for_queue, duplicates_of
+    old_fee = make(world, "fee", status="in_progress", citizen_phone="13911110000")
+    old_noise = make(world, "noise", status="in_progress", citizen_phone="13911110001",
+                     district_id=world.other_district.id)
+    fee = make(world, "fee2", citizen_phone="13922220000")
+    noise = make(world, "noise", citizen_phone="13911110001", district_id=world.other_district.id)
+    same_phone = make(world, "wage", citizen_phone="13911110000")
+
+    def agrees(queue):
+        found = duplicates_for_queue(queue)
+        for ticket in queue:
+            expected = [(d.ticket.id, d.reason) for d in duplicates_of(ticket, limit=3)]
+            assert [(d.ticket.id, d.reason) for d in found.get(ticket.id, [])] == expected, ticket.title
+        return found
+
+    both = agrees([fee, noise])  # two (category, district) pairs and two phones
+    assert old_fee.id in [d.ticket.id for d in both[fee.id]]
+    assert old_noise.id in [d.ticket.id for d in both[noise.id]]
+    # The same shape with other values: the reused statement must bind them, not the first queue's.
+    again = agrees([same_phone, noise])
+    assert [d.ticket.id for d in again[same_phone.id]][:1] == [old_fee.id]
+    assert "phone" in again[same_phone.id][0].reason
+
+
 def test_dispatcher_sees_the_duplicate_and_merges_it_with_one_click(client, world):
     master = make(world, "fee", status="in_progress", citizen_phone="13911110000")
     duplicate = world.ticket_in("pending_dispatch", title="物业乱收费", citizen_phone="13922220000",
