@@ -1,6 +1,6 @@
 """Staff and public pages, one request at a time, in process: where a page's time goes at a given size.
 
-    .venv/bin/python bench/pages.py [--tickets 20000 | --database-url URL] [--rounds 40] [--keep]
+    .venv/bin/python bench/pages.py [--tickets 20000 | --database-url URL] [--rounds 40] [--keep] [--page desk]
 
 Without ``--database-url`` it loads ``--tickets`` tickets into a scratch database (bench/generate.py) and
 drops it afterwards. The app runs in the production config (Redis on 127.0.0.1:6379 db 15 for rate limits,
@@ -36,7 +36,7 @@ def _p95(values: list[float]) -> float:
     return values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
 
 
-def measure(url: str, rounds: int) -> list[tuple]:
+def measure(url: str, rounds: int, only: list[str] | None = None) -> list[tuple]:
     import sqlalchemy as sa
     from sqlalchemy import event
 
@@ -102,6 +102,8 @@ def measure(url: str, rounds: int) -> list[tuple]:
 
     results = []
     for name, request in pages:
+        if only and not any(part in name for part in only):
+            continue
         for _ in range(5):
             request()
         total, in_sql, statements = [], [], []
@@ -125,13 +127,15 @@ def main() -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--page", action="append", metavar="TEXT",
+                        help="time only the pages whose name contains TEXT (repeatable), e.g. --page desk")
     args = parser.parse_args()
     print(machine_line())
 
     def report(url):
         print(f"load average {os.getloadavg()[0]:.1f}; {args.rounds} requests a page")
         print(f"{'page':24} {'median ms':>10} {'p95 ms':>8} {'SQL ms':>7} {'statements':>10}")
-        for name, median, p95, in_sql, statements in measure(url, args.rounds):
+        for name, median, p95, in_sql, statements in measure(url, args.rounds, args.page):
             print(f"{name:24} {median:10.1f} {p95:8.1f} {in_sql:7.1f} {statements:10.0f}")
 
     if args.database_url:

@@ -147,3 +147,9 @@ def test_pages_script_times_every_page(pg_databases):
     # Rendered anew, the dashboard reads its figures; reused, it does not.
     assert float(rows["dashboard, afresh"][3]) > float(rows["dashboard"][3])
     assert all(len(cells) == 4 and float(cells[0]) > 0 for cells in rows.values())
+
+
+def test_pages_script_times_only_the_pages_asked_for(pg_databases):
+    done = _run(["bench/pages.py", "--tickets", "200", "--rounds", "1", "--page", "desk", "--page", "ticket page"])
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert [line[:24].strip() for line in done.stdout.splitlines()[3:]] == ["ticket page", "dispatch desk"]
