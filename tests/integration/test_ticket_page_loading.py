@@ -88,3 +88,15 @@ def test_the_page_shows_the_supervision_records(client, world):
     client.post("/login", data={"username": "supervisor", "password": PASSWORD})
     page = client.get(f"/tickets/{ticket.tracking_no}").get_data(as_text=True)
     assert "请尽快回复市民" in page and "需要协调三个部门" in page
+
+
+def test_the_panel_has_no_empty_form_area_for_a_dispatcher(client, world):
+    ticket = world.ticket_in("in_progress")
+    db.session.add(Urging(ticket_id=ticket.id, unit_id=world.department.id, message="请尽快回复市民",
+                          response_deadline=utcnow() + timedelta(days=1)))
+    db.session.commit()
+    client.post("/login", data={"username": "dispatcher", "password": PASSWORD})
+    page = client.get(f"/tickets/{ticket.tracking_no}").get_data(as_text=True)
+    panel = page[page.index('id="supervision"'):]
+    panel = panel[:panel.index("</section>")]
+    assert "请尽快回复市民" in panel and "card-body border-top" not in panel
