@@ -5,9 +5,9 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from hotline.core.i18n import current_language
 from hotline.core.live import reused
 from hotline.dashboard import queries, services
-from hotline.core.i18n import current_language
 
 bp = Blueprint("public_stats", __name__, url_prefix="/public")
 TREND_MONTHS = services.PUBLIC_MONTHS

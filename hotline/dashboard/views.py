@@ -15,13 +15,13 @@ from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
 from hotline.core.clock import utcnow
 from hotline.core.errors import DomainError
+from hotline.core.i18n import current_language
 from hotline.core.live import reused
 from hotline.dashboard import exports, queries, services
 from hotline.dashboard.forms import PeriodError, ProjectForm, TagForm, parse_period
 from hotline.dashboard.models import LivelihoodProject
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
-from hotline.core.i18n import current_language
 from hotline.tickets.models import Ticket
 from hotline.tickets.workflow import Channel
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from markupsafe import Markup, escape

@@ -128,7 +128,8 @@ def test_intake_script_prints_the_ratio(pg_databases):
     assert done.returncode in (0, 1), done.stdout + done.stderr[-3000:]  # 1: below target; times not judged
     assert "ratio app/reference:" in done.stdout
     assert "CPU ms/request" in done.stdout
-    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines() if line.startswith(("reference", "app "))}
+    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()
+            if line.startswith(("reference", "app "))}
     assert set(rows) == {"reference", "app"} and all(float(r[-1]) >= 0 and float(r[-2]) > 0 for r in rows.values())
 
 

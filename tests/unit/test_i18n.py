@@ -5,7 +5,8 @@ from flask import session
 from hotline import create_app
 from hotline.core.i18n import current_language
 
-TEMPLATE = "{{ _('Status') }}|{{ gettext('Status') }}|{% trans %}Status{% endtrans %}|{{ _('At most %(n)d photos.', n=n) }}"
+TEMPLATE = ("{{ _('Status') }}|{{ gettext('Status') }}|{% trans %}Status{% endtrans %}|"
+            "{{ _('At most %(n)d photos.', n=n) }}")
 
 
 def _render(app, **context):
