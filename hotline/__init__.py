@@ -57,12 +57,8 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        # Every signed-in page needs the user, their roles with scopes and their unit: one statement.
-        from sqlalchemy.orm import joinedload
-
-        from hotline.accounts.models import User, UserRole
-        return db.session.get(User, int(user_id), options=[
-            joinedload(User.roles).joinedload(UserRole.scope_unit), joinedload(User.org_unit)])
+        from hotline.notify.services import load_signed_in
+        return load_signed_in(int(user_id))
 
     celery_init_app(app)
 

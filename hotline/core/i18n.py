@@ -11,6 +11,8 @@ from babel import support
 from flask import Flask
 from flask.globals import _cv_app  # the app context itself, without a LocalProxy hop per call
 from flask_babel import get_locale, get_translations
+from jinja2 import pass_context
+from markupsafe import Markup
 from wtforms.i18n import messages_path
 
 
@@ -54,7 +56,30 @@ def install(app: Flask) -> None:
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
         newstyle=True)
     # ``_`` is an alias that resolves ``gettext`` and calls it through the context a second time.
-    env.globals["_"] = env.globals["gettext"]
+    env.globals["_"] = env.globals["gettext"] = _template_gettext
+
+
+_FINISHED: dict[tuple, str] = {}  # (language, autoescape, string) -> a variable-free ``_()``'s finished text
+_FINISHED_MAX = 5000  # the templates' strings, in two languages, twice over; dynamic strings beyond are not kept
+
+
+@pass_context
+def _template_gettext(context, string: str, **variables):
+    """Jinja's newstyle ``gettext`` (escaped variables, ``%%`` for a percent sign, Markup when autoescaping),
+    with the result of a call without variables kept: most of a page's ``_()`` calls are such constants."""
+    autoescape = context.eval_ctx.autoescape
+    if not variables:
+        key = (current_language(), autoescape, string)
+        text = _FINISHED.get(key)
+        if text is not None:
+            return text
+    text = translations().ugettext(string)
+    if autoescape:
+        text = Markup(text)
+    text = text % variables
+    if not variables and len(_FINISHED) < _FINISHED_MAX:
+        _FINISHED[key] = text
+    return text
 
 
 _WTFORMS: dict[str, object] = {}  # language -> wtforms' own messages ("This field is required."), read once

@@ -10,9 +10,13 @@ bp = Blueprint("notify", __name__)
 
 
 def inject_unread_count():
-    if current_user.is_authenticated:
-        return {"unread_notifications": services.unread_count(current_user.id)}
-    return {"unread_notifications": 0}
+    if not current_user.is_authenticated:
+        return {"unread_notifications": 0}
+    # Read with the user at the start of the request; a request that may have changed it counts again.
+    counted = getattr(current_user, "unread_on_load", None)
+    if counted is None or request.method not in ("GET", "HEAD"):
+        counted = services.unread_count(current_user.id)
+    return {"unread_notifications": counted}
 
 
 @bp.route("/notifications")

@@ -82,3 +82,16 @@ def test_every_web_form_derives_from_the_project_form():
             found.append(cls)
     assert found and all(issubclass(cls, Form) for cls in found), \
         [cls.__qualname__ for cls in found if not issubclass(cls, Form)]
+
+
+def test_constant_strings_are_kept_per_language_and_escaping():
+    app = create_app("testing")
+    with app.test_request_context("/"):
+        html = app.jinja_env.from_string("{{ _('Status') ~ '<b>' }}|{{ _('100%% sure') }}")
+        for _ in range(2):  # the second round is served from what the first kept
+            assert html.render() == "状态&lt;b&gt;|100% sure"
+            with flask_babel.force_locale("en"):
+                assert html.render() == "Status&lt;b&gt;|100% sure"
+        app.jinja_env.autoescape = False  # a plain-text body: the kept HTML-safe string must not leak in
+        plain = app.jinja_env.from_string("{{ _('Status') + '<b>' }}")  # Markup + str would escape
+        assert plain.render() == "状态<b>"

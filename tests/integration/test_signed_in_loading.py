@@ -1,0 +1,63 @@
+"""Every signed-in page reads the user, their roles and units and the bell's unread count in one statement."""
+import pytest
+from flask_login import login_user
+from sqlalchemy import event
+
+from hotline.core.clock import utcnow
+from hotline.extensions import db
+from hotline.notify.models import Notification
+from hotline.notify.views import inject_unread_count
+from tests.factories import PASSWORD
+
+
+@pytest.fixture
+def statements(app):
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _notify(user, count, read=False):
+    for _ in range(count):
+        db.session.add(Notification(channel="in_app", recipient=user.username, recipient_user_id=user.id,
+                                    template="urged", payload={}, status="sent",
+                                    read_at=utcnow() if read else None))
+    db.session.commit()
+
+
+def test_the_user_loader_reads_the_bell_count_with_the_user(app, world, statements):
+    _notify(world.district_handler, 2)
+    _notify(world.district_handler, 1, read=True)
+    _notify(world.street_handler, 4)  # someone else's
+    user_id = world.district_handler.id
+    db.session.expire_all()
+    statements.clear()
+    user = app.login_manager._user_callback(str(user_id))
+    assert user.unread_on_load == 2
+    assert [(r.role, r.scope_unit.code) for r in user.roles] == [("handler", "d1")] and user.org_unit.code == "d1"
+    assert len(statements) == 1, statements  # roles, scopes, unit and the count came in that one statement
+    assert app.login_manager._user_callback("999999") is None
+
+
+def test_the_bell_shows_the_count_and_clears(client, world):
+    _notify(world.district_handler, 2)
+    client.post("/login", data={"username": "district_handler", "password": PASSWORD})
+    assert 'id="unread-count">2<' in client.get("/notifications").get_data(as_text=True)
+    client.post("/notifications/read", data={})
+    assert 'id="unread-count"' not in client.get("/").get_data(as_text=True)
+
+
+def test_a_request_that_may_have_changed_notifications_counts_again(app, world):
+    _notify(world.district_handler, 1)
+    with app.test_request_context("/", method="POST"):
+        user = db.session.get(type(world.district_handler), world.district_handler.id)
+        user.unread_on_load = 7  # as read when the request started
+        login_user(user)
+        assert inject_unread_count() == {"unread_notifications": 1}
+    with app.test_request_context("/", method="GET"):
+        login_user(user)
+        assert inject_unread_count() == {"unread_notifications": 7}
