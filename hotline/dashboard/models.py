@@ -144,13 +144,13 @@ class ExportRecord(db.Model):
 
 
 # Indexes the rollups and boards need on tables other packages own (declared here, created by this
-# package's migration): each day's facts are found by their time, the boards by the warning flag.
+# package's migration): each day's facts are found by their time, the boards by the warning flag. (Tickets
+# by time: ix_ticket_created_at_id, declared with the ticket.)
 Index("ix_assignment_dispatched_at", Assignment.dispatched_at)
 Index("ix_assignment_signed_at", Assignment.signed_at, postgresql_where=text("signed_at IS NOT NULL"),
       sqlite_where=text("signed_at IS NOT NULL"))
 Index("ix_reply_released_at", Reply.released_at, postgresql_where=text("released_at IS NOT NULL"),
       sqlite_where=text("released_at IS NOT NULL"))
-Index("ix_ticket_created_at", Ticket.created_at)
 Index("ix_ticket_warning_open", Ticket.warning_level, Ticket.next_deadline_at,
       postgresql_where=text("warning_level <> 'none'"), sqlite_where=text("warning_level <> 'none'"))
 # The red/yellow boards: their tickets in answer-deadline order (the first rows of the index), and their

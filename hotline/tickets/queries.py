@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Select, case, false, func, or_, select
 
 from hotline.accounts.models import HOTLINE_ROLES, Role, User
@@ -85,6 +86,20 @@ def workspace(user: User) -> Select:
     open_ = [s.value for s in OPEN_STATUSES if s not in (Status.PENDING_REVIEW, Status.PENDING_DISPATCH)]
     return (visible_tickets(user).where(Ticket.status.in_(open_))
             .order_by(Ticket.next_deadline_at.is_(None), Ticket.next_deadline_at, URGENCY_ORDER, Ticket.created_at))
+
+
+class NewestFirstPage(SelectPagination):
+    """A page of ``select`` (tickets), newest first, with what a row shows. The page's ids come first, from
+    the index on (created_at, id) alone; only those rows are then joined to their category and units.
+    Joining first would join every ticket skipped by the offset: page 10 joined 500 rows to show 50."""
+
+    ORDER = (Ticket.created_at.desc(), Ticket.id.desc())
+
+    def _query_items(self) -> list[Ticket]:
+        ids = (self._query_args["select"].with_only_columns(Ticket.id).order_by(*self.ORDER)
+               .limit(self.per_page).offset(self._query_offset).subquery())
+        rows = with_list_columns(select(Ticket).join(ids, Ticket.id == ids.c.id).order_by(*self.ORDER))
+        return list(self._query_args["session"].execute(rows).unique().scalars())
 
 
 def with_list_columns(query: Select) -> Select:

@@ -13,7 +13,7 @@ from hotline.tickets import handling, services
 from hotline.tickets.forms import ActionForm
 from hotline.tickets.labels import STATUS, label
 from hotline.tickets.models import Ticket
-from hotline.tickets.queries import can_view, status_counts, visible_tickets, with_list_columns
+from hotline.tickets.queries import NewestFirstPage, can_view, status_counts, visible_tickets
 from hotline.tickets.workflow import OPEN_STATUSES, Status
 
 bp = Blueprint("tickets", __name__)
@@ -31,8 +31,8 @@ def index():
     if status:
         query = query.where(Ticket.status == status)
     # The per-status counts already give the total: no second COUNT over the same rows.
-    tickets = db.paginate(with_list_columns(query.order_by(Ticket.created_at.desc(), Ticket.id.desc())), page=page,
-                          per_page=current_app.config["TICKETS_PER_PAGE"], error_out=False, count=False)
+    tickets = NewestFirstPage(select=query, session=db.session(), page=page,
+                              per_page=current_app.config["TICKETS_PER_PAGE"], error_out=False, count=False)
     tickets.total = counts.get(status, 0) if status else sum(counts.values())
     return render_template("tickets/index.html", tickets=tickets, status=status, counts=counts,
                            statuses=list(Status))

@@ -212,3 +212,24 @@ def test_review_queue_shows_the_oldest_appeals_and_the_total(client, world, monk
     page = client.get("/console/review").get_data(as_text=True)
     assert first.tracking_no in page and second.tracking_no not in page
     assert 'data-testid="desk-more"' in page and "/?status=pending_review" in page
+
+
+def test_list_pages_go_newest_first_with_ties_broken_by_id(client, world, app, monkeypatch):
+    from datetime import timedelta
+
+    tickets = [world.ticket_in("pending_dispatch") for _ in range(5)]
+    base = tickets[0].created_at
+    for ticket, minutes in zip(tickets, [3, 1, 1, 2, 0]):  # two share a moment: the higher id comes first
+        ticket.created_at = base - timedelta(minutes=minutes)
+    db.session.commit()
+    expected = [t.tracking_no for t in sorted(tickets, key=lambda t: (t.created_at, t.id), reverse=True)]
+    monkeypatch.setitem(app.config, "TICKETS_PER_PAGE", 2)
+    login(client, "dispatcher")
+    shown = []
+    for page in (1, 2, 3):
+        html = client.get(f"/?page={page}").get_data(as_text=True)
+        rows = re.findall(r'class="tracking-no" href="/tickets/(\d+)"', html)
+        assert len(rows) == (2 if page < 3 else 1) and "物业管理" in html  # each row with its category
+        shown += rows
+    assert shown == expected
+    assert 'class="tracking-no"' not in client.get("/?page=9").get_data(as_text=True)
