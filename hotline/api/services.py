@@ -10,6 +10,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, insert, select
 
 from hotline.accounts.models import User
+from hotline.accounts.services import load_user
 from hotline.api.models import ApiKey, ApiSubmission
 from hotline.core.clock import utcnow
 from hotline.core.errors import NotFound, ValidationFailed
@@ -106,7 +107,8 @@ def user_for_token(token: str) -> User | None:
         return None
     if not isinstance(payload, dict):
         return None
-    user = db.session.get(User, payload.get("uid"))
+    uid = payload.get("uid")
+    user = load_user(uid) if isinstance(uid, int) else None
     if user is None or not user.active or payload.get("pw") != _password_stamp(user):
         return None
     return user

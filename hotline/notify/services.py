@@ -12,7 +12,7 @@ import logging
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from hotline.core.after_commit import enqueue_after_commit
 from hotline.core.clock import utcnow
@@ -161,12 +161,10 @@ def unread_count(user_id: int) -> int:
 
 @cache
 def _signed_in_statement():
-    from sqlalchemy.orm import joinedload
-
-    from hotline.accounts.models import User, UserRole
+    from hotline.accounts.models import User
+    from hotline.accounts.services import user_with_roles_statement
     unread = select(func.count(Notification.id)).where(*_unread_where(User.id)).scalar_subquery()
-    return (select(User, unread.label("unread")).where(User.id == bindparam("user_id"))
-            .options(joinedload(User.roles).joinedload(UserRole.scope_unit), joinedload(User.org_unit)))
+    return user_with_roles_statement().add_columns(unread.label("unread"))
 
 
 def load_signed_in(user_id: int):
