@@ -86,5 +86,34 @@ def category_name(category, short: bool = False) -> Markup:
     return escape(category.full_name)
 
 
+def ticket_rows(tickets) -> Markup:
+    """The rows of the staff ticket table (tickets/index.html). Built here, not in Jinja: a list page has
+    fifty, and as template code each row made some fifteen calls and twenty-five escapes, half the page's time.
+    The columns after the title hide on a phone, where the badges show under the title instead."""
+    from flask import current_app, url_for
+    from jinja2.filters import do_truncate
+
+    env = current_app.jinja_env
+    detail = url_for("tickets.detail", tracking_no="-")[:-1]  # the ticket page's address without its number
+    cell = '<td class="d-none d-md-table-cell'
+    rows = []
+    for t in tickets:
+        number, status, warning = escape(t.tracking_no), status_badge(t.status), warning_badge(t.warning_level)
+        overdue = ' class="deadline-overdue"' if t.warning_level == "red" else ""
+        next_deadline = deadline(t.next_deadline_at, t.deadline_provisional, short=True) if t.next_deadline_at else ""
+        rows.append(
+            f'<tr><td><a class="tracking-no" href="{detail}{number}">{number}</a></td>'
+            f'<td class="title-cell">{escape(do_truncate(env, t.title, 40, True, "…"))}\n'
+            f'<div class="d-md-none">{status} {urgency_badge(t.urgency, hide_normal=True)} {warning}</div></td>'
+            f'{cell}">{escape(label("appeal", t.appeal_type))}</td>'
+            f'{cell}">{urgency_badge(t.urgency)}</td>'
+            f'{cell} wrap-cell" title="{category_name(t.category)}">{category_name(t.category, short=True)}</td>'
+            f'{cell}">{status}</td>{cell}">{warning}</td>'
+            f'{cell} wrap-cell unit-cell">{unit_name(t.lead_unit)}</td>'
+            f'{cell} text-body-secondary">{when(t.created_at, short=True)}</td>'
+            f'<td{overdue}>{next_deadline}</td></tr>')
+    return Markup("\n".join(rows))
+
+
 HELPERS = {f.__name__: f for f in (status_badge, urgency_badge, warning_badge, provisional_badge, when, deadline,
-                                   unit_name, category_name)}
+                                   unit_name, category_name, ticket_rows)}

@@ -86,6 +86,7 @@ def test_markup_in_every_text_field_is_shown_escaped(app, world):
         html = page(client, path)
         assert_escaped(html, path)
     assert "&lt;script&gt;" in page(operator, f"/tickets/{ticket.tracking_no}")
+    assert "&lt;script&gt;alert" in page(operator, "/")  # the list's rows (built in Python) escape the title
     # the API answers JSON: markup stays data, never HTML
     detail = app.test_client().get(f"/api/v1/tickets/{ticket.tracking_no}",
                                    headers={"Authorization": f"Bearer {token}"})
