@@ -149,14 +149,15 @@ def _register_template_helpers(app: Flask) -> None:
     def local_time(moment, fmt="%Y-%m-%d %H:%M"):
         return to_local(moment).strftime(fmt) if moment else ""
 
-    from hotline.core.ui import HELPERS
+    from hotline.core.ui import HELPERS, csrf_token
     app.jinja_env.globals.update(label=label, **HELPERS)
     app.jinja_env.filters["mask_phone"] = mask_phone
 
     @app.context_processor
     def inject_locale():
         from hotline.core.i18n import current_language
-        return {"current_locale": current_language(), "languages": app.config["LANGUAGES"]}
+        # csrf_token: flask_wtf's context processor (registered earlier) would shadow the global.
+        return {"current_locale": current_language(), "languages": app.config["LANGUAGES"], "csrf_token": csrf_token}
 
     from hotline.notify.views import inject_unread_count
     app.context_processor(inject_unread_count)

@@ -20,3 +20,6 @@ def test_csrf_token_is_flask_wtfs_token_of_the_request():
     with app.test_request_context("/"):
         assert csrf_token() == generate_csrf() == csrf_token()
         assert app.jinja_env.globals["csrf_token"] is csrf_token
+        context = {}
+        app.update_template_context(context)  # what render_template passes, context processors included
+        assert context["csrf_token"] is csrf_token
