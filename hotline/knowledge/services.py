@@ -24,6 +24,7 @@ from hotline.extensions import db
 from hotline.knowledge.models import ArticleState, KnowledgeArticle
 from hotline.search.segment import document_tokens, query_tokens
 from hotline.tickets.models import Category, TicketEvent
+from hotline.tickets.services import on_new_ticket
 
 REFERENCE = re.compile(r"KB-(\d{4,})")
 USE_ACTIONS = frozenset({"answer_directly", "reply"})
@@ -151,6 +152,17 @@ def referenced_article_ids(value: str | None) -> list[int]:
     return sorted({int(m) for m in REFERENCE.findall(value or "")})
 
 
+def _with_articles_used(session: Session, data: dict | None, text: str | None) -> dict | None:
+    """The event data with the articles quoted as KB-nnnn in ``text`` that exist."""
+    ids = referenced_article_ids(text)
+    if ids:
+        with session.no_autoflush:
+            known = sorted(session.execute(select(KnowledgeArticle.id).where(KnowledgeArticle.id.in_(ids))).scalars())
+        if known:
+            return {**(data or {}), USE_FIELD: known}
+    return data
+
+
 @event.listens_for(Session, "before_flush")
 def _record_article_use(session: Session, flush_context, instances) -> None:
     """An answer that quotes KB-nnnn records the article on its (new, append-only) event."""
@@ -159,13 +171,16 @@ def _record_article_use(session: Session, flush_context, instances) -> None:
             text = obj.note
             if obj.action == "reply" and obj.ticket is not None and obj.ticket.replies:
                 text = obj.ticket.replies[-1].body
-            ids = referenced_article_ids(text)
-            if ids:
-                with session.no_autoflush:
-                    known = sorted(session.execute(select(KnowledgeArticle.id).where(
-                        KnowledgeArticle.id.in_(ids))).scalars())
-                if known:
-                    obj.data = {**(obj.data or {}), USE_FIELD: known}
+            data = _with_articles_used(session, obj.data, text)
+            if data is not obj.data:
+                obj.data = data
+
+
+@on_new_ticket
+def _record_article_use_at_intake(ticket, first_event: dict) -> None:
+    """The same for a ticket answered directly when registered (its first event is written without a flush)."""
+    if first_event["action"] in USE_ACTIONS:
+        first_event["data"] = _with_articles_used(db.session(), first_event["data"], first_event["note"])
 
 
 # --- demo ---------------------------------------------------------------------------------------------------

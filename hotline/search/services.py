@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 from markupsafe import Markup, escape
-from sqlalchemy import Integer, and_, any_, bindparam, event, func, literal_column, or_, select, text, union
+from sqlalchemy import Integer, and_, any_, bindparam, event, func, insert, literal_column, or_, select, text, union
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, attributes
 
@@ -25,6 +25,7 @@ from hotline.search.models import TicketSearch
 from hotline.search.schema import FTS_TABLE
 from hotline.search.segment import document_text, query_tokens, token_set
 from hotline.tickets.models import Reply, Ticket
+from hotline.tickets.services import on_new_ticket
 from hotline.tickets.workflow import OPEN_STATUSES
 
 DUPLICATE_WINDOW = timedelta(days=30)
@@ -53,6 +54,14 @@ def index_ticket(ticket: Ticket, session: Session | None = None) -> TicketSearch
     elif row.document != document:
         row.document = document
     return row
+
+
+@on_new_ticket
+def _index_new_ticket(ticket: Ticket, first_event: dict) -> None:
+    """A ticket registered through ``register_ticket`` (written without a flush) gets its row at once."""
+    db.session.execute(insert(TicketSearch.__table__), {
+        "ticket_id": ticket.id, "document": document_text(ticket.title, ticket.body, ticket.address),
+        "updated_at": utcnow()})
 
 
 def _text_changed(ticket: Ticket) -> bool:
