@@ -8,8 +8,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import Unauthorized
 
 from hotline.accounts.models import User
-from hotline.api.models import ApiKey
-from hotline.api.services import find_active_key, user_for_token
+from hotline.api.services import ActiveKey, find_active_key, user_for_token
 from hotline.tickets.services import PUBLIC, AnyActor
 
 API_KEY_HEADER = "X-API-Key"
@@ -26,7 +25,7 @@ class InvalidCredentials(Unauthorized):
 @dataclass(frozen=True)
 class Caller:
     user: User | None = None
-    api_key: ApiKey | None = None
+    api_key: ActiveKey | None = None
 
     @property
     def authenticated(self) -> bool:

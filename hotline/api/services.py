@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -59,23 +60,32 @@ def list_api_keys() -> list[ApiKey]:
     return list(db.session.execute(select(ApiKey).order_by(ApiKey.id)).scalars())
 
 
-# Statements every partner request runs, built once (building one costs more than running it).
-_ACTIVE_KEY = select(ApiKey).where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
+class ActiveKey(NamedTuple):
+    """What a partner request needs of its key: which key (its submissions) and which channel."""
+    id: int
+    channel: str
+
+
+# Statements every partner request runs, built once (building one costs more than running it). The key is
+# read as a plain row: an ORM object of it cost a tenth of a partner intake's CPU.
+_ACTIVE_KEY = select(ApiKey.id, ApiKey.channel).where(ApiKey.key_hash == bindparam("key_hash"),
+                                                      ApiKey.revoked_at.is_(None))
 _INSERT_SUBMISSION = insert(ApiSubmission.__table__)
 
 
-def find_active_key(raw_key: str | None) -> ApiKey | None:
+def find_active_key(raw_key: str | None) -> ActiveKey | None:
     if not raw_key or not raw_key.startswith(KEY_PREFIX) or len(raw_key) > 100:
         return None
-    return db.session.execute(_ACTIVE_KEY, {"key_hash": _digest(raw_key)}).scalar_one_or_none()
+    row = db.session.execute(_ACTIVE_KEY, {"key_hash": _digest(raw_key)}).first()
+    return ActiveKey(*row) if row is not None else None
 
 
-def record_submission(ticket: Ticket, key: ApiKey) -> None:
+def record_submission(ticket: Ticket, key: ActiveKey) -> None:
     # A plain INSERT of a row nothing reads back in this request: no unit-of-work flush for it.
     db.session.execute(_INSERT_SUBMISSION, {"ticket_id": ticket.id, "api_key_id": key.id})
 
 
-def submitted_with(key: ApiKey):
+def submitted_with(key: ActiveKey):
     """A subquery of the ids of tickets filed with ``key``."""
     return select(ApiSubmission.ticket_id).where(ApiSubmission.api_key_id == key.id)
 

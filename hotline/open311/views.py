@@ -12,9 +12,8 @@ from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import and_, false, or_, select
 from werkzeug.exceptions import BadRequest, Forbidden
 
-from hotline.api.models import ApiKey
 from hotline.api.present import released_answer
-from hotline.api.services import find_active_key, record_submission, submitted_with
+from hotline.api.services import ActiveKey, find_active_key, record_submission, submitted_with
 from hotline.core.clock import to_local, to_utc_naive, utcnow
 from hotline.core.errors import NotFound, ValidationFailed
 from hotline.extensions import db
@@ -139,7 +138,7 @@ def as_request(ticket: Ticket) -> dict:
     }
 
 
-def _key_from_request(required: bool) -> ApiKey | None:
+def _key_from_request(required: bool) -> ActiveKey | None:
     raw = request.values.get("api_key") or request.headers.get("X-API-Key")
     if not raw:
         if required:
@@ -151,7 +150,7 @@ def _key_from_request(required: bool) -> ApiKey | None:
     return key
 
 
-def _visible(key: ApiKey | None):
+def _visible(key: ActiveKey | None):
     """Published appeals (the citizen agreed, not confidential), plus those this key filed."""
     published = and_(Ticket.allow_publish.is_(True), Ticket.confidential.is_(False))
     own = Ticket.id.in_(submitted_with(key)) if key is not None else false()
