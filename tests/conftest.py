@@ -156,6 +156,18 @@ def pg_app(request, database_url):
 
 
 @pytest.fixture
+def statements(app):
+    """The SQL statements run while the test runs (clear it before the part to count)."""
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

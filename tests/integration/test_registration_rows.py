@@ -1,7 +1,7 @@
 """A new ticket is written with plain INSERTs: the object, its first event and its search row must end up
 exactly as a flush would have left them."""
 import pytest
-from sqlalchemy import event, inspect, select
+from sqlalchemy import inspect, select
 
 from hotline.extensions import db
 from hotline.search.models import TicketSearch
@@ -10,16 +10,6 @@ from hotline.tickets.models import Ticket, TicketEvent
 from hotline.tickets.services import apply_transition, register_ticket
 from tests.factories import actor, appeal
 
-
-@pytest.fixture
-def statements(app):
-    seen = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.mark.parametrize("who, outcome, status", [("operator", "register", "pending_dispatch"),

@@ -1,24 +1,11 @@
 """Every signed-in page reads the user, their roles and units and the bell's unread count in one statement."""
-import pytest
 from flask_login import login_user
-from sqlalchemy import event
 
 from hotline.core.clock import utcnow
 from hotline.extensions import db
 from hotline.notify.models import Notification
 from hotline.notify.views import inject_unread_count
 from tests.factories import PASSWORD
-
-
-@pytest.fixture
-def statements(app):
-    seen = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", record)
 
 
 def _notify(user, count, read=False):

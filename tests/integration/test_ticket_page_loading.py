@@ -1,9 +1,6 @@
 """The ticket page's reads: every collection it shows comes loaded, and empty ones cost no query."""
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import event
-
 from hotline.core.clock import utcnow
 from hotline.extensions import db
 from hotline.sla.models import SupervisionOrder, Urging
@@ -14,16 +11,6 @@ from tests.factories import PASSWORD
 COLLECTIONS = ("events", "assignments", "replies", "attachments", "duplicates", "supervision_orders", "urgings",
                "extension_requests", "suspension_requests")
 
-
-@pytest.fixture
-def statements(app):
-    seen = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-    event.listen(db.engine, "before_cursor_execute", count)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _whole(tracking_no, statements):
