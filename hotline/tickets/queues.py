@@ -9,7 +9,6 @@ from hotline.core.clock import utcnow
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.tickets import queries
-from hotline.tickets.handling import suggested_units
 from hotline.tickets.models import Reply
 from hotline.tickets.workflow import Status
 
@@ -38,9 +37,8 @@ def dispatch():
     units = db.session.execute(db.select(OrgUnit).where(
         OrgUnit.kind.in_([UnitKind.DEPARTMENT.value, UnitKind.DISTRICT.value, UnitKind.STREET.value,
                           UnitKind.COMMUNITY.value]), OrgUnit.active).order_by(OrgUnit.path)).scalars().all()
-    suggestions = suggested_units(pending)
     return render_template("tickets/dispatch.html", pending=pending, returns=returns, replies=replies,
-                           totals=totals, units=units, suggestions=suggestions,
+                           totals=totals, units=units,
                            return_notes=queries.last_event_notes([t.id for t in returns], "request_return"))
 
 
