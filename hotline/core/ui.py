@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app, request, url_for
 from flask_babel import gettext
-from flask import request, url_for
 from flask_wtf.csrf import generate_csrf
+from jinja2.filters import do_truncate
 from markupsafe import Markup, escape
 from werkzeug.urls import quote as url_quote
 
@@ -117,9 +118,6 @@ def ticket_rows(tickets) -> Markup:
     """The rows of the staff ticket table (tickets/index.html). Built here, not in Jinja: a list page has
     fifty, and as template code each row made some fifteen calls and twenty-five escapes, half the page's time.
     The columns after the title hide on a phone, where the badges show under the title instead."""
-    from flask import current_app
-    from jinja2.filters import do_truncate
-
     env = current_app.jinja_env
     cell = '<td class="d-none d-md-table-cell'
     rows = []
