@@ -39,6 +39,8 @@ def _init_extensions(app: Flask) -> None:
     from hotline.extensions import babel, bootstrap, csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
+    from hotline.core import transactions
+    transactions.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)

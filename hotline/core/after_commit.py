@@ -27,6 +27,11 @@ def enqueue_after_commit(session, task_name: str, *args) -> None:
     session.info.setdefault(_KEY, []).append((task_name, args))
 
 
+def has_pending(session: Session) -> bool:
+    """Whether ``session`` holds tasks to send on its commit."""
+    return bool(session.info.get(_KEY))
+
+
 def _as_id(value):
     try:
         state = inspect(value)
