@@ -106,3 +106,16 @@ def test_pages_reuse_prepared_statements_on_postgresql(pg_app, pg_world):
     with db.engine.connect() as conn:  # that one connection
         prepared = conn.execute(sa.text("SELECT statement FROM pg_prepared_statements")).scalars().all()
     assert any("FROM ticket" in statement for statement in prepared), prepared
+
+
+def test_the_read_commit_keeps_what_was_loaded_and_the_session_setting(app, world, statements):
+    ticket = world.ticket_in("pending_dispatch")
+    db.session.commit()
+    ticket_id = ticket.id
+    db.session.remove()
+    with app.test_request_context("/", method="GET"):
+        loaded = db.session.get(Ticket, ticket_id)
+        end_read_transaction(None)
+        statements.clear()
+        assert loaded.title and not statements  # not expired: reading it again runs no SQL
+        assert db.session().expire_on_commit is True  # later commits in this session still expire
