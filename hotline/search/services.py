@@ -430,6 +430,9 @@ def _queue_candidates(pairs: int, with_phones: bool, candidates: int):
     return select(found_rows, TicketSearch.document).outerjoin(TicketSearch, TicketSearch.ticket_id == found_rows.c.id)
 
 
+_NO_TOKENS: frozenset[str] = frozenset()
+
+
 def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3, candidates: int = 200
                          ) -> dict[int, list[Duplicate]]:
     """``duplicates_of`` for a whole queue in one query (the dispatch desk): the candidates are grouped by
@@ -445,37 +448,40 @@ def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3, candidates: 
     for i, (category_id, district_id) in enumerate(pairs):
         params[f"c{i}"], params[f"d{i}"] = category_id, district_id
     rows = db.session.execute(_queue_candidates(len(pairs), bool(phones), candidates), params).all()
+    # Plain tuples (id, created_at, tokens) grouped three ways; each candidate's document is split once.
     by_phone: dict[str, list] = {}
     by_place: dict[tuple, list] = {}
     by_address: dict[tuple, list] = {}
-    for row in rows:
-        entry = (row, frozenset(row.document.split()) if row.document else frozenset())
-        by_phone.setdefault(row.citizen_phone, []).append(entry)
-        by_place.setdefault((row.category_id, row.district_id), []).append(entry)
-        if row.address:
-            by_address.setdefault((row.category_id, row.address), []).append(entry)
+    for other_id, phone, category_id, district_id, address, created_at, document in rows:
+        entry = (other_id, created_at, frozenset(document.split()) if document else _NO_TOKENS)
+        by_phone.setdefault(phone, []).append(entry)
+        by_place.setdefault((category_id, district_id), []).append(entry)
+        if address:
+            by_address.setdefault((category_id, address), []).append(entry)
     found_by_ticket: dict[int, list[tuple[int, str, float]]] = {}
+    sqrt = math.sqrt
     for t in tickets:
-        mine = appeal_tokens(t.title, t.body, t.address)
         reasons: dict[int, list[str]] = {}
         scores: dict[int, float] = {}
-        groups = [("phone", by_phone.get(t.citizen_phone, ()))]
-        if t.address:
-            groups.append(("address", by_address.get((t.category_id, t.address), ())))
-        groups.append(("text", by_place.get((t.category_id, t.district_id), ()) if t.category_id else ()))
         my_id, my_time = t.id, t.created_at  # read once: ORM attribute access in the inner loop adds up
-        for reason, group in groups:
-            for other, tokens in group:
-                if other.id == my_id or other.created_at > my_time:
+        exact = [("phone", by_phone.get(t.citizen_phone, ()))]
+        if t.address:
+            exact.append(("address", by_address.get((t.category_id, t.address), ())))
+        for reason, group in exact:
+            for other_id, created_at, _ in group:
+                if other_id != my_id and created_at <= my_time:
+                    reasons.setdefault(other_id, []).append(reason)
+                    scores[other_id] = 1.0
+        mine = appeal_tokens(t.title, t.body, t.address) if t.category_id else _NO_TOKENS
+        if mine:  # similarity(mine, tokens), inlined: this loop runs for every candidate of every ticket
+            mine_count = len(mine)
+            for other_id, created_at, tokens in by_place.get((t.category_id, t.district_id), ()):
+                if not tokens or other_id == my_id or created_at > my_time:
                     continue
-                score = 1.0
-                if reason == "text":
-                    score = similarity(mine, tokens)
-                    if score < DUPLICATE_MIN_SCORE:
-                        continue
-                    score = round(score, 2)
-                reasons.setdefault(other.id, []).append(reason)
-                scores[other.id] = max(scores.get(other.id, 0.0), score)
+                score = len(mine & tokens) / sqrt(mine_count * len(tokens))
+                if score >= DUPLICATE_MIN_SCORE:
+                    reasons.setdefault(other_id, []).append("text")
+                    scores[other_id] = max(scores.get(other_id, 0.0), round(score, 2))
         ranked = sorted(reasons, key=lambda i: (-scores[i], -len(reasons[i]), -i))[:limit]
         if ranked:
             found_by_ticket[t.id] = [(i, "+".join(reasons[i]), scores[i]) for i in ranked]
