@@ -11,7 +11,7 @@ from hotline.search import routing
 from hotline.search.models import RoutingModel
 from hotline.tickets.models import Category, CategoryRoute
 from hotline.tickets.services import apply_transition, register_ticket
-from tests.factories import appeal
+from tests.factories import PASSWORD, appeal
 
 CODES = ["0501", "0404", "0106", "0101", "0601", "0703"]
 
@@ -69,6 +69,25 @@ def test_trained_model_suggests_category_and_unit_with_a_confidence(world, app):
     assert fallback.source == "catalogue" and fallback.unit.id == world.department.id
     evaluated = runner.invoke(args=["routing", "evaluate"])
     assert evaluated.exit_code == 0 and "lead unit accuracy" in evaluated.output
+
+
+def test_the_desk_preselects_the_models_unit_and_says_what_the_text_reads_like(world, app, client):
+    setup = closed_history(world)
+    assert app.test_cli_runner().invoke(args=["routing", "train"]).exit_code == 0
+    noise_category, noise_unit = setup["0404"]
+    pending = register_ticket(appeal(world, title="广场舞音响噪音扰民", body="每天晚上广场舞音响声音过大，影响休息。"),
+                              world.operator, "register")  # filed under the world's own category
+    db.session.commit()
+    route = routing.suggest_route(pending)
+    client.post("/login", data={"username": "dispatcher", "password": PASSWORD})
+    page = client.get("/dispatch").get_data(as_text=True)
+    card = page[page.index(pending.tracking_no):]
+    card = card[:card.index("</article>")]
+    assert f'<option value="{noise_unit.id}" selected>' in card
+    assert (f'<span class="badge text-bg-info" data-testid="smart-route" title="根据已办结工单学习">'
+            f'推荐 {route.unit_confidence * 100:.0f}%</span>') in card
+    assert f'<div class="small text-body-secondary">内容更像“{noise_category.full_name}”' \
+           f'（{route.category_confidence * 100:.0f}%）。</div>' in card
 
 
 def test_without_a_model_the_catalogue_answers(world):
