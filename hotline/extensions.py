@@ -43,3 +43,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+    elif type(dbapi_connection).__module__.startswith("psycopg"):
+        from hotline.core.pg import use_lazy_cursors
+        use_lazy_cursors(dbapi_connection)
