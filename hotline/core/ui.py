@@ -114,22 +114,26 @@ def csrf_token() -> str:
     return token
 
 
-def action_form(ticket, action: str, label_text: str, css: str = "btn-primary", reason_label: str | None = None,
-                next_page: str = "dispatch") -> Markup:
-    """A one-button form that posts ``action`` for ``ticket`` (the desk's approve / reject buttons, two per
-    row), with a required reason field when ``reason_label`` is given."""
+def _desk_form_fields(ticket, token: str) -> str:
+    """The hidden fields of a dispatch desk form: the CSRF token, the version the user saw, and where to return."""
+    return (f'<input type="hidden" name="csrf_token" value="{token}">\n'
+            f'  <input type="hidden" name="version" value="{ticket.version}">\n'
+            f'  <input type="hidden" name="next" value="dispatch">')
+
+
+def _action_form(ticket, action: str, label_text: str, css: str = "btn-primary", reason_label: str | None = None
+                 ) -> str:
+    """A desk form with one button that posts ``action`` for ``ticket`` (approve / reject, two per row), with a
+    required reason field when ``reason_label`` is given."""
     reason = ""
     if reason_label:
         reason_label = escape(reason_label)
         reason = (f'<input class="form-control form-control-sm" name="note" required placeholder="{reason_label}" '
                   f'aria-label="{reason_label}">')
-    return Markup(
-        f'<form method="post" action="{ticket_url(ticket.tracking_no, action)}" '
-        f'class="d-flex gap-2 align-items-start">\n'
-        f'  <input type="hidden" name="csrf_token" value="{csrf_token()}">\n'
-        f'  <input type="hidden" name="version" value="{ticket.version}">\n'
-        f'  <input type="hidden" name="next" value="{escape(next_page)}">{reason}'
-        f'<button class="btn btn-sm {escape(css)} text-nowrap">{escape(label_text)}</button>\n</form>')
+    return (f'<form method="post" action="{ticket_url(ticket.tracking_no, action)}" '
+            f'class="d-flex gap-2 align-items-start">\n'
+            f'  {_desk_form_fields(ticket, csrf_token())}{reason}'
+            f'<button class="btn btn-sm {escape(css)} text-nowrap">{escape(label_text)}</button>\n</form>')
 
 
 def _review_cards(tickets, approve: str, send_back: str, send_back_reason: str, detail) -> Markup:
@@ -142,8 +146,8 @@ def _review_cards(tickets, approve: str, send_back: str, send_back_reason: str, 
             f'  <a class="tracking-no" href="{ticket_url(t.tracking_no)}">{escape(t.tracking_no)}</a> '
             f'<strong>{escape(t.title)}</strong>{detail(t)}\n'
             f'  <div class="d-flex flex-wrap gap-2">\n'
-            f'    {action_form(t, approve, label("verb", approve))}\n'
-            f'    {action_form(t, send_back, label("verb", send_back), "btn-outline-danger", send_back_reason)}\n'
+            f'    {_action_form(t, approve, label("verb", approve))}\n'
+            f'    {_action_form(t, send_back, label("verb", send_back), "btn-outline-danger", send_back_reason)}\n'
             f'  </div>\n</div></article>')
     return Markup("\n".join(cards))
 
@@ -210,9 +214,7 @@ def dispatch_cards(tickets, routes: dict, duplicates: dict, unit_options: Markup
             f'          </div>\n'
             f'          <form method="post" action="{ticket_url(t.tracking_no, "dispatch")}" '
             f'class="d-flex gap-2 align-items-center">\n'
-            f'            <input type="hidden" name="csrf_token" value="{token}">\n'
-            f'            <input type="hidden" name="version" value="{t.version}">\n'
-            f'            <input type="hidden" name="next" value="dispatch">\n'
+            f'            {_desk_form_fields(t, token)}\n'
             f'            <select class="form-select form-select-sm dispatch-select" name="lead_unit" required '
             f'aria-label="{lead_unit}">{preselect(unit_options, suggestion.id if suggestion else None)}\n'
             f'            </select>{badge}\n'

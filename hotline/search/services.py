@@ -459,7 +459,6 @@ def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3, candidates: 
         if address:
             by_address.setdefault((category_id, address), []).append(entry)
     found_by_ticket: dict[int, list[tuple[int, str, float]]] = {}
-    sqrt = math.sqrt
     for t in tickets:
         reasons: dict[int, list[str]] = {}
         scores: dict[int, float] = {}
@@ -473,12 +472,11 @@ def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3, candidates: 
                     reasons.setdefault(other_id, []).append(reason)
                     scores[other_id] = 1.0
         mine = appeal_tokens(t.title, t.body, t.address) if t.category_id else _NO_TOKENS
-        if mine:  # similarity(mine, tokens), inlined: this loop runs for every candidate of every ticket
-            mine_count = len(mine)
+        if mine:
             for other_id, created_at, tokens in by_place.get((t.category_id, t.district_id), ()):
                 if not tokens or other_id == my_id or created_at > my_time:
                     continue
-                score = len(mine & tokens) / sqrt(mine_count * len(tokens))
+                score = similarity(mine, tokens)
                 if score >= DUPLICATE_MIN_SCORE:
                     reasons.setdefault(other_id, []).append("text")
                     scores[other_id] = max(scores.get(other_id, 0.0), round(score, 2))

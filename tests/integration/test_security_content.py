@@ -74,6 +74,10 @@ def test_markup_in_every_text_field_is_shown_escaped(app, world):
     g.pop("_login_user", None)
     assert handler.post(f"/tickets/{ticket.tracking_no}/actions/reply",
                         data={"body": PAYLOAD, "version": ticket.version}).status_code == 302
+    returned = world.ticket_in("dispatched")
+    g.pop("_login_user", None)
+    assert handler.post(f"/tickets/{returned.tracking_no}/actions/request_return",
+                        data={"note": PAYLOAD, "version": returned.version}).status_code == 302
     stored = db.session.execute(sa.select(sa.func.count(Ticket.id)).where(Ticket.body == PAYLOAD)).scalar()
     assert stored >= 3  # the payload is kept as typed; only its display is escaped
 
@@ -87,6 +91,8 @@ def test_markup_in_every_text_field_is_shown_escaped(app, world):
         assert_escaped(html, path)
     assert "&lt;script&gt;" in page(operator, f"/tickets/{ticket.tracking_no}")
     assert "&lt;script&gt;alert" in page(operator, "/")  # the list's rows (built in Python) escape the title
+    desk = page(dispatcher, "/dispatch")  # its cards are built in Python: the title, the answer, the return reason
+    assert desk.count("&lt;script&gt;alert") >= 3
     # the API answers JSON: markup stays data, never HTML
     detail = app.test_client().get(f"/api/v1/tickets/{ticket.tracking_no}",
                                    headers={"Authorization": f"Bearer {token}"})
