@@ -17,6 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
+def venv_tool(name: str) -> str:
+    """A console script (gunicorn, celery) of the environment running this script, so that servers run on the
+    same interpreter as the bench: ``/opt/hotline/venv/bin/python bench/load.py`` measures that build."""
+    return str(Path(sys.executable).parent / name)
+
+
 def create_database(prefix: str = "hotline_bench", admin_url: str = ADMIN_URL) -> tuple[str, str]:
     """Create an empty scratch database; return (name, SQLAlchemy URL)."""
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
@@ -138,13 +144,14 @@ def machine() -> dict:
     redis = _run(["redis-cli", "-h", "127.0.0.1", "INFO", "server"])
     redis = next((l.split(":", 1)[1] for l in redis.splitlines() if l.startswith("redis_version:")), "?")
     return {"nproc": os.cpu_count(), "memory_gb": round(mem_kb / 1024 / 1024, 1), "cpu": cpu,
-            "postgresql": pg, "redis": redis, "python": platform.python_version()}
+            "postgresql": pg, "redis": redis, "python": platform.python_version(),
+            "interpreter": os.path.realpath(sys.executable)}
 
 
 def machine_line() -> str:
     m = machine()
     return (f"machine: {m['nproc']} cores, {m['memory_gb']} GB, {m['cpu']}; PostgreSQL {m['postgresql']}, "
-            f"Redis {m['redis']}, Python {m['python']}")
+            f"Redis {m['redis']}, Python {m['python']} ({m['interpreter']})")
 
 
 def require_wrk() -> str:

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import cpu_seconds, create_database, drop_database, postgres_backends  # noqa: E402
+from bench.common import cpu_seconds, create_database, drop_database, postgres_backends, venv_tool  # noqa: E402
 from bench.memory import children  # noqa: E402
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -74,7 +74,7 @@ def prepare(url: str) -> dict:
 
 
 def start(target: str, port: int, workers: int, env: dict, log: Path) -> subprocess.Popen:
-    cmd = [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+    cmd = [venv_tool("gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
            "--access-logfile", "-" if False else "/dev/null", "--error-logfile", str(log), target]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     return proc

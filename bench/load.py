@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, machine_line, rss_mb, scratch_database  # noqa: E402
+from bench.common import ROOT, machine_line, rss_mb, scratch_database, venv_tool  # noqa: E402
 from bench.memory import Client, app_env, children, stop, wait_for  # noqa: E402
 
 LUA = r"""
@@ -101,7 +101,7 @@ def run(args) -> dict:
         env = app_env(url, workdir, prefix)
         env["API_PUBLIC_INTAKE_RATE_LIMIT"] = "100000 per minute"
         log = workdir / "gunicorn.log"
-        proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "-b",
+        proc = subprocess.Popen([venv_tool("gunicorn"), "-w", str(args.workers), "-b",
                                  f"127.0.0.1:{args.port}", "--access-logfile", "/dev/null", "--error-logfile",
                                  str(log), "wsgi:app"], cwd=ROOT, env=env, start_new_session=True)
         samples: dict[int, list[float]] = {}

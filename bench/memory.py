@@ -34,7 +34,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, Progress, machine_line, psycopg_conninfo, rss_mb, scratch_database  # noqa: E402
+from bench.common import ROOT, Progress, machine_line, psycopg_conninfo, rss_mb, scratch_database, venv_tool  # noqa: E402
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 STAFF_USER, STAFF_PASSWORD = "dispatcher", "hotline-demo"
@@ -118,7 +118,7 @@ def measure_web(url: str, workdir: Path, requests: int, port: int, tracking_numb
                 progress: bool) -> dict:
     env = app_env(url, workdir, f"bench-mem-{uuid.uuid4().hex[:8]}")
     log = workdir / "gunicorn.log"
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}",
+    proc = subprocess.Popen([venv_tool("gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}",
                              "--access-logfile", "/dev/null", "--error-logfile", str(log), "wsgi:app"],
                             cwd=ROOT, env=env, start_new_session=True)
     try:
@@ -216,7 +216,7 @@ def measure_worker(url: str, workdir: Path, sweep: int) -> dict:
     prefix = f"bench-mem-{uuid.uuid4().hex[:8]}:"
     env = {**app_env(url, workdir, prefix), "CELERY_BROKER_URL": REDIS_URL, "CELERY_RESULT_BACKEND": REDIS_URL}
     log = open(workdir / "celery.log", "w")
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/celery"), "-A", "workers.app", "worker", "--pool=solo",
+    proc = subprocess.Popen([venv_tool("celery"), "-A", "workers.app", "worker", "--pool=solo",
                              "--loglevel=INFO", "--without-mingle", "--without-gossip", "--without-heartbeat"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     client = Celery("bench-memory")
