@@ -1,6 +1,6 @@
 """Mixed load (issue 9): intake, staff pages and the dashboard under gunicorn on PostgreSQL, with wrk + Lua.
 
-    .venv/bin/python bench/load.py [--duration 600] [--tickets 20000] [--workers 3] [--connections 32]
+    .venv/bin/python bench/load.py [--duration 600] [--warmup 5] [--tickets 20000] [--workers 3] [--connections 32]
                                    [--threads 2] [--port 18491]
 
 A scratch PostgreSQL database gets the demo city and ``--tickets`` tickets (bench/generate.py); gunicorn
@@ -14,8 +14,9 @@ Lua scenario per request, chosen by weight:
     public  GET /portal, GET /public/stats                  10 %
 
 wrk has no rate control: it runs closed-loop with ``--connections`` and the figure is the throughput it
-reached. Printed: requests/s, p50/p99 latency, non-2xx/3xx answers and socket errors, and the RSS of each
-gunicorn worker sampled every 10 s (first, max, last) to show whether memory stays flat.
+reached, after ``--warmup`` seconds of the same load that are not counted (each worker's first pages compile
+templates and fill caches). Printed: requests/s, p50/p99 latency, non-2xx/3xx answers and socket errors, and
+the RSS of each gunicorn worker sampled every 10 s (first, max, last) to show whether memory stays flat.
 Loopback only; the database and Redis keys are removed afterwards.
 """
 from __future__ import annotations
@@ -128,11 +129,15 @@ def run(args) -> dict:
                             samples.setdefault(pid, []).append(rss_mb(pid))
                         except OSError:
                             pass
+            def wrk(seconds):
+                return subprocess.run(["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d",
+                                       f"{seconds}s", "--timeout", "10s", "--latency", "-s", str(script),
+                                       f"http://127.0.0.1:{args.port}"], capture_output=True, text=True, check=True)
+            if args.warmup:  # each worker's first pages compile templates and fill caches: not the steady state
+                wrk(args.warmup)
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
-            out = subprocess.run(["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d",
-                                  f"{args.duration}s", "--timeout", "10s", "--latency", "-s", str(script),
-                                  f"http://127.0.0.1:{args.port}"], capture_output=True, text=True, check=True)
+            out = wrk(args.duration)
             stop_sampling.set()
             if os.environ.get("LOAD_DEBUG"):
                 print(out.stdout, log.read_text()[-3000:], file=sys.stderr)
@@ -168,6 +173,7 @@ def _drop_redis_keys(prefix: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=600)
+    parser.add_argument("--warmup", type=int, default=5, help="seconds of unmeasured load first")
     parser.add_argument("--tickets", type=int, default=20000)
     # Three: on the bench's two cores PostgreSQL and wrk take a share, and a fourth worker only adds switching
     # (alternating 60 s runs: ×1.04 over four; bench/README.md). A web machine of its own runs more.
