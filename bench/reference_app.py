@@ -2,8 +2,14 @@
 
 Run by ``bench/intake.py`` under gunicorn against the same PostgreSQL database as the real app:
 ``BENCH_DATABASE_URL=postgresql+psycopg://... gunicorn -w 2 bench.reference_app:app``.
+
+``POST /tickets`` (issue 3's yardstick) writes six columns into a table with a primary key only.
+``POST /tickets/full``, for comparison, writes a row of the ticket's own shape into ``bench_reference_full``, a
+copy of the ``ticket`` table's definition with all its indexes (``bench/intake.py`` creates it): the same thin
+endpoint, storing the row as the real table must.
 """
 import os
+import uuid
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -35,6 +41,25 @@ def create_app(url: str | None = None) -> Flask:
                 citizen_phone=data["citizen_phone"], address=data.get("address"),
                 created_at=datetime.now(timezone.utc).replace(tzinfo=None)).returning(reference_ticket.c.id)
             ).scalar_one()
+        return jsonify({"id": new_id}), 201
+
+    try:
+        full = sa.Table("bench_reference_full", sa.MetaData(), autoload_with=engine)
+    except sa.exc.NoSuchTableError:
+        return app
+
+    @app.post("/tickets/full")
+    def create_full():
+        data = request.get_json()
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        with engine.begin() as conn:
+            new_id = conn.execute(full.insert().values(
+                tracking_no=uuid.uuid4().hex[:14], channel="api", appeal_type=data["appeal_type"], urgency="normal",
+                title=data["title"], body=data["body"], address=data.get("address"),
+                citizen_name=data.get("citizen_name"), citizen_phone=data["citizen_phone"], confidential=False,
+                allow_publish=False, status="pending_review", intake_unit_id=1, deadline_provisional=False,
+                warning_level="none", escalation_level=0, dispatch_count=0, redo_count=0, created_at=now,
+                updated_at=now, version=1).returning(full.c.id)).scalar_one()
         return jsonify({"id": new_id}), 201
 
     return app

@@ -126,11 +126,12 @@ def test_intake_script_prints_the_ratio(pg_databases):
     done = _run(["bench/intake.py", "--duration", "1", "--warmup", "0", "--connections", "4",
                  "--app-port", str(_free_port()), "--ref-port", str(_free_port())])
     assert done.returncode in (0, 1), done.stdout + done.stderr[-3000:]  # 1: below target; times not judged
-    assert "ratio app/reference:" in done.stdout
+    assert "ratio app/reference:" in done.stdout and "ratio app/ref-ticket:" in done.stdout
     assert "CPU ms/request" in done.stdout
     rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()
-            if line.startswith(("reference", "app "))}
-    assert set(rows) == {"reference", "app"} and all(float(r[-1]) >= 0 and float(r[-2]) > 0 for r in rows.values())
+            if line.startswith(("reference ", "ref-ticket ", "app "))}
+    assert set(rows) == {"reference", "ref-ticket", "app"}
+    assert all(float(r[-1]) >= 0 and float(r[-2]) > 0 and int(r[4]) > 0 for r in rows.values())
 
 
 def test_sweep_script_runs_at_a_thousand(pg_databases):
