@@ -34,6 +34,7 @@ extract-messages: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python bench/generate.py --tickets 2000 --check --quiet
 	$(VENV)/bin/python bench/intake.py --duration 3 --warmup 1 | tee /dev/stderr | grep -q "ratio app/reference"
+	$(VENV)/bin/python bench/request_cost.py --rounds 1 --block 20
 	$(VENV)/bin/python bench/sweep.py --sizes 1000
 	test ! -f bench/dashboard.py || $(VENV)/bin/python bench/dashboard.py --tickets 2000
 	$(VENV)/bin/python bench/memory.py --tickets 2000 --requests 500 --sweep 200 --quiet

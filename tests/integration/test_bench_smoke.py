@@ -134,6 +134,17 @@ def test_intake_script_prints_the_ratio(pg_databases):
     assert all(float(r[-1]) >= 0 and float(r[-2]) > 0 and int(r[4]) > 0 for r in rows.values())
 
 
+def test_request_cost_script_prints_each_case(pg_databases):
+    done = _run(["bench/request_cost.py", "--rounds", "1", "--block", "5"])
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    rows = {}
+    for line in done.stdout.splitlines():
+        for label in ("reference", "ref-ticket", "app no-op", "app intake"):
+            if line.startswith(label + " "):
+                rows[label] = float(line.split()[-1])
+    assert set(rows) == {"reference", "ref-ticket", "app no-op", "app intake"} and all(v > 0 for v in rows.values())
+
+
 def test_sweep_script_runs_at_a_thousand(pg_databases):
     done = _run(["bench/sweep.py", "--sizes", "1000", "--pg", PG_ADMIN_URL])
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
