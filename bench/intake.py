@@ -80,7 +80,7 @@ def prepare(url: str) -> dict:
 
 def start(target: str, port: int, workers: int, env: dict, log: Path) -> subprocess.Popen:
     cmd = [venv_tool("gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-           "--access-logfile", "-" if False else "/dev/null", "--error-logfile", str(log), target]
+           "--access-logfile", "/dev/null", "--error-logfile", str(log), target]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     return proc
 

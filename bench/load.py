@@ -129,6 +129,7 @@ def run(args) -> dict:
                             samples.setdefault(pid, []).append(rss_mb(pid))
                         except OSError:
                             pass
+
             def wrk(seconds):
                 return subprocess.run(["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d",
                                        f"{seconds}s", "--timeout", "10s", "--latency", "-s", str(script),
@@ -186,7 +187,8 @@ def main() -> None:
     print(machine_line())
     figures = run(args)
     print(json.dumps(figures, indent=2))
-    print(f"{figures['requests_per_s']} req/s over {figures['duration_s']} s, p50 {figures['p50_ms']} ms, "
+    print(f"{figures['requests_per_s']} req/s over {figures['duration_s']} s after a {args.warmup} s warm-up, "
+          f"p50 {figures['p50_ms']} ms, "
           f"p99 {figures['p99_ms']} ms, {figures['non_2xx_3xx']} answers >= 400, "
           f"{figures['socket_errors']} socket errors, {figures['server_errors_logged']} tracebacks logged")
 

@@ -145,6 +145,16 @@ def test_request_cost_script_prints_each_case(pg_databases):
     assert set(rows) == {"reference", "ref-ticket", "app no-op", "app intake"} and all(v > 0 for v in rows.values())
 
 
+def test_load_script_warms_up_then_reports_from_the_bench_interpreter(pg_databases):
+    done = _run(["bench/load.py", "--duration", "2", "--warmup", "1", "--tickets", "200", "--connections", "4",
+                 "--quiet", "--port", str(_free_port())], timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert f"({os.path.realpath(sys.executable)})" in done.stdout.splitlines()[0]  # the servers' interpreter too
+    last = done.stdout.splitlines()[-1]
+    assert "after a 1 s warm-up" in last and "0 answers >= 400, 0 socket errors, 0 tracebacks logged" in last
+    assert float(last.split()[0]) > 0
+
+
 def test_sweep_script_runs_at_a_thousand(pg_databases):
     done = _run(["bench/sweep.py", "--sizes", "1000", "--pg", PG_ADMIN_URL])
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
