@@ -16,7 +16,9 @@ Lua scenario per request, chosen by weight:
 wrk has no rate control: it runs closed-loop with ``--connections`` and the figure is the throughput it
 reached, after ``--warmup`` seconds of the same load that are not counted (each worker's first pages compile
 templates and fill caches). Printed: requests/s, p50/p99 latency, non-2xx/3xx answers and socket errors, and
-the RSS of each gunicorn worker sampled every 10 s (first, max, last) to show whether memory stays flat.
+the RSS of each gunicorn worker sampled every 10 s (first, max, last) to show whether memory stays flat, and
+the CPU time per request of the workers and of the database's PostgreSQL backends over the measured run (/proc):
+with the throughput, it tells a machine too slow for a target from code that got slower.
 Loopback only; the database and Redis keys are removed afterwards.
 """
 from __future__ import annotations
@@ -36,7 +38,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, machine_line, rss_mb, scratch_database, venv_tool  # noqa: E402
+from bench.common import (ROOT, cpu_seconds, machine_line, postgres_backends, rss_mb, scratch_database,  # noqa: E402
+                          venv_tool)
 from bench.memory import Client, app_env, children, stop, wait_for  # noqa: E402
 
 LUA = r"""
@@ -138,12 +141,19 @@ def run(args) -> dict:
                 wrk(args.warmup)
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
+            # Where the two cores go: the workers' and PostgreSQL's CPU over the measured run, per request.
+            workers, backends = children(proc.pid), postgres_backends(sa.engine.make_url(url).database)
+            cpu_before = cpu_seconds(workers), cpu_seconds(backends)
             out = wrk(args.duration)
+            cpu_after = cpu_seconds(workers), cpu_seconds(backends)
             stop_sampling.set()
             if os.environ.get("LOAD_DEBUG"):
                 print(out.stdout, log.read_text()[-3000:], file=sys.stderr)
             figures = json.loads(re.search(r"^JSON (.*)$", out.stdout, re.M).group(1))
             figures["requests_per_s"] = round(figures["requests"] / figures["duration_s"], 1)
+            figures["cpu_ms_per_request"] = {
+                name: round((after - before) / max(figures["requests"], 1) * 1000, 2)
+                for name, before, after in zip(("workers", "postgres"), cpu_before, cpu_after)}
             figures["rss_mb"] = {pid: {"first": s[0], "max": max(s), "last": s[-1]} for pid, s in samples.items() if s}
             figures["server_errors_logged"] = log.read_text().count("Traceback")
             return figures
@@ -191,6 +201,10 @@ def main() -> None:
           f"p50 {figures['p50_ms']} ms, "
           f"p99 {figures['p99_ms']} ms, {figures['non_2xx_3xx']} answers >= 400, "
           f"{figures['socket_errors']} socket errors, {figures['server_errors_logged']} tracebacks logged")
+    cpu = figures["cpu_ms_per_request"]
+    print(f"CPU per request: gunicorn workers {cpu['workers']} ms, PostgreSQL {cpu['postgres']} ms "
+          f"({os.cpu_count()} cores: at most ~{os.cpu_count() * 1000 / max(cpu['workers'] + cpu['postgres'], 0.01):.0f} "
+          f"req/s if both took every core)")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ The generator's output is checked for consistency (status chains, deadlines, tra
 replies), since the dashboard and sweep figures are only as good as the data they run on.
 """
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -150,9 +151,16 @@ def test_load_script_warms_up_then_reports_from_the_bench_interpreter(pg_databas
                  "--quiet", "--port", str(_free_port())], timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert f"({os.path.realpath(sys.executable)})" in done.stdout.splitlines()[0]  # the servers' interpreter too
-    last = done.stdout.splitlines()[-1]
-    assert "after a 1 s warm-up" in last and "0 answers >= 400, 0 socket errors, 0 tracebacks logged" in last
-    assert float(last.split()[0]) > 0
+    summary, cpu = done.stdout.splitlines()[-2:]
+    assert "after a 1 s warm-up" in summary and "0 answers >= 400, 0 socket errors, 0 tracebacks logged" in summary
+    assert float(summary.split()[0]) > 0
+    # The CPU the workers and PostgreSQL spent per request: both did work, and the ceiling follows from it.
+    found = re.fullmatch(r"CPU per request: gunicorn workers ([\d.]+) ms, PostgreSQL ([\d.]+) ms "
+                         r"\((\d+) cores: at most ~(\d+) req/s if both took every core\)", cpu)
+    assert found, cpu
+    workers, postgres, cores, ceiling = float(found[1]), float(found[2]), int(found[3]), int(found[4])
+    assert workers > 0 and postgres > 0
+    assert abs(ceiling - cores * 1000 / (workers + postgres)) <= 1
 
 
 def test_sweep_script_runs_at_a_thousand(pg_databases):
