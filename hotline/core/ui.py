@@ -72,22 +72,33 @@ def deadline(moment: datetime | None, provisional: bool = False, short: bool = F
 
 
 def unit_name(unit) -> Markup:
-    if not unit:
-        return Markup()
-    return escape(unit.name_en if unit.name_en and current_language() == "en" else unit.name)
+    return _unit_label(unit.name, unit.name_en) if unit else Markup()
+
+
+def _unit_label(name: str | None, name_en: str | None) -> Markup:
+    return escape(name_en if name_en and current_language() == "en" else name or "")
 
 
 def category_name(category, short: bool = False) -> Markup:
     """``short``: the second-level name only (for tables; put the full name in a title)."""
     if not category:
         return Markup()
-    english = current_language() == "en" and category.name_en
+    parent = category.parent
+    return _category_label(category.name, category.name_en, parent.name if parent else None,
+                           parent.name_en if parent else None, short)
+
+
+def _category_label(name: str | None, name_en: str | None, parent_name: str | None, parent_name_en: str | None,
+                    short: bool = False) -> Markup:
+    """A category's name from its columns and its parent's (``parent_name`` None: a first-level category)."""
+    if name is None:
+        return Markup()
+    english = current_language() == "en" and name_en
     if short:
-        return escape(category.name_en if english else category.name)
+        return escape(name_en if english else name)
     if english:
-        parent = category.parent
-        return escape(f"{parent.name_en} / {category.name_en}" if parent and parent.name_en else category.name_en)
-    return escape(category.full_name)
+        return escape(f"{parent_name_en} / {name_en}" if parent_name_en else name_en)
+    return escape(f"{parent_name}/{name}" if parent_name is not None else name)
 
 
 _SLOT = "TRACKINGNUMBER"
@@ -231,13 +242,15 @@ def preselect(options: Markup, value) -> Markup:
 
 
 def ticket_rows(tickets) -> Markup:
-    """The rows of the staff ticket table (tickets/index.html). Built here, not in Jinja: a list page has
-    fifty, and as template code each row made some fifteen calls and twenty-five escapes, half the page's time.
-    The columns after the title hide on a phone, where the badges show under the title instead."""
+    """The rows of the staff ticket table (tickets/index.html), from plain rows of ``queries.LIST_ROW``. Built
+    here, not in Jinja: a list page has fifty, and as template code each row made some fifteen calls and
+    twenty-five escapes, half the page's time. The columns after the title hide on a phone, where the badges
+    show under the title instead."""
     env = current_app.jinja_env
     cell = '<td class="d-none d-md-table-cell'
     rows = []
     for t in tickets:
+        names = t.category_name, t.category_name_en, t.parent_category_name, t.parent_category_name_en
         number, status, warning = escape(t.tracking_no), status_badge(t.status), warning_badge(t.warning_level)
         overdue = ' class="deadline-overdue"' if t.warning_level == "red" else ""
         next_deadline = deadline(t.next_deadline_at, t.deadline_provisional, short=True) if t.next_deadline_at else ""
@@ -247,9 +260,9 @@ def ticket_rows(tickets) -> Markup:
             f'<div class="d-md-none">{status} {urgency_badge(t.urgency, hide_normal=True)} {warning}</div></td>'
             f'{cell}">{escape(label("appeal", t.appeal_type))}</td>'
             f'{cell}">{urgency_badge(t.urgency)}</td>'
-            f'{cell} wrap-cell" title="{category_name(t.category)}">{category_name(t.category, short=True)}</td>'
+            f'{cell} wrap-cell" title="{_category_label(*names)}">{_category_label(*names, short=True)}</td>'
             f'{cell}">{status}</td>{cell}">{warning}</td>'
-            f'{cell} wrap-cell unit-cell">{unit_name(t.lead_unit)}</td>'
+            f'{cell} wrap-cell unit-cell">{_unit_label(t.lead_unit_name, t.lead_unit_name_en)}</td>'
             f'{cell} text-body-secondary">{when(t.created_at, short=True)}</td>'
             f'<td{overdue}>{next_deadline}</td></tr>')
     return Markup("\n".join(rows))

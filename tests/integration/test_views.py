@@ -125,6 +125,30 @@ def test_english_is_selectable(client, world):
     assert "待派单" in client.get("/").get_data(as_text=True)
 
 
+def test_list_rows_name_the_category_and_lead_unit_in_the_users_language(client, world):
+    world.parent_category.name_en, world.category.name_en = "Urban construction", "Property management"
+    world.district.name_en = "Donghu District"
+    dispatched = world.ticket_in("dispatched")
+    bare = world.ticket_in("pending_dispatch")
+    bare.category_id = None
+    db.session.commit()
+    login(client, "dispatcher")
+
+    def row(page, ticket):
+        return re.search(rf'<tr><td><a class="tracking-no" href="/tickets/{ticket.tracking_no}">.*?</tr>', page,
+                         re.S).group(0)
+    page = client.get("/").get_data(as_text=True)
+    assert 'title="城乡建设与管理/物业管理">物业管理</td>' in row(page, dispatched)
+    assert 'unit-cell">东湖区</td>' in row(page, dispatched)
+    assert 'title=""></td>' in row(page, bare) and 'unit-cell"></td>' in row(page, bare)
+    client.post("/lang/en", data={"next": "/"})
+    refresh()  # the tests share one app context, where Flask-Babel caches the locale
+    page = client.get("/").get_data(as_text=True)
+    assert 'title="Urban construction / Property management">Property management</td>' in row(page, dispatched)
+    assert 'unit-cell">Donghu District</td>' in row(page, dispatched)
+    assert 'title=""></td>' in row(page, bare) and 'unit-cell"></td>' in row(page, bare)
+
+
 def test_open_redirect_after_login_is_refused(client, world):
     response = client.post("/login?next=//evil.example/x", data={"username": "operator", "password": PASSWORD})
     assert response.headers["Location"] == "/"
