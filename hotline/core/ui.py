@@ -147,11 +147,12 @@ def _action_form(ticket, action: str, label_text: str, css: str = "btn-primary",
             f'<button class="btn btn-sm {escape(css)} text-nowrap">{escape(label_text)}</button>\n</form>')
 
 
-def _review_cards(tickets, approve: str, send_back: str, send_back_reason: str, detail) -> Markup:
-    """Cards with a ticket's number and title, ``detail(ticket)`` and two buttons, ``approve`` and ``send_back``
-    (which asks for ``send_back_reason``). As Jinja, the desk's forty such cards were a third of its time."""
+def _review_cards(rows, approve: str, send_back: str, send_back_reason: str, detail) -> Markup:
+    """Cards with a ticket's number and title, ``detail(row)`` and two buttons, ``approve`` and ``send_back``
+    (which asks for ``send_back_reason``); ``rows`` from ``queries.return_requests`` or ``answers_to_review``.
+    As Jinja, the desk's forty such cards were a third of its time."""
     cards = []
-    for t in tickets:
+    for t in rows:
         cards.append(
             f'<article class="card mb-2 shadow-sm"><div class="card-body py-2">\n'
             f'  <a class="tracking-no" href="{ticket_url(t.tracking_no)}">{escape(t.tracking_no)}</a> '
@@ -163,23 +164,23 @@ def _review_cards(tickets, approve: str, send_back: str, send_back_reason: str, 
     return Markup("\n".join(cards))
 
 
-def return_request_cards(tickets, notes: dict) -> Markup:
-    """The dispatch desk's return requests: the lead unit and its reason (``notes`` by ticket id)."""
+def return_request_cards(rows) -> Markup:
+    """The dispatch desk's return requests: the lead unit and its reason."""
     def detail(t):
-        return f'\n  <div class="small text-body-secondary mb-2">{unit_name(t.lead_unit)}: {escape(notes.get(t.id) or "")}</div>'
-    return _review_cards(tickets, "approve_return", "reject_return", gettext("Reason for rejecting"), detail)
+        unit = _unit_label(t.lead_unit_name, t.lead_unit_name_en)
+        return f'\n  <div class="small text-body-secondary mb-2">{unit}: {escape(t.note or "")}</div>'
+    return _review_cards(rows, "approve_return", "reject_return", gettext("Reason for rejecting"), detail)
 
 
-def reply_review_cards(tickets) -> Markup:
+def reply_review_cards(rows) -> Markup:
     """The dispatch desk's answers to review: the latest submitted answer and its unit."""
     def detail(t):
-        submitted = [r for r in t.replies if r.state == "submitted"]
-        if not submitted:
+        if t.answer is None:
             return ""
-        reply = submitted[-1]
-        return (f'<p class="pre-wrap small my-2">{escape(reply.body)}</p>'
-                f'<div class="small text-body-secondary mb-2">{unit_name(reply.unit)}</div>')
-    return _review_cards(tickets, "approve_reply", "send_back_reply", gettext("What is missing"), detail)
+        unit = _unit_label(t.answer_unit_name, t.answer_unit_name_en)
+        return (f'<p class="pre-wrap small my-2">{escape(t.answer)}</p>'
+                f'<div class="small text-body-secondary mb-2">{unit}</div>')
+    return _review_cards(rows, "approve_reply", "send_back_reply", gettext("What is missing"), detail)
 
 
 def _t(string: str, **variables) -> Markup:

@@ -11,7 +11,8 @@ from hotline.core.live import reused
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
 from hotline.orgs.services import subtree_ids
-from hotline.tickets.models import ACTIVE_ASSIGNMENT_STATUSES, Assignment, Category, Ticket, TicketEvent
+from hotline.tickets.models import (ACTIVE_ASSIGNMENT_STATUSES, Assignment, Category, Reply, ReplyState, Ticket,
+                                    TicketEvent)
 from hotline.tickets.workflow import OPEN_STATUSES, Status, Urgency
 
 _HOTLINE = {r.value for r in HOTLINE_ROLES}
@@ -126,12 +127,32 @@ def with_list_columns(query: Select) -> Select:
                          joinedload(Ticket.lead_unit), joinedload(Ticket.district))
 
 
-def last_event_notes(ticket_ids: list[int], action: str) -> dict[int, str | None]:
-    """The note of each ticket's latest ``action`` event, in one query (a desk row shows it)."""
-    if not ticket_ids:
-        return {}
-    latest = (select(func.max(TicketEvent.id)).where(TicketEvent.ticket_id.in_(ticket_ids),
-                                                     TicketEvent.action == action)
-              .group_by(TicketEvent.ticket_id).scalar_subquery())
-    return dict(db.session.execute(select(TicketEvent.ticket_id, TicketEvent.note)
-                                   .where(TicketEvent.id.in_(latest))).all())
+# The desk's review tabs show a card per ticket with two forms: what a card needs, as plain rows.
+_REVIEW_ROW = (Ticket.id, Ticket.tracking_no, Ticket.title, Ticket.version)
+_answer_unit = aliased(OrgUnit)
+
+
+def return_requests(user: User, limit: int) -> list:
+    """退单审核: the first ``limit`` return requests, longest waiting first, with the lead unit's name and the
+    reason of its latest request (``note``)."""
+    note = (select(TicketEvent.note).where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "request_return")
+            .order_by(TicketEvent.id.desc()).limit(1).correlate(Ticket).scalar_subquery())
+    query = (in_status(user, Status.RETURN_REQUESTED)
+             .with_only_columns(*_REVIEW_ROW, _lead_unit.name.label("lead_unit_name"),
+                                _lead_unit.name_en.label("lead_unit_name_en"), note.label("note"))
+             .outerjoin(_lead_unit, _lead_unit.id == Ticket.lead_unit_id)
+             .order_by(Ticket.updated_at).limit(limit))
+    return db.session.execute(query).all()
+
+
+def answers_to_review(user: User, limit: int) -> list:
+    """答复审核: the first ``limit`` answered tickets, longest waiting first, with the latest submitted answer
+    (``answer``, None if there is none) and its unit's name."""
+    latest = (select(func.max(Reply.id)).where(Reply.ticket_id == Ticket.id, Reply.state == ReplyState.SUBMITTED.value)
+              .correlate(Ticket).scalar_subquery())
+    query = (in_status(user, Status.REPLIED)
+             .with_only_columns(*_REVIEW_ROW, Reply.body.label("answer"), _answer_unit.name.label("answer_unit_name"),
+                                _answer_unit.name_en.label("answer_unit_name_en"))
+             .outerjoin(Reply, Reply.id == latest).outerjoin(_answer_unit, _answer_unit.id == Reply.unit_id)
+             .order_by(Ticket.updated_at).limit(limit))
+    return db.session.execute(query).all()

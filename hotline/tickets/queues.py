@@ -1,7 +1,6 @@
 """Work queues: the dispatcher's (派单, 退单审核, 答复审核) and the handler's workspace."""
 from flask import Blueprint, render_template
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
@@ -9,7 +8,6 @@ from hotline.core.clock import utcnow
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.tickets import queries
-from hotline.tickets.models import Reply
 from hotline.tickets.workflow import Status
 
 bp = Blueprint("queues", __name__)
@@ -28,18 +26,12 @@ def dispatch():
               "returns": totals.get(Status.RETURN_REQUESTED.value, 0),
               "replies": totals.get(Status.REPLIED.value, 0)}
     pending = queries.dispatch_queue(current_user, DESK_SIZE)
-    returns = db.session.execute(queries.with_list_columns(
-        queries.in_status(current_user, Status.RETURN_REQUESTED).order_by(queries.Ticket.updated_at)
-        .limit(DESK_SIZE))).scalars().all()
-    replies = db.session.execute(queries.with_list_columns(
-        queries.in_status(current_user, Status.REPLIED).order_by(queries.Ticket.updated_at).limit(DESK_SIZE))
-        .options(selectinload(queries.Ticket.replies).selectinload(Reply.unit))).scalars().all()
     units = db.session.execute(db.select(OrgUnit).where(
         OrgUnit.kind.in_([UnitKind.DEPARTMENT.value, UnitKind.DISTRICT.value, UnitKind.STREET.value,
                           UnitKind.COMMUNITY.value]), OrgUnit.active).order_by(OrgUnit.path)).scalars().all()
-    return render_template("tickets/dispatch.html", pending=pending, returns=returns, replies=replies,
-                           totals=totals, units=units,
-                           return_notes=queries.last_event_notes([t.id for t in returns], "request_return"))
+    return render_template("tickets/dispatch.html", pending=pending, totals=totals, units=units,
+                           returns=queries.return_requests(current_user, DESK_SIZE),
+                           replies=queries.answers_to_review(current_user, DESK_SIZE))
 
 
 @bp.route("/workspace")

@@ -186,6 +186,27 @@ def test_dispatch_desk_shows_a_bounded_page_of_each_queue_with_the_totals(client
     assert returned.tracking_no in page and "不属于本单位职责" in page  # the handler's reason, from its event
 
 
+def test_dispatch_desk_review_tabs_show_the_latest_reason_and_the_latest_submitted_answer(client, world):
+    from hotline.tickets.services import apply_transition
+    returned = world.ticket_in("return_requested")  # reason 不属于本单位职责
+    apply_transition(returned, "reject_return", world.dispatcher, note="请先核实")
+    apply_transition(returned, "request_return", world.district_handler, note="<b>再次</b>申请退回")
+    answered = world.ticket_in("replied")  # answer 已处理完毕
+    apply_transition(answered, "send_back_reply", world.dispatcher, note="缺少处理结果")
+    apply_transition(answered, "reply", world.district_handler, body="已更换<script>水表</script>并回访")
+    db.session.commit()
+    login(client, "dispatcher")
+    page = client.get("/dispatch").get_data(as_text=True)
+    returns = page.split('id="returns"')[1].split('id="replies"')[0]
+    assert returned.tracking_no in returns
+    assert "东湖区: &lt;b&gt;再次&lt;/b&gt;申请退回</div>" in returns and "不属于本单位职责" not in returns
+    replies = page.split('id="replies"')[1]
+    assert answered.tracking_no in replies
+    assert '<p class="pre-wrap small my-2">已更换&lt;script&gt;水表&lt;/script&gt;并回访</p>' in replies
+    assert "已处理完毕" not in replies and "<script>水表" not in page
+    assert f'name="version" value="{answered.version}"' in replies  # the forms carry the version seen
+
+
 def test_list_counts_are_reused_for_a_few_seconds_per_scope(client, world, app, monkeypatch):
     """The per-status counts (a grouped count over every visible ticket) are kept TICKET_COUNTS_SECONDS by
     the process, per scope (a handler never gets the city's counts); the rows themselves are always live."""
