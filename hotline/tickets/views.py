@@ -10,7 +10,7 @@ from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.accounts.models import Role
 from hotline.tickets import handling, services
-from hotline.tickets.forms import ActionForm
+from hotline.tickets.forms import ACTION_LABELS, ActionForm
 from hotline.tickets.labels import STATUS, label
 from hotline.tickets.models import Ticket
 from hotline.tickets.queries import NewestFirstPage, can_view, status_counts, visible_tickets
@@ -54,9 +54,8 @@ def detail(tracking_no):
 def _render_detail(ticket: Ticket, error: str | None = None, revealed: dict | None = None):
     actions = services.available_actions(current_user, ticket)
     offered = {t.action for t in actions}  # only the forms on offer need their choices read
-    form = ActionForm(formdata=None, version=ticket.version)
     dispatching = "dispatch" in offered
-    return render_template("tickets/detail.html", ticket=ticket, actions=actions, form=form, error=error,
+    return render_template("tickets/detail.html", ticket=ticket, actions=actions, labels=ACTION_LABELS, error=error,
                            units=_dispatch_units() if dispatching else [],
                            pass_down_units=services.pass_down_targets(current_user, ticket)
                            if "pass_down" in offered else [],
