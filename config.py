@@ -53,6 +53,8 @@ class Config:
     TICKETS_PER_PAGE = 50
     # The ticket list's per-status counts: how long a process reuses them (seconds; 0 counts afresh).
     TICKET_COUNTS_SECONDS = 15
+    # The dispatch desk's duplicate hints: how long a process reuses a ticket's while it is unchanged (0: afresh).
+    DESK_HINTS_SECONDS = 15
     # Reverse proxies in front of the app (nginx: 1); 0 when clients connect directly.
     PROXY_COUNT = int(os.environ.get("HOTLINE_PROXY_COUNT", "0"))
     # The appeal form shows a map only with the city's own tile server (never an external one by default),
@@ -109,6 +111,7 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STORAGE_OPTIONS = {}
     TICKET_COUNTS_SECONDS = 0
+    DESK_HINTS_SECONDS = 0
 
 
 class ProductionConfig(Config):

@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
+from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy import Integer, and_, any_, bindparam, event, func, insert, literal_column, or_, select, text, union
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, attributes
 
 from hotline.accounts.models import User
 from hotline.core.clock import utcnow
+from hotline.core.live import reused_each
 from hotline.extensions import db
 from hotline.search.models import TicketSearch
 from hotline.search.schema import FTS_TABLE
@@ -326,9 +328,17 @@ def snippet(value: str | None, tokens: Iterable[str], width: int = 90) -> Markup
 
 # --- duplicates (并单 support) --------------------------------------------------------------------------------
 
+class TicketRef(NamedTuple):
+    """What a duplicate hint shows of the other ticket (``Duplicate.ticket`` on the desk)."""
+    id: int
+    tracking_no: str
+    status: str
+    title: str
+
+
 @dataclass
 class Duplicate:
-    ticket: Ticket
+    ticket: Ticket | TicketRef  # a plain TicketRef on the desk (duplicates_for_queue)
     reason: str    # why, "+"-joined in this order: "phone", "address" (and category), "text"
     score: float   # 0..1: 1 for the same phone or address, the text similarity otherwise
 
@@ -435,15 +445,28 @@ _NO_TOKENS: frozenset[str] = frozenset()
 
 def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3, candidates: int = 200
                          ) -> dict[int, list[Duplicate]]:
-    """``duplicates_of`` for a whole queue in one query (the dispatch desk): the candidates are grouped by
+    """``duplicates_of`` for a whole queue (the dispatch desk), with plain ``TicketRef`` tickets. A process
+    reuses a ticket's hints for ``DESK_HINTS_SECONDS`` while the ticket is unchanged (its id and version): the
+    desk is reloaded after every dispatch and each view showed the same twenty tickets' hints anew, a third of
+    its time. Only earlier tickets can be a ticket's duplicates, so new appeals never make a hint stale; one
+    closed or merged meanwhile may show that long (merging into it is then refused with a message)."""
+    by_key = {(t.id, t.version): t for t in tickets}
+    found = reused_each("desk_duplicates", by_key, current_app.config["DESK_HINTS_SECONDS"],
+                        lambda missing: _queue_duplicates([by_key[k] for k in missing], limit, candidates))
+    return {key[0]: hints for key, hints in found.items() if hints}
+
+
+def _queue_duplicates(tickets: Sequence[Ticket], limit: int, candidates: int) -> dict[tuple, list[Duplicate]]:
+    """The hints of each ticket by (id, version), in one query for the queue: the candidates are grouped by
     phone, by category and district, and by category and address, so each ticket is compared only with its
-    own groups, and each candidate's tokens are split once."""
+    own groups, and each candidate's tokens are split once. A ticket with no hint gets an empty list."""
+    none = {(t.id, t.version): [] for t in tickets}
     if not tickets:
-        return {}
+        return none
     pairs = sorted({(t.category_id, t.district_id) for t in tickets if t.category_id and t.district_id})
     phones = sorted({t.citizen_phone for t in tickets if t.citizen_phone})
     if not pairs and not phones:
-        return {}
+        return none
     params = {"since": utcnow() - DUPLICATE_WINDOW, **({"phones": phones} if phones else {})}
     for i, (category_id, district_id) in enumerate(pairs):
         params[f"c{i}"], params[f"d{i}"] = category_id, district_id
@@ -484,7 +507,9 @@ def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3, candidates: 
         if ranked:
             found_by_ticket[t.id] = [(i, "+".join(reasons[i]), scores[i]) for i in ranked]
     winners = {i for found in found_by_ticket.values() for i, _, _ in found}
-    loaded = {t.id: t for t in db.session.execute(select(Ticket).where(Ticket.id.in_(winners))).scalars()} \
+    loaded = {row.id: TicketRef(*row) for row in db.session.execute(
+        select(Ticket.id, Ticket.tracking_no, Ticket.status, Ticket.title).where(Ticket.id.in_(winners)))} \
         if winners else {}
-    return {tid: [Duplicate(loaded[i], reason, score) for i, reason, score in found]
-            for tid, found in found_by_ticket.items()}
+    return none | {(t.id, t.version): [Duplicate(loaded[i], reason, score)
+                                       for i, reason, score in found_by_ticket[t.id]]
+                   for t in tickets if t.id in found_by_ticket}

@@ -133,6 +133,28 @@ def test_the_desk_finds_for_each_queued_ticket_what_the_ticket_page_finds(world)
     assert "phone" in again[same_phone.id][0].reason
 
 
+def test_desk_hints_are_reused_while_the_ticket_is_unchanged(client, world, app, monkeypatch):
+    """Each view of the desk showed the same queue's hints computed anew; a process now keeps a ticket's for
+    DESK_HINTS_SECONDS, keyed by its version, so a change to the ticket itself is seen at once."""
+    monkeypatch.setitem(app.config, "DESK_HINTS_SECONDS", 60)
+    app.extensions.pop("hotline_live", None)  # the app outlives a test; so would its hints
+    master = make(world, "fee", status="in_progress", citizen_phone="13911110000")
+    queued = make(world, "wage", citizen_phone="13911110000", address="东湖区建设路8号")  # the same caller only
+    login(client, "dispatcher")
+
+    def hinted():
+        desk = client.get("/dispatch").get_data(as_text=True)
+        return f'name="master" value="{master.tracking_no}"' in desk
+    assert hinted()
+    master.citizen_phone = "13700000000"  # no longer the same caller: the kept hint still shows
+    db.session.commit()
+    assert hinted()
+    queued.urgency, queued.version = "urgent", queued.version + 1  # the ticket changed: its hints anew
+    db.session.commit()
+    assert not hinted()
+    assert services.duplicates_for_queue([queued]) == {}  # nothing found: no entry for the ticket
+
+
 def test_dispatcher_sees_the_duplicate_and_merges_it_with_one_click(client, world):
     master = make(world, "fee", status="in_progress", citizen_phone="13911110000")
     duplicate = world.ticket_in("pending_dispatch", title="物业乱收费", citizen_phone="13922220000",
