@@ -92,13 +92,13 @@ def workspace(user: User) -> Select:
 
 
 _parent_category, _lead_unit = aliased(Category), aliased(OrgUnit)
+_LEAD_UNIT_NAMES = (_lead_unit.name.label("lead_unit_name"), _lead_unit.name_en.label("lead_unit_name_en"))
 # What a row of the ticket list shows (core.ui.ticket_rows), as plain columns.
 LIST_ROW = (Ticket.tracking_no, Ticket.title, Ticket.status, Ticket.warning_level, Ticket.urgency, Ticket.appeal_type,
             Ticket.next_deadline_at, Ticket.deadline_provisional, Ticket.created_at,
             Category.name.label("category_name"), Category.name_en.label("category_name_en"),
             _parent_category.name.label("parent_category_name"),
-            _parent_category.name_en.label("parent_category_name_en"),
-            _lead_unit.name.label("lead_unit_name"), _lead_unit.name_en.label("lead_unit_name_en"))
+            _parent_category.name_en.label("parent_category_name_en"), *_LEAD_UNIT_NAMES)
 
 
 class NewestFirstPage(SelectPagination):
@@ -138,8 +138,7 @@ def return_requests(user: User, limit: int) -> list:
     note = (select(TicketEvent.note).where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "request_return")
             .order_by(TicketEvent.id.desc()).limit(1).correlate(Ticket).scalar_subquery())
     query = (in_status(user, Status.RETURN_REQUESTED)
-             .with_only_columns(*_REVIEW_ROW, _lead_unit.name.label("lead_unit_name"),
-                                _lead_unit.name_en.label("lead_unit_name_en"), note.label("note"))
+             .with_only_columns(*_REVIEW_ROW, *_LEAD_UNIT_NAMES, note.label("note"))
              .outerjoin(_lead_unit, _lead_unit.id == Ticket.lead_unit_id)
              .order_by(Ticket.updated_at).limit(limit))
     return db.session.execute(query).all()
