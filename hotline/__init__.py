@@ -58,9 +58,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Please sign in to see this page.")
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        from hotline.notify.services import load_signed_in
-        return load_signed_in(int(user_id))
+    def load_user(identity: str):
+        from hotline.accounts.services import user_for_session
+        return user_for_session(identity)
 
     celery_init_app(app)
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -42,6 +42,10 @@ class User(UserMixin, db.Model):
     locale: Mapped[Optional[str]] = mapped_column(String(16))
     created_at: Mapped[datetime] = created_at_column()
     last_login_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    # Bumped to end every session, remember cookie and API token at once (accounts.services.revoke_sessions).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Set by an admin's password reset: the user must choose a new password before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     org_unit: Mapped[Optional[OrgUnit]] = relationship()
     roles: Mapped[list["UserRole"]] = relationship(back_populates="user", cascade="all, delete-orphan",
@@ -50,6 +54,11 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """The identity kept in the session and the remember cookie: id and session version, so bumping the
+        version ends both (hotline.accounts.services.user_for_session)."""
+        return f"{self.id}:{self.session_version}"
 
     def set_password(self, password: str) -> None:
         from flask import current_app

@@ -43,10 +43,101 @@ def check_password_rules(password: str | None, username: str | None = None) -> N
 
 
 def set_password(user: User, password: str) -> User:
-    """Change a user's password under the same rules (invalidates the user's API tokens)."""
+    """Change a user's password under the same rules; every session, remember cookie and API token issued
+    before stops working (the caller signs the current session in again if it should stay)."""
     check_password_rules(password, user.username)
     user.set_password(password)
+    user.must_change_password = False
+    revoke_sessions(user)
+    return user
+
+
+# --- revocable sessions (docs/security.md) ------------------------------------------------------------------
+
+def revoke_sessions(user: User) -> User:
+    """End every session, remember cookie and API token of ``user`` at once: each carries the session version
+    it was issued under (``User.get_id``, hotline.api.services.issue_token), and only the current one counts."""
+    user.session_version = (user.session_version or 0) + 1
     db.session.flush()
+    return user
+
+
+def parse_session_identity(identity: str | None) -> tuple[int, int] | None:
+    """``"<id>:<version>"`` (``User.get_id``) as numbers, or None for anything else (an identity from before
+    session versions included: that session is over)."""
+    user_id, sep, version = (identity or "").partition(":")
+    if not sep or not user_id.isdigit() or not version.isdigit() or len(identity or "") > 40:
+        return None
+    return int(user_id), int(version)
+
+
+def session_is_current(user: User | None, version: int) -> bool:
+    return user is not None and user.active and user.session_version == version
+
+
+# --- administration of accounts: each change audited with before -> after, and sessions revoked -------------
+
+def _audit(actor, action: str, user: User, detail: dict | None = None) -> None:
+    from hotline.core.audit import record_audit
+    record_audit(actor, action, f"user {user.username}", detail)
+
+
+def role_pairs(user: User) -> list[str]:
+    """The user's roles as ``role@unit-code`` strings, sorted: how the audit log shows them."""
+    return sorted(f"{r.role}@{r.scope_unit.code}" for r in user.roles)
+
+
+def deactivate_user(user: User, *, actor) -> User:
+    """The user can no longer sign in; their sessions and API tokens stop at once."""
+    if not user.active:
+        raise ValidationFailed(_l("%(name)s is already deactivated.", name=user.username), field="user")
+    if actor is not None and getattr(actor, "id", None) == user.id:
+        raise ValidationFailed(_l("You cannot deactivate your own account."), field="user")
+    user.active = False
+    revoke_sessions(user)
+    _audit(actor, "user.deactivate", user, {"active": [True, False]})
+    return user
+
+
+def activate_user(user: User, *, actor) -> User:
+    if user.active:
+        raise ValidationFailed(_l("%(name)s is already active.", name=user.username), field="user")
+    user.active = True
+    _audit(actor, "user.activate", user, {"active": [False, True]})
+    db.session.flush()
+    return user
+
+
+def set_user_roles(user: User, roles: list[tuple[Role, OrgUnit]], *, actor) -> User:
+    """Replace the user's roles (each scoped to a unit's subtree); sessions end so new rights apply at once."""
+    if not roles:
+        raise ValidationFailed(_l("Give the user at least one role."), field="roles")
+    wanted = {(Role(role).value, scope.id): scope for role, scope in roles}
+    before = role_pairs(user)
+    current = {(r.role, r.scope_unit_id): r for r in user.roles}
+    for key, link in current.items():
+        if key not in wanted:
+            user.roles.remove(link)
+    for (role, _scope_id), scope in wanted.items():
+        if (role, scope.id) not in current:
+            user.roles.append(UserRole(role=role, scope_unit=scope))
+    db.session.flush()
+    after = role_pairs(user)
+    if after != before:
+        revoke_sessions(user)
+        _audit(actor, "user.set_roles", user, {"roles": [before, after]})
+    return user
+
+
+def set_user_unit(user: User, unit: OrgUnit, *, actor) -> User:
+    """Move the user to another unit; sessions end so the new unit applies at once."""
+    if not unit.active:
+        raise ValidationFailed(_l("The unit %(name)s is deactivated.", name=unit.name), field="org_unit")
+    before = user.org_unit.code if user.org_unit else None
+    if before != unit.code:
+        user.org_unit = unit
+        revoke_sessions(user)
+        _audit(actor, "user.set_unit", user, {"unit": [before, unit.code]})
     return user
 
 
@@ -75,6 +166,17 @@ def user_with_roles_statement():
     permission check reads them). Built once: building it costs more than running it."""
     return (select(User).where(User.id == bindparam("user_id"))
             .options(joinedload(User.roles).joinedload(UserRole.scope_unit), joinedload(User.org_unit)))
+
+
+def user_for_session(identity: str) -> User | None:
+    """Flask-Login's user loader (session and remember cookie): the user, with roles, units and the bell's
+    count, while the identity's session version is still current."""
+    from hotline.notify.services import load_signed_in
+    parsed = parse_session_identity(identity)
+    if parsed is None:
+        return None
+    user = load_signed_in(parsed[0])
+    return user if session_is_current(user, parsed[1]) else None
 
 
 def load_user(user_id: int | None) -> User | None:

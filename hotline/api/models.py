@@ -28,6 +28,9 @@ class ApiKey(db.Model):
     created_at: Mapped[datetime] = created_at_column()
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
     revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    # Usage, updated by one UPDATE per request (hotline.api.services.find_active_key).
+    last_used_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    request_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     created_by: Mapped[Optional[User]] = relationship()
 

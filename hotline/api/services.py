@@ -11,7 +11,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, insert, select
 
 from hotline.accounts.models import User
-from hotline.accounts.services import load_user
+from hotline.accounts.services import load_user, session_is_current
 from hotline.api.models import ApiKey, ApiSubmission
 from hotline.core.clock import utcnow
 from hotline.core.errors import NotFound, ValidationFailed
@@ -102,7 +102,8 @@ def _password_stamp(user: User) -> str:
 
 
 def issue_token(user: User) -> str:
-    return _serializer().dumps({"uid": user.id, "pw": _password_stamp(user)})
+    # "sv": the session version; revoking the user's sessions (accounts.services.revoke_sessions) ends the token.
+    return _serializer().dumps({"uid": user.id, "pw": _password_stamp(user), "sv": user.session_version})
 
 
 def token_lifetime() -> int:
@@ -119,6 +120,6 @@ def user_for_token(token: str) -> User | None:
         return None
     uid = payload.get("uid")
     user = load_user(uid) if isinstance(uid, int) else None
-    if user is None or not user.active or payload.get("pw") != _password_stamp(user):
+    if not session_is_current(user, payload.get("sv")) or payload.get("pw") != _password_stamp(user):
         return None
     return user

@@ -37,11 +37,14 @@ class Category(db.Model):
     name_en: Mapped[Optional[str]] = mapped_column(String(120))
     parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("category.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Position among its siblings in pickers and lists (admins reorder; ties fall back to the code).
+    sort_order: Mapped[int] = mapped_column(default=0, server_default="0")
     # Extra questions an operator asks for this category, e.g. ["小区名称", "物业公司"].
     questions: Mapped[Optional[list]] = mapped_column(JSON)
 
     parent: Mapped[Optional["Category"]] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list["Category"]] = relationship(back_populates="parent", order_by="Category.code")
+    children: Mapped[list["Category"]] = relationship(back_populates="parent",
+                                                      order_by="[Category.sort_order, Category.code]")
 
     @property
     def full_name(self) -> str:

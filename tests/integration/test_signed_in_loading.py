@@ -20,14 +20,14 @@ def test_the_user_loader_reads_the_bell_count_with_the_user(app, world, statemen
     _notify(world.district_handler, 2)
     _notify(world.district_handler, 1, read=True)
     _notify(world.street_handler, 4)  # someone else's
-    user_id = world.district_handler.id
+    user_id, identity = world.district_handler.id, world.district_handler.get_id()
     db.session.expire_all()
     statements.clear()
-    user = app.login_manager._user_callback(str(user_id))
+    user = app.login_manager._user_callback(identity)
     assert user.unread_on_load == 2
     assert [(r.role, r.scope_unit.code) for r in user.roles] == [("handler", "d1")] and user.org_unit.code == "d1"
     assert len(statements) == 1, statements  # roles, scopes, unit and the count came in that one statement
-    assert app.login_manager._user_callback("999999") is None
+    assert app.login_manager._user_callback("999999:1") is None
 
 
 def test_the_bell_shows_the_count_and_clears(client, world):
