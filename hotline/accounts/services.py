@@ -52,6 +52,27 @@ def set_password(user: User, password: str) -> User:
     return user
 
 
+def change_own_password(user: User, current_password: str, new_password: str) -> User:
+    """The signed-in user's own change: the current password proves it is them (a session left open on a
+    shared PC is not enough). Every other session of theirs ends."""
+    if not user.check_password(current_password or ""):
+        raise ValidationFailed(_l("The current password is wrong."), field="current_password")
+    if new_password == current_password:
+        raise ValidationFailed(_l("Choose a password different from the current one."), field="new_password")
+    try:
+        set_password(user, new_password)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.message, field="new_password") from exc
+    _audit(user, "user.change_password", user)
+    return user
+
+
+def sign_out_everywhere(user: User) -> User:
+    revoke_sessions(user)
+    _audit(user, "user.sign_out_everywhere", user)
+    return user
+
+
 # --- revocable sessions (docs/security.md) ------------------------------------------------------------------
 
 def revoke_sessions(user: User) -> User:

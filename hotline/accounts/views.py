@@ -1,12 +1,14 @@
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
-from hotline.accounts.forms import LoginForm
-from hotline.accounts.services import authenticate
+from hotline.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm
+from hotline.accounts.services import authenticate, change_own_password, sign_out_everywhere
+from hotline.core.errors import ValidationFailed
+from hotline.core.forms import add_errors
 from hotline.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
@@ -94,3 +96,58 @@ def set_language(code):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
     return redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))
+
+
+# --- the signed-in user's own account ----------------------------------------------------------------------
+
+# What a user who must choose a new password may still reach (docs/security.md).
+PASSWORD_CHANGE_EXEMPT = frozenset({"accounts.change_password", "accounts.logout", "accounts.set_language",
+                                    "static", "bootstrap.static"})
+
+
+@bp.before_app_request
+def require_password_change():
+    """After an admin's reset the user chooses a new password before anything else."""
+    if request.endpoint in PASSWORD_CHANGE_EXEMPT or request.path.startswith(("/api/", "/open311/")):
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("accounts.change_password"))
+    return None
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return render_template("accounts/account.html", form=ConfirmForm())
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_own_password(current_user, form.current_password.data, form.new_password.data)
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            add_errors(form, exc, "new_password")
+        else:
+            # This session carries on under the new session version; every other one has ended.
+            remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            login_user(current_user._get_current_object(), remember=remember)
+            flash(_("Your password has been changed. Other sessions have been signed out."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere_view():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    sign_out_everywhere(current_user)
+    db.session.commit()
+    logout_user()
+    flash(_("You have been signed out on every device."), "info")
+    return redirect(url_for("accounts.login"))

@@ -80,6 +80,9 @@ MATRIX: dict[str, Row] = {
                           post={r: 200 if r == "anonymous" else 302 for r in ROLES}),
     "accounts.logout": Row(post={r: 302 for r in ROLES}),
     "accounts.set_language": Row(post={r: 302 for r in ROLES}, values={"code": "en"}),
+    "accounts.account": Row(get=web(STAFF_AND_CITIZEN)),
+    "accounts.change_password": Row(get=web(STAFF_AND_CITIZEN), post=web_post(STAFF_AND_CITIZEN)),
+    "accounts.sign_out_everywhere_view": Row(post=web_post(STAFF_AND_CITIZEN)),
     # --- public: the citizen portal, tracking, statistics, FAQ, assets --------------------------------------
     "public.home": Row(get=everyone()),
     "public.new_appeal": Row(get=everyone(), post=everyone(400)),
@@ -276,6 +279,10 @@ def _matches(expected, response, method: str) -> bool:
     return code == expected
 
 
+# Routes that end the walking client's session (and, for sign-out-everywhere, its token): walked last-in-line.
+SIGNS_OUT = ("accounts.logout", "accounts.sign_out_everywhere_view")
+
+
 def _walk(app, world, rows) -> list[str]:
     objects = build_objects(world)
     sessions = Sessions(app)
@@ -296,7 +303,7 @@ def _walk(app, world, rows) -> list[str]:
                 if role not in expectations:
                     continue
                 api_path = path.startswith("/api/")
-                client = sessions.fresh(role) if rule.endpoint in ("accounts.logout", "accounts.login") \
+                client = sessions.fresh(role) if rule.endpoint in SIGNS_OUT + ("accounts.login",) \
                     else sessions.client(role)
                 headers = sessions.headers(role) if api_path and not path.startswith("/api/v1/docs") \
                     and "openapi" not in path else {}
@@ -306,8 +313,9 @@ def _walk(app, world, rows) -> list[str]:
                 if not _matches(expectations[role], response, method):
                     problems.append(f"{method} {path} [{rule.endpoint}] as {role}: expected {expectations[role]}, "
                                     f"got {response.status_code}")
-                if rule.endpoint == "accounts.logout":
+                if rule.endpoint in SIGNS_OUT:
                     sessions.clients.pop(role, None)
+                    sessions.tokens.pop(role, None)  # signing out everywhere ends the role's API token too
     return problems
 
 
