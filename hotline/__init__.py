@@ -104,6 +104,8 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(open311_bp)
     from hotline.core.audit import bp as audit_bp  # the admins' audit history page
     app.register_blueprint(audit_bp)
+    from hotline.admin.views import bp as admin_bp  # users, units, categories, API keys
+    app.register_blueprint(admin_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

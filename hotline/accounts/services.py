@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+import secrets
 from functools import cache
 
 from sqlalchemy import bindparam, select
@@ -134,6 +135,9 @@ def set_user_roles(user: User, roles: list[tuple[Role, OrgUnit]], *, actor) -> U
     if not roles:
         raise ValidationFailed(_l("Give the user at least one role."), field="roles")
     wanted = {(Role(role).value, scope.id): scope for role, scope in roles}
+    if getattr(actor, "id", None) == user.id and user.has_role(Role.ADMIN) \
+            and Role.ADMIN.value not in {role for role, _scope in wanted}:
+        raise ValidationFailed(_l("You cannot remove your own administrator role."), field="roles")
     before = role_pairs(user)
     current = {(r.role, r.scope_unit_id): r for r in user.roles}
     for key, link in current.items():
@@ -147,6 +151,75 @@ def set_user_roles(user: User, roles: list[tuple[Role, OrgUnit]], *, actor) -> U
     if after != before:
         revoke_sessions(user)
         _audit(actor, "user.set_roles", user, {"roles": [before, after]})
+    return user
+
+
+def temporary_password() -> str:
+    """A random password an admin hands over once; the user must replace it at the next sign-in."""
+    return secrets.token_urlsafe(12)
+
+
+def create_account(*, actor, username: str, display_name: str, unit: OrgUnit, roles: list[tuple[Role, OrgUnit]],
+                   password: str | None = None, phone: str | None = None) -> tuple[User, str]:
+    """An admin creates a user with a temporary password (theirs or generated), to be changed at the first
+    sign-in. Returns the user and the password, to be shown once."""
+    if not unit.active:
+        raise ValidationFailed(_l("The unit %(name)s is deactivated.", name=unit.name), field="org_unit")
+    password = password or temporary_password()
+    user = create_user(username, password, display_name, org_unit=unit, roles=roles, phone=phone or None)
+    user.must_change_password = True
+    _audit(actor, "user.create", user, {"unit": unit.code, "roles": role_pairs(user),
+                                        "display_name": user.display_name})
+    db.session.flush()
+    return user, password
+
+
+def reset_password(user: User, *, actor, password: str | None = None) -> str:
+    """An admin sets a temporary password (theirs or generated): every session of the user ends and the user
+    chooses a new one at the next sign-in. Returns the password, to be shown once."""
+    password = password or temporary_password()
+    set_password(user, password)
+    user.must_change_password = True
+    _audit(actor, "user.reset_password", user, {"must_change_password": True})
+    db.session.flush()
+    return password
+
+
+# --- the per-account sign-in lockout (hotline.accounts.views.login, docs/security.md) ----------------------
+
+LOGIN_ACCOUNT_SCOPE = "login-account"
+LOGIN_LIMIT_ACCOUNT = "5 per 15 minutes"  # failed sign-ins per account; config LOGIN_LIMIT_ACCOUNT overrides
+
+
+def login_account_key(username: str | None) -> str:
+    """The rate-limit key failed sign-ins of one account count under, whatever the address."""
+    return "login-account:" + (username or "").strip().lower()[:64]
+
+
+def unlock_sign_in(user: User, *, actor) -> User:
+    """Forget the account's failed sign-ins, so a locked-out user can try again at once. The per-address limit
+    is not tied to an account and runs out on its own."""
+    from flask import current_app
+    from limits import parse
+
+    from hotline.extensions import limiter
+    limit = parse(current_app.config.get("LOGIN_LIMIT_ACCOUNT", LOGIN_LIMIT_ACCOUNT))
+    # Flask-Limiter's identifiers for a decorated, unshared limit: [prefix,] key, "<endpoint>:<scope>".
+    identifiers = [login_account_key(user.username), f"accounts.login:{LOGIN_ACCOUNT_SCOPE}"]
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX")
+    limiter.limiter.clear(limit, *([prefix] if prefix else []), *identifiers)
+    _audit(actor, "user.unlock", user)
+    return user
+
+
+def update_user(user: User, *, actor, display_name: str, unit: OrgUnit, roles: list[tuple[Role, OrgUnit]]) -> User:
+    """An admin's edit form: name, unit and roles, each change audited (unit and role changes end sessions)."""
+    display_name = (display_name or "").strip() or user.display_name
+    if display_name != user.display_name:
+        _audit(actor, "user.update", user, {"display_name": [user.display_name, display_name]})
+        user.display_name = display_name
+    set_user_unit(user, unit, actor=actor)
+    set_user_roles(user, roles, actor=actor)
     return user
 
 

@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from hotline.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm
-from hotline.accounts.services import authenticate, change_own_password, sign_out_everywhere
+from hotline.accounts.services import (LOGIN_ACCOUNT_SCOPE, LOGIN_LIMIT_ACCOUNT, authenticate, change_own_password,
+                                       login_account_key, sign_out_everywhere)
 from hotline.core.errors import ValidationFailed
 from hotline.core.forms import add_errors
 from hotline.extensions import db, limiter
@@ -15,12 +16,11 @@ bp = Blueprint("accounts", __name__)
 
 # Password guessing (docs/security.md): failed sign-ins are counted per account (the posted username, whatever
 # the address) and per client address (whatever the username). Successful sign-ins are not counted.
-LOGIN_LIMIT_ACCOUNT = "5 per 15 minutes"
 LOGIN_LIMIT_ADDRESS = "30 per 15 minutes"
 
 
 def _login_account_key() -> str:
-    return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
+    return login_account_key(request.form.get("username"))
 
 
 def _login_address_key() -> str:
@@ -60,7 +60,7 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config.get("LOGIN_LIMIT_ACCOUNT", LOGIN_LIMIT_ACCOUNT),
                key_func=_login_account_key, methods=["POST"], deduct_when=_login_failed, on_breach=_login_locked,
-               scope="login-account")
+               scope=LOGIN_ACCOUNT_SCOPE)
 @limiter.limit(lambda: current_app.config.get("LOGIN_LIMIT_ADDRESS", LOGIN_LIMIT_ADDRESS),
                key_func=_login_address_key, methods=["POST"], deduct_when=_login_failed, on_breach=_login_locked,
                scope="login-address")

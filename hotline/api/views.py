@@ -60,7 +60,7 @@ def _status_is(code: int):
 @bp.route("/auth/token", methods=["POST"])
 @bp.arguments(TokenRequestSchema)
 @bp.response(200, TokenSchema)
-@bp.doc(security=[], responses=_errors(401, 422, 429))
+@bp.doc(security=[], responses=_errors(401, 403, 422, 429))
 @limiter.limit(_config_limit("API_TOKEN_RATE_LIMIT", "10 per minute"), deduct_when=_status_is(401))
 def token(credentials):
     """Exchange a staff username and password for a bearer token.
@@ -71,6 +71,8 @@ def token(credentials):
     user = authenticate(credentials["username"], credentials["password"])
     if user is None:
         return json_error(401, _l("Wrong username or password."))
+    if user.must_change_password:  # a temporary password from an admin opens only the web's password form
+        return json_error(403, _l("Choose a new password at /account/password first; then request a token."))
     db.session.commit()  # last_login_at
     return {"access_token": issue_token(user), "token_type": "Bearer", "expires_in": token_lifetime()}
 

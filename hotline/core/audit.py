@@ -25,7 +25,7 @@ ACTIONS = (
     "user.create", "user.set_password", "user.deactivate", "routing.update", "canned.create", "canned.toggle",
     "calendar.day", "calendar.import", "sla_policy.update", "apikey.create", "apikey.revoke",
     "project.create", "project.update", "export.tickets", "export.kpi", "contact.view", "login.failed",
-    "login.locked", "user.activate", "user.set_roles", "user.set_unit", "user.sign_out_everywhere",
+    "login.locked", "user.activate", "user.set_roles", "user.set_unit", "user.sign_out_everywhere", "user.update",
     "user.reset_password", "user.change_password", "user.unlock", "unit.create", "unit.update", "unit.move",
     "unit.deactivate", "unit.activate", "category.create", "category.update", "category.deactivate",
     "category.activate",

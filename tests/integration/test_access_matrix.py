@@ -136,6 +136,11 @@ MATRIX: dict[str, Row] = {
     "sla.policies": Row(get=web(ADMIN)),
     "sla.policy_update": Row(post=web_post(ADMIN)),
     "audit.index": Row(get=web(ADMIN)),
+    "admin.users": Row(get=web(ADMIN)),
+    "admin.new_user": Row(get=web(ADMIN), post=web_post(ADMIN)),
+    "admin.edit_user": Row(get=web(ADMIN), post=web_post(ADMIN)),
+    "admin.user_action": Row(post=web_post(ADMIN), values={"action": "unlock"}),
+    "admin.reset_password": Row(post=web_post(ADMIN)),
     "dashboard.edit_project": Row(get=web(ADMIN), post=web_post(ADMIN)),
     "dashboard.project": Row(get=web(SUPERVISION), post=web_post(SUPERVISION)),
     "dashboard.export_kpi": Row(get=web(SUPERVISION), values={"file_format": "csv"}),
@@ -168,6 +173,7 @@ BLUEPRINT_DEFAULTS: dict[str, Row] = {
     "sla": Row(get=web(ADMIN), post=web_post(ADMIN)),
     "catalogue": Row(get=web(ADMIN), post=web_post(ADMIN)),
     "audit": Row(get=web(ADMIN), post=web_post(ADMIN)),
+    "admin": Row(get=web(ADMIN), post=web_post(ADMIN)),
     "knowledge": Row(get=web(HOTLINE), post=web_post(ADMIN)),
     "queues": Row(get=web(HOTLINE | {"handler_in", "handler_out"})),
     "stats_api": Row(get=api(SUPERVISION)),
@@ -215,7 +221,7 @@ def build_objects(world) -> dict:
     return {"tracking_no": ticket.tracking_no, "service_request_id": ticket.tracking_no,
             "attachment_id": photo.id, "request_id": extension.id, "record_id": urging.id,
             "article_id": article.id, "project_id": project.id, "answer_id": canned.id, "policy_id": policy.id,
-            "year": 2026, "fmt": "json", "service_code": world.category.code, "file_format": "csv",
+            "user_id": world.street_handler.id, "year": 2026, "fmt": "json", "service_code": world.category.code, "file_format": "csv",
             "ticket": ticket}
 
 

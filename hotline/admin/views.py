@@ -1,0 +1,173 @@
+"""/admin/users, /admin/units, /admin/categories, /admin/api-keys: validate, authorise, call one service, commit."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from hotline.accounts import services as accounts
+from hotline.accounts.decorators import roles_required
+from hotline.accounts.forms import ConfirmForm
+from hotline.accounts.models import Role, User
+from hotline.accounts.queries import user_list
+from hotline.admin.forms import EditUserForm, ResetPasswordForm, UserForm
+from hotline.core.errors import DomainError
+from hotline.core.forms import add_errors
+from hotline.extensions import db
+from hotline.orgs.models import OrgUnit
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+USERS_PER_PAGE = 50
+
+
+@bp.before_request
+@roles_required(Role.ADMIN)
+def admins_only():
+    return None
+
+
+def _units(include_inactive=False) -> list[OrgUnit]:
+    query = select(OrgUnit).order_by(OrgUnit.path)
+    if not include_inactive:
+        query = query.where(OrgUnit.active)
+    return list(db.session.execute(query).scalars())
+
+
+def _unit_choices(units, blank=None) -> list[tuple]:
+    top = min((u.depth for u in units), default=0)
+    choices = [("", blank)] if blank else []
+    return choices + [(u.id, "\u3000" * (u.depth - top) + (u.name or u.code)) for u in units]
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    from hotline.tickets.labels import label
+    return [(r.value, label("role", r.value)) for r in Role]
+
+
+def _prepare(form, units):
+    form.org_unit_id.choices = _unit_choices(units, _("Choose a unit…"))
+    form.scope_unit_id.choices = _unit_choices(units, _("The user's unit"))
+    form.roles.choices = _role_choices()
+
+
+def _roles_from(form, units_by_id) -> tuple[OrgUnit, list]:
+    unit = units_by_id.get(form.org_unit_id.data)
+    scope = units_by_id.get(form.scope_unit_id.data) or unit
+    if unit is None:
+        form.org_unit_id.errors = list(form.org_unit_id.errors) + [_("Choose an active unit.")]
+        return None, []
+    return unit, [(Role(r), scope) for r in form.roles.data]
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+# --- users --------------------------------------------------------------------------------------------------
+
+@bp.route("/users")
+def users():
+    units = _units(include_inactive=True)
+    units_by_id = {u.id: u for u in units}
+    filters = {"q": (request.args.get("q") or "").strip()[:64], "unit": request.args.get("unit", type=int),
+               "role": request.args.get("role") if request.args.get("role") in {r.value for r in Role} else "",
+               "active": request.args.get("active") if request.args.get("active") in ("1", "0") else ""}
+    query = user_list(text=filters["q"] or None, unit=units_by_id.get(filters["unit"]), role=filters["role"] or None,
+                      active={"1": True, "0": False}.get(filters["active"]))
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=USERS_PER_PAGE, error_out=False)
+    return render_template("admin/users.html", page=page, filters=filters, units=units, roles=_role_choices(),
+                           args={k: v for k, v in filters.items() if v})
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    units = _units()
+    form = UserForm()
+    _prepare(form, units)
+    if form.validate_on_submit():
+        unit, roles = _roles_from(form, {u.id: u for u in units})
+        if unit is not None:
+            try:
+                user, password = accounts.create_account(
+                    actor=current_user, username=form.username.data, display_name=form.display_name.data,
+                    unit=unit, roles=roles, password=form.password.data or None, phone=form.phone.data)
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                add_errors(form, exc, "username")
+            else:
+                # Rendered, not flashed: a flash would carry the password in the session cookie.
+                return render_template("admin/password_once.html", user=user, password=password, created=True)
+    return render_template("admin/user_form.html", form=form, user=None), 400 if form.errors else 200
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id):
+    user = _user_or_404(user_id)
+    units = _units()
+    form = EditUserForm(obj=user) if request.method == "GET" else EditUserForm()
+    _prepare(form, units)
+    if request.method == "GET":
+        form.roles.data = sorted({r.role for r in user.roles})
+        scopes = {r.scope_unit_id for r in user.roles}
+        form.scope_unit_id.data = scopes.pop() if len(scopes) == 1 and scopes != {user.org_unit_id} else None
+    if form.validate_on_submit():
+        unit, roles = _roles_from(form, {u.id: u for u in units})
+        if unit is not None:
+            try:
+                accounts.update_user(user, actor=current_user, display_name=form.display_name.data, unit=unit,
+                                     roles=roles)
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                add_errors(form, exc, "roles")
+            else:
+                flash(_("Saved %(name)s.", name=user.username), "success")
+                return redirect(url_for(".edit_user", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=user, confirm=ConfirmForm(),
+                           reset=ResetPasswordForm()), 400 if form.errors else 200
+
+
+USER_ACTIONS = {"deactivate": accounts.deactivate_user, "activate": accounts.activate_user,
+                "unlock": accounts.unlock_sign_in}
+
+
+@bp.route("/users/<int:user_id>/<any(deactivate, activate, unlock):action>", methods=["POST"])
+def user_action(user_id, action):
+    user = _user_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        USER_ACTIONS[action](user, actor=current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        flash({"deactivate": _("%(name)s is deactivated: their sessions and API tokens have ended.",
+                               name=user.username),
+               "activate": _("%(name)s can sign in again.", name=user.username),
+               "unlock": _("Sign-in for %(name)s is unlocked.", name=user.username)}[action], "success")
+    return redirect(url_for(".edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+def reset_password(user_id):
+    user = _user_or_404(user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            password = accounts.reset_password(user, actor=current_user, password=form.password.data or None)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+        else:
+            return render_template("admin/password_once.html", user=user, password=password, created=False)
+    else:
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+    return redirect(url_for(".edit_user", user_id=user.id))
