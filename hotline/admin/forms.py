@@ -39,3 +39,21 @@ class EditUserForm(UserForm):
 class ResetPasswordForm(Form):
     password = PasswordField(_l("Temporary password"), validators=[Optional(), Length(max=128)],
                              description=_l("Leave empty to generate one."))
+
+
+class UnitForm(Form):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)],
+                       description=_l("A short stable identifier, e.g. d1-s2; used by imports and the API."))
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name_en = StringField(_l("English name"), validators=[Optional(), Length(max=120)])
+    kind = SelectField(_l("Kind"), validators=[DataRequired()])
+    parent_id = SelectField(_l("Parent unit"), coerce=optional_int, validators=[Optional()])
+
+
+class RenameUnitForm(Form):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name_en = StringField(_l("English name"), validators=[Optional(), Length(max=120)])
+
+
+class MoveUnitForm(Form):
+    parent_id = SelectField(_l("New parent unit"), coerce=optional_int, validators=[DataRequired()])

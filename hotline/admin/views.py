@@ -11,10 +11,12 @@ from hotline.accounts.decorators import roles_required
 from hotline.accounts.forms import ConfirmForm
 from hotline.accounts.models import Role, User
 from hotline.accounts.queries import user_list
-from hotline.admin.forms import EditUserForm, ResetPasswordForm, UserForm
+from hotline.admin.forms import (EditUserForm, MoveUnitForm, RenameUnitForm, ResetPasswordForm, UnitForm,
+                                 UserForm)
 from hotline.core.errors import DomainError
 from hotline.core.forms import add_errors
 from hotline.extensions import db
+from hotline.orgs import services as orgs
 from hotline.orgs.models import OrgUnit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -171,3 +173,105 @@ def reset_password(user_id):
     else:
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "danger")
     return redirect(url_for(".edit_user", user_id=user.id))
+
+
+# --- units --------------------------------------------------------------------------------------------------
+
+def _unit_or_404(unit_id: int) -> OrgUnit:
+    unit = db.session.get(OrgUnit, unit_id)
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def _kind_choices() -> list[tuple[str, str]]:
+    from hotline.tickets.labels import label
+    return [(kind, label("unit_kind", kind)) for kind in orgs.PARENT_KINDS]
+
+
+@bp.route("/units", methods=["GET", "POST"])
+def units():
+    tree = orgs.all_units()
+    active = [u for u in tree if u.active]
+    form = UnitForm()
+    form.kind.choices = _kind_choices()
+    form.parent_id.choices = _unit_choices(active, _("None (the city itself)"))
+    if request.method == "GET" and request.args.get("parent", type=int):
+        form.parent_id.data = request.args.get("parent", type=int)
+    if form.validate_on_submit():
+        try:
+            unit = orgs.add_unit(actor=current_user, code=form.code.data, name=form.name.data, kind=form.kind.data,
+                                 parent={u.id: u for u in active}.get(form.parent_id.data),
+                                 name_en=form.name_en.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            add_errors(form, exc, "parent_id")
+        else:
+            flash(_("Unit %(name)s created.", name=unit.name), "success")
+            return redirect(url_for(".units", _anchor=f"unit-{unit.id}"))
+    return render_template("admin/units.html", tree=tree, form=form), 400 if form.errors else 200
+
+
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+def edit_unit(unit_id):
+    unit = _unit_or_404(unit_id)
+    form = RenameUnitForm(obj=unit)
+    move = MoveUnitForm(parent_id=unit.parent_id)
+    move.parent_id.choices = _unit_choices([u for u in orgs.all_units() if u.active and not unit.contains(u)])
+    if form.validate_on_submit():
+        try:
+            orgs.rename_unit(unit, actor=current_user, name=form.name.data, name_en=form.name_en.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            add_errors(form, exc, "name")
+        else:
+            flash(_("Saved %(name)s.", name=unit.name), "success")
+            return redirect(url_for(".edit_unit", unit_id=unit.id))
+    return _unit_page(unit, form, move)
+
+
+def _unit_page(unit, form, move):
+    return render_template("admin/unit.html", unit=unit, form=form, move=move, confirm=ConfirmForm(),
+                           held=orgs.unit_holdings(unit)), 400 if form.errors or move.errors else 200
+
+
+@bp.route("/units/<int:unit_id>/move", methods=["POST"])
+def move_unit(unit_id):
+    unit = _unit_or_404(unit_id)
+    move = MoveUnitForm()
+    # Every active unit is offered to the service, which refuses the unit's own subtree with a message.
+    choices = {u.id: u for u in orgs.all_units() if u.active}
+    move.parent_id.choices = _unit_choices(list(choices.values()))
+    if move.validate_on_submit():
+        try:
+            orgs.move_unit(unit, choices[move.parent_id.data], actor=current_user)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            add_errors(move, exc, "parent_id")
+        else:
+            flash(_("%(name)s moved under %(parent)s.", name=unit.name, parent=unit.parent.name), "success")
+            return redirect(url_for(".edit_unit", unit_id=unit.id))
+    db.session.expire_all()
+    unit = _unit_or_404(unit_id)
+    move.parent_id.choices = _unit_choices([u for u in orgs.all_units() if u.active and not unit.contains(u)])
+    return _unit_page(unit, RenameUnitForm(obj=unit), move)
+
+
+@bp.route("/units/<int:unit_id>/<any(deactivate, activate):action>", methods=["POST"])
+def unit_action(unit_id, action):
+    unit = _unit_or_404(unit_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        (orgs.deactivate_unit if action == "deactivate" else orgs.activate_unit)(unit, actor=current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        flash(_("%(name)s is deactivated.", name=unit.name) if action == "deactivate"
+              else _("%(name)s is active again.", name=unit.name), "success")
+    return redirect(url_for(".edit_unit", unit_id=unit.id))

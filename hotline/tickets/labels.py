@@ -53,11 +53,13 @@ SATISFACTION = {"satisfied": _l("Satisfied"), "basically": _l("Basically satisfi
                 "unsatisfied": _l("Unsatisfied"), "not_reached": _l("Not reached")}
 ROLE = {"citizen": _l("Citizen"), "operator": _l("Operator"), "dispatcher": _l("Dispatcher"),
         "handler": _l("Handler"), "supervisor": _l("Supervisor"), "admin": _l("Administrator")}
+UNIT_KIND = {"city": _l("City"), "district": _l("District"), "street": _l("Street"), "community": _l("Community"),
+             "department": _l("Department"), "hotline_centre": _l("Hotline centre")}
 WARNING = {"none": "", "yellow": _l("Yellow card"), "red": _l("Red card")}
 ACTOR = {"citizen": _l("Citizen"), "public": _l("Citizen"), "system": _l("System")}
 
 ALL = {"status": STATUS, "action": ACTION, "verb": VERB, "appeal": APPEAL, "urgency": URGENCY, "channel": CHANNEL,
-       "satisfaction": SATISFACTION, "role": ROLE, "warning": WARNING, "actor": ACTOR}
+       "satisfaction": SATISFACTION, "role": ROLE, "unit_kind": UNIT_KIND, "warning": WARNING, "actor": ACTOR}
 
 
 _CACHE: dict[tuple, str] = {}  # (language, kind, code) -> text; the catalogue is fixed while the app runs
