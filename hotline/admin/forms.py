@@ -57,3 +57,16 @@ class RenameUnitForm(Form):
 
 class MoveUnitForm(Form):
     parent_id = SelectField(_l("New parent unit"), coerce=optional_int, validators=[DataRequired()])
+
+
+class CategoryForm(Form):
+    parent_id = SelectField(_l("Parent category"), coerce=optional_int, validators=[Optional()])
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=16)],
+                       description=_l("Open311's service code for a second-level category, e.g. 0503."))
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
+    name_en = StringField(_l("English name"), validators=[Optional(), Length(max=120)])
+
+
+class RenameCategoryForm(Form):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
+    name_en = StringField(_l("English name"), validators=[Optional(), Length(max=120)])

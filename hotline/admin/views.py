@@ -11,13 +11,15 @@ from hotline.accounts.decorators import roles_required
 from hotline.accounts.forms import ConfirmForm
 from hotline.accounts.models import Role, User
 from hotline.accounts.queries import user_list
-from hotline.admin.forms import (EditUserForm, MoveUnitForm, RenameUnitForm, ResetPasswordForm, UnitForm,
-                                 UserForm)
+from hotline.admin.forms import (CategoryForm, EditUserForm, MoveUnitForm, RenameCategoryForm, RenameUnitForm,
+                                 ResetPasswordForm, UnitForm, UserForm)
 from hotline.core.errors import DomainError
 from hotline.core.forms import add_errors
 from hotline.extensions import db
 from hotline.orgs import services as orgs
 from hotline.orgs.models import OrgUnit
+from hotline.tickets import categories as taxonomy
+from hotline.tickets.models import Category
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 USERS_PER_PAGE = 50
@@ -275,3 +277,81 @@ def unit_action(unit_id, action):
         flash(_("%(name)s is deactivated.", name=unit.name) if action == "deactivate"
               else _("%(name)s is active again.", name=unit.name), "success")
     return redirect(url_for(".edit_unit", unit_id=unit.id))
+
+
+# --- categories ---------------------------------------------------------------------------------------------
+
+def _category_or_404(category_id: int) -> Category:
+    category = db.session.get(Category, category_id)
+    if category is None:
+        abort(404)
+    return category
+
+
+@bp.route("/categories", methods=["GET", "POST"])
+def categories():
+    tree = taxonomy.category_tree()
+    parents = {parent.id: parent for parent, _children in tree if parent.active}
+    form = CategoryForm()
+    form.parent_id.choices = [("", _("None: a first-level category"))] + [(p.id, p.name) for p in parents.values()]
+    if request.method == "GET" and request.args.get("parent", type=int):
+        form.parent_id.data = request.args.get("parent", type=int)
+    if form.validate_on_submit():
+        try:
+            category = taxonomy.add_category(actor=current_user, code=form.code.data, name=form.name.data,
+                                               parent=parents.get(form.parent_id.data), name_en=form.name_en.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            add_errors(form, exc, "code")
+        else:
+            flash(_("Category %(name)s created.", name=category.name), "success")
+            return redirect(url_for(".categories", _anchor=f"category-{category.id}"))
+        tree = taxonomy.category_tree()
+    return render_template("admin/categories.html", tree=tree, form=form, confirm=ConfirmForm()), \
+        400 if form.errors else 200
+
+
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+def edit_category(category_id):
+    category = _category_or_404(category_id)
+    form = RenameCategoryForm(obj=category)
+    if form.validate_on_submit():
+        try:
+            taxonomy.rename_category(category, actor=current_user, name=form.name.data, name_en=form.name_en.data)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            add_errors(form, exc, "name")
+        else:
+            flash(_("Saved %(name)s.", name=category.name), "success")
+            return redirect(url_for(".categories", _anchor=f"category-{category.id}"))
+    return render_template("admin/category.html", category=category, form=form), 400 if form.errors else 200
+
+
+CATEGORY_ACTIONS = {
+    "up": lambda c, actor: taxonomy.move_category(c, actor=actor, step=-1),
+    "down": lambda c, actor: taxonomy.move_category(c, actor=actor, step=1),
+    "deactivate": lambda c, actor: taxonomy.deactivate_category(c, actor=actor),
+    "activate": lambda c, actor: taxonomy.activate_category(c, actor=actor),
+}
+
+
+@bp.route("/categories/<int:category_id>/<any(up, down, deactivate, activate):action>", methods=["POST"])
+def category_action(category_id, action):
+    category = _category_or_404(category_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        CATEGORY_ACTIONS[action](category, current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        if action == "deactivate":
+            flash(_("%(name)s is hidden from new appeals; tickets filed under it keep it.", name=category.name),
+                  "success")
+        elif action == "activate":
+            flash(_("%(name)s is active again.", name=category.name), "success")
+    return redirect(url_for(".categories", _anchor=f"category-{category.id}"))

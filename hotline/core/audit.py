@@ -27,7 +27,7 @@ ACTIONS = (
     "project.create", "project.update", "export.tickets", "export.kpi", "contact.view", "login.failed",
     "login.locked", "user.activate", "user.set_roles", "user.set_unit", "user.sign_out_everywhere", "user.update",
     "user.reset_password", "user.change_password", "user.unlock", "unit.create", "unit.update", "unit.move",
-    "unit.deactivate", "unit.activate", "category.create", "category.update", "category.deactivate",
+    "unit.deactivate", "unit.activate", "category.create", "category.update", "category.reorder", "category.deactivate",
     "category.activate",
 )
 

@@ -128,7 +128,7 @@ def category_choices() -> dict[str, list[tuple[int, str]]]:
     from hotline.tickets.models import Category
     groups: dict[str, list[tuple[int, str]]] = {}
     parents = db.session.execute(select(Category).where(Category.parent_id.is_(None), Category.active)
-                                 .order_by(Category.code)).scalars()
+                                 .order_by(Category.sort_order, Category.code)).scalars()
     for parent in parents:
         groups[parent.name] = [(c.id, f"{c.name}") for c in parent.children if c.active]
     return groups

@@ -145,6 +145,9 @@ MATRIX: dict[str, Row] = {
     "admin.edit_unit": Row(get=web(ADMIN), post=web_post(ADMIN)),
     "admin.move_unit": Row(post=web_post(ADMIN)),
     "admin.unit_action": Row(post=web_post(ADMIN), values={"action": "activate"}),
+    "admin.categories": Row(get=web(ADMIN), post=web_post(ADMIN)),
+    "admin.edit_category": Row(get=web(ADMIN), post=web_post(ADMIN)),
+    "admin.category_action": Row(post=web_post(ADMIN), values={"action": "activate"}),
     "dashboard.edit_project": Row(get=web(ADMIN), post=web_post(ADMIN)),
     "dashboard.project": Row(get=web(SUPERVISION), post=web_post(SUPERVISION)),
     "dashboard.export_kpi": Row(get=web(SUPERVISION), values={"file_format": "csv"}),
@@ -225,7 +228,8 @@ def build_objects(world) -> dict:
     return {"tracking_no": ticket.tracking_no, "service_request_id": ticket.tracking_no,
             "attachment_id": photo.id, "request_id": extension.id, "record_id": urging.id,
             "article_id": article.id, "project_id": project.id, "answer_id": canned.id, "policy_id": policy.id,
-            "user_id": world.street_handler.id, "unit_id": world.community.id, "year": 2026, "fmt": "json", "service_code": world.category.code, "file_format": "csv",
+            "user_id": world.street_handler.id, "unit_id": world.community.id,
+            "category_id": world.category.id, "year": 2026, "fmt": "json", "service_code": world.category.code, "file_format": "csv",
             "ticket": ticket}
 
 

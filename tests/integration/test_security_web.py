@@ -144,7 +144,8 @@ def test_every_html_post_route_refuses_a_missing_csrf_token(app, world):
         if "POST" not in rule.methods or rule.rule.startswith(("/api/", "/open311/")):
             continue
         kinds = {"sla.decide": "extension", "sla.respond": "urging", "knowledge.change_state": "retire"}
-        actions = {"knowledge.change_state": "retire", "admin.user_action": "unlock", "admin.unit_action": "activate"}
+        actions = {"knowledge.change_state": "retire", "admin.user_action": "unlock", "admin.unit_action": "activate",
+                   "admin.category_action": "activate"}
         path = url_for_rule(rule, {**values, **({"kind": kinds[rule.endpoint]} if rule.endpoint in kinds else {})}
                             | ({"action": actions[rule.endpoint]} if rule.endpoint in actions else {}))
         response = client.post(path, data={"note": "x", "title": "x", "body": "x", "version": "1"})
