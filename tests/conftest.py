@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from hotline import create_app
+from hotline.api.services import usage_meter
 from hotline.extensions import db, limiter
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -98,6 +99,7 @@ def app(request, database_url):
         _empty_tables()
         _restore_reference_data()
         limiter.reset()  # rate-limit counters must not leak from one test into the next
+        usage_meter.discard()  # nor API key usage not yet written
 
 
 def _restore_reference_data():

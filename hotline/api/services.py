@@ -2,22 +2,29 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import threading
+import time
+from collections import Counter
 from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.accounts.models import User
 from hotline.accounts.services import load_user, session_is_current
 from hotline.api.models import ApiKey, ApiSubmission
+from hotline.core.audit import record_audit
 from hotline.core.clock import utcnow
 from hotline.core.errors import NotFound, ValidationFailed
 from hotline.extensions import db
 from hotline.tickets.models import Ticket
 
+log = logging.getLogger(__name__)
 KEY_PREFIX = "hk_"
 TOKEN_SALT = "hotline.api.token"
 
@@ -43,21 +50,27 @@ def create_api_key(channel: str, created_by: User | None = None) -> tuple[ApiKey
                  created_by=created_by)
     db.session.add(key)
     db.session.flush()
+    record_audit(created_by or "cli", "apikey.create", f"api key {key.id}", {"channel": key.channel})
     return key, raw
 
 
-def revoke_api_key(key_id: int) -> ApiKey:
+def revoke_api_key(key_id: int, actor: User | None = None) -> ApiKey:
+    """Requests with the key get 401 from the next request on; the key stays listed for the record."""
     key = db.session.get(ApiKey, key_id)
     if key is None:
         raise NotFound(_l("No API key with id %(id)d.", id=key_id))
     if key.revoked_at is None:
         key.revoked_at = utcnow()
-    db.session.flush()
+        db.session.flush()
+        record_audit(actor or "cli", "apikey.revoke", f"api key {key.id}", {"channel": key.channel})
     return key
 
 
 def list_api_keys() -> list[ApiKey]:
-    return list(db.session.execute(select(ApiKey).order_by(ApiKey.id)).scalars())
+    """Every key, active ones first, newest first; with this process's usage not yet written added in."""
+    usage_meter.flush()
+    return list(db.session.execute(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc()))
+                .scalars())
 
 
 class ActiveKey(NamedTuple):
@@ -77,7 +90,63 @@ def find_active_key(raw_key: str | None) -> ActiveKey | None:
     if not raw_key or not raw_key.startswith(KEY_PREFIX) or len(raw_key) > 100:
         return None
     row = db.session.execute(_ACTIVE_KEY, {"key_hash": _digest(raw_key)}).first()
-    return ActiveKey(*row) if row is not None else None
+    if row is None:
+        return None
+    key = ActiveKey(*row)
+    usage_meter.count(key.id)
+    return key
+
+
+class UsageMeter:
+    """Each key's last use and request count, for the admin page.
+
+    Counted in the process and written at most every ``API_KEY_USAGE_FLUSH_SECONDS`` (one UPDATE per key), in a
+    transaction of its own at the start of a request: an UPDATE in every partner request would hold the key's
+    row lock until that request ends and line a partner's parallel requests up behind each other. A process
+    that dies loses at most that many seconds of counts; the appeals themselves are never at stake here.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pending: Counter[int] = Counter()
+        self._last_used: dict[int, object] = {}
+        self._written_at = 0.0
+
+    def count(self, key_id: int) -> None:
+        with self._lock:
+            self._pending[key_id] += 1
+            self._last_used[key_id] = utcnow()
+            due = time.monotonic() - self._written_at >= current_app.config["API_KEY_USAGE_FLUSH_SECONDS"]
+        if due:
+            self.flush()
+
+    def discard(self) -> None:
+        """Forget what is not written yet (tests: counts must not leak into the next test's database)."""
+        with self._lock:
+            self._pending.clear()
+            self._last_used.clear()
+            self._written_at = 0.0
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, last_used = self._pending, self._last_used
+            self._pending, self._last_used, self._written_at = Counter(), {}, time.monotonic()
+        if not pending:
+            return
+        statement = (update(ApiKey).where(ApiKey.id == bindparam("key_id"))
+                     .values(request_count=ApiKey.request_count + bindparam("n"), last_used_at=bindparam("at")))
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(statement, [{"key_id": k, "n": n, "at": last_used[k]} for k, n in pending.items()])
+        except SQLAlchemyError:  # the database blipped: keep the counts for the next write
+            log.warning("could not record API key usage; will retry", exc_info=True)
+            with self._lock:
+                self._pending.update(pending)
+                for key_id, at in last_used.items():
+                    self._last_used.setdefault(key_id, at)
+
+
+usage_meter = UsageMeter()
 
 
 def record_submission(ticket: Ticket, key: ActiveKey) -> None:

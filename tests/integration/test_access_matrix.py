@@ -148,6 +148,9 @@ MATRIX: dict[str, Row] = {
     "admin.categories": Row(get=web(ADMIN), post=web_post(ADMIN)),
     "admin.edit_category": Row(get=web(ADMIN), post=web_post(ADMIN)),
     "admin.category_action": Row(post=web_post(ADMIN), values={"action": "activate"}),
+    "admin.api_key_list": Row(get=web(ADMIN), post=web_post(ADMIN)),
+    "admin.api_keys_old_address": Row(get=web(ADMIN, ok=301)),
+    "admin.revoke_api_key": Row(post=web_post(ADMIN)),
     "dashboard.edit_project": Row(get=web(ADMIN), post=web_post(ADMIN)),
     "dashboard.project": Row(get=web(SUPERVISION), post=web_post(SUPERVISION)),
     "dashboard.export_kpi": Row(get=web(SUPERVISION), values={"file_format": "csv"}),
@@ -223,13 +226,15 @@ def build_objects(world) -> dict:
     project = save_project(world.admin, year=2026, name="老旧小区改造", public=True)
     canned = CannedAnswer(title="已转交", body="您的诉求已转交相关部门。")
     db.session.add(canned)
+    from hotline.api.services import create_api_key
+    api_key, _raw = create_api_key("民意网")
     db.session.commit()
     policy = db.session.execute(db.select(SlaPolicy).limit(1)).scalar_one()
     return {"tracking_no": ticket.tracking_no, "service_request_id": ticket.tracking_no,
             "attachment_id": photo.id, "request_id": extension.id, "record_id": urging.id,
             "article_id": article.id, "project_id": project.id, "answer_id": canned.id, "policy_id": policy.id,
             "user_id": world.street_handler.id, "unit_id": world.community.id,
-            "category_id": world.category.id, "year": 2026, "fmt": "json", "service_code": world.category.code, "file_format": "csv",
+            "category_id": world.category.id, "key_id": api_key.id, "year": 2026, "fmt": "json", "service_code": world.category.code, "file_format": "csv",
             "ticket": ticket}
 
 
