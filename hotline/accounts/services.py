@@ -204,8 +204,8 @@ def unlock_sign_in(user: User, *, actor) -> User:
 
     from hotline.extensions import limiter
     limit = parse(current_app.config.get("LOGIN_LIMIT_ACCOUNT", LOGIN_LIMIT_ACCOUNT))
-    # Flask-Limiter's identifiers for a decorated, unshared limit: [prefix,] key, "<endpoint>:<scope>".
-    identifiers = [login_account_key(user.username), f"accounts.login:{LOGIN_ACCOUNT_SCOPE}"]
+    # Flask-Limiter's identifiers for a shared limit (decorators.sign_in_lockout): [prefix,] key, scope.
+    identifiers = [login_account_key(user.username), LOGIN_ACCOUNT_SCOPE]
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX")
     limiter.limiter.clear(limit, *([prefix] if prefix else []), *identifiers)
     _audit(actor, "user.unlock", user)

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from hotline.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm
-from hotline.accounts.services import (LOGIN_ACCOUNT_SCOPE, LOGIN_LIMIT_ACCOUNT, authenticate, change_own_password,
-                                       login_account_key, sign_out_everywhere)
+from hotline.accounts.decorators import record_lockout, sign_in_lockout
+from hotline.accounts.services import authenticate, change_own_password, sign_out_everywhere
 from hotline.core.errors import ValidationFailed
 from hotline.core.forms import add_errors
 from hotline.extensions import db, limiter
@@ -17,10 +17,6 @@ bp = Blueprint("accounts", __name__)
 # Password guessing (docs/security.md): failed sign-ins are counted per account (the posted username, whatever
 # the address) and per client address (whatever the username). Successful sign-ins are not counted.
 LOGIN_LIMIT_ADDRESS = "30 per 15 minutes"
-
-
-def _login_account_key() -> str:
-    return login_account_key(request.form.get("username"))
 
 
 def _login_address_key() -> str:
@@ -33,15 +29,7 @@ def _login_failed(response) -> bool:
 
 def _login_locked(limit) -> object:
     """The lockout answer: the sign-in page again, with a clear message and 429."""
-    from hotline.core.audit import record_audit
-    try:
-        record_audit((request.form.get("username") or "?").strip()[:64] or "?", "login.locked",
-                     request.form.get("username") or "", {"address": request.remote_addr,
-                                                          "limit": str(limit.limit)})
-        db.session.commit()
-    except Exception:  # noqa: BLE001 — the lockout must answer even when the database cannot record it
-        db.session.rollback()
-        current_app.logger.exception("could not record a login lockout")
+    record_lockout(request.form.get("username"), limit)
     form = LoginForm()
     minutes = max(1, round((limit.reset_at - time.time()) / 60)) if limit.reset_at else 15
     message = _("Too many failed sign-in attempts. Sign-in is locked for this account or address; "
@@ -58,9 +46,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config.get("LOGIN_LIMIT_ACCOUNT", LOGIN_LIMIT_ACCOUNT),
-               key_func=_login_account_key, methods=["POST"], deduct_when=_login_failed, on_breach=_login_locked,
-               scope=LOGIN_ACCOUNT_SCOPE)
+@sign_in_lockout(lambda: request.form.get("username"), _login_failed, on_breach=_login_locked)
 @limiter.limit(lambda: current_app.config.get("LOGIN_LIMIT_ADDRESS", LOGIN_LIMIT_ADDRESS),
                key_func=_login_address_key, methods=["POST"], deduct_when=_login_failed, on_breach=_login_locked,
                scope="login-address")

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
+from hotline.accounts.decorators import record_lockout, sign_in_lockout
 from hotline.accounts.models import Role
 from hotline.accounts.services import authenticate
 from hotline.api import present
@@ -57,11 +58,22 @@ def _status_is(code: int):
 
 # --- tokens -------------------------------------------------------------------------------------------------
 
+def _posted_username() -> str | None:
+    body = request.get_json(silent=True)
+    return body.get("username") if isinstance(body, dict) and isinstance(body.get("username"), str) else None
+
+
+def _token_locked(limit) -> None:
+    """Audited like a locked web sign-in; the usual 429 answer (rate_limited, Retry-After) follows."""
+    record_lockout(_posted_username(), limit)
+
+
 @bp.route("/auth/token", methods=["POST"])
 @bp.arguments(TokenRequestSchema)
 @bp.response(200, TokenSchema)
 @bp.doc(security=[], responses=_errors(401, 403, 422, 429))
 @limiter.limit(_config_limit("API_TOKEN_RATE_LIMIT", "10 per minute"), deduct_when=_status_is(401))
+@sign_in_lockout(_posted_username, _status_is(401), on_breach=_token_locked)
 def token(credentials):
     """Exchange a staff username and password for a bearer token.
 

@@ -92,12 +92,22 @@ def test_unknown_api_key_is_401_not_anonymous(client, world):
 
 
 def test_password_guessing_is_rate_limited(client, world):
-    for _ in range(10):
-        assert client.post("/api/v1/auth/token", json={"username": "operator", "password": "guess-guess"}
+    """Per address (10 failures a minute, whatever the names) and per account (the web's lockout, issue 23.6)."""
+    for n in range(10):
+        assert client.post("/api/v1/auth/token", json={"username": f"nobody{n}", "password": "guess-guess"}
                            ).status_code == 401
     response = client.post("/api/v1/auth/token", json={"username": "operator", "password": PASSWORD})
     assert_error(response, 429, "rate_limited")
     assert "Retry-After" in response.headers
+
+
+def test_guessing_one_account_locks_it_after_five_failures(client, world):
+    for n in range(5):
+        assert client.post("/api/v1/auth/token", json={"username": "operator", "password": "guess-guess"},
+                           environ_base={"REMOTE_ADDR": f"10.9.0.{n}"}).status_code == 401
+    response = client.post("/api/v1/auth/token", json={"username": "operator", "password": PASSWORD},
+                           environ_base={"REMOTE_ADDR": "10.9.1.1"})
+    assert_error(response, 429, "rate_limited")
 
 
 def test_successful_logins_do_not_use_up_the_limit(client, world):

@@ -174,6 +174,44 @@ def test_sign_in_is_locked_per_account_with_a_clear_message(client, world):
     assert "login.locked" in audit_actions()
 
 
+def token_request(client, username, password=PASSWORD, address="10.2.0.1"):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_a_lock_on_the_web_holds_for_api_tokens(client, world):
+    """Issue 23.6: one lockout per account across every door."""
+    for n in range(5):
+        assert login(client, "operator", "wrong-guess", environ_base={"REMOTE_ADDR": f"10.0.1.{n}"}).status_code == 200
+    assert login(client, "operator", "wrong-guess").status_code == 429
+    refused = token_request(client, "operator")  # the right password, another door, another address
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert refused.get_json()["error"]["code"] == "rate_limited" and "access_token" not in refused.get_json()
+    assert token_request(client, "dispatcher").status_code == 200  # other accounts are not affected
+
+
+def test_a_lock_through_api_tokens_holds_on_the_web(client, world):
+    for n in range(5):
+        assert token_request(client, "operator", "wrong-guess", address=f"10.0.2.{n}").status_code == 401
+    assert token_request(client, "operator").status_code == 429
+    assert login(client, "operator", environ_base={"REMOTE_ADDR": "10.0.2.99"}).status_code == 429
+    assert audit_actions().count("login.locked") == 2
+
+
+def test_failures_at_both_doors_add_up_and_an_unlock_opens_both(app, client, world):
+    from hotline.accounts.services import unlock_sign_in
+    for n in range(3):
+        login(client, "operator", "wrong-guess", environ_base={"REMOTE_ADDR": f"10.0.3.{n}"})
+    for n in range(2):
+        token_request(client, "operator", "wrong-guess", address=f"10.0.4.{n}")
+    assert token_request(client, "operator").status_code == 429
+    assert login(client, "operator").status_code == 429
+    unlock_sign_in(world.operator, actor=world.admin)
+    db.session.commit()
+    assert token_request(client, "operator").status_code == 200
+    assert login(client, "operator").status_code == 302
+
+
 def test_sign_in_is_locked_per_address(client, world):
     for n in range(30):
         assert login(client, f"nobody{n}", "wrong-guess").status_code == 200
