@@ -9,44 +9,24 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from hotline.accounts.models import Role, User, UserRole
+from hotline.accounts.passwords import MIN_LENGTH, check_password_strength
 from hotline.core.clock import utcnow
 from hotline.core.errors import ValidationFailed
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
 
-MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B: length plus a blocklist, no composition rules
-MAX_PASSWORD_LENGTH = 128
-# Passwords seen first in every guessing list (lower case, compared after lower-casing); docs/security.md.
-COMMON_PASSWORDS = frozenset("""
-password password1 password12 password123 passw0rd passw0rd1 p@ssw0rd p@ssword123 qwertyuiop qwerty123
-qwerty1234 1qaz2wsx 1qaz2wsx3edc qazwsxedc zaq12wsx iloveyou iloveyou1 abc123456 abcd1234 abcdefg123
-a123456789 aa123456789 woaini1314 woaini520 admin12345 admin123456 administrator letmein123 welcome123
-changeme123 hotline12345 12345hotline 1234567890 0123456789 9876543210 1q2w3e4r5t asdfghjkl asdfghjkl1
-zxcvbnm123 trustno1234 football123 password1! qwertyui asdfghjk zxcvbnma 1qaz2wsx! abcdefgh abcd1234! iloveyou! woaini1314! letmein1 welcome1 sunshine princess football baseball superman 11111111a baseball123 sunshine123 princess123 dragon1234 monkey1234 master1234
-""".split())
 
-
-def check_password_rules(password: str | None, username: str | None = None) -> None:
-    """Length, not only digits (birthdays, phone numbers), not a common password, not the username."""
-    password = password or ""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(_l("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
-                               field="password")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise ValidationFailed(_l("The password may have at most %(n)d characters.", n=MAX_PASSWORD_LENGTH),
-                               field="password")
-    if password.isdigit():
+def check_password_rules(password: str | None, username: str | None = None, display_name: str | None = None) -> None:
+    """Not only digits (birthdays, phone numbers), then the strength rules (hotline.accounts.passwords)."""
+    if (password or "").isdigit() and len(password) >= MIN_LENGTH:
         raise ValidationFailed(_l("The password may not be only digits."), field="password")
-    lowered = password.lower()
-    name = (username or "").strip().lower()
-    if lowered in COMMON_PASSWORDS or (len(name) >= 4 and name in lowered):
-        raise ValidationFailed(_l("This password is too easy to guess. Choose another."), field="password")
+    check_password_strength(password, username, display_name)
 
 
 def set_password(user: User, password: str) -> User:
     """Change a user's password under the same rules; every session, remember cookie and API token issued
     before stops working (the caller signs the current session in again if it should stay)."""
-    check_password_rules(password, user.username)
+    check_password_rules(password, user.username, user.display_name)
     user.set_password(password)
     user.must_change_password = False
     revoke_sessions(user)
@@ -242,7 +222,7 @@ def create_user(username: str, password: str, display_name: str, *, org_unit: Or
         raise ValidationFailed(_l("A username is required."), field="username")
     if get_user(username) is not None:
         raise ValidationFailed(_l("The username %(name)s is taken.", name=username), field="username")
-    check_password_rules(password, username)
+    check_password_rules(password, username, display_name)
     if not roles:
         raise ValidationFailed(_l("Give the user at least one role."), field="roles")
     user = User(username=username, display_name=display_name or username, org_unit=org_unit, phone=phone)

@@ -5,10 +5,10 @@ from hotline.extensions import db
 
 def test_users_create(app, world):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "wang", "--password", "s3cret-pass", "--unit", "d1-s1",
+    result = runner.invoke(args=["users", "create", "wang", "--password", "harbour-s3cret-pass", "--unit", "d1-s1",
                                  "--role", "handler", "--name", "王芳"])
     assert result.exit_code == 0, result.output
-    user = authenticate("wang", "s3cret-pass")
+    user = authenticate("wang", "harbour-s3cret-pass")
     assert user.display_name == "王芳" and user.has_role("handler") and user.org_unit.code == "d1-s1"
 
 

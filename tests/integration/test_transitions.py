@@ -111,7 +111,7 @@ def test_handler_outside_the_subtree_is_refused(world, action):
 def test_hotline_role_scoped_elsewhere_is_refused(world):
     from hotline.accounts.models import Role
     from hotline.accounts.services import create_user
-    local_dispatcher = create_user("d2-dispatcher", "long-password", "x", org_unit=world.other_district,
+    local_dispatcher = create_user("d2-dispatcher", "long-password-9", "x", org_unit=world.other_district,
                                    roles=[(Role.DISPATCHER, world.other_district)])
     ticket = world.ticket_in("pending_dispatch")
     with pytest.raises(PermissionDenied):
