@@ -5,6 +5,7 @@ Development config runs everything embedded: SQLite under ``instance/`` and
 Celery on kombu's SQLAlchemy transport over another SQLite file.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -49,6 +50,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    # "Remember me" lasts a working fortnight, not Flask-Login's 365 days, and is never sent cross-site.
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
     TICKETS_PER_PAGE = 50
     # The ticket list's per-status counts: how long a process reuses them (seconds; 0 counts afresh).

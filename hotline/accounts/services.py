@@ -48,6 +48,12 @@ def change_own_password(user: User, current_password: str, new_password: str) ->
     return user
 
 
+def sign_out(user: User) -> User:
+    """Signing out ends every session of the user: sessions are signed cookies, so a copy of this one (or of
+    its remember cookie) can only be stopped by the session version (issue 28.1)."""
+    return revoke_sessions(user)
+
+
 def sign_out_everywhere(user: User) -> User:
     revoke_sessions(user)
     _audit(user, "user.sign_out_everywhere", user)

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from hotline.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm
 from hotline.accounts.decorators import record_lockout, sign_in_lockout
-from hotline.accounts.services import authenticate, change_own_password, sign_out_everywhere
+from hotline.accounts.services import authenticate, change_own_password, sign_out, sign_out_everywhere
 from hotline.core.errors import ValidationFailed
 from hotline.core.forms import add_errors
 from hotline.extensions import db, limiter
@@ -70,8 +70,14 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    """Sign-out ends the session and the remember cookie here and every copy of them elsewhere (a shared
+    office PC: the next person must not be signed back in). The session is cleared before ``logout_user``,
+    which leaves its instruction to delete the remember cookie in the session."""
+    if current_user.is_authenticated:
+        sign_out(current_user._get_current_object())
+        db.session.commit()
     session.clear()
+    logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.login"))
 

@@ -140,3 +140,39 @@ def test_an_unchanged_role_or_unit_keeps_sessions(app, world):
     set_user_unit(world.district_handler, world.district, actor=world.admin)
     db.session.commit()
     assert page_status(client) == 200
+
+
+# --- sign-out (issue 28.1) -------------------------------------------------------------------------------------
+
+def sign_out(client):
+    g.pop("_login_user", None)
+    return client.post("/logout")
+
+
+@pytest.mark.parametrize("remember", [False, True], ids=["session only", "remember me"])
+def test_sign_out_signs_out_this_browser_and_every_copy(app, world, remember):
+    client = signed_in_client(app, remember=remember)
+    names = ["session", "remember_token"] if remember else ["session"]
+    copies = [copy_of(app, client, name) for name in names]
+    assert all(page_status(copy) == 200 for copy in copies)
+    copies = [copy_of(app, client, name) for name in names]
+    response = sign_out(client)
+    assert response.status_code == 302
+    if remember:  # the browser is told to delete the remember cookie
+        assert any(h.startswith("remember_token=;") for h in response.headers.getlist("Set-Cookie"))
+        assert client.get_cookie("remember_token") is None
+    assert page_status(client) == 302
+    assert [page_status(copy) for copy in copies] == [302] * len(copies)
+    assert signed_in_client(app).get("/").status_code == 200  # signing in again works
+
+
+def test_the_remember_cookie_is_same_site_and_lasts_a_fortnight(app, world):
+    client = app.test_client()
+    g.pop("_login_user", None)
+    response = client.post("/login", data={"username": "district_handler", "password": PASSWORD, "remember": "y"})
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token="))
+    assert "SameSite=Lax" in cookie and "HttpOnly" in cookie
+    expires = client.get_cookie("remember_token").expires
+    from datetime import datetime, timezone
+    days = (expires - datetime.now(timezone.utc)).days
+    assert 13 <= days <= 14
