@@ -28,7 +28,7 @@ ACTIONS = (
     "login.locked", "user.activate", "user.set_roles", "user.set_unit", "user.sign_out_everywhere", "user.update",
     "user.reset_password", "user.change_password", "user.unlock", "unit.create", "unit.update", "unit.move",
     "unit.deactivate", "unit.activate", "category.create", "category.update", "category.reorder", "category.deactivate",
-    "category.activate",
+    "category.activate", "demo.seed",
 )
 
 

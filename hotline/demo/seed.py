@@ -51,12 +51,60 @@ OUTCOME_WEIGHTS = {
 }
 
 
+DEMO_MARKER = "demo.seed"  # the audit action the seed records in a database it filled from empty
+
+
+def demo_unit_codes() -> set[str]:
+    codes = {data.CITY[0], data.HOTLINE[0]} | {f"city-{code}" for code, _n, _e in data.CITY_DEPARTMENTS}
+    for d, (_name, _en, streets) in enumerate(data.DISTRICTS, start=1):
+        codes |= {f"d{d}"} | {f"d{d}-{code}" for code, _n, _e in data.DISTRICT_DEPARTMENTS}
+        for s, (_street, communities) in enumerate(streets, start=1):
+            codes |= {f"d{d}-s{s}"} | {f"d{d}-s{s}-c{c}" for c in range(1, len(communities) + 1)}
+    return codes
+
+
+def demo_category_codes() -> set[str]:
+    return {code for code, *_rest, children in data.CATEGORIES} | \
+        {child[0] for *_parent, children in data.CATEGORIES for child in children}
+
+
+def foreign_data() -> dict[str, list[str]]:
+    """What the database holds that the demo seed did not make, by kind (org units, users, categories,
+    tickets): empty for an empty database and for one the seed filled (it left its marker in the audit
+    history, or, from before the marker, it holds every demo account and nothing but demo units, users and
+    categories). ``flask seed-demo`` refuses to merge the demo into anything else."""
+    from hotline.core.audit import AuditEntry
+    if db.session.execute(select(AuditEntry.id).where(AuditEntry.action == DEMO_MARKER).limit(1)).first():
+        return {}
+    unit_codes, category_codes = demo_unit_codes(), demo_category_codes()
+    usernames = {a[0] for a in DEMO_ACCOUNTS} | {f"h-{code}" for code in unit_codes}
+    units = db.session.execute(select(OrgUnit.code)).scalars().all()
+    users = db.session.execute(select(User.username)).scalars().all()
+    categories = db.session.execute(select(Category.code)).scalars().all()
+    foreign = {"org units": sorted(set(units) - unit_codes), "users": sorted(set(users) - usernames),
+               "categories": sorted(set(categories) - category_codes)}
+    if any(foreign.values()):
+        return {kind: found for kind, found in foreign.items() if found}
+    tickets = db.session.execute(select(Ticket.tracking_no).limit(5)).scalars().all()
+    if not (units or users or categories or tickets):
+        return {}  # empty: a fresh installation
+    if {a[0] for a in DEMO_ACCOUNTS} <= set(users):
+        return {}  # seeded before the marker existed
+    return {kind: found for kind, found in (("org units", units), ("users", users), ("categories", categories),
+                                           ("tickets", tickets)) if found}
+
+
 def seed_reference_data() -> dict:
     """What every installation needs: the working-day calendar and the default SLA policies."""
     return {"calendar_days": seed_calendar_from_package(), "sla_policies": seed_default_policies()}
 
 
-def seed_demo(ticket_count: int = 360, seed: int = 12345) -> str:
+def seed_demo(ticket_count: int = 360, seed: int = 12345, *, mark: bool = True) -> str:
+    """Load the demo (idempotent). ``mark``: record in the audit history that the demo made this database's
+    data (``foreign_data``); not done when the demo was forced into a database that holds other data."""
+    from hotline.core.audit import AuditEntry, record_audit
+    if mark and not db.session.execute(select(AuditEntry.id).where(AuditEntry.action == DEMO_MARKER)).first():
+        record_audit("system", DEMO_MARKER, "database", {"demo": "hotline.demo.seed"})
     reference = seed_reference_data()
     units = _seed_org_tree()
     categories = _seed_categories(units)
