@@ -16,6 +16,34 @@ def _sqlite_url(name: str) -> str:
     return f"sqlite:///{INSTANCE_DIR / name}"
 
 
+def sqlalchemy_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` (how every PostgreSQL tool writes a URL) mean the installed
+    psycopg 3 driver; SQLAlchemy would look for psycopg2."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme):]
+    return url
+
+
+DEFAULT_SECRET_KEY = "dev-only-change-me"  # public: it is in this file
+
+
+def refuse_development_on_postgresql(database_url: str, config_chosen: bool) -> None:
+    """The development config (chosen because nothing else was) must not start on PostgreSQL: that is a
+    deployment that forgot ``HOTLINE_CONFIG=production``, serving sessions signed with a key anyone can read
+    here. ``HOTLINE_CONFIG=development`` asks for development on PostgreSQL on purpose."""
+    if config_chosen or not sqlalchemy_url(database_url).startswith("postgresql"):
+        return
+    from sqlalchemy.engine import make_url
+    shown = make_url(sqlalchemy_url(database_url)).render_as_string(hide_password=True)
+    raise RuntimeError(
+        f"refusing to start: DATABASE_URL points at PostgreSQL ({shown}) but HOTLINE_CONFIG is not set, so the "
+        "development config would run: it is made for one machine, its default SECRET_KEY is public (anyone "
+        "could sign a session) and its cookies are not Secure. "
+        "Set HOTLINE_CONFIG=production for a deployment (docs/deployment.md), or HOTLINE_CONFIG=development "
+        "to run the development config on this database on purpose.")
+
+
 def celery_settings(broker_url: str, result_backend: str, key_prefix: str | None = None) -> dict:
     # A key prefix lets several installations (or test runs) share one Redis.
     prefix = key_prefix or os.environ.get("HOTLINE_REDIS_PREFIX")
@@ -39,8 +67,8 @@ def celery_settings(broker_url: str, result_backend: str, key_prefix: str | None
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _sqlite_url("hotline.db")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = sqlalchemy_url(os.environ.get("DATABASE_URL") or _sqlite_url("hotline.db"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL")
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"

@@ -6,7 +6,7 @@ import os
 from flask import Flask, render_template, request, session
 from flask_login import current_user
 
-from config import CONFIGS, INSTANCE_DIR
+from config import CONFIGS, INSTANCE_DIR, refuse_development_on_postgresql, sqlalchemy_url
 
 
 def create_app(config: str | type | None = None, **overrides) -> Flask:
@@ -17,6 +17,9 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     app.config.from_object(config_cls() if config_cls.__name__ == "ProductionConfig" else config_cls)
     app.config.from_prefixed_env("HOTLINE")  # any setting from the environment: HOTLINE_<NAME>=<json or text>
     app.config.update(overrides)
+    app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    refuse_development_on_postgresql(app.config["SQLALCHEMY_DATABASE_URI"],
+                                     config_chosen=config is not None or "HOTLINE_CONFIG" in os.environ)
     os.makedirs(app.instance_path, exist_ok=True)
 
     if app.config.get("PROXY_COUNT"):  # behind nginx: the client's address and scheme come from X-Forwarded-*
@@ -82,6 +85,8 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.tickets.views import bp as tickets_bp
 
     app.register_blueprint(accounts_bp)
+    from hotline.core.health import bp as health_bp  # /healthz and /readyz for load balancers and monitoring
+    app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(intake_bp)
     app.register_blueprint(queues_bp)
@@ -123,6 +128,14 @@ def _register_error_handlers(app: Flask) -> None:
         if exc.response is not None:  # an exception that carries its own page (the sign-in lockout)
             return exc.response
         return render_template("errors/error.html", code=exc.code), exc.code
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        from hotline.core.security import explain_csrf_failure
+        explain_csrf_failure(exc.description)  # the deployment's mistake, when it is one: in the log
+        return http_error(exc)
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):

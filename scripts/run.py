@@ -1,7 +1,8 @@
 """``make run``: migrate, seed the demo, then run web + Celery worker + beat until Ctrl-C.
 
 Embedded by default (SQLite and kombu's SQLAlchemy transport under instance/);
-with DATABASE_URL and REDIS_URL set the same processes use PostgreSQL and Redis.
+with DATABASE_URL and REDIS_URL set the same processes use PostgreSQL and Redis (and HOTLINE_CONFIG=development
+must say that the development config on PostgreSQL is meant: config.refuse_development_on_postgresql).
 If any process dies, the others are stopped too, so a half-running hotline is never left behind.
 """
 from __future__ import annotations
@@ -28,6 +29,13 @@ def main() -> int:
     backend = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite (instance/hotline.db)"
     broker = "Redis" if os.environ.get("REDIS_URL") else "embedded (instance/broker.db)"
     print(f"== database: {backend}; Celery broker: {broker}", flush=True)
+    from config import refuse_development_on_postgresql
+    try:
+        refuse_development_on_postgresql(os.environ.get("DATABASE_URL") or "",
+                                         config_chosen="HOTLINE_CONFIG" in os.environ)
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     try:
         flask("db", "upgrade")
         flask("seed-demo")

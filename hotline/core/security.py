@@ -111,3 +111,15 @@ def refuse_nul_characters():
 def init_security(app: Flask) -> None:
     app.before_request(refuse_nul_characters)
     app.after_request(set_security_headers)
+
+
+def explain_csrf_failure(reason: str) -> None:
+    """Log why a form was refused when the cause is the deployment, not the user: a ``Secure`` session cookie
+    (``SESSION_COOKIE_SECURE``, on in production) is never sent back over plain HTTP, so the CSRF token kept in
+    the session is missing on every form (docs/deployment.md, "Every form fails over plain HTTP")."""
+    if current_app.config.get("SESSION_COOKIE_SECURE") and not request.is_secure:
+        current_app.logger.warning(
+            "CSRF failure on %s over plain HTTP with SESSION_COOKIE_SECURE on: browsers do not send a Secure "
+            "session cookie back over HTTP, so every form fails (%s). Serve the site over HTTPS (behind a proxy: "
+            "HOTLINE_PROXY_COUNT and X-Forwarded-Proto) or, on a test install without TLS, set "
+            "HOTLINE_SESSION_COOKIE_SECURE=false", request.path, reason)

@@ -97,6 +97,8 @@ MATRIX: dict[str, Row] = {
     "api_docs_assets.swagger_asset": Row(get=everyone(), values={"filename": "swagger-ui.css"}),
     "api-docs.openapi_json": Row(get=everyone()),
     "api-docs.openapi_swagger_ui": Row(get=everyone()),
+    "health.healthz": Row(get=everyone()),  # probes: no login, no rate limit (hotline.core.health)
+    "health.readyz": Row(get=everyone()),
     # --- staff pages ----------------------------------------------------------------------------------------
     "tickets.index": Row(get=web(STAFF_AND_CITIZEN)),
     "tickets.detail": Row(get=ticket_scoped(SEES_TICKET)),

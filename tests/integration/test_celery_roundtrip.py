@@ -43,7 +43,8 @@ def wired(request, tmp_path):
         broker = backend = REDIS_URL
         prefix = f"hotline-test-{uuid.uuid4().hex[:8]}:"
         env["HOTLINE_REDIS_PREFIX"] = prefix
-    env.update(DATABASE_URL=db_url, CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=backend)
+    env.update(DATABASE_URL=db_url, CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=backend,
+               HOTLINE_CONFIG="development")  # the worker's config, chosen on purpose on PostgreSQL
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=db_url, CELERY=celery_settings(broker, backend, prefix))
     with app.app_context():
         upgrade()
