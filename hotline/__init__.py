@@ -54,6 +54,7 @@ def _init_extensions(app: Flask) -> None:
                    default_translation_directories=os.path.join(app.root_path, "translations"))
     from hotline.core import i18n
     i18n.install(app)
+    i18n.warn_if_not_compiled(app, os.path.join(app.root_path, "translations"))
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "warning"

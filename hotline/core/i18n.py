@@ -3,9 +3,12 @@
 flask_babel's Jinja callables look the translations up again for each string (``g``, the locale, ``str(locale)``,
 its cache): about 10 µs a call, and a ticket page translates some seventy strings, a list page more. These reuse what flask_babel
 chose for the current context, keyed on the locale object it holds there, so ``refresh()`` and
-``force_locale()`` (which replace that object) still take effect at once.
+``force_locale()`` (which replace that object) still take effect at once. At start, a catalogue whose
+``.mo`` is missing or older than its ``.po`` is a warning in the log (``warn_if_not_compiled``).
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 from babel import support
 from flask import Flask
@@ -106,3 +109,25 @@ class WtformsTranslations:
 
 
 wtforms_translations = WtformsTranslations()
+
+
+def stale_catalogues(directories: list[str]) -> list[Path]:
+    """Each ``messages.po`` whose compiled ``messages.mo`` is missing or older: that language shows the
+    English source text (``pybabel compile`` was skipped, or the catalogue changed since)."""
+    stale = []
+    for directory in directories:
+        for po in sorted(Path(directory).glob("*/LC_MESSAGES/*.po")):
+            mo = po.with_suffix(".mo")
+            if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+                stale.append(po)
+    return stale
+
+
+def warn_if_not_compiled(app: Flask, default_directory: str) -> None:
+    """At start: one warning per catalogue not compiled, naming the command that fixes it."""
+    configured = app.config.get("BABEL_TRANSLATION_DIRECTORIES")
+    directories = configured.split(";") if configured else [default_directory]
+    for po in stale_catalogues(directories):
+        app.logger.warning("translations not compiled: %s is missing or older than %s, so %s pages show the "
+                           "English text; run `pybabel compile --use-fuzzy -d %s` (`make translations`)",
+                           po.with_suffix(".mo"), po.name, po.parent.parent.name, po.parent.parent.parent)

@@ -89,3 +89,36 @@ def test_a_csrf_failure_from_a_secure_cookie_over_http_says_so_in_the_log(app, c
     with secure.app_context():
         from hotline.extensions import db
         db.engine.dispose()
+
+
+def _catalogue(root: Path, language: str, compiled: bool, mo_older=False) -> Path:
+    po = root / language / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    po.write_text('msgid ""\nmsgstr ""\n', encoding="utf-8")
+    if compiled:
+        mo = po.with_suffix(".mo")
+        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-i", str(po), "-o", str(mo)],
+                       check=True, capture_output=True)
+        if mo_older:
+            os.utime(mo, (po.stat().st_mtime - 60, po.stat().st_mtime - 60))
+    return po
+
+
+def test_a_start_without_compiled_translations_warns_in_the_log(tmp_path, caplog):
+    missing = _catalogue(tmp_path, "zh_Hans_CN", compiled=False)
+    stale = _catalogue(tmp_path, "fr", compiled=True, mo_older=True)
+    _catalogue(tmp_path, "en", compiled=True)
+    create_app("testing", BABEL_TRANSLATION_DIRECTORIES=str(tmp_path))
+    lines = [r.getMessage() for r in caplog.records if "translations not compiled" in r.getMessage()]
+    assert len(lines) == 2
+    assert str(missing.with_suffix(".mo")) in lines[1] and "zh_Hans_CN" in lines[1] and "pybabel compile" in lines[1]
+    assert str(stale.with_suffix(".mo")) in lines[0]
+
+
+def test_production_start_warns_too(tmp_path, caplog, monkeypatch):
+    _catalogue(tmp_path, "zh_Hans_CN", compiled=False)
+    for name, value in {"SECRET_KEY": "x" * 32, "DATABASE_URL": "postgresql://h@db/h", "REDIS_URL": "redis://r/0"}.items():
+        monkeypatch.setenv(name, value)
+    create_app("production", BABEL_TRANSLATION_DIRECTORIES=str(tmp_path))
+    assert any("translations not compiled" in r.getMessage() for r in caplog.records)
+
