@@ -112,6 +112,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     from hotline.admin.views import bp as admin_bp  # users, units, categories, API keys
     app.register_blueprint(admin_bp)
+    from hotline.admin.imports import bp as imports_bp  # bulk import and export
+    app.register_blueprint(imports_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -191,3 +193,6 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(calendar_cli)
     app.cli.add_command(sla_cli)
     app.cli.add_command(seed_reference_command)
+    from hotline.admin.cli import categories_cli, orgs_cli  # and users|routing import/export (issue 20.2)
+    app.cli.add_command(orgs_cli)
+    app.cli.add_command(categories_cli)

@@ -160,6 +160,20 @@ def create_account(*, actor, username: str, display_name: str, unit: OrgUnit, ro
     return user, password
 
 
+def create_account_without_password(*, actor, username: str, display_name: str, unit: OrgUnit,
+                                    roles: list[tuple[Role, OrgUnit]], phone: str | None = None) -> User:
+    """An imported user (hotline.admin.bulk): no usable password until an admin resets it (the user then
+    chooses their own at the first sign-in) or an operator runs ``flask users set-password``."""
+    if not unit.active:
+        raise ValidationFailed(_l("The unit %(name)s is deactivated.", name=unit.name), field="org_unit")
+    user = create_user(username, None, display_name, org_unit=unit, roles=roles, phone=phone or None)
+    user.must_change_password = True
+    _audit(actor, "user.create", user, {"unit": unit.code, "roles": role_pairs(user),
+                                        "display_name": user.display_name, "password": None})
+    db.session.flush()
+    return user
+
+
 def reset_password(user: User, *, actor, password: str | None = None) -> str:
     """An admin sets a temporary password (theirs or generated): every session of the user ends and the user
     chooses a new one at the next sign-in. Returns the password, to be shown once."""
@@ -209,6 +223,25 @@ def update_user(user: User, *, actor, display_name: str, unit: OrgUnit, roles: l
     return user
 
 
+def update_user_details(user: User, *, actor, display_name: str, phone: str | None) -> User:
+    """Name and phone (bulk import); the audit row says the phone changed, not what it is."""
+    display_name, phone = (display_name or "").strip(), (phone or "").strip() or None
+    if not display_name or len(display_name) > 64:
+        raise ValidationFailed(_l("A name of at most 64 characters is required."), field="display_name")
+    if phone is not None and len(phone) > 20:
+        raise ValidationFailed(_l("A phone number has at most 20 characters."), field="phone")
+    changes: dict = {}
+    if display_name != user.display_name:
+        changes["display_name"] = [user.display_name, display_name]
+    if phone != user.phone:
+        changes["phone"] = "changed"
+    if changes:
+        user.display_name, user.phone = display_name, phone
+        db.session.flush()
+        _audit(actor, "user.update", user, changes)
+    return user
+
+
 def set_user_unit(user: User, unit: OrgUnit, *, actor) -> User:
     """Move the user to another unit; sessions end so the new unit applies at once."""
     if not unit.active:
@@ -221,18 +254,28 @@ def set_user_unit(user: User, unit: OrgUnit, *, actor) -> User:
     return user
 
 
-def create_user(username: str, password: str, display_name: str, *, org_unit: OrgUnit | None,
+# A stored hash no password matches (Werkzeug's check_password_hash answers False for it): an imported user
+# signs in only after an admin's reset or ``flask users set-password``.
+UNUSABLE_PASSWORD = "!"
+
+
+def create_user(username: str, password: str | None, display_name: str, *, org_unit: OrgUnit | None,
                 roles: list[tuple[Role, OrgUnit]], phone: str | None = None) -> User:
+    """A user with ``password``, or with no usable password when it is None (bulk import)."""
     username = (username or "").strip()
     if not username:
         raise ValidationFailed(_l("A username is required."), field="username")
     if get_user(username) is not None:
         raise ValidationFailed(_l("The username %(name)s is taken.", name=username), field="username")
-    check_password_rules(password, username, display_name)
+    if password is not None:
+        check_password_rules(password, username, display_name)
     if not roles:
         raise ValidationFailed(_l("Give the user at least one role."), field="roles")
     user = User(username=username, display_name=display_name or username, org_unit=org_unit, phone=phone)
-    user.set_password(password)
+    if password is None:
+        user.password_hash = UNUSABLE_PASSWORD
+    else:
+        user.set_password(password)
     for role, scope in roles:
         user.roles.append(UserRole(role=Role(role).value, scope_unit=scope))
     db.session.add(user)

@@ -1,6 +1,7 @@
 """Forms of the administration pages. Choices (units, roles) are set by the view from the database."""
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -75,3 +76,20 @@ class RenameCategoryForm(Form):
 class ApiKeyForm(Form):
     channel = StringField(_l("Partner channel"), validators=[DataRequired(), Length(max=64)],
                           description=_l("The channel's name as it should appear on its tickets, e.g. 民心网."))
+
+
+IMPORT_KINDS = [("units", _l("Org units")), ("categories", _l("Categories")), ("users", _l("Users")),
+                ("routing", _l("Routing catalogue"))]
+
+
+class ImportForm(Form):
+    """Upload a file to preview (hotline.admin.bulk); the preview's confirm button applies it."""
+    kind = SelectField(_l("What the file holds"), choices=[SelectChoice(k, t) for k, t in IMPORT_KINDS],
+                       validators=[DataRequired()])
+    file = FileField(_l("File (.csv or .xlsx)"), validators=[FileRequired(_l("Choose a file."))])
+
+
+class ApplyImportForm(Form):
+    kind = HiddenField(validators=[DataRequired()])
+    token = HiddenField(validators=[DataRequired(), Length(max=64)])
+    filename = HiddenField(validators=[Optional(), Length(max=200)])

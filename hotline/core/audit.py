@@ -28,7 +28,8 @@ ACTIONS = (
     "login.locked", "user.activate", "user.set_roles", "user.set_unit", "user.sign_out_everywhere", "user.update",
     "user.reset_password", "user.change_password", "user.unlock", "unit.create", "unit.update", "unit.move",
     "unit.deactivate", "unit.activate", "category.create", "category.update", "category.reorder", "category.deactivate",
-    "category.activate", "demo.seed",
+    "category.activate", "demo.seed", "import.units", "import.categories", "import.users", "import.routing",
+    "export.units", "export.categories", "export.users", "export.routing",
 )
 
 
