@@ -21,3 +21,13 @@ document.addEventListener("submit", function (event) {
     window.setTimeout(function () { button.disabled = true; }, 0);
   });
 });
+
+// Back from the next page (the browser's page cache): the form is usable again.
+window.addEventListener("pageshow", function () {
+  document.querySelectorAll("[data-progress-bar], [data-progress-text]").forEach(function (el) {
+    el.classList.add("d-none");
+  });
+  document.querySelectorAll("form[data-progress] button[type=submit]").forEach(function (button) {
+    button.disabled = false;
+  });
+});
