@@ -14,6 +14,7 @@ from hotline.accounts.models import User
 from hotline.core.clock import utcnow
 from hotline.core.errors import ValidationFailed
 from hotline.core.storage import storage
+from hotline.core.text import strip_control
 from hotline.extensions import db
 from hotline.tickets.models import Attachment, Ticket
 from hotline.tickets.services import AnyActor, AppealInput, register_ticket
@@ -47,7 +48,8 @@ def read_photo(filename: str, stream, field: str = "photos") -> Photo:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ValidationFailed(_l("Only JPEG, PNG or WebP photos are accepted."), field=field) from None
     content_type, suffix = PHOTO_FORMATS[kind]
-    return Photo(filename=(filename or "photo")[-120:], data=data, content_type=content_type, suffix=suffix)
+    return Photo(filename=(strip_control(filename) or "photo")[-120:], data=data, content_type=content_type,
+                 suffix=suffix)
 
 
 def reencode_photo(data: bytes, kind: str) -> bytes:

@@ -1,10 +1,13 @@
-"""GeoReport v2 output in JSON and XML, and its error format. XML is built with xml.etree (escaped)."""
+"""GeoReport v2 output in JSON and XML, and its error format. XML is built with xml.etree (escaped), and every
+text loses the characters XML 1.0 cannot hold (hotline.core.text), so any XML parser reads every answer."""
 from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
 
 from flask import Response, request
+
+from hotline.core.text import strip_control
 
 # The element name of each item inside a list, per the GeoReport v2 XML examples.
 ITEM_TAGS = {"services": "service", "service_requests": "request", "attributes": "attribute",
@@ -16,7 +19,7 @@ def _text(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return strip_control(str(value)) or ""
 
 
 def _append(parent: ET.Element, tag: str, value) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from hotline.accounts.models import Role, User
 from hotline.core.clock import utcnow
 from hotline.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from hotline.core.text import strip_control
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.sla import services as sla
@@ -113,6 +114,7 @@ def register_ticket(appeal: AppealInput, actor: AnyActor, outcome: str = "regist
     if outcome not in INTAKE_OUTCOMES:
         raise ValidationFailed(_l("Unknown intake outcome."), field="outcome")
     validate_appeal(appeal)
+    note = strip_control(note)
     now = utcnow()
     centre_id = hotline_centre_id()
     ticket = Ticket(**vars(appeal), status=None, intake_unit_id=centre_id, created_at=now)
@@ -323,7 +325,9 @@ def _dispatch(ticket, actor, now, *, lead_unit: OrgUnit | None = None,
 
 
 def _merge(ticket, actor, now, *, master: Ticket | None = None, **_):
-    if master is None or master.id == ticket.id:
+    from hotline.tickets.queries import can_view
+    # The target is named by its number: it needs the same scope as reading it (another district's: not found).
+    if master is None or master.id == ticket.id or (isinstance(actor, User) and not can_view(actor, master)):
         raise ValidationFailed(_l("Choose the ticket to merge into."), field="master")
     if Status(master.status) not in OPEN_STATUSES or master.merged_into_id:
         raise ValidationFailed(_l("Tickets can only be merged into an open ticket."), field="master")

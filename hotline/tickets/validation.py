@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from flask_babel import lazy_gettext as _l
 
 from hotline.core.errors import ValidationFailed
+from hotline.core.text import strip_control
 from hotline.tickets.workflow import Appeal, Channel, Urgency
 
 if TYPE_CHECKING:
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 LIMITS = {"title": 100, "body": 4000, "address": 200, "citizen_name": 32, "note": 2000}
 # Mainland mobile (13x–19x, 11 digits) or a landline with area code (010-12345678, 0755 1234567).
 PHONE_PATTERN = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+TEXT_FIELDS = ("appeal_type", "urgency", "channel", "title", "body", "citizen_phone", "address", "citizen_name")
 LAT_RANGE, LON_RANGE = (3.0, 54.0), (73.0, 136.0)  # China's extent; a point outside is a typo
 
 
@@ -34,6 +36,10 @@ def validate_appeal(appeal: "AppealInput") -> None:
     from hotline.tickets.models import Category
 
     errors: dict[str, str] = {}
+    for name in TEXT_FIELDS:  # one rule for every channel: no control characters are stored
+        value = getattr(appeal, name)
+        if isinstance(value, str):
+            setattr(appeal, name, strip_control(value))
     for name, enum_cls in (("appeal_type", Appeal), ("urgency", Urgency), ("channel", Channel)):
         if getattr(appeal, name) not in {m.value for m in enum_cls}:
             errors[name] = _l("Choose one of the listed values.")
