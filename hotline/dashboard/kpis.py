@@ -280,23 +280,3 @@ def hotspot_alerts(rows: Iterable[tuple], min_count: int = HOTSPOT_MIN_COUNT,
                                        chosen[0][0], chosen[-1][0]))
     alerts.sort(key=lambda a: (a.count, a.last_at), reverse=True)
     return alerts
-
-
-# --- publication --------------------------------------------------------------------------------------------
-
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})(?!\d)")
-_ID_CARD = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
-_ADDRESS_DETAIL = re.compile(r"\d+\s*(号楼|号|栋|幢|单元|室|户|弄|巷)")
-
-
-def scrub_personal_data(text: str | None, *, names: Iterable[str] = (), addresses: Iterable[str] = ()) -> str:
-    """Text fit for publication: no phone or ID numbers, no given names, no exact addresses."""
-    if not text:
-        return ""
-    for value in sorted({v for v in addresses if v}, key=len, reverse=True):
-        text = text.replace(value, "***")
-    for name in {n for n in names if n and len(n) >= 2}:
-        text = text.replace(name, name[0] + "某")
-    text = _ID_CARD.sub("***", text)
-    text = _PHONE.sub("***", text)
-    return _ADDRESS_DETAIL.sub("**", text)

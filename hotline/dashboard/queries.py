@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import Integer, Select, case, cast, func, or_, select, true
 
 from hotline.accounts.models import HOTLINE_ROLES, Role, User, UserRole
+from hotline.core import privacy
 from hotline.core.live import reused
 from hotline.dashboard import kpis
 from hotline.dashboard.models import (HotspotAlertRow, KpiIntakeDay, KpiRollupRun, KpiSnapshot, KpiUnitDay,
@@ -445,16 +446,16 @@ def released_answers(limit: int = 10) -> list[dict]:
                Ticket.address, Ticket.created_at, Ticket.category_id, Ticket.district_id)
         .join(Ticket, Ticket.id == Reply.ticket_id)
         .where(Reply.released_at.isnot(None), Reply.state == ReplyState.APPROVED.value,
-               Ticket.allow_publish.is_(True), Ticket.confidential.is_(False))
+               privacy.publicly_visible())
         .order_by(Reply.released_at.desc()).limit(limit)).all()
     categories = dict(db.session.execute(select(Category.id, Category.name).where(
         Category.id.in_({r.category_id for r in rows}))).all()) if rows else {}
     districts = _unit_names({r.district_id for r in rows})
     answers = []
     for r in rows:
-        private = dict(names=[r.citizen_name or ""], addresses=[r.address or "", r.citizen_phone or ""])
-        answers.append({"title": kpis.scrub_personal_data(r.title, **private),
-                        "answer": kpis.scrub_personal_data(r.body, **private),
+        known = dict(names=[r.citizen_name], phones=[r.citizen_phone], addresses=[r.address])
+        answers.append({"title": privacy.scrub_text(r.title, **known),
+                        "answer": privacy.scrub_text(r.body, **known),
                         "category": categories.get(r.category_id), "district": districts.get(r.district_id),
                         "filed_on": r.created_at, "released_on": r.released_at})
     return answers

@@ -18,6 +18,7 @@ from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import Role, User
+from hotline.core import privacy
 from hotline.core.clock import to_local, utcnow
 from hotline.core.errors import PermissionDenied, ValidationFailed
 from hotline.extensions import db
@@ -97,6 +98,26 @@ def in_force(today: date | None = None):
         KnowledgeArticle.state == ArticleState.PUBLISHED.value,
         or_(KnowledgeArticle.effective_from.is_(None), KnowledgeArticle.effective_from <= today),
         or_(KnowledgeArticle.effective_until.is_(None), KnowledgeArticle.effective_until >= today))
+
+
+@dataclass(frozen=True)
+class PublicArticle:
+    """An article as the public FAQ shows it: every text through the shared scrubber (hotline.core.privacy),
+    so a case pasted into an explanation never publishes the citizen's name, number or house."""
+    id: int
+    title: str
+    question: str | None
+    body: str
+    source: str | None
+    effective_from: date | None
+    effective_until: date | None
+
+
+def public_article(article: KnowledgeArticle) -> PublicArticle:
+    scrub = privacy.scrub_text
+    return PublicArticle(id=article.id, title=scrub(article.title), body=scrub(article.body),
+                         question=scrub(article.question) or None, source=scrub(article.source) or None,
+                         effective_from=article.effective_from, effective_until=article.effective_until)
 
 
 @dataclass

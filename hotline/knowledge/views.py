@@ -94,7 +94,7 @@ def faq():
     else:
         articles = db.session.execute(services.in_force().order_by(KnowledgeArticle.category_id,
                                                                    KnowledgeArticle.title)).scalars().all()
-    return render_template("knowledge/faq.html", articles=articles, q=q)
+    return render_template("knowledge/faq.html", articles=[services.public_article(a) for a in articles], q=q)
 
 
 @public_bp.route("/<int:article_id>")
@@ -102,4 +102,4 @@ def faq_article(article_id):
     article = db.session.execute(services.in_force().where(KnowledgeArticle.id == article_id)).scalar()
     if article is None:
         abort(404)
-    return render_template("knowledge/faq_article.html", article=article)
+    return render_template("knowledge/faq_article.html", article=services.public_article(article))

@@ -1,7 +1,8 @@
 """GeoReport v2 endpoints, each as .json and .xml. Thin: parse, check the key, call intake, commit.
 
 Tracking numbers are the ``service_request_id``s. Intake is synchronous, so POST returns the id at
-once and ``tokens/<token>`` simply answers with the same number.
+once and ``tokens/<token>`` simply answers with the same number. Readers see published requests only, scrubbed
+(hotline.core.privacy); a partner key also sees, as it sent them, the requests it filed.
 """
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, request, url_for
 from flask_babel import gettext, lazy_gettext as _l
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import false, or_, select
 from werkzeug.exceptions import BadRequest, Forbidden
 
 from hotline.api.present import released_answer
 from hotline.api.services import ActiveKey, find_active_key, record_submission, submitted_with
+from hotline.core import privacy
 from hotline.core.clock import to_local, to_utc_naive, utcnow
 from hotline.core.errors import NotFound, ValidationFailed
 from hotline.extensions import db
@@ -114,26 +116,35 @@ def service_definition(service_code, fmt):
 
 # --- requests ----------------------------------------------------------------------------------------------
 
-def as_request(ticket: Ticket) -> dict:
+def as_request(ticket: Ticket, own: bool = False) -> dict:
+    """A request as GeoReport has it. The partner that filed it (``own``) reads back what it sent; everyone
+    else reads the published version (hotline.core.privacy): texts scrubbed, street-level address and point."""
     answer = released_answer(ticket)
     closed = ticket.status not in _OPEN
+    notes = answer["body"] if answer else label("status", ticket.status)
+    description, address, (lat, lon) = ticket.body, ticket.address, (ticket.lat, ticket.lon)
+    if not own:
+        known = dict(names=[ticket.citizen_name], phones=[ticket.citizen_phone], addresses=[ticket.address])
+        notes, description = privacy.scrub_text(notes, **known), privacy.scrub_text(description, **known)
+        address = privacy.public_address(address) or None
+        lat, lon = privacy.public_point(lat, lon)
     return {
         "service_request_id": ticket.tracking_no,
         "status": "closed" if closed else "open",
-        "status_notes": answer["body"] if answer else label("status", ticket.status),
+        "status_notes": notes,
         "service_name": ticket.category.name if ticket.category else None,
         "service_code": ticket.category.code if ticket.category else None,
-        "description": ticket.body,
+        "description": description,
         "agency_responsible": ticket.lead_unit.name if ticket.lead_unit else None,
         "service_notice": None,
         "requested_datetime": _iso(ticket.created_at),
         "updated_datetime": _iso(ticket.updated_at),
         "expected_datetime": _iso(ticket.answer_deadline_at),
-        "address": ticket.address,
+        "address": address,
         "address_id": None,
         "zipcode": None,
-        "lat": ticket.lat,
-        "long": ticket.lon,
+        "lat": lat,
+        "long": lon,
         "media_url": None,
     }
 
@@ -150,11 +161,13 @@ def _key_from_request(required: bool) -> ActiveKey | None:
     return key
 
 
+def _own(key: ActiveKey | None):
+    return Ticket.id.in_(submitted_with(key)) if key is not None else false()
+
+
 def _visible(key: ActiveKey | None):
-    """Published appeals (the citizen agreed, not confidential), plus those this key filed."""
-    published = and_(Ticket.allow_publish.is_(True), Ticket.confidential.is_(False))
-    own = Ticket.id.in_(submitted_with(key)) if key is not None else false()
-    return or_(published, own)
+    """Published appeals (hotline.core.privacy.publicly_visible), plus those this key filed."""
+    return or_(privacy.publicly_visible(), _own(key))
 
 
 def _parse_time(name: str) -> datetime | None:
@@ -174,7 +187,7 @@ def _csv(name: str) -> list[str]:
 @bp.route(f"/requests.{FMT}", methods=["GET"])
 def list_requests(fmt):
     key = _key_from_request(required=False)
-    query = select(Ticket).where(_visible(key))
+    query = select(Ticket, _own(key).label("own")).where(_visible(key))
     ids = _csv("service_request_id")
     if ids:  # the spec: with ids given, the other filters are ignored
         query = query.where(Ticket.tracking_no.in_(ids[:MAX_REQUESTS]))
@@ -197,19 +210,18 @@ def list_requests(fmt):
             query = query.where(Ticket.created_at >= start)
         if end is not None:
             query = query.where(Ticket.created_at <= end)
-    tickets = db.session.execute(query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
-                                 .limit(MAX_REQUESTS)).scalars()
-    return render(fmt, "service_requests", [as_request(t) for t in tickets])
+    rows = db.session.execute(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(MAX_REQUESTS))
+    return render(fmt, "service_requests", [as_request(ticket, bool(own)) for ticket, own in rows])
 
 
 @bp.route(f"/requests/<service_request_id>.{FMT}", methods=["GET"])
 def show_request(service_request_id, fmt):
     key = _key_from_request(required=False)
-    ticket = db.session.execute(select(Ticket).where(Ticket.tracking_no == service_request_id, _visible(key))
-                                ).scalar_one_or_none()
-    if ticket is None:
+    row = db.session.execute(select(Ticket, _own(key).label("own"))
+                             .where(Ticket.tracking_no == service_request_id, _visible(key))).first()
+    if row is None:
         raise NotFound(_l("No service request with id %(id)s.", id=service_request_id))
-    return render(fmt, "service_requests", [as_request(ticket)])
+    return render(fmt, "service_requests", [as_request(row[0], bool(row[1]))])
 
 
 @bp.route(f"/tokens/<token>.{FMT}", methods=["GET"])

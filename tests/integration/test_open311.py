@@ -135,23 +135,24 @@ def test_revoked_key_cannot_post(client, world):
 
 
 def test_get_requests_lists_published_appeals_with_filters(client, world):
-    published = world.ticket_in("pending_callback", allow_publish=True)
-    open_one = world.ticket_in("pending_dispatch", allow_publish=True)
-    world.ticket_in("pending_dispatch")  # not published
-    world.ticket_in("pending_dispatch", allow_publish=True, appeal_type="report", confidential=True)
+    published = world.ticket_in("pending_callback", allow_publish=True, lat=30.59123, lon=114.30456)
+    closed = world.ticket_in("closed", allow_publish=True)
+    world.ticket_in("pending_dispatch", allow_publish=True)  # no answer released yet
+    world.ticket_in("pending_callback")  # the citizen did not allow publication
     listed = client.get(f"{BASE}/requests.json").get_json()
-    assert {r["service_request_id"] for r in listed} == {published.tracking_no, open_one.tracking_no}
+    assert {r["service_request_id"] for r in listed} == {published.tracking_no, closed.tracking_no}
     answered = next(r for r in listed if r["service_request_id"] == published.tracking_no)
     assert answered["status_notes"] == "已处理完毕" and answered["agency_responsible"] == "东湖区"
+    assert answered["address"] == "东湖区人民路" and (answered["lat"], answered["long"]) == (30.591, 114.305)
     assert "张伟" not in str(listed) and PHONE not in str(listed)
     ids = lambda q: {r["service_request_id"] for r in client.get(f"{BASE}/requests.json?{q}").get_json()}  # noqa
-    assert ids(f"service_request_id={open_one.tracking_no},20990101000001") == {open_one.tracking_no}
-    assert ids("service_code=0501") == {published.tracking_no, open_one.tracking_no}
+    assert ids(f"service_request_id={closed.tracking_no},20990101000001") == {closed.tracking_no}
+    assert ids("service_code=0501") == {published.tracking_no, closed.tracking_no}
     assert ids("service_code=0999") == set()
-    assert ids("status=open") == {published.tracking_no, open_one.tracking_no}  # pending callback is not closed
-    assert ids("status=closed") == set()
+    assert ids("status=open") == {published.tracking_no}  # pending callback is not closed
+    assert ids("status=closed") == {closed.tracking_no}
     assert ids("start_date=2000-01-01T00:00:00Z&end_date=2000-02-01T00:00:00%2B08:00") == set()
-    assert ids("start_date=2000-01-01T00:00:00Z") == {published.tracking_no, open_one.tracking_no}
+    assert ids("start_date=2000-01-01T00:00:00Z") == {published.tracking_no, closed.tracking_no}
     root = xml_of(client.get(f"{BASE}/requests.xml"))
     assert root.tag == "service_requests" and len(root.findall("request")) == 2
     assert root.find("request/long") is not None
