@@ -156,7 +156,7 @@ def test_a_dry_run_writes_nothing(app):
 
 
 @pytest.mark.parametrize("data, file_format, message", [
-    (b"", "csv", "empty"),
+    (b"", "csv", "文件为空"),  # the app's default language, as the CLI speaks it
     (b"\xff\xfe\x00garbage\x00", "csv", "CSV"),
     (b"not a zip", "xlsx", "XLSX"),
     (b"code,name,colour\nx,y,z\n", "csv", "colour"),
@@ -215,7 +215,7 @@ def test_cli_exit_codes_on_bad_input(app, tmp_path):
     garbage = tmp_path / "units.xlsx"
     garbage.write_bytes(b"not a workbook")
     result = runner.invoke(args=["orgs", "import", str(garbage)])
-    assert result.exit_code == 1 and "not an XLSX workbook" in result.output
+    assert result.exit_code == 1 and "XLSX" in result.output
     assert runner.invoke(args=["orgs", "import", str(tmp_path / "missing.csv")]).exit_code == 1
     assert runner.invoke(args=["categories", "import", str(tmp_path / "units.txt")]).exit_code == 2
     assert runner.invoke(args=["routing", "import"]).exit_code == 2
