@@ -27,6 +27,9 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     _init_extensions(app)
+    from hotline.core.params import install_converters, refuse_unstorable_input
+    install_converters(app)  # before any rule binds its converters: <int:> holds only storable ids
+    app.before_request(refuse_unstorable_input)  # NUL, control characters, lone surrogates (issue 23.5)
     _register_blueprints(app)
     _register_error_handlers(app)
     _register_template_helpers(app)

@@ -98,6 +98,7 @@ def _blueprint():
 
     from hotline.accounts.decorators import roles_required
     from hotline.accounts.models import Role
+    from hotline.core.params import query_page
 
     bp = Blueprint("audit", __name__, url_prefix="/admin")
 
@@ -105,7 +106,7 @@ def _blueprint():
     @roles_required(Role.ADMIN)
     def index():
         filters = {k: (request.args.get(k) or "").strip()[:80] or None for k in ("action", "actor", "target")}
-        page = db.paginate(audit_entries(**filters), page=request.args.get("page", 1, type=int), per_page=100,
+        page = db.paginate(audit_entries(**filters), page=query_page(), per_page=100,
                            error_out=False)
         return render_template("admin/audit.html", page=page, filters=filters, actions=ACTIONS)
 

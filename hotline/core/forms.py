@@ -1,4 +1,5 @@
 """The base of every web form: Flask-WTF's, with wtforms' messages in the page's language, read once."""
+from flask import request
 from flask_wtf import FlaskForm
 
 from hotline.core.i18n import wtforms_translations
@@ -6,6 +7,14 @@ from hotline.core.i18n import wtforms_translations
 
 class Form(FlaskForm):
     class Meta:
+        def wrap_formdata(self, form, formdata):
+            # A web form reads form fields only: Flask-WTF would also read a JSON body, whose numbers and lists
+            # reach text fields' validators (a 500). A JSON body sent to a web page is an empty form.
+            wrapped = super().wrap_formdata(form, formdata)
+            if wrapped is not formdata and request.is_json and not request.form and not request.files:
+                return None
+            return wrapped
+
         def get_translations(self, form):
             return wtforms_translations
 

@@ -10,6 +10,8 @@ from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from hotline.core.errors import ValidationFailed
+from hotline.core.params import query_id
 from hotline.dashboard import queries, services
 from hotline.dashboard.forms import PeriodError, parse_period
 from hotline.extensions import db
@@ -48,10 +50,13 @@ def _caller():
 
 def _scope(user) -> OrgUnit:
     scopes = queries.dashboard_scopes(user)
-    raw = request.args.get("unit")
-    if not raw:
+    try:
+        unit_id = query_id("unit")
+    except ValidationFailed:
+        unit_id = 0
+    if unit_id is None:
         return scopes[0]
-    unit = db.session.get(OrgUnit, int(raw)) if raw.isdigit() else None
+    unit = db.session.get(OrgUnit, unit_id) if unit_id else None
     if unit is None:
         raise StatsError(422, "validation_failed", _("Please correct the marked fields."),
                          {"unit": _("No such unit.")})

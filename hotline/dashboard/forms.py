@@ -8,6 +8,7 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, Submit
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from hotline.core.forms import Form
+from hotline.core.params import coerce_id
 
 MAX_PERIOD_DAYS = 366
 DEFAULT_PERIOD_DAYS = 30
@@ -44,7 +45,7 @@ class ProjectForm(Form):
     year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(2000, 2100)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
-    lead_unit_id = SelectField(_l("Lead unit"), coerce=int, validators=[Optional()])
+    lead_unit_id = SelectField(_l("Lead unit"), coerce=coerce_id, validators=[Optional()])
     public = BooleanField(_l("Show on the public page"))
     active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))

@@ -5,15 +5,12 @@ from wtforms import BooleanField, FloatField, RadioField, SelectField, StringFie
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from hotline.core.forms import Form
+from hotline.core.params import coerce_id
 from hotline.tickets.labels import APPEAL, URGENCY
 from hotline.tickets.validation import LIMITS
 
 EMERGENCY_LINES = [("110", _l("110 Police")), ("119", _l("119 Fire")), ("120", _l("120 Ambulance")),
                    ("122", _l("122 Traffic accidents"))]
-
-
-def _coerce_int_or_none(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class AppealFields(Form):
@@ -25,9 +22,9 @@ class AppealFields(Form):
     citizen_name = StringField(_l("Name (optional)"))
     appeal_type = SelectField(_l("Type of appeal"), choices=[(k, v) for k, v in APPEAL.items()],
                               default="complaint")
-    category_id = SelectField(_l("Category"), coerce=_coerce_int_or_none, validate_choice=False,
+    category_id = SelectField(_l("Category"), coerce=coerce_id, validate_choice=False,
                               validators=[Optional()])
-    district_id = SelectField(_l("District"), coerce=_coerce_int_or_none, validate_choice=False,
+    district_id = SelectField(_l("District"), coerce=coerce_id, validate_choice=False,
                               validators=[Optional()])
     address = StringField(_l("Address"))
     title = StringField(_l("Title"))

@@ -6,6 +6,7 @@ from flask_login import current_user
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
 from hotline.core.errors import ValidationFailed
+from hotline.core.params import query_id
 from hotline.extensions import db
 from hotline.intake import services as intake
 from hotline.intake.forms import OperatorCallForm
@@ -50,7 +51,7 @@ def register_call():
 def caller():
     """The caller's history and duplicate hints, as a fragment the console shows beside the form."""
     phone = normalise_phone(request.args.get("phone"))
-    category_id = request.args.get("category_id", type=int)
+    category_id = query_id("category_id")
     address = request.args.get("address") or None
     return render_template("intake/_caller.html", phone=phone, history=intake.caller_history(phone),
                            hints=find_duplicates(phone=phone or None, category_id=category_id, district_id=None,

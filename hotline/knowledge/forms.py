@@ -4,10 +4,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from hotline.core.forms import Form
-
-
-def _int_or_none(value):
-    return int(value) if value not in (None, "", "None") else None
+from hotline.core.params import coerce_id
 
 
 class ArticleForm(Form):
@@ -16,6 +13,6 @@ class ArticleForm(Form):
     question = TextAreaField(_l("How citizens ask it"), validators=[Optional(), Length(max=1000)])
     body = TextAreaField(_l("Explanation"), validators=[DataRequired(), Length(max=8000)])
     source = StringField(_l("Policy document"), validators=[Optional(), Length(max=255)])
-    category_id = SelectField(_l("Category"), coerce=_int_or_none, validate_choice=False, validators=[Optional()])
+    category_id = SelectField(_l("Category"), coerce=coerce_id, validate_choice=False, validators=[Optional()])
     effective_from = DateField(_l("Effective from"), validators=[Optional()])
     effective_until = DateField(_l("Effective until"), validators=[Optional()])

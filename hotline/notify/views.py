@@ -2,6 +2,7 @@
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from hotline.core.params import form_id
 from hotline.extensions import db
 from hotline.notify import services
 from hotline.notify.templates import render
@@ -31,7 +32,7 @@ def inbox():
 @bp.route("/notifications/read", methods=["POST"])
 @login_required
 def mark_read():
-    note_id = request.form.get("id", type=int)
+    note_id = form_id("id")
     services.mark_read(current_user.id, note_id)
     db.session.commit()
     return redirect(request.form.get("next") or url_for(".inbox"))

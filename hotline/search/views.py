@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
+from hotline.core.params import query_id, query_page
 from hotline.extensions import db
 from hotline.knowledge.services import find_articles
 from hotline.orgs.models import OrgUnit, UnitKind
@@ -31,8 +32,8 @@ def filters_from_args() -> services.SearchFilters:
     status = request.args.get("status") or None
     if status and status not in STATUS:
         abort(400)
-    return services.SearchFilters(status=status, unit_id=request.args.get("unit", type=int),
-                                  category_id=request.args.get("category", type=int),
+    return services.SearchFilters(status=status, unit_id=query_id("unit"),
+                                  category_id=query_id("category"),
                                   date_from=_date("from"), date_to=_date("to"))
 
 
@@ -41,7 +42,7 @@ def filters_from_args() -> services.SearchFilters:
 def results():
     q = (request.args.get("q") or "").strip()
     filters = filters_from_args()
-    page = services.search_tickets(q, current_user, filters, page=request.args.get("page", 1, type=int))
+    page = services.search_tickets(q, current_user, filters, page=query_page())
     units = db.session.execute(select(OrgUnit).where(OrgUnit.kind.in_(
         [UnitKind.DEPARTMENT.value, UnitKind.DISTRICT.value, UnitKind.STREET.value]), OrgUnit.active)
         .order_by(OrgUnit.path)).scalars().all()
@@ -56,7 +57,7 @@ def assist():
     """Fragment beside the call form: open tickets like this appeal, and articles that answer it."""
     args = request.args
     title, body = args.get("title", "")[:200], args.get("body", "")[:4000]
-    category_id, district_id = args.get("category_id", type=int), args.get("district_id", type=int)
+    category_id, district_id = query_id("category_id"), query_id("district_id")
     duplicates = services.find_duplicates(phone=normalise_phone(args.get("phone")) or None,
                                           category_id=category_id, district_id=district_id, title=title,
                                           body=body, address=args.get("address") or None)

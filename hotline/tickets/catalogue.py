@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
+from hotline.core.params import form_id, query_id
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.tickets import handling
@@ -26,7 +27,7 @@ def routing():
     districts = _districts()
     if not districts:
         abort(404)
-    district = db.session.get(OrgUnit, request.args.get("district", type=int) or districts[0].id)
+    district = db.session.get(OrgUnit, query_id("district") or districts[0].id)
     if district is None or district.kind != UnitKind.DISTRICT.value:
         abort(404)
     categories = list(db.session.execute(select(Category).where(Category.parent_id.isnot(None))
@@ -39,7 +40,7 @@ def routing():
     if request.method == "POST":
         allowed = {u.id: u for u in units}
         for category in categories:
-            value = request.form.get(f"route-{category.id}", type=int)
+            value = form_id(f"route-{category.id}")
             if value is not None and value not in allowed:
                 abort(400)
             handling.set_route(category.id, district.id, allowed.get(value) if value else None)
@@ -64,7 +65,7 @@ def canned():
     if request.method == "POST":
         title = (request.form.get("title") or "").strip()
         body = (request.form.get("body") or "").strip()
-        category_id = request.form.get("category_id", type=int)
+        category_id = form_id("category_id")
         if not title or len(title) > 100:
             errors["title"] = _("A title of at most 100 characters is required.")
         if not body or len(body) > LIMITS["body"]:

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from hotline.core.errors import DomainError
+from hotline.core.params import query_page
 from hotline.core.storage import storage
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
@@ -25,7 +26,7 @@ def index():
     status = request.args.get("status") or None
     if status and status not in STATUS:
         abort(400)
-    page = request.args.get("page", 1, type=int)
+    page = query_page()
     query = visible_tickets(current_user)
     counts = status_counts(current_user)
     if status:
@@ -75,7 +76,7 @@ def act(tracking_no, action):
     params = {"note": form.note.data or None, "expected_version": form.version.data}
     if action == "dispatch":
         params["lead_unit"] = db.session.get(OrgUnit, form.lead_unit.data or 0)
-        params["assist_units"] = [u for u in (db.session.get(OrgUnit, i) for i in form.assist_units.data) if u]
+        params["assist_units"] = [u for u in (db.session.get(OrgUnit, i) for i in form.assist_units.data or []) if u]
     elif action == "pass_down":
         params["unit"] = db.session.get(OrgUnit, form.unit.data or 0)
     elif action == "reply":
