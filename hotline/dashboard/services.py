@@ -13,9 +13,11 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, insert, select
 
 from hotline.core.clock import LOCAL_TZ, to_local, to_utc_naive, utcnow
+from hotline.core.errors import NotFound
 from hotline.dashboard import kpis
 from hotline.dashboard.models import (ExportRecord, HotspotAlertRow, KpiIntakeDay, KpiRollupRun, KpiSnapshot,
                                       KpiUnitDay,
@@ -367,7 +369,11 @@ def save_project(actor, *, project: LivelihoodProject | None = None, year: int, 
 
 
 def tag_ticket(project: LivelihoodProject | None, ticket: Ticket, actor) -> None:
-    """Tag ``ticket`` to ``project`` (None: untag). A ticket belongs to at most one project."""
+    """Tag ``ticket`` to ``project`` (None: untag). A ticket belongs to at most one project. Acting on a
+    ticket by its number needs the same scope as reading it: another district's ticket is not found."""
+    from hotline.tickets.queries import can_view
+    if not can_view(actor, ticket):
+        raise NotFound(_l("No ticket has that tracking number."), field="tracking_no")
     db.session.execute(delete(project_ticket).where(project_ticket.c.ticket_id == ticket.id))
     if project is not None:
         db.session.execute(insert(project_ticket).values(ticket_id=ticket.id, project_id=project.id,

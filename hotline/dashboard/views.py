@@ -14,15 +14,17 @@ from sqlalchemy.orm import joinedload
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
 from hotline.core.clock import utcnow
-from hotline.core.errors import DomainError
+from hotline.core.errors import DomainError, NotFound
 from hotline.core.i18n import current_language
 from hotline.core.live import reused
+from hotline.core.params import query_id, query_page
 from hotline.dashboard import exports, queries, services
 from hotline.dashboard.forms import PeriodError, ProjectForm, TagForm, parse_period
 from hotline.dashboard.models import LivelihoodProject
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
 from hotline.tickets.models import Ticket
+from hotline.tickets.queries import in_scope
 from hotline.tickets.workflow import Channel
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -48,7 +50,7 @@ def _period_and_unit():
         start, end = parse_period(request.args)
     except PeriodError as exc:
         abort(400, description=str(exc))
-    return start, end, chosen_unit(current_user, request.args.get("unit", type=int))
+    return start, end, chosen_unit(current_user, query_id("unit"))
 
 
 @bp.route("/")
@@ -89,9 +91,16 @@ def _board(unit, start, end) -> dict:
         rows=rows, total_cells=kpi_cells(figures["total"], columns), columns=columns, charts=charts,
         intake=intake, trend=trend, categories=categories, districts=districts,
         status_counts=queries.open_status_counts(unit),
-        boards={name: (queries.board(unit, name), n) for name, n in queries.board_counts(unit).items()},
+        boards={name: (_first_of_board(unit, name), n) for name, n in queries.board_counts(unit).items()},
         top_subcategories=figures["subcategories"], hotspots=queries.hotspot_alerts(unit),
         freshness=queries.rollup_freshness(), weights=weights, presets=_presets(), made_at=utcnow())
+
+
+def _first_of_board(unit, board: str, limit: int = 10) -> list[Ticket]:
+    """The board's first tickets that the user may open (the count beside it is the unit's figure)."""
+    query = in_scope(queries.board_query(unit, board), current_user)
+    return list(db.session.execute(query.options(joinedload(Ticket.lead_unit), joinedload(Ticket.category))
+                                   .limit(limit)).scalars())
 
 
 def kpi_cells(figures: dict, columns) -> list[tuple[str, str, str | None]]:
@@ -131,16 +140,23 @@ def _presets() -> list[tuple[str, date, date]]:
 # --- drill-down lists ---------------------------------------------------------------------------------------
 
 def _list_query(unit):
+    """The drill-down list asked for, within what the user may read on the ticket page (issue 23.3)."""
+    query, title = _drill_down(unit)
+    return in_scope(query, current_user), title
+
+
+def _drill_down(unit):
     board = request.args.get("board")
     if board in queries.BOARDS:
         return queries.board_query(unit, board), _("Red card: overdue") if board == "overdue" else _("Yellow card")
-    if request.args.get("hotspot", type=int):
-        query = queries.hotspot_tickets_query(request.args.get("hotspot", type=int), unit)
+    hotspot, project_id = query_id("hotspot"), query_id("project")
+    if hotspot:
+        query = queries.hotspot_tickets_query(hotspot, unit)
         if query is None:
             abort(404)
         return query, _("Hotspot")
-    if request.args.get("project", type=int):
-        project = db.get_or_404(LivelihoodProject, request.args.get("project", type=int))
+    if project_id:
+        project = db.get_or_404(LivelihoodProject, project_id)
         return queries.project_tickets_query(project.id), project.name
     abort(400)
 
@@ -148,10 +164,10 @@ def _list_query(unit):
 @bp.route("/tickets")
 @roles_required(*STAFF)
 def tickets():
-    unit = chosen_unit(current_user, request.args.get("unit", type=int))
+    unit = chosen_unit(current_user, query_id("unit"))
     query, title = _list_query(unit)
     page = db.paginate(query.options(joinedload(Ticket.lead_unit), joinedload(Ticket.category)),
-                       page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+                       page=query_page(), per_page=50, error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("dashboard/tickets.html", page=page, title=title, unit=unit, args=args)
 
@@ -183,7 +199,7 @@ def export_kpi(file_format):
 @bp.route("/export/tickets.<any(xlsx, csv):file_format>")
 @roles_required(*STAFF)
 def export_tickets(file_format):
-    unit = chosen_unit(current_user, request.args.get("unit", type=int))
+    unit = chosen_unit(current_user, query_id("unit"))
     query, title = _list_query(unit)
     tickets = db.session.execute(query.options(joinedload(Ticket.lead_unit), joinedload(Ticket.category),
                                                joinedload(Ticket.district)).limit(EXPORT_LIMIT)).scalars().all()
@@ -244,14 +260,18 @@ def project(project_id):
     if form.validate_on_submit():
         ticket = db.session.execute(select(Ticket).filter_by(tracking_no=form.tracking_no.data.strip())
                                     ).scalar_one_or_none()
-        if ticket is None:
-            form.tracking_no.errors.append(_("No ticket has that tracking number."))
-        else:
+        try:
+            if ticket is None:
+                raise NotFound(_("No ticket has that tracking number."))
             services.tag_ticket(None if form.untag.data else item, ticket, current_user)
+        except NotFound as exc:
+            db.session.rollback()
+            form.tracking_no.errors.append(str(exc.message))
+        else:
             db.session.commit()
             flash(_("Ticket untagged.") if form.untag.data else _("Ticket tagged."), "success")
             return redirect(url_for("dashboard.project", project_id=item.id))
-    recent = db.session.execute(queries.project_tickets_query(item.id).options(
+    recent = db.session.execute(in_scope(queries.project_tickets_query(item.id), current_user).options(
         joinedload(Ticket.lead_unit), joinedload(Ticket.category)).limit(20)).scalars().all()
     return render_template("dashboard/project.html", project=item, board=queries.project_boards([item.id])[item.id],
                            tickets=recent, form=form, can_edit=current_user.has_role(Role.ADMIN))

@@ -160,8 +160,8 @@ def newest_matches(q: str, narrow=None) -> list[int] | None:
 
 def _scope(user: User):
     """The where-clause of what ``user`` may see; None for city-wide hotline staff (everything)."""
-    from hotline.tickets.queries import visible_tickets
-    return visible_tickets(user).whereclause
+    from hotline.tickets.queries import ticket_scope
+    return ticket_scope(user)
 
 
 def _scope_and_filters(query, user: User | None, filters: SearchFilters):

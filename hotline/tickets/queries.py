@@ -1,9 +1,10 @@
-"""Which tickets a user may see, as one query for lists and one check for a single ticket."""
+"""Which tickets a user may see: one predicate (``ticket_scope``) for the ticket page, every list, search,
+export and API filter (docs/security.md, "Scope"); and the lists built on it."""
 from __future__ import annotations
 
 from flask import current_app
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import Select, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, false, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from hotline.accounts.models import HOTLINE_ROLES, Role, User
@@ -23,12 +24,19 @@ def _at_units(unit_ids):
         Assignment.unit_id.in_(unit_ids), Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)))
 
 
-def visible_tickets(user: User) -> Select:
-    """Tickets at the user's units: hotline staff by intake or assignment, units by active assignment."""
+def ticket_scope(user: User) -> ColumnElement | None:
+    """The one rule of which tickets ``user`` may read, as a condition on ``Ticket``; None: every ticket.
+
+    - hotline roles (operator, dispatcher, supervisor, admin) scoped to the city: every ticket;
+      scoped lower: tickets taken in by a unit of their subtree or actively assigned to one;
+    - a handler: tickets actively assigned to a unit of their subtree, whether it leads (主办) or assists
+      (协办), and tickets passed down to a unit below it;
+    - a citizen account: its own appeals.
+    """
     conditions = []
     for role in user.roles:
         if role.role in _HOTLINE and role.scope_unit.parent_id is None:
-            return select(Ticket)  # the whole city: no filter, so lists stay index-friendly at scale
+            return None  # the whole city: no filter, so lists stay index-friendly at scale
         units = subtree_ids(role.scope_unit)
         if role.role in _HOTLINE:
             conditions += [Ticket.intake_unit_id.in_(units), _at_units(units)]
@@ -36,19 +44,24 @@ def visible_tickets(user: User) -> Select:
             conditions.append(_at_units(units))
         elif role.role == Role.CITIZEN.value:
             conditions.append(Ticket.citizen_user_id == user.id)
-    return select(Ticket).where(or_(*conditions) if conditions else false())
+    return or_(*conditions) if conditions else false()
+
+
+def in_scope(query: Select, user: User) -> Select:
+    """``query`` (on ``Ticket``) narrowed to what ``user`` may read."""
+    scope = ticket_scope(user)
+    return query if scope is None else query.where(scope)
+
+
+def visible_tickets(user: User) -> Select:
+    return in_scope(select(Ticket), user)
 
 
 def can_view(user: User, ticket: Ticket) -> bool:
-    units = [a.unit for a in ticket.active_assignments()]
-    for role in user.roles:
-        if role.role in _HOTLINE and any(role.scope_unit.contains(u) for u in [ticket.intake_unit, *units]):
-            return True
-        if role.role == Role.HANDLER.value and any(role.scope_unit.contains(u) for u in units):
-            return True
-        if role.role == Role.CITIZEN.value and ticket.citizen_user_id == user.id:
-            return True
-    return False
+    """What the ticket page checks, and anything that acts on a ticket named by its number: the same rule."""
+    scope = ticket_scope(user)
+    return scope is None or db.session.execute(
+        select(Ticket.id).where(Ticket.id == ticket.id, scope)).first() is not None
 
 
 URGENCY_ORDER = case({"critical": 0, "urgent": 1}, value=Ticket.urgency, else_=2)
