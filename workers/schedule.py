@@ -15,4 +15,7 @@ BEAT_SCHEDULE = {
                                "schedule": crontab(hour=0, minute=20)},  # Asia/Shanghai (the app's CELERY timezone)
     # Smart dispatch learns from the tickets closed so far (hotline.search.routing).
     "routing-retrain": {"task": "hotline.search.retrain_routing", "schedule": crontab(hour=2, minute=30)},
+    # Idempotency-Key answers are kept 24 h (hotline.api.idempotency).
+    "idempotency-purge": {"task": "hotline.api.purge_idempotency_keys", "schedule": timedelta(hours=1),
+                          "options": {"expires": 3500}},
 }

@@ -65,6 +65,15 @@ def retrain_routing() -> int | None:
     return model.id if model else None
 
 
+@shared_task(name="hotline.api.purge_idempotency_keys")
+def purge_idempotency_keys() -> int:
+    """Forget Idempotency-Key answers older than 24 hours (hourly)."""
+    from hotline.api.idempotency import purge_expired_keys
+    deleted = purge_expired_keys()
+    db.session.commit()
+    return deleted
+
+
 @shared_task(name="hotline.ping")
 def ping(value: str) -> str:
     """A health check that proves a worker runs tasks from the configured broker."""

@@ -1,4 +1,4 @@
-"""Partner-channel API keys and which appeals each key filed.
+"""Partner-channel API keys, which appeals each key filed, and the answers kept for retried requests.
 
 Only a SHA-256 of a key is stored: keys are long random strings, so a fast hash
 is enough and lets every request find its key with one indexed lookup.
@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.accounts.models import User
+from hotline.core.clock import utcnow
 from hotline.core.models import created_at_column
 from hotline.extensions import db
 
@@ -48,3 +49,25 @@ class ApiSubmission(db.Model):
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), primary_key=True)
     api_key_id: Mapped[int] = mapped_column(ForeignKey("api_key.id"), index=True)
+
+
+class IdempotencyKey(db.Model):
+    """A partner's ``Idempotency-Key`` and the answer its first request got (hotline.api.idempotency).
+
+    ``scope`` is the endpoint and the caller (an API key, a staff user, an anonymous address), so one
+    caller's keys never answer another's. The UNIQUE (scope, key) is what makes two requests racing with one
+    key make one ticket: the second one's INSERT waits for the first to commit, fails, and replays its answer.
+    """
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotency_key_scope_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(255))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int] = mapped_column()
+    response_body: Mapped[str] = mapped_column(Text)
+    response_content_type: Mapped[str] = mapped_column(String(100))
+    response_location: Mapped[Optional[str]] = mapped_column(String(200))
+    # The purge (purge_expired_keys) deletes by age.
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from hotline.intake.services import MAX_PHOTO_BYTES, MAX_PHOTOS
@@ -43,7 +44,9 @@ class TicketCreateSchema(ma.Schema):
         "pattern": PHONE_PATTERN.pattern})
     citizen_name = fields.String(load_default=None, allow_none=True,
                                  validate=validate.Length(max=LIMITS["citizen_name"]))
-    urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
+    urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES), metadata={
+        "description": "Staff decide urgency: anonymous callers and partner keys may send only `normal` "
+                       "(anything else is refused with 422 naming `urgency`)."})
     category_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16),
                                   metadata={"description": "A second-level category code (see Open311 services)."})
     district_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32),
@@ -62,6 +65,15 @@ class TicketCreateSchema(ma.Schema):
                          validate=validate.Length(max=MAX_PHOTOS),
                          metadata={"description": "JSON only: base64 photos. With multipart/form-data send "
                                                   "the files as parts named `photos` instead."})
+
+
+class TicketCreateFormSchema(TicketCreateSchema):
+    """The multipart/form-data body (OpenAPI only): every field of the JSON body as a form field, the photos
+    as file parts named `photos`."""
+
+    photos = fields.List(Upload(), load_default=list, validate=validate.Length(max=MAX_PHOTOS), metadata={
+        "description": f"Up to {MAX_PHOTOS} file parts named `photos`: JPEG, PNG or WebP, at most "
+                       f"{MAX_PHOTO_BYTES // 2**20} MB each, checked by content."})
 
 
 class TicketQuerySchema(ma.Schema):

@@ -7,21 +7,22 @@ import io
 import math
 
 import marshmallow as ma
-from flask import current_app, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from hotline.accounts.decorators import record_lockout, sign_in_lockout
 from hotline.accounts.models import Role
 from hotline.accounts.services import authenticate
-from hotline.api import present
+from hotline.api import idempotency, present
 from hotline.api.auth import current_caller, is_authenticated_quietly, require_authenticated
 from hotline.api.errors import flatten_messages, json_error
 from hotline.api.queries import filtered, page_of, page_of_matches, visible_ticket
-from hotline.api.schemas import (ErrorSchema, TicketCreateSchema, TicketPageSchema, TicketQuerySchema,
-                                 TicketSchema, TicketSummarySchema, TokenRequestSchema, TokenSchema,
-                                 TrackQuerySchema, TrackSchema)
+from hotline.api.schemas import (ErrorSchema, TicketCreateFormSchema, TicketCreateSchema, TicketPageSchema,
+                                 TicketQuerySchema, TicketSchema, TicketSummarySchema, TokenRequestSchema,
+                                 TokenSchema, TrackQuerySchema, TrackSchema)
 from hotline.api.services import issue_token, record_submission, token_lifetime
 from hotline.core.errors import NotFound, ValidationFailed
 from hotline.extensions import db, limiter
@@ -91,15 +92,12 @@ def token(credentials):
 
 # --- tickets ------------------------------------------------------------------------------------------------
 
-MULTIPART_DOC = {"type": "object", "properties": {
-    "photos": {"type": "array", "maxItems": MAX_PHOTOS, "items": {"type": "string", "format": "binary"}}},
-    "description": "The same fields as the JSON body, as form fields; photos as file parts named `photos`."}
-
-
 @bp.route("/tickets", methods=["POST"])
-@bp.doc(security=[{}, BEARER, API_KEY], requestBody={"required": True, "content": {
-    "application/json": {"schema": TicketCreateSchema},
-    "multipart/form-data": {"schema": MULTIPART_DOC}}},
+@bp.doc(security=[{}, BEARER, API_KEY], parameters=[idempotency.OPENAPI_PARAMETER], requestBody={
+    "required": True, "content": {
+        "application/json": {"schema": TicketCreateSchema},
+        # The same fields as form fields; photos as file parts named `photos`.
+        "multipart/form-data": {"schema": TicketCreateFormSchema}}},
     responses=_errors(400, 401, 403, 413, 422, 429))
 @bp.response(201, TicketSummarySchema)
 @limiter.limit(_config_limit("API_PUBLIC_INTAKE_RATE_LIMIT", "10 per minute"),
@@ -107,12 +105,18 @@ MULTIPART_DOC = {"type": "object", "properties": {
 def create_ticket():
     """File an appeal.
 
-    Anonymous callers and partner API keys file into review (`pending_review`); staff with the operator
-    role may `register` straight to dispatch. Photos: base64 in JSON (`photos: [{filename, data}]`) or file
-    parts in multipart/form-data; at most 5, each a JPEG, PNG or WebP of at most 5 MB. The answer is the
-    ticket's summary; its `Location` header points at the full record.
+    Anonymous callers and partner API keys file into review (`pending_review`) with the default urgency
+    (staff decide urgency); staff with the operator role may `register` straight to dispatch. Photos: base64
+    in JSON (`photos: [{filename, data}]`) or file parts in multipart/form-data; at most 5, each a JPEG, PNG
+    or WebP of at most 5 MB. The answer is the ticket's summary; its `Location` header points at the full
+    record. With an `Idempotency-Key` header a retry gets the first answer again instead of a second ticket.
     """
     caller = current_caller()
+    attempt = idempotency.requested_attempt(_idempotency_scope(caller))
+    if attempt is not None:
+        first = idempotency.previous_answer(attempt)
+        if first is not None:
+            return first
     data, photos = _read_appeal()
     appeal, errors = _appeal_input(data)
     if errors:
@@ -131,9 +135,19 @@ def create_ticket():
         record_submission(ticket, caller.api_key)
     # The summary, not the full record: intake stays cheap; GET the Location for history and photos.
     # Built before the commit, so the committed (expired) ticket need not be read back.
-    body = present.summary(ticket, caller)
-    db.session.commit()
-    return body, 201, {"Location": url_for("api.ticket_detail", tracking_no=body["tracking_no"])}
+    response = jsonify(_SUMMARY_SCHEMA.dump(present.summary(ticket, caller)))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.ticket_detail", tracking_no=ticket.tracking_no)
+    return idempotency.commit_with_answer(attempt, response)
+
+
+def _idempotency_scope(caller) -> str:
+    """Whose keys these are: a partner key, a staff user, or (anonymous) the client address."""
+    if caller.api_key is not None:
+        return f"api:key:{caller.api_key.id}"
+    if caller.user is not None:
+        return f"api:user:{caller.user.id}"
+    return f"api:address:{get_remote_address()}"
 
 
 _RENAMED = {"category_id": "category_code", "district_id": "district_code"}
@@ -144,6 +158,7 @@ def _rename(fields: dict) -> dict:
 
 
 _CREATE_SCHEMA = TicketCreateSchema()  # schemas are reusable; building one deep-copies every field
+_SUMMARY_SCHEMA = TicketSummarySchema()
 
 
 def _read_appeal() -> tuple[dict, list[Photo]]:

@@ -13,6 +13,7 @@ from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import false, or_, select
 from werkzeug.exceptions import BadRequest, Forbidden
 
+from hotline.api import idempotency
 from hotline.api.present import released_answer
 from hotline.api.services import ActiveKey, find_active_key, record_submission, submitted_with
 from hotline.core import privacy
@@ -20,7 +21,7 @@ from hotline.core.clock import to_local, to_utc_naive, utcnow
 from hotline.core.errors import NotFound, ValidationFailed
 from hotline.extensions import db
 from hotline.intake.services import intake_appeal
-from hotline.open311.formats import render
+from hotline.open311.formats import open311_error, render
 from hotline.tickets.labels import label
 from hotline.tickets.models import Category, Ticket
 from hotline.tickets.services import PUBLIC, AppealInput
@@ -249,6 +250,14 @@ def create_request(fmt):
     """Create a service request (form-encoded, as the spec has it). It waits in review like any web appeal."""
     form = request.form
     key = _key_from_request(required=True)
+    attempt = idempotency.requested_attempt(f"open311:key:{key.id}")
+    if attempt is not None:
+        try:
+            first = idempotency.previous_answer(attempt)
+        except idempotency.KeyReused as exc:  # 422 as in the JSON API (the spec has no code for it)
+            return open311_error(422, str(exc.message), {k: str(v) for k, v in exc.fields.items()})
+        if first is not None:
+            return first
     code = (form.get("service_code") or "").strip()
     if not code:
         raise MissingArgument(_l("service_code is required."))
@@ -277,8 +286,8 @@ def create_request(fmt):
         raise ValidationFailed(exc.message, fields={SPEC_NAMES.get(k, k): v for k, v in exc.fields.items()}) \
             from None
     record_submission(ticket, key)
-    db.session.commit()
-    return render(fmt, "service_requests", [{"service_request_id": ticket.tracking_no, "service_notice": None,
-                                             "account_id": None}], status=201)
+    response = render(fmt, "service_requests", [{"service_request_id": ticket.tracking_no, "service_notice": None,
+                                                 "account_id": None}], status=201)
+    return idempotency.commit_with_answer(attempt, response)
 
 
