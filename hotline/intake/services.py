@@ -18,9 +18,14 @@ from hotline.core.text import strip_control
 from hotline.extensions import db
 from hotline.tickets.models import Attachment, Ticket
 from hotline.tickets.services import AnyActor, AppealInput, register_ticket
+from hotline.tickets.workflow import Urgency
 
 MAX_PHOTOS = 5
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
+# A small file can hold a huge image (a 9000×9000 PNG compresses to 250 KB and decodes to 243 MB). The header's
+# size is checked before any pixel is decoded; 24 MP is a 6000×4000 camera photo, more than a phone sends.
+MAX_PHOTO_PIXELS = 24_000_000
+MAX_PHOTO_SIDE = 2560  # the stored photo's longest side: enough to read a sign, bounded re-encode and storage
 PHOTO_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
 
 
@@ -39,8 +44,12 @@ def read_photo(filename: str, stream, field: str = "photos") -> Photo:
     if len(data) > MAX_PHOTO_BYTES:
         raise ValidationFailed(_l("Each photo may be at most 5 MB."), field=field)
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data)) as image:  # reads the header only
             kind = image.format
+            width, height = image.size
+            if width * height > MAX_PHOTO_PIXELS:
+                raise ValidationFailed(_l("Each photo may have at most %(n)d megapixels; please send a smaller "
+                                          "photo.", n=MAX_PHOTO_PIXELS // 1_000_000), field=field)
             image.verify()
         if kind not in PHOTO_FORMATS:
             raise ValidationFailed(_l("Only JPEG, PNG or WebP photos are accepted."), field=field)
@@ -55,12 +64,16 @@ def read_photo(filename: str, stream, field: str = "photos") -> Photo:
 def reencode_photo(data: bytes, kind: str) -> bytes:
     """Decode the pixels and encode them afresh (docs/security.md): EXIF (GPS position, camera), comments,
     ICC and anything appended to or hidden in the file (polyglots) are dropped; only the first frame is kept.
-    The EXIF orientation is applied first so the photo still stands upright."""
+    The EXIF orientation is applied first so the photo still stands upright. A larger photo is scaled down to
+    MAX_PHOTO_SIDE (a JPEG is decoded at the reduced scale already, which is most of the saving)."""
     from PIL import ImageOps
     with Image.open(io.BytesIO(data)) as image:
         image.seek(0)
+        if kind == "JPEG":
+            image.draft("RGB", (MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
         picture = ImageOps.exif_transpose(image)
         picture.load()
+    picture.thumbnail((MAX_PHOTO_SIDE, MAX_PHOTO_SIDE))
     if kind == "JPEG" and picture.mode not in ("RGB", "L"):
         picture = picture.convert("RGB")
     elif kind in ("PNG", "WEBP") and picture.mode not in ("RGB", "RGBA", "L", "LA", "P"):
@@ -77,6 +90,10 @@ def intake_appeal(appeal: AppealInput, actor: AnyActor, outcome: str, *, photos:
     """Register an appeal with its photos, all or nothing: a rollback removes the stored files."""
     if len(photos) > MAX_PHOTOS:
         raise ValidationFailed(_l("At most %(n)d photos.", n=MAX_PHOTOS), field="photos")
+    if not isinstance(actor, User) and appeal.urgency != Urgency.NORMAL.value:
+        # Staff decide urgency: a caller who could file "critical" would jump every dispatch queue.
+        raise ValidationFailed(_l("Only hotline staff set the urgency; leave it out or send normal."),
+                               field="urgency")
     ticket = register_ticket(appeal, actor, outcome, note=note)
     files = storage()
     for photo in photos:
