@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python bench/intake.py --duration 3 --warmup 1 | tee /dev/stderr | grep -q "ratio app/reference"
 	$(VENV)/bin/python bench/request_cost.py --rounds 1 --block 20
 	$(VENV)/bin/python bench/sweep.py --sizes 1000
+	$(VENV)/bin/python bench/photos.py --rounds 1
 	test ! -f bench/dashboard.py || $(VENV)/bin/python bench/dashboard.py --tickets 2000
 	$(VENV)/bin/python bench/memory.py --tickets 2000 --requests 500 --sweep 200 --quiet
 	$(VENV)/bin/python bench/pages.py --tickets 2000 --rounds 5

@@ -186,3 +186,11 @@ def test_pages_script_times_only_the_pages_asked_for(pg_databases):
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert [line[:24].strip() for line in done.stdout.splitlines()[3:]] == ["ticket page", "dispatch desk",
                                                                             "dispatch desk, afresh"]
+
+
+def test_photos_script_refuses_the_bomb_and_stores_the_rest():
+    done = _run(["bench/photos.py", "--rounds", "1"])
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    rows = {line[:40].strip(): line.split() for line in done.stdout.splitlines()[1:]}
+    assert rows["bomb PNG 9000×9000"][-4] == "refused" and rows["phone JPEG 4032×3024"][-4] == "stored"
+    assert rows["bomb PNG 9000×9000, decoded anyway"][-4] == "decoded"

@@ -1,11 +1,14 @@
 """The citizen portal and the operator console: one intake, the same validation, whatever the door."""
 import io
 import re
+import struct
+import zlib
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from hotline.core.storage import storage
 from hotline.extensions import db
 from hotline.tickets.models import Attachment, Ticket
 from tests.factories import PASSWORD, PHONE
@@ -76,6 +79,45 @@ def test_too_many_or_too_large_photos_are_refused(client, world):
     data["photos"] = [(big, "big.png")]
     assert client.post("/appeal", data=data, content_type="multipart/form-data").status_code == 400
     assert tickets_count() == 0
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width × height, with a few bytes of pixel data: what a decompression bomb
+    looks like before decoding (a real 9000×9000 PNG of one colour is 250 KB)."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + \
+        chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("size", [(9000, 9000), (6000, 4001), (24_000_001, 1)])
+def test_photos_over_the_pixel_limit_are_refused_before_decoding(client, world, monkeypatch, size):
+    """Issue 28.4: the size in the header decides; no pixel of such an image is decoded or re-encoded."""
+    from hotline.intake import services as intake
+    monkeypatch.setattr(intake, "reencode_photo", lambda *a: pytest.fail("a refused photo was decoded"))
+    data = appeal_form(world)
+    data["photos"] = [(io.BytesIO(png_header_only(*size)), "bomb.png")]
+    response = client.post("/appeal", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "24" in response.get_data(as_text=True) and tickets_count() == 0
+
+
+def test_large_photos_are_stored_scaled_down_to_the_longest_side_limit(client, world):
+    from hotline.intake.services import MAX_PHOTO_SIDE
+    data = appeal_form(world)
+    data["photos"] = [(io.BytesIO(png_bytes((6000, 4000))), "wide.png"), (io.BytesIO(jpeg_bytes((1200, 3000))),
+                                                                            "tall.jpg")]
+    assert client.post("/appeal", data=data, content_type="multipart/form-data").status_code == 302
+    sizes = sorted(Image.open(io.BytesIO(storage().read(a.storage_key))).size
+                   for a in db.session.execute(select(Attachment)).scalars())
+    assert sizes == [(1024, MAX_PHOTO_SIDE), (MAX_PHOTO_SIDE, 1707)]
+
+
+def jpeg_bytes(size) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (30, 120, 200)).save(buffer, "JPEG")
+    return buffer.getvalue()
 
 
 def test_rollback_removes_stored_photos(app, world, monkeypatch):
