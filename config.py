@@ -125,6 +125,8 @@ class Config:
     API_TOKEN_MAX_AGE = 8 * 3600  # seconds a staff bearer token from /api/v1/auth/token stays valid
     # Each process writes partner keys' request counts and last use at most this often (/admin/api-keys).
     API_KEY_USAGE_FLUSH_SECONDS = int(os.environ.get("API_KEY_USAGE_FLUSH_SECONDS", "10"))
+    # Hours an Idempotency-Key's first answer is replayed to retries (hotline.api.idempotency; purged by beat).
+    IDEMPOTENCY_KEY_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_HOURS", "24"))
     CELERY = celery_settings(
         os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "sqla+" + _sqlite_url("broker.db"),
         os.environ.get("CELERY_RESULT_BACKEND") or REDIS_URL or "db+" + _sqlite_url("results.db"),

@@ -91,7 +91,7 @@ def request_fingerprint() -> str:
 
 
 def _lifetime() -> timedelta:
-    return timedelta(hours=current_app.config.get("IDEMPOTENCY_KEY_HOURS", 24))
+    return timedelta(hours=current_app.config["IDEMPOTENCY_KEY_HOURS"])
 
 
 def previous_answer(attempt: Attempt) -> Response | None:
