@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, render_template, request, session
+from flask import Flask, Response, g, render_template, request, session
 from flask_login import current_user
 
 from config import CONFIGS, INSTANCE_DIR, refuse_development_on_postgresql, sqlalchemy_url
@@ -120,11 +120,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_error_handlers(app: Flask) -> None:
-    from werkzeug.exceptions import HTTPException
+    from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
     from hotline.api.errors import machine_error_response
-    from hotline.core.errors import DomainError
-    from hotline.extensions import db
+    from hotline.core.errors import RETRY_AFTER_SECONDS, DomainError, database_unavailable
+    from hotline.extensions import db, login_manager
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -133,7 +133,7 @@ def _register_error_handlers(app: Flask) -> None:
             return machine
         if exc.response is not None:  # an exception that carries its own page (the sign-in lockout)
             return exc.response
-        return render_template("errors/error.html", code=exc.code), exc.code
+        return error_page(exc.code, headers={k: v for k, v in exc.get_headers() if k.lower() == "retry-after"})
 
     from flask_wtf.csrf import CSRFError
 
@@ -149,18 +149,55 @@ def _register_error_handlers(app: Flask) -> None:
         machine = machine_error_response(exc)
         if machine is not None:
             return machine
-        return render_template("errors/error.html", code=exc.status_code, message=str(exc.message)), \
-            exc.status_code
+        return error_page(exc.status_code, str(exc.message))
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
         # Never a stack trace to the user; the log keeps it.
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 — a dead connection may refuse even the rollback
+            db.session.remove()
+        if database_unavailable(exc):
+            app.logger.error("database unavailable on %s: %s", request.path, exc)
+            # Nothing may touch the database while the page is made: show the visitor as signed out (else
+            # Flask-Login loads the user again) and tell clients when to come back.
+            g._login_user = login_manager.anonymous_user()
+            return http_error(ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS))
         app.logger.exception("unhandled error on %s", request.path)
-        db.session.rollback()
         machine = machine_error_response(exc)
         if machine is not None:
             return machine
-        return render_template("errors/error.html", code=500), 500
+        return error_page(500)
+
+
+def error_page(code: int, message: str | None = None, headers=None) -> Response:
+    """The error page in the site's layout; signed out if the signed-in layout cannot be drawn (its user
+    comes from the database); a page that needs nothing at all if even that fails."""
+    from flask import current_app
+
+    from hotline.extensions import login_manager
+    for attempt in ("as is", "signed out"):
+        try:
+            if attempt == "signed out":
+                g._login_user = login_manager.anonymous_user()
+            response = current_app.make_response(render_template("errors/error.html", code=code,
+                                                                 message=message))
+            break
+        except Exception:  # noqa: BLE001 — the error page must not fail
+            current_app.logger.exception("the error page failed (%s)", attempt)
+    else:
+        response = Response(BARE_ERROR_PAGE, mimetype="text/html")
+    response.status_code = code
+    response.headers.extend(headers or {})
+    return response
+
+
+# Needs no template, translation, user or database: the last answer when the error page cannot be drawn.
+BARE_ERROR_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>12345</title></head>
+<body style="font-family:sans-serif;max-width:40em;margin:4em auto;padding:0 1em">
+<h1>系统暂时无法处理您的请求</h1><p>请稍后再试。诉求可拨打 12345 热线。</p>
+<p lang="en">The service cannot answer right now. Please try again in a moment.</p></body></html>"""
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -27,6 +27,7 @@ CODES = {
     422: ("validation_failed", _l("Please correct the marked fields.")),
     429: ("rate_limited", _l("Too many requests. Please wait and try again.")),
     500: ("internal_error", _l("Something went wrong on our side.")),
+    503: ("service_unavailable", _l("The service is briefly unavailable. Please try again after Retry-After seconds.")),
 }
 
 # marshmallow's field messages, so API clients get them in the catalogue's language too.

@@ -39,3 +39,15 @@ class Conflict(DomainError):
 class ValidationFailed(DomainError):
     status_code = 400
     default_message = _l("The input is not valid.")
+
+
+RETRY_AFTER_SECONDS = 30  # what a 503 asks a client to wait: a PostgreSQL restart or fail-over takes about this
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database cannot be reached (down, restarting, pool exhausted), not that a
+    statement was wrong: the answer is then 503 with Retry-After, not a 500."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, TimeoutError as PoolTimeout
+    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
