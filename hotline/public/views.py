@@ -1,5 +1,5 @@
 """Citizen pages. Anonymous, CSRF-protected, rate limited per client address."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from hotline.core.errors import DomainError, ValidationFailed
@@ -11,7 +11,10 @@ from hotline.tickets.validation import normalise_phone
 from hotline.tickets.workflow import Channel, Status
 
 bp = Blueprint("public", __name__)
-_TRACKED = "tracked"  # tracking numbers this browser has proven it owns (number + phone)
+# Tracking numbers this browser has proven it owns (number + phone), newest last. Only the numbers: the
+# session cookie is signed, not encrypted, so the phone would be readable in it (issue 28.8).
+_TRACKED = "tracked"
+_TRACKED_KEEP = 10
 
 
 @bp.route("/portal")
@@ -70,10 +73,10 @@ def track():
 @bp.route("/track/<tracking_no>", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def tracked(tracking_no):
-    phone = session.get(_TRACKED, {}).get(tracking_no)
-    ticket = find_for_citizen(tracking_no, phone) if phone else None
+    ticket = find_for_citizen(tracking_no, None, check_phone=False) if tracking_no in _proven() else None
     if ticket is None:
         return redirect(url_for(".track"))
+    phone = ticket.citizen_phone
     form = RateForm()
     if request.method == "POST" and form.validate_on_submit():
         action = "rate_unsatisfied" if form.satisfaction.data == "unsatisfied" else "rate_satisfied"
@@ -88,7 +91,7 @@ def tracked(tracking_no):
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc.message), "danger")
-            ticket = find_for_citizen(tracking_no, phone)
+            ticket = find_for_citizen(tracking_no, None, check_phone=False)
     timeline = [e for e in ticket.events if e.public]
     answers = [r for r in ticket.replies if r.state == "approved"]
     direct_answer = next((e.note for e in ticket.events if e.action == "answer_directly"), None)
@@ -97,13 +100,15 @@ def tracked(tracking_no):
                            can_rate=ticket.status == Status.PENDING_CALLBACK.value)
 
 
+def _proven() -> list[str]:
+    # A cookie from before issue 28.8 holds {number: phone}: its numbers count, and the next _remember
+    # rewrites it without the phones.
+    return [str(n) for n in session.get(_TRACKED) or []]
+
+
 def _remember(tracking_no: str) -> None:
-    tracked = dict(session.get(_TRACKED, {}))
-    ticket = find_for_citizen(tracking_no, None, check_phone=False)
-    if ticket is None:
-        abort(404)
-    tracked[tracking_no] = ticket.citizen_phone
-    session[_TRACKED] = dict(list(tracked.items())[-10:])  # a few recent ones, not a growing cookie
+    numbers = [n for n in _proven() if n != tracking_no] + [tracking_no]
+    session[_TRACKED] = numbers[-_TRACKED_KEEP:]  # a few recent ones, not a growing cookie
 
 
 def _attach_errors(form, exc: ValidationFailed) -> None:

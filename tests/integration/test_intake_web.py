@@ -169,6 +169,36 @@ def test_unsatisfied_rating_reopens_for_redo(client, world):
     assert db.session.get(Ticket, ticket.id).status == "in_progress"
 
 
+def session_of(app, client) -> dict:
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    return app.session_interface.get_signing_serializer(app).loads(cookie.value) if cookie else {}
+
+
+def test_the_session_cookie_keeps_the_tracking_numbers_proven_never_the_phone(app, client, world):
+    """Issue 28.8: the cookie is signed, not encrypted; anyone holding it could read what it carries."""
+    first, second = world.ticket_in("pending_callback"), world.ticket_in("in_progress")
+    for ticket in (first, second, first):
+        assert client.post("/track", data={"tracking_no": ticket.tracking_no, "phone": PHONE}).status_code == 302
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    assert PHONE not in str(session_of(app, client)) and PHONE[-4:] not in cookie
+    assert session_of(app, client)["tracked"] == [second.tracking_no, first.tracking_no]
+    assert client.get(f"/track/{second.tracking_no}").status_code == 200  # still opens without the phone
+    assert client.post(f"/track/{first.tracking_no}", data={"satisfaction": "satisfied"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Ticket, first.id).status == "closed"
+    other = world.ticket_in("in_progress")
+    assert client.get(f"/track/{other.tracking_no}").status_code == 302  # not proven: back to the lookup
+
+
+def test_a_cookie_from_before_keeps_its_proven_numbers(app, client, world):
+    ticket = world.ticket_in("in_progress")
+    with client.session_transaction() as old:
+        old["tracked"] = {ticket.tracking_no: PHONE}
+    assert client.get(f"/track/{ticket.tracking_no}").status_code == 200
+    client.post("/track", data={"tracking_no": ticket.tracking_no, "phone": PHONE})
+    assert session_of(app, client)["tracked"] == [ticket.tracking_no]
+
+
 def test_tracking_is_rate_limited(client, world):
     for _ in range(10):
         client.post("/track", data={"tracking_no": "20200101000001", "phone": PHONE})
