@@ -49,12 +49,18 @@ def _constant(table: Table, column: str) -> str:
 
 
 def insert_rows(table: Table, rows: list[dict], *, constants: dict | None = None,
-                returning_ids: bool = False) -> list[int]:
+                returning_ids: bool = False, returning: str | None = None,
+                skip_conflicts: tuple[tuple[str, ...], str] | None = None) -> list:
     """INSERT every row (all with the same keys) with ``constants`` (column → the value of every row);
-    the new ids when asked."""
+    the new ids (or the ``returning`` column) of the rows written when asked.
+
+    ``skip_conflicts`` — (the columns of a partial unique index, its WHERE) — leaves out the rows that
+    index refuses (``ON CONFLICT … DO NOTHING``) instead of failing the statement: only the rows
+    written are returned."""
     if not rows:
         return []
     constants = constants or {}
+    returning = returning or ("id" if returning_ids else None)
     columns = list(rows[0])
     if db.session.get_bind().dialect.name == "postgresql":
         source, params = _recordset(table, columns, rows)
@@ -62,15 +68,24 @@ def insert_rows(table: Table, rows: list[dict], *, constants: dict | None = None
         names = ", ".join(f'"{c}"' for c in [*columns, *constants])
         values = ", ".join([*(f'v."{c}"' for c in columns), *(_constant(table, c) for c in constants)])
         sql = f'INSERT INTO "{table.name}" ({names}) SELECT {values} FROM {source}'
-        if returning_ids:
-            return list(db.session.execute(text(sql + " RETURNING id"), params).scalars())
+        if skip_conflicts:
+            index_columns, where = skip_conflicts
+            target = ", ".join(f'"{c}"' for c in index_columns)
+            sql += f" ON CONFLICT ({target}) WHERE {where} DO NOTHING"
+        if returning:
+            return list(db.session.execute(text(sql + f' RETURNING "{returning}"'), params).scalars())
         db.session.execute(text(sql), params)
         return []
     if constants:
         rows = [{**row, **constants} for row in rows]
-    if returning_ids:
-        return list(db.session.execute(table.insert().returning(table.c.id), rows).scalars())
-    db.session.execute(table.insert(), rows)
+    stmt = table.insert()
+    if skip_conflicts:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        index_columns, where = skip_conflicts
+        stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=list(index_columns), index_where=text(where))
+    if returning:
+        return list(db.session.execute(stmt.returning(table.c[returning]), rows).scalars())
+    db.session.execute(stmt, rows)
     return []
 
 

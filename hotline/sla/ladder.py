@@ -6,7 +6,10 @@ Each open ticket keeps ``next_deadline_at``, the time of its earliest pending st
 ticket's ``SlaClock.stage`` up and bumps the ticket's version, so a rolled-back or killed sweep took
 no step and a second sweep that read the same ticket fails its optimistic check and takes none:
 every step happens exactly once. A lock (PostgreSQL advisory lock; a lease row on SQLite) keeps two
-sweeps from running at the same time at all.
+sweeps from running at the same time at all. A 督办单 the ladder issues records its stage and round (the
+watched clock's kind and deadline); the database keeps one per ticket, stage and round
+(``uq_supervision_order_ladder_round``) and the sweep skips a refused one, so a deadline watched again
+(a reply sent back after it) never gets a second order.
 
 The steps, by default (DESIGN.md): yellow card one working day (a quarter of an hour limit) before
 the watched deadline; red card at it, with an automatic 督办单 to the unit; escalation one org level
@@ -183,7 +186,10 @@ def sweep_batch(now: datetime, batch_size: int, context: "_Context | None" = Non
                             "warning_level": due.warning_level, "escalation_level": due.escalation_level,
                             "next_deadline_at": next_at})
     _write_bulk(ticket_rows, clock_rows, now)  # the optimistic check first: a lost batch writes nothing else
-    writes.insert()
+    refused = writes.insert()
+    if refused:
+        counts["supervision_order"] -= refused
+        counts["supervision_order_refused"] += refused
     _expire_loaded(ids)
     return counts, ids
 
@@ -266,6 +272,7 @@ class _Writes:
         self.order_deadlines: list[tuple[int, datetime]] = []
         self.events: list[dict] = []
         self.notes: list[dict] = []
+        self.order_effects: dict[int, tuple[dict, list[dict]]] = {}  # ticket → its order's event, notifications
         self.touched: set[int] = set()  # tickets with a step written here
         self._local: dict[datetime, tuple[str, str]] = {}
 
@@ -277,27 +284,47 @@ class _Writes:
             self._local[moment] = (local.isoformat(), local.strftime("%Y-%m-%d %H:%M"))
         return self._local[moment]
 
-    def event(self, ticket_id: int, action: str, data: dict) -> None:
+    def event(self, ticket_id: int, action: str, data: dict) -> dict:
         self.touched.add(ticket_id)
-        self.events.append({"ticket_id": ticket_id, "action": action, "data": data,
-                            "public": action in self.public})
+        row = {"ticket_id": ticket_id, "action": action, "data": data, "public": action in self.public}
+        self.events.append(row)
+        return row
 
-    def notify(self, users, template: str, ticket_id: int, payload: dict, email: bool = False) -> None:
-        self.notes.extend(notification_rows(users, template, ticket_id=ticket_id, payload=payload, email=email))
+    def notify(self, users, template: str, ticket_id: int, payload: dict, email: bool = False) -> list[dict]:
+        rows = notification_rows(users, template, ticket_id=ticket_id, payload=payload, email=email)
+        self.notes.extend(rows)
+        return rows
 
-    def order(self, ticket_id: int, unit: _Unit, message: str, due: datetime) -> None:
-        self.orders.append({"ticket_id": ticket_id, "unit_id": unit.id, "message": message,
-                            "response_deadline": due})
-        self.order_deadlines.append((ticket_id, due))
+    def order(self, due: _Due, unit: _Unit, message: str, response_deadline: datetime, event: dict,
+              notes: list[dict]) -> None:
+        """A ladder 督办单 for ``due``'s stage and round, with its event and notifications: written only if
+        the round has no order yet (``insert``)."""
+        self.orders.append({"ticket_id": due.id, "unit_id": unit.id, "message": message,
+                            "response_deadline": response_deadline, "ladder_stage": int(due.stage),
+                            "clock_kind": due.kind, "clock_deadline_at": due.deadline_at})
+        self.order_deadlines.append((due.id, response_deadline))
+        self.order_effects[due.id] = (event, notes)
 
-    def insert(self) -> None:
-        bulk.insert_rows(SupervisionOrder.__table__, self.orders, constants={
+    def insert(self) -> int:
+        """Write the batch's rows; returns the number of 督办单 refused because their stage and round
+        already had one (``uq_supervision_order_ladder_round``): those leave no event and tell nobody."""
+        issued = set(bulk.insert_rows(SupervisionOrder.__table__, self.orders, constants={
             "issued_by_id": None, "source": SupervisionSource.LADDER.value, "responded_at": None, "response": None,
-            "overdue_at": None, "created_at": self.now})
+            "overdue_at": None, "created_at": self.now},
+            skip_conflicts=(SupervisionOrder.LADDER_ROUND, f"source = '{SupervisionSource.LADDER.value}'"),
+            returning="ticket_id"))
+        dropped = {id(row) for ticket_id, (event, notes) in self.order_effects.items() if ticket_id not in issued
+                   for row in (event, *notes)}
+        refused = len(self.order_effects) - len(issued)
+        if refused:
+            log.warning("the sweep refused %d supervision orders already issued for their stage and round", refused)
+            self.events = [row for row in self.events if id(row) not in dropped]
+            self.notes = [row for row in self.notes if id(row) not in dropped]
         bulk.insert_rows(TicketEvent.__table__, self.events, constants={
             "from_status": None, "to_status": None, "actor_kind": EventActorKind.SYSTEM.value, "actor_id": None,
             "unit_id": None, "note": None, "created_at": self.now})
         insert_notifications(self.notes, now=self.now)
+        return refused
 
 
 def _take_ladder_steps(due: _Due, now: datetime, counts: Counter, context: "_Context", writes: _Writes) -> bool:
@@ -342,11 +369,11 @@ def _take_ladder_steps(due: _Due, now: datetime, counts: Counter, context: "_Con
 def _ladder_order(due: _Due, unit: _Unit, context: "_Context", payload: dict, writes: _Writes) -> None:
     response_deadline = context.order_due(writes.now)
     deadline_iso, deadline_text = writes.local_times(response_deadline)
-    writes.order(due.id, unit, f"工单{due.tracking_no}已超期，请立即办理并于期限内反馈。", response_deadline)
-    writes.event(due.id, "supervision_order", {"unit": unit.code, "source": "ladder",
-                                               "response_deadline": deadline_iso})
-    writes.notify(context.recipients(unit), "supervision_order", due.id,
-                  {**payload, "response_deadline": deadline_text})
+    event = writes.event(due.id, "supervision_order", {"unit": unit.code, "source": "ladder",
+                                                       "response_deadline": deadline_iso})
+    notes = writes.notify(context.recipients(unit), "supervision_order", due.id,
+                          {**payload, "response_deadline": deadline_text})
+    writes.order(due, unit, f"工单{due.tracking_no}已超期，请立即办理并于期限内反馈。", response_deadline, event, notes)
 
 
 def _workflow_steps(batch: list[_Due], counts: Counter, supervision: dict) -> set[int]:

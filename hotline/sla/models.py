@@ -5,7 +5,8 @@ import enum
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import (CheckConstraint, Date, DateTime, ForeignKey, Index, SmallInteger, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from hotline.core.models import created_at_column, enum_check, enum_column
@@ -81,9 +82,25 @@ class _SupervisionRecord:
 
 
 class SupervisionOrder(_SupervisionRecord, db.Model):
-    """督办单: a formal order to a unit, with a response deadline."""
+    """督办单: a formal order to a unit, with a response deadline.
+
+    One the ladder issues records the step and the round it belongs to: the stage (red) and the clock's
+    kind and deadline at that moment. A ticket has at most one ladder order per stage and round (a
+    partial unique index): a reply sent back, or a suspension that gave no time back, watches the same
+    deadline again and may show its red card again, never a second order. A new deadline (an extension,
+    a redo, another phase) is a new round. Supervisors' own orders are not limited."""
     __tablename__ = "supervision_order"
-    __table_args__ = (enum_check("source", SupervisionSource),)
+    __table_args__ = (
+        enum_check("source", SupervisionSource),
+        Index("uq_supervision_order_ladder_round", "ticket_id", "ladder_stage", "clock_kind", "clock_deadline_at",
+              unique=True, sqlite_where=text("source = 'ladder'"), postgresql_where=text("source = 'ladder'")),
+    )
+
+    ladder_stage: Mapped[Optional[int]] = mapped_column(SmallInteger)
+    clock_kind: Mapped[Optional[str]] = mapped_column(String(16))
+    clock_deadline_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+
+    LADDER_ROUND = ("ticket_id", "ladder_stage", "clock_kind", "clock_deadline_at")
 
 
 class Urging(_SupervisionRecord, db.Model):

@@ -303,3 +303,61 @@ def test_a_callback_timeout_and_an_overdue_urging_in_one_batch(world):
     db.session.refresh(urging)
     assert ticket.status == "closed" and ticket.next_deadline_at is None and urging.overdue_at is not None
     assert events(ticket, "close_unreached") == 1 and events(ticket, "supervision_overdue") == 1
+
+
+def ladder_orders(ticket):
+    return db.session.execute(select(SupervisionOrder).where(
+        SupervisionOrder.ticket_id == ticket.id, SupervisionOrder.source == "ladder")
+        .order_by(SupervisionOrder.id)).scalars().all()
+
+
+def test_a_reply_sent_back_after_the_deadline_issues_no_second_order(world):
+    """The same answer deadline watched again (issue 23, item 8): its red card may come back, its 督办单 not."""
+    ticket = in_progress(world)
+    assert run_sweep(local(2026, 12, 8, 9))["supervision_order"] == 1
+    with frozen_at(local(2026, 12, 8, 10)):
+        apply_transition(ticket, "reply", world.district_handler, body="已处理完毕")
+        apply_transition(ticket, "send_back_reply", world.dispatcher, note="答复不完整")
+        db.session.commit()
+    counts = run_sweep(local(2026, 12, 8, 11))
+    assert counts["red"] == 1 and counts["supervision_order"] == 0 and counts["supervision_order_refused"] == 1
+    (order,) = ladder_orders(ticket)
+    assert (order.ladder_stage, order.clock_kind, order.clock_deadline_at) == (2, "answer", ticket.answer_deadline_at)
+    assert events(ticket, "supervision_order") == 1
+    assert db.session.execute(select(func.count()).select_from(Notification).where(
+        Notification.template == "supervision_order")).scalar_one() == 2  # the first order's two recipients
+    # a supervisor's own order for the same ticket is not limited
+    sla.issue_supervision_order(ticket, world.supervisor, "请今日内答复")
+    assert db.session.execute(select(func.count()).select_from(SupervisionOrder)).scalar_one() == 2
+
+
+def test_the_database_refuses_a_second_ladder_order_for_a_stage_and_round(world):
+    import sqlalchemy as sa
+
+    ticket = in_progress(world)
+    run_sweep(local(2026, 12, 8, 9))
+    (order,) = ladder_orders(ticket)
+    copy = {c: getattr(order, c) for c in ("ticket_id", "unit_id", "message", "source", "response_deadline",
+                                           "ladder_stage", "clock_kind", "clock_deadline_at", "created_at")}
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.execute(SupervisionOrder.__table__.insert(), [copy])
+    db.session.rollback()
+    # another round (a later deadline) and another source are each allowed
+    db.session.execute(SupervisionOrder.__table__.insert(), [
+        {**copy, "clock_deadline_at": copy["clock_deadline_at"] + timedelta(days=3)}, {**copy, "source": "manual"}])
+    db.session.rollback()
+
+
+def test_an_extension_after_the_red_card_is_a_new_round_with_its_own_order(world):
+    ticket = in_progress(world)
+    run_sweep(local(2026, 12, 8, 9))
+    with frozen_at(local(2026, 12, 8, 10)):  # the deadline moves: as a redo or an approved extension would
+        ticket.answer_deadline_at = local(2026, 12, 10, 23, 59, 59)
+        sla.refresh_clock(ticket)
+        db.session.flush()
+        from hotline.tickets.services import _refresh_next_deadline
+        _refresh_next_deadline(ticket)
+        db.session.commit()
+    assert run_sweep(local(2026, 12, 11, 9))["supervision_order"] == 1
+    assert [o.clock_deadline_at for o in ladder_orders(ticket)] == [local(2026, 12, 7, 23, 59, 59),
+                                                                    local(2026, 12, 10, 23, 59, 59)]
