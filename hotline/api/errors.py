@@ -23,6 +23,7 @@ CODES = {
     405: ("method_not_allowed", _l("This method is not allowed here.")),
     409: ("conflict", _l("The request conflicts with the ticket's current state.")),
     413: ("payload_too_large", _l("The request body is too large.")),
+    414: ("uri_too_long", _l("The address is too long. Send long values in the request body.")),
     415: ("unsupported_media_type", _l("Send JSON or multipart/form-data.")),
     422: ("validation_failed", _l("Please correct the marked fields.")),
     429: ("rate_limited", _l("Too many requests. Please wait and try again.")),

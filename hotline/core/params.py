@@ -19,6 +19,7 @@ import re
 
 from flask import Flask, request
 from flask_babel import gettext, lazy_gettext as _l
+from werkzeug.exceptions import RequestURITooLarge
 from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
 
 from hotline.core.errors import DomainError, ValidationFailed
@@ -26,6 +27,9 @@ from hotline.core.errors import DomainError, ValidationFailed
 MAX_ID = 2**31 - 1  # every primary key is an ``integer`` column
 MAX_PAGE = 100_000  # the API's bound too: page × page size stays far inside a 64-bit OFFSET
 MAX_JSON_DEPTH = 32  # the deepest legitimate body (photos in an appeal) has 3 levels
+# Longer URLs get the app's own 414 (JSON under /api); gunicorn runs with --limit-request-line 8190
+# (docs/deployment.md) so that it is the app, not gunicorn's HTML page, that answers up to 8 KB.
+MAX_URL_BYTES = 4096
 _DIGITS = re.compile(r"[0-9]{1,10}", re.ASCII)
 # C0 controls and DEL; tab, line feed and carriage return are text (a pasted appeal in the assistant's query).
 _QUERY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -139,6 +143,8 @@ def refuse_unstorable_input() -> None:
     """Before every request. PostgreSQL cannot store NUL in text and UTF-8 cannot encode a lone surrogate
     (both were 500s); no legitimate input has either, nor a control character in a query string. File parts
     are not checked. Invalid JSON is left to the endpoint's own parser and its usual answer."""
+    if len(request.environ.get("RAW_URI") or request.full_path) > MAX_URL_BYTES:
+        raise RequestURITooLarge()
     for name, value in request.args.items(multi=True):
         if "\x00" in name or "\x00" in value:
             raise refused(name, _l("Text may not contain NUL characters."))

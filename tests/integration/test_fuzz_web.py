@@ -154,3 +154,18 @@ def test_the_fuzzer_reaches_the_views(app, world, fuzzer):
     assert client.get("/search/?q=物业").status_code == 200
     assert client.get(f"/search/?q=物业&unit={HUGE}").status_code == 400
     assert client.get("/tickets/%00").status_code == 404
+
+
+@pytest.mark.parametrize("path, machine", [("/api/v1/tickets", True), ("/open311/v2/requests.json", True),
+                                           ("/search/", False)])
+def test_an_overlong_address_gets_the_apps_414_in_the_channels_format(client, path, machine):
+    """Issue 28.9: gunicorn's own 414 is an HTML page; up to its limit the app answers first."""
+    from hotline.core.params import MAX_URL_BYTES
+    response = client.get(f"{path}?q=" + "x" * MAX_URL_BYTES)
+    assert response.status_code == 414
+    if machine:
+        body = response.get_json()
+        assert (body["error"]["code"] == "uri_too_long") if isinstance(body, dict) else body[0]["code"] == 414
+    else:
+        assert response.mimetype == "text/html" and "414" in response.get_data(as_text=True)
+    assert client.get(f"{path}?q=" + "长" * 100).status_code != 414
