@@ -133,7 +133,10 @@ def _register_error_handlers(app: Flask) -> None:
             return machine
         if exc.response is not None:  # an exception that carries its own page (the sign-in lockout)
             return exc.response
-        return error_page(exc.code, headers={k: v for k, v in exc.get_headers() if k.lower() == "retry-after"})
+        # abort(400, description=…) says what was wrong; werkzeug's own English descriptions are not shown.
+        message = exc.description if exc.description != type(exc).description else None
+        retry = {k: v for k, v in exc.get_headers() if k.lower() == "retry-after"}
+        return error_page(exc.code, message, headers=retry)
 
     from flask_wtf.csrf import CSRFError
 

@@ -19,6 +19,7 @@ from hotline.api.schemas import TicketSchema
 from hotline.api.views import BEARER, _errors, bp
 from hotline.core.clock import to_utc_naive
 from hotline.core.errors import NotFound, PermissionDenied, ValidationFailed
+from hotline.core.params import FIRST_MOMENT, LAST_MOMENT
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
 from hotline.sla import services as sla
@@ -47,8 +48,10 @@ class ActionSchema(ma.Schema):
                                  metadata={"description": "rate: 满意 / 基本满意 / 不满意 / 未联系上."})
     comment = fields.String(validate=validate.Length(max=2000))
     master = fields.String(metadata={"description": "merge: tracking number of the open master ticket."})
-    new_deadline = fields.AwareDateTime(metadata={"description": "request_extension: ISO 8601 with offset."})
-    resume_by = fields.AwareDateTime(metadata={"description": "request_suspension: planned end (optional)."})
+    new_deadline = fields.AwareDateTime(validate=validate.Range(FIRST_MOMENT, LAST_MOMENT),
+                                        metadata={"description": "request_extension: ISO 8601 with offset."})
+    resume_by = fields.AwareDateTime(validate=validate.Range(FIRST_MOMENT, LAST_MOMENT),
+                                     metadata={"description": "request_suspension: planned end (optional)."})
 
 
 @bp.route("/tickets/<tracking_no>/actions/<any(" + ", ".join(ACTIONS) + "):action>", methods=["POST"])

@@ -5,6 +5,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
+from hotline.core.params import FIRST_DAY, LAST_DAY
 from hotline.intake.services import MAX_PHOTO_BYTES, MAX_PHOTOS
 from hotline.tickets.validation import LAT_RANGE, LIMITS, LON_RANGE, PHONE_PATTERN
 from hotline.tickets.workflow import Appeal, Status, Urgency
@@ -84,8 +85,10 @@ class TicketQuerySchema(ma.Schema):
         "description": "Org-unit code: tickets at this unit or below it."})
     category = fields.String(validate=validate.Length(max=16), metadata={
         "description": "Category code; a first-level code includes its subcategories."})
-    date_from = fields.Date(data_key="from", metadata={"description": "Created on or after (YYYY-MM-DD, Beijing)."})
-    date_to = fields.Date(data_key="to", metadata={"description": "Created on or before (YYYY-MM-DD, Beijing)."})
+    date_from = fields.Date(data_key="from", validate=validate.Range(FIRST_DAY, LAST_DAY),
+                            metadata={"description": "Created on or after (YYYY-MM-DD, Beijing)."})
+    date_to = fields.Date(data_key="to", validate=validate.Range(FIRST_DAY, LAST_DAY),
+                          metadata={"description": "Created on or before (YYYY-MM-DD, Beijing)."})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, datetime, timezone
 
 from flask import Flask, request
 from flask_babel import gettext, lazy_gettext as _l
@@ -30,6 +31,12 @@ MAX_JSON_DEPTH = 32  # the deepest legitimate body (photos in an appeal) has 3 l
 # Longer URLs get the app's own 414 (JSON under /api); gunicorn runs with --limit-request-line 8190
 # (docs/deployment.md) so that it is the app, not gunicorn's HTML page, that answers up to 8 KB.
 MAX_URL_BYTES = 4096
+# The days a date filter or a deadline may name: wide (a filter "to 2999" is fine, it finds nothing), but
+# clear of the edges of Python's calendar, which overflow when a local time moves to UTC (0001-01-01 00:00
+# in Beijing is in year 0; 9999-12-31 23:59 at UTC-12 is in year 10000).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+FIRST_MOMENT = datetime(1900, 1, 1, tzinfo=timezone.utc)
+LAST_MOMENT = datetime(9998, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
 _DIGITS = re.compile(r"[0-9]{1,10}", re.ASCII)
 # C0 controls and DEL; tab, line feed and carriage return are text (a pasted appeal in the assistant's query).
 _QUERY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -74,6 +81,10 @@ def form_id(name: str) -> int | None:
 
 def query_page(name: str = "page") -> int:
     return parse_int(request.args.get(name), name, maximum=MAX_PAGE) or 1
+
+
+def in_date_range(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
 
 
 def coerce_id(value) -> int | None:

@@ -8,7 +8,7 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, Submit
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from hotline.core.forms import Form
-from hotline.core.params import coerce_id
+from hotline.core.params import FIRST_DAY, LAST_DAY, coerce_id, in_date_range
 
 MAX_PERIOD_DAYS = 366
 DEFAULT_PERIOD_DAYS = 30
@@ -32,6 +32,9 @@ def parse_period(args, today: date | None = None) -> tuple[date, date]:
                 values[name] = date.fromisoformat(raw)
             except ValueError:
                 raise PeriodError(_("Enter a date as YYYY-MM-DD."), name) from None
+            if not in_date_range(values[name]):
+                raise PeriodError(_("Choose a date from %(first)s to %(last)s.", first=FIRST_DAY.isoformat(),
+                                    last=LAST_DAY.isoformat()), name)
     end = values.get("to", today)
     start = values.get("from", end - timedelta(days=DEFAULT_PERIOD_DAYS - 1))
     if start > end:

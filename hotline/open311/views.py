@@ -179,6 +179,8 @@ def _parse_time(name: str) -> datetime | None:
         return to_utc_naive(datetime.fromisoformat(value.replace("Z", "+00:00")))
     except ValueError:
         raise MissingArgument(_l("%(name)s must be an ISO 8601 date-time.", name=name)) from None
+    except OverflowError:  # 9999-12-31T23:59:59-12:00 is past the year 9999 in UTC
+        raise MissingArgument(_l("%(name)s is outside the years 1 to 9999.", name=name)) from None
 
 
 def _csv(name: str) -> list[str]:

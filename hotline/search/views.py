@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
-from hotline.core.params import query_id, query_page
+from hotline.core.params import in_date_range, query_id, query_page
 from hotline.extensions import db
 from hotline.knowledge.services import find_articles
 from hotline.orgs.models import OrgUnit, UnitKind
@@ -23,9 +23,10 @@ bp = Blueprint("search", __name__, url_prefix="/search")
 
 def _date(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name) or "")
+        day = date.fromisoformat(request.args.get(name) or "")
     except ValueError:
         return None
+    return day if in_date_range(day) else None
 
 
 def filters_from_args() -> services.SearchFilters:

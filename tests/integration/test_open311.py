@@ -162,6 +162,8 @@ def test_get_requests_lists_published_appeals_with_filters(client, world):
 def test_get_requests_errors(client, world, fmt):
     assert_open311_error(client.get(f"{BASE}/requests.{fmt}?status=pending"), 400, fmt)
     assert_open311_error(client.get(f"{BASE}/requests.{fmt}?start_date=yesterday"), 400, fmt)
+    for bound in ("end_date=9999-12-31T23:59:59-12:00", "start_date=0001-01-01T00:00:00%2B14:00"):  # issue 28.5
+        assert_open311_error(client.get(f"{BASE}/requests.{fmt}?{bound}"), 400, fmt)
     assert_open311_error(client.get(f"{BASE}/requests.{fmt}?api_key=hk_wrong"), 403, fmt)
     assert_open311_error(client.get(f"{BASE}/requests/20990101000001.{fmt}"), 404, fmt)
     assert_open311_error(client.get(f"{BASE}/tokens/20990101000001.{fmt}"), 404, fmt)
