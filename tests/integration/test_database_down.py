@@ -35,6 +35,8 @@ def test_pages_answer_503_with_retry_after_and_a_page_in_the_sites_layout(down, 
     assert response.mimetype == "text/html" and 'class="error-code' in page and "503" in page
     assert "暂时无法使用" in page or "Briefly unavailable" in page
     assert "Traceback" not in page and "psycopg" not in page
+    assert "没有保存" not in page  # a GET sent nothing to lose
+    assert 'href="/portal"' in page  # drawn signed out: the way back is the citizens' portal
 
 
 def test_an_anonymous_appeal_sent_while_the_database_is_down_is_told_it_was_not_saved(down):
