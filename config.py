@@ -100,6 +100,9 @@ class Config:
     SLA_CALLBACK_WORKING_DAYS = int(os.environ.get("SLA_CALLBACK_WORKING_DAYS", 3))
     SLA_ORDER_RESPONSE_WORKING_DAYS = int(os.environ.get("SLA_ORDER_RESPONSE_WORKING_DAYS", 1))
     SLA_URGING_RESPONSE_WORKING_DAYS = int(os.environ.get("SLA_URGING_RESPONSE_WORKING_DAYS", 1))
+    # The yellow card: when this share of the limit is left, at most this many working days before.
+    SLA_WARNING_SHARE = float(os.environ.get("SLA_WARNING_SHARE", 0.2))
+    SLA_WARNING_WORKING_DAYS = float(os.environ.get("SLA_WARNING_WORKING_DAYS", 1))
     # Notifications: e-mail over SMTP (Flask-Mail), SMS through a gateway ("logging" or "http").
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))

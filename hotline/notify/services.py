@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import String, cast, distinct, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from hotline.core.after_commit import enqueue_after_commit
 from hotline.core.clock import utcnow
@@ -156,15 +158,29 @@ def _unread_where(user_id):
 
 
 def unread_count(user_id: int) -> int:
-    return db.session.execute(select(func.count(Notification.id)).where(*_unread_where(user_id))).scalar_one()
+    """The bell: how many tickets and kinds have unread news."""
+    return db.session.execute(_unread_groups(user_id)).scalar_one()
 
 
 @cache
 def _signed_in_statement():
+# The bell counts and the inbox lists groups: one per ticket and kind (a ticket's third yellow card is the
+# same news as its first), a notification about no ticket on its own. A new one bumps its group to the top.
+
     from hotline.accounts.models import User
     from hotline.accounts.services import user_with_roles_statement
-    unread = select(func.count(Notification.id)).where(*_unread_where(User.id)).scalar_subquery()
+    unread = _unread_groups(User.id).scalar_subquery()
     return user_with_roles_statement().add_columns(unread.label("unread"))
+
+def _group_key():
+    """``template:ticket`` (``template:-id`` without a ticket) as one value, for COUNT(DISTINCT …)."""
+    return Notification.template.concat(":").concat(
+        cast(func.coalesce(Notification.ticket_id, -Notification.id), String))
+
+
+def _unread_groups(user_id):
+    return select(func.count(distinct(_group_key()))).where(*_unread_where(user_id))
+
 
 
 def load_signed_in(user_id: int):
@@ -177,17 +193,40 @@ def load_signed_in(user_id: int):
     return user
 
 
-def inbox(user_id: int, limit: int = 100) -> list[Notification]:
-    return list(db.session.execute(select(Notification).where(
+class NotificationGroup(NamedTuple):
+    """The notifications of one ticket and kind: the latest, how many, how many unread."""
+    latest: Notification
+    count: int
+    unread: int
+
+
+def inbox(user_id: int, limit: int = 100, scan: int = 1000) -> list[NotificationGroup]:
+    """The user's notification groups, the most recently bumped first (over their ``scan`` latest rows)."""
+    notes = db.session.execute(select(Notification).where(
         Notification.recipient_user_id == user_id, Notification.channel == NotifyChannel.IN_APP.value)
-        .order_by(Notification.id.desc()).limit(limit)).scalars())
+        .order_by(Notification.id.desc()).limit(scan).options(selectinload(Notification.ticket))).scalars()
+    groups: dict[tuple, list] = {}
+    for note in notes:
+        key = (note.template, note.ticket_id if note.ticket_id is not None else -note.id)
+        if key not in groups:
+            if len(groups) == limit:
+                continue
+            groups[key] = [note, 0, 0]
+        groups[key][1] += 1
+        groups[key][2] += note.read_at is None
+    return [NotificationGroup(*group) for group in groups.values()]
 
 
 def mark_read(user_id: int, notification_id: int | None = None) -> int:
-    """Mark one (or every) in-app notification of the user read."""
-    stmt = update(Notification).where(Notification.recipient_user_id == user_id,
-                                      Notification.channel == NotifyChannel.IN_APP.value,
-                                      Notification.read_at.is_(None))
+    """Mark one notification's group (same ticket and kind), or every in-app notification, of the user read."""
+    stmt = update(Notification).where(*_unread_where(user_id))
     if notification_id is not None:
-        stmt = stmt.where(Notification.id == notification_id)
+        note = db.session.execute(select(Notification.template, Notification.ticket_id).where(
+            Notification.id == notification_id, Notification.recipient_user_id == user_id)).first()
+        if note is None:
+            return 0
+        if note.ticket_id is None:
+            stmt = stmt.where(Notification.id == notification_id)
+        else:
+            stmt = stmt.where(Notification.template == note.template, Notification.ticket_id == note.ticket_id)
     return db.session.execute(stmt.values(read_at=utcnow())).rowcount

@@ -23,9 +23,9 @@ def inject_unread_count():
 @bp.route("/notifications")
 @login_required
 def inbox():
-    notes = services.inbox(current_user.id)
+    groups = services.inbox(current_user.id)
     from flask_babel import get_locale
-    rendered = [(n, *render(n.template, n.payload, locale=str(get_locale()))) for n in notes]
+    rendered = [(g, *render(g.latest.template, g.latest.payload, locale=str(get_locale()))) for g in groups]
     return render_template("notify/inbox.html", notes=rendered)
 
 

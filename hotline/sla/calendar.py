@@ -80,6 +80,23 @@ class WorkCalendar:
             if self.is_workday(day)[0]:
                 return self.end_of(day, deadline.tzinfo)
 
+    def working_time_before(self, end: datetime, days: float) -> datetime:
+        """The moment ``days`` working days of working time are left before ``end`` (a working day's time runs
+        from midnight to ``day_ends``; days off have none). A whole day left is reached at the end of the
+        working day before."""
+        length = datetime.combine(date.min, self.day_ends) - datetime.combine(date.min, time())
+        left, cursor = length * days, end
+        for _ in range(3700):  # ten years of days off at most: a calendar with no working day gives up
+            day = cursor.date()
+            if self.is_workday(day)[0]:
+                stop = min(cursor, self.end_of(day, cursor.tzinfo))
+                available = stop - datetime.combine(day, time(), tzinfo=cursor.tzinfo)
+                if left < available:
+                    return stop - left
+                left -= available
+            cursor = self.end_of(day - timedelta(days=1), cursor.tzinfo)
+        return cursor
+
     def resume_deadline(self, deadline: datetime, paused_at: datetime, resumed_at: datetime) -> Deadline:
         """A working-day ``deadline`` paused at ``paused_at`` and resumed at ``resumed_at`` (all local, aware).
 
@@ -111,11 +128,20 @@ def add_hours(start: datetime, hours: float) -> Deadline:
     return Deadline(start + timedelta(hours=hours), False)
 
 
-def yellow_card_at(deadline: datetime, limit: float, unit: str, calendar: WorkCalendar) -> datetime:
-    """One working day before a working-day deadline; a quarter of the limit before an hour deadline."""
+WARNING_SHARE = 0.2        # the yellow card comes in the last fifth of the limit …
+WARNING_WORKING_DAYS = 1.0  # … and at most one working day before a working-day deadline (12345 practice)
+
+
+def yellow_card_at(deadline: datetime, limit: float, unit: str, calendar: WorkCalendar,
+                   share: float = WARNING_SHARE, most_days: float = WARNING_WORKING_DAYS) -> datetime:
+    """When the working time left before ``deadline`` falls to ``share`` of the limit.
+
+    An hour limit warns ``share`` of its hours before; a working-day limit when ``share`` of its working
+    days is left, at most ``most_days``: a ten-day limit one working day before, a one-day limit in its
+    last fifth. A ticket is never warned as it is dispatched: the limit was counted from then."""
     if unit == "hours":
-        return deadline - timedelta(hours=limit / 4)
-    return calendar.previous_working_day_end(deadline)
+        return deadline - timedelta(hours=limit * share)
+    return calendar.working_time_before(deadline, min(limit * share, most_days))
 
 
 def from_chinesecalendar() -> WorkCalendar:

@@ -32,6 +32,15 @@ def setting(name: str) -> int:
     return int(current_app.config.get(name, LADDER_DEFAULTS[name]))
 
 
+def warning_window() -> tuple[float, float]:
+    """(share of the limit, most working days) left when the yellow card comes: ``SLA_WARNING_SHARE``
+    (default 0.2) and ``SLA_WARNING_WORKING_DAYS`` (default 1)."""
+    from hotline.sla.calendar import WARNING_SHARE, WARNING_WORKING_DAYS
+    share = float(current_app.config.get("SLA_WARNING_SHARE", WARNING_SHARE))
+    days = float(current_app.config.get("SLA_WARNING_WORKING_DAYS", WARNING_WORKING_DAYS))
+    return min(max(share, 0.0), 0.9), max(days, 0.0)  # a share of 0.9 still leaves a tenth of the time unwarned
+
+
 def default_policies() -> list[dict]:
     rows = []
     for appeal in Appeal:
@@ -344,7 +353,7 @@ def ladder_times(ticket, kind: str, deadline: datetime) -> tuple[datetime, datet
         limit, unit = REDO_WORKING_DAYS, WD
     calendar = current_calendar()
     local = to_local(deadline)
-    warn = to_utc_naive(yellow_card_at(local, limit, unit, calendar))
+    warn = to_utc_naive(yellow_card_at(local, limit, unit, calendar, *warning_window()))
     escalate = to_utc_naive(calendar.add_working_days(local, setting("SLA_ESCALATION_WORKING_DAYS")).at)
     return warn, escalate
 

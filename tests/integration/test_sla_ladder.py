@@ -80,10 +80,12 @@ def test_a_late_sweep_takes_every_missed_step_once(world):
 def test_signing_moves_the_ladder_to_the_answer_deadline(world):
     with frozen_at(local(2026, 11, 23, 10)):
         ticket = world.ticket_in("dispatched")
-    assert run_sweep(local(2026, 11, 24, 0, 30))["yellow"] == 1  # sign-for: yellow at the end of 11-23
+    # sign for within one working day (to the end of 11-24): yellow in its last fifth, not at dispatch
+    assert run_sweep(local(2026, 11, 24, 0, 30)).get("yellow", 0) == 0
+    assert run_sweep(local(2026, 11, 24, 19, 13))["yellow"] == 1
     db.session.refresh(ticket)
     assert ticket.warning_level == "yellow"
-    with frozen_at(local(2026, 11, 24, 9)):
+    with frozen_at(local(2026, 11, 24, 20)):
         apply_transition(ticket, "sign", world.district_handler)
         db.session.commit()
     assert ticket.warning_level == "none"
@@ -168,12 +170,13 @@ def test_manual_urging_and_order_have_response_deadlines(world):
     assert order.source == "manual" and events(ticket, "urged") == 1 and events(ticket, "supervision_order") == 1
 
 
-def test_hour_limits_yellow_at_a_quarter_before(world):
+def test_hour_limits_yellow_in_the_last_fifth(world):
     with frozen_at(local(2026, 10, 1, 10)):
         ticket = world.ticket_in("in_progress", urgency="critical")  # answer within 2 hours
     assert ticket.answer_deadline_at == local(2026, 10, 1, 12)
-    assert ticket.next_deadline_at == local(2026, 10, 1, 11, 30)
-    assert run_sweep(local(2026, 10, 1, 11, 31))["yellow"] == 1
+    assert ticket.next_deadline_at == local(2026, 10, 1, 11, 36)
+    assert run_sweep(local(2026, 10, 1, 11, 35)).get("yellow", 0) == 0
+    assert run_sweep(local(2026, 10, 1, 11, 37))["yellow"] == 1
 
 
 @pytest.fixture

@@ -83,9 +83,30 @@ def test_a_configured_end_of_office_hours_applies_everywhere():
         datetime(2026, 11, 27, 17, 30, tzinfo=LOCAL_TZ)
 
 
-def test_yellow_card_one_working_day_or_a_quarter_of_the_hours_before():
-    assert yellow_card_at(eod(date(2026, 10, 8)), 3, "working_days", CAL) == eod(date(2026, 9, 30))
-    assert yellow_card_at(at(2026, 10, 1, 12), 24, "hours", CAL) == at(2026, 10, 1, 6)
+def test_yellow_card_in_the_last_fifth_at_most_one_working_day_before():
+    # ten working days: one working day before (the end of the last working day before the deadline's)
+    assert yellow_card_at(eod(date(2026, 10, 8)), 10, "working_days", CAL) == eod(date(2026, 9, 30))
+    # three working days: 0.6 of the deadline's own day is left, not a whole day
+    assert yellow_card_at(eod(date(2026, 12, 9)), 3, "working_days", CAL) == \
+        eod(date(2026, 12, 9)) - timedelta(seconds=86399 * 0.6)
+    # one working day (sign for): the last fifth of it, on the deadline's day
+    assert yellow_card_at(eod(date(2026, 12, 8)), 1, "working_days", CAL).date() == date(2026, 12, 8)
+    assert yellow_card_at(at(2026, 10, 1, 12), 24, "hours", CAL) == at(2026, 10, 1, 12) - timedelta(hours=4.8)
+    assert yellow_card_at(at(2026, 10, 1, 12), 24, "hours", CAL, share=0.25) == at(2026, 10, 1, 6)
+    # the working days of the share only: a whole day left across a weekend is reached on Friday night
+    assert yellow_card_at(eod(date(2026, 12, 7)), 5, "working_days", CAL) == eod(date(2026, 12, 4))
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 10, 15])
+@pytest.mark.parametrize("start", [at(2026, 12, 4, 23) + timedelta(minutes=59), at(2026, 12, 5, 10),
+                                   at(2026, 9, 30, 18), at(2026, 2, 13, 23), at(2026, 12, 31, 12),
+                                   at(2026, 12, 7, 0) + timedelta(seconds=1)])
+def test_a_working_day_limit_never_warns_near_its_start(limit, start):
+    """Friday night, a Saturday, the eve of 国庆 and 春节, the year's last day, just after midnight."""
+    deadline = CAL.add_working_days(start, limit).at
+    warn = yellow_card_at(deadline, limit, "working_days", CAL)
+    assert start + timedelta(hours=12) < warn < deadline
+    assert CAL.working_time_before(deadline, limit * 0.2) <= warn  # within the last fifth
 
 
 @pytest.mark.parametrize("paused, resumed, deadline, expected", [
