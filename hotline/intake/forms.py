@@ -53,6 +53,10 @@ class TrackForm(Form):
     phone = StringField(_l("Phone used when filing"), validators=[DataRequired(), Length(max=20)])
 
 
+class ForgotNumberForm(Form):
+    phone = StringField(_l("Phone used when filing"), validators=[DataRequired(), Length(max=20)])
+
+
 class RateForm(Form):
     satisfaction = RadioField(_l("How satisfied are you with the answer?"), validators=[DataRequired()], choices=[
         ("satisfied", _l("Satisfied")), ("basically", _l("Basically satisfied")), ("unsatisfied", _l("Unsatisfied"))])

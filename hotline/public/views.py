@@ -1,13 +1,21 @@
 """Citizen pages. Anonymous, CSRF-protected, rate limited per client address."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+import re
 
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from hotline.accounts.models import Role
 from hotline.core.errors import DomainError, ValidationFailed
 from hotline.extensions import db, limiter
 from hotline.intake import services as intake
-from hotline.intake.forms import CitizenAppealForm, RateForm, TrackForm
-from hotline.tickets.services import CitizenActor, apply_transition, find_for_citizen
-from hotline.tickets.validation import normalise_phone
+from hotline.intake.forms import CitizenAppealForm, ForgotNumberForm, RateForm, TrackForm
+from hotline.public import services as citizen
+from hotline.tickets.queries import can_view
+from hotline.tickets.services import (CitizenActor, apply_transition, find_for_citizen, followed_ticket,
+                                      merged_callback_open)
+from hotline.tickets.validation import normalise_phone, phone_is_valid
 from hotline.tickets.workflow import Channel, Status
 
 bp = Blueprint("public", __name__)
@@ -15,6 +23,8 @@ bp = Blueprint("public", __name__)
 # session cookie is signed, not encrypted, so the phone would be readable in it (issue 28.8).
 _TRACKED = "tracked"
 _TRACKED_KEEP = 10
+# The master's own intake is its caller's, not the merged caller's: their page shows the master from dispatch on.
+_MASTER_INTAKE = frozenset({"submit", "register", "accept"})
 
 
 @bp.route("/portal")
@@ -60,6 +70,8 @@ def submitted():
 @limiter.limit("10 per minute; 60 per hour", methods=["POST"])
 def track():
     form = TrackForm()
+    if request.method == "GET" and re.fullmatch(r"\d{14}", request.args.get("no", "")):
+        form.tracking_no.data = request.args["no"]  # from /track/<no> opened without proof: keep the number
     if form.validate_on_submit():
         ticket = find_for_citizen(form.tracking_no.data.strip(), normalise_phone(form.phone.data))
         if ticket is not None:
@@ -73,15 +85,17 @@ def track():
 @bp.route("/track/<tracking_no>", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def tracked(tracking_no):
-    ticket = find_for_citizen(tracking_no, None, check_phone=False) if tracking_no in _proven() else None
+    ticket = _followable(tracking_no)
     if ticket is None:
-        return redirect(url_for(".track"))
+        return redirect(url_for(".track", no=tracking_no if re.fullmatch(r"\d{14}", tracking_no) else None))
     phone = ticket.citizen_phone
     form = RateForm()
     if request.method == "POST" and form.validate_on_submit():
         action = "rate_unsatisfied" if form.satisfaction.data == "unsatisfied" else "rate_satisfied"
+        if ticket.status == Status.MERGED.value:  # a merged caller rates the master's answer on their own ticket
+            action = "rate_merged"
         params = {"comment": form.comment.data or None}
-        if action == "rate_satisfied":
+        if action != "rate_unsatisfied":
             params["satisfaction"] = form.satisfaction.data
         try:
             apply_transition(ticket, action, CitizenActor(phone), **params)
@@ -92,12 +106,65 @@ def tracked(tracking_no):
             db.session.rollback()
             flash(str(exc.message), "danger")
             ticket = find_for_citizen(tracking_no, None, check_phone=False)
+    # A merged appeal's page follows its master: the master's progress and answer, the caller's own text.
+    followed = followed_ticket(ticket)
     timeline = [e for e in ticket.events if e.public]
-    answers = [r for r in ticket.replies if r.state == "approved"]
+    if followed is not ticket:
+        timeline += [e for e in followed.events if e.public and e.action not in _MASTER_INTAKE]
+        timeline.sort(key=lambda e: (e.created_at, e.id))
+    answers = [r for r in followed.replies if r.state == "approved"]
     direct_answer = next((e.note for e in ticket.events if e.action == "answer_directly"), None)
     return render_template("public/tracked.html", ticket=ticket, timeline=timeline, answers=answers,
-                           direct_answer=direct_answer, form=form,
-                           can_rate=ticket.status == Status.PENDING_CALLBACK.value)
+                           direct_answer=direct_answer, form=form, view=citizen.citizen_view(ticket, answers),
+                           master=followed if followed is not ticket else None,
+                           can_rate=ticket.status == Status.PENDING_CALLBACK.value or merged_callback_open(ticket))
+
+
+@bp.route("/track/<tracking_no>/photos/<int:attachment_id>")
+def tracked_photo(tracking_no, attachment_id):
+    """A photo the citizen sent with an appeal this browser proved; never another's, never a staff upload."""
+    ticket = _followable(tracking_no)
+    photo = citizen.citizen_photo(ticket, attachment_id) if ticket is not None else None
+    if photo is None:
+        abort(404)
+    from hotline.core.storage import storage
+    response = Response(storage().read(photo.storage_key), mimetype=photo.content_type)
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _forgot_phone_key() -> str:
+    return "forgot-phone:" + normalise_phone(request.form.get("phone"))[:20]
+
+
+@bp.route("/track/forgot", methods=["GET", "POST"])
+@limiter.limit("5 per hour", methods=["POST"], scope="forgot-address")
+@limiter.limit("3 per day", methods=["POST"], key_func=_forgot_phone_key, scope="forgot-phone")
+def forgot_number():
+    """忘记工单编号: the recent tracking numbers of a phone go to that phone by SMS. The page answers the same
+    whether or not the phone has appeals, so it tells nothing about anyone's appeals."""
+    form = ForgotNumberForm()
+    if form.validate_on_submit():
+        if not phone_is_valid(form.phone.data):
+            form.phone.errors = [_("Enter a mainland mobile number (11 digits) or a landline with area code.")]
+        else:
+            citizen.send_tracking_numbers(normalise_phone(form.phone.data))
+            db.session.commit()
+            return render_template("public/forgot.html", form=None, sent=True)
+    return render_template("public/forgot.html", form=form, sent=False), 400 if form.errors else 200
+
+
+def _followable(tracking_no: str):
+    """The appeal, if this browser proved it (number + phone) or the signed-in citizen account owns it."""
+    if tracking_no in _proven():
+        return find_for_citizen(tracking_no, None, check_phone=False)
+    if current_user.is_authenticated and current_user.has_role(Role.CITIZEN):
+        ticket = find_for_citizen(tracking_no, None, check_phone=False)
+        if ticket is not None and can_view(current_user, ticket):
+            return ticket
+    return None
 
 
 def _proven() -> list[str]:

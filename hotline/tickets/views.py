@@ -2,7 +2,7 @@
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotline.core.errors import DomainError
 from hotline.core.params import query_page
@@ -14,29 +14,44 @@ from hotline.tickets import handling, services
 from hotline.tickets.forms import ACTION_LABELS, ActionForm
 from hotline.tickets.labels import STATUS, label
 from hotline.tickets.models import Ticket
-from hotline.tickets.queries import NewestFirstPage, can_view, status_counts, visible_tickets
+from hotline.tickets.queries import (NewestFirstPage, account_appeals, callbacks_due, can_view, status_counts,
+                                     visible_tickets)
 from hotline.tickets.workflow import OPEN_STATUSES, Status
 
 bp = Blueprint("tickets", __name__)
 
 
 @bp.route("/")
-@login_required
 def index():
+    if not current_user.is_authenticated:  # the site's bare address: a citizen looking for the portal
+        return redirect(url_for("public.home"))
+    if _citizen_only():
+        appeals = [(t, services.followed_ticket(t)) for t in account_appeals(current_user)]
+        return render_template("tickets/mine.html", appeals=appeals)
     status = request.args.get("status") or None
     if status and status not in STATUS:
         abort(400)
     page = query_page()
     query = visible_tickets(current_user)
     counts = status_counts(current_user)
-    if status:
+    merged_callbacks = 0
+    if status == Status.PENDING_CALLBACK.value:  # 回访: every caller, those of merged appeals too
+        query = query.where(callbacks_due(services.merged_callback_cutoff()))
+        merged_callbacks = db.session.execute(select(func.count()).select_from(
+            query.where(Ticket.status == Status.MERGED.value).subquery())).scalar()
+    elif status:
         query = query.where(Ticket.status == status)
     # The per-status counts already give the total: no second COUNT over the same rows.
     tickets = NewestFirstPage(select=query, session=db.session(), page=page,
                               per_page=current_app.config["TICKETS_PER_PAGE"], error_out=False, count=False)
-    tickets.total = counts.get(status, 0) if status else sum(counts.values())
+    tickets.total = (counts.get(status, 0) + merged_callbacks) if status else sum(counts.values())
     return render_template("tickets/index.html", tickets=tickets, status=status, counts=counts,
-                           statuses=list(Status))
+                           statuses=list(Status), merged_callbacks=merged_callbacks)
+
+
+def _citizen_only() -> bool:
+    """A citizen account with no staff role: it gets the citizen's pages, never the staff's."""
+    return current_user.has_role(Role.CITIZEN) and not any(r.role != Role.CITIZEN.value for r in current_user.roles)
 
 
 def _load_visible(tracking_no: str, whole: bool = False) -> Ticket:
@@ -49,6 +64,9 @@ def _load_visible(tracking_no: str, whole: bool = False) -> Ticket:
 @bp.route("/tickets/<tracking_no>")
 @login_required
 def detail(tracking_no):
+    if _citizen_only():  # their own appeal: the citizen's page of it, without the hotline's internals
+        ticket = _load_visible(tracking_no)
+        return redirect(url_for("public.tracked", tracking_no=ticket.tracking_no))
     return _render_detail(_load_visible(tracking_no, whole=True))
 
 
@@ -85,6 +103,9 @@ def act(tracking_no, action):
         params["satisfaction"] = form.satisfaction.data
         params["comment"] = form.note.data or None
     elif action == "rate_unsatisfied":
+        params["comment"] = form.note.data or None
+    elif action == "rate_merged":
+        params["satisfaction"] = form.satisfaction.data
         params["comment"] = form.note.data or None
     elif action == "merge":
         master = db.session.execute(select(Ticket).filter_by(tracking_no=form.master.data or "")).scalar()

@@ -33,6 +33,7 @@ HOTLINE = {"operator", "dispatcher", "supervisor", "admin"}
 STAFF_AND_CITIZEN = set(ROLES) - {"anonymous"}
 LOGIN = "login"      # 302 to the sign-in page
 OK_POST = "ok-post"  # privileged: not refused; see the module docstring
+PORTAL = "portal"    # 302 to the citizens' portal
 
 
 @dataclass
@@ -100,7 +101,7 @@ MATRIX: dict[str, Row] = {
     "health.healthz": Row(get=everyone()),  # probes: no login, no rate limit (hotline.core.health)
     "health.readyz": Row(get=everyone()),
     # --- staff pages ----------------------------------------------------------------------------------------
-    "tickets.index": Row(get=web(STAFF_AND_CITIZEN)),
+    "tickets.index": Row(get={**web(STAFF_AND_CITIZEN), "anonymous": PORTAL}),  # the bare address: the portal
     "tickets.detail": Row(get=ticket_scoped(SEES_TICKET)),
     "tickets.attachment": Row(get=ticket_scoped(SEES_TICKET)),
     "tickets.act": Row(post=ticket_scoped(SEES_TICKET, ok=OK_POST), values={"action": "sign"}),
@@ -298,6 +299,8 @@ def _matches(expected, response, method: str) -> bool:
         return False
     if expected == LOGIN:
         return code == 302 and "/login" in response.headers.get("Location", "")
+    if expected == PORTAL:
+        return code == 302 and response.headers.get("Location", "").endswith("/portal")
     if expected == OK_POST:
         return code not in (401, 403, 404, 405)
     return code == expected
