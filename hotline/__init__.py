@@ -72,11 +72,17 @@ def _init_extensions(app: Flask) -> None:
     celery_init_app(app)
 
 
+LANGUAGE_COOKIE = "lang"  # the language switch's choice; not in the session, which sign-in and sign-out clear
+
+
 def _select_locale() -> str:
     from flask import current_app, has_request_context
     wanted = None
     if has_request_context():  # CLI and tasks speak the default language
-        wanted = session.get("lang") or (current_user.is_authenticated and current_user.locale) or None
+        # This browser's choice (kept in its own cookie, so signing in or out, which clears the session,
+        # keeps it), else the signed-in user's saved preference.
+        wanted = (session.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+                  or (current_user.is_authenticated and current_user.locale) or None)
     return wanted if wanted in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

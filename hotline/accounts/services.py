@@ -60,6 +60,13 @@ def sign_out_everywhere(user: User) -> User:
     return user
 
 
+def choose_language(user: User, locale: str) -> User:
+    """The user's preferred language: the pages speak it wherever they sign in, until this browser chooses."""
+    user.locale = locale
+    db.session.flush()
+    return user
+
+
 # --- revocable sessions (docs/security.md) ------------------------------------------------------------------
 
 def revoke_sessions(user: User) -> User:

@@ -7,7 +7,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from hotline.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm
 from hotline.accounts.decorators import record_lockout, sign_in_lockout
-from hotline.accounts.services import authenticate, change_own_password, sign_out, sign_out_everywhere
+from hotline.accounts.services import (authenticate, change_own_password, choose_language, sign_out,
+                                       sign_out_everywhere)
 from hotline.core.errors import ValidationFailed
 from hotline.core.forms import add_errors
 from hotline.extensions import db, limiter
@@ -17,6 +18,7 @@ bp = Blueprint("accounts", __name__)
 # Password guessing (docs/security.md): failed sign-ins are counted per account (the posted username, whatever
 # the address) and per client address (whatever the username). Successful sign-ins are not counted.
 LOGIN_LIMIT_ADDRESS = "30 per 15 minutes"
+LANGUAGE_COOKIE_DAYS = 365
 
 
 def _login_address_key() -> str:
@@ -84,10 +86,18 @@ def logout():
 
 @bp.route("/lang/<code>", methods=["POST"])
 def set_language(code):
-    from flask import current_app
+    """The language switch: kept in a cookie of its own (sign-in and sign-out start a new session) and, for a
+    signed-in user, as the account's preference (another browser starts in it)."""
+    from hotline import LANGUAGE_COOKIE
+    response = redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    return redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))
+        response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_DAYS * 86400, httponly=True,
+                            samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+        if current_user.is_authenticated:
+            choose_language(current_user._get_current_object(), code)
+            db.session.commit()
+    return response
 
 
 # --- the signed-in user's own account ----------------------------------------------------------------------

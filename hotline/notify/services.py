@@ -108,11 +108,22 @@ def _send(note: Notification) -> None:
     from hotline.notify.channels import send_email, sms_gateway
     from hotline.notify.templates import render
 
-    subject, body = render(note.template, note.payload)
+    subject, body = render(note.template, note.payload, locale=_recipient_locale(note))
     if note.channel == NotifyChannel.SMS.value:
         sms_gateway().send(note.recipient, body)
     elif note.channel == NotifyChannel.EMAIL.value:
         send_email(note.recipient, subject, body)
+
+
+def _recipient_locale(note: Notification) -> str | None:
+    """A staff member's chosen language; None (the default language) for citizens and users who chose none."""
+    if note.recipient_user_id is None:
+        return None
+    from flask import current_app
+
+    from hotline.accounts.models import User
+    locale = db.session.execute(select(User.locale).where(User.id == note.recipient_user_id)).scalar()
+    return locale if locale in current_app.config["LANGUAGES"] else None
 
 
 def deliver(notification_id: int) -> str:

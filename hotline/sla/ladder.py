@@ -439,7 +439,7 @@ def _supervision(tracking_nos: dict[int, str], now: datetime, counts: Counter, c
                                                                "unit": unit.code})
         writes.notify(context.supervisors_over(unit), "supervision_overdue", record.ticket_id,
                       {"tracking_no": tracking_nos[record.ticket_id], "unit": unit.name,
-                       "kind": "督办单" if record.kind == "order" else "催办"})
+                       "kind": record.kind})  # "order" or "urging": worded by the template
         counts["supervision_overdue"] += 1
     return open_until
 

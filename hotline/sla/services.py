@@ -575,7 +575,7 @@ def decide_extension(req, actor, approve: bool, note: str | None = None):
     record_event(ticket, "extension_approved" if approve else "extension_denied", actor, note=note, at=now,
                  data={"deadline": to_local(req.requested_deadline).isoformat(), "day": day.isoformat()})
     ticket.updated_at = now
-    _notify_unit(ticket, "extension_decided", {"decision": "批准" if approve else "驳回"})
+    _notify_unit(ticket, "extension_decided", {"decision": "approved" if approve else "denied"})
     db.session.flush()
     _refresh_next_deadline(ticket)
     db.session.flush()
@@ -633,7 +633,7 @@ def decide_suspension(req, actor, approve: bool, note: str | None = None):
         req.state = RequestState.DENIED.value
         record_event(ticket, "suspension_denied", actor, note=note, at=now)
         ticket.updated_at = now
-    _notify_unit(ticket, "suspension_decided", {"decision": "批准" if approve else "驳回"})
+    _notify_unit(ticket, "suspension_decided", {"decision": "approved" if approve else "denied"})
     db.session.flush()
     return req
 
