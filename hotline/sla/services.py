@@ -463,10 +463,32 @@ def urge_ticket(ticket, actor, message: str):
 
 
 def issue_supervision_order(ticket, actor, message: str):
-    """督办单: a formal order to the lead unit, with its own response deadline on the ladder."""
+    """督办单: a formal order to the lead unit, with its own response deadline on the ladder.
+
+    One per ticket and stage (the deadline watched now): while an order of that stage, the ladder's or a
+    supervisor's, waits for the unit's answer, another is refused. A new deadline (an extension, a redo,
+    signing) is a new stage."""
+    from flask_babel import lazy_gettext as _l
+
+    from hotline.core.errors import InvalidTransition
     from hotline.sla.models import SupervisionOrder
-    return _supervise(SupervisionOrder, ticket, actor, message, "supervision_order", "supervision_order",
-                      "SLA_ORDER_RESPONSE_WORKING_DAYS")
+    _require_supervisor(ticket, actor)
+    kind, deadline = _watched_deadline(ticket)
+    waiting = db.session.execute(select(SupervisionOrder).where(
+        SupervisionOrder.ticket_id == ticket.id, SupervisionOrder.responded_at.is_(None),
+        (SupervisionOrder.clock_kind.is_(None))  # an order from before stages were recorded
+        | ((SupervisionOrder.clock_kind == kind) & (SupervisionOrder.clock_deadline_at == deadline)))
+        .order_by(SupervisionOrder.id).limit(1)).scalar()
+    if waiting is not None:
+        raise InvalidTransition(_l(
+            "A supervision order issued %(issued)s is still waiting for %(unit)s's answer (due %(due)s): no second "
+            "order for this deadline. Urge the unit instead, or wait for its answer.",
+            issued=to_local(waiting.created_at).strftime("%Y-%m-%d %H:%M"), unit=waiting.unit.name,
+            due=to_local(waiting.response_deadline).strftime("%Y-%m-%d %H:%M") if waiting.response_deadline else "—"))
+    record = _supervise(SupervisionOrder, ticket, actor, message, "supervision_order", "supervision_order",
+                        "SLA_ORDER_RESPONSE_WORKING_DAYS")
+    record.clock_kind, record.clock_deadline_at = kind, deadline
+    return record
 
 
 def respond_to_supervision(record, actor, response: str):

@@ -207,6 +207,53 @@ def decide(tracking_no, kind, request_id, decision):
                 _("Decision recorded."))
 
 
+# --- the supervisor's queue of pending requests ----------------------------------------------------------------
+
+@bp.route("/supervision/requests")
+@roles_required(Role.SUPERVISOR)
+def requests_queue():
+    from hotline.sla.queries import pending_requests
+    return render_template("sla/requests.html", requests=pending_requests(current_user),
+                           form=DecisionForm(formdata=None))
+
+
+@bp.route("/supervision/requests/<kind>/<int:request_id>/<decision>", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def decide_from_queue(kind, request_id, decision):
+    """The queue's approve / reject: the same decision as on the ticket page, back to the queue."""
+    from hotline.tickets.queries import can_view
+    model = {"extension": ExtensionRequest, "suspension": SuspensionRequest}.get(kind) or abort(404)
+    if decision not in ("approve", "deny"):
+        abort(404)
+    req = db.session.get(model, request_id)
+    if req is None or not can_view(current_user, services.record_ticket(req)):
+        abort(404)
+    decide_fn = services.decide_extension if kind == "extension" else services.decide_suspension
+    form = DecisionForm()
+    if not form.validate():
+        flash(_("The form is not valid."), "danger")
+        return redirect(url_for(".requests_queue"))
+    tracking_no = services.record_ticket(req).tracking_no
+    try:
+        decide_fn(req, current_user, decision == "approve", (form.note.data or "").strip() or None)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        flash(_("Decision on ticket %(tracking_no)s recorded.", tracking_no=tracking_no), "success")
+    return redirect(url_for(".requests_queue"))
+
+
+@bp.app_context_processor
+def pending_requests_nav():
+    """The nav's count of requests waiting for the signed-in supervisor."""
+    if not (current_user.is_authenticated and current_user.has_role(Role.SUPERVISOR)):
+        return {}
+    from hotline.sla.queries import pending_count
+    return {"pending_requests": pending_count(current_user)}
+
+
 @bp.app_context_processor
 def supervision_panel():
     """What the ticket page's supervision panel needs (loaded lazily, only where it is shown)."""

@@ -126,6 +126,8 @@ MATRIX: dict[str, Row] = {
     "sla.supervise": Row(post={**ticket_scoped(SUPERVISOR, ok=OK_POST), "handler_out": 403, "citizen": 403}),
     "sla.decide": Row(post={**ticket_scoped(SUPERVISOR, ok=OK_POST), "handler_out": 403, "citizen": 403},
                       values={"kind": "extension", "decision": "approve"}),
+    "sla.requests_queue": Row(get=web(SUPERVISOR)),
+    "sla.decide_from_queue": Row(post=web_post(SUPERVISOR), values={"kind": "extension", "decision": "approve"}),
     "sla.respond": Row(post={**web_post({"handler_in"}), "handler_out": 404}, values={"kind": "urging"}),
     "sla.extension": Row(post={**web_post({"handler_in"}), "handler_out": 404}),
     "sla.suspension": Row(post={**web_post({"handler_in"}), "handler_out": 404}),
