@@ -14,6 +14,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+LIVE: dict = {}  # the live server's app, for tests that read what its database holds
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +27,7 @@ def live_server(tmp_path_factory):
         seed_demo(ticket_count=80)
         _ticket_waiting_for_the_housing_bureau()
         db.session.commit()
+    LIVE["app"] = app
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
