@@ -5,7 +5,8 @@ jieba tokens into a logistic regression gives P(category | text); the lead unit 
 P(unit | text, district) = Σ P(category | text) · P(unit | category, district), the second factor counted
 from the closed tickets of that district (the same matter goes to each district's own bureau), smoothed
 towards the routing catalogue's entry. Below ``MIN_CONFIDENCE`` the catalogue entry for the ticket's own
-category (``handling.suggested_unit``) is offered instead. The dispatcher always confirms.
+category (``handling.suggested_unit``) is offered instead. A unit whose return (退单) of the ticket was approved
+is never suggested for it again, by either. The dispatcher always confirms.
 """
 from __future__ import annotations
 
@@ -87,8 +88,7 @@ def _category_probabilities(model, docs: list[str]) -> list[list[tuple[int, floa
     return out
 
 
-def _unit_for(categories: list[tuple[int, float]], district: int | None, units: dict, routes: dict
-              ) -> tuple[int | None, float]:
+def _unit_scores(categories: list[tuple[int, float]], district: int | None, units: dict, routes: dict) -> Counter:
     scores: Counter = Counter()
     for category_id, p in categories:
         counts = Counter(units.get((category_id, district), {}))
@@ -98,20 +98,23 @@ def _unit_for(categories: list[tuple[int, float]], district: int | None, units: 
         total = sum(counts.values())
         for unit_id, n in counts.items():
             scores[unit_id] += p * n / total
-    if not scores:
-        return None, 0.0
-    unit_id, p = scores.most_common(1)[0]
-    return unit_id, p
+    return scores
 
 
-def predict(models: dict, items: list[tuple[str, int | None]]) -> list[tuple[tuple, tuple]]:
-    """((category id, p), (unit id, p)) for each (features, district id)."""
+def predict(models: dict, items: list[tuple[str, int | None]], exclude: Sequence[set[int]] | None = None,
+            top: int = 1) -> list[tuple[tuple, list[tuple[int, float]]]]:
+    """((category id, p), [(unit id, p), …]) for each (features, district id): the ``top`` most likely lead
+    units, best first, leaving out the units in ``exclude`` (one set per item: those that returned the ticket).
+    An excluded unit's share is not handed to the others: the confidence shown stays what the text supports."""
     categories = _category_probabilities(models["category"], [doc for doc, _ in items])
     routes = _routes()
     out = []
-    for cats, (_, district) in zip(categories, items):
+    for i, (cats, (_, district)) in enumerate(zip(categories, items)):
         best = cats[0] if cats else (None, 0.0)
-        out.append((best, _unit_for(cats, district, models["units"], routes)))
+        skip = exclude[i] if exclude else set()
+        scores = _unit_scores(cats, district, models["units"], routes)
+        ranked = [(u, p) for u, p in scores.most_common() if u not in skip][:top]
+        out.append((best, ranked))
     return out
 
 
@@ -142,7 +145,7 @@ def evaluate(test_share: float = 0.25, seed: int = 7) -> Evaluation:
     test, train = rows[:cut], rows[cut:]
     models = fit(train)
     predicted = predict(models, [(r[0], r[1]) for r in test])
-    cats, units = [p[0] for p in predicted], [p[1] for p in predicted]
+    cats, units = [p[0] for p in predicted], [(p[1] or [(None, 0.0)])[0] for p in predicted]
     majority_cat = Counter(r[2] for r in train).most_common(1)[0][0]
     majority_unit = Counter(r[3] for r in train).most_common(1)[0][0]
     confident = [(u, r) for u, r in zip(units, test) if u[1] >= MIN_CONFIDENCE]
@@ -203,13 +206,15 @@ class RoutingSuggestion:
 
 def suggest_routes(tickets: Sequence[Ticket]) -> dict[int, RoutingSuggestion]:
     """One suggestion per ticket, for a whole queue at once (one model load, two batch predictions)."""
-    from hotline.tickets.handling import suggested_units
+    from hotline.tickets.handling import returned_units, suggested_units
     if not tickets:
         return {}
     models = current_models()
     if models:
-        predicted = predict(models, [(features(t.title, t.body), t.district_id) for t in tickets])
-        cats, units = [p[0] for p in predicted], [p[1] for p in predicted]
+        returned = returned_units(tickets)
+        predicted = predict(models, [(features(t.title, t.body), t.district_id) for t in tickets],
+                            exclude=[returned.get(t.id, set()) for t in tickets])
+        cats, units = [p[0] for p in predicted], [(p[1] or [(None, 0.0)])[0] for p in predicted]
     else:
         cats = units = [(None, 0.0)] * len(tickets)
     ids = {i for i, _ in cats if i} | {i for i, _ in units if i}

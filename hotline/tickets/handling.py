@@ -11,8 +11,8 @@ from hotline.core.clock import utcnow
 from hotline.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
-from hotline.tickets.models import (AssignmentRole, AssignmentStatus, CannedAnswer, CategoryRoute, Ticket,
-                                    TicketEvent)
+from hotline.tickets.models import (Assignment, AssignmentRole, AssignmentStatus, CannedAnswer, CategoryRoute,
+                                    Ticket, TicketEvent)
 from hotline.tickets.services import record_event
 from hotline.tickets.validation import LIMITS
 from hotline.tickets.workflow import OPEN_STATUSES, Status
@@ -74,15 +74,32 @@ def suggested_unit(ticket: Ticket) -> OrgUnit | None:
 
 
 def suggested_units(tickets) -> dict[int, OrgUnit]:
-    """``suggested_unit`` for a whole queue in one query."""
+    """``suggested_unit`` for a whole queue in one query; never a unit whose return of the ticket was approved."""
     pairs = {(t.category_id, t.district_id) for t in tickets if t.category_id and t.district_id}
     if not pairs:
         return {}
     routes = db.session.execute(select(CategoryRoute).options(joinedload(CategoryRoute.unit)).where(
         tuple_(CategoryRoute.category_id, CategoryRoute.district_id).in_(pairs))).scalars()
     units = {(r.category_id, r.district_id): r.unit for r in routes}
+    returned = returned_units(tickets)
     return {t.id: units[(t.category_id, t.district_id)] for t in tickets
-            if (t.category_id, t.district_id) in units}
+            if (t.category_id, t.district_id) in units
+            and units[(t.category_id, t.district_id)].id not in returned.get(t.id, ())}
+
+
+def returned_units(tickets) -> dict[int, set[int]]:
+    """Ticket id → the units whose return (退单, e.g. "不在我单位辖区") of that ticket was approved: the
+    dispatcher has already heard from them that the work is not theirs, so no suggestion names them again."""
+    ids = [t.id for t in tickets if t.id is not None]
+    if not ids:
+        return {}
+    out: dict[int, set[int]] = {}
+    for ticket_id, unit_id in db.session.execute(
+            select(Assignment.ticket_id, Assignment.unit_id).where(
+                Assignment.ticket_id.in_(ids), Assignment.role == AssignmentRole.LEAD.value,
+                Assignment.status == AssignmentStatus.RETURNED.value)):
+        out.setdefault(ticket_id, set()).add(unit_id)
+    return out
 
 
 def canned_answers(ticket: Ticket) -> list[CannedAnswer]:

@@ -102,3 +102,60 @@ def test_retrain_task_stores_a_model(world):
     from workers.tasks import retrain_routing
     model_id = retrain_routing.run()  # the body, in this app context (the worker wraps it in its own)
     assert db.session.get(RoutingModel, model_id) is not None
+
+
+def _returned_by(ticket, unit, world):
+    """Dispatched to ``unit``, which says it is not its work (不在我单位辖区), and the dispatcher agrees."""
+    apply_transition(ticket, "dispatch", world.dispatcher, lead_unit=unit)
+    apply_transition(ticket, "request_return", world.district_handler, note="不在我单位辖区")
+    apply_transition(ticket, "approve_return", world.dispatcher)
+    db.session.commit()
+
+
+def test_a_unit_whose_return_was_approved_is_never_suggested_again(world, app, client):
+    setup = closed_history(world)
+    assert app.test_cli_runner().invoke(args=["routing", "train"]).exit_code == 0
+    _noise_category, noise_unit = setup["0404"]
+    pending = register_ticket(appeal(world, title="广场舞音响噪音扰民", body="每天晚上广场舞音响声音过大，影响休息。"),
+                              world.operator, "register")
+    db.session.commit()
+    before = routing.suggest_route(pending)
+    assert before.unit.id == noise_unit.id and before.unit_confidence >= routing.MIN_CONFIDENCE
+
+    _returned_by(pending, noise_unit, world)
+    after = routing.suggest_route(pending)
+    assert after.unit is None or after.unit.id != noise_unit.id
+    # The model has nothing else it believes in: the catalogue's entry for the ticket's category is offered.
+    assert after.source == "catalogue" and after.unit.id == world.department.id
+    assert routing.suggest_routes([pending])[pending.id].unit.id != noise_unit.id  # the desk's batch, too
+
+    # The catalogue's unit returns it as well: no suggestion rather than one the dispatcher already heard "no" from.
+    _returned_by(pending, world.department, world)
+    last = routing.suggest_route(pending)
+    assert last.unit is None
+    from hotline.tickets.handling import suggested_unit
+    assert suggested_unit(pending) is None
+
+    client.post("/login", data={"username": "dispatcher", "password": PASSWORD})
+    page = client.get("/dispatch").get_data(as_text=True)
+    card = page[page.index(pending.tracking_no):]
+    card = card[:card.index("</article>")]
+    assert f'<option value="{noise_unit.id}" selected>' not in card
+    assert f'<option value="{world.department.id}" selected>' not in card
+    assert 'data-testid="smart-route"' not in card
+    detail = client.get(f"/tickets/{pending.tracking_no}").get_data(as_text=True)
+    assert 'data-testid="smart-route"' not in detail and f'<option value="{noise_unit.id}" selected>' not in detail
+
+
+def test_other_tickets_keep_the_returned_units_suggestion(world, app):
+    setup = closed_history(world)
+    assert app.test_cli_runner().invoke(args=["routing", "train"]).exit_code == 0
+    _noise_category, noise_unit = setup["0404"]
+    texts = dict(title="广场舞音响噪音扰民", body="每天晚上广场舞音响声音过大，影响休息。")
+    returned = register_ticket(appeal(world, **texts), world.operator, "register")
+    fresh = register_ticket(appeal(world, **texts, citizen_phone="13900001111"), world.operator, "register")
+    db.session.commit()
+    _returned_by(returned, noise_unit, world)
+    routes = routing.suggest_routes([returned, fresh])
+    assert routes[returned.id].unit.id != noise_unit.id
+    assert routes[fresh.id].unit.id == noise_unit.id and routes[fresh.id].source == "model"
