@@ -72,6 +72,26 @@ def chinese_outside_data(page, name: str) -> list[str]:
     return [f"{name}: {item}" for item in page.evaluate(FIND_CJK, people_and_catalogue_texts())]
 
 
+def notifications_for(username: str) -> None:
+    """One of each kind whose words once came from the payload, old rows (Chinese words) among them."""
+    from hotline.accounts.services import get_user
+    from hotline.extensions import db
+    from hotline.notify.services import notify_users
+    from hotline.notify.templates import TEMPLATES
+    with LIVE["app"].app_context():
+        user = get_user(username)
+        payload = {"tracking_no": "20261207000001", "title": "小区物业乱收费（端到端测试）", "unit": "东湖区城市管理局",
+                   "deadline": "2026-12-08 23:59", "response_deadline": "2026-12-08 23:59", "to_unit": "东湖区",
+                   "master": "20261207000002", "numbers": "20261207000001"}
+        for template in TEMPLATES:
+            notify_users([user], template, payload=payload)
+        for template, field, code in (("extension_decided", "decision", "批准"), ("suspension_decided", "decision",
+                                      "denied"), ("supervision_overdue", "kind", "督办单"),
+                                      ("supervision_overdue", "kind", "urging")):
+            notify_users([user], template, payload={**payload, field: code})
+        db.session.commit()
+
+
 def sign_in(page, base, username):
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
@@ -86,6 +106,8 @@ def sign_out(page):
 
 
 def test_the_main_pages_speak_english_once_chosen(browser, live_server):
+    notifications_for("operator")
+    notifications_for("supervisor")
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
     page = context.new_page()
     base, problems = live_server, []
