@@ -85,6 +85,11 @@ class User(UserMixin, db.Model):
     def is_hotline_staff(self) -> bool:
         return self.has_role(*HOTLINE_ROLES)
 
+    @property
+    def is_citizen_only(self) -> bool:
+        """A citizen account with no staff role: it gets the citizen's pages of its appeals, never the staff's."""
+        return bool(self.roles) and all(r.role == Role.CITIZEN.value for r in self.roles)
+
     def __repr__(self) -> str:
         return f"<User {self.username}>"
 

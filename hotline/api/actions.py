@@ -65,7 +65,8 @@ def act(data, tracking_no, action):
 
     accept, refuse, answer_directly (operator) · dispatch, judge_return, review, merge (dispatcher) · sign,
     request_return, pass_down, reply, opinion, request_extension, request_suspension (handler of the unit) ·
-    judge_extension, judge_suspension, resume (supervisor) · note (units and hotline staff) · rate (callback).
+    judge_extension, judge_suspension, resume (supervisor) · note (units and hotline staff) · rate (callback; on a
+    merged ticket, its caller's rating of the master's answer).
     """
     caller = require_authenticated()
     if caller.user is None:
@@ -125,7 +126,9 @@ def _run(action: str, ticket, user, data: dict) -> None:
         rating = data.get("satisfaction")
         if rating is None:
             raise ValidationFailed(_l("Choose a rating."), field="satisfaction")
-        if rating == "unsatisfied":
+        if ticket.status == "merged":  # a merged caller's rating of the master's answer, kept on their ticket
+            move("rate_merged", satisfaction=rating, comment=data.get("comment"))
+        elif rating == "unsatisfied":
             move("rate_unsatisfied", comment=data.get("comment"))
         elif rating == "not_reached":
             move("close_unreached")

@@ -12,7 +12,10 @@ day's events into ``UnitCounts``; everything that shows a figure adds those coun
                                                                   extended, paused and redo deadlines included)
 - return rate            = approved returns / dispatches          (退单率)
 - redo rate              = redos / answers released               (重办率)
-- callback rate          = callbacks reached / callbacks due      (回访率: a rating, or no one reached)
+- callback rate          = callbacks reached / callbacks due      (回访率: a rating, or no one reached; of the
+                                                                  master only: a merged caller's rating,
+                                                                  ``rate_merged``, stays on their ticket and is
+                                                                  not counted: one answer, one callback)
 - satisfaction rate      = (w₁·满意 + w₂·基本满意 + w₃·不满意) / rated; weights 1, 0.9, 0 by default
 - direct-answer rate     = answered directly / registered         (直接答复率)
 - repeat-appeal rate     = repeat appeals / registered            (重复来电率: same phone and category

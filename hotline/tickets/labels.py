@@ -29,6 +29,7 @@ ACTION = {
     "extension_approved": _l("Extension approved"), "extension_denied": _l("Extension denied"),
     "suspension_requested": _l("Suspension requested"), "suspension_denied": _l("Suspension denied"),
     "project_tagged": _l("Tagged to a key livelihood project"),
+    "rate_merged": _l("Rated by the citizen"), "merged_rated": _l("A merged caller rated the answer"),
 }
 # What a button says: the action as a verb (the timeline uses ACTION, what happened).
 VERB = {
@@ -40,7 +41,17 @@ VERB = {
     "suspend": _l("Suspend"), "resume": _l("Resume"), "reply": _l("Submit answer"),
     "approve_reply": _l("Approve and release answer"), "send_back_reply": _l("Send answer back"),
     "rate_satisfied": _l("Record satisfied"), "rate_unsatisfied": _l("Record unsatisfied (redo)"),
-    "close_unreached": _l("Close: citizen not reached"),
+    "close_unreached": _l("Close: citizen not reached"), "rate_merged": _l("Record this caller's rating"),
+}
+# What a citizen is told of a status (their account's list): no internal step (review of an answer, a return
+# request, a suspension asked for) shows through.
+CITIZEN_STATUS = {
+    "pending_review": _l("Received, being checked"), "pending_dispatch": _l("Accepted, being assigned"),
+    "dispatched": _l("Being handled"), "in_progress": _l("Being handled"), "return_requested": _l("Being handled"),
+    "suspended": _l("Being handled"), "replied": _l("Being handled"),
+    "pending_callback": _l("Answered, awaiting your rating"), "closed": _l("Closed"),
+    "answered_directly": _l("Answered"), "not_accepted": _l("Not accepted"),
+    "transferred": _l("Transferred to an emergency line"), "merged": _l("Merged"),
 }
 APPEAL = {
     "consultation": _l("Consultation"), "help": _l("Request for help"), "complaint": _l("Complaint"),
@@ -59,7 +70,8 @@ WARNING = {"none": "", "yellow": _l("Yellow card"), "red": _l("Red card")}
 ACTOR = {"citizen": _l("Citizen"), "public": _l("Citizen"), "system": _l("System")}
 
 ALL = {"status": STATUS, "action": ACTION, "verb": VERB, "appeal": APPEAL, "urgency": URGENCY, "channel": CHANNEL,
-       "satisfaction": SATISFACTION, "role": ROLE, "unit_kind": UNIT_KIND, "warning": WARNING, "actor": ACTOR}
+       "satisfaction": SATISFACTION, "role": ROLE, "unit_kind": UNIT_KIND, "warning": WARNING, "actor": ACTOR,
+       "citizen_status": CITIZEN_STATUS}
 
 
 _CACHE: dict[tuple, str] = {}  # (language, kind, code) -> text; the catalogue is fixed while the app runs

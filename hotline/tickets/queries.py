@@ -2,9 +2,11 @@
 export and API filter (docs/security.md, "Scope"); and the lists built on it."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import ColumnElement, Select, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from hotline.accounts.models import HOTLINE_ROLES, Role, User
@@ -14,6 +16,7 @@ from hotline.orgs.models import OrgUnit
 from hotline.orgs.services import subtree_ids
 from hotline.tickets.models import (ACTIVE_ASSIGNMENT_STATUSES, Assignment, Category, Reply, ReplyState, Ticket,
                                     TicketEvent)
+from hotline.tickets.validation import normalise_phone
 from hotline.tickets.workflow import OPEN_STATUSES, Status, Urgency
 
 _HOTLINE = {r.value for r in HOTLINE_ROLES}
@@ -31,7 +34,10 @@ def ticket_scope(user: User) -> ColumnElement | None:
       scoped lower: tickets taken in by a unit of their subtree or actively assigned to one;
     - a handler: tickets actively assigned to a unit of their subtree, whether it leads (主办) or assists
       (协办), and tickets passed down to a unit below it;
-    - a citizen account: its own appeals.
+    - a citizen account: its own appeals, whatever channel registered them: those filed while signed in and
+      every appeal made from the account's phone (a call an operator registered, the web, the API, Open311).
+      The account's phone is set by staff or an import, never by the citizen (docs/security.md, "Citizen
+      accounts").
     """
     conditions = []
     for role in user.roles:
@@ -44,6 +50,9 @@ def ticket_scope(user: User) -> ColumnElement | None:
             conditions.append(_at_units(units))
         elif role.role == Role.CITIZEN.value:
             conditions.append(Ticket.citizen_user_id == user.id)
+            phone = normalise_phone(user.phone)
+            if phone:
+                conditions.append(Ticket.citizen_phone == phone)
     return or_(*conditions) if conditions else false()
 
 
@@ -69,6 +78,28 @@ URGENCY_ORDER = case({"critical": 0, "urgent": 1}, value=Ticket.urgency, else_=2
 
 def in_status(user: User, status: Status) -> Select:
     return visible_tickets(user).where(Ticket.status == status.value)
+
+
+def account_appeals(user: User, status: str | None = None, limit: int = 200) -> list[Ticket]:
+    """A citizen account's appeals (``ticket_scope``'s citizen branch), newest first."""
+    query = (visible_tickets(user).options(joinedload(Ticket.merged_into))
+             .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit))
+    if status:
+        query = query.where(Ticket.status == status)
+    return list(db.session.execute(query).scalars())
+
+
+def callbacks_due(since: datetime) -> ColumnElement:
+    """回访: tickets waiting for their callback, and the merged appeals whose callers are still to rate the
+    master's answer released since ``since`` (``services.merged_callback_cutoff``): every caller is called back.
+    The same rule as ``services.merged_callback_open``, for one master level."""
+    master = aliased(Ticket)
+    merged_due = select(master.id).where(
+        master.id == Ticket.merged_into_id, master.answered_at.is_not(None), master.answered_at >= since,
+        master.status.in_([Status.PENDING_CALLBACK.value, Status.CLOSED.value]),
+        or_(Ticket.rated_at.is_(None), Ticket.rated_at < master.answered_at)).exists()
+    return or_(Ticket.status == Status.PENDING_CALLBACK.value,
+               and_(Ticket.status == Status.MERGED.value, merged_due))
 
 
 def dispatch_queue(user: User, limit: int) -> list[Ticket]:

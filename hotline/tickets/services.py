@@ -54,7 +54,8 @@ AnyActor = User | CitizenActor | _Anonymous
 # Actions the citizen sees on the track page's timeline (never with staff names or notes).
 PUBLIC_ACTIONS = frozenset({"submit", "register", "accept", "answer_directly", "refuse", "transfer_emergency",
                             "dispatch", "merge",
-                            "sign", "approve_reply", "rate_satisfied", "rate_unsatisfied", "close_unreached"})
+                            "sign", "approve_reply", "rate_satisfied", "rate_unsatisfied", "close_unreached",
+                            "rate_merged"})
 
 
 # --- intake ------------------------------------------------------------------------------------------------
@@ -425,9 +426,15 @@ def _approve_reply(ticket, actor, now, **_):
     reply.reviewed_by_id = actor.id if isinstance(actor, User) else None
     ticket.answered_at = now
     from hotline.notify.services import queue_notification
-    queue_notification("sms", ticket.citizen_phone, "reply_released", ticket=ticket,
-                       payload={"tracking_no": ticket.tracking_no})
-    return {"reply": reply.id}
+    # The caller of every appeal merged into this one hears of the answer too, under their own number: that
+    # is the number and phone they look it up with. One message per phone.
+    told = set()
+    for caller in [ticket, *merged_callers(ticket)]:
+        if caller.citizen_phone and caller.citizen_phone not in told:
+            told.add(caller.citizen_phone)
+            queue_notification("sms", caller.citizen_phone, "reply_released", ticket=caller,
+                               payload={"tracking_no": caller.tracking_no})
+    return {"reply": reply.id, "callers": len(told)}
 
 
 def _send_back_reply(ticket, actor, now, **_):
@@ -469,11 +476,95 @@ def _close_unreached(ticket, actor, now, **_):
     ticket.satisfaction = Satisfaction.NOT_REACHED.value
 
 
+def _rate_merged(ticket, actor, now, *, satisfaction: str | None = None, comment: str | None = None, **_):
+    """A merged caller's rating of the master's answer: kept on their own ticket (which stays merged) and noted
+    in the master's history. It neither closes nor reopens the master (its own caller's callback does) and the
+    unit KPIs do not count it: one released answer, one callback (hotline/dashboard/kpis.py)."""
+    master = followed_ticket(ticket)
+    if not merged_callback_open(ticket, now):
+        raise InvalidTransition(_l("There is no released answer waiting for this caller's rating."))
+    if satisfaction not in {s.value for s in Satisfaction if s is not Satisfaction.NOT_REACHED}:
+        raise ValidationFailed(_l("Choose a rating."), field="satisfaction")
+    comment = strip_control(comment)
+    ticket.satisfaction, ticket.satisfaction_comment, ticket.rated_at = satisfaction, comment, now
+    record_event(master, "merged_rated", actor, note=comment,
+                 data={"ticket": ticket.tracking_no, "satisfaction": satisfaction}, at=now)
+    return {"satisfaction": satisfaction, "master": master.tracking_no}
+
+
+# --- merged callers ----------------------------------------------------------------------------------------
+
+_MERGE_DEPTH = 5  # a master merged on into another ticket (rare): how far a caller's appeal is followed
+
+
+def followed_ticket(ticket: Ticket) -> Ticket:
+    """The ticket whose progress and answer the caller of ``ticket`` follows: the master it was merged into
+    (the last one, if that master was merged on), else ``ticket`` itself."""
+    for _ in range(_MERGE_DEPTH):
+        if ticket.merged_into is None:
+            break
+        ticket = ticket.merged_into
+    return ticket
+
+
+def merged_callers(master: Ticket) -> list[Ticket]:
+    """The appeals merged into ``master`` (and into those, for a master merged on), oldest first."""
+    found, level = [], [master.id]
+    for _ in range(_MERGE_DEPTH):
+        with db.session.no_autoflush:  # read in the middle of an action: its changes flush once, at its end
+            rows = db.session.execute(select(Ticket).where(Ticket.merged_into_id.in_(level))
+                                      .order_by(Ticket.id)).scalars().all()
+        if not rows:
+            break
+        found += rows
+        level = [t.id for t in rows]
+    return found
+
+
+def merged_callback_open(ticket: Ticket, now: datetime | None = None) -> bool:
+    """May the caller of the merged ``ticket`` rate now? When the master's answer is released and stands (not
+    sent to redo), within the callback window the master's own caller has (``SLA_CALLBACK_WORKING_DAYS``
+    after the release), once per released answer."""
+    if ticket.status != Status.MERGED.value or ticket.merged_into is None:
+        return False
+    master = followed_ticket(ticket)
+    released = master.answered_at
+    if released is None or master.status not in (Status.PENDING_CALLBACK.value, Status.CLOSED.value):
+        return False
+    if ticket.rated_at is not None and ticket.rated_at >= released:
+        return False
+    window = sla.deadline_after(released, sla.setting("SLA_CALLBACK_WORKING_DAYS"), sla.WD).at
+    return (now or utcnow()) <= window
+
+
+def merged_callback_cutoff(now: datetime | None = None) -> datetime:
+    """The earliest release time whose callback window is still open at ``now``: the callback list shows the
+    merged callers of answers released since then (``queries.callbacks_due``)."""
+    from datetime import time as _clock_time, timedelta
+
+    from hotline.core.clock import LOCAL_TZ, to_local, to_utc_naive
+
+    now = now or utcnow()
+    days, today = sla.setting("SLA_CALLBACK_WORKING_DAYS"), to_local(now).date()
+
+    def day_start(day):
+        return to_utc_naive(datetime.combine(day, _clock_time(), tzinfo=LOCAL_TZ))
+
+    earliest = today
+    for back in range(1, 370):
+        day = today - timedelta(days=back)
+        if sla.deadline_after(day_start(day), days, sla.WD).at < now:
+            break
+        earliest = day
+    return day_start(earliest)
+
+
 _EFFECTS: dict[str, Callable] = {
     "dispatch": _dispatch, "merge": _merge, "sign": _sign, "approve_return": _approve_return,
     "reject_return": _reject_return, "pass_down": _pass_down, "suspend": _suspend, "resume": _resume,
     "reply": _reply, "approve_reply": _approve_reply, "send_back_reply": _send_back_reply,
     "rate_satisfied": _rate, "rate_unsatisfied": _rate_unsatisfied, "close_unreached": _close_unreached,
+    "rate_merged": _rate_merged,
 }
 
 
@@ -546,6 +637,8 @@ def available_actions(user: User, ticket: Ticket) -> list[Transition]:
             _authorise(transition, ticket, user)
         except PermissionDenied:
             continue
+        if transition.action == "rate_merged" and not merged_callback_open(ticket):
+            continue  # nothing to rate yet (or any more)
         allowed.append(transition)
     return allowed
 
@@ -591,8 +684,14 @@ def mask_phone(phone: str | None) -> str:
 
 
 def find_for_citizen(tracking_no: str, phone: str | None, *, check_phone: bool = True) -> Ticket | None:
-    """The ticket, if the phone is the one it was filed with; None otherwise (the same answer for both)."""
+    """The ticket, if the phone is the one it was filed with; None otherwise (the same answer for both).
+
+    A caller whose appeal was merged may also give the master's number (the SMS of the merge names it) with
+    their own phone: the answer is then their own appeal, whose page follows the master. Nothing of the
+    master's caller is learned that way."""
     ticket = db.session.execute(select(Ticket).filter_by(tracking_no=tracking_no)).scalar_one_or_none()
-    if ticket is None or (check_phone and ticket.citizen_phone != phone):
+    if ticket is None or not check_phone or ticket.citizen_phone == phone:
+        return ticket
+    if not phone:
         return None
-    return ticket
+    return next((t for t in merged_callers(ticket) if t.citizen_phone == phone), None)

@@ -25,8 +25,9 @@ bp = Blueprint("tickets", __name__)
 def index():
     if not current_user.is_authenticated:  # the site's bare address: a citizen looking for the portal
         return redirect(url_for("public.home"))
-    if _citizen_only():
-        appeals = [(t, services.followed_ticket(t)) for t in account_appeals(current_user)]
+    if current_user.is_citizen_only:
+        status = request.args.get("status") if request.args.get("status") in STATUS else None
+        appeals = [(t, services.followed_ticket(t)) for t in account_appeals(current_user, status)]
         return render_template("tickets/mine.html", appeals=appeals)
     status = request.args.get("status") or None
     if status and status not in STATUS:
@@ -49,11 +50,6 @@ def index():
                            statuses=list(Status), merged_callbacks=merged_callbacks)
 
 
-def _citizen_only() -> bool:
-    """A citizen account with no staff role: it gets the citizen's pages, never the staff's."""
-    return current_user.has_role(Role.CITIZEN) and not any(r.role != Role.CITIZEN.value for r in current_user.roles)
-
-
 def _load_visible(tracking_no: str, whole: bool = False) -> Ticket:
     ticket = services.get_ticket(tracking_no, whole=whole)
     if not can_view(current_user, ticket):
@@ -64,7 +60,7 @@ def _load_visible(tracking_no: str, whole: bool = False) -> Ticket:
 @bp.route("/tickets/<tracking_no>")
 @login_required
 def detail(tracking_no):
-    if _citizen_only():  # their own appeal: the citizen's page of it, without the hotline's internals
+    if current_user.is_citizen_only:  # their own appeal: the citizen's page of it, without the hotline's internals
         ticket = _load_visible(tracking_no)
         return redirect(url_for("public.tracked", tracking_no=ticket.tracking_no))
     return _render_detail(_load_visible(tracking_no, whole=True))

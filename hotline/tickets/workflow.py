@@ -121,6 +121,9 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in [
     _t("rate_satisfied", [S.PENDING_CALLBACK], S.CLOSED, ["citizen", "operator"]),
     _t("rate_unsatisfied", [S.PENDING_CALLBACK], S.IN_PROGRESS, ["citizen", "operator"]),
     _t("close_unreached", [S.PENDING_CALLBACK], S.CLOSED, ["system", "operator"]),
+    # The caller of a merged appeal rates the master's released answer on their own ticket, which stays merged
+    # (docs/architecture.md, "Merged callers").
+    _t("rate_merged", [S.MERGED], None, ["citizen", "operator"]),
 ]}
 
 

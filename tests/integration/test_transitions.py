@@ -33,6 +33,7 @@ CASES = {
     "rate_satisfied": ("pending_callback", "citizen", {"satisfaction": "basically"}, "closed"),
     "rate_unsatisfied": ("pending_callback", "operator", {"comment": "没解决"}, "in_progress"),
     "close_unreached": ("pending_callback", "operator", {}, "closed"),
+    "rate_merged": ("merged", "citizen", {"satisfaction": "unsatisfied"}, "merged"),
 }
 # Someone holding none of the transition's roles.
 WRONG_ROLE = {"operator": "district_handler", "dispatcher": "operator", "district_handler": "dispatcher",
@@ -55,6 +56,12 @@ def _resolve(w, params):
 
 
 def _start(w, status):
+    if status == "merged":  # a caller's appeal merged into a master whose answer is released
+        master = w.ticket_in("pending_callback", citizen_phone="13700001111")
+        duplicate = w.ticket_in("pending_dispatch")
+        apply_transition(duplicate, "merge", w.dispatcher, master=master)
+        db.session.commit()
+        return duplicate
     return w.ticket_in(status) if status else None
 
 

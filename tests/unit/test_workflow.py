@@ -20,8 +20,8 @@ def test_every_status_is_reachable_from_intake():
 def test_final_statuses_have_no_way_out_and_open_ones_have_one():
     for status in Status:
         outgoing = actions_from(status)
-        if status in FINAL_STATUSES:
-            assert outgoing == [], status
+        if status in FINAL_STATUSES:  # a merged caller's rating (rate_merged) leaves the status as it is
+            assert [t for t in outgoing if t.target not in (None, status)] == [], status
         else:
             assert outgoing, status
 

@@ -1,0 +1,92 @@
+"""并单 in Chromium (issue 21.1): the browser asks before merging, naming both tickets and the direction; the
+merged caller then follows the master on the tracking page. And the citizen account's list (issue 21.3)."""
+import re
+
+from tests.e2e.conftest import LIVE, screenshot
+from tests.e2e.test_staff_journey import sign_in
+
+CALLER = "13755556666"
+
+
+def _two_appeals():
+    """A dispatched master and a duplicate from another caller waiting for dispatch; their numbers."""
+    from hotline.accounts.services import get_user
+    from hotline.extensions import db
+    from hotline.orgs.services import get_unit_by_code
+    from hotline.tickets.models import Category
+    from hotline.tickets.services import AppealInput, apply_transition, register_ticket
+    with LIVE["app"].app_context():
+        category = db.session.execute(db.select(Category).filter_by(code="0501")).scalar_one()
+
+        def appeal(phone, body):
+            return AppealInput(appeal_type="complaint", title="阳光花园电梯停运", body=body, citizen_phone=phone,
+                               category_id=category.id, district_id=get_unit_by_code("d1").id,
+                               address="东湖区人民路12号阳光花园")
+        master = register_ticket(appeal("13711112222", "3栋电梯停运三天，老人无法下楼。"), get_user("operator"), "register")
+        apply_transition(master, "dispatch", get_user("dispatcher"), lead_unit=get_unit_by_code("d1-housing"))
+        duplicate = register_ticket(appeal(CALLER, "阳光花园电梯坏了好几天，没人来修。"), get_user("operator"), "register")
+        db.session.commit()
+        return master.tracking_no, duplicate.tracking_no
+
+
+def test_merge_asks_first_and_the_merged_caller_follows_the_master(browser, live_server):
+    master, duplicate = _two_appeals()
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    sign_in(page, live_server, "dispatcher")
+    page.goto(f"{live_server}/tickets/{duplicate}")
+    form = page.locator("[data-testid=merge-form]")
+    form.locator("input[name=master]").fill(master)
+    asked = []
+
+    def dismiss(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+    page.once("dialog", dismiss)
+    form.locator("button[type=submit]").click()
+    page.wait_for_timeout(300)
+    assert asked and f"将工单 {duplicate} 并入工单 {master}" in asked[0], asked
+    assert page.url.endswith(f"/tickets/{duplicate}") and "已并单" not in page.locator("header").inner_text()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(rf".*/tickets/{duplicate}$"))
+    assert "已并单" in page.locator("header").inner_text()
+    context.close()
+
+    for width, height in ((1366, 900), (390, 844)):
+        citizen = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+        page = citizen.new_page()
+        page.goto(f"{live_server}/track")
+        page.fill("input[name=tracking_no]", master)  # the number the merge SMS names, with their own phone
+        page.fill("input[name=phone]", CALLER)
+        page.locator("form button[type=submit]").first.click()
+        page.wait_for_url(re.compile(rf".*/track/{duplicate}$"))
+        notice = page.locator("[data-testid=merged-notice]")
+        assert master in notice.inner_text()
+        assert "没人来修" in page.content() and "老人无法下楼" not in page.content()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        screenshot(page, f"track-merged-caller-{width}")
+        citizen.close()
+
+
+def test_the_citizen_account_lists_a_call_registered_from_its_phone(browser, live_server):
+    from hotline.accounts.services import get_user
+    from hotline.demo.seed import CITIZEN_PHONE
+    from hotline.extensions import db
+    from hotline.tickets.services import AppealInput, register_ticket
+    with LIVE["app"].app_context():
+        called = register_ticket(AppealInput(appeal_type="help", title="楼道灯坏了（来电）", body="楼道灯坏了很久。",
+                                             citizen_phone=CITIZEN_PHONE), get_user("operator"), "register")
+        db.session.commit()
+        number = called.tracking_no
+    for width, height in ((1366, 900), (390, 844)):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+        page = context.new_page()
+        sign_in(page, live_server, "citizen")
+        listing = page.locator("[data-testid=my-appeals]")
+        assert number in listing.inner_text()
+        assert listing.locator(".warning-card").count() == 0
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        screenshot(page, f"citizen-account-list-{width}")
+        context.close()
