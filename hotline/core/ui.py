@@ -125,15 +125,25 @@ def csrf_token() -> str:
     return token
 
 
-def _desk_form_fields(ticket, token: str) -> str:
-    """The hidden fields of a dispatch desk form: the CSRF token, the version the user saw, and where to return."""
+def _desk_form_fields(ticket, token: str, tab: str = "pending") -> str:
+    """The hidden fields of a dispatch desk form: the CSRF token, the version the user saw, and where to return
+    (the desk, on the tab the form is in)."""
     return (f'<input type="hidden" name="csrf_token" value="{token}">\n'
             f'  <input type="hidden" name="version" value="{ticket.version}">\n'
-            f'  <input type="hidden" name="next" value="dispatch">')
+            f'  <input type="hidden" name="next" value="dispatch"><input type="hidden" name="tab" value="{tab}">')
 
 
-def _action_form(ticket, action: str, label_text: str, css: str = "btn-primary", reason_label: str | None = None
-                 ) -> str:
+def first_lines(text: str | None, length: int = 120) -> Markup:
+    """The start of an appeal on a queue card: enough to decide without opening the ticket."""
+    text = " ".join((text or "").split())
+    if not text:
+        return Markup("")
+    short = text if len(text) <= length else text[:length].rstrip() + "…"
+    return Markup('<p class="appeal-lines small mb-1" data-testid="appeal-lines">{}</p>').format(short)
+
+
+def _action_form(ticket, action: str, label_text: str, css: str = "btn-primary", reason_label: str | None = None,
+                 tab: str = "pending") -> str:
     """A desk form with one button that posts ``action`` for ``ticket`` (approve / reject, two per row), with a
     required reason field when ``reason_label`` is given."""
     reason = ""
@@ -143,11 +153,11 @@ def _action_form(ticket, action: str, label_text: str, css: str = "btn-primary",
                   f'aria-label="{reason_label}">')
     return (f'<form method="post" action="{ticket_url(ticket.tracking_no, action)}" '
             f'class="d-flex gap-2 align-items-start">\n'
-            f'  {_desk_form_fields(ticket, csrf_token())}{reason}'
+            f'  {_desk_form_fields(ticket, csrf_token(), tab)}{reason}'
             f'<button class="btn btn-sm {escape(css)} text-nowrap">{escape(label_text)}</button>\n</form>')
 
 
-def _review_cards(rows, approve: str, send_back: str, send_back_reason: str, detail) -> Markup:
+def _review_cards(rows, approve: str, send_back: str, send_back_reason: str, detail, tab: str) -> Markup:
     """Cards with a ticket's number and title, ``detail(row)`` and two buttons, ``approve`` and ``send_back``
     (which asks for ``send_back_reason``); ``rows`` from ``queries.return_requests`` or ``answers_to_review``.
     As Jinja, the desk's forty such cards were a third of its time."""
@@ -156,10 +166,10 @@ def _review_cards(rows, approve: str, send_back: str, send_back_reason: str, det
         cards.append(
             f'<article class="card mb-2 shadow-sm"><div class="card-body py-2">\n'
             f'  <a class="tracking-no" href="{ticket_url(t.tracking_no)}">{escape(t.tracking_no)}</a> '
-            f'<strong>{escape(t.title)}</strong>{detail(t)}\n'
+            f'<strong>{escape(t.title)}</strong>\n  {first_lines(t.body)}{detail(t)}\n'
             f'  <div class="d-flex flex-wrap gap-2">\n'
-            f'    {_action_form(t, approve, label("verb", approve))}\n'
-            f'    {_action_form(t, send_back, label("verb", send_back), "btn-outline-danger", send_back_reason)}\n'
+            f'    {_action_form(t, approve, label("verb", approve), tab=tab)}\n'
+            f'    {_action_form(t, send_back, label("verb", send_back), "btn-outline-danger", send_back_reason, tab)}\n'
             f'  </div>\n</div></article>')
     return Markup("\n".join(cards))
 
@@ -169,7 +179,7 @@ def return_request_cards(rows) -> Markup:
     def detail(t):
         unit = _unit_label(t.lead_unit_name, t.lead_unit_name_en)
         return f'\n  <div class="small text-body-secondary mb-2">{unit}: {escape(t.note or "")}</div>'
-    return _review_cards(rows, "approve_return", "reject_return", gettext("Reason for rejecting"), detail)
+    return _review_cards(rows, "approve_return", "reject_return", gettext("Reason for rejecting"), detail, "returns")
 
 
 def reply_review_cards(rows) -> Markup:
@@ -180,7 +190,7 @@ def reply_review_cards(rows) -> Markup:
         unit = _unit_label(t.answer_unit_name, t.answer_unit_name_en)
         return (f'<p class="pre-wrap small my-2">{escape(t.answer)}</p>'
                 f'<div class="small text-body-secondary mb-2">{unit}</div>')
-    return _review_cards(rows, "approve_reply", "send_back_reply", gettext("What is missing"), detail)
+    return _review_cards(rows, "approve_reply", "send_back_reply", gettext("What is missing"), detail, "replies")
 
 
 def _t(string: str, **variables) -> Markup:
@@ -223,6 +233,7 @@ def dispatch_cards(tickets, routes: dict, duplicates: dict, unit_options: Markup
             f'            {urgency_badge(t.urgency, hide_normal=True)} <strong>{escape(t.title)}</strong>\n'
             f'            <div class="small text-body-secondary">{escape(label("appeal", t.appeal_type))} · '
             f'{category_name(t.category)} · {unit_name(t.district)} · {when(t.created_at, short=True)}</div>\n'
+            f'            {first_lines(t.body)}\n'
             f'          </div>\n'
             f'          <form method="post" action="{ticket_url(t.tracking_no, "dispatch")}" '
             f'class="d-flex gap-2 align-items-center">\n'

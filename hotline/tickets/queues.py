@@ -1,10 +1,11 @@
 """Work queues: the dispatcher's (派单, 退单审核, 答复审核) and the handler's workspace."""
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
 from hotline.core.clock import utcnow
+from hotline.core.params import query_page
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.tickets import queries
@@ -13,25 +14,30 @@ from hotline.tickets.workflow import Status
 bp = Blueprint("queues", __name__)
 
 
-# Each tab of the desk shows the first DESK_SIZE tickets in working order (the rest move up as these are
-# handled; the ticket list filtered by status shows all): a city's backlog must not make the page slow.
+# Each tab of the desk shows DESK_SIZE tickets a page, in working order (oldest first) or newest first: a
+# city's backlog must not make the page slow, and new work must be reachable without the ticket list.
 DESK_SIZE = 20
+DESK_TABS = tuple(queries.DESK_STATUSES)
 
 
 @bp.route("/dispatch")
 @roles_required(Role.DISPATCHER)
 def dispatch():
-    totals = queries.status_counts(current_user)
-    totals = {"pending": totals.get(Status.PENDING_DISPATCH.value, 0),
-              "returns": totals.get(Status.RETURN_REQUESTED.value, 0),
-              "replies": totals.get(Status.REPLIED.value, 0)}
-    pending = queries.dispatch_queue(current_user, DESK_SIZE)
+    """?tab= (pending, returns, replies) opens that tab; ?sort=newest and ?page= apply to it, the others
+    show their first page in working order. An action taken here comes back to the same tab."""
+    tab = request.args.get("tab") if request.args.get("tab") in DESK_TABS else "pending"
+    newest, page = request.args.get("sort") == "newest", query_page()
+    def window(name):  # (offset, newest) for a tab
+        return ((page - 1) * DESK_SIZE, newest) if name == tab else (0, False)
     units = db.session.execute(db.select(OrgUnit).where(
         OrgUnit.kind.in_([UnitKind.DEPARTMENT.value, UnitKind.DISTRICT.value, UnitKind.STREET.value,
                           UnitKind.COMMUNITY.value]), OrgUnit.active).order_by(OrgUnit.path)).scalars().all()
-    return render_template("tickets/dispatch.html", pending=pending, totals=totals, units=units,
-                           returns=queries.return_requests(current_user, DESK_SIZE),
-                           replies=queries.answers_to_review(current_user, DESK_SIZE))
+    return render_template(
+        "tickets/dispatch.html", tab=tab, sort="newest" if newest else "oldest", page=page, size=DESK_SIZE,
+        totals=queries.desk_counts(current_user), units=units,
+        pending=queries.dispatch_queue(current_user, DESK_SIZE, *window("pending")),
+        returns=queries.return_requests(current_user, DESK_SIZE, *window("returns")),
+        replies=queries.answers_to_review(current_user, DESK_SIZE, *window("replies")))
 
 
 @bp.route("/workspace")

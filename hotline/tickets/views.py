@@ -14,6 +14,7 @@ from hotline.tickets import handling, services
 from hotline.tickets.forms import ACTION_LABELS, ActionForm
 from hotline.tickets.labels import STATUS, label
 from hotline.tickets.models import Ticket
+from hotline.tickets.queues import DESK_TABS
 from hotline.tickets.queries import (NewestFirstPage, account_appeals, callbacks_due, can_view, status_counts,
                                      visible_tickets)
 from hotline.tickets.workflow import OPEN_STATUSES, Status
@@ -114,8 +115,9 @@ def act(tracking_no, action):
         return _render_detail(services.get_ticket(tracking_no), error=str(exc.message)), exc.status_code
     flash(_("Done: %(action)s.", action=label("action", action)), "success")
     back = {"review": "intake.review_queue", "dispatch": "queues.dispatch"}.get(request.form.get("next"))
-    if back:  # back to the queue the action was taken from
-        return redirect(url_for(back))
+    if back:  # back to the queue (and the desk's tab) the action was taken from
+        tab = request.form.get("tab")
+        return redirect(url_for(back, **({"tab": tab} if back == "queues.dispatch" and tab in DESK_TABS else {})))
     return redirect(url_for(".detail", tracking_no=tracking_no))
 
 
