@@ -6,11 +6,9 @@ from flask_login import current_user
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
 from hotline.core.errors import ValidationFailed
-from hotline.core.params import query_id
 from hotline.extensions import db
 from hotline.intake import services as intake
 from hotline.intake.forms import OperatorCallForm
-from hotline.search.services import find_duplicates
 from hotline.tickets.models import Ticket
 from hotline.tickets import queries
 from hotline.tickets.validation import normalise_phone
@@ -49,13 +47,10 @@ def register_call():
 @bp.route("/caller")
 @roles_required(Role.OPERATOR)
 def caller():
-    """The caller's history and duplicate hints, as a fragment the console shows beside the form."""
+    """The caller's history, as a fragment the console shows beside the form (the duplicate hints are the
+    assistant panel's, ``search.assist``: one list, each candidate once)."""
     phone = normalise_phone(request.args.get("phone"))
-    category_id = query_id("category_id")
-    address = request.args.get("address") or None
-    return render_template("intake/_caller.html", phone=phone, history=intake.caller_history(phone),
-                           hints=find_duplicates(phone=phone or None, category_id=category_id, district_id=None,
-                                                 title=None, body=None, address=address, limit=10))
+    return render_template("intake/_caller.html", phone=phone, history=intake.caller_history(phone))
 
 
 REVIEW_SIZE = 20  # appeals shown at once, oldest first: the rest move up as these are handled

@@ -339,8 +339,8 @@ class TicketRef(NamedTuple):
 @dataclass
 class Duplicate:
     ticket: Ticket | TicketRef  # a plain TicketRef on the desk (duplicates_for_queue)
-    reason: str    # why, "+"-joined in this order: "phone", "address" (and category), "text"
-    score: float   # 0..1: 1 for the same phone or address, the text similarity otherwise
+    reason: str    # why, "+"-joined in this order: "caller" (and category), "address" (and category), "text"
+    score: float   # 0..1: 1 for the same caller or address, the text similarity otherwise
 
     @property
     def reasons(self) -> list[str]:
@@ -374,9 +374,11 @@ def _open_since(since):
 def find_duplicates(*, phone: str | None, category_id: int | None, district_id: int | None,
                     title: str | None, body: str | None, address: str | None = None,
                     exclude_id: int | None = None, limit: int = 5, candidates: int = 200) -> list[Duplicate]:
-    """Open tickets of the last 30 days that look like the same appeal: the same phone, the same address in
-    the same category, or similar text in the same category and district. Indexed queries; at most
-    ``candidates`` texts compared. The one duplicate rule for the console, the dispatch desk and intake."""
+    """Open tickets of the last 30 days that look like the same appeal: the same caller about the same category
+    (and district, when known), the same address in the same category, or similar text in the same category and
+    district. The caller's other appeals (another category or district) are not duplicates: the console shows
+    them as the caller's history. Indexed queries; at most ``candidates`` texts compared. The one duplicate rule
+    for the console, the dispatch desk and intake; each candidate once, with every reason it matched."""
     now = utcnow()
     reasons: dict[int, set[str]] = {}
     scores: dict[int, float] = {}
@@ -388,8 +390,9 @@ def find_duplicates(*, phone: str | None, category_id: int | None, district_id: 
             scores[ticket_id] = max(scores.get(ticket_id, 0.0), score)
 
     exact = []
-    if phone:
-        exact.append(("phone", Ticket.citizen_phone == phone))
+    if phone and category_id:
+        exact.append(("caller", and_(Ticket.citizen_phone == phone, Ticket.category_id == category_id,
+                                     *([Ticket.district_id == district_id] if district_id else []))))
     if category_id and address and address.strip():
         exact.append(("address", and_(Ticket.category_id == category_id, Ticket.address == address.strip())))
     for reason, condition in exact:
@@ -409,7 +412,7 @@ def find_duplicates(*, phone: str | None, category_id: int | None, district_id: 
     missing = [i for i in reasons if i not in tickets]
     if missing:
         tickets.update((t.id, t) for t in db.session.execute(select(Ticket).where(Ticket.id.in_(missing))).scalars())
-    order = ("phone", "address", "text")
+    order = ("caller", "address", "text")
     found = [Duplicate(tickets[i], "+".join(r for r in order if r in reasons[i]), scores[i]) for i in reasons]
     return sorted(found, key=_strongest_first)[:limit]
 
@@ -472,12 +475,14 @@ def _queue_duplicates(tickets: Sequence[Ticket], limit: int, candidates: int) ->
         params[f"c{i}"], params[f"d{i}"] = category_id, district_id
     rows = db.session.execute(_queue_candidates(len(pairs), bool(phones), candidates), params).all()
     # Plain tuples (id, created_at, tokens) grouped three ways; each candidate's document is split once.
-    by_phone: dict[str, list] = {}
+    by_phone: dict[tuple, list] = {}  # the same caller about the same category and district
     by_place: dict[tuple, list] = {}
     by_address: dict[tuple, list] = {}
     for other_id, phone, category_id, district_id, address, created_at, document in rows:
         entry = (other_id, created_at, frozenset(document.split()) if document else _NO_TOKENS)
-        by_phone.setdefault(phone, []).append(entry)
+        by_phone.setdefault((phone, category_id, district_id), []).append(entry)
+        if district_id is not None:  # for a ticket with no district: the same caller and category anywhere
+            by_phone.setdefault((phone, category_id, None), []).append(entry)
         by_place.setdefault((category_id, district_id), []).append(entry)
         if address:
             by_address.setdefault((category_id, address), []).append(entry)
@@ -486,7 +491,8 @@ def _queue_duplicates(tickets: Sequence[Ticket], limit: int, candidates: int) ->
         reasons: dict[int, list[str]] = {}
         scores: dict[int, float] = {}
         my_id, my_time = t.id, t.created_at  # read once: ORM attribute access in the inner loop adds up
-        exact = [("phone", by_phone.get(t.citizen_phone, ()))]
+        exact = [("caller", by_phone.get((t.citizen_phone, t.category_id, t.district_id), ()) if t.category_id
+                  else ())]
         if t.address:
             exact.append(("address", by_address.get((t.category_id, t.address), ())))
         for reason, group in exact:

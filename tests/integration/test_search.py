@@ -92,8 +92,11 @@ def test_duplicates_by_phone_and_by_similar_text(world):
                             title="小区物业乱收费", body="物业公司擅自上调物业费，业主大会没有同意。")
     assert [(d.ticket.id, d.reason) for d in found] == [(first.id, "text")]
     assert 0.45 <= found[0].score < 1
-    by_phone = find_duplicates(phone="13911110001", category_id=None, district_id=None, title="", body="")
-    assert [(d.ticket.id, d.reason, d.score) for d in by_phone] == [(other_text.id, "phone", 1.0)]
+    by_caller = find_duplicates(phone="13911110001", category_id=world.category.id, district_id=None, title="",
+                                body="")
+    assert [(d.ticket.id, d.reason, d.score) for d in by_caller] == [(other_text.id, "caller", 1.0)]
+    # the phone alone (no category yet) is no hint: the caller's other appeals are their history
+    assert find_duplicates(phone="13911110001", category_id=None, district_id=None, title="", body="") == []
     # the same address in the same category, whatever the text and phone
     by_address = find_duplicates(phone="13800000001", category_id=world.category.id, district_id=None,
                                  title=None, body=None, address=f" {first.address} ")
@@ -101,7 +104,7 @@ def test_duplicates_by_phone_and_by_similar_text(world):
                                                                       (other_text.id, "address", 1.0)}
     both = find_duplicates(phone="13911110000", category_id=world.category.id, district_id=world.district.id,
                            title="小区物业乱收费", body="物业公司擅自上调物业费", address=first.address)
-    assert [(d.ticket.id, d.reasons) for d in both][0] == (first.id, ["phone", "address", "text"])
+    assert [(d.ticket.id, d.reasons) for d in both][0] == (first.id, ["caller", "address", "text"])
     # another district's appeal is not the same problem
     assert find_duplicates(phone=None, category_id=world.category.id, district_id=world.other_district.id,
                            title="小区物业乱收费", body="物业公司擅自上调物业费") == []
@@ -130,7 +133,7 @@ def test_the_desk_finds_for_each_queued_ticket_what_the_ticket_page_finds(world)
     # The same shape with other values: the reused statement must bind them, not the first queue's.
     again = agrees([same_phone, noise])
     assert [d.ticket.id for d in again[same_phone.id]][:1] == [old_fee.id]
-    assert "phone" in again[same_phone.id][0].reason
+    assert "caller" in again[same_phone.id][0].reason
 
 
 def test_desk_hints_are_reused_while_the_ticket_is_unchanged(client, world, app, monkeypatch):

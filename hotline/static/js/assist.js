@@ -29,7 +29,10 @@
       category_id: el.category_id.value || "", district_id: el.district_id.value || "",
       address: el.address.value.trim(), kb: kb
     });
-    if (!params.get("title") && !params.get("body") && !kb) { return; }
+    // Text, or a category with an address or a phone: enough for a duplicate or an article.
+    var enough = params.get("title") || params.get("body") || kb ||
+      (params.get("category_id") && (params.get("address") || params.get("phone").length >= 7));
+    if (!enough) { return; }
     fetch(panel.dataset.assistUrl + "?" + params.toString(), {credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.text() : ""; })
       .then(function (html) {
