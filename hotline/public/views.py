@@ -12,6 +12,7 @@ from hotline.extensions import db, limiter
 from hotline.intake import services as intake
 from hotline.intake.forms import CitizenAppealForm, ForgotNumberForm, RateForm, TrackForm
 from hotline.public import services as citizen
+from hotline.tickets.labels import citizen_status
 from hotline.tickets.queries import can_view
 from hotline.tickets.services import (CitizenActor, apply_transition, find_for_citizen, followed_ticket,
                                       merged_callback_open)
@@ -117,6 +118,7 @@ def tracked(tracking_no):
     return render_template("public/tracked.html", ticket=ticket, timeline=timeline, answers=answers,
                            direct_answer=direct_answer, form=form, view=citizen.citizen_view(ticket, answers),
                            master=followed if followed is not ticket else None,
+                           shown=citizen_status(ticket.status), master_shown=citizen_status(followed.status),
                            can_rate=ticket.status == Status.PENDING_CALLBACK.value or merged_callback_open(ticket))
 
 

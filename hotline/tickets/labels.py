@@ -53,6 +53,14 @@ CITIZEN_STATUS = {
     "answered_directly": _l("Answered"), "not_accepted": _l("Not accepted"),
     "transferred": _l("Transferred to an emergency line"), "merged": _l("Merged"),
 }
+_CITIZEN_SAME_AS = {"dispatched": "in_progress", "return_requested": "in_progress", "suspended": "in_progress",
+                    "replied": "in_progress"}
+
+
+def citizen_status(status: str) -> str:
+    """The status a citizen is shown for ``status``: one code (label and colour) for every internal step of
+    handling, so neither the words nor the badge's colour tell them apart."""
+    return _CITIZEN_SAME_AS.get(status, status)
 APPEAL = {
     "consultation": _l("Consultation"), "help": _l("Request for help"), "complaint": _l("Complaint"),
     "report": _l("Report"), "suggestion": _l("Suggestion"), "praise": _l("Praise"),

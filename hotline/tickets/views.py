@@ -12,7 +12,7 @@ from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.accounts.models import Role
 from hotline.tickets import handling, services
 from hotline.tickets.forms import ACTION_LABELS, ActionForm
-from hotline.tickets.labels import STATUS, label
+from hotline.tickets.labels import STATUS, citizen_status, label
 from hotline.tickets.models import Ticket
 from hotline.tickets.queues import DESK_TABS
 from hotline.tickets.queries import (NewestFirstPage, account_appeals, callbacks_due, can_view, status_counts,
@@ -28,7 +28,10 @@ def index():
         return redirect(url_for("public.home"))
     if current_user.is_citizen_only:
         status = request.args.get("status") if request.args.get("status") in STATUS else None
-        appeals = [(t, services.followed_ticket(t)) for t in account_appeals(current_user, status)]
+        appeals = []
+        for t in account_appeals(current_user, status):
+            followed = services.followed_ticket(t)
+            appeals.append((t, followed, citizen_status(followed.status)))
         return render_template("tickets/mine.html", appeals=appeals)
     status = request.args.get("status") or None
     if status and status not in STATUS:

@@ -60,7 +60,7 @@ def test_merge_asks_first_and_the_merged_caller_follows_the_master(browser, live
         page.goto(f"{live_server}/track")
         page.fill("input[name=tracking_no]", master)  # the number the merge SMS names, with their own phone
         page.fill("input[name=phone]", CALLER)
-        page.locator("form button[type=submit]").first.click()
+        page.locator("form:has(input[name=tracking_no]) button[type=submit]").click()
         page.wait_for_url(re.compile(rf".*/track/{duplicate}$"))
         notice = page.locator("[data-testid=merged-notice]")
         assert master in notice.inner_text()

@@ -57,6 +57,7 @@ def test_the_list_shows_citizen_facing_states_and_dates_only(client, appeals):
         assert ticket.tracking_no in listing and ticket.title in listing
     assert w.stranger.tracking_no not in page and "别人的诉求" not in page
     assert "办理中" in listing and "已受理，正在分派" in listing  # in progress; registered, not yet dispatched
+    assert listing.count("status-in_progress") == 1  # the red-carded call: the same badge as any handling
     # No cards, deadlines or units at work.
     for internal in ("warning-card", "红牌", "黄牌", "东湖区", "截止", "deadline", "Next deadline"):
         assert internal not in listing, internal
@@ -84,3 +85,19 @@ def test_the_account_rates_a_phone_registered_appeal(client, appeals):
     response = client.post(f"/track/{w.called.tracking_no}", data={"satisfaction": "satisfied"})
     assert response.status_code == 302
     assert db.session.execute(select(Ticket.status).filter_by(id=w.called.id)).scalar() == "closed"
+
+
+@pytest.mark.parametrize("status, shown", [("replied", "办理中"), ("return_requested", "办理中"),
+                                           ("suspended", "办理中"), ("pending_callback", "已答复，待您评价")])
+def test_the_tracking_page_words_a_status_as_the_citizen_is_told_it(client, world, status, shown):
+    """An answer under review, a return request or a suspension asked for is “being handled” to the citizen."""
+    from hotline.extensions import limiter
+    ticket = world.ticket_in(status)
+    limiter.enabled = False
+    try:
+        client.post("/track", data={"tracking_no": ticket.tracking_no, "phone": PHONE})
+        page = client.get(f"/track/{ticket.tracking_no}").get_data(as_text=True)
+    finally:
+        limiter.enabled = True
+    badge = page[page.index('data-testid="citizen-status"'):][:80]
+    assert shown in badge, badge
