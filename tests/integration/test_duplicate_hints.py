@@ -49,7 +49,11 @@ def test_the_console_lists_each_candidate_once_with_its_reasons(client, world):
     hints = page.split('data-testid="duplicate-hints"')[1].split("</ul>")[0]
     assert hints.count(fee.tracking_no) == 2  # one row: the link and its text
     assert hints.count("<li") == 1 and lift.tracking_no not in hints
-    assert "同一来电人、同一分类" in hints and "同一地址和分类" in hints and "相似" in hints
+    assert "同一来电人、同一地址和分类、内容相似" in hints
+    other_place = client.get("/search/assist", query_string={
+        "phone": PHONE, "category_id": w.category.id, "district_id": w.district.id, "title": "物业服务",
+        "body": "楼道无人打扫", "address": "东湖区建设路9号"}).get_data(as_text=True)
+    assert fee.tracking_no in other_place and "同一来电人、同一分类" in other_place
     # the caller panel is the caller's history: both appeals, no second list of duplicates
     history = client.get("/console/caller", query_string={"phone": PHONE}).get_data(as_text=True)
     assert fee.tracking_no in history and lift.tracking_no in history and "duplicate-hints" not in history

@@ -250,7 +250,7 @@ def test_caller_history_and_duplicate_hints(client, world):
         return page.split('data-testid="duplicate-hints"')[1].split("</ul>")[0]
     same = hints(phone=PHONE, category_id=world.category.id, address="东湖区人民路1号阳光花园")
     assert same.count("<li") == 1 and same.count(earlier.tracking_no) == 2  # one row: the link and its text
-    assert "同一来电人、同一分类" in same and "同一地址和分类" in same
+    assert "同一来电人、同一地址和分类" in same  # one badge: the caller, the address and its category
     # another caller, the same address and category: a hint too, saying why
     same_place = hints(phone="13000000000", category_id=world.category.id, address="东湖区人民路1号阳光花园")
     assert earlier.tracking_no in same_place and "同一地址和分类" in same_place and "同一来电人" not in same_place
