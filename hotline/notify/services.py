@@ -163,25 +163,13 @@ def pending_ids(older_than: timedelta = timedelta(minutes=2), limit: int = 500) 
 
 # --- the in-app inbox --------------------------------------------------------------------------------------
 
+# The bell counts and the inbox lists groups: one per ticket and kind (a ticket's third yellow card is the
+# same news as its first), a notification about no ticket on its own. A new one bumps its group to the top.
+
 def _unread_where(user_id):
     return (Notification.recipient_user_id == user_id, Notification.channel == NotifyChannel.IN_APP.value,
             Notification.read_at.is_(None))
 
-
-def unread_count(user_id: int) -> int:
-    """The bell: how many tickets and kinds have unread news."""
-    return db.session.execute(_unread_groups(user_id)).scalar_one()
-
-
-@cache
-def _signed_in_statement():
-# The bell counts and the inbox lists groups: one per ticket and kind (a ticket's third yellow card is the
-# same news as its first), a notification about no ticket on its own. A new one bumps its group to the top.
-
-    from hotline.accounts.models import User
-    from hotline.accounts.services import user_with_roles_statement
-    unread = _unread_groups(User.id).scalar_subquery()
-    return user_with_roles_statement().add_columns(unread.label("unread"))
 
 def _group_key():
     """``template:ticket`` (``template:-id`` without a ticket) as one value, for COUNT(DISTINCT …)."""
@@ -192,6 +180,18 @@ def _group_key():
 def _unread_groups(user_id):
     return select(func.count(distinct(_group_key()))).where(*_unread_where(user_id))
 
+
+def unread_count(user_id: int) -> int:
+    """The bell: how many tickets and kinds have unread news."""
+    return db.session.execute(_unread_groups(user_id)).scalar_one()
+
+
+@cache
+def _signed_in_statement():
+    from hotline.accounts.models import User
+    from hotline.accounts.services import user_with_roles_statement
+    unread = _unread_groups(User.id).scalar_subquery()
+    return user_with_roles_statement().add_columns(unread.label("unread"))
 
 
 def load_signed_in(user_id: int):
