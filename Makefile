@@ -40,6 +40,7 @@ bench: $(STAMP)
 	test ! -f bench/dashboard.py || $(VENV)/bin/python bench/dashboard.py --tickets 2000
 	$(VENV)/bin/python bench/memory.py --tickets 2000 --requests 500 --sweep 200 --quiet
 	$(VENV)/bin/python bench/pages.py --tickets 2000 --rounds 5
+	$(VENV)/bin/python bench/routing.py --tickets 120 --limit 40 --misses 0
 
 clean:
 	rm -rf $(VENV) instance

@@ -194,3 +194,31 @@ def test_photos_script_refuses_the_bomb_and_stores_the_rest():
     rows = {line[:40].strip(): line.split() for line in done.stdout.splitlines()[1:]}
     assert rows["bomb PNG 9000×9000"][-4] == "refused" and rows["phone JPEG 4032×3024"][-4] == "stored"
     assert rows["bomb PNG 9000×9000, decoded anyway"][-4] == "decoded"
+
+
+def test_routing_script_scores_the_labelled_appeals():
+    done = _run(["bench/routing.py", "--tickets", "120", "--limit", "40", "--misses", "3"], timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("labelled appeals: 40 (bench/data/routing_labelled.csv); model trained on ")
+    top1 = re.fullmatch(r"top-1 accuracy: ([\d.]+)% \((\d+)/40\)", lines[1])
+    top3 = re.fullmatch(r"top-3 accuracy: ([\d.]+)% \((\d+)/40\)", lines[2])
+    assert top1 and top3 and int(top1[2]) <= int(top3[2]) <= 40
+    assert lines[3].startswith("suggested at >= 50% confidence: ") and lines[4].startswith("baseline ")
+
+
+def test_the_labelled_appeals_name_the_demo_citys_units_and_are_not_its_own_texts():
+    """The held-out set is only worth its figure if it is labelled in the demo city's org tree and was not
+    copied from what the model trains on (the demo's appeal texts) or from the catalogue's names."""
+    from bench.routing import CASES, load_cases
+    from hotline.demo import data
+    from hotline.demo.seed import demo_unit_codes
+    cases = load_cases(CASES)
+    assert len(cases) >= 200
+    assert {c["unit"] for c in cases} <= demo_unit_codes()
+    assert {c["district"] for c in cases} == {name for name, _en, _streets in data.DISTRICTS}
+    assert len({c["unit"] for c in cases}) >= 20  # city departments, district bureaus and governments
+    demo_texts = {t for a in data.APPEALS for t in a[3:5]}
+    catalogue = {name for _c, name, _e, children in data.CATEGORIES for name in [name, *(c[1] for c in children)]}
+    assert not any(c["title"] in demo_texts or c["body"] in demo_texts or c["title"] in catalogue for c in cases)
+    assert len({(c["title"], c["body"]) for c in cases}) == len(cases)
