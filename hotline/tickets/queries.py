@@ -14,8 +14,8 @@ from hotline.core.live import reused
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
 from hotline.orgs.services import subtree_ids
-from hotline.tickets.models import (ACTIVE_ASSIGNMENT_STATUSES, Assignment, Category, Reply, ReplyState, Ticket,
-                                    TicketEvent)
+from hotline.tickets.models import (ACTIVE_ASSIGNMENT_STATUSES, Assignment, AssignmentStatus, Category, Reply,
+                                    ReplyState, Ticket, TicketEvent)
 from hotline.tickets.validation import normalise_phone
 from hotline.tickets.workflow import OPEN_STATUSES, Status, Urgency
 
@@ -150,11 +150,33 @@ def status_counts(user: User) -> dict[str, int]:
                                                   .group_by(visible.c.status)).all()))
 
 
-def workspace(user: User) -> Select:
-    """Open tickets at the user's units, whatever is due first on top (no deadline last)."""
+# The deadline a workspace row shows and is sorted by: sign-for while waiting to be signed, else the answer.
+SHOWN_DEADLINE = case((Ticket.status == Status.DISPATCHED.value, Ticket.sign_deadline_at),
+                      else_=Ticket.answer_deadline_at)
+_WAITING_FOR_THE_UNIT = (AssignmentStatus.DISPATCHED.value, AssignmentStatus.SIGNED.value)
+
+
+def workspace(user: User, waiting: bool = False) -> Select:
+    """The handler's open tickets, sorted by the deadline the row shows, overdue first (none last).
+
+    To do (``waiting=False``): tickets being handled (dispatched or in progress) where one of the user's units
+    has an assignment still to sign or answer. Waiting (``waiting=True``): the rest of the open tickets at the
+    user's units: answered and under review, a return or a suspension being decided, the callback, an assist
+    part already answered."""
     open_ = [s.value for s in OPEN_STATUSES if s not in (Status.PENDING_REVIEW, Status.PENDING_DISPATCH)]
-    return (visible_tickets(user).where(Ticket.status.in_(open_))
-            .order_by(Ticket.next_deadline_at.is_(None), Ticket.next_deadline_at, URGENCY_ORDER, Ticket.created_at))
+    at_units = or_(false(), *[Assignment.unit_id.in_(subtree_ids(role.scope_unit))
+                              for role in user.roles if role.role == Role.HANDLER.value])
+    to_do = and_(Ticket.status.in_([Status.DISPATCHED.value, Status.IN_PROGRESS.value]),
+                 Ticket.id.in_(select(Assignment.ticket_id).where(at_units,
+                                                                  Assignment.status.in_(_WAITING_FOR_THE_UNIT))))
+    return (visible_tickets(user).where(Ticket.status.in_(open_), ~to_do if waiting else to_do)
+            .order_by(SHOWN_DEADLINE.is_(None), SHOWN_DEADLINE, URGENCY_ORDER, Ticket.created_at, Ticket.id))
+
+
+def workspace_counts(user: User) -> dict[str, int]:
+    return {name: db.session.execute(select(func.count()).select_from(
+        workspace(user, waiting=name == "waiting").order_by(None).subquery())).scalar()
+        for name in ("to_do", "waiting")}
 
 
 _parent_category, _lead_unit = aliased(Category), aliased(OrgUnit)

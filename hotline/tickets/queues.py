@@ -43,6 +43,9 @@ def dispatch():
 @bp.route("/workspace")
 @roles_required(Role.HANDLER)
 def workspace():
-    tickets = db.session.execute(queries.with_list_columns(queries.workspace(current_user).limit(300))
+    """What the handler's units have to do, by the deadline shown; ?show=waiting: the rest of their open work."""
+    waiting = request.args.get("show") == "waiting"
+    tickets = db.session.execute(queries.with_list_columns(queries.workspace(current_user, waiting).limit(300))
                                  ).scalars().all()
-    return render_template("tickets/workspace.html", tickets=tickets, now=utcnow())
+    return render_template("tickets/workspace.html", tickets=tickets, now=utcnow(), waiting=waiting,
+                           counts=queries.workspace_counts(current_user))

@@ -45,6 +45,34 @@ def test_workspace_shows_due_first(client, world):
     assert elsewhere.tracking_no not in page
 
 
+def test_workspace_sorts_by_the_deadline_it_shows_overdue_first_and_splits_to_do_from_waiting(client, world):
+    """Issue 22.4: rows due 12-07 sat above overdue rows; tickets where the unit had nothing to do were listed."""
+    from datetime import timedelta
+
+    from hotline.core.clock import utcnow
+    now = utcnow()
+    due_later = world.ticket_in("in_progress")
+    overdue = world.ticket_in("in_progress")
+    to_sign = world.ticket_in("dispatched")
+    under_review = world.ticket_in("replied")
+    return_asked = world.ticket_in("return_requested")
+    due_later.answer_deadline_at, overdue.answer_deadline_at = now + timedelta(days=5), now - timedelta(days=2)
+    to_sign.sign_deadline_at, to_sign.answer_deadline_at = now + timedelta(hours=2), now + timedelta(days=9)
+    # next_deadline_at (a yellow card's time, a supervision answer) is not what the row shows
+    due_later.next_deadline_at, overdue.next_deadline_at = now - timedelta(days=9), now + timedelta(days=9)
+    db.session.commit()
+    login(client, "district_handler")
+    page = client.get("/workspace").get_data(as_text=True)
+    rows = page.split('data-testid="workspace"')[1]
+    order = [t.tracking_no for t in (overdue, to_sign, due_later)]
+    assert sorted(order, key=rows.index) == order
+    assert under_review.tracking_no not in rows and return_asked.tracking_no not in rows
+    assert 'data-testid="count-to-do">3<' in page and 'data-testid="count-waiting">2<' in page
+    waiting = client.get("/workspace?show=waiting").get_data(as_text=True).split('data-testid="workspace"')[1]
+    assert under_review.tracking_no in waiting and return_asked.tracking_no in waiting
+    assert overdue.tracking_no not in waiting
+
+
 def test_notes_by_units_and_hotline_but_not_outsiders(world):
     ticket = world.ticket_in("in_progress")
     handling.add_note(ticket, world.district_handler, "已联系物业公司")
