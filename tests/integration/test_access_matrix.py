@@ -90,6 +90,8 @@ MATRIX: dict[str, Row] = {
     "public.submitted": Row(get=everyone(302)),  # nothing submitted in this session: back to the form
     "public.track": Row(get=everyone(), post=everyone(400)),
     "public.tracked": Row(get=everyone(302), post=everyone(302)),  # no phone proven in this session
+    "public.tracked_photo": Row(get=everyone(404), values={"attachment_id": 1}),  # not proven: no photo
+    "public.forgot_number": Row(get=everyone(), post=everyone(400)),
     "public_stats.stats": Row(get=everyone()),
     "faq.faq": Row(get=everyone()),
     "faq.faq_article": Row(get=everyone()),

@@ -154,10 +154,11 @@ def test_open_redirect_after_login_is_refused(client, world):
     assert response.headers["Location"] == "/"
 
 
-@pytest.mark.parametrize("url", ["/", "/tickets/20260101000001"])
-def test_pages_need_a_login(client, world, url):
-    response = client.get(url)
+def test_pages_need_a_login(client, world):
+    response = client.get("/tickets/20260101000001")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+    # the bare address is where citizens land: the portal, which links to the staff sign-in (issue 21.2)
+    assert client.get("/").headers["Location"].endswith("/portal")
 
 
 def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(world):
