@@ -92,9 +92,21 @@ def _attachments(ticket: Ticket):
 
 
 def track(ticket: Ticket) -> dict:
+    """The citizen's view of their appeal; a merged one follows its master: the master's number, its progress
+    from dispatch on and its answer (docs/architecture.md, "Merged callers")."""
+    from hotline.tickets.services import followed_ticket, merged_callback_open
+
+    followed = followed_ticket(ticket)
+    timeline = public_timeline(ticket)
+    if followed is not ticket:
+        timeline += [e for e in public_timeline(followed) if e["action"] not in ("submit", "register", "accept")]
+        timeline.sort(key=lambda e: e["at"])
     return {
         "tracking_no": ticket.tracking_no, "status": ticket.status, "status_label": label("status", ticket.status),
         "appeal_type": ticket.appeal_type, "category": ticket.category.full_name if ticket.category else None,
-        "title": ticket.title, "created_at": local(ticket.created_at), "timeline": public_timeline(ticket),
-        "answer": released_answer(ticket), "awaiting_rating": ticket.status == "pending_callback",
+        "title": ticket.title, "created_at": local(ticket.created_at), "timeline": timeline,
+        "merged_into": followed.tracking_no if followed is not ticket else None,
+        "master_status": followed.status if followed is not ticket else None,
+        "answer": released_answer(followed),
+        "awaiting_rating": ticket.status == "pending_callback" or merged_callback_open(ticket),
     }

@@ -188,6 +188,9 @@ class TrackSchema(ma.Schema):
     title = fields.String()
     created_at = fields.DateTime()
     timeline = fields.List(fields.Nested("PublicEventSchema"))
+    merged_into = fields.String(allow_none=True, metadata={
+        "description": "A merged appeal: the master it follows (its progress and answer are given here)"})
+    master_status = fields.String(allow_none=True)
     answer = fields.Nested(AnswerSchema, allow_none=True)
     awaiting_rating = fields.Boolean()
 

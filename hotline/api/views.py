@@ -28,7 +28,7 @@ from hotline.core.errors import NotFound, ValidationFailed
 from hotline.extensions import db, limiter
 from hotline.intake.services import MAX_PHOTO_BYTES, MAX_PHOTOS, Photo, intake_appeal, read_photo
 from hotline.orgs.models import OrgUnit, UnitKind
-from hotline.tickets.models import Category, Ticket
+from hotline.tickets.models import Category
 from hotline.tickets.services import AppealInput
 from hotline.tickets.validation import normalise_phone, validate_appeal
 from hotline.tickets.workflow import Channel
@@ -281,8 +281,9 @@ def track(args):
 
     A wrong number or phone gets one neutral answer; failed attempts are rate limited per address.
     """
-    ticket = db.session.execute(db.select(Ticket).filter_by(tracking_no=args["tracking_no"].strip())
-                                ).scalar_one_or_none()
-    if ticket is None or normalise_phone(args["phone"]) != ticket.citizen_phone:
+    from hotline.tickets.services import find_for_citizen
+    # The caller's own appeal; a merged caller may also give the master's number (as on /track).
+    ticket = find_for_citizen(args["tracking_no"].strip(), normalise_phone(args["phone"]))
+    if ticket is None:
         raise NotFound(_l("No appeal matches this tracking number and phone number."))
     return present.track(ticket)

@@ -186,3 +186,15 @@ def test_a_merged_callers_rating_is_not_counted_in_the_units_kpis(merged):
     rows = db.session.execute(select(KpiUnitDay).filter_by(unit_id=w.district.id)).scalars().all()
     assert sum(r.rated_satisfied for r in rows) == 1 and sum(r.rated_unsatisfied for r in rows) == 0
     assert sum(r.redone for r in rows) == 0
+
+
+def test_the_api_track_gives_a_merged_caller_the_masters_progress_and_answer(client, merged):
+    w = merged
+    _answer(w)
+    for number in (w.duplicate.tracking_no, w.master.tracking_no):
+        data = client.get(f"/api/v1/track?tracking_no={number}&phone={OTHER_PHONE}").get_json()
+        assert data["tracking_no"] == w.duplicate.tracking_no and data["merged_into"] == w.master.tracking_no
+        assert data["master_status"] == "pending_callback" and data["awaiting_rating"] is True
+        assert "收费恢复原标准" in data["answer"]["body"]
+        assert "approve_reply" in {e["action"] for e in data["timeline"]}
+        assert "张伟" not in str(data) and w.master.body not in str(data)
