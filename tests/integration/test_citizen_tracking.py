@@ -108,6 +108,13 @@ def test_after_a_redo_the_page_shows_the_new_date_and_the_earlier_answer_as_not_
     assert "承办单位正在重新办理" in page
 
 
+def test_the_rating_choice_is_marked_required(client, world):
+    ticket = world.ticket_in("pending_callback")
+    client.post("/track", data={"tracking_no": ticket.tracking_no, "phone": PHONE})
+    page = client.get(f"/track/{ticket.tracking_no}").get_data(as_text=True)
+    assert re.search(r'<fieldset[^>]*role="radiogroup" aria-required="true"', page)
+
+
 def sms_to(phone):
     return list(db.session.execute(select(Notification).where(Notification.channel == "sms",
                                                               Notification.recipient == phone)).scalars())
