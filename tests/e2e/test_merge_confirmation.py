@@ -29,6 +29,19 @@ def _two_appeals():
         return master.tracking_no, duplicate.tracking_no
 
 
+def _answer(master_no):
+    from hotline.accounts.services import get_user
+    from hotline.extensions import db
+    from hotline.tickets.services import apply_transition, get_ticket
+    with LIVE["app"].app_context():
+        master = get_ticket(master_no)
+        handler = get_user("handler")
+        apply_transition(master, "sign", handler)
+        apply_transition(master, "reply", handler, body="已联系电梯维保单位，3栋电梯已于当日修复并恢复运行。")
+        apply_transition(master, "approve_reply", get_user("dispatcher"))
+        db.session.commit()
+
+
 def test_merge_asks_first_and_the_merged_caller_follows_the_master(browser, live_server):
     master, duplicate = _two_appeals()
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
@@ -53,6 +66,7 @@ def test_merge_asks_first_and_the_merged_caller_follows_the_master(browser, live
     page.wait_for_url(re.compile(rf".*/tickets/{duplicate}$"))
     assert "已并单" in page.locator("header").inner_text()
     context.close()
+    _answer(master)
 
     for width, height in ((1366, 900), (390, 844)):
         citizen = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
@@ -65,6 +79,8 @@ def test_merge_asks_first_and_the_merged_caller_follows_the_master(browser, live
         notice = page.locator("[data-testid=merged-notice]")
         assert master in notice.inner_text()
         assert "没人来修" in page.content() and "老人无法下楼" not in page.content()
+        assert "已联系电梯维保单位" in page.content()  # the master's answer
+        assert page.locator("input[name=satisfaction]").count() == 3  # and they may rate it
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         screenshot(page, f"track-merged-caller-{width}")
         citizen.close()
@@ -90,3 +106,31 @@ def test_the_citizen_account_lists_a_call_registered_from_its_phone(browser, liv
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         screenshot(page, f"citizen-account-list-{width}")
         context.close()
+
+
+def test_the_operator_calls_back_every_caller_of_a_merged_appeal(browser, live_server):
+    master, duplicate = _two_appeals()
+    from hotline.accounts.services import get_user
+    from hotline.extensions import db
+    from hotline.tickets.services import apply_transition, get_ticket
+    with LIVE["app"].app_context():
+        apply_transition(get_ticket(duplicate), "merge", get_user("dispatcher"), master=get_ticket(master))
+        db.session.commit()
+    _answer(master)
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    sign_in(page, live_server, "operator")
+    page.goto(f"{live_server}/?status=pending_callback")
+    assert duplicate in page.content() and page.locator("[data-testid=merged-callbacks]").count() == 1
+    screenshot(page, "callback-list-merged-callers-1366")
+    page.goto(f"{live_server}/tickets/{duplicate}")
+    form = page.locator("form[action$='/actions/rate_merged']")
+    form.locator("select[name=satisfaction]").select_option("basically")
+    screenshot(page, "merged-caller-callback-1366")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(rf".*/tickets/{duplicate}$"))
+    assert "基本满意" in page.content()
+    page.goto(f"{live_server}/tickets/{master}")
+    assert duplicate in page.locator("body").inner_text()
+    screenshot(page, "master-with-merged-caller-rating-1366")
+    context.close()
