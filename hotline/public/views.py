@@ -1,4 +1,5 @@
 """Citizen pages. Anonymous, CSRF-protected, rate limited per client address."""
+import hashlib
 import re
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
@@ -138,7 +139,9 @@ def tracked_photo(tracking_no, attachment_id):
 
 
 def _forgot_phone_key() -> str:
-    return "forgot-phone:" + normalise_phone(request.form.get("phone"))[:20]
+    # A digest, not the number: the limiter's counters (Redis) hold no phone numbers.
+    digest = hashlib.sha256(normalise_phone(request.form.get("phone"))[:20].encode()).hexdigest()[:32]
+    return "forgot-phone:" + digest
 
 
 @bp.route("/track/forgot", methods=["GET", "POST"])
