@@ -110,6 +110,18 @@ def sweep_command(now_text: str | None, batch_size: int):
     click.echo(f"tickets: {counts.get('tickets', 0)}")
 
 
+@sla_cli.command("rewarn")
+@click.option("--batch-size", default=500, show_default=True)
+def rewarn_command(batch_size: int):
+    """Put open tickets' yellow-card times on the rule in force (after an upgrade or a change of
+    SLA_WARNING_SHARE / SLA_WARNING_WORKING_DAYS); early yellow cards are taken back."""
+    from hotline.core.clock import utcnow
+    from hotline.sla.services import recompute_warnings
+    counts = recompute_warnings(utcnow(), batch_size=batch_size, commit=db.session.commit)
+    db.session.commit()
+    click.echo(f"yellow-card times moved: {counts['moved']}; early yellow cards taken back: {counts['withdrawn']}")
+
+
 @sla_cli.command("seed-policies")
 def seed_policies_command():
     """Add the default SLA policies that are missing."""

@@ -88,7 +88,8 @@ class SupervisionOrder(_SupervisionRecord, db.Model):
     kind and deadline at that moment. A ticket has at most one ladder order per stage and round (a
     partial unique index): a reply sent back, or a suspension that gave no time back, watches the same
     deadline again and may show its red card again, never a second order. A new deadline (an extension,
-    a redo, another phase) is a new round. Supervisors' own orders are not limited."""
+    a redo, another phase) is a new round. A supervisor's own order records the round too (no ``ladder_stage``);
+    ``issue_supervision_order`` refuses one while an order of the round waits for the unit's answer."""
     __tablename__ = "supervision_order"
     __table_args__ = (
         enum_check("source", SupervisionSource),

@@ -341,12 +341,12 @@ def refresh_clock(ticket) -> datetime | None:
     return step[1] if step else None
 
 
-def ladder_times(ticket, kind: str, deadline: datetime) -> tuple[datetime, datetime]:
+def ladder_times(ticket, kind: str, deadline: datetime, policy: dict | None = None) -> tuple[datetime, datetime]:
     """(yellow card time, escalation time) for a working-day or hour deadline (naive UTC)."""
     from hotline.sla.calendar import yellow_card_at
     from hotline.sla.models import ClockKind
 
-    policy = policy_for(ticket.appeal_type, ticket.urgency)
+    policy = policy or policy_for(ticket.appeal_type, ticket.urgency)
     limit, unit = ((policy["sign_limit"], policy["sign_unit"]) if kind == ClockKind.SIGN.value
                    else (policy["answer_limit"], policy["answer_unit"]))
     if kind == ClockKind.ANSWER.value and ticket.redo_count:
@@ -356,6 +356,48 @@ def ladder_times(ticket, kind: str, deadline: datetime) -> tuple[datetime, datet
     warn = to_utc_naive(yellow_card_at(local, limit, unit, calendar, *warning_window()))
     escalate = to_utc_naive(calendar.add_working_days(local, setting("SLA_ESCALATION_WORKING_DAYS")).at)
     return warn, escalate
+
+
+def recompute_warnings(now: datetime, batch_size: int = 500, commit=None) -> dict[str, int]:
+    """Put every open ticket's sign-for or answer clock on the yellow-card rule in force (``yellow_card_at``,
+    ``SLA_WARNING_SHARE``, ``SLA_WARNING_WORKING_DAYS``): run once after the rule or those settings change
+    (``flask sla rewarn``). A yellow card shown before the time the rule now gives is taken back and comes
+    again at that time. In batches by ticket id; the boundary passes ``commit`` (the CLI commits each)."""
+    from hotline.sla.models import ClockKind, LadderStage, SlaClock
+    from hotline.tickets.models import Ticket, WarningLevel
+    from hotline.tickets.services import _refresh_next_deadline
+    from hotline.tickets.workflow import OPEN_STATUSES
+
+    policies = {(p["appeal_type"], p["urgency"]): p for p in default_policies()}
+    policies.update({(p.appeal_type, p.urgency): dict(sign_limit=p.sign_limit, sign_unit=p.sign_unit,
+                                                      answer_limit=p.answer_limit, answer_unit=p.answer_unit)
+                     for p in all_policies()})
+    counts, last = {"moved": 0, "withdrawn": 0}, 0
+    while True:
+        rows = db.session.execute(
+            select(SlaClock, Ticket).join(Ticket, Ticket.id == SlaClock.ticket_id)
+            .where(SlaClock.ticket_id > last, SlaClock.kind.in_([ClockKind.SIGN.value, ClockKind.ANSWER.value]),
+                   SlaClock.stage.in_([LadderStage.NONE, LadderStage.YELLOW]), SlaClock.deadline_at.isnot(None),
+                   Ticket.status.in_([s.value for s in OPEN_STATUSES]))
+            .order_by(SlaClock.ticket_id).limit(batch_size)).all()
+        if not rows:
+            return counts
+        for clock, ticket in rows:
+            warn = ladder_times(ticket, clock.kind, clock.deadline_at,
+                                policies[(ticket.appeal_type, ticket.urgency)])[0]
+            withdraw = clock.stage == LadderStage.YELLOW and now < warn
+            if warn == clock.warn_at and not withdraw:
+                continue
+            clock.warn_at = warn
+            counts["moved"] += 1
+            if withdraw:
+                clock.stage, ticket.warning_level = LadderStage.NONE, WarningLevel.NONE.value
+                counts["withdrawn"] += 1
+            _refresh_next_deadline(ticket)
+        db.session.flush()
+        last = rows[-1][0].ticket_id
+        if commit is not None:
+            commit()
 
 
 def open_supervision_deadline(ticket_ids) -> dict[int, datetime]:

@@ -329,9 +329,12 @@ def test_a_reply_sent_back_after_the_deadline_issues_no_second_order(world):
     assert events(ticket, "supervision_order") == 1
     assert db.session.execute(select(func.count()).select_from(Notification).where(
         Notification.template == "supervision_order")).scalar_one() == 2  # the first order's two recipients
-    # a supervisor's own order for the same ticket is not limited
-    sla.issue_supervision_order(ticket, world.supervisor, "请今日内答复")
-    assert db.session.execute(select(func.count()).select_from(SupervisionOrder)).scalar_one() == 2
+    # nor a supervisor's own while the ladder's waits for its answer (issue 22, item 6)
+    from hotline.core.errors import InvalidTransition
+    with pytest.raises(InvalidTransition):
+        sla.issue_supervision_order(ticket, world.supervisor, "请今日内答复")
+    db.session.rollback()
+    assert db.session.execute(select(func.count()).select_from(SupervisionOrder)).scalar_one() == 1
 
 
 def test_the_database_refuses_a_second_ladder_order_for_a_stage_and_round(world):

@@ -99,3 +99,27 @@ def test_the_warning_share_is_configurable(app, world):
         assert db.session.get(SlaClock, ticket.id).warn_at == local(2026, 12, 2, 23, 59, 59)
     finally:
         app.config.update(SLA_WARNING_SHARE=0.2, SLA_WARNING_WORKING_DAYS=1)
+
+
+def test_rewarn_moves_old_clocks_and_takes_back_early_yellow_cards(app, world):
+    from hotline.tickets.models import Ticket
+    dispatched_at = local(2026, 12, 4, 23, 30)
+    with frozen_at(dispatched_at):
+        early, later = world.ticket_in("dispatched"), world.ticket_in("in_progress")
+    # as the old rule left them: the sign-for card due at dispatch and already shown, an answer card due early
+    db.session.get(SlaClock, early.id).warn_at = dispatched_at
+    db.session.get(SlaClock, early.id).stage = 1
+    db.session.get(Ticket, early.id).warning_level = "yellow"
+    db.session.get(SlaClock, later.id).warn_at = dispatched_at + timedelta(hours=1)
+    db.session.commit()
+    with frozen_at(dispatched_at + timedelta(hours=2)):
+        counts = sla.recompute_warnings(dispatched_at + timedelta(hours=2), batch_size=1, commit=db.session.commit)
+    db.session.commit()
+    assert counts == {"moved": 2, "withdrawn": 1}
+    clock, ticket = db.session.get(SlaClock, early.id), db.session.get(Ticket, early.id)
+    assert (clock.stage, ticket.warning_level) == (0, "none")
+    assert clock.warn_at > dispatched_at + timedelta(hours=12) and ticket.next_deadline_at == clock.warn_at
+    assert db.session.get(SlaClock, later.id).warn_at == local(2026, 12, 17, 23, 59, 59)  # due 12-18: a day before
+    # nothing left to move: the command says so
+    result = app.test_cli_runner().invoke(args=["sla", "rewarn"])
+    assert result.exit_code == 0 and "moved: 0" in result.output
