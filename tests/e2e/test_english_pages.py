@@ -136,6 +136,8 @@ def test_the_main_pages_speak_english_once_chosen(browser, live_server):
     page.goto(f"{base}/track/forgot")
     problems += chinese_outside_data(page, "forgot")
 
+    page.goto(f"{base}/faq/")
+    problems += chinese_outside_data(page, "faq")
     page.goto(f"{base}/login")
     problems += chinese_outside_data(page, "login")
     sign_in(page, base, "operator")  # the choice survives signing in
