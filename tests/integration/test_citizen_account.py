@@ -101,3 +101,13 @@ def test_the_tracking_page_words_a_status_as_the_citizen_is_told_it(client, worl
         limiter.enabled = True
     badge = page[page.index('data-testid="citizen-status"'):][:80]
     assert shown in badge, badge
+
+
+def test_search_shows_the_account_its_appeals_as_a_citizen_is_told_them(client, appeals):
+    w = appeals
+    login(client, "citizen")
+    page = client.get("/search/?q=物业").get_data(as_text=True)
+    results = page[page.index('data-testid="search-results"'):]
+    assert w.called.tracking_no in results and "办理中" in results
+    assert "status-in_progress" not in results
+    assert 'text-body-secondary">城乡建设与管理/物业管理 · <time' in results  # category and date, no lead unit
