@@ -63,6 +63,10 @@ class WorkCalendar:
         day, provisional = self.next_workday_on_or_after(day)
         return Deadline(self.end_of(day, tzinfo), provisional)
 
+    def days_off(self, start: date, days: int) -> list[date]:
+        """The days off among ``days`` days from ``start`` (holidays and weekends, make-up workdays excluded)."""
+        return [d for d in (start + timedelta(days=i) for i in range(days)) if not self.is_workday(d)[0]]
+
     def next_workday_on_or_after(self, day: date) -> tuple[date, bool]:
         provisional = False
         while True:

@@ -175,8 +175,9 @@ def extension(tracking_no):
         flash(_("The form is not valid."), "danger")
         return redirect(url_for("tickets.detail", tracking_no=tracking_no) + "#supervision")
     deadline = to_utc_naive(datetime.combine(form.deadline.data, time(12), tzinfo=LOCAL_TZ))
+    asked = to_local(services.extension_deadline(form.deadline.data).at).strftime("%Y-%m-%d %H:%M")
     return _run(tracking_no, lambda: services.request_extension(ticket, current_user, deadline, form.reason.data),
-                _("Extension requested."))
+                _("Extension requested: if approved, the answer is due %(time)s.", time=asked))
 
 
 @bp.route("/tickets/<tracking_no>/suspension", methods=["POST"])
@@ -259,6 +260,7 @@ def supervision_panel():
     """What the ticket page's supervision panel needs (loaded lazily, only where it is shown)."""
     def panel(ticket):
         is_handler = current_user.is_authenticated and current_user.has_role(Role.HANDLER)
+        today = to_local(utcnow()).date()
         return {
             "records": sorted(ticket.supervision_orders + ticket.urgings, key=lambda r: r.created_at),
             "extensions": ticket.extension_requests,
@@ -268,5 +270,9 @@ def supervision_panel():
             "suspension_form": SuspensionForm(formdata=None) if is_handler else None,
             "is_supervisor": current_user.is_authenticated and current_user.has_role(Role.SUPERVISOR),
             "is_handler": is_handler,
+            # For the extension form's preview: today, and the days off of the coming year.
+            "today": today.isoformat(),
+            "days_off": ([d.isoformat() for d in services.current_calendar().days_off(today, 366)]
+                         if is_handler else []),
         }
     return {"sla_panel": panel}
