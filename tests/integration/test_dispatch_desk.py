@@ -52,6 +52,8 @@ def test_each_tab_pages_oldest_or_newest_first_with_counts(client, world, monkey
     page = client.get("/dispatch?tab=pending&page=2").get_data(as_text=True)
     assert 'rel="prev"' in tab_of(page, "pending") and 'rel="next"' in tab_of(page, "pending")
     assert 'href="/dispatch?tab=pending&amp;sort=oldest&amp;page=3" rel="next"' in page
+    beyond = tab_of(client.get("/dispatch?tab=pending&page=9").get_data(as_text=True), "pending")
+    assert "6 件" in beyond and "第 " not in beyond and 'rel="prev"' in beyond
     assert client.get("/dispatch?page=0").status_code == 400  # a page that cannot exist is named
 
 
