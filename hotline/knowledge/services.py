@@ -126,18 +126,58 @@ class ArticleHit:
     score: float
 
 
+# Words of an appeal that say who or where, or how the caller asks, not what the matter is: an elevator
+# complaint names the 物业 and the 小区 as often as a fee complaint does. They never make a hint relevant.
+HINT_GENERIC = frozenset("""
+小区 物业 物业公司 公司 业主 居民 住户 邻居 来电 来电人 市民 群众 老人 孩子 家里 家人 家中 本人 自己 大家 老板
+社区 街道 政府 部门 相关 单位 工作人员 人员 门口 附近 周边 楼下 楼道 单元 房子 地方 情况 事情 东西
+处理 解决 协调 帮助 帮忙 联系 反馈 核实 核查 督促 尽快 及时 马上 一直 多次 经常 总是 现在 目前 至今 今年 去年
+最近 晚上 每天 已经 还是 没人 无人 不管 没有 导致 影响 严重 困难 很大 一下 一些 这种 那种 这样 怎样 为什么 生活
+咨询 投诉 举报 申请 办理 需要 哪些 哪里 哪个 找谁 知道 了解 想问 问问 是不是 合理 合法 应该 不能 不让 不给
+规定 条件 流程 材料 手续 时间 多长 多久 多少 一个 一个月 两个 几个
+""".split())
+# A hint must share at least this many of its topic words (title and question) with the appeal; an article
+# filed under another group of categories than the ticket needs one more.
+HINT_MIN_TOPIC_WORDS = 1
+
+
+def _hint_words(text: str) -> set[str]:
+    return {w for w in document_tokens(text) if len(w) > 1 and w not in HINT_GENERIC}
+
+
+def _category_groups() -> dict[int, int]:
+    """Category id → the id of its top-level group (itself for a group)."""
+    rows = db.session.execute(select(Category.id, Category.parent_id)).all()
+    parents = dict(rows)
+    out = {}
+    for category_id, parent_id in rows:
+        top, seen = category_id, set()
+        while parents.get(top) and top not in seen:
+            seen.add(top)
+            top = parents[top]
+        out[category_id] = top
+    return out
+
+
 def find_articles(text: str, category_id: int | None = None, limit: int = 5, *, whole_text: bool = False,
                   include_drafts: bool = False) -> list[ArticleHit]:
-    """Articles in force ranked by BM25 over their segmented title, question and body; a typed query
-    (``whole_text=False``) must match every word, an appeal's text (``whole_text=True``) any of them.
-    The knowledge base is small (hundreds of articles): ranking in Python keeps both back ends equal."""
-    words = set(document_tokens(text)) if whole_text else set(query_tokens(text))
+    """Articles in force ranked by BM25 over their segmented title, question and body.
+
+    A typed query (``whole_text=False``) must match every word. An appeal's text (``whole_text=True``, the
+    hints beside a ticket and in the console) is held to a relevance floor instead, since no hint is better
+    than a wrong one: what the article is about (its title and question) must share a word with the appeal
+    that names the matter (not 小区, 物业, 申请: ``HINT_GENERIC``), and two such words when the article is
+    filed under another group of categories than the ticket; words found only in an article's body rank but
+    never qualify it. The ticket's own category ranks first. The knowledge base is small (hundreds of
+    articles): ranking in Python keeps both back ends equal."""
+    words = _hint_words(text) if whole_text else set(query_tokens(text))
     if not words:
         return []
     query = select(KnowledgeArticle) if include_drafts else in_force()
     articles = list(db.session.execute(query).scalars())
     docs = [Counter(document_tokens(" ".join(p for p in (a.title, a.title, a.question, a.body) if p)))
             for a in articles]
+    groups = _category_groups() if whole_text and category_id else {}
     n = len(docs) or 1
     avg = sum(sum(d.values()) for d in docs) / n or 1
     df = Counter(w for d in docs for w in set(d))
@@ -146,6 +186,13 @@ def find_articles(text: str, category_id: int | None = None, limit: int = 5, *, 
         matched = [w for w in words if w in doc]
         if not matched or (not whole_text and len(matched) < len(words)):
             continue
+        if whole_text:
+            topic = words & set(document_tokens(f"{article.title} {article.question or ''}"))
+            needed = HINT_MIN_TOPIC_WORDS
+            if category_id and article.category_id and groups.get(article.category_id) != groups.get(category_id):
+                needed += 1
+            if len(topic) < needed:
+                continue
         length = sum(doc.values())
         score = sum(math.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5)) * doc[w] * 2.2
                     / (doc[w] + 1.2 * (0.25 + 0.75 * length / avg)) for w in matched)
