@@ -1,0 +1,127 @@
+"""Issue 21.4 and 21.5 in Chromium: WCAG 2.1 AA (axe-core) on the citizen pages and the main staff pages, a skip
+link and a visible focus, and no page scrolling sideways on a 390 px phone.
+
+axe-core 4.14.1 is vendored in tests/e2e/vendor (MPL-2.0, its LICENSE next to it); it is evaluated in the page
+rather than added as a <script>, because the app's Content-Security-Policy (rightly) runs no inline script.
+Screenshots of every page at 1366 and 390 px go to test-artifacts/ (accessibility-<page>-<width>.png)."""
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import screenshot
+
+AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WIDTHS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+PHONE = "13966667777"
+
+RUN_AXE = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+  return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' — ' + n.failureSummary.replace(/\\s+/g, ' ')),
+    count: v.nodes.length,
+  }));
+}"""
+
+
+def sign_in(page, base, username):
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "hotline-demo")
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url(f"{base}/")
+
+
+def submit_appeal(page, base) -> str:
+    """A citizen files an appeal on the portal; the page ends on 提交成功. Returns the tracking number."""
+    page.goto(f"{base}/appeal")
+    page.fill("input[name=title]", "公园健身器材损坏")
+    page.fill("textarea[name=body]", "滨江公园东门的健身器材坏了一个月。")
+    page.fill("input[name=citizen_phone]", PHONE)
+    page.locator("form[enctype] button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/appeal/submitted"))
+    return page.locator("[data-testid=tracking-no]").inner_text().strip()
+
+
+def open_ticket(page, base, query):
+    page.goto(f"{base}/?{query}")
+    page.locator("a[href^='/tickets/']").first.click()
+    page.wait_for_url(re.compile(r".*/tickets/\d{14}$"))
+
+
+# name → (account or None for a citizen, how to get there)
+PAGES = {
+    "portal": (None, lambda p, b: p.goto(f"{b}/portal")),
+    "appeal": (None, lambda p, b: p.goto(f"{b}/appeal")),
+    "appeal-submitted": (None, submit_appeal),
+    "track": (None, lambda p, b: p.goto(f"{b}/track")),
+    "tracked": (None, lambda p, b: p.goto(f"{b}/track/{submit_appeal(p, b)}")),
+    "track-forgot": (None, lambda p, b: p.goto(f"{b}/track/forgot")),
+    "faq": (None, lambda p, b: p.goto(f"{b}/faq/")),
+    "login": (None, lambda p, b: p.goto(f"{b}/login")),
+    "ticket-list": ("dispatcher", lambda p, b: None),
+    "ticket-closed": ("dispatcher", lambda p, b: open_ticket(p, b, "status=closed")),
+    "ticket-handler": ("handler", lambda p, b: open_ticket(p, b, "status=dispatched")),
+    "console": ("operator", lambda p, b: p.goto(f"{b}/console/")),
+    "dispatch": ("dispatcher", lambda p, b: p.goto(f"{b}/dispatch")),
+    "workspace": ("handler", lambda p, b: p.goto(f"{b}/workspace")),
+    "dashboard": ("supervisor", lambda p, b: p.goto(f"{b}/dashboard/")),
+    "sla-policies": ("admin", lambda p, b: p.goto(f"{b}/admin/sla-policies")),
+    "knowledge": ("admin", lambda p, b: p.goto(f"{b}/knowledge/")),
+}
+
+
+def open_named(browser, base, name, width):
+    context = browser.new_context(viewport=WIDTHS[width], locale="zh-CN")
+    page = context.new_page()
+    account, go = PAGES[name]
+    if account:
+        sign_in(page, base, account)
+    go(page, base)
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.querySelector('main#content') !== null"), f"{name}: no <main id=content>"
+    return page
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_serious_wcag_violations(browser, live_server, name):
+    page = open_named(browser, live_server, name, "desktop")
+    screenshot(page, f"accessibility-{name}-1366")
+    page.evaluate(AXE_SOURCE)
+    violations = page.evaluate(RUN_AXE, WCAG_AA)
+    assert violations == [], "\n".join(
+        f"{v['id']} ({v['impact']}, {v['count']} nodes): {v['help']}\n  " + "\n  ".join(v["nodes"])
+        for v in violations)
+    page.context.close()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_sideways_scrolling_on_a_phone(browser, live_server, name):
+    page = open_named(browser, live_server, name, "phone")
+    screenshot(page, f"accessibility-{name}-390")
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => {
+        const r = e.getBoundingClientRect();
+        return r.right > window.innerWidth + 1 && !e.closest('.table-responsive, .overflow-auto, .overflow-x-auto');
+      }).slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + String(e.className).split(' ')[0] + ' ' +
+                                Math.round(e.getBoundingClientRect().right))""")
+    assert widths[0] <= widths[1], f"{name} is {widths[0]} px wide at {widths[1]} px: {wide}"
+    page.context.close()
+
+
+def test_skip_link_and_visible_focus(browser, live_server):
+    page = open_named(browser, live_server, "ticket-list", "desktop")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("[document.activeElement.getAttribute('href'), document.activeElement.innerText]")
+    assert focused == ["#content", "跳到正文"]
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), "the skip link shows no focus outline"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#content"
+    page.keyboard.press("Tab")
+    in_main = page.evaluate("document.querySelector('main#content').contains(document.activeElement)")
+    assert in_main, "Tab after the skip link does not continue inside the main content"
+    screenshot(page, "accessibility-focus-1366")
+    page.context.close()
