@@ -74,6 +74,9 @@ def _render_detail(ticket: Ticket, error: str | None = None, revealed: dict | No
     actions = services.available_actions(current_user, ticket)
     offered = {t.action for t in actions}  # only the forms on offer need their choices read
     dispatching = "dispatch" in offered
+    # 回访 of a merged caller: the master's answer they are asked about.
+    merged_answer = next((r for r in reversed(services.followed_ticket(ticket).replies) if r.state == "approved"),
+                         None) if "rate_merged" in offered else None
     return render_template("tickets/detail.html", ticket=ticket, actions=actions, labels=ACTION_LABELS, error=error,
                            units=_dispatch_units() if dispatching else [],
                            pass_down_units=services.pass_down_targets(current_user, ticket)
@@ -81,7 +84,7 @@ def _render_detail(ticket: Ticket, error: str | None = None, revealed: dict | No
                            show_contact=_may_see_contact(ticket), revealed=revealed,
                            suggested=handling.suggested_unit(ticket) if dispatching else None,
                            canned=handling.canned_answers(ticket) if "reply" in offered else [],
-                           can_note=_can_note(ticket), can_opine=_can_opine(ticket))
+                           can_note=_can_note(ticket), can_opine=_can_opine(ticket), merged_answer=merged_answer)
 
 
 @bp.route("/tickets/<tracking_no>/actions/<action>", methods=["POST"])

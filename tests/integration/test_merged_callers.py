@@ -154,6 +154,7 @@ def test_merged_callers_are_in_the_callback_list_until_they_rated(client, merged
     # The operator's callback of that caller, on the caller's own ticket.
     detail = client.get(f"/tickets/{w.duplicate.tracking_no}").get_data(as_text=True)
     assert f"/tickets/{w.duplicate.tracking_no}/actions/rate_merged" in detail
+    assert "收费恢复原标准" in detail[detail.index('data-testid="merged-answer"'):]  # what they are asked about
     response = client.post(f"/tickets/{w.duplicate.tracking_no}/actions/rate_merged",
                            data={"satisfaction": "satisfied", "version": w.duplicate.version})
     assert response.status_code == 302
