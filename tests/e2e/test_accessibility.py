@@ -125,3 +125,51 @@ def test_skip_link_and_visible_focus(browser, live_server):
     assert in_main, "Tab after the skip link does not continue inside the main content"
     screenshot(page, "accessibility-focus-1366")
     page.context.close()
+
+
+# Every visible control, tagged with its position, and whether the focused element shows a focus indicator.
+TAG_CONTROLS = """() => {
+  const controls = [...document.querySelectorAll(
+    'a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]), ' +
+    'textarea:not([disabled]), summary')].filter(e => e.checkVisibility({visibilityProperty: true}) &&
+      // tabs in a tab list are one stop: the arrow keys move between them (Bootstrap's roving tabindex)
+      !(e.getAttribute('role') === 'tab' && e.getAttribute('tabindex') === '-1') &&
+      !(e.type === 'radio' && !e.checked && document.querySelector(`input[type=radio][name="${e.name}"]:checked`)) &&
+      !(e.type === 'radio' && e !== document.querySelector(`input[type=radio][name="${e.name}"]`) &&
+        !document.querySelector(`input[type=radio][name="${e.name}"]:checked`)));
+  controls.forEach((e, i) => e.dataset.a11yControl = i);
+  return controls.length;
+}"""
+FOCUSED = """() => {
+  const e = document.activeElement;
+  const style = getComputedStyle(e);
+  const shown = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
+  return [e.dataset.a11yControl ?? null, shown, e.outerHTML.slice(0, 120)];
+}"""
+
+
+@pytest.mark.parametrize("name", ["portal", "appeal", "tracked", "ticket-list", "ticket-handler", "console",
+                                  "dispatch", "workspace", "dashboard"])
+def test_every_control_is_reached_by_tab_with_a_visible_focus(browser, live_server, name):
+    page = open_named(browser, live_server, name, "desktop")
+    total = page.evaluate(TAG_CONTROLS)
+    reached, unmarked, previous = set(), [], None
+    for _ in range(total + 40):
+        page.keyboard.press("Tab")
+        control, shown, html = page.evaluate(FOCUSED)
+        if control is None:
+            continue
+        if control in reached:
+            if control == previous:  # a date field: Tab walks its day, month and year first
+                continue
+            break
+        previous = control
+        reached.add(control)
+        if not shown:
+            unmarked.append(html)
+    missed = page.evaluate("(reached) => [...document.querySelectorAll('[data-a11y-control]')]"
+                           ".filter(e => !reached.includes(e.dataset.a11yControl)).map(e => e.outerHTML.slice(0, 120))",
+                           sorted(reached))
+    assert missed == [], f"{name}: not reached by Tab: {missed[:5]}"
+    assert unmarked == [], f"{name}: no visible focus on: {unmarked[:5]}"
+    page.context.close()
