@@ -32,7 +32,8 @@ TEMPLATES = {
     "reply_released": (_l("Answer to your appeal %(tracking_no)s"),
                        _l("[12345] Your appeal %(tracking_no)s has been answered. Look it up with its tracking number and your phone number.")),
     "ticket_merged": (_l("Your appeal %(tracking_no)s was merged"),
-                      _l("[12345] Your appeal %(tracking_no)s is handled together with %(master)s.")),
+                      _l("[12345] Your appeal %(tracking_no)s is about the same matter as %(master)s and is handled "
+                         "together with it. Follow its progress and answer with %(tracking_no)s and your phone number.")),
     "ticket_dispatched": (_l("New ticket %(tracking_no)s"), _l("Ticket %(tracking_no)s was dispatched to your unit.")),
     "tracking_numbers": (_l("Your 12345 tracking numbers"),
                          _l("[12345] Appeals filed with this phone number: %(numbers)s. Look each one up with its "

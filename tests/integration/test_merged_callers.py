@@ -199,3 +199,12 @@ def test_the_api_track_gives_a_merged_caller_the_masters_progress_and_answer(cli
         assert "收费恢复原标准" in data["answer"]["body"]
         assert "approve_reply" in {e["action"] for e in data["timeline"]}
         assert "张伟" not in str(data) and w.master.body not in str(data)
+
+
+def test_the_merge_sms_tells_the_caller_how_to_follow_the_master(merged):
+    from hotline.notify.templates import render
+    w = merged
+    note = db.session.execute(select(Notification).filter_by(template="ticket_merged")).scalar_one()
+    assert note.recipient == OTHER_PHONE
+    body = render(note.template, note.payload)[1]
+    assert w.master.tracking_no in body and f"请用 {w.duplicate.tracking_no} 和您的手机号码查询" in body
