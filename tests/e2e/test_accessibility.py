@@ -121,6 +121,7 @@ def test_skip_link_and_visible_focus(browser, live_server):
     assert focused == ["#content", "跳到正文"]
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("none", ""), "the skip link shows no focus outline"
+    screenshot(page, "accessibility-skip-link-1366")
     page.keyboard.press("Enter")
     assert page.evaluate("location.hash") == "#content"
     page.keyboard.press("Tab")
