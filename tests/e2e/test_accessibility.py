@@ -70,6 +70,11 @@ PAGES = {
     "dashboard": ("supervisor", lambda p, b: p.goto(f"{b}/dashboard/")),
     "sla-policies": ("admin", lambda p, b: p.goto(f"{b}/admin/sla-policies")),
     "knowledge": ("admin", lambda p, b: p.goto(f"{b}/knowledge/")),
+    "review-queue": ("operator", lambda p, b: p.goto(f"{b}/console/review")),
+    "notifications": ("handler", lambda p, b: p.goto(f"{b}/notifications")),
+    "search": ("dispatcher", lambda p, b: p.goto(f"{b}/search/?q=物业")),
+    "pending-requests": ("supervisor", lambda p, b: p.goto(f"{b}/supervision/requests")),
+    "citizen-account": ("citizen", lambda p, b: None),
 }
 
 
