@@ -75,6 +75,9 @@ PAGES = {
     "search": ("dispatcher", lambda p, b: p.goto(f"{b}/search/?q=物业")),
     "pending-requests": ("supervisor", lambda p, b: p.goto(f"{b}/supervision/requests")),
     "citizen-account": ("citizen", lambda p, b: None),
+    "calendar": ("admin", lambda p, b: p.goto(f"{b}/admin/calendar/")),
+    "admin-users": ("admin", lambda p, b: p.goto(f"{b}/admin/users")),
+    "admin-units": ("admin", lambda p, b: p.goto(f"{b}/admin/units")),
 }
 
 
