@@ -33,7 +33,7 @@ def post(client, path, data=None):
 
 def listed(client, query="") -> list[str]:
     html = get(client, f"/admin/users{query}").get_data(as_text=True)
-    return re.findall(r'<td><a href="/admin/users/\d+">([^<]+)</a></td>', html)
+    return re.findall(r'<td[^>]*><a href="/admin/users/\d+">([^<]+)</a></td>', html)
 
 
 def shown_password(response) -> str:
