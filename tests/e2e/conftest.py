@@ -25,7 +25,7 @@ def live_server(tmp_path_factory):
     with app.app_context():
         upgrade()
         seed_demo(ticket_count=80)
-        _ticket_waiting_for_the_housing_bureau()
+        ticket_at_the_housing_bureau("小区物业乱收费（端到端测试）", "物业费擅自上调。", "13700001111", "东湖区人民路8号")
         db.session.commit()
     LIVE["app"] = app
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -35,18 +35,21 @@ def live_server(tmp_path_factory):
     server.shutdown()
 
 
-def _ticket_waiting_for_the_housing_bureau():
-    """One ticket the ``handler`` demo account can sign for, whatever the random demo gave it."""
+def ticket_at_the_housing_bureau(title: str, body: str, phone: str, address: str, *, signed: bool = False):
+    """A ticket dispatched to the ``handler`` demo account's unit (signed for when ``signed``), whatever the
+    random demo gave it; the caller commits."""
     from hotline.accounts.services import get_user
     from hotline.orgs.services import get_unit_by_code
     from hotline.tickets.models import Category
     from hotline.tickets.services import AppealInput, apply_transition, register_ticket
     category = db.session.execute(db.select(Category).filter_by(code="0501")).scalar_one()
-    appeal = AppealInput(appeal_type="complaint", title="小区物业乱收费（端到端测试）", body="物业费擅自上调。",
-                         citizen_phone="13700001111", category_id=category.id,
-                         district_id=get_unit_by_code("d1").id, address="东湖区人民路8号")
+    appeal = AppealInput(appeal_type="complaint", title=title, body=body, citizen_phone=phone,
+                         category_id=category.id, district_id=get_unit_by_code("d1").id, address=address)
     ticket = register_ticket(appeal, get_user("operator"), "register")
     apply_transition(ticket, "dispatch", get_user("dispatcher"), lead_unit=get_unit_by_code("d1-housing"))
+    if signed:
+        apply_transition(ticket, "sign", get_user("handler"))
+    return ticket
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ import re
 from sqlalchemy import select
 
 from tests.e2e.conftest import LIVE, screenshot
+from tests.e2e.test_staff_journey import sign_in
 
 # Every CJK text node and every human-read attribute outside the allowed elements, with where it is.
 FIND_CJK = r"""(DATA) => {
@@ -90,14 +91,6 @@ def notifications_for(username: str) -> None:
                                       ("supervision_overdue", "kind", "urging")):
             notify_users([user], template, payload={**payload, field: code})
         db.session.commit()
-
-
-def sign_in(page, base, username):
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "hotline-demo")
-    page.press("input[name=password]", "Enter")
-    page.wait_for_url(f"{base}/")
 
 
 def sign_out(page):

@@ -3,24 +3,15 @@ sending, that the deadline moves to the end of the next working day."""
 import re
 from datetime import date, timedelta
 
-from tests.e2e.conftest import LIVE, screenshot
+from tests.e2e.conftest import LIVE, screenshot, ticket_at_the_housing_bureau
 from tests.e2e.test_staff_journey import sign_in
 
 
 def _ticket_in_progress_at_the_housing_bureau() -> str:
-    from hotline.accounts.services import get_user
     from hotline.extensions import db
-    from hotline.orgs.services import get_unit_by_code
-    from hotline.tickets.models import Category
-    from hotline.tickets.services import AppealInput, apply_transition, register_ticket
     with LIVE["app"].app_context():
-        category = db.session.execute(db.select(Category).filter_by(code="0501")).scalar_one()
-        appeal = AppealInput(appeal_type="complaint", title="物业维修基金使用不透明（延期测试）", body="请公开维修基金账目。",
-                             citizen_phone="13700002222", category_id=category.id,
-                             district_id=get_unit_by_code("d1").id, address="东湖区人民路9号")
-        ticket = register_ticket(appeal, get_user("operator"), "register")
-        apply_transition(ticket, "dispatch", get_user("dispatcher"), lead_unit=get_unit_by_code("d1-housing"))
-        apply_transition(ticket, "sign", get_user("handler"))
+        ticket = ticket_at_the_housing_bureau("物业维修基金使用不透明（延期测试）", "请公开维修基金账目。", "13700002222",
+                                              "东湖区人民路9号", signed=True)
         db.session.commit()
         return ticket.tracking_no
 
