@@ -1,16 +1,21 @@
 """Staff pages for tickets: the list limited to the user's units, and one ticket with its timeline."""
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from hotline.core.errors import DomainError
+from hotline.core.errors import DomainError, InvalidTransition
 from hotline.core.params import query_page
 from hotline.core.storage import storage
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.accounts.models import Role
 from hotline.tickets import handling, services
+from hotline.tickets.actions import ACTIONS, WEB_ACTIONS
 from hotline.tickets.forms import ACTION_LABELS, ActionForm
 from hotline.tickets.labels import STATUS, citizen_status, label
 from hotline.tickets.models import Ticket
@@ -94,27 +99,12 @@ def act(tracking_no, action):
     form = ActionForm()
     if not form.validate():
         return _render_detail(ticket, error=_("The form is not valid.")), 400
-    params = {"note": form.note.data or None, "expected_version": form.version.data}
-    if action == "dispatch":
-        params["lead_unit"] = db.session.get(OrgUnit, form.lead_unit.data or 0)
-        params["assist_units"] = [u for u in (db.session.get(OrgUnit, i) for i in form.assist_units.data or []) if u]
-    elif action == "pass_down":
-        params["unit"] = db.session.get(OrgUnit, form.unit.data or 0)
-    elif action == "reply":
-        params["body"] = form.body.data
-    elif action == "rate_satisfied":
-        params["satisfaction"] = form.satisfaction.data
-        params["comment"] = form.note.data or None
-    elif action == "rate_unsatisfied":
-        params["comment"] = form.note.data or None
-    elif action == "rate_merged":
-        params["satisfaction"] = form.satisfaction.data
-        params["comment"] = form.note.data or None
-    elif action == "merge":
-        master = db.session.execute(select(Ticket).filter_by(tracking_no=form.master.data or "")).scalar()
-        params["master"] = master if master and can_view(current_user, master) else None
+    entry = WEB_ACTIONS.get(action)
     try:
-        services.apply_transition(ticket, action, current_user, **params)
+        if entry is None:
+            raise InvalidTransition(_l("Unknown action: %(action)s", action=action))
+        entry.run(ticket, current_user, {"note": form.note.data or None, "version": form.version.data,
+                                         **{field: _FORM_VALUES[field](form) for field in entry.reads}})
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()  # nothing of the refused action is kept
@@ -127,14 +117,31 @@ def act(tracking_no, action):
     return redirect(url_for(".detail", tracking_no=tracking_no))
 
 
+def _merge_master(form: ActionForm) -> Ticket | None:
+    master = db.session.execute(select(Ticket).filter_by(tracking_no=form.master.data or "")).scalar()
+    return master if master and can_view(current_user, master) else None
+
+
+# How each field the action table names is read from the ticket page's form.
+_FORM_VALUES: dict[str, Callable[[ActionForm], Any]] = {
+    "body": lambda form: form.body.data,
+    "lead_unit": lambda form: db.session.get(OrgUnit, form.lead_unit.data or 0),
+    "assist_units": lambda form: [u for u in (db.session.get(OrgUnit, i) for i in form.assist_units.data or [])
+                                  if u],
+    "unit": lambda form: db.session.get(OrgUnit, form.unit.data or 0),
+    "satisfaction": lambda form: form.satisfaction.data,
+    "comment": lambda form: form.note.data or None,  # the page's one text box is the rating's comment
+    "master": _merge_master,
+}
+
+
 @bp.route("/tickets/<tracking_no>/<any(note, opinion):kind>", methods=["POST"])
 @login_required
 def write(tracking_no, kind):
     """A progress note, or an assisting unit's opinion to the lead unit."""
     ticket = _load_visible(tracking_no)
-    service = handling.add_note if kind == "note" else handling.send_opinion
     try:
-        service(ticket, current_user, request.form.get("note"))
+        ACTIONS[kind].run(ticket, current_user, {"note": request.form.get("note")})
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
