@@ -190,7 +190,7 @@ _HOTLINE_NAMES = frozenset(_HOTLINE)
 
 TABLE: dict[str, Rule] = {
     "can_administer": Rule(frozenset({Role.ADMIN.value}), pages=("admin.users", "knowledge.edit")),
-    "can_supervise": Rule(frozenset({Role.SUPERVISOR.value}), pages=("sla.pending",)),
+    "can_supervise": Rule(frozenset({Role.SUPERVISOR.value}), pages=("sla.requests_queue",)),
     "can_register_calls": Rule(frozenset({Role.OPERATOR.value}), pages=("intake.register_call",)),
     "can_dispatch": Rule(frozenset({Role.DISPATCHER.value}), pages=("queues.dispatch",)),
     "can_handle": Rule(frozenset({Role.HANDLER.value}), pages=("queues.workspace",)),
