@@ -220,6 +220,8 @@ def _register_template_helpers(app: Flask) -> None:
 
     from hotline.core.ui import HELPERS, csrf_token
     app.jinja_env.globals.update(label=label, **HELPERS)
+    from hotline import permissions
+    permissions.register(app)  # the named predicates, so templates ask what a user may do, not which role
     app.jinja_env.filters["mask_phone"] = mask_phone
 
     @app.context_processor

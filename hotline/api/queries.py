@@ -14,7 +14,8 @@ from hotline.core.errors import ValidationFailed
 from hotline.extensions import db
 from hotline.orgs.services import get_unit_by_code, subtree_ids
 from hotline.tickets.models import ACTIVE_ASSIGNMENT_STATUSES, Assignment, Category, Ticket
-from hotline.tickets.queries import can_view, visible_tickets
+from hotline.permissions import can_read
+from hotline.tickets.queries import visible_tickets
 from hotline.tickets.services import get_ticket
 
 
@@ -29,7 +30,7 @@ def scoped_tickets(caller: Caller) -> Select:
 
 def may_see(caller: Caller, ticket: Ticket) -> bool:
     if caller.user is not None:
-        return can_view(caller.user, ticket)
+        return can_read(caller.user, ticket)
     if caller.api_key is not None:
         return db.session.execute(select(ApiSubmission.ticket_id).where(
             ApiSubmission.api_key_id == caller.api_key.id, ApiSubmission.ticket_id == ticket.id)).first() is not None

@@ -14,7 +14,6 @@ from flask_smorest import Blueprint
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from hotline.accounts.decorators import record_lockout, sign_in_lockout
-from hotline.accounts.models import Role
 from hotline.accounts.services import authenticate
 from hotline.api import idempotency, present
 from hotline.api.auth import current_caller, is_authenticated_quietly, require_authenticated
@@ -28,6 +27,7 @@ from hotline.core.errors import NotFound, ValidationFailed
 from hotline.extensions import db, limiter
 from hotline.intake.services import MAX_PHOTO_BYTES, MAX_PHOTOS, Photo, intake_appeal, read_photo
 from hotline.orgs.models import OrgUnit, UnitKind
+from hotline.permissions import can_register_calls
 from hotline.tickets.models import Category
 from hotline.tickets.services import AppealInput
 from hotline.tickets.validation import normalise_phone, validate_appeal
@@ -125,7 +125,7 @@ def create_ticket():
         except ValidationFailed as exc:
             errors = {**_rename(exc.fields), **errors}
         raise ValidationFailed(_l("Please correct the marked fields."), fields=errors)
-    is_operator = caller.user is not None and caller.user.has_role(Role.OPERATOR)
+    is_operator = caller.user is not None and can_register_calls(caller.user)
     outcome = data["outcome"] or ("register" if is_operator else "submit")
     try:
         ticket = intake_appeal(appeal, caller.actor, outcome, photos=photos, note=data["note"])

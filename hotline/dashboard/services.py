@@ -349,10 +349,10 @@ def refresh_hotspots(now: datetime | None = None) -> int:
 def save_project(actor, *, project: LivelihoodProject | None = None, year: int, name: str,
                  description: str | None = None, lead_unit_id: int | None = None, public: bool = False,
                  active: bool = True) -> LivelihoodProject:
-    from hotline.accounts.models import Role
     from hotline.core.errors import PermissionDenied, ValidationFailed
     from flask_babel import lazy_gettext as _l
-    if not actor.has_role(Role.ADMIN):
+    from hotline.permissions import can_administer
+    if not can_administer(actor):
         raise PermissionDenied()
     name = (name or "").strip()
     if not name:
@@ -371,8 +371,8 @@ def save_project(actor, *, project: LivelihoodProject | None = None, year: int, 
 def tag_ticket(project: LivelihoodProject | None, ticket: Ticket, actor) -> None:
     """Tag ``ticket`` to ``project`` (None: untag). A ticket belongs to at most one project. Acting on a
     ticket by its number needs the same scope as reading it: another district's ticket is not found."""
-    from hotline.tickets.queries import can_view
-    if not can_view(actor, ticket):
+    from hotline.permissions import can_read
+    if not can_read(actor, ticket):
         raise NotFound(_l("No ticket has that tracking number."), field="tracking_no")
     db.session.execute(delete(project_ticket).where(project_ticket.c.ticket_id == ticket.id))
     if project is not None:

@@ -24,7 +24,7 @@ from hotline.dashboard.models import LivelihoodProject
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
 from hotline.tickets.models import Ticket
-from hotline.tickets.queries import in_scope
+from hotline.permissions import can_administer, in_scope_query
 from hotline.tickets.workflow import Channel
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -98,7 +98,7 @@ def _board(unit, start, end) -> dict:
 
 def _first_of_board(unit, board: str, limit: int = 10) -> list[Ticket]:
     """The board's first tickets that the user may open (the count beside it is the unit's figure)."""
-    query = in_scope(queries.board_query(unit, board), current_user)
+    query = in_scope_query(queries.board_query(unit, board), current_user)
     return list(db.session.execute(query.options(joinedload(Ticket.lead_unit), joinedload(Ticket.category))
                                    .limit(limit)).scalars())
 
@@ -142,7 +142,7 @@ def _presets() -> list[tuple[str, date, date]]:
 def _list_query(unit):
     """The drill-down list asked for, within what the user may read on the ticket page (issue 23.3)."""
     query, title = _drill_down(unit)
-    return in_scope(query, current_user), title
+    return in_scope_query(query, current_user), title
 
 
 def _drill_down(unit):
@@ -215,7 +215,7 @@ def projects():
     items = queries.projects()
     return render_template("dashboard/projects.html", projects=items,
                            boards=queries.project_boards([p.id for p in items]),
-                           can_edit=current_user.has_role(Role.ADMIN))
+                           can_edit=can_administer(current_user))
 
 
 def _project_form(project=None) -> ProjectForm:
@@ -271,7 +271,7 @@ def project(project_id):
             db.session.commit()
             flash(_("Ticket untagged.") if form.untag.data else _("Ticket tagged."), "success")
             return redirect(url_for("dashboard.project", project_id=item.id))
-    recent = db.session.execute(in_scope(queries.project_tickets_query(item.id), current_user).options(
+    recent = db.session.execute(in_scope_query(queries.project_tickets_query(item.id), current_user).options(
         joinedload(Ticket.lead_unit), joinedload(Ticket.category)).limit(20)).scalars().all()
     return render_template("dashboard/project.html", project=item, board=queries.project_boards([item.id])[item.id],
-                           tickets=recent, form=form, can_edit=current_user.has_role(Role.ADMIN))
+                           tickets=recent, form=form, can_edit=can_administer(current_user))

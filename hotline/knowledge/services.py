@@ -17,11 +17,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
-from hotline.accounts.models import Role, User
+from hotline.accounts.models import User
 from hotline.core import privacy
 from hotline.core.clock import to_local, utcnow
 from hotline.core.errors import PermissionDenied, ValidationFailed
 from hotline.extensions import db
+from hotline.permissions import can_administer
 from hotline.knowledge.models import ArticleState, KnowledgeArticle
 from hotline.search.segment import document_tokens, query_tokens
 from hotline.tickets.models import Category, TicketEvent
@@ -36,7 +37,7 @@ TRANSITIONS = {"publish": ({ArticleState.DRAFT, ArticleState.RETIRED}, ArticleSt
 
 
 def _require_admin(actor: User) -> None:
-    if not actor.has_role(Role.ADMIN):
+    if not can_administer(actor):
         raise PermissionDenied(_l("Only administrators edit the knowledge base."))
 
 

@@ -14,7 +14,7 @@ from hotline.intake import services as intake
 from hotline.intake.forms import CitizenAppealForm, ForgotNumberForm, RateForm, TrackForm
 from hotline.public import services as citizen
 from hotline.tickets.labels import citizen_status
-from hotline.tickets.queries import can_view
+from hotline.permissions import can_read
 from hotline.tickets.services import (CitizenActor, apply_transition, find_for_citizen, followed_ticket,
                                       merged_callback_open)
 from hotline.tickets.validation import normalise_phone, phone_is_valid
@@ -167,7 +167,7 @@ def _followable(tracking_no: str):
         return find_for_citizen(tracking_no, None, check_phone=False)
     if current_user.is_authenticated and current_user.has_role(Role.CITIZEN):
         ticket = find_for_citizen(tracking_no, None, check_phone=False)
-        if ticket is not None and can_view(current_user, ticket):
+        if ticket is not None and can_read(current_user, ticket):
             return ticket
     return None
 

@@ -160,7 +160,7 @@ def newest_matches(q: str, narrow=None) -> list[int] | None:
 
 def _scope(user: User):
     """The where-clause of what ``user`` may see; None for city-wide hotline staff (everything)."""
-    from hotline.tickets.queries import ticket_scope
+    from hotline.permissions import ticket_scope
     return ticket_scope(user)
 
 

@@ -1,6 +1,6 @@
 """The supervisor's queue of pending extension (延期) and suspension (挂起) requests: ``/supervision/requests``.
 
-Read through the one scope predicate (``hotline.tickets.queries.in_scope``); decided through
+Read through the one scope predicate (``hotline.permissions.in_scope_query``); decided through
 ``decide_extension`` / ``decide_suspension`` (``hotline.sla.services``), as on the ticket page and by the API's
 ``judge_extension`` / ``judge_suspension``."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hotline.accounts.models import User
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
 from hotline.tickets.models import ExtensionRequest, RequestState, SuspensionRequest, Ticket
-from hotline.tickets.queries import in_scope
+from hotline.permissions import in_scope_query
 
 KINDS = {"extension": ExtensionRequest, "suspension": SuspensionRequest}
 
@@ -36,7 +36,7 @@ class PendingRequest(NamedTuple):
 def _pending(kind: str, user: User):
     model = KINDS[kind]
     requested = model.requested_deadline if kind == "extension" else model.resume_by
-    return in_scope(select(model.id, model.created_at, model.reason, requested, Ticket.tracking_no, Ticket.title,
+    return in_scope_query(select(model.id, model.created_at, model.reason, requested, Ticket.tracking_no, Ticket.title,
                            Ticket.version, Ticket.answer_deadline_at, OrgUnit, User.display_name)
                     .select_from(model).join(Ticket, Ticket.id == model.ticket_id)
                     .join(OrgUnit, OrgUnit.id == model.unit_id)

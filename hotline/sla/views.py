@@ -13,6 +13,7 @@ from hotline.accounts.models import Role
 from hotline.core.clock import LOCAL_TZ, to_utc_naive, utcnow, to_local
 from hotline.core.errors import DomainError
 from hotline.extensions import db
+from hotline.permissions import can_handle, can_read, can_supervise
 from hotline.sla import services
 from hotline.sla.forms import (CalendarDayForm, CalendarImportForm, DecisionForm, ExtensionForm, MessageForm,
                                PolicyForm, SuspensionForm)
@@ -118,10 +119,9 @@ def policy_update(policy_id: int):
 # --- supervision and requests on a ticket --------------------------------------------------------------------
 
 def _ticket(tracking_no):
-    from hotline.tickets.queries import can_view
     from hotline.tickets.services import get_ticket
     ticket = get_ticket(tracking_no)
-    if not can_view(current_user, ticket):
+    if not can_read(current_user, ticket):
         abort(404)
     return ticket
 
@@ -222,12 +222,11 @@ def requests_queue():
 @roles_required(Role.SUPERVISOR)
 def decide_from_queue(kind, request_id, decision):
     """The queue's approve / reject: the same decision as on the ticket page, back to the queue."""
-    from hotline.tickets.queries import can_view
     model = {"extension": ExtensionRequest, "suspension": SuspensionRequest}.get(kind) or abort(404)
     if decision not in ("approve", "deny"):
         abort(404)
     req = db.session.get(model, request_id)
-    if req is None or not can_view(current_user, services.record_ticket(req)):
+    if req is None or not can_read(current_user, services.record_ticket(req)):
         abort(404)
     decide_fn = services.decide_extension if kind == "extension" else services.decide_suspension
     form = DecisionForm()
@@ -249,7 +248,7 @@ def decide_from_queue(kind, request_id, decision):
 @bp.app_context_processor
 def pending_requests_nav():
     """The nav's count of requests waiting for the signed-in supervisor."""
-    if not (current_user.is_authenticated and current_user.has_role(Role.SUPERVISOR)):
+    if not (current_user.is_authenticated and can_supervise(current_user)):
         return {}
     from hotline.sla.queries import pending_count
     return {"pending_requests": pending_count(current_user)}
@@ -259,7 +258,7 @@ def pending_requests_nav():
 def supervision_panel():
     """What the ticket page's supervision panel needs (loaded lazily, only where it is shown)."""
     def panel(ticket):
-        is_handler = current_user.is_authenticated and current_user.has_role(Role.HANDLER)
+        is_handler = current_user.is_authenticated and can_handle(current_user)
         today = to_local(utcnow()).date()
         return {
             "records": sorted(ticket.supervision_orders + ticket.urgings, key=lambda r: r.created_at),
@@ -268,7 +267,7 @@ def supervision_panel():
             # Only handlers see the request forms (their labels come from the form classes).
             "extension_form": ExtensionForm(formdata=None) if is_handler else None,
             "suspension_form": SuspensionForm(formdata=None) if is_handler else None,
-            "is_supervisor": current_user.is_authenticated and current_user.has_role(Role.SUPERVISOR),
+            "is_supervisor": current_user.is_authenticated and can_supervise(current_user),
             "is_handler": is_handler,
             # For the extension form's preview: today, and the days off of the coming year.
             "today": today.isoformat(),

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from hotline.accounts.models import User
-from hotline.core.errors import NotFound, PermissionDenied, ValidationFailed
+from hotline.core.errors import NotFound, ValidationFailed
 from hotline.extensions import db
 from hotline.sla import services as sla
 from hotline.tickets import handling
@@ -26,17 +26,9 @@ from hotline.tickets.workflow import TRANSITIONS, Status
 
 # What a door hands to ``run``: ``note`` and ``version`` always, plus the entry's ``reads``, parsed.
 Values = Mapping[str, Any]
-Permission = Callable[[User, Ticket], bool]
 
 # Staff roles in the order the API document names them.
 _ROLE_ORDER = ("operator", "dispatcher", "handler", "supervisor", "citizen")
-
-
-def service_checks(user: User, ticket: Ticket) -> bool:
-    """Every action's service checks role and scope itself (``apply_transition``, ``handling``, ``sla``), after
-    the ticket's state, so a state that forbids the action answers 409 before a role answers 403. The one place
-    a shared permission predicate plugs in."""
-    return True
 
 
 @dataclass(frozen=True)
@@ -49,12 +41,11 @@ class Action:
     api: bool = True               # an API action name
     chooses: tuple[str, ...] = ()  # the transitions an API name resolves to
     reason_required: bool = False
-    permission: Permission = service_checks
 
     def run(self, ticket: Ticket, user: User, values: Values) -> None:
-        """Apply the action; the caller commits, or rolls back on a ``DomainError``."""
-        if not self.permission(user, ticket):
-            raise PermissionDenied(_l("Your role may not do this."))
+        """Apply the action; the caller commits, or rolls back on a ``DomainError``. The service decides who may
+        (``permissions.can_act`` and friends), after the ticket's state: a state that forbids the action answers
+        409 before a role answers 403, as on both doors before."""
         self.call(ticket, user, values)
 
 

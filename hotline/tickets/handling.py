@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import joinedload
 
-from hotline.accounts.models import HOTLINE_ROLES, Role, User
+from hotline import permissions
+from hotline.accounts.models import User
 from hotline.core.clock import utcnow
 from hotline.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from hotline.extensions import db
@@ -35,9 +36,7 @@ def _require_open(ticket: Ticket) -> None:
 def add_note(ticket: Ticket, actor: User, text: str) -> TicketEvent:
     """An internal progress note (办理进展) by a unit working on the ticket or by hotline staff."""
     _require_open(ticket)
-    units = [ticket.intake_unit, *(a.unit for a in ticket.active_assignments())]
-    roles = (Role.HANDLER, *HOTLINE_ROLES)
-    if not any(actor.in_scope(unit, *roles) for unit in units):
+    if not permissions.can_note(actor, ticket):
         raise PermissionDenied(_l("This ticket is outside your units."))
     return record_event(ticket, "note", actor, note=_text(text))
 
@@ -45,8 +44,7 @@ def add_note(ticket: Ticket, actor: User, text: str) -> TicketEvent:
 def send_opinion(ticket: Ticket, actor: User, text: str) -> TicketEvent:
     """An assisting unit (协办) sends its opinion to the lead unit; its part is then done."""
     _require_open(ticket)
-    mine = [a for a in ticket.active_assignments()
-            if a.role == AssignmentRole.ASSIST.value and actor.in_scope(a.unit, Role.HANDLER)]
+    mine = permissions.assisting_assignments(actor, ticket)
     if not mine:
         raise PermissionDenied(_l("Only an assisting unit of this ticket can send an opinion."))
     assignment = mine[0]
@@ -60,7 +58,7 @@ def send_opinion(ticket: Ticket, actor: User, text: str) -> TicketEvent:
 
 def reveal_contact(ticket: Ticket, actor: User) -> dict:
     """The caller's full phone and name, for hotline staff only; every reveal is recorded."""
-    if not actor.is_hotline_staff or not actor.in_scope(ticket.intake_unit, *HOTLINE_ROLES):
+    if not permissions.can_reveal_contact(actor, ticket):
         raise PermissionDenied(_l("Only hotline staff may see a caller's contact data."))
     record_event(ticket, "reveal_contact", actor)
     from hotline.core.audit import record_audit

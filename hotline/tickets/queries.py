@@ -1,5 +1,5 @@
-"""Which tickets a user may see: one predicate (``ticket_scope``) for the ticket page, every list, search,
-export and API filter (docs/security.md, "Scope"); and the lists built on it."""
+"""The lists of tickets, each read through the one scope rule (``hotline.permissions.in_scope_query``;
+docs/security.md, "Scope")."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,68 +9,18 @@ from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
-from hotline.accounts.models import HOTLINE_ROLES, Role, User
+from hotline.accounts.models import Role, User
 from hotline.core.live import reused
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
 from hotline.orgs.services import subtree_ids
-from hotline.tickets.models import (ACTIVE_ASSIGNMENT_STATUSES, Assignment, AssignmentStatus, Category, Reply,
-                                    ReplyState, Ticket, TicketEvent)
-from hotline.tickets.validation import normalise_phone
+from hotline.permissions import in_scope_query
+from hotline.tickets.models import Assignment, AssignmentStatus, Category, Reply, ReplyState, Ticket, TicketEvent
 from hotline.tickets.workflow import OPEN_STATUSES, Status, Urgency
-
-_HOTLINE = {r.value for r in HOTLINE_ROLES}
-
-
-def _at_units(unit_ids):
-    return Ticket.id.in_(select(Assignment.ticket_id).where(
-        Assignment.unit_id.in_(unit_ids), Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)))
-
-
-def ticket_scope(user: User) -> ColumnElement | None:
-    """The one rule of which tickets ``user`` may read, as a condition on ``Ticket``; None: every ticket.
-
-    - hotline roles (operator, dispatcher, supervisor, admin) scoped to the city: every ticket;
-      scoped lower: tickets taken in by a unit of their subtree or actively assigned to one;
-    - a handler: tickets actively assigned to a unit of their subtree, whether it leads (主办) or assists
-      (协办), and tickets passed down to a unit below it;
-    - a citizen account: its own appeals, whatever channel registered them: those filed while signed in and
-      every appeal made from the account's phone (a call an operator registered, the web, the API, Open311).
-      The account's phone is set by staff or an import, never by the citizen (docs/security.md, "Citizen
-      accounts").
-    """
-    conditions = []
-    for role in user.roles:
-        if role.role in _HOTLINE and role.scope_unit.parent_id is None:
-            return None  # the whole city: no filter, so lists stay index-friendly at scale
-        units = subtree_ids(role.scope_unit)
-        if role.role in _HOTLINE:
-            conditions += [Ticket.intake_unit_id.in_(units), _at_units(units)]
-        elif role.role == Role.HANDLER.value:
-            conditions.append(_at_units(units))
-        elif role.role == Role.CITIZEN.value:
-            conditions.append(Ticket.citizen_user_id == user.id)
-            phone = normalise_phone(user.phone)
-            if phone:
-                conditions.append(Ticket.citizen_phone == phone)
-    return or_(*conditions) if conditions else false()
-
-
-def in_scope(query: Select, user: User) -> Select:
-    """``query`` (on ``Ticket``) narrowed to what ``user`` may read."""
-    scope = ticket_scope(user)
-    return query if scope is None else query.where(scope)
 
 
 def visible_tickets(user: User) -> Select:
-    return in_scope(select(Ticket), user)
-
-
-def can_view(user: User, ticket: Ticket) -> bool:
-    """What the ticket page checks, and anything that acts on a ticket named by its number: the same rule."""
-    scope = ticket_scope(user)
-    return scope is None or db.session.execute(
-        select(Ticket.id).where(Ticket.id == ticket.id, scope)).first() is not None
+    return in_scope_query(select(Ticket), user)
 
 
 URGENCY_ORDER = case({"critical": 0, "urgent": 1}, value=Ticket.urgency, else_=2)
@@ -81,7 +31,7 @@ def in_status(user: User, status: Status) -> Select:
 
 
 def account_appeals(user: User, status: str | None = None, limit: int = 200) -> list[Ticket]:
-    """A citizen account's appeals (``ticket_scope``'s citizen branch), newest first."""
+    """A citizen account's appeals (``permissions.ticket_scope``'s citizen branch), newest first."""
     query = (visible_tickets(user).options(joinedload(Ticket.merged_into))
              .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit))
     if status:

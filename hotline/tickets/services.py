@@ -17,7 +17,8 @@ from sqlalchemy.orm import MANYTOONE, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from hotline.accounts.models import Role, User
+from hotline import permissions
+from hotline.accounts.models import User
 from hotline.core.clock import utcnow
 from hotline.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from hotline.core.text import strip_control
@@ -29,7 +30,7 @@ from hotline.tickets.models import (Assignment, AssignmentRole, AssignmentStatus
                                     WarningLevel)
 from hotline.tickets.tracking import next_tracking_no
 from hotline.tickets.validation import validate_appeal
-from hotline.tickets.workflow import (OPEN_STATUSES, Actor, Channel, Satisfaction, Scope, Status,
+from hotline.tickets.workflow import (OPEN_STATUSES, Actor, Channel, Satisfaction, Status,
                                       Transition, Urgency, transition_for)
 
 
@@ -236,14 +237,9 @@ def _insert_new(ticket: Ticket, event: dict) -> None:
 
 def _authorise(transition: Transition, ticket: Ticket, actor: AnyActor) -> None:
     if isinstance(actor, User):
-        roles = [Role(r) for r in transition.actors if r in Role._value2member_map_]
-        if Role.CITIZEN in roles and ticket.citizen_user_id is not None and ticket.citizen_user_id == actor.id:
-            return
-        roles = [r for r in roles if r is not Role.CITIZEN]  # a citizen acts on their own appeals only
-        if not roles or not actor.has_role(*roles):
-            raise PermissionDenied(_l("Your role may not do this."))
-        if not any(actor.in_scope(unit, *roles) for unit in _units_for(transition.scope, ticket)):
-            raise PermissionDenied(_l("This ticket is outside your units."))
+        refusal = permissions.act_refusal(actor, ticket, transition)
+        if refusal is not None:
+            raise PermissionDenied(refusal)
         return
     if isinstance(actor, CitizenActor):
         if Actor.CITIZEN.value in transition.actors and actor.phone == ticket.citizen_phone:
@@ -252,16 +248,6 @@ def _authorise(transition: Transition, ticket: Ticket, actor: AnyActor) -> None:
     if actor.kind.value in transition.actors:
         return
     raise PermissionDenied()
-
-
-def _units_for(scope: Scope, ticket: Ticket) -> list[OrgUnit]:
-    """The units of ``ticket`` that an actor's role scope must contain."""
-    active = ticket.active_assignments()
-    if scope is Scope.LEAD:
-        return [a.unit for a in active if a.role == AssignmentRole.LEAD.value]
-    if scope is Scope.ANY:
-        return [ticket.intake_unit, *(a.unit for a in active)]
-    return [ticket.intake_unit]
 
 
 def _refresh_next_deadline(ticket: Ticket) -> None:
@@ -280,7 +266,7 @@ def _lead_assignment_for(ticket: Ticket, actor: AnyActor) -> Assignment:
     """The deepest active lead assignment the acting handler's scope contains."""
     candidates = [a for a in ticket.active_assignments() if a.role == AssignmentRole.LEAD.value]
     if isinstance(actor, User):
-        candidates = [a for a in candidates if actor.in_scope(a.unit, Role.HANDLER)]
+        candidates = [a for a in candidates if permissions.handles_unit(actor, a.unit)]
     if not candidates:
         raise PermissionDenied(_l("This ticket is outside your units."))
     return max(candidates, key=lambda a: a.unit.depth)
@@ -326,9 +312,9 @@ def _dispatch(ticket, actor, now, *, lead_unit: OrgUnit | None = None,
 
 
 def _merge(ticket, actor, now, *, master: Ticket | None = None, **_):
-    from hotline.tickets.queries import can_view
+    from hotline.permissions import can_read
     # The target is named by its number: it needs the same scope as reading it (another district's: not found).
-    if master is None or master.id == ticket.id or (isinstance(actor, User) and not can_view(actor, master)):
+    if master is None or master.id == ticket.id or (isinstance(actor, User) and not can_read(actor, master)):
         raise ValidationFailed(_l("Choose the ticket to merge into."), field="master")
     if Status(master.status) not in OPEN_STATUSES or master.merged_into_id:
         raise ValidationFailed(_l("Tickets can only be merged into an open ticket."), field="master")

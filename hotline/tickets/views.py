@@ -13,16 +13,16 @@ from hotline.core.params import query_page
 from hotline.core.storage import storage
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
-from hotline.accounts.models import Role
+from hotline.permissions import can_note, can_opine, can_read, can_see_contact
 from hotline.tickets import handling, services
 from hotline.tickets.actions import ACTIONS, WEB_ACTIONS
 from hotline.tickets.forms import ACTION_LABELS, ActionForm
 from hotline.tickets.labels import STATUS, citizen_status, label
 from hotline.tickets.models import Ticket
 from hotline.tickets.queues import DESK_TABS
-from hotline.tickets.queries import (NewestFirstPage, account_appeals, callbacks_due, can_view, status_counts,
+from hotline.tickets.queries import (NewestFirstPage, account_appeals, callbacks_due, status_counts,
                                      visible_tickets)
-from hotline.tickets.workflow import OPEN_STATUSES, Status
+from hotline.tickets.workflow import Status
 
 bp = Blueprint("tickets", __name__)
 
@@ -61,7 +61,7 @@ def index():
 
 def _load_visible(tracking_no: str, whole: bool = False) -> Ticket:
     ticket = services.get_ticket(tracking_no, whole=whole)
-    if not can_view(current_user, ticket):
+    if not can_read(current_user, ticket):
         abort(404)  # do not confirm that another unit's ticket exists
     return ticket
 
@@ -86,10 +86,11 @@ def _render_detail(ticket: Ticket, error: str | None = None, revealed: dict | No
                            units=_dispatch_units() if dispatching else [],
                            pass_down_units=services.pass_down_targets(current_user, ticket)
                            if "pass_down" in offered else [],
-                           show_contact=_may_see_contact(ticket), revealed=revealed,
+                           show_contact=can_see_contact(current_user), revealed=revealed,
                            suggested=handling.suggested_unit(ticket) if dispatching else None,
                            canned=handling.canned_answers(ticket) if "reply" in offered else [],
-                           can_note=_can_note(ticket), can_opine=_can_opine(ticket), merged_answer=merged_answer)
+                           can_note=can_note(current_user, ticket),
+                           can_opine=can_opine(current_user, ticket), merged_answer=merged_answer)
 
 
 @bp.route("/tickets/<tracking_no>/actions/<action>", methods=["POST"])
@@ -119,7 +120,7 @@ def act(tracking_no, action):
 
 def _merge_master(form: ActionForm) -> Ticket | None:
     master = db.session.execute(select(Ticket).filter_by(tracking_no=form.master.data or "")).scalar()
-    return master if master and can_view(current_user, master) else None
+    return master if master and can_read(current_user, master) else None
 
 
 # How each field the action table names is read from the ticket page's form.
@@ -189,18 +190,3 @@ def _dispatch_units() -> list[OrgUnit]:
                                    .order_by(OrgUnit.path)).scalars())
 
 
-def _can_note(ticket: Ticket) -> bool:
-    return Status(ticket.status) in OPEN_STATUSES and (
-        current_user.is_hotline_staff or any(current_user.in_scope(a.unit, Role.HANDLER)
-                                             for a in ticket.active_assignments()))
-
-
-def _can_opine(ticket: Ticket) -> bool:
-    return any(a.role == "assist" and a.status != "answered" and current_user.in_scope(a.unit, Role.HANDLER)
-               for a in ticket.active_assignments())
-
-
-def _may_see_contact(ticket: Ticket) -> bool:
-    """Hotline staff see who called (and may reveal the full number, logged); units see a masked
-    phone and never a confidential caller."""
-    return current_user.is_hotline_staff

@@ -372,3 +372,35 @@ def test_an_unknown_endpoint_has_no_row():
 def test_access_matrix(app, world, no_rate_limits):
     problems = _walk(app, world, row_for)
     assert not problems, "\n".join(problems)
+
+
+def _granted(expected) -> bool:
+    return expected in (200, OK_POST)
+
+
+def test_the_permissions_table_agrees_with_the_predicates_and_the_pages(app, world):
+    """``hotline.permissions.TABLE`` is the declared rule: for every role × predicate the predicate answers as
+    the table says (roles, then the ticket scope), and every page the table names as guarded by a predicate
+    lets in exactly the roles the predicate grants."""
+    from hotline import permissions
+    from hotline.accounts.models import User
+
+    ticket = world.ticket_in("in_progress")
+    users = {role: db.session.execute(db.select(User).filter_by(username=name)).scalar_one()
+             for role, name in USERNAMES.items()}
+    problems = []
+    for name, rule in permissions.TABLE.items():
+        predicate = getattr(permissions, name)
+        for role, user in users.items():
+            answer = predicate(user, ticket) if rule.scope else predicate(user)
+            held = {r.role for r in user.roles}
+            if rule.roles is not None and answer and not held & rule.roles:
+                problems.append(f"{name} grants {role}, whose roles {held} the table does not list")
+            if rule.roles is not None and not rule.scope and answer != bool(held & rule.roles):
+                problems.append(f"{name} for {role}: {answer}, the table says {not answer}")
+            for page in rule.pages:
+                row = row_for(page)
+                expected = (row.get or row.post).get(role)
+                if _granted(expected) != answer:
+                    problems.append(f"{name} for {role} is {answer} but {page} answers {expected}")
+    assert not problems, "\n".join(problems)

@@ -206,13 +206,13 @@ def test_a_supervisor_cannot_tag_another_districts_ticket_into_a_project(app, to
 def test_a_merge_target_outside_the_dispatchers_scope_is_refused(app, town):
     """The merge target is named by its number: one the dispatcher cannot open is refused like an unknown one."""
     from hotline.core.errors import ValidationFailed
-    from hotline.tickets.queries import can_view
+    from hotline.permissions import can_read
     duplicate = town.ticket_in("pending_dispatch")
     master = town.ticket_in("pending_dispatch")
     master.intake_unit_id = town.other_district.id  # taken in outside the centre's dispatcher's scope
     centre_dispatcher = _user("centre_dispatcher", town.hotline, Role.DISPATCHER)
     db.session.commit()
-    assert can_view(centre_dispatcher, duplicate) and not can_view(centre_dispatcher, master)
+    assert can_read(centre_dispatcher, duplicate) and not can_read(centre_dispatcher, master)
     with pytest.raises(ValidationFailed):
         apply_transition(duplicate, "merge", centre_dispatcher, master=master)
     db.session.rollback()

@@ -1,0 +1,213 @@
+"""What a user may do, in one place: named predicates used by views, services, queries, the API and templates
+(as Jinja globals), and ``TABLE``, the declarative summary the access-matrix test iterates (docs/security.md,
+"Permissions"). Pure predicates run no SQL beyond the objects already loaded, except ``can_read`` (one row).
+
+Models never import this module; it imports them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Select, false, or_, select
+
+from hotline.accounts.models import HOTLINE_ROLES, Role, User
+from hotline.extensions import db
+from hotline.orgs.models import OrgUnit
+from hotline.orgs.services import subtree_ids
+from hotline.tickets.models import ACTIVE_ASSIGNMENT_STATUSES, Assignment, AssignmentRole, AssignmentStatus, Ticket
+from hotline.tickets.validation import normalise_phone
+from hotline.tickets.workflow import OPEN_STATUSES, Scope, Status, Transition
+
+_HOTLINE = {r.value for r in HOTLINE_ROLES}
+
+
+# --- reading tickets: the one scope rule, as SQL (lists) and as a row check (a ticket's page) ------------------
+
+def _at_units(unit_ids):
+    return Ticket.id.in_(select(Assignment.ticket_id).where(
+        Assignment.unit_id.in_(unit_ids), Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)))
+
+
+def ticket_scope(user: User) -> ColumnElement | None:
+    """The one rule of which tickets ``user`` may read, as a condition on ``Ticket``; None: every ticket.
+
+    - hotline roles (operator, dispatcher, supervisor, admin) scoped to the city: every ticket;
+      scoped lower: tickets taken in by a unit of their subtree or actively assigned to one;
+    - a handler: tickets actively assigned to a unit of their subtree, whether it leads (主办) or assists
+      (协办), and tickets passed down to a unit below it;
+    - a citizen account: its own appeals, whatever channel registered them: those filed while signed in and
+      every appeal made from the account's phone (a call an operator registered, the web, the API, Open311).
+      The account's phone is set by staff or an import, never by the citizen (docs/security.md, "Citizen
+      accounts").
+    """
+    conditions = []
+    for role in user.roles:
+        if role.role in _HOTLINE and role.scope_unit.parent_id is None:
+            return None  # the whole city: no filter, so lists stay index-friendly at scale
+        units = subtree_ids(role.scope_unit)
+        if role.role in _HOTLINE:
+            conditions += [Ticket.intake_unit_id.in_(units), _at_units(units)]
+        elif role.role == Role.HANDLER.value:
+            conditions.append(_at_units(units))
+        elif role.role == Role.CITIZEN.value:
+            conditions.append(Ticket.citizen_user_id == user.id)
+            phone = normalise_phone(user.phone)
+            if phone:
+                conditions.append(Ticket.citizen_phone == phone)
+    return or_(*conditions) if conditions else false()
+
+
+def in_scope_query(query: Select, user: User) -> Select:
+    """``query`` (on ``Ticket``) narrowed to what ``user`` may read: every list, search, export and API filter."""
+    scope = ticket_scope(user)
+    return query if scope is None else query.where(scope)
+
+
+def can_read(user: User, ticket: Ticket) -> bool:
+    """The ticket page, and anything that acts on a ticket named by its number: ``ticket_scope`` on one row."""
+    scope = ticket_scope(user)
+    return scope is None or db.session.execute(
+        select(Ticket.id).where(Ticket.id == ticket.id, scope)).first() is not None
+
+
+# --- roles without a ticket -----------------------------------------------------------------------------------
+
+def is_staff(user: User) -> bool:
+    """Hotline centre staff (operator, dispatcher, supervisor, admin)."""
+    return user.is_hotline_staff
+
+
+def can_administer(user: User) -> bool:
+    """Admin pages: users, units, categories, SLA policies, the knowledge base, imports, the audit log."""
+    return user.has_role(Role.ADMIN)
+
+
+def can_supervise(user: User) -> bool:
+    """督办: urge and supervise tickets, decide extension and suspension requests."""
+    return user.has_role(Role.SUPERVISOR)
+
+
+def can_register_calls(user: User) -> bool:
+    return user.has_role(Role.OPERATOR)
+
+
+def can_dispatch(user: User) -> bool:
+    return user.has_role(Role.DISPATCHER)
+
+
+def can_handle(user: User) -> bool:
+    """A unit's handler: the workspace, extension and suspension requests."""
+    return user.has_role(Role.HANDLER)
+
+
+def can_see_dashboard(user: User) -> bool:
+    return user.has_role(Role.SUPERVISOR, Role.ADMIN)
+
+
+# --- work on one ticket ---------------------------------------------------------------------------------------
+
+def can_see_contact(user: User) -> bool:
+    """Hotline staff see who called (and may reveal the full number, logged); units see a masked phone and
+    never a confidential caller."""
+    return user.is_hotline_staff
+
+
+def can_reveal_contact(user: User, ticket: Ticket) -> bool:
+    """The caller's full phone and name: hotline staff whose scope holds the unit that took the ticket in."""
+    return user.is_hotline_staff and user.in_scope(ticket.intake_unit, *HOTLINE_ROLES)
+
+
+def can_note(user: User, ticket: Ticket) -> bool:
+    """An internal progress note: an open ticket, a handler or hotline staff over its intake or working units."""
+    units = [ticket.intake_unit, *(a.unit for a in ticket.active_assignments())]
+    return Status(ticket.status) in OPEN_STATUSES and any(
+        user.in_scope(unit, Role.HANDLER, *HOTLINE_ROLES) for unit in units)
+
+
+def handles_unit(user: User, unit: OrgUnit | None) -> bool:
+    """The user is a handler of ``unit`` (their handler scope contains it)."""
+    return user.in_scope(unit, Role.HANDLER)
+
+
+def assisting_assignments(user: User, ticket: Ticket) -> list[Assignment]:
+    """The active assisting (协办) assignments of ``ticket`` at the user's handler units."""
+    return [a for a in ticket.active_assignments()
+            if a.role == AssignmentRole.ASSIST.value and handles_unit(user, a.unit)]
+
+
+def can_opine(user: User, ticket: Ticket) -> bool:
+    """An assisting unit that has not sent its opinion yet."""
+    return any(a.status != AssignmentStatus.ANSWERED.value for a in assisting_assignments(user, ticket))
+
+
+def act_units(scope: Scope, ticket: Ticket) -> list[OrgUnit]:
+    """The units of ``ticket`` that an actor's role scope must contain."""
+    active = ticket.active_assignments()
+    if scope is Scope.LEAD:
+        return [a.unit for a in active if a.role == AssignmentRole.LEAD.value]
+    if scope is Scope.ANY:
+        return [ticket.intake_unit, *(a.unit for a in active)]
+    return [ticket.intake_unit]
+
+
+def act_refusal(user: User, ticket: Ticket, transition: Transition) -> str | None:
+    """Why ``user`` may not apply ``transition`` to ``ticket`` (a message for ``PermissionDenied``), or None.
+
+    A citizen acts on their own appeals only; staff need one of the transition's roles over its units."""
+    roles = [Role(r) for r in transition.actors if r in Role._value2member_map_]
+    if Role.CITIZEN in roles and ticket.citizen_user_id is not None and ticket.citizen_user_id == user.id:
+        return None
+    roles = [r for r in roles if r is not Role.CITIZEN]
+    if not roles or not user.has_role(*roles):
+        return _l("Your role may not do this.")
+    if not any(user.in_scope(unit, *roles) for unit in act_units(transition.scope, ticket)):
+        return _l("This ticket is outside your units.")
+    return None
+
+
+def can_act(user: User, ticket: Ticket, transition: Transition) -> bool:
+    """Role and scope of a workflow transition (the workflow engine also checks the ticket's status)."""
+    return act_refusal(user, ticket, transition) is None
+
+
+def can_edit_knowledge(user: User) -> bool:
+    return can_administer(user)
+
+
+# --- the table the access-matrix test reads -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rule:
+    """A predicate's declared answer: ``roles`` any of which grants it (``None``: see ``scope``), ``scope``:
+    the ticket rule that also applies ("" none, "read" ``ticket_scope``, "intake" the intake unit, "assist"
+    an assisting unit), and ``pages``: endpoints guarded by it."""
+    roles: frozenset[str] | None
+    scope: str = ""
+    pages: tuple[str, ...] = ()
+
+
+_HOTLINE_NAMES = frozenset(_HOTLINE)
+
+TABLE: dict[str, Rule] = {
+    "can_administer": Rule(frozenset({Role.ADMIN.value}), pages=("admin.users", "knowledge.edit")),
+    "can_supervise": Rule(frozenset({Role.SUPERVISOR.value}), pages=("sla.requests_queue",)),
+    "can_register_calls": Rule(frozenset({Role.OPERATOR.value}), pages=("intake.register_call",)),
+    "can_dispatch": Rule(frozenset({Role.DISPATCHER.value}), pages=("queues.dispatch",)),
+    "can_handle": Rule(frozenset({Role.HANDLER.value}), pages=("queues.workspace",)),
+    "can_see_dashboard": Rule(frozenset({Role.SUPERVISOR.value, Role.ADMIN.value}), pages=("dashboard.index",)),
+    "is_staff": Rule(_HOTLINE_NAMES, pages=("knowledge.index",)),
+    "can_see_contact": Rule(_HOTLINE_NAMES),
+    "can_read": Rule(None, scope="read", pages=("tickets.detail",)),
+    "can_reveal_contact": Rule(_HOTLINE_NAMES, scope="intake", pages=("tickets.reveal",)),
+    "can_note": Rule(frozenset({Role.HANDLER.value, *_HOTLINE_NAMES}), scope="read"),
+    "can_opine": Rule(frozenset({Role.HANDLER.value}), scope="assist"),
+}
+
+# Jinja globals: the predicates templates may call (on objects the view has loaded).
+TEMPLATE_GLOBALS = ("can_administer", "can_supervise", "can_register_calls", "can_dispatch", "can_handle",
+                    "can_see_dashboard", "is_staff", "handles_unit", "can_see_contact", "can_reveal_contact",
+                    "can_note", "can_opine")
+
+
+def register(app) -> None:
+    app.jinja_env.globals.update({name: globals()[name] for name in TEMPLATE_GLOBALS})
