@@ -11,7 +11,7 @@ def register(app) -> None:
     from hotline.knowledge.views import bp as knowledge_bp, public_bp as faq_bp
     from hotline.search import services
     from hotline.search.cli import routing_cli, search_cli
-    from hotline.search.routing import suggest_route, suggest_routes
+    from hotline.search.routing import suggest_route
     from hotline.search.views import bp as search_bp
 
     app.register_blueprint(search_bp)
@@ -20,8 +20,7 @@ def register(app) -> None:
     app.cli.add_command(search_cli)
     app.cli.add_command(routing_cli)
     app.jinja_env.globals.update(
-        routing_suggestions=suggest_routes, routing_suggestion=suggest_route,
-        queue_duplicates=services.duplicates_for_queue, ticket_duplicates=services.duplicates_of,
+        routing_suggestion=suggest_route, ticket_duplicates=services.duplicates_of,
         knowledge_for_ticket=_knowledge_for_ticket, kb_quote=quoted_text, kb_state_label=_state_label,
         kb_state_badge=_state_badge)
 

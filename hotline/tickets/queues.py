@@ -32,10 +32,14 @@ def dispatch():
     units = db.session.execute(db.select(OrgUnit).where(
         OrgUnit.kind.in_([UnitKind.DEPARTMENT.value, UnitKind.DISTRICT.value, UnitKind.STREET.value,
                           UnitKind.COMMUNITY.value]), OrgUnit.active).order_by(OrgUnit.path)).scalars().all()
+    pending = queries.dispatch_queue(current_user, DESK_SIZE, *window("pending"))
+    # Smart dispatch and duplicate hints for the whole queue at once, loaded here so the template only renders.
+    from hotline.search.routing import suggest_routes
+    from hotline.search.services import duplicates_for_queue
     return render_template(
         "tickets/dispatch.html", tab=tab, sort="newest" if newest else "oldest", page=page, size=DESK_SIZE,
-        totals=queries.desk_counts(current_user), units=units,
-        pending=queries.dispatch_queue(current_user, DESK_SIZE, *window("pending")),
+        totals=queries.desk_counts(current_user), units=units, pending=pending,
+        smart=suggest_routes(pending), queue_dups=duplicates_for_queue(pending),
         returns=queries.return_requests(current_user, DESK_SIZE, *window("returns")),
         replies=queries.answers_to_review(current_user, DESK_SIZE, *window("replies")))
 
