@@ -4,6 +4,7 @@ Secrets and service URLs come from the environment. With none set, the
 Development config runs everything embedded: SQLite under ``instance/`` and
 Celery on kombu's SQLAlchemy transport over another SQLite file.
 """
+
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ def sqlalchemy_url(url: str) -> str:
     psycopg 3 driver; SQLAlchemy would look for psycopg2."""
     for scheme in ("postgresql://", "postgres://"):
         if url.startswith(scheme):
-            return "postgresql+psycopg://" + url[len(scheme):]
+            return "postgresql+psycopg://" + url[len(scheme) :]
     return url
 
 
@@ -35,13 +36,15 @@ def refuse_development_on_postgresql(database_url: str, config_chosen: bool) -> 
     if config_chosen or not sqlalchemy_url(database_url).startswith("postgresql"):
         return
     from sqlalchemy.engine import make_url
+
     shown = make_url(sqlalchemy_url(database_url)).render_as_string(hide_password=True)
     raise RuntimeError(
         f"refusing to start: DATABASE_URL points at PostgreSQL ({shown}) but HOTLINE_CONFIG is not set, so the "
         "development config would run: it is made for one machine, its default SECRET_KEY is public (anyone "
         "could sign a session) and its cookies are not Secure. "
         "Set HOTLINE_CONFIG=production for a deployment (docs/deployment.md), or HOTLINE_CONFIG=development "
-        "to run the development config on this database on purpose.")
+        "to run the development config on this database on purpose."
+    )
 
 
 def celery_settings(broker_url: str, result_backend: str, key_prefix: str | None = None) -> dict:

@@ -1,4 +1,5 @@
 """WSGI entry point: ``gunicorn wsgi:app``."""
+
 import gc
 
 from hotline import create_app

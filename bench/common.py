@@ -1,4 +1,5 @@
 """Helpers the bench scripts share: scratch PostgreSQL databases, a progress bar, RSS, the machine."""
+
 from __future__ import annotations
 
 import os
@@ -76,8 +77,10 @@ class Progress:
             eta = (self.total - self.done) / rate if rate else 0.0
             width = 30
             filled = int(width * self.done / self.total)
-            sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done:,}/{self.total:,} "
-                             f"{self.unit} {rate:,.0f}/s ETA {eta:4.0f}s ")
+            sys.stderr.write(
+                f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done:,}/{self.total:,} "
+                f"{self.unit} {rate:,.0f}/s ETA {eta:4.0f}s "
+            )
             sys.stderr.flush()
 
     def close(self) -> None:
@@ -111,8 +114,11 @@ def postgres_backends(database: str, admin_url: str = ADMIN_URL) -> list[int]:
     engine = sa.create_engine(admin_url)
     try:
         with engine.connect() as conn:
-            return list(conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :name"),
-                                     {"name": database}).scalars())
+            return list(
+                conn.execute(
+                    sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :name"), {"name": database}
+                ).scalars()
+            )
     finally:
         engine.dispose()
 
@@ -131,8 +137,9 @@ def machine() -> dict:
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    mem_kb = next(int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines()
-                  if l.startswith("MemTotal:"))
+    mem_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal:")
+    )
     engine = sa.create_engine(ADMIN_URL)
     try:
         with engine.connect() as conn:
@@ -142,16 +149,24 @@ def machine() -> dict:
     finally:
         engine.dispose()
     redis = _run(["redis-cli", "-h", "127.0.0.1", "INFO", "server"])
-    redis = next((l.split(":", 1)[1] for l in redis.splitlines() if l.startswith("redis_version:")), "?")
-    return {"nproc": os.cpu_count(), "memory_gb": round(mem_kb / 1024 / 1024, 1), "cpu": cpu,
-            "postgresql": pg, "redis": redis, "python": platform.python_version(),
-            "interpreter": os.path.realpath(sys.executable)}
+    redis = next((line.split(":", 1)[1] for line in redis.splitlines() if line.startswith("redis_version:")), "?")
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "cpu": cpu,
+        "postgresql": pg,
+        "redis": redis,
+        "python": platform.python_version(),
+        "interpreter": os.path.realpath(sys.executable),
+    }
 
 
 def machine_line() -> str:
     m = machine()
-    return (f"machine: {m['nproc']} cores, {m['memory_gb']} GB, {m['cpu']}; PostgreSQL {m['postgresql']}, "
-            f"Redis {m['redis']}, Python {m['python']} ({m['interpreter']})")
+    return (
+        f"machine: {m['nproc']} cores, {m['memory_gb']} GB, {m['cpu']}; PostgreSQL {m['postgresql']}, "
+        f"Redis {m['redis']}, Python {m['python']} ({m['interpreter']})"
+    )
 
 
 def require_wrk() -> str:

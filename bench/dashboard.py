@@ -15,6 +15,7 @@ threaded server on 127.0.0.1 answers ``--requests`` requests per endpoint after 
 prints p50 and p95 in ms. The scratch database is dropped afterwards unless --keep. ``--reuse URL``
 measures again on a kept database (migrated to the current schema, snapshots refreshed first).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,7 @@ def load(url: str, n: int, per_ticket: float) -> None:
     with engine.connect() as conn:  # what autovacuum does on a settled database: index-only scans need it
         conn.execute(sa.text("VACUUM ANALYZE ticket"))
     engine.dispose()
-    print(f"generated {n:,} tickets and {report['rows']['ticket_event']:,} events in "
-          f"{time.perf_counter() - t0:.0f} s")
+    print(f"generated {n:,} tickets and {report['rows']['ticket_event']:,} events in {time.perf_counter() - t0:.0f} s")
 
 
 def tag_projects() -> None:
@@ -59,10 +59,12 @@ def tag_projects() -> None:
         db.session.add(project)
         db.session.flush()
         projects.append(project.id)
-    db.session.execute(sa.text("""
+    db.session.execute(
+        sa.text("""
         INSERT INTO livelihood_project_ticket (ticket_id, project_id, tagged_at)
         SELECT id, (CAST(:projects AS int[]))[1 + id % 3], created_at FROM ticket WHERE id % 50 = 0"""),
-        dict(projects=projects))
+        dict(projects=projects),
+    )
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("ANALYZE livelihood_project_ticket"))
@@ -71,6 +73,7 @@ def tag_projects() -> None:
 def roll_up(days: int) -> None:
     from hotline.dashboard import services
     from hotline.extensions import db
+
     today = services.local_today()
     timings = []
     for i in range(days, -1, -1):
@@ -80,8 +83,10 @@ def roll_up(days: int) -> None:
     t0 = time.perf_counter()
     alerts = services.refresh_hotspots()
     db.session.commit()
-    print(f"rollup of {days + 1} days: median {statistics.median(timings):.2f} s/day, max {max(timings):.2f} s; "
-          f"hotspot refresh {time.perf_counter() - t0:.2f} s ({alerts} alerts)")
+    print(
+        f"rollup of {days + 1} days: median {statistics.median(timings):.2f} s/day, max {max(timings):.2f} s; "
+        f"hotspot refresh {time.perf_counter() - t0:.2f} s ({alerts} alerts)"
+    )
     refresh_snapshots()
 
 
@@ -89,6 +94,7 @@ def refresh_snapshots() -> None:
     """What the 5-minute task does after its rollup: the pages' snapshots (timed)."""
     from hotline.dashboard import services
     from hotline.extensions import db
+
     t0 = time.perf_counter()
     n = services.refresh_snapshots()
     db.session.commit()
@@ -109,20 +115,30 @@ def measure(port: int, requests: int) -> None:
         return elapsed
 
     conn = http.client.HTTPConnection("127.0.0.1", port)
-    conn.request("POST", "/api/v1/auth/token", body=json.dumps({"username": "supervisor", "password": "hotline-demo"}),
-                 headers={"Content-Type": "application/json"})
+    conn.request(
+        "POST",
+        "/api/v1/auth/token",
+        body=json.dumps({"username": "supervisor", "password": "hotline-demo"}),
+        headers={"Content-Type": "application/json"},
+    )
     token = json.loads(conn.getresponse().read())["access_token"]
     conn = http.client.HTTPConnection("127.0.0.1", port)
-    conn.request("POST", "/login", body="username=supervisor&password=hotline-demo",
-                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    conn.request(
+        "POST",
+        "/login",
+        body="username=supervisor&password=hotline-demo",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     response = conn.getresponse()
     response.read()
     cookie = response.getheader("Set-Cookie").split(";", 1)[0]
     bearer = {"Authorization": f"Bearer {token}"}
-    endpoints = [("dashboard page  /dashboard/", "/dashboard/", {"Cookie": cookie}),
-                 ("stats API       /api/v1/stats/overview", "/api/v1/stats/overview", bearer),
-                 ("stats API       /api/v1/stats/units", "/api/v1/stats/units", bearer),
-                 ("public page     /public/stats", "/public/stats", {})]
+    endpoints = [
+        ("dashboard page  /dashboard/", "/dashboard/", {"Cookie": cookie}),
+        ("stats API       /api/v1/stats/overview", "/api/v1/stats/overview", bearer),
+        ("stats API       /api/v1/stats/units", "/api/v1/stats/units", bearer),
+        ("public page     /public/stats", "/public/stats", {}),
+    ]
     print(f"{'endpoint':42} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  (n={requests})")
     for name, path, headers in endpoints:
         for _ in range(5):
@@ -160,11 +176,17 @@ def main() -> None:
     try:
         if not args.reuse:
             load(url, args.tickets, args.events_per_ticket)
-        app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False,
-                         RATELIMIT_ENABLED=False, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
-                         DASHBOARD_LIVE_SECONDS=15)  # the production default ("testing" turns it off)
+        app = create_app(
+            "testing",
+            SQLALCHEMY_DATABASE_URI=url,
+            WTF_CSRF_ENABLED=False,
+            RATELIMIT_ENABLED=False,
+            PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
+            DASHBOARD_LIVE_SECONDS=15,
+        )  # the production default ("testing" turns it off)
         app.logger.setLevel("WARNING")
         import logging
+
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         with app.app_context():
             upgrade()  # on --reuse: brings a kept database to the current schema

@@ -24,6 +24,7 @@ are ``YYYYMMDD`` + a 6-digit sequence unique per Asia/Shanghai day, and intake c
 Not generated: notifications, supervision orders, extension/suspension requests, attachments, and
 the ``merged_in`` event on a merge's master ticket.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -46,29 +47,106 @@ from bench.common import Progress, psycopg_conninfo, scratch_database  # noqa: E
 
 TABLES = ("ticket", "assignment", "ticket_event", "reply", "sla_clock")
 COLUMNS = {
-    "ticket": ("id", "tracking_no", "channel", "appeal_type", "urgency", "category_id", "title", "body", "address",
-               "district_id", "citizen_name", "citizen_phone", "citizen_user_id", "confidential", "allow_publish",
-               "status", "intake_unit_id", "lead_unit_id", "created_by_id", "sign_deadline_at", "answer_deadline_at",
-               "deadline_provisional", "next_deadline_at", "warning_level", "escalation_level", "suspended_at",
-               "merged_into_id", "dispatch_count", "redo_count", "satisfaction", "satisfaction_comment",
-               "created_at", "updated_at", "dispatched_at", "answered_at", "rated_at", "closed_at", "version"),
-    "assignment": ("id", "ticket_id", "unit_id", "role", "parent_id", "status", "dispatched_by_id", "dispatched_at",
-                   "signed_at", "answered_at", "sign_deadline_at", "answer_deadline_at", "instructions"),
-    "ticket_event": ("id", "ticket_id", "action", "from_status", "to_status", "actor_kind", "actor_id", "unit_id",
-                     "note", "data", "public", "created_at"),
-    "reply": ("id", "ticket_id", "assignment_id", "unit_id", "author_id", "body", "state", "review_note",
-              "reviewed_by_id", "submitted_at", "reviewed_at", "released_at"),
+    "ticket": (
+        "id",
+        "tracking_no",
+        "channel",
+        "appeal_type",
+        "urgency",
+        "category_id",
+        "title",
+        "body",
+        "address",
+        "district_id",
+        "citizen_name",
+        "citizen_phone",
+        "citizen_user_id",
+        "confidential",
+        "allow_publish",
+        "status",
+        "intake_unit_id",
+        "lead_unit_id",
+        "created_by_id",
+        "sign_deadline_at",
+        "answer_deadline_at",
+        "deadline_provisional",
+        "next_deadline_at",
+        "warning_level",
+        "escalation_level",
+        "suspended_at",
+        "merged_into_id",
+        "dispatch_count",
+        "redo_count",
+        "satisfaction",
+        "satisfaction_comment",
+        "created_at",
+        "updated_at",
+        "dispatched_at",
+        "answered_at",
+        "rated_at",
+        "closed_at",
+        "version",
+    ),
+    "assignment": (
+        "id",
+        "ticket_id",
+        "unit_id",
+        "role",
+        "parent_id",
+        "status",
+        "dispatched_by_id",
+        "dispatched_at",
+        "signed_at",
+        "answered_at",
+        "sign_deadline_at",
+        "answer_deadline_at",
+        "instructions",
+    ),
+    "ticket_event": (
+        "id",
+        "ticket_id",
+        "action",
+        "from_status",
+        "to_status",
+        "actor_kind",
+        "actor_id",
+        "unit_id",
+        "note",
+        "data",
+        "public",
+        "created_at",
+    ),
+    "reply": (
+        "id",
+        "ticket_id",
+        "assignment_id",
+        "unit_id",
+        "author_id",
+        "body",
+        "state",
+        "review_note",
+        "reviewed_by_id",
+        "submitted_at",
+        "reviewed_at",
+        "released_at",
+    ),
     "sla_clock": ("ticket_id", "kind", "deadline_at", "warn_at", "escalate_at", "stage"),
 }
-CHUNK = 5000            # tickets per block handed to the COPY writers
+CHUNK = 5000  # tickets per block handed to the COPY writers
 DEFAULT_PER_DAY = 8000  # tickets a day when --days is not given (a large city's 12345 line)
 N = r"\N"
 LOCAL_OFFSET = timedelta(hours=8)  # Asia/Shanghai has no DST
 FINAL = {"answered_directly", "not_accepted", "transferred", "merged", "closed"}
 OPEN_HANDLED = {"dispatched", "in_progress", "return_requested", "suspended", "replied", "pending_callback"}
 # How old open work is, in days (low, high): waiting to be signed for hours, in hand for weeks.
-OPEN_AGE_DAYS = {"dispatched": (0.05, 2), "in_progress": (0.5, 20), "return_requested": (0.5, 5),
-                 "suspended": (2, 30), "replied": (0.5, 8), "pending_callback": (0.3, 2.5)}
+OPEN_AGE_DAYS = {
+    "dispatched": (0.05, 2),
+    "in_progress": (0.5, 20),
+    "return_requested": (0.5, 5),
+    "suspended": (2, 30),
+    "replied": (0.5, 8),
+    "pending_callback": (0.3, 2.5),
+}
 
 
 def _esc(text: str | None) -> str:
@@ -96,18 +174,19 @@ def _json(value: dict) -> str:
 
 # --- the city, its rules and its calendar ------------------------------------------------------------------
 
+
 class City:
     """What the generator needs from the seeded database, read once."""
 
     def __init__(self):
         from sqlalchemy import select
 
+        from hotline.accounts.models import User
         from hotline.demo import data
         from hotline.demo.seed import DEMO_ACCOUNTS, FREQUENT_CATEGORIES, OUTCOME_WEIGHTS
         from hotline.extensions import db
         from hotline.orgs.models import OrgUnit
         from hotline.sla import services as sla
-        from hotline.accounts.models import User
         from hotline.tickets.models import Category, CategoryRoute
         from hotline.tickets.services import PUBLIC_ACTIONS
 
@@ -122,8 +201,9 @@ class City:
         self.code = {u.id: u.code for u in units}
         self.hotline = self.units["hotline"].id
         cats = {c.code: c.id for c in db.session.execute(select(Category)).scalars()}
-        self.routes = {(r.category_id, r.district_id): r.unit_id
-                       for r in db.session.execute(select(CategoryRoute)).scalars()}
+        self.routes = {
+            (r.category_id, r.district_id): r.unit_id for r in db.session.execute(select(CategoryRoute)).scalars()
+        }
         users = {u.username: u for u in db.session.execute(select(User)).scalars()}
         self.user_unit = {u.id: u.org_unit_id for u in users.values()}
         self.operator, self.dispatcher = users["operator"].id, users["dispatcher"].id
@@ -137,18 +217,27 @@ class City:
                 self.handler[u.id] = users[name].id
         self.appeals = []
         for code, appeal_type, urgency, title, body in data.APPEALS:
-            self.appeals.append((cats[code], appeal_type, urgency, _esc(title), body,
-                                 3 if code in FREQUENT_CATEGORIES else 1))
+            self.appeals.append(
+                (cats[code], appeal_type, urgency, _esc(title), body, 3 if code in FREQUENT_CATEGORIES else 1)
+            )
         self.consultations = [a for a in self.appeals if a[1] == "consultation"]
         self.appeal_cw = list(itertools.accumulate(a[5] for a in self.appeals))
         self.consultation_cw = list(itertools.accumulate(a[5] for a in self.consultations))
         self.districts = [self.units[f"d{d}"].id for d in range(1, len(data.DISTRICTS) + 1)]
-        self.district_depts = {self.units[f"d{d}"].id: [u.id for u in units if u.parent_id == self.units[f"d{d}"].id
-                                                        and u.kind == "department"]
-                               for d in range(1, len(data.DISTRICTS) + 1)}
-        self.policies = {(p["appeal_type"], p["urgency"]): p for p in
-                         (dict(appeal_type=a, urgency=u, **sla.policy_for(a, u))
-                          for a in {x[1] for x in self.appeals} for u in ("normal", "urgent", "critical"))}
+        self.district_depts = {
+            self.units[f"d{d}"].id: [
+                u.id for u in units if u.parent_id == self.units[f"d{d}"].id and u.kind == "department"
+            ]
+            for d in range(1, len(data.DISTRICTS) + 1)
+        }
+        self.policies = {
+            (p["appeal_type"], p["urgency"]): p
+            for p in (
+                dict(appeal_type=a, urgency=u, **sla.policy_for(a, u))
+                for a in {x[1] for x in self.appeals}
+                for u in ("normal", "urgent", "critical")
+            )
+        }
         self.calendar = sla.current_calendar()
         self.escalation_days = sla.setting("SLA_ESCALATION_WORKING_DAYS")
         self.callback_days = sla.setting("SLA_CALLBACK_WORKING_DAYS")
@@ -175,7 +264,7 @@ class City:
         if hit is None:
             tz = timezone(LOCAL_OFFSET)
             result = self.calendar.add_working_days(datetime.combine(local_day, datetime.min.time(), tz), n)
-            hit = self._wd[key] = (result.at.astimezone(timezone.utc).replace(tzinfo=None), result.provisional)
+            hit = self._wd[key] = (result.at.astimezone(UTC).replace(tzinfo=None), result.provisional)
         return hit
 
     def deadline(self, start: datetime, limit: float, unit: str) -> tuple[datetime, bool]:
@@ -190,19 +279,28 @@ class City:
         else:
             warn = self._prev_end.get(deadline)
             if warn is None:
-                local = deadline.replace(tzinfo=timezone.utc).astimezone(timezone(LOCAL_OFFSET))
-                warn = self.calendar.previous_working_day_end(local).astimezone(timezone.utc).replace(tzinfo=None)
+                local = deadline.replace(tzinfo=UTC).astimezone(timezone(LOCAL_OFFSET))
+                warn = self.calendar.previous_working_day_end(local).astimezone(UTC).replace(tzinfo=None)
                 self._prev_end[deadline] = warn
         return warn, self.add_wd(deadline, self.escalation_days)[0]
 
 
 # --- one ticket --------------------------------------------------------------------------------------------
 
+
 class Loader:
     """Turns outcomes into rows. Ids continue after what the tables hold."""
 
-    def __init__(self, city: City, rng: random.Random, now: datetime, days: float, events_per_ticket: float,
-                 start_ids: dict, sequences: dict):
+    def __init__(
+        self,
+        city: City,
+        rng: random.Random,
+        now: datetime,
+        days: float,
+        events_per_ticket: float,
+        start_ids: dict,
+        sequences: dict,
+    ):
         self.city, self.rng, self.now, self.days = city, rng, now, days
         self.next_id = dict(start_ids)
         self.sequences = sequences  # local date → last tracking-number sequence used
@@ -213,6 +311,7 @@ class Loader:
 
     def _path(self, outcome: str) -> list[str]:
         from hotline.demo.seed import _DemoTickets
+
         return _DemoTickets._path(SimpleNamespace(rng=self.rng), outcome)
 
     def _calibrate(self, target: float) -> None:
@@ -298,14 +397,32 @@ class Loader:
             t += span * (gap / total)
 
         tid = self._id("ticket")
-        T = SimpleNamespace(status=None, lead_unit=None, created_by=N, sign_dl=None, answer_dl=None,
-                            provisional=False, suspended_at=None, dispatch_count=0, redo_count=0, satisfaction=None,
-                            sat_comment=N, dispatched_at=None, answered_at=None, rated_at=None, closed_at=None,
-                            merged_into=N, channel="phone", warning="none", escalation=0, version=0)
-        assignments: list[list] = []   # [id, unit, role, parent, status, by, dispatched, signed, answered, sdl, adl]
-        replies: list[list] = []       # [id, assignment, unit, author, body, state, reviewer, submitted, reviewed, released]
-        evs: list[tuple] = []          # sorted by time before ids are given: ladder cards land between actions
-        clock = None                   # (kind, deadline, limit, unit) of the watched deadline, for late cards
+        T = SimpleNamespace(
+            status=None,
+            lead_unit=None,
+            created_by=N,
+            sign_dl=None,
+            answer_dl=None,
+            provisional=False,
+            suspended_at=None,
+            dispatch_count=0,
+            redo_count=0,
+            satisfaction=None,
+            sat_comment=N,
+            dispatched_at=None,
+            answered_at=None,
+            rated_at=None,
+            closed_at=None,
+            merged_into=N,
+            channel="phone",
+            warning="none",
+            escalation=0,
+            version=0,
+        )
+        assignments: list[list] = []  # [id, unit, role, parent, status, by, dispatched, signed, answered, sdl, adl]
+        replies: list[list] = []  # [id, assignment, unit, author, body, state, reviewer, submitted, reviewed, released]
+        evs: list[tuple] = []  # sorted by time before ids are given: ladder cards land between actions
+        clock = None  # (kind, deadline, limit, unit) of the watched deadline, for late cards
         policy = c.policies[(appeal_type, urgency)]
 
         def event(action, at, frm, to, kind, actor, unit, note=N, data=N):
@@ -326,8 +443,11 @@ class Loader:
             kind, deadline, limit, unit, since = clock
             warn, escalate = c.ladder_times(limit, unit, deadline)
             lead = T.lead_unit
-            info = {"deadline": (deadline + LOCAL_OFFSET).isoformat() + "+08:00", "clock": kind,
-                    "unit": c.code.get(lead)}
+            info = {
+                "deadline": (deadline + LOCAL_OFFSET).isoformat() + "+08:00",
+                "clock": kind,
+                "unit": c.code.get(lead),
+            }
             stage = 0
             for name, due, level in (("yellow_card", warn, 1), ("red_card", deadline, 2), ("escalated", escalate, 3)):
                 if due > until:
@@ -338,8 +458,17 @@ class Loader:
                     data.update(level=T.escalation + 1, to_unit=c.code.get(parent))
                     T.escalation += 1
                 # A step already due when the clock starts is taken by the next sweep (every 5 minutes).
-                event(name, min(max(due, since + timedelta(seconds=rng.uniform(1, 300))), until), None, None, "system",
-                      None, None, N, _json(data))
+                event(
+                    name,
+                    min(max(due, since + timedelta(seconds=rng.uniform(1, 300))), until),
+                    None,
+                    None,
+                    "system",
+                    None,
+                    None,
+                    N,
+                    _json(data),
+                )
                 T.version += 1
                 stage = level
             return stage
@@ -364,10 +493,14 @@ class Loader:
                 to, T.created_by = "pending_dispatch", c.operator
                 T.channel = "phone" if r() < 0.9 else "wechat"
             elif action in ("answer_directly", "refuse", "transfer_emergency"):
-                to = {"answer_directly": "answered_directly", "refuse": "not_accepted",
-                      "transfer_emergency": "transferred"}[action]
-                note = rng.choice({"answer_directly": c.direct, "refuse": c.refusals,
-                                   "transfer_emergency": c.emergency}[action])
+                to = {
+                    "answer_directly": "answered_directly",
+                    "refuse": "not_accepted",
+                    "transfer_emergency": "transferred",
+                }[action]
+                note = rng.choice(
+                    {"answer_directly": c.direct, "refuse": c.refusals, "transfer_emergency": c.emergency}[action]
+                )
                 T.created_by = c.operator
                 T.channel = "phone"
             elif action == "accept":
@@ -385,8 +518,21 @@ class Loader:
                 T.answer_dl, p2 = c.deadline(at, policy["answer_limit"], policy["answer_unit"])
                 T.provisional, T.warning = p1 or p2, "none"
                 for unit, role in [(lead, "lead"), *((u, "assist") for u in assist)]:
-                    assignments.append([self._id("assignment"), unit, role, None, "dispatched", c.dispatcher, at,
-                                        None, None, T.sign_dl, T.answer_dl])
+                    assignments.append(
+                        [
+                            self._id("assignment"),
+                            unit,
+                            role,
+                            None,
+                            "dispatched",
+                            c.dispatcher,
+                            at,
+                            None,
+                            None,
+                            T.sign_dl,
+                            T.answer_dl,
+                        ]
+                    )
                 T.lead_unit, T.dispatched_at = lead, at
                 T.dispatch_count += 1
                 data = _json({"lead_unit": c.code[lead], "assist_units": [c.code[u] for u in assist]})
@@ -424,14 +570,28 @@ class Loader:
             elif action == "pass_down":
                 parent = deepest_lead()
                 below = {"district": c.unit_by_id[community_id].parent_id, "street": community_id}.get(
-                    c.kind[parent[1]])
+                    c.kind[parent[1]]
+                )
                 if below is None:
                     continue  # departments keep their work
                 actor = c.handler[parent[1]]
                 if parent[4] == "dispatched":
                     parent[4], parent[7] = "signed", at
-                assignments.append([self._id("assignment"), below, "lead", parent[0], "dispatched", actor, at,
-                                    None, None, parent[9], parent[10]])
+                assignments.append(
+                    [
+                        self._id("assignment"),
+                        below,
+                        "lead",
+                        parent[0],
+                        "dispatched",
+                        actor,
+                        at,
+                        None,
+                        None,
+                        parent[9],
+                        parent[10],
+                    ]
+                )
                 data = _json({"from_unit": c.code[parent[1]], "to_unit": c.code[below]})
             elif action == "suspend":
                 to, actor, note = "suspended", c.supervisor, rng.choice(c.suspend)
@@ -447,7 +607,9 @@ class Loader:
                     if a[10] is not None:
                         a[10] = a[10] + paused
                 T.suspended_at = None
-                data = _json({"paused_seconds": int(paused.total_seconds()), "answer_deadline": T.answer_dl.isoformat()})
+                data = _json(
+                    {"paused_seconds": int(paused.total_seconds()), "answer_deadline": T.answer_dl.isoformat()}
+                )
                 watch("answer", T.answer_dl, policy["answer_limit"], policy["answer_unit"], at)
             elif action == "reply":
                 lead = deepest_lead()
@@ -461,8 +623,9 @@ class Loader:
                     if top[3] is None:
                         break
                     top = by_id[top[3]]
-                replies.append([self._id("reply"), top[0], lead[1], actor, rng.choice(c.answers), "submitted",
-                                N, at, None, None])
+                replies.append(
+                    [self._id("reply"), top[0], lead[1], actor, rng.choice(c.answers), "submitted", N, at, None, None]
+                )
                 data = _json({"unit": c.code[lead[1]]})
                 watch(None, None, None, None, at)
             elif action in ("approve_reply", "send_back_reply"):
@@ -535,8 +698,10 @@ class Loader:
         public = c.public_actions
         events = out["ticket_event"]
         for at, _, action, frm, to, kind, actor, unit, note, data in sorted(evs, key=lambda e: (e[0], e[1])):
-            events.append(f"{self._id('ticket_event')}\t{tid}\t{action}\t{frm or N}\t{to or N}\t{kind}\t"
-                          f"{_i(actor)}\t{_i(unit)}\t{note}\t{data}\t{_b(action in public)}\t{_ts(at)}\n")
+            events.append(
+                f"{self._id('ticket_event')}\t{tid}\t{action}\t{frm or N}\t{to or N}\t{kind}\t"
+                f"{_i(actor)}\t{_i(unit)}\t{note}\t{data}\t{_b(action in public)}\t{_ts(at)}\n"
+            )
 
         created = times[0]
         tracking = self._tracking_no(created)
@@ -546,20 +711,61 @@ class Loader:
                 self.open_masters.append(entry)
             else:
                 self.open_masters[rng.randrange(2000)] = entry
-        out["ticket"].append("\t".join((
-            str(tid), tracking, T.channel, appeal_type, urgency, str(category_id), title, body, address,
-            str(district_id), name, phone, str(c.citizen) if citizen else N, _b(confidential), _b(r() < 0.5),
-            T.status, str(c.hotline), _i(T.lead_unit), _i(T.created_by) if T.created_by != N else N,
-            _ts(T.sign_dl), _ts(T.answer_dl), _b(T.provisional), _ts(next_deadline), T.warning, str(T.escalation),
-            _ts(T.suspended_at), T.merged_into, str(T.dispatch_count), str(T.redo_count), T.satisfaction or N,
-            T.sat_comment, _ts(created), _ts(T.updated_at), _ts(T.dispatched_at), _ts(T.answered_at),
-            _ts(T.rated_at), _ts(T.closed_at), str(max(T.version, 1)))) + "\n")
+        out["ticket"].append(
+            "\t".join(
+                (
+                    str(tid),
+                    tracking,
+                    T.channel,
+                    appeal_type,
+                    urgency,
+                    str(category_id),
+                    title,
+                    body,
+                    address,
+                    str(district_id),
+                    name,
+                    phone,
+                    str(c.citizen) if citizen else N,
+                    _b(confidential),
+                    _b(r() < 0.5),
+                    T.status,
+                    str(c.hotline),
+                    _i(T.lead_unit),
+                    _i(T.created_by) if T.created_by != N else N,
+                    _ts(T.sign_dl),
+                    _ts(T.answer_dl),
+                    _b(T.provisional),
+                    _ts(next_deadline),
+                    T.warning,
+                    str(T.escalation),
+                    _ts(T.suspended_at),
+                    T.merged_into,
+                    str(T.dispatch_count),
+                    str(T.redo_count),
+                    T.satisfaction or N,
+                    T.sat_comment,
+                    _ts(created),
+                    _ts(T.updated_at),
+                    _ts(T.dispatched_at),
+                    _ts(T.answered_at),
+                    _ts(T.rated_at),
+                    _ts(T.closed_at),
+                    str(max(T.version, 1)),
+                )
+            )
+            + "\n"
+        )
         for a in assignments:
-            out["assignment"].append(f"{a[0]}\t{tid}\t{a[1]}\t{a[2]}\t{_i(a[3])}\t{a[4]}\t{_i(a[5])}\t{_ts(a[6])}\t"
-                                     f"{_ts(a[7])}\t{_ts(a[8])}\t{_ts(a[9])}\t{_ts(a[10])}\t{N}\n")
+            out["assignment"].append(
+                f"{a[0]}\t{tid}\t{a[1]}\t{a[2]}\t{_i(a[3])}\t{a[4]}\t{_i(a[5])}\t{_ts(a[6])}\t"
+                f"{_ts(a[7])}\t{_ts(a[8])}\t{_ts(a[9])}\t{_ts(a[10])}\t{N}\n"
+            )
         for p in replies:
-            out["reply"].append(f"{p[0]}\t{tid}\t{p[1]}\t{p[2]}\t{p[3]}\t{p[4]}\t{p[5]}\t{N}\t{p[6]}\t{_ts(p[7])}\t"
-                                f"{_ts(p[8])}\t{_ts(p[9])}\n")
+            out["reply"].append(
+                f"{p[0]}\t{tid}\t{p[1]}\t{p[2]}\t{p[3]}\t{p[4]}\t{p[5]}\t{N}\t{p[6]}\t{_ts(p[7])}\t"
+                f"{_ts(p[8])}\t{_ts(p[9])}\n"
+            )
         if clock_row is not None:
             k, dl, w, e, st = clock_row
             out["sla_clock"].append(f"{tid}\t{k or N}\t{_ts(dl)}\t{_ts(w)}\t{_ts(e)}\t{st}\n")
@@ -567,6 +773,7 @@ class Loader:
 
 
 # --- loading -----------------------------------------------------------------------------------------------
+
 
 class CopyWriter(threading.Thread):
     """One connection streaming one table's rows with COPY, fed through a queue."""
@@ -579,6 +786,7 @@ class CopyWriter(threading.Thread):
 
     def run(self) -> None:
         import psycopg
+
         try:
             with psycopg.connect(self.conninfo) as conn:
                 conn.execute("SET session_replication_role = replica")  # no FK triggers: rows are consistent
@@ -601,10 +809,13 @@ class CopyWriter(threading.Thread):
 
 def _secondary_indexes(conn, tables) -> list[tuple[str, str]]:
     """(name, CREATE INDEX …) of the indexes of ``tables`` that back no constraint."""
-    return conn.execute("""
+    return conn.execute(
+        """
         SELECT i.indexname, i.indexdef FROM pg_indexes i
         WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)""", [list(tables)]).fetchall()
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)""",
+        [list(tables)],
+    ).fetchall()
 
 
 def _prepare_app(database_url: str):
@@ -626,8 +837,15 @@ def _prepare_app(database_url: str):
     return app
 
 
-def generate(database_url: str, tickets: int, seed: int = 12345, events_per_ticket: float = 10,
-             days: float | None = None, now: datetime | None = None, progress: bool = True) -> dict:
+def generate(
+    database_url: str,
+    tickets: int,
+    seed: int = 12345,
+    events_per_ticket: float = 10,
+    days: float | None = None,
+    now: datetime | None = None,
+    progress: bool = True,
+) -> dict:
     """Migrate and seed ``database_url`` (the demo city, no tickets), then load ``tickets`` tickets.
 
     Returns the figures: rows per table, seconds, rows/s and the tickets per status.
@@ -649,8 +867,11 @@ def generate(database_url: str, tickets: int, seed: int = 12345, events_per_tick
     seeded = time.perf_counter()
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        start_ids = {t: conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {t}").fetchone()[0]
-                     for t in TABLES if t != "sla_clock"}
+        start_ids = {
+            t: conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {t}").fetchone()[0]
+            for t in TABLES
+            if t != "sla_clock"
+        }
         empty = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM ticket)").fetchone()[0]
         sequences = _tracking_sequences(conn)
         dropped = []
@@ -676,7 +897,7 @@ def generate(database_url: str, tickets: int, seed: int = 12345, events_per_tick
     try:
         for offset in range(0, tickets, CHUNK):
             out = {t: [] for t in TABLES}
-            for outcome in outcomes[offset:offset + CHUNK]:
+            for outcome in outcomes[offset : offset + CHUNK]:
                 loader.ticket(outcome, out)
             for t in TABLES:
                 writers[t].put(out[t])
@@ -697,30 +918,40 @@ def generate(database_url: str, tickets: int, seed: int = 12345, events_per_tick
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '512MB'")
-        for name, ddl in dropped:
+        for _name, ddl in dropped:
             conn.execute(ddl)
         indexed = time.perf_counter()
         with conn.cursor() as cur:
-            cur.executemany("""INSERT INTO daily_sequence (day, last_value) VALUES (%s, %s)
+            cur.executemany(
+                """INSERT INTO daily_sequence (day, last_value) VALUES (%s, %s)
                                ON CONFLICT (day) DO UPDATE SET last_value = greatest(daily_sequence.last_value,
                                                                                      EXCLUDED.last_value)""",
-                            sorted(loader.sequences.items()))
+                sorted(loader.sequences.items()),
+            )
         _advance_day_sequences(conn, loader.sequences)
         for t in TABLES:
             if t != "sla_clock":
-                conn.execute(f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), "
-                             f"(SELECT coalesce(max(id), 1) FROM {t}))")
+                conn.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT coalesce(max(id), 1) FROM {t}))"
+                )
         conn.execute("ANALYZE")
     finished = time.perf_counter()
     rows = {t: w.rows for t, w in writers.items()}
     total_rows = sum(rows.values())
-    return {"tickets": tickets, "rows": rows, "total_rows": total_rows, "days": days,
-            "seed_s": round(seeded - started, 1), "load_s": round(loaded - seeded, 1),
-            "index_s": round(indexed - loaded, 1), "analyze_s": round(finished - indexed, 1),
-            "total_s": round(finished - started, 1),
-            "rows_per_s": round(total_rows / max(loaded - seeded, 1e-9)),
-            "tickets_per_s": round(tickets / max(finished - seeded, 1e-9)),
-            "statuses": dict(sorted(loader.counts.items(), key=lambda kv: -kv[1]))}
+    return {
+        "tickets": tickets,
+        "rows": rows,
+        "total_rows": total_rows,
+        "days": days,
+        "seed_s": round(seeded - started, 1),
+        "load_s": round(loaded - seeded, 1),
+        "index_s": round(indexed - loaded, 1),
+        "analyze_s": round(finished - indexed, 1),
+        "total_s": round(finished - started, 1),
+        "rows_per_s": round(total_rows / max(loaded - seeded, 1e-9)),
+        "tickets_per_s": round(tickets / max(finished - seeded, 1e-9)),
+        "statuses": dict(sorted(loader.counts.items(), key=lambda kv: -kv[1])),
+    }
 
 
 def _tracking_sequences(conn) -> dict:
@@ -729,9 +960,12 @@ def _tracking_sequences(conn) -> dict:
     from hotline.tickets.tracking import SEQUENCE_LIKE, SEQUENCE_PREFIX
 
     sequences = dict(conn.execute("SELECT day, last_value FROM daily_sequence").fetchall())
-    for name, value in conn.execute("SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = "
-                                    "current_schema() AND sequencename LIKE %s", [SEQUENCE_LIKE]):
-        day = datetime.strptime(name[len(SEQUENCE_PREFIX):], "%Y%m%d").date()
+    for name, value in conn.execute(
+        "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = "
+        "current_schema() AND sequencename LIKE %s",
+        [SEQUENCE_LIKE],
+    ):
+        day = datetime.strptime(name[len(SEQUENCE_PREFIX) :], "%Y%m%d").date()
         sequences[day] = max(sequences.get(day, 0), value or 0)
     return sequences
 
@@ -759,7 +993,7 @@ CHECKS = {
             SELECT to_status FROM ticket_event e WHERE e.ticket_id = t.id AND e.to_status IS NOT NULL
             ORDER BY e.id DESC LIMIT 1) last ON true WHERE last.to_status <> t.status""",
     "every ticket has a history": "SELECT count(*) FROM ticket t WHERE NOT EXISTS "
-                                  "(SELECT 1 FROM ticket_event e WHERE e.ticket_id = t.id)",
+    "(SELECT 1 FROM ticket_event e WHERE e.ticket_id = t.id)",
     "event times increase with their ids": """
         SELECT count(*) FROM (SELECT created_at, lag(created_at) OVER (PARTITION BY ticket_id ORDER BY id) AS prev
                               FROM ticket_event) e WHERE created_at < prev""",
@@ -816,8 +1050,10 @@ def check(database_url: str) -> dict[str, int]:
 def print_report(r: dict) -> None:
     rows = ", ".join(f"{t} {n:,}" for t, n in r["rows"].items())
     print(f"loaded {r['tickets']:,} tickets over {r['days']:.0f} days: {rows}")
-    print(f"seed {r['seed_s']} s, COPY {r['load_s']} s ({r['rows_per_s']:,} rows/s), indexes {r['index_s']} s, "
-          f"analyze {r['analyze_s']} s; total {r['total_s']} s ({r['tickets_per_s']:,} tickets/s after the seed)")
+    print(
+        f"seed {r['seed_s']} s, COPY {r['load_s']} s ({r['rows_per_s']:,} rows/s), indexes {r['index_s']} s, "
+        f"analyze {r['analyze_s']} s; total {r['total_s']} s ({r['tickets_per_s']:,} tickets/s after the seed)"
+    )
     print("statuses: " + ", ".join(f"{s} {n:,}" for s, n in r["statuses"].items()))
 
 
@@ -826,8 +1062,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tickets", type=int, required=True)
     parser.add_argument("--database-url", help="SQLAlchemy URL of a PostgreSQL database (default: a scratch one)")
     parser.add_argument("--events-per-ticket", type=float, default=10)
-    parser.add_argument("--days", type=float, help=f"days the tickets span (default: tickets / {DEFAULT_PER_DAY}, "
-                                                   "at least 30)")
+    parser.add_argument(
+        "--days", type=float, help=f"days the tickets span (default: tickets / {DEFAULT_PER_DAY}, at least 30)"
+    )
     parser.add_argument("--seed", type=int, default=12345)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database and print its URL")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

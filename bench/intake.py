@@ -12,6 +12,7 @@ thin endpoint writing a row of the ticket's shape into a copy of the ticket tabl
 Needs: a PostgreSQL server (BENCH_POSTGRES_URL, default the local one), Redis for the production
 config (REDIS_URL, default redis://127.0.0.1:6379/15) and ``wrk`` (Debian package ``wrk``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -36,8 +36,14 @@ from bench.common import cpu_seconds, create_database, drop_database, postgres_b
 from bench.memory import children  # noqa: E402
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-APPEAL = {"appeal_type": "complaint", "title": "夜间施工噪音扰民", "body": "人民路工地每晚十一点后仍在施工，噪音很大。",
-          "citizen_phone": "13912345678", "citizen_name": "李娜", "address": "东湖区人民路2号"}
+APPEAL = {
+    "appeal_type": "complaint",
+    "title": "夜间施工噪音扰民",
+    "body": "人民路工地每晚十一点后仍在施工，噪音很大。",
+    "citizen_phone": "13912345678",
+    "citizen_name": "李娜",
+    "address": "东湖区人民路2号",
+}
 
 LUA = """wrk.method = "POST"
 wrk.body = [==[{body}]==]
@@ -72,15 +78,27 @@ def prepare(url: str) -> dict:
         db.session.commit()
         metadata.create_all(db.engine)
         with db.engine.begin() as conn:  # the ticket's definition and indexes, without its foreign keys
-            conn.exec_driver_sql("CREATE TABLE bench_reference_full (LIKE ticket INCLUDING DEFAULTS "
-                                 "INCLUDING CONSTRAINTS INCLUDING INDEXES)")
+            conn.exec_driver_sql(
+                "CREATE TABLE bench_reference_full (LIKE ticket INCLUDING DEFAULTS "
+                "INCLUDING CONSTRAINTS INCLUDING INDEXES)"
+            )
         db.engine.dispose()
     return {"X-API-Key": raw}
 
 
 def start(target: str, port: int, workers: int, env: dict, log: Path) -> subprocess.Popen:
-    cmd = [venv_tool("gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-           "--access-logfile", "/dev/null", "--error-logfile", str(log), target]
+    cmd = [
+        venv_tool("gunicorn"),
+        "-w",
+        str(workers),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--access-logfile",
+        "/dev/null",
+        "--error-logfile",
+        str(log),
+        target,
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     return proc
 
@@ -110,8 +128,9 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def check_once(url: str, headers: dict) -> int:
-    request = urllib.request.Request(url, data=json.dumps(APPEAL).encode(), method="POST",
-                                     headers={"Content-Type": "application/json", **headers})
+    request = urllib.request.Request(
+        url, data=json.dumps(APPEAL).encode(), method="POST", headers={"Content-Type": "application/json", **headers}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.status
 
@@ -120,8 +139,24 @@ def run_wrk(url: str, headers: dict, args, workdir: Path, duration: int) -> dict
     script = workdir / f"post_{abs(hash(url))}.lua"
     header_lines = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
     script.write_text(LUA.format(body=json.dumps(APPEAL, ensure_ascii=False), headers=header_lines))
-    out = subprocess.run(["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{duration}s",
-                          "--latency", "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(args.threads),
+            "-c",
+            str(args.connections),
+            "-d",
+            f"{duration}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return parse_wrk(out)
 
 
@@ -137,8 +172,14 @@ def parse_wrk(out: str) -> dict:
     total = int(re.search(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
-    return {"rps": rps, "p50": p50, "p99": p99, "requests": total, "non2xx": int(bad.group(1)) if bad else 0,
-            "socket_errors": errors.group(0) if errors else ""}
+    return {
+        "rps": rps,
+        "p50": p50,
+        "p99": p99,
+        "requests": total,
+        "non2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(0) if errors else "",
+    }
 
 
 def main() -> int:
@@ -160,17 +201,27 @@ def main() -> int:
     procs = []
     try:
         headers = prepare(url)
-        env = {**os.environ, "HOTLINE_CONFIG": "production", "DATABASE_URL": url, "REDIS_URL": REDIS_URL,
-               "SECRET_KEY": uuid.uuid4().hex, "HOTLINE_INSTANCE_DIR": str(workdir / "instance"),
-               "HOTLINE_REDIS_PREFIX": f"bench-{name}", "BENCH_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "HOTLINE_CONFIG": "production",
+            "DATABASE_URL": url,
+            "REDIS_URL": REDIS_URL,
+            "SECRET_KEY": uuid.uuid4().hex,
+            "HOTLINE_INSTANCE_DIR": str(workdir / "instance"),
+            "HOTLINE_REDIS_PREFIX": f"bench-{name}",
+            "BENCH_DATABASE_URL": url,
+            "PYTHONPATH": str(ROOT),
+        }
         app = start("wsgi:app", args.app_port, args.workers, env, workdir / "app.log")
         ref = start("bench.reference_app:app", args.ref_port, args.workers, env, workdir / "ref.log")
         procs = [app, ref]
         wait_ready(args.app_port, "/open311/v2/discovery.json", app)
         wait_ready(args.ref_port, "/tickets", ref)
-        targets = {"reference": (f"http://127.0.0.1:{args.ref_port}/tickets", {}),
-                   "ref-ticket": (f"http://127.0.0.1:{args.ref_port}/tickets/full", {}),
-                   "app": (f"http://127.0.0.1:{args.app_port}/api/v1/tickets", headers)}
+        targets = {
+            "reference": (f"http://127.0.0.1:{args.ref_port}/tickets", {}),
+            "ref-ticket": (f"http://127.0.0.1:{args.ref_port}/tickets/full", {}),
+            "app": (f"http://127.0.0.1:{args.app_port}/api/v1/tickets", headers),
+        }
         for label, (target, hdrs) in targets.items():
             status = check_once(target, hdrs)
             assert status == 201, f"{label} answered {status}"
@@ -186,17 +237,25 @@ def main() -> int:
             done = max(results[label]["requests"], 1)
             results[label]["cpu_workers"] = (cpu_seconds(workers) - before[0]) / done * 1000
             results[label]["cpu_postgres"] = (cpu_seconds(backends) - before[1]) / done * 1000
-        print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, gunicorn -w {args.workers} (sync), "
-              f"PostgreSQL, loopback")
-        print(f"{'':10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'non-2xx':>8} "
-              f"{'CPU ms/request: workers':>24} {'PostgreSQL':>10}")
+        print(
+            f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, gunicorn -w {args.workers} (sync), "
+            f"PostgreSQL, loopback"
+        )
+        print(
+            f"{'':10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'non-2xx':>8} "
+            f"{'CPU ms/request: workers':>24} {'PostgreSQL':>10}"
+        )
         for label, r in results.items():
-            print(f"{label:10} {r['rps']:9.1f} {r['p50']:8.2f} {r['p99']:8.2f} {r['requests']:9d} {r['non2xx']:8d} "
-                  f"{r['cpu_workers']:24.2f} {r['cpu_postgres']:10.2f}"
-                  + (f"  {r['socket_errors']}" if r["socket_errors"] else ""))
+            print(
+                f"{label:10} {r['rps']:9.1f} {r['p50']:8.2f} {r['p99']:8.2f} {r['requests']:9d} {r['non2xx']:8d} "
+                f"{r['cpu_workers']:24.2f} {r['cpu_postgres']:10.2f}"
+                + (f"  {r['socket_errors']}" if r["socket_errors"] else "")
+            )
         ratio = results["app"]["rps"] / results["reference"]["rps"]
-        print(f"ratio app/ref-ticket: {results['app']['rps'] / results['ref-ticket']['rps']:.2f} (for comparison: "
-              f"the reference writing a row of the ticket's shape into a table with the ticket's indexes)")
+        print(
+            f"ratio app/ref-ticket: {results['app']['rps'] / results['ref-ticket']['rps']:.2f} (for comparison: "
+            f"the reference writing a row of the ticket's shape into a table with the ticket's indexes)"
+        )
         print(f"ratio app/reference: {ratio:.2f} (target >= 0.75) {'OK' if ratio >= 0.75 else 'BELOW TARGET'}")
         return 0 if ratio >= 0.75 and not any(r["non2xx"] for r in results.values()) else 1
     finally:

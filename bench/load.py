@@ -21,25 +21,23 @@ the CPU time per request of the workers and of the database's PostgreSQL backend
 with the throughput, it tells a machine too slow for a target from code that got slower.
 Loopback only; the database and Redis keys are removed afterwards.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import random
 import re
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (ROOT, cpu_seconds, machine_line, postgres_backends, rss_mb, scratch_database,  # noqa: E402
-                          venv_tool)
+from bench.common import ROOT, cpu_seconds, machine_line, postgres_backends, rss_mb, scratch_database, venv_tool  # noqa: E402
 from bench.memory import Client, app_env, children, stop, wait_for  # noqa: E402
 
 LUA = r"""
@@ -93,21 +91,39 @@ def cookie_header(client: Client) -> str:
 
 def run(args) -> dict:
     from bench.generate import generate
+
     with scratch_database("hotline_load") as url, tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         generate(url, args.tickets, progress=not args.quiet)
         import sqlalchemy as sa
+
         engine = sa.create_engine(url)
         with engine.connect() as conn:
-            numbers = [r[0] for r in conn.execute(sa.text("SELECT tracking_no FROM ticket ORDER BY random() LIMIT 500"))]
+            numbers = [
+                r[0] for r in conn.execute(sa.text("SELECT tracking_no FROM ticket ORDER BY random() LIMIT 500"))
+            ]
         engine.dispose()
         prefix = f"bench-load-{uuid.uuid4().hex[:8]}"
         env = app_env(url, workdir, prefix)
         env["API_PUBLIC_INTAKE_RATE_LIMIT"] = "100000 per minute"
         log = workdir / "gunicorn.log"
-        proc = subprocess.Popen([venv_tool("gunicorn"), "-w", str(args.workers), "-b",
-                                 f"127.0.0.1:{args.port}", "--access-logfile", "/dev/null", "--error-logfile",
-                                 str(log), "wsgi:app"], cwd=ROOT, env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                venv_tool("gunicorn"),
+                "-w",
+                str(args.workers),
+                "-b",
+                f"127.0.0.1:{args.port}",
+                "--access-logfile",
+                "/dev/null",
+                "--error-logfile",
+                str(log),
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
         samples: dict[int, list[float]] = {}
         stop_sampling = threading.Event()
         try:
@@ -116,14 +132,25 @@ def run(args) -> dict:
             dispatcher.login("dispatcher", "hotline-demo")
             supervisor.login("supervisor", "hotline-demo")
             import http.client
+
             conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
-            conn.request("POST", "/api/v1/auth/token", body=json.dumps({"username": "operator",
-                                                                        "password": "hotline-demo"}),
-                         headers={"Content-Type": "application/json"})
+            conn.request(
+                "POST",
+                "/api/v1/auth/token",
+                body=json.dumps({"username": "operator", "password": "hotline-demo"}),
+                headers={"Content-Type": "application/json"},
+            )
             bearer = json.loads(conn.getresponse().read())["access_token"]
             script = workdir / "load.lua"
-            script.write_text(LUA % {"dispatcher": cookie_header(dispatcher), "supervisor": cookie_header(supervisor),
-                                     "bearer": bearer, "numbers": ", ".join(f'"{n}"' for n in numbers)})
+            script.write_text(
+                LUA
+                % {
+                    "dispatcher": cookie_header(dispatcher),
+                    "supervisor": cookie_header(supervisor),
+                    "bearer": bearer,
+                    "numbers": ", ".join(f'"{n}"' for n in numbers),
+                }
+            )
 
             def sample():
                 while not stop_sampling.wait(10):
@@ -134,9 +161,27 @@ def run(args) -> dict:
                             pass
 
             def wrk(seconds):
-                return subprocess.run(["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d",
-                                       f"{seconds}s", "--timeout", "10s", "--latency", "-s", str(script),
-                                       f"http://127.0.0.1:{args.port}"], capture_output=True, text=True, check=True)
+                return subprocess.run(
+                    [
+                        "wrk",
+                        "-t",
+                        str(args.threads),
+                        "-c",
+                        str(args.connections),
+                        "-d",
+                        f"{seconds}s",
+                        "--timeout",
+                        "10s",
+                        "--latency",
+                        "-s",
+                        str(script),
+                        f"http://127.0.0.1:{args.port}",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+
             if args.warmup:  # each worker's first pages compile templates and fill caches: not the steady state
                 wrk(args.warmup)
             sampler = threading.Thread(target=sample, daemon=True)
@@ -153,7 +198,8 @@ def run(args) -> dict:
             figures["requests_per_s"] = round(figures["requests"] / figures["duration_s"], 1)
             figures["cpu_ms_per_request"] = {
                 name: round((after - before) / max(figures["requests"], 1) * 1000, 2)
-                for name, before, after in zip(("workers", "postgres"), cpu_before, cpu_after)}
+                for name, before, after in zip(("workers", "postgres"), cpu_before, cpu_after)
+            }
             figures["rss_mb"] = {pid: {"first": s[0], "max": max(s), "last": s[-1]} for pid, s in samples.items() if s}
             figures["server_errors_logged"] = log.read_text().count("Traceback")
             return figures
@@ -173,7 +219,9 @@ def _answers(client: Client) -> bool:
 def _drop_redis_keys(prefix: str) -> None:
     try:
         import redis
+
         from bench.memory import REDIS_URL
+
         r = redis.Redis.from_url(REDIS_URL)
         for key in r.scan_iter(f"{prefix}*"):
             r.delete(key)
@@ -197,14 +245,18 @@ def main() -> None:
     print(machine_line())
     figures = run(args)
     print(json.dumps(figures, indent=2))
-    print(f"{figures['requests_per_s']} req/s over {figures['duration_s']} s after a {args.warmup} s warm-up, "
-          f"p50 {figures['p50_ms']} ms, "
-          f"p99 {figures['p99_ms']} ms, {figures['non_2xx_3xx']} answers >= 400, "
-          f"{figures['socket_errors']} socket errors, {figures['server_errors_logged']} tracebacks logged")
+    print(
+        f"{figures['requests_per_s']} req/s over {figures['duration_s']} s after a {args.warmup} s warm-up, "
+        f"p50 {figures['p50_ms']} ms, "
+        f"p99 {figures['p99_ms']} ms, {figures['non_2xx_3xx']} answers >= 400, "
+        f"{figures['socket_errors']} socket errors, {figures['server_errors_logged']} tracebacks logged"
+    )
     cpu = figures["cpu_ms_per_request"]
-    print(f"CPU per request: gunicorn workers {cpu['workers']} ms, PostgreSQL {cpu['postgres']} ms "
-          f"({os.cpu_count()} cores: at most ~{os.cpu_count() * 1000 / max(cpu['workers'] + cpu['postgres'], 0.01):.0f} "
-          f"req/s if both took every core)")
+    print(
+        f"CPU per request: gunicorn workers {cpu['workers']} ms, PostgreSQL {cpu['postgres']} ms "
+        f"({os.cpu_count()} cores: at most ~{os.cpu_count() * 1000 / max(cpu['workers'] + cpu['postgres'], 0.01):.0f} "
+        f"req/s if both took every core)"
+    )
 
 
 if __name__ == "__main__":

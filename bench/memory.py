@@ -15,6 +15,7 @@ On a scratch PostgreSQL database loaded by ``bench/generate.py`` (the demo city 
 
 RSS comes from /proc/<pid>/status (VmRSS). Loopback only; everything is removed afterwards.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,6 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -68,12 +68,20 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def app_env(url: str, workdir: Path, prefix: str) -> dict:
-    return {**os.environ, "HOTLINE_CONFIG": "production", "DATABASE_URL": url, "REDIS_URL": REDIS_URL,
-            "SECRET_KEY": uuid.uuid4().hex, "HOTLINE_INSTANCE_DIR": str(workdir / "instance"),
-            "HOTLINE_REDIS_PREFIX": prefix, "PYTHONPATH": str(ROOT)}
+    return {
+        **os.environ,
+        "HOTLINE_CONFIG": "production",
+        "DATABASE_URL": url,
+        "REDIS_URL": REDIS_URL,
+        "SECRET_KEY": uuid.uuid4().hex,
+        "HOTLINE_INSTANCE_DIR": str(workdir / "instance"),
+        "HOTLINE_REDIS_PREFIX": prefix,
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 # --- web -----------------------------------------------------------------------------------------------------
+
 
 class Client:
     """One request per connection (gunicorn's sync worker closes it anyway); cookies kept by hand, because
@@ -104,8 +112,9 @@ class Client:
 
     def login(self, username: str, password: str) -> None:
         status, page = self.request("GET", "/login")
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or \
-            re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+            r'value="([^"]+)"[^>]*name="csrf_token"', page
+        )
         form = {"username": username, "password": password}
         if token:
             form["csrf_token"] = token.group(1)
@@ -114,13 +123,26 @@ class Client:
             raise RuntimeError(f"login as {username} answered {status}")
 
 
-def measure_web(url: str, workdir: Path, requests: int, port: int, tracking_numbers: list[str],
-                progress: bool) -> dict:
+def measure_web(url: str, workdir: Path, requests: int, port: int, tracking_numbers: list[str], progress: bool) -> dict:
     env = app_env(url, workdir, f"bench-mem-{uuid.uuid4().hex[:8]}")
     log = workdir / "gunicorn.log"
-    proc = subprocess.Popen([venv_tool("gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}",
-                             "--access-logfile", "/dev/null", "--error-logfile", str(log), "wsgi:app"],
-                            cwd=ROOT, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            venv_tool("gunicorn"),
+            "-w",
+            "1",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "/dev/null",
+            "--error-logfile",
+            str(log),
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
     try:
         worker = wait_for(lambda: (children(proc.pid) or [None])[0], 30, "the gunicorn worker", proc)
         client = Client(port)
@@ -130,6 +152,7 @@ def measure_web(url: str, workdir: Path, requests: int, port: int, tracking_numb
                 return client.request("GET", "/login", anonymous=True)[0] == 200
             except OSError:
                 return False
+
         wait_for(answers, 60, "gunicorn to answer", proc)
         result = {"boot_mb": rss_mb(worker)}
         client.login(STAFF_USER, STAFF_PASSWORD)
@@ -158,8 +181,12 @@ def measure_web(url: str, workdir: Path, requests: int, port: int, tracking_numb
             bar.update(1)
         bar.close()
         elapsed = time.perf_counter() - started
-        result.update(after_mb=rss_mb(worker), requests=requests, non200=bad,
-                      rps=round((requests - warm) / elapsed, 1) if elapsed else 0.0)
+        result.update(
+            after_mb=rss_mb(worker),
+            requests=requests,
+            non200=bad,
+            rps=round((requests - warm) / elapsed, 1) if elapsed else 0.0,
+        )
         if children(proc.pid) != [worker]:
             raise RuntimeError("the gunicorn worker was replaced during the run")
         return result
@@ -169,22 +196,31 @@ def measure_web(url: str, workdir: Path, requests: int, port: int, tracking_numb
 
 # --- Celery worker -------------------------------------------------------------------------------------------
 
+
 def make_due(conninfo: str, count: int) -> int:
     """Bring the next ladder step of ``count`` open tickets to an hour ago (their clocks restart at stage 0)."""
     import psycopg
 
     with psycopg.connect(conninfo) as conn:
-        ids = [r[0] for r in conn.execute("""
+        ids = [
+            r[0]
+            for r in conn.execute(
+                """
             SELECT c.ticket_id FROM sla_clock c JOIN ticket t ON t.id = c.ticket_id
             WHERE c.kind IN ('sign', 'answer', 'callback') AND t.next_deadline_at IS NOT NULL
-            ORDER BY c.ticket_id LIMIT %s""", [count]).fetchall()]
+            ORDER BY c.ticket_id LIMIT %s""",
+                [count],
+            ).fetchall()
+        ]
         due = "now() at time zone 'utc' - interval '1 hour'"
-        conn.execute(f"""UPDATE sla_clock SET stage = 0,
+        conn.execute(
+            f"""UPDATE sla_clock SET stage = 0,
                              warn_at = CASE WHEN kind = 'callback' THEN NULL ELSE {due} END,
                              deadline_at = CASE WHEN kind = 'callback' THEN {due} ELSE deadline_at END
-                         WHERE ticket_id = ANY(%s)""", [ids])
-        conn.execute(f"UPDATE ticket SET next_deadline_at = {due}, warning_level = 'none' WHERE id = ANY(%s)",
-                     [ids])
+                         WHERE ticket_id = ANY(%s)""",
+            [ids],
+        )
+        conn.execute(f"UPDATE ticket SET next_deadline_at = {due}, warning_level = 'none' WHERE id = ANY(%s)", [ids])
     return len(ids)
 
 
@@ -192,8 +228,9 @@ def due_count(conninfo: str) -> int:
     import psycopg
 
     with psycopg.connect(conninfo) as conn:
-        return conn.execute("SELECT count(*) FROM ticket WHERE next_deadline_at <= now() at time zone 'utc'"
-                            ).fetchone()[0]
+        return conn.execute(
+            "SELECT count(*) FROM ticket WHERE next_deadline_at <= now() at time zone 'utc'"
+        ).fetchone()[0]
 
 
 def sweep_running(conninfo: str) -> bool:
@@ -201,13 +238,14 @@ def sweep_running(conninfo: str) -> bool:
     import psycopg
 
     with psycopg.connect(conninfo) as conn:
-        return conn.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted)"
-                            ).fetchone()[0]
+        return conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted)"
+        ).fetchone()[0]
 
 
 def measure_worker(url: str, workdir: Path, sweep: int) -> dict:
-    from celery import Celery
     import redis as redis_lib
+    from celery import Celery
 
     from config import celery_settings
 
@@ -216,9 +254,24 @@ def measure_worker(url: str, workdir: Path, sweep: int) -> dict:
     prefix = f"bench-mem-{uuid.uuid4().hex[:8]}:"
     env = {**app_env(url, workdir, prefix), "CELERY_BROKER_URL": REDIS_URL, "CELERY_RESULT_BACKEND": REDIS_URL}
     log = open(workdir / "celery.log", "w")
-    proc = subprocess.Popen([venv_tool("celery"), "-A", "workers.app", "worker", "--pool=solo",
-                             "--loglevel=INFO", "--without-mingle", "--without-gossip", "--without-heartbeat"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            venv_tool("celery"),
+            "-A",
+            "workers.app",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     client = Celery("bench-memory")
     client.conf.update(celery_settings(REDIS_URL, REDIS_URL, prefix))
     try:
@@ -255,19 +308,24 @@ def main(argv: list[str] | None = None) -> int:
     with scratch_database("hotline_mem") as url:
         generate(url, args.tickets, progress=not args.quiet)
         import psycopg
+
         with psycopg.connect(psycopg_conninfo(url)) as conn:
             numbers = [r[0] for r in conn.execute("SELECT tracking_no FROM ticket ORDER BY random() LIMIT 2000")]
         web = measure_web(url, workdir, args.requests, args.port, numbers, not args.quiet)
         worker = measure_worker(url, workdir, args.sweep)
     print(machine_line())
     print(f"{args.tickets:,} generated tickets; RSS from /proc/<pid>/status")
-    print(f"web worker (gunicorn -w 1 sync, production config): boot {web['boot_mb']:.1f} MB, "
-          f"after 50 requests {web['warm_mb']:.1f} MB, after {web['requests']:,} requests {web['after_mb']:.1f} MB "
-          f"(+{web['after_mb'] - web['warm_mb']:.1f} MB since warm-up; {web['rps']} req/s, "
-          f"{web['non200']} non-200)")
-    print(f"celery worker (--pool=solo): before {worker['before_mb']:.1f} MB, after a {worker['due']:,}-ticket "
-          f"sweep {worker['after_mb']:.1f} MB (+{worker['after_mb'] - worker['before_mb']:.1f} MB; "
-          f"sweep {worker['sweep_s']} s)")
+    print(
+        f"web worker (gunicorn -w 1 sync, production config): boot {web['boot_mb']:.1f} MB, "
+        f"after 50 requests {web['warm_mb']:.1f} MB, after {web['requests']:,} requests {web['after_mb']:.1f} MB "
+        f"(+{web['after_mb'] - web['warm_mb']:.1f} MB since warm-up; {web['rps']} req/s, "
+        f"{web['non200']} non-200)"
+    )
+    print(
+        f"celery worker (--pool=solo): before {worker['before_mb']:.1f} MB, after a {worker['due']:,}-ticket "
+        f"sweep {worker['after_mb']:.1f} MB (+{worker['after_mb'] - worker['before_mb']:.1f} MB; "
+        f"sweep {worker['sweep_s']} s)"
+    )
     return 1 if web["non200"] else 0
 
 

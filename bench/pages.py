@@ -12,6 +12,7 @@ the public statistics and the dispatch desk are timed twice: as served (a proces
 the statistics' body, and the desk's duplicate hints, for a few seconds) and "afresh" (built anew on each
 request, as happens once per reuse period).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,14 +42,19 @@ def measure(url: str, rounds: int, only: list[str] | None = None) -> list[tuple]
     import sqlalchemy as sa
     from sqlalchemy import event
 
-    os.environ.update(SECRET_KEY=uuid.uuid4().hex, DATABASE_URL=url, REDIS_URL="redis://127.0.0.1:6379/15",
-                      HOTLINE_REDIS_PREFIX=f"bench-pages-{uuid.uuid4().hex[:8]}",
-                      HOTLINE_INSTANCE_DIR=tempfile.mkdtemp(prefix="hotline-pages-"))
+    os.environ.update(
+        SECRET_KEY=uuid.uuid4().hex,
+        DATABASE_URL=url,
+        REDIS_URL="redis://127.0.0.1:6379/15",
+        HOTLINE_REDIS_PREFIX=f"bench-pages-{uuid.uuid4().hex[:8]}",
+        HOTLINE_INSTANCE_DIR=tempfile.mkdtemp(prefix="hotline-pages-"),
+    )
     from hotline import create_app
     from hotline.extensions import db
 
     app = create_app("production", SQLALCHEMY_DATABASE_URI=url)
     import gc  # as wsgi.py does after creating the app
+
     gc.collect()
     gc.freeze()
     engine = sa.create_engine(url)
@@ -60,13 +66,15 @@ def measure(url: str, rounds: int, only: list[str] | None = None) -> list[tuple]
         client = app.test_client()
         page = client.get("/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-        response = client.post("/login", data={"username": username, "password": PASSWORD,
-                                               "csrf_token": token.group(1) if token else ""})
+        response = client.post(
+            "/login", data={"username": username, "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
+        )
         if response.status_code not in (302, 303):
             raise SystemExit(f"cannot sign in as {username}: {response.status_code}")
         return client
 
     dispatcher, supervisor, anonymous = signed_in("dispatcher"), signed_in("supervisor"), app.test_client()
+
     def afresh(request):
         """The page as rendered when what it reuses has expired (DASHBOARD_PAGE_SECONDS, PUBLIC_STATS_SECONDS,
         DESK_HINTS_SECONDS)."""
@@ -119,8 +127,9 @@ def measure(url: str, rounds: int, only: list[str] | None = None) -> list[tuple]
             statements.append(sql["count"])
             if response.status_code != 200:
                 raise SystemExit(f"{name}: HTTP {response.status_code}")
-        results.append((name, statistics.median(total), _p95(total), statistics.median(in_sql),
-                        statistics.median(statements)))
+        results.append(
+            (name, statistics.median(total), _p95(total), statistics.median(in_sql), statistics.median(statements))
+        )
     return results
 
 
@@ -130,8 +139,12 @@ def main() -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--page", action="append", metavar="TEXT",
-                        help="time only the pages whose name contains TEXT (repeatable), e.g. --page desk")
+    parser.add_argument(
+        "--page",
+        action="append",
+        metavar="TEXT",
+        help="time only the pages whose name contains TEXT (repeatable), e.g. --page desk",
+    )
     args = parser.parse_args()
     print(machine_line())
 
@@ -145,6 +158,7 @@ def main() -> int:
         report(args.database_url)
         return 0
     from bench.generate import generate
+
     with scratch_database("hotline_bench_pages", keep=args.keep) as url:
         generate(url, args.tickets, progress=False)
         report(url)

@@ -8,6 +8,7 @@ decodes the bomb anyway (``reencode_photo`` called directly), which is what the 
 
     .venv/bin/python bench/photos.py [--rounds 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 def image_bytes(size, kind: str) -> bytes:
     from PIL import Image
+
     # A gradient compresses like a photo of a wall would, far below the 5 MB limit.
     image = Image.linear_gradient("L").resize(size).convert("RGB")
     out = io.BytesIO()
@@ -43,6 +45,7 @@ def measure(path: str, rounds: int, decode_anyway: bool) -> dict:
     from hotline import create_app
     from hotline.core.errors import ValidationFailed
     from hotline.intake.services import read_photo, reencode_photo
+
     data = Path(path).read_bytes()
     app = create_app("testing")
     walls, cpus, answer = [], [], "stored"
@@ -56,8 +59,13 @@ def measure(path: str, rounds: int, decode_anyway: bool) -> dict:
                 answer = "refused"
             walls.append((time.perf_counter() - wall) * 1000)
             cpus.append((time.process_time() - cpu) * 1000)
-    return {"answer": "decoded" if decode_anyway else answer, "wall": statistics.median(walls),
-            "cpu": statistics.median(cpus), "rss": peak_rss_mb() - before, "bytes": len(data)}
+    return {
+        "answer": "decoded" if decode_anyway else answer,
+        "wall": statistics.median(walls),
+        "cpu": statistics.median(cpus),
+        "rss": peak_rss_mb() - before,
+        "bytes": len(data),
+    }
 
 
 def main() -> None:
@@ -70,13 +78,16 @@ def main() -> None:
         print(json.dumps(measure(args.measure, args.rounds, args.decode_anyway)))
         return
     from hotline.intake.services import MAX_PHOTO_PIXELS
-    side = int(MAX_PHOTO_PIXELS ** 0.5)
-    shapes = [("phone JPEG 4032×3024", (4032, 3024), "JPEG", False),
-              ("phone PNG 2400×1080", (2400, 1080), "PNG", False),
-              (f"JPEG at the pixel limit {side}×{side}", (side, side), "JPEG", False),
-              (f"PNG at the pixel limit {side}×{side}", (side, side), "PNG", False),
-              ("bomb PNG 9000×9000", (9000, 9000), "PNG", False),
-              ("bomb PNG 9000×9000, decoded anyway", (9000, 9000), "PNG", True)]
+
+    side = int(MAX_PHOTO_PIXELS**0.5)
+    shapes = [
+        ("phone JPEG 4032×3024", (4032, 3024), "JPEG", False),
+        ("phone PNG 2400×1080", (2400, 1080), "PNG", False),
+        (f"JPEG at the pixel limit {side}×{side}", (side, side), "JPEG", False),
+        (f"PNG at the pixel limit {side}×{side}", (side, side), "PNG", False),
+        ("bomb PNG 9000×9000", (9000, 9000), "PNG", False),
+        ("bomb PNG 9000×9000, decoded anyway", (9000, 9000), "PNG", True),
+    ]
     print(f"{'photo':40} {'bytes':>9} {'answer':>8} {'wall ms':>8} {'CPU ms':>8} {'peak RSS +MB':>12}")
     with tempfile.TemporaryDirectory() as folder:
         for name, size, kind, decode_anyway in shapes:
@@ -84,11 +95,15 @@ def main() -> None:
             if not path.exists():
                 path.write_bytes(image_bytes(size, kind))
             command = [sys.executable, __file__, "--measure", str(path), "--rounds", str(args.rounds)]
-            out = subprocess.run(command + (["--decode-anyway"] if decode_anyway else []), check=True,
-                                 capture_output=True, text=True, cwd=ROOT).stdout
+            out = subprocess.run(
+                command + (["--decode-anyway"] if decode_anyway else []),
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            ).stdout
             r = json.loads(out.strip().splitlines()[-1])
-            print(f"{name:40} {r['bytes']:>9} {r['answer']:>8} {r['wall']:>8.1f} {r['cpu']:>8.1f} "
-                  f"{r['rss']:>12.0f}")
+            print(f"{name:40} {r['bytes']:>9} {r['answer']:>8} {r['wall']:>8.1f} {r['cpu']:>8.1f} {r['rss']:>12.0f}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ the median CPU time per request of this process (the database's own CPU is not i
 
 Needs PostgreSQL (BENCH_POSTGRES_URL) and Redis (REDIS_URL, default redis://127.0.0.1:6379/15).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,9 +42,16 @@ def main() -> int:
     name, url = create_database()
     try:
         # The app's configuration is read at import: set the environment first.
-        os.environ.update({"HOTLINE_CONFIG": "production", "DATABASE_URL": url, "REDIS_URL": REDIS_URL,
-                           "SECRET_KEY": uuid.uuid4().hex, "HOTLINE_REDIS_PREFIX": f"bench-{name}",
-                           "HOTLINE_INSTANCE_DIR": str(Path(tempfile.mkdtemp(prefix="hotline-cost-")) / "instance")})
+        os.environ.update(
+            {
+                "HOTLINE_CONFIG": "production",
+                "DATABASE_URL": url,
+                "REDIS_URL": REDIS_URL,
+                "SECRET_KEY": uuid.uuid4().hex,
+                "HOTLINE_REDIS_PREFIX": f"bench-{name}",
+                "HOTLINE_INSTANCE_DIR": str(Path(tempfile.mkdtemp(prefix="hotline-cost-")) / "instance"),
+            }
+        )
         headers = prepare(url)
         from flask import jsonify, request
 
@@ -56,15 +64,18 @@ def main() -> int:
         def noop():
             request.get_json()
             return jsonify({"id": 1}), 201
+
         app.add_url_rule("/bench/noop", "bench_noop", csrf.exempt(noop), methods=["POST"])
         reference = create_reference(url).test_client()
         staff = app.test_client()
         body = json.dumps(APPEAL)
         plain = {"Content-Type": "application/json"}
-        cases = {"reference": (reference, "/tickets", plain),
-                 "ref-ticket": (reference, "/tickets/full", plain),
-                 "app no-op": (staff, "/bench/noop", plain),
-                 "app intake": (staff, "/api/v1/tickets", {**plain, **headers})}
+        cases = {
+            "reference": (reference, "/tickets", plain),
+            "ref-ticket": (reference, "/tickets/full", plain),
+            "app no-op": (staff, "/bench/noop", plain),
+            "app intake": (staff, "/api/v1/tickets", {**plain, **headers}),
+        }
         for label, (client, path, hdrs) in cases.items():
             for _ in range(min(args.block, 50)):  # warm: connections, compiled statements, caches
                 answer = client.post(path, data=body, headers=hdrs)

@@ -15,6 +15,7 @@ best, what a dispatcher sees when the first guess is wrong), how many suggestion
 desk shows them at (``routing.MIN_CONFIDENCE``) and how many of those are right, and the baseline of always
 naming the district's most common lead unit in the training history. ``--misses`` lists a few wrong answers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,21 +62,32 @@ def run(tickets: int = 360, seed: int = 12345, cases_path: Path = CASES, limit: 
                 raise SystemExit(f"the demo with {tickets} tickets has too few closed ones to train on")
             units = {u.code: u for u in db.session.execute(select(OrgUnit)).scalars()}
             districts = {u.name: u for u in units.values() if u.kind == UnitKind.DISTRICT.value}
-            unknown = sorted({c["unit"] for c in cases} - set(units)) + \
-                sorted({c["district"] for c in cases} - set(districts))
+            unknown = sorted({c["unit"] for c in cases} - set(units)) + sorted(
+                {c["district"] for c in cases} - set(districts)
+            )
             if unknown:
                 raise SystemExit(f"labels not in the demo city's org tree: {', '.join(unknown)}")
             by_id = {u.id: u for u in units.values()}
             # Transient tickets, never saved: the desk's own batch call answers for them as for a queue.
-            appeals = [Ticket(id=-(i + 1), title=c["title"], body=c["body"],
-                              district_id=districts[c["district"]].id, category_id=None)
-                       for i, c in enumerate(cases)]
+            appeals = [
+                Ticket(
+                    id=-(i + 1),
+                    title=c["title"],
+                    body=c["body"],
+                    district_id=districts[c["district"]].id,
+                    category_id=None,
+                )
+                for i, c in enumerate(cases)
+            ]
             shown = routing.suggest_routes(appeals)
-            ranked = routing.predict(routing.current_models(),
-                                     [(routing.features(t.title, t.body), t.district_id) for t in appeals], top=3)
+            ranked = routing.predict(
+                routing.current_models(), [(routing.features(t.title, t.body), t.district_id) for t in appeals], top=3
+            )
             history = routing.training_rows()
-            majority = {d: Counter(u for _, dist, _, u in history if dist == d).most_common(1)
-                        for d in {t.district_id for t in appeals}}
+            majority = {
+                d: Counter(u for _, dist, _, u in history if dist == d).most_common(1)
+                for d in {t.district_id for t in appeals}
+            }
             top1 = top3 = confident = confident_right = baseline = 0
             misses = []
             for case, ticket, (_, best) in zip(cases, appeals, ranked):
@@ -92,9 +104,20 @@ def run(tickets: int = 360, seed: int = 12345, cases_path: Path = CASES, limit: 
                 if not best or best[0][0] != right:
                     misses.append((case, codes[:3], best[0][1] if best else 0.0))
             n = len(cases)
-            return {"cases": n, "path": cases_path, "trained_on": model.samples, "demo_tickets": tickets, "library": model.library,
-                    "top1": top1 / n, "top3": top3 / n, "confident": confident, "confident_right": confident_right,
-                    "baseline": baseline / n, "misses": misses, "threshold": routing.MIN_CONFIDENCE}
+            return {
+                "cases": n,
+                "path": cases_path,
+                "trained_on": model.samples,
+                "demo_tickets": tickets,
+                "library": model.library,
+                "top1": top1 / n,
+                "top3": top3 / n,
+                "confident": confident,
+                "confident_right": confident_right,
+                "baseline": baseline / n,
+                "misses": misses,
+                "threshold": routing.MIN_CONFIDENCE,
+            }
 
 
 def report(result: dict, misses: int) -> str:
@@ -111,8 +134,10 @@ def report(result: dict, misses: int) -> str:
         f"baseline (the district's most common lead unit): {result['baseline']:.1%}",
     ]
     for case, codes, p in result["misses"][:misses]:
-        lines.append(f"  miss: {case['title']} [{case['district']}] want {case['unit']}, got "
-                     f"{' / '.join(codes) or 'nothing'} ({p:.0%})")
+        lines.append(
+            f"  miss: {case['title']} [{case['district']}] want {case['unit']}, got "
+            f"{' / '.join(codes) or 'nothing'} ({p:.0%})"
+        )
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ rebuilds the search index (``hotline.search.bulk.rebuild``, what ``flask search 
 two-word Chinese queries as the dispatcher's search page runs them (scope, ranking, first page of 20 and the
 total) and the duplicate lookup that intake runs for a new appeal. Prints median and p95 in ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import scratch_database  # noqa: E402
 
-QUERIES = ["物业 收费", "噪音 扰民", "拖欠 工资", "低保 申请", "电梯 故障", "油烟 噪音", "施工 夜间", "垃圾 清理",
-           "停车 收费", "医疗 报销", "公交 线路", "退费 预付卡"]
+QUERIES = [
+    "物业 收费",
+    "噪音 扰民",
+    "拖欠 工资",
+    "低保 申请",
+    "电梯 故障",
+    "油烟 噪音",
+    "施工 夜间",
+    "垃圾 清理",
+    "停车 收费",
+    "医疗 报销",
+    "公交 线路",
+    "退费 预付卡",
+]
 
 
 def _p(values: list[float], q: float) -> float:
@@ -61,19 +74,43 @@ def run(url: str, rounds: int, reindex: bool) -> dict:
                 timings[q].append((time.perf_counter() - started) * 1000)
             db.session.rollback()
         all_ms = [t for ts in timings.values() for t in ts]
-        figures["search_median_ms"], figures["search_p95_ms"] = round(statistics.median(all_ms), 1), round(_p(all_ms, .95), 1)
-        figures["per_query"] = {q: (hits[q], round(statistics.median(ts), 1), round(_p(ts, .95), 1))
-                                for q, ts in timings.items()}
-        sample = db.session.execute(select(Ticket).where(Ticket.status.in_([s.value for s in OPEN_STATUSES]))
-                                    .order_by(Ticket.id.desc()).limit(2000)).scalars().all()
+        figures["search_median_ms"], figures["search_p95_ms"] = (
+            round(statistics.median(all_ms), 1),
+            round(_p(all_ms, 0.95), 1),
+        )
+        figures["per_query"] = {
+            q: (hits[q], round(statistics.median(ts), 1), round(_p(ts, 0.95), 1)) for q, ts in timings.items()
+        }
+        sample = (
+            db.session.execute(
+                select(Ticket)
+                .where(Ticket.status.in_([s.value for s in OPEN_STATUSES]))
+                .order_by(Ticket.id.desc())
+                .limit(2000)
+            )
+            .scalars()
+            .all()
+        )
         rng = random.Random(1)
         dup_ms, found = [], 0
         for t in rng.sample(sample, min(len(sample), rounds * 10)):
             started = time.perf_counter()
-            found += bool(find_duplicates(phone=t.citizen_phone, category_id=t.category_id, district_id=t.district_id,
-                                          title=t.title, body=t.body, address=t.address, exclude_id=t.id))
+            found += bool(
+                find_duplicates(
+                    phone=t.citizen_phone,
+                    category_id=t.category_id,
+                    district_id=t.district_id,
+                    title=t.title,
+                    body=t.body,
+                    address=t.address,
+                    exclude_id=t.id,
+                )
+            )
             dup_ms.append((time.perf_counter() - started) * 1000)
-        figures["duplicates_median_ms"], figures["duplicates_p95_ms"] = round(statistics.median(dup_ms), 1), round(_p(dup_ms, .95), 1)
+        figures["duplicates_median_ms"], figures["duplicates_p95_ms"] = (
+            round(statistics.median(dup_ms), 1),
+            round(_p(dup_ms, 0.95), 1),
+        )
         figures["duplicates_lookups"], figures["duplicates_with_hits"] = len(dup_ms), found
     return figures
 
@@ -90,6 +127,7 @@ def main(argv=None) -> int:
     def go(url: str, load: bool) -> int:
         if load:
             from bench.generate import generate
+
             started = time.perf_counter()
             generate(url, args.tickets)
             print(f"generated {args.tickets} tickets in {time.perf_counter() - started:.0f} s")

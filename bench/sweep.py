@@ -12,6 +12,7 @@ The machine's load average is printed at the start and after each size: on a bus
 are lower.
 The scratch database is dropped afterwards unless --keep.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,13 +40,25 @@ def load(n: int, due_fraction: float, now: datetime) -> None:
     hotline = create_unit("hotline", "12345热线中心", UnitKind.HOTLINE_CENTRE, city)
     district = create_unit("d1", "东湖区", UnitKind.DISTRICT, city)
     create_user("handler", "kite-orchard-lantern-42", "handler", org_unit=district, roles=[(Role.HANDLER, district)])
-    create_user("supervisor", "kite-orchard-lantern-42", "supervisor", org_unit=hotline, roles=[(Role.SUPERVISOR, city)])
+    create_user(
+        "supervisor", "kite-orchard-lantern-42", "supervisor", org_unit=hotline, roles=[(Role.SUPERVISOR, city)]
+    )
     db.session.commit()
     due = int(n * due_fraction)
     future, past = now + timedelta(days=30), now - timedelta(hours=1)
-    params = dict(n=n, due=due, now=now, future=future, past=past, hotline=hotline.id, district=district.id,
-                  deadline=now + timedelta(days=3), escalate=now + timedelta(days=10))
-    db.session.execute(sa.text("""
+    params = dict(
+        n=n,
+        due=due,
+        now=now,
+        future=future,
+        past=past,
+        hotline=hotline.id,
+        district=district.id,
+        deadline=now + timedelta(days=3),
+        escalate=now + timedelta(days=10),
+    )
+    db.session.execute(
+        sa.text("""
         INSERT INTO ticket (id, tracking_no, channel, appeal_type, urgency, title, body, citizen_phone, confidential,
             allow_publish, status, intake_unit_id, lead_unit_id, sign_deadline_at, answer_deadline_at,
             deadline_provisional, next_deadline_at, warning_level, escalation_level, dispatch_count, redo_count,
@@ -54,12 +67,17 @@ def load(n: int, due_fraction: float, now: datetime) -> None:
             '13800138000', false, false, 'in_progress', :hotline, :district, :now, :deadline, false,
             CASE WHEN g <= :due THEN CAST(:past AS timestamp) ELSE CAST(:future AS timestamp) END,
             'none', 0, 1, 0, :now, :now, :now, 1
-        FROM generate_series(1, :n) g"""), params)
-    db.session.execute(sa.text("""
+        FROM generate_series(1, :n) g"""),
+        params,
+    )
+    db.session.execute(
+        sa.text("""
         INSERT INTO sla_clock (ticket_id, kind, deadline_at, warn_at, escalate_at, stage)
         SELECT g, 'answer', :deadline,
             CASE WHEN g <= :due THEN CAST(:past AS timestamp) ELSE CAST(:future AS timestamp) END, :escalate, 0
-        FROM generate_series(1, :n) g"""), params)
+        FROM generate_series(1, :n) g"""),
+        params,
+    )
     db.session.execute(sa.text("SELECT setval(pg_get_serial_sequence('ticket', 'id'), :n)"), params)
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -73,11 +91,14 @@ DUE_RUNS = 3  # the 1 % due sweep is run this many times (state reset in between
 def reset_due(n: int, now: datetime) -> None:
     """Put the 1 % back to "yellow card due": what the sweep wrote is removed, the rows as loaded."""
     from hotline.extensions import db
+
     due = n // 100
     db.session.execute(sa.text("DELETE FROM notification"))
     db.session.execute(sa.text("DELETE FROM ticket_event"))
-    db.session.execute(sa.text("UPDATE ticket SET warning_level = 'none', next_deadline_at = :past, version = 1 "
-                               "WHERE id <= :due"), {"past": now - timedelta(hours=1), "due": due})
+    db.session.execute(
+        sa.text("UPDATE ticket SET warning_level = 'none', next_deadline_at = :past, version = 1 WHERE id <= :due"),
+        {"past": now - timedelta(hours=1), "due": due},
+    )
     db.session.execute(sa.text("UPDATE sla_clock SET stage = 0 WHERE ticket_id <= :due"), {"due": due})
     db.session.commit()
 
@@ -88,6 +109,7 @@ def probe_plan(now: datetime) -> str:
 
     from hotline.extensions import db
     from hotline.sla.ladder import due_query
+
     sql = str(due_query(now).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
     plan = list(db.session.execute(sa.text("EXPLAIN " + sql)).scalars())
     db.session.rollback()
@@ -141,8 +163,12 @@ def measure(admin_url: str, n: int, keep: bool) -> dict:
                 assert run_sweep(now).get("tickets", 0) == 0  # idempotent: nothing left
                 runs.append(elapsed)
             elapsed = statistics.median(runs)
-            result.update(due=steps, due_ms=round(elapsed * 1000), steps_per_s=round(steps / elapsed),
-                          steps_per_s_runs=[round(steps / r) for r in runs])
+            result.update(
+                due=steps,
+                due_ms=round(elapsed * 1000),
+                steps_per_s=round(steps / elapsed),
+                steps_per_s_runs=[round(steps / r) for r in runs],
+            )
             db.session.remove()
             db.engine.dispose()
     finally:
@@ -160,14 +186,21 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     import os
+
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
-    print(f"{'open':>9} {'load s':>7} {'none due ms':>12} {'due':>7} {'1% due ms':>10} {'steps/s':>8}  "
-          f"{'loadavg':>7}  runs (steps/s)  none-due probe", flush=True)
+    print(
+        f"{'open':>9} {'load s':>7} {'none due ms':>12} {'due':>7} {'1% due ms':>10} {'steps/s':>8}  "
+        f"{'loadavg':>7}  runs (steps/s)  none-due probe",
+        flush=True,
+    )
     for n in (int(s) for s in args.sizes.split(",")):
         r = measure(args.pg, n, args.keep)
-        print(f"{r['open']:>9} {r['load_s']:>7} {r['none_due_ms']:>12} {r['due']:>7} {r['due_ms']:>10} "
-              f"{r['steps_per_s']:>8}  {os.getloadavg()[0]:>7.1f}  {r['steps_per_s_runs']}  {r['probe_plan']}",
-              flush=True)
+        print(
+            f"{r['open']:>9} {r['load_s']:>7} {r['none_due_ms']:>12} {r['due']:>7} {r['due_ms']:>10} "
+            f"{r['steps_per_s']:>8}  {os.getloadavg()[0]:>7.1f}  {r['steps_per_s_runs']}  {r['probe_plan']}",
+            flush=True,
+        )
+
 
 if __name__ == "__main__":
     main()

@@ -1,4 +1,5 @@
 """The hotline application factory: wires extensions, blueprints, error handlers and commands."""
+
 from __future__ import annotations
 
 import os
@@ -10,24 +11,27 @@ from config import CONFIGS, INSTANCE_DIR, refuse_development_on_postgresql, sqla
 
 
 def create_app(config: str | type | None = None, **overrides) -> Flask:
-    app = Flask(__name__, template_folder="../templates", static_folder="static",
-                instance_path=str(INSTANCE_DIR))
-    config_cls = CONFIGS[config or os.environ.get("HOTLINE_CONFIG", "development")] \
-        if not isinstance(config, type) else config
+    app = Flask(__name__, template_folder="../templates", static_folder="static", instance_path=str(INSTANCE_DIR))
+    config_cls = (
+        CONFIGS[config or os.environ.get("HOTLINE_CONFIG", "development")] if not isinstance(config, type) else config
+    )
     app.config.from_object(config_cls() if config_cls.__name__ == "ProductionConfig" else config_cls)
     app.config.from_prefixed_env("HOTLINE")  # any setting from the environment: HOTLINE_<NAME>=<json or text>
     app.config.update(overrides)
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    refuse_development_on_postgresql(app.config["SQLALCHEMY_DATABASE_URI"],
-                                     config_chosen=config is not None or "HOTLINE_CONFIG" in os.environ)
+    refuse_development_on_postgresql(
+        app.config["SQLALCHEMY_DATABASE_URI"], config_chosen=config is not None or "HOTLINE_CONFIG" in os.environ
+    )
     os.makedirs(app.instance_path, exist_ok=True)
 
     if app.config.get("PROXY_COUNT"):  # behind nginx: the client's address and scheme come from X-Forwarded-*
         from werkzeug.middleware.proxy_fix import ProxyFix
+
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     _init_extensions(app)
     from hotline.core.params import install_converters, refuse_unstorable_input
+
     install_converters(app)  # before any rule binds its converters: <int:> holds only storable ids
     app.before_request(refuse_unstorable_input)  # NUL, control characters, lone surrogates (issue 23.5)
     _register_blueprints(app)
@@ -35,6 +39,7 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     _register_template_helpers(app)
     _register_commands(app)
     from hotline.core.security import init_security  # CSP and hardening headers (docs/security.md)
+
     init_security(app)
     return app
 
@@ -46,27 +51,33 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     from hotline.core import transactions
+
     transactions.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
-                     render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True
+    )
     csrf.init_app(app)
     bootstrap.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale,
-                   default_translation_directories=os.path.join(app.root_path, "translations"))
+    babel.init_app(
+        app, locale_selector=_select_locale, default_translation_directories=os.path.join(app.root_path, "translations")
+    )
     from hotline.core import i18n
+
     i18n.install(app)
     i18n.warn_if_not_compiled(app, os.path.join(app.root_path, "translations"))
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "warning"
     from flask_babel import lazy_gettext
+
     login_manager.login_message = lazy_gettext("Please sign in to see this page.")
 
     @login_manager.user_loader
     def load_user(identity: str):
         from hotline.accounts.services import user_for_session
+
         return user_for_session(identity)
 
     celery_init_app(app)
@@ -77,12 +88,17 @@ LANGUAGE_COOKIE = "lang"  # the language switch's choice; not in the session, wh
 
 def _select_locale() -> str:
     from flask import current_app, has_request_context
+
     wanted = None
     if has_request_context():  # CLI and tasks speak the default language
         # This browser's choice (kept in its own cookie, so signing in or out, which clears the session,
         # keeps it), else the signed-in user's saved preference.
-        wanted = (session.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
-                  or (current_user.is_authenticated and current_user.locale) or None)
+        wanted = (
+            session.get("lang")
+            or request.cookies.get(LANGUAGE_COOKIE)
+            or (current_user.is_authenticated and current_user.locale)
+            or None
+        )
     return wanted if wanted in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -96,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(accounts_bp)
     from hotline.core.health import bp as health_bp  # /healthz and /readyz for load balancers and monitoring
+
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(intake_bp)
@@ -104,24 +121,31 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(tickets_bp)
     from hotline.notify.views import bp as notify_bp
     from hotline.sla.views import bp as sla_bp
+
     app.register_blueprint(sla_bp)
     app.register_blueprint(notify_bp)
     # The machine channels: JSON API (flask-smorest, OpenAPI) and Open311; no cookies, so no CSRF.
     from hotline.api import init_api
     from hotline.extensions import csrf
     from hotline.open311.views import bp as open311_bp
+
     init_api(app)
     app.register_blueprint(open311_bp)
     from hotline.dashboard import register as register_dashboard
+
     register_dashboard(app)
     from hotline.search import register as register_search  # search, smart dispatch, knowledge base
+
     register_search(app)
     csrf.exempt(open311_bp)
     from hotline.core.audit import bp as audit_bp  # the admins' audit history page
+
     app.register_blueprint(audit_bp)
     from hotline.admin.views import bp as admin_bp  # users, units, categories, API keys
+
     app.register_blueprint(admin_bp)
     from hotline.admin.imports import bp as imports_bp  # bulk import and export
+
     app.register_blueprint(imports_bp)
 
 
@@ -149,6 +173,7 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         from hotline.core.security import explain_csrf_failure
+
         explain_csrf_failure(exc.description)  # the deployment's mistake, when it is one: in the log
         return http_error(exc)
 
@@ -186,12 +211,12 @@ def error_page(code: int, message: str | None = None, headers=None) -> Response:
     from flask import current_app
 
     from hotline.extensions import login_manager
+
     for attempt in ("as is", "signed out"):
         try:
             if attempt == "signed out":
                 g._login_user = login_manager.anonymous_user()
-            response = current_app.make_response(render_template("errors/error.html", code=code,
-                                                                 message=message))
+            response = current_app.make_response(render_template("errors/error.html", code=code, message=message))
             break
         except Exception:  # noqa: BLE001 — the error page must not fail
             current_app.logger.exception("the error page failed (%s)", attempt)
@@ -219,18 +244,22 @@ def _register_template_helpers(app: Flask) -> None:
         return to_local(moment).strftime(fmt) if moment else ""
 
     from hotline.core.ui import HELPERS, csrf_token
+
     app.jinja_env.globals.update(label=label, **HELPERS)
     from hotline import permissions
+
     permissions.register(app)  # the named predicates, so templates ask what a user may do, not which role
     app.jinja_env.filters["mask_phone"] = mask_phone
 
     @app.context_processor
     def inject_locale():
         from hotline.core.i18n import current_language
+
         # csrf_token: flask_wtf's context processor (registered earlier) would shadow the global.
         return {"current_locale": current_language(), "languages": app.config["LANGUAGES"], "csrf_token": csrf_token}
 
     from hotline.notify.views import inject_unread_count
+
     app.context_processor(inject_unread_count)
 
 
@@ -241,9 +270,11 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
     from hotline.sla.cli import calendar_cli, sla_cli
+
     app.cli.add_command(calendar_cli)
     app.cli.add_command(sla_cli)
     app.cli.add_command(seed_reference_command)
     from hotline.admin.cli import categories_cli, orgs_cli  # and users|routing import/export (issue 20.2)
+
     app.cli.add_command(orgs_cli)
     app.cli.add_command(categories_cli)

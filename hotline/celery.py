@@ -1,4 +1,5 @@
 """Celery bound to the Flask app, as in Flask's own Celery pattern: every task runs in an app context."""
+
 from __future__ import annotations
 
 from celery import Celery, Task

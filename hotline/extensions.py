@@ -1,4 +1,5 @@
 """Flask extensions, created unbound and attached in ``create_app``."""
+
 import sqlite3
 
 from flask_babel import Babel
@@ -45,4 +46,5 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
     elif type(dbapi_connection).__module__.startswith("psycopg"):
         from hotline.core.pg import use_lazy_cursors
+
         use_lazy_cursors(dbapi_connection)

@@ -3,6 +3,7 @@
 "Permissions"). Pure predicates run no SQL beyond the objects already loaded, except ``can_read`` (one row).
 
 Models never import this module; it imports them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,9 +24,13 @@ _HOTLINE = {r.value for r in HOTLINE_ROLES}
 
 # --- reading tickets: the one scope rule, as SQL (lists) and as a row check (a ticket's page) ------------------
 
+
 def _at_units(unit_ids):
-    return Ticket.id.in_(select(Assignment.ticket_id).where(
-        Assignment.unit_id.in_(unit_ids), Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)))
+    return Ticket.id.in_(
+        select(Assignment.ticket_id).where(
+            Assignment.unit_id.in_(unit_ids), Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)
+        )
+    )
 
 
 def ticket_scope(user: User) -> ColumnElement | None:
@@ -66,11 +71,13 @@ def in_scope_query(query: Select, user: User) -> Select:
 def can_read(user: User, ticket: Ticket) -> bool:
     """The ticket page, and anything that acts on a ticket named by its number: ``ticket_scope`` on one row."""
     scope = ticket_scope(user)
-    return scope is None or db.session.execute(
-        select(Ticket.id).where(Ticket.id == ticket.id, scope)).first() is not None
+    return (
+        scope is None or db.session.execute(select(Ticket.id).where(Ticket.id == ticket.id, scope)).first() is not None
+    )
 
 
 # --- roles without a ticket -----------------------------------------------------------------------------------
+
 
 def is_staff(user: User) -> bool:
     """Hotline centre staff (operator, dispatcher, supervisor, admin)."""
@@ -106,6 +113,7 @@ def can_see_dashboard(user: User) -> bool:
 
 # --- work on one ticket ---------------------------------------------------------------------------------------
 
+
 def can_see_contact(user: User) -> bool:
     """Hotline staff see who called (and may reveal the full number, logged); units see a masked phone and
     never a confidential caller."""
@@ -121,7 +129,8 @@ def can_note(user: User, ticket: Ticket) -> bool:
     """An internal progress note: an open ticket, a handler or hotline staff over its intake or working units."""
     units = [ticket.intake_unit, *(a.unit for a in ticket.active_assignments())]
     return Status(ticket.status) in OPEN_STATUSES and any(
-        user.in_scope(unit, Role.HANDLER, *HOTLINE_ROLES) for unit in units)
+        user.in_scope(unit, Role.HANDLER, *HOTLINE_ROLES) for unit in units
+    )
 
 
 def handles_unit(user: User, unit: OrgUnit | None) -> bool:
@@ -131,8 +140,9 @@ def handles_unit(user: User, unit: OrgUnit | None) -> bool:
 
 def assisting_assignments(user: User, ticket: Ticket) -> list[Assignment]:
     """The active assisting (协办) assignments of ``ticket`` at the user's handler units."""
-    return [a for a in ticket.active_assignments()
-            if a.role == AssignmentRole.ASSIST.value and handles_unit(user, a.unit)]
+    return [
+        a for a in ticket.active_assignments() if a.role == AssignmentRole.ASSIST.value and handles_unit(user, a.unit)
+    ]
 
 
 def can_opine(user: User, ticket: Ticket) -> bool:
@@ -176,11 +186,13 @@ def can_edit_knowledge(user: User) -> bool:
 
 # --- the table the access-matrix test reads -------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Rule:
     """A predicate's declared answer: ``roles`` any of which grants it (``None``: see ``scope``), ``scope``:
     the ticket rule that also applies ("" none, "read" ``ticket_scope``, "intake" the intake unit, "assist"
     an assisting unit), and ``pages``: endpoints guarded by it."""
+
     roles: frozenset[str] | None
     scope: str = ""
     pages: tuple[str, ...] = ()
@@ -204,9 +216,20 @@ TABLE: dict[str, Rule] = {
 }
 
 # Jinja globals: the predicates templates may call (on objects the view has loaded).
-TEMPLATE_GLOBALS = ("can_administer", "can_supervise", "can_register_calls", "can_dispatch", "can_handle",
-                    "can_see_dashboard", "is_staff", "handles_unit", "can_see_contact", "can_reveal_contact",
-                    "can_note", "can_opine")
+TEMPLATE_GLOBALS = (
+    "can_administer",
+    "can_supervise",
+    "can_register_calls",
+    "can_dispatch",
+    "can_handle",
+    "can_see_dashboard",
+    "is_staff",
+    "handles_unit",
+    "can_see_contact",
+    "can_reveal_contact",
+    "can_note",
+    "can_opine",
+)
 
 
 def register(app) -> None:

@@ -5,6 +5,7 @@ with DATABASE_URL and REDIS_URL set the same processes use PostgreSQL and Redis 
 must say that the development config on PostgreSQL is meant: config.refuse_development_on_postgresql).
 If any process dies, the others are stopped too, so a half-running hotline is never left behind.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,9 +31,11 @@ def main() -> int:
     broker = "Redis" if os.environ.get("REDIS_URL") else "embedded (instance/broker.db)"
     print(f"== database: {backend}; Celery broker: {broker}", flush=True)
     from config import refuse_development_on_postgresql
+
     try:
-        refuse_development_on_postgresql(os.environ.get("DATABASE_URL") or "",
-                                         config_chosen="HOTLINE_CONFIG" in os.environ)
+        refuse_development_on_postgresql(
+            os.environ.get("DATABASE_URL") or "", config_chosen="HOTLINE_CONFIG" in os.environ
+        )
     except RuntimeError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -43,14 +46,22 @@ def main() -> int:
         print(f"setup failed: {exc}", file=sys.stderr)
         return 1
     from config import INSTANCE_DIR
+
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     beat_schedule = INSTANCE_DIR / "celerybeat-schedule"
     commands = {
         "web": [str(BIN / "flask"), "run", "--host", "127.0.0.1", "--port", port, "--no-reload"],
-        "worker": [str(BIN / "celery"), "-A", "workers.app", "worker", "--loglevel=INFO", "--concurrency=2",
-                   "--without-gossip", "--without-mingle"],
-        "beat": [str(BIN / "celery"), "-A", "workers.app", "beat", "--loglevel=INFO",
-                 f"--schedule={beat_schedule}"],
+        "worker": [
+            str(BIN / "celery"),
+            "-A",
+            "workers.app",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=2",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        "beat": [str(BIN / "celery"), "-A", "workers.app", "beat", "--loglevel=INFO", f"--schedule={beat_schedule}"],
     }
     stop = {"requested": False}
 
@@ -60,9 +71,12 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     processes = {name: subprocess.Popen(cmd, cwd=ROOT) for name, cmd in commands.items()}
-    print(f"\n== hotline is running on http://127.0.0.1:{port}  (Ctrl-C stops web, worker and beat)\n"
-          "== demo accounts, password hotline-demo: admin, operator, dispatcher, supervisor, handler, street,"
-          " district, community, citizen\n", flush=True)
+    print(
+        f"\n== hotline is running on http://127.0.0.1:{port}  (Ctrl-C stops web, worker and beat)\n"
+        "== demo accounts, password hotline-demo: admin, operator, dispatcher, supervisor, handler, street,"
+        " district, community, citizen\n",
+        flush=True,
+    )
     while not stop["requested"] and all(p.poll() is None for p in processes.values()):
         time.sleep(0.3)
     code = 0

@@ -5,6 +5,7 @@ Integration tests run once per back end. PostgreSQL is the machine's server
 With ``HOTLINE_REQUIRE_SERVICES=1`` (CI) an unreachable server fails the run
 instead of skipping its tests.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,10 +66,12 @@ def pg_databases():
 @pytest.fixture(scope="session")
 def database_url(request, tmp_path_factory):
     """A fresh, migrated database URL for a back end; reference data loaded once."""
+
     def make(backend: str) -> str:
         if backend == "sqlite":
             return f"sqlite:///{tmp_path_factory.mktemp('db') / 'hotline.db'}"
         return request.getfixturevalue("pg_databases").create("app")
+
     return make
 
 
@@ -80,6 +83,7 @@ def _make_app(backend: str, make_url) -> object:
         from flask_migrate import upgrade
 
         from hotline.demo.seed import seed_reference_data
+
         app = create_app("testing", SQLALCHEMY_DATABASE_URI=make_url(backend))
         with app.app_context():
             upgrade()
@@ -109,8 +113,11 @@ def _restore_reference_data():
     from hotline.sla.calendar import from_chinesecalendar
     from hotline.sla.models import CalendarSource, SlaPolicy, WorkCalendarDay
 
-    edited = db.session.execute(sa.select(WorkCalendarDay).where(
-        WorkCalendarDay.source != CalendarSource.PACKAGE.value)).scalars().all()
+    edited = (
+        db.session.execute(sa.select(WorkCalendarDay).where(WorkCalendarDay.source != CalendarSource.PACKAGE.value))
+        .scalars()
+        .all()
+    )
     package = from_chinesecalendar().days if edited else {}
     for day in edited:
         if day.day in package:
@@ -141,8 +148,17 @@ def _empty_tables():
 def _drop_day_sequences(conn):
     """Tracking numbers start again at 000001 (hotline.tickets.tracking), as daily_sequence does."""
     from hotline.tickets.tracking import SEQUENCE_LIKE
-    names = conn.execute(sa.text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() "
-                                 "AND sequencename LIKE :like"), {"like": SEQUENCE_LIKE}).scalars().all()
+
+    names = (
+        conn.execute(
+            sa.text(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() AND sequencename LIKE :like"
+            ),
+            {"like": SEQUENCE_LIKE},
+        )
+        .scalars()
+        .all()
+    )
     for name in names:
         conn.execute(sa.text(f'DROP SEQUENCE "{name}"'))
 
@@ -164,6 +180,7 @@ def statements(app):
 
     def record(conn, cursor, statement, *args):
         seen.append(statement)
+
     sa.event.listen(db.engine, "before_cursor_execute", record)
     yield seen
     sa.event.remove(db.engine, "before_cursor_execute", record)
@@ -177,6 +194,7 @@ def client(app):
 @pytest.fixture
 def world(app):
     from tests.factories import build_world
+
     w = build_world()
     db.session.commit()
     return w
@@ -185,6 +203,7 @@ def world(app):
 @pytest.fixture
 def pg_world(pg_app):
     from tests.factories import build_world
+
     w = build_world()
     db.session.commit()
     return w

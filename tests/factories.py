@@ -1,4 +1,5 @@
 """Test data built through the real services: a small city, one user per role, tickets in any state."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -21,17 +22,35 @@ PATHS = {
     "answered_directly": [("answer_directly", "operator", {"note": "已解答"})],
     "not_accepted": [("refuse", "operator", {"note": "属于诉讼事项"})],
     "dispatched": [("register", "operator", {}), ("dispatch", "dispatcher", {"lead_unit": "district"})],
-    "in_progress": [("register", "operator", {}), ("dispatch", "dispatcher", {"lead_unit": "district"}),
-                    ("sign", "district_handler", {})],
-    "return_requested": [("register", "operator", {}), ("dispatch", "dispatcher", {"lead_unit": "district"}),
-                         ("request_return", "district_handler", {"note": "不属于本单位职责"})],
-    "suspended": [("register", "operator", {}), ("dispatch", "dispatcher", {"lead_unit": "district"}),
-                  ("sign", "district_handler", {}), ("suspend", "supervisor", {"note": "等待检测报告"})],
-    "replied": [("register", "operator", {}), ("dispatch", "dispatcher", {"lead_unit": "district"}),
-                ("sign", "district_handler", {}), ("reply", "district_handler", {"body": "已处理完毕"})],
-    "pending_callback": [("register", "operator", {}), ("dispatch", "dispatcher", {"lead_unit": "district"}),
-                         ("sign", "district_handler", {}), ("reply", "district_handler", {"body": "已处理完毕"}),
-                         ("approve_reply", "dispatcher", {})],
+    "in_progress": [
+        ("register", "operator", {}),
+        ("dispatch", "dispatcher", {"lead_unit": "district"}),
+        ("sign", "district_handler", {}),
+    ],
+    "return_requested": [
+        ("register", "operator", {}),
+        ("dispatch", "dispatcher", {"lead_unit": "district"}),
+        ("request_return", "district_handler", {"note": "不属于本单位职责"}),
+    ],
+    "suspended": [
+        ("register", "operator", {}),
+        ("dispatch", "dispatcher", {"lead_unit": "district"}),
+        ("sign", "district_handler", {}),
+        ("suspend", "supervisor", {"note": "等待检测报告"}),
+    ],
+    "replied": [
+        ("register", "operator", {}),
+        ("dispatch", "dispatcher", {"lead_unit": "district"}),
+        ("sign", "district_handler", {}),
+        ("reply", "district_handler", {"body": "已处理完毕"}),
+    ],
+    "pending_callback": [
+        ("register", "operator", {}),
+        ("dispatch", "dispatcher", {"lead_unit": "district"}),
+        ("sign", "district_handler", {}),
+        ("reply", "district_handler", {"body": "已处理完毕"}),
+        ("approve_reply", "dispatcher", {}),
+    ],
 }
 PATHS["closed"] = PATHS["pending_callback"] + [("rate_satisfied", "operator", {"satisfaction": "satisfied"})]
 
@@ -73,13 +92,21 @@ def build_world() -> SimpleNamespace:
 
 def actor(w, who):
     from hotline.tickets.services import PUBLIC
+
     return PUBLIC if who == "public" else getattr(w, who)
 
 
 def appeal(w, **overrides) -> AppealInput:
-    fields = dict(appeal_type="complaint", title="小区物业乱收费", body="物业费未经业主大会擅自上调。",
-                  citizen_phone=PHONE, citizen_name="张伟", category_id=w.category.id, district_id=w.district.id,
-                  address="东湖区人民路1号阳光花园")
+    fields = dict(
+        appeal_type="complaint",
+        title="小区物业乱收费",
+        body="物业费未经业主大会擅自上调。",
+        citizen_phone=PHONE,
+        citizen_name="张伟",
+        category_id=w.category.id,
+        district_id=w.district.id,
+        address="东湖区人民路1号阳光花园",
+    )
     fields.update(overrides)
     return AppealInput(**fields)
 
@@ -90,8 +117,7 @@ def ticket_in(w, status: str, **appeal_overrides):
     for action, who, params in PATHS[status]:
         params = {k: (getattr(w, v) if k == "lead_unit" else v) for k, v in params.items()}
         if ticket is None:
-            ticket = register_ticket(appeal(w, **appeal_overrides), actor(w, who), action,
-                                     note=params.get("note"))
+            ticket = register_ticket(appeal(w, **appeal_overrides), actor(w, who), action, note=params.get("note"))
         else:
             ticket = apply_transition(ticket, action, actor(w, who), **params)
     db.session.commit()

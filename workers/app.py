@@ -1,4 +1,5 @@
 """``celery -A workers.app worker`` / ``celery -A workers.app beat``."""
+
 from hotline import create_app
 from workers.schedule import BEAT_SCHEDULE
 

@@ -1,4 +1,5 @@
 """Celery tasks. Each has a stable name, takes ids, calls one service and commits."""
+
 from __future__ import annotations
 
 from celery import shared_task
@@ -23,6 +24,7 @@ def sweep_deadlines(batch_size: int = 500) -> dict:
     """Apply the escalation ladder to every due ticket (commits per batch; a second sweep at the
     same time does nothing)."""
     from hotline.sla.ladder import run_sweep
+
     counts = run_sweep(batch_size=batch_size, commit=db.session.commit)
     return dict(counts)
 
@@ -40,6 +42,7 @@ def redrive_notifications() -> int:
 def rollup_today() -> dict:
     """Today's KPI figures, the hotspot alerts and the pages' snapshots, every few minutes."""
     from hotline.dashboard.services import rollup_today as run
+
     result = run()
     db.session.commit()
     return result
@@ -48,7 +51,9 @@ def rollup_today() -> dict:
 @shared_task(name="hotline.dashboard.rollup_closed_days")
 def rollup_closed_days() -> int:
     """Finalise the days that ended (nightly; catches up days a stopped worker missed)."""
-    from hotline.dashboard.services import refresh_snapshots, rollup_closed_days as run
+    from hotline.dashboard.services import refresh_snapshots
+    from hotline.dashboard.services import rollup_closed_days as run
+
     results = run(commit=db.session.commit)
     if results:  # each recounted day dropped the snapshots: the pages' figures come back at once
         refresh_snapshots()
@@ -60,6 +65,7 @@ def rollup_closed_days() -> int:
 def retrain_routing() -> int | None:
     """Retrain the routing classifier on the closed tickets (nightly)."""
     from hotline.search.routing import train_routing_model
+
     model = train_routing_model()
     db.session.commit()
     return model.id if model else None
@@ -69,6 +75,7 @@ def retrain_routing() -> int | None:
 def purge_idempotency_keys() -> int:
     """Forget Idempotency-Key answers older than 24 hours (hourly)."""
     from hotline.api.idempotency import purge_expired_keys
+
     deleted = purge_expired_keys()
     db.session.commit()
     return deleted

@@ -3,6 +3,7 @@
 Every change goes through the same services as the admin pages (sessions revoked, audit recorded with the
 actor ``cli``). Bad input (an unknown user, unit or role) prints a message and exits non-zero, changing nothing.
 """
+
 from __future__ import annotations
 
 import sys
@@ -37,18 +38,27 @@ def _password_from(password: str | None, from_stdin: bool) -> str:
     if password is not None:
         return password
     if not sys.stdin.isatty():
-        raise click.UsageError("no terminal to ask for the password: pipe it in with --password-stdin "
-                               "(e.g. printf '%s\\n' \"$PASSWORD\" | flask users create … --password-stdin) "
-                               "or give --password")
+        raise click.UsageError(
+            "no terminal to ask for the password: pipe it in with --password-stdin "
+            "(e.g. printf '%s\\n' \"$PASSWORD\" | flask users create … --password-stdin) "
+            "or give --password"
+        )
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 def password_options(command):
-    command = click.option("--password-stdin", "password_stdin", is_flag=True,
-                           help="Read the password from the first line of standard input.")(command)
-    return click.option("--password", default=None,
-                        help="The password (prompted for at a terminal when neither option is given; "
-                             "avoid: it stays in the shell history).")(command)
+    command = click.option(
+        "--password-stdin",
+        "password_stdin",
+        is_flag=True,
+        help="Read the password from the first line of standard input.",
+    )(command)
+    return click.option(
+        "--password",
+        default=None,
+        help="The password (prompted for at a terminal when neither option is given; "
+        "avoid: it stays in the shell history).",
+    )(command)
 
 
 def _user(username: str) -> User:
@@ -81,8 +91,9 @@ def _apply(change, message) -> None:
 @password_options
 @click.option("--name", "display_name", default=None, help="Display name (defaults to the username).")
 @click.option("--unit", "unit_code", required=True, help="Code of the user's org unit.")
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(ROLE_NAMES), help="A role; repeat for several.")
+@click.option(
+    "--role", "roles", multiple=True, required=True, type=click.Choice(ROLE_NAMES), help="A role; repeat for several."
+)
 @click.option("--scope", "scope_code", default=None, help="Unit code the roles apply to (default: --unit).")
 def create_user_command(username, password, password_stdin, display_name, unit_code, roles, scope_code):
     """Create a user with roles scoped to an org unit's subtree."""
@@ -92,10 +103,16 @@ def create_user_command(username, password, password_stdin, display_name, unit_c
     created = {}
 
     def change():
-        created["user"] = create_user(username, password, display_name, org_unit=unit,
-                                      roles=[(Role(r), scope) for r in roles])
-        record_audit(CLI_ACTOR, "user.create", created["user"].username,
-                     {"unit": unit.code, "scope": scope.code, "roles": list(roles)})
+        created["user"] = create_user(
+            username, password, display_name, org_unit=unit, roles=[(Role(r), scope) for r in roles]
+        )
+        record_audit(
+            CLI_ACTOR,
+            "user.create",
+            created["user"].username,
+            {"unit": unit.code, "scope": scope.code, "roles": list(roles)},
+        )
+
     _apply(change, f"created user {username.strip()} ({', '.join(roles)} @ {scope.name})")
 
 
@@ -110,6 +127,7 @@ def set_password_command(username, password, password_stdin):
     def change():
         set_password(user, password)
         record_audit(CLI_ACTOR, "user.set_password", user.username)
+
     _apply(change, f"password of {user.username} changed")
 
 
@@ -122,10 +140,18 @@ def list_users_command(unit_code, role, active, text):
     """List users: username, name, unit, roles (role@scope), active."""
     unit = _unit(unit_code, "--unit") if unit_code else None
     query = user_list(text=text, unit=unit, role=role, active=active).options(
-        selectinload(User.roles).joinedload(UserRole.scope_unit))
-    rows = [(u.username, u.display_name, u.org_unit.code if u.org_unit else "-",
-             ",".join(services.role_pairs(u)) or "-", "yes" if u.active else "no")
-            for u in db.session.execute(query).scalars()]
+        selectinload(User.roles).joinedload(UserRole.scope_unit)
+    )
+    rows = [
+        (
+            u.username,
+            u.display_name,
+            u.org_unit.code if u.org_unit else "-",
+            ",".join(services.role_pairs(u)) or "-",
+            "yes" if u.active else "no",
+        )
+        for u in db.session.execute(query).scalars()
+    ]
     header = ("USERNAME", "NAME", "UNIT", "ROLES", "ACTIVE")
     widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
@@ -136,6 +162,7 @@ def list_users_command(unit_code, role, active, text):
 def _width(text: str) -> int:
     """Display columns: CJK characters take two."""
     import unicodedata
+
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
@@ -162,8 +189,9 @@ def activate_command(username):
 @users_cli.command("set-role")
 @click.argument("username")
 @click.argument("roles", nargs=-1, required=True)
-@click.option("--scope", "scope_code", default=None,
-              help="Unit code the roles apply to (default: the user's own unit).")
+@click.option(
+    "--scope", "scope_code", default=None, help="Unit code the roles apply to (default: the user's own unit)."
+)
 def set_role_command(username, roles, scope_code):
     """Replace a user's roles: ROLES are role names, separated by spaces or commas
     (operator, dispatcher, handler, supervisor, admin, citizen). Their sessions end."""
@@ -171,16 +199,20 @@ def set_role_command(username, roles, scope_code):
     names = [name.strip().lower() for part in roles for name in part.split(",") if name.strip()]
     unknown = [name for name in names if name not in ROLE_NAMES]
     if unknown or not names:
-        raise click.BadParameter(f"unknown role {', '.join(map(repr, unknown)) or '(none given)'}; "
-                                 f"choose from {', '.join(ROLE_NAMES)}", param_hint="ROLES")
+        raise click.BadParameter(
+            f"unknown role {', '.join(map(repr, unknown)) or '(none given)'}; choose from {', '.join(ROLE_NAMES)}",
+            param_hint="ROLES",
+        )
     if scope_code:
         scope = _unit(scope_code, "--scope")
     elif user.org_unit is not None:
         scope = user.org_unit
     else:
         raise click.UsageError(f"{user.username} has no unit: give --scope")
-    _apply(lambda: services.set_user_roles(user, [(Role(n), scope) for n in names], actor=CLI_ACTOR),
-           lambda: f"roles of {user.username}: {', '.join(services.role_pairs(user))}")
+    _apply(
+        lambda: services.set_user_roles(user, [(Role(n), scope) for n in names], actor=CLI_ACTOR),
+        lambda: f"roles of {user.username}: {', '.join(services.role_pairs(user))}",
+    )
 
 
 @users_cli.command("set-unit")

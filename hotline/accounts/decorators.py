@@ -1,4 +1,5 @@
 """View guards: a login plus at least one of the given roles."""
+
 from functools import wraps
 
 from flask import abort
@@ -15,7 +16,9 @@ def roles_required(*roles: Role):
             if not current_user.has_role(*roles):
                 abort(403)
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorator
 
 
@@ -28,9 +31,15 @@ def sign_in_lockout(username, failed, on_breach=None):
 
     from hotline.accounts.services import LOGIN_ACCOUNT_SCOPE, LOGIN_LIMIT_ACCOUNT, login_account_key
     from hotline.extensions import limiter
-    return limiter.shared_limit(lambda: current_app.config.get("LOGIN_LIMIT_ACCOUNT", LOGIN_LIMIT_ACCOUNT),
-                                scope=LOGIN_ACCOUNT_SCOPE, key_func=lambda: login_account_key(username()),
-                                methods=["POST"], deduct_when=failed, on_breach=on_breach)
+
+    return limiter.shared_limit(
+        lambda: current_app.config.get("LOGIN_LIMIT_ACCOUNT", LOGIN_LIMIT_ACCOUNT),
+        scope=LOGIN_ACCOUNT_SCOPE,
+        key_func=lambda: login_account_key(username()),
+        methods=["POST"],
+        deduct_when=failed,
+        on_breach=on_breach,
+    )
 
 
 def record_lockout(username: str | None, limit) -> None:
@@ -39,10 +48,15 @@ def record_lockout(username: str | None, limit) -> None:
 
     from hotline.core.audit import record_audit
     from hotline.extensions import db
+
     name = (username or "").strip()[:64] or "?"
     try:
-        record_audit(name, "login.locked", username or "", {"address": request.remote_addr, "door": request.path,
-                                                            "limit": str(limit.limit)})
+        record_audit(
+            name,
+            "login.locked",
+            username or "",
+            {"address": request.remote_addr, "door": request.path, "limit": str(limit.limit)},
+        )
         db.session.commit()
     except Exception:  # noqa: BLE001 — the lockout must answer even when the database cannot record it
         db.session.rollback()

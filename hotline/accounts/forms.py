@@ -13,10 +13,13 @@ class LoginForm(Form):
 
 class ChangePasswordForm(Form):
     """The signed-in user's own password; the strength rules are accounts.services.check_password_rules."""
+
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=128)])
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
-    confirm = PasswordField(_l("New password again"), validators=[
-        DataRequired(), EqualTo("new_password", message=_l("The two new passwords differ."))])
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The two new passwords differ."))],
+    )
 
 
 class ConfirmForm(Form):

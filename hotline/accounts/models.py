@@ -1,9 +1,9 @@
 """User and the roles a user holds, each scoped to an org unit and its subtree."""
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Optional
 
 from flask_login import UserMixin
 from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, false
@@ -35,21 +35,20 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(64))
-    phone: Mapped[Optional[str]] = mapped_column(String(20))
-    email: Mapped[Optional[str]] = mapped_column(String(120))
-    org_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(120))
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
-    locale: Mapped[Optional[str]] = mapped_column(String(16))
+    locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = created_at_column()
-    last_login_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Bumped to end every session, remember cookie and API token at once (accounts.services.revoke_sessions).
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     # Set by an admin's password reset: the user must choose a new password before anything else.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
-    org_unit: Mapped[Optional[OrgUnit]] = relationship()
-    roles: Mapped[list["UserRole"]] = relationship(back_populates="user", cascade="all, delete-orphan",
-                                                  lazy="selectin")
+    org_unit: Mapped[OrgUnit | None] = relationship()
+    roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan", lazy="selectin")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -62,6 +61,7 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         from flask import current_app
+
         # Tests choose a cheap method; production keeps Werkzeug's default (scrypt).
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         self.password_hash = generate_password_hash(password, method=method)

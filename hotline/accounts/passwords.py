@@ -6,6 +6,7 @@ passwords are pinyin names with a birthday (``zhangwei1990``) and the love numbe
 those are added as one more ranked list, and the user's own username, name and the name's pinyin count as
 the most likely words of all.
 """
+
 from __future__ import annotations
 
 from functools import cache
@@ -48,25 +49,31 @@ def personal_words(username: str | None, display_name: str | None) -> list[str]:
     words = [w for w in ((username or "").strip(), (display_name or "").strip()) if w]
     if display_name and display_name.strip():
         syllables = lazy_pinyin(display_name.strip())
-        words += ["".join(syllables), "".join(syllables[1:] + syllables[:1]),
-                  "".join(lazy_pinyin(display_name.strip(), style=Style.FIRST_LETTER))]
+        words += [
+            "".join(syllables),
+            "".join(syllables[1:] + syllables[:1]),
+            "".join(lazy_pinyin(display_name.strip(), style=Style.FIRST_LETTER)),
+        ]
     return [w.lower() for w in words if len(w) >= 2]
 
 
-def check_password_strength(password: str | None, username: str | None = None,
-                            display_name: str | None = None) -> None:
+def check_password_strength(password: str | None, username: str | None = None, display_name: str | None = None) -> None:
     """Raise ValidationFailed (field ``password``) with a clear message unless the password is strong enough."""
     password = password or ""
     if len(password) < MIN_LENGTH:
         raise ValidationFailed(_l("The password needs at least %(n)d characters.", n=MIN_LENGTH), field="password")
     if len(password) > MAX_LENGTH:
-        raise ValidationFailed(_l("The password may have at most %(n)d characters.", n=MAX_LENGTH),
-                               field="password")
+        raise ValidationFailed(_l("The password may have at most %(n)d characters.", n=MAX_LENGTH), field="password")
     lowered = password.lower()
     words = personal_words(username, display_name)
     if any(len(w) >= 4 and w in lowered for w in words):
         raise ValidationFailed(_l("The password may not contain your username or name."), field="password")
     _install_chinese_lists()
     if zxcvbn(password, user_inputs=words)["score"] < MIN_SCORE:
-        raise ValidationFailed(_l("This password is too easy to guess (a common word, name, date or pattern). "
-                                  "Use a longer one, e.g. three or four unrelated words."), field="password")
+        raise ValidationFailed(
+            _l(
+                "This password is too easy to guess (a common word, name, date or pattern). "
+                "Use a longer one, e.g. three or four unrelated words."
+            ),
+            field="password",
+        )

@@ -1,10 +1,11 @@
 """Creating users and checking credentials."""
+
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 import secrets
 from functools import cache
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
@@ -69,6 +70,7 @@ def choose_language(user: User, locale: str) -> User:
 
 # --- revocable sessions (docs/security.md) ------------------------------------------------------------------
 
+
 def revoke_sessions(user: User) -> User:
     """End every session, remember cookie and API token of ``user`` at once: each carries the session version
     it was issued under (``User.get_id``, hotline.api.services.issue_token), and only the current one counts."""
@@ -92,8 +94,10 @@ def session_is_current(user: User | None, version: int) -> bool:
 
 # --- administration of accounts: each change audited with before -> after, and sessions revoked -------------
 
+
 def _audit(actor, action: str, user: User, detail: dict | None = None) -> None:
     from hotline.core.audit import record_audit
+
     record_audit(actor, action, f"user {user.username}", detail)
 
 
@@ -128,8 +132,11 @@ def set_user_roles(user: User, roles: list[tuple[Role, OrgUnit]], *, actor) -> U
     if not roles:
         raise ValidationFailed(_l("Give the user at least one role."), field="roles")
     wanted = {(Role(role).value, scope.id): scope for role, scope in roles}
-    if getattr(actor, "id", None) == user.id and user.has_role(Role.ADMIN) \
-            and Role.ADMIN.value not in {role for role, _scope in wanted}:
+    if (
+        getattr(actor, "id", None) == user.id
+        and user.has_role(Role.ADMIN)
+        and Role.ADMIN.value not in {role for role, _scope in wanted}
+    ):
         raise ValidationFailed(_l("You cannot remove your own administrator role."), field="roles")
     before = role_pairs(user)
     current = {(r.role, r.scope_unit_id): r for r in user.roles}
@@ -152,8 +159,16 @@ def temporary_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def create_account(*, actor, username: str, display_name: str, unit: OrgUnit, roles: list[tuple[Role, OrgUnit]],
-                   password: str | None = None, phone: str | None = None) -> tuple[User, str]:
+def create_account(
+    *,
+    actor,
+    username: str,
+    display_name: str,
+    unit: OrgUnit,
+    roles: list[tuple[Role, OrgUnit]],
+    password: str | None = None,
+    phone: str | None = None,
+) -> tuple[User, str]:
     """An admin creates a user with a temporary password (theirs or generated), to be changed at the first
     sign-in. Returns the user and the password, to be shown once."""
     if not unit.active:
@@ -161,22 +176,34 @@ def create_account(*, actor, username: str, display_name: str, unit: OrgUnit, ro
     password = password or temporary_password()
     user = create_user(username, password, display_name, org_unit=unit, roles=roles, phone=phone or None)
     user.must_change_password = True
-    _audit(actor, "user.create", user, {"unit": unit.code, "roles": role_pairs(user),
-                                        "display_name": user.display_name})
+    _audit(
+        actor, "user.create", user, {"unit": unit.code, "roles": role_pairs(user), "display_name": user.display_name}
+    )
     db.session.flush()
     return user, password
 
 
-def create_account_without_password(*, actor, username: str, display_name: str, unit: OrgUnit,
-                                    roles: list[tuple[Role, OrgUnit]], phone: str | None = None) -> User:
+def create_account_without_password(
+    *,
+    actor,
+    username: str,
+    display_name: str,
+    unit: OrgUnit,
+    roles: list[tuple[Role, OrgUnit]],
+    phone: str | None = None,
+) -> User:
     """An imported user (hotline.admin.bulk): no usable password until an admin resets it (the user then
     chooses their own at the first sign-in) or an operator runs ``flask users set-password``."""
     if not unit.active:
         raise ValidationFailed(_l("The unit %(name)s is deactivated.", name=unit.name), field="org_unit")
     user = create_user(username, None, display_name, org_unit=unit, roles=roles, phone=phone or None)
     user.must_change_password = True
-    _audit(actor, "user.create", user, {"unit": unit.code, "roles": role_pairs(user),
-                                        "display_name": user.display_name, "password": None})
+    _audit(
+        actor,
+        "user.create",
+        user,
+        {"unit": unit.code, "roles": role_pairs(user), "display_name": user.display_name, "password": None},
+    )
     db.session.flush()
     return user
 
@@ -210,6 +237,7 @@ def unlock_sign_in(user: User, *, actor) -> User:
     from limits import parse
 
     from hotline.extensions import limiter
+
     limit = parse(current_app.config.get("LOGIN_LIMIT_ACCOUNT", LOGIN_LIMIT_ACCOUNT))
     # Flask-Limiter's identifiers for a shared limit (decorators.sign_in_lockout): [prefix,] key, scope.
     identifiers = [login_account_key(user.username), LOGIN_ACCOUNT_SCOPE]
@@ -266,8 +294,15 @@ def set_user_unit(user: User, unit: OrgUnit, *, actor) -> User:
 UNUSABLE_PASSWORD = "!"
 
 
-def create_user(username: str, password: str | None, display_name: str, *, org_unit: OrgUnit | None,
-                roles: list[tuple[Role, OrgUnit]], phone: str | None = None) -> User:
+def create_user(
+    username: str,
+    password: str | None,
+    display_name: str,
+    *,
+    org_unit: OrgUnit | None,
+    roles: list[tuple[Role, OrgUnit]],
+    phone: str | None = None,
+) -> User:
     """A user with ``password``, or with no usable password when it is None (bulk import)."""
     username = (username or "").strip()
     if not username:
@@ -294,14 +329,18 @@ def create_user(username: str, password: str | None, display_name: str, *, org_u
 def user_with_roles_statement():
     """The user by id with their roles, each role's scope unit and their own unit, in one statement (every
     permission check reads them). Built once: building it costs more than running it."""
-    return (select(User).where(User.id == bindparam("user_id"))
-            .options(joinedload(User.roles).joinedload(UserRole.scope_unit), joinedload(User.org_unit)))
+    return (
+        select(User)
+        .where(User.id == bindparam("user_id"))
+        .options(joinedload(User.roles).joinedload(UserRole.scope_unit), joinedload(User.org_unit))
+    )
 
 
 def user_for_session(identity: str) -> User | None:
     """Flask-Login's user loader (session and remember cookie): the user, with roles, units and the bell's
     count, while the identity's session version is still current."""
     from hotline.notify.services import load_signed_in
+
     parsed = parse_session_identity(identity)
     if parsed is None:
         return None

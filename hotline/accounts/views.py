@@ -5,10 +5,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from hotline.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm
 from hotline.accounts.decorators import record_lockout, sign_in_lockout
-from hotline.accounts.services import (authenticate, change_own_password, choose_language, sign_out,
-                                       sign_out_everywhere)
+from hotline.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm
+from hotline.accounts.services import authenticate, change_own_password, choose_language, sign_out, sign_out_everywhere
 from hotline.core.errors import ValidationFailed
 from hotline.core.forms import add_errors
 from hotline.extensions import db, limiter
@@ -34,8 +33,11 @@ def _login_locked(limit) -> object:
     record_lockout(request.form.get("username"), limit)
     form = LoginForm()
     minutes = max(1, round((limit.reset_at - time.time()) / 60)) if limit.reset_at else 15
-    message = _("Too many failed sign-in attempts. Sign-in is locked for this account or address; "
-                "try again in %(minutes)d minutes or ask an administrator.", minutes=minutes)
+    message = _(
+        "Too many failed sign-in attempts. Sign-in is locked for this account or address; "
+        "try again in %(minutes)d minutes or ask an administrator.",
+        minutes=minutes,
+    )
     response = current_app.make_response((render_template("accounts/login.html", form=form, locked=message), 429))
     response.headers["Retry-After"] = str(minutes * 60)
     return response
@@ -49,9 +51,14 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @sign_in_lockout(lambda: request.form.get("username"), _login_failed, on_breach=_login_locked)
-@limiter.limit(lambda: current_app.config.get("LOGIN_LIMIT_ADDRESS", LOGIN_LIMIT_ADDRESS),
-               key_func=_login_address_key, methods=["POST"], deduct_when=_login_failed, on_breach=_login_locked,
-               scope="login-address")
+@limiter.limit(
+    lambda: current_app.config.get("LOGIN_LIMIT_ADDRESS", LOGIN_LIMIT_ADDRESS),
+    key_func=_login_address_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+    on_breach=_login_locked,
+    scope="login-address",
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("tickets.index"))
@@ -60,8 +67,9 @@ def login():
         user = authenticate(form.username.data, form.password.data)
         if user is None:
             flash(_("Wrong username or password."), "danger")
-            current_app.logger.info("failed sign-in for %r from %s", (form.username.data or "")[:64],
-                                    request.remote_addr)
+            current_app.logger.info(
+                "failed sign-in for %r from %s", (form.username.data or "")[:64], request.remote_addr
+            )
         else:
             db.session.commit()
             session.clear()  # a fresh session on login: no fixation
@@ -89,11 +97,18 @@ def set_language(code):
     """The language switch: kept in a cookie of its own (sign-in and sign-out start a new session) and, for a
     signed-in user, as the account's preference (another browser starts in it)."""
     from hotline import LANGUAGE_COOKIE
+
     response = redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-        response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_DAYS * 86400, httponly=True,
-                            samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            code,
+            max_age=LANGUAGE_COOKIE_DAYS * 86400,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        )
         if current_user.is_authenticated:
             choose_language(current_user._get_current_object(), code)
             db.session.commit()
@@ -103,8 +118,9 @@ def set_language(code):
 # --- the signed-in user's own account ----------------------------------------------------------------------
 
 # What a user who must choose a new password may still reach (docs/security.md).
-PASSWORD_CHANGE_EXEMPT = frozenset({"accounts.change_password", "accounts.logout", "accounts.set_language",
-                                    "static", "bootstrap.static"})
+PASSWORD_CHANGE_EXEMPT = frozenset(
+    {"accounts.change_password", "accounts.logout", "accounts.set_language", "static", "bootstrap.static"}
+)
 
 
 @bp.before_app_request

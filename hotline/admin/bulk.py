@@ -12,6 +12,7 @@ header is row 1), column and reason. It flushes and never commits: the caller co
 ``result.applied`` (every row valid and ``apply=True``) and rolls back otherwise, so a dry run or a file
 with one bad row writes nothing.
 """
+
 from __future__ import annotations
 
 import csv
@@ -52,10 +53,19 @@ class Kind:
 KINDS = {
     "units": Kind("units", ("code", "name", "name_en", "kind", "parent", "active"), ("code", "name"), "code"),
     "categories": Kind("categories", ("code", "name", "name_en", "parent", "active"), ("code", "name"), "code"),
-    "users": Kind("users", ("username", "display_name", "phone", "unit", "roles", "active"),
-                  ("username", "display_name", "unit", "roles"), "username"),
-    "routing": Kind("routing", ("category", "district", "unit"), ("category", "district", "unit"), "category",
-                    info=("category_name", "district_name", "unit_name")),
+    "users": Kind(
+        "users",
+        ("username", "display_name", "phone", "unit", "roles", "active"),
+        ("username", "display_name", "unit", "roles"),
+        "username",
+    ),
+    "routing": Kind(
+        "routing",
+        ("category", "district", "unit"),
+        ("category", "district", "unit"),
+        "category",
+        info=("category_name", "district_name", "unit_name"),
+    ),
 }
 EXPORT_COLUMNS = {
     "routing": ("category", "category_name", "district", "district_name", "unit", "unit_name"),
@@ -117,6 +127,7 @@ class ImportResult:
 
 # --- reading and writing files ---------------------------------------------------------------------------
 
+
 def format_for(filename: str | None) -> str | None:
     """csv or xlsx from a file name's suffix, or None."""
     suffix = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
@@ -155,11 +166,13 @@ def _csv_rows(data: bytes) -> list[list[str]]:
         # Our exports put an apostrophe before a text that would start a formula (hotline.core.spreadsheets).
         value = value.strip()
         return value[1:] if value.startswith("'") and value[1:2] in FORMULA_START and value[1:2] else value
+
     return [[unquote(v) for v in row] for row in rows]
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
     from openpyxl import load_workbook
+
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
@@ -197,9 +210,13 @@ def _check_header(kind: Kind, header: list[str]) -> None:
     known = set(kind.columns) | set(kind.info)
     unknown = [h for h in header if h not in known]
     if unknown:
-        raise ImportFileError(_l("Unknown columns: %(columns)s. The columns are: %(expected)s.",
-                                 columns=", ".join(h or "(empty)" for h in unknown),
-                                 expected=", ".join(EXPORT_COLUMNS.get(kind.name, kind.columns))))
+        raise ImportFileError(
+            _l(
+                "Unknown columns: %(columns)s. The columns are: %(expected)s.",
+                columns=", ".join(h or "(empty)" for h in unknown),
+                expected=", ".join(EXPORT_COLUMNS.get(kind.name, kind.columns)),
+            )
+        )
     missing = [c for c in kind.required if c not in header]
     if missing:
         raise ImportFileError(_l("Missing columns: %(columns)s.", columns=", ".join(missing)))
@@ -224,8 +241,10 @@ def _yes(value: bool) -> str:
 
 
 def _export_units() -> list[list[str]]:
-    return [[u.code, u.name, u.name_en or "", u.kind, u.parent.code if u.parent else "", _yes(u.active)]
-            for u in orgs.all_units()]
+    return [
+        [u.code, u.name, u.name_en or "", u.kind, u.parent.code if u.parent else "", _yes(u.active)]
+        for u in orgs.all_units()
+    ]
 
 
 def _export_categories() -> list[list[str]]:
@@ -238,21 +257,42 @@ def _export_categories() -> list[list[str]]:
 
 def _export_users() -> list[list[str]]:
     users = db.session.execute(select(User).order_by(User.username)).scalars()
-    return [[u.username, u.display_name, u.phone or "", u.org_unit.code if u.org_unit else "",
-             " ".join(accounts.role_pairs(u)), _yes(u.active)] for u in users]
+    return [
+        [
+            u.username,
+            u.display_name,
+            u.phone or "",
+            u.org_unit.code if u.org_unit else "",
+            " ".join(accounts.role_pairs(u)),
+            _yes(u.active),
+        ]
+        for u in users
+    ]
 
 
 def _export_routing() -> list[list[str]]:
     routes = db.session.execute(select(CategoryRoute)).scalars().all()
-    routes.sort(key=lambda r: (r.district.code, r.category.parent.sort_order if r.category.parent else 0,
-                               r.category.parent.code if r.category.parent else "", r.category.sort_order,
-                               r.category.code))
-    return [[r.category.code, r.category.full_name, r.district.code, r.district.name, r.unit.code, r.unit.name]
-            for r in routes]
+    routes.sort(
+        key=lambda r: (
+            r.district.code,
+            r.category.parent.sort_order if r.category.parent else 0,
+            r.category.parent.code if r.category.parent else "",
+            r.category.sort_order,
+            r.category.code,
+        )
+    )
+    return [
+        [r.category.code, r.category.full_name, r.district.code, r.district.name, r.unit.code, r.unit.name]
+        for r in routes
+    ]
 
 
-EXPORTERS = {"units": _export_units, "categories": _export_categories, "users": _export_users,
-             "routing": _export_routing}
+EXPORTERS = {
+    "units": _export_units,
+    "categories": _export_categories,
+    "users": _export_users,
+    "routing": _export_routing,
+}
 
 
 # --- importing ---------------------------------------------------------------------------------------------
@@ -304,8 +344,13 @@ def _changes(pairs) -> dict[str, tuple]:
 def _check_lengths(values: dict, limits: dict[str, int], problems: dict) -> None:
     """What the services leave to the database's column sizes (PostgreSQL refuses a longer text); every
     problem found in the row so far is raised together."""
-    problems.update({c: _l("At most %(max)d characters.", max=limit) for c, limit in limits.items()
-                     if len(values.get(c, "")) > limit})
+    problems.update(
+        {
+            c: _l("At most %(max)d characters.", max=limit)
+            for c, limit in limits.items()
+            if len(values.get(c, "")) > limit
+        }
+    )
     if problems:
         raise RowProblem(problems)
 
@@ -324,8 +369,9 @@ class _UnitImporter(_Importer):
             problems["kind"] = _l("Write one of: %(kinds)s.", kinds=", ".join(orgs.PARENT_KINDS))
         parent = orgs.get_unit_by_code(parent_code) if parent_code else None
         if parent_code and parent is None:
-            problems["parent"] = _l("No unit with the code %(code)s (in the database or an earlier row).",
-                                    code=parent_code)
+            problems["parent"] = _l(
+                "No unit with the code %(code)s (in the database or an earlier row).", code=parent_code
+            )
         _check_lengths(v, {"code": 32, "name": 120, "name_en": 120, "parent": 32}, problems)
         if unit is None:
             unit = orgs.add_unit(actor=self.actor, code=code, name=name, kind=kind, parent=parent, name_en=name_en)
@@ -333,10 +379,16 @@ class _UnitImporter(_Importer):
                 self._defer_deactivation(n, unit)
             return RowPlan(n, code, "create", {"name": (None, name)})
         if kind and kind != unit.kind:
-            raise RowProblem({"kind": _l("The kind of an existing unit cannot change (it is %(kind)s).",
-                                         kind=unit.kind)})
-        changes = _changes([("name", unit.name, name), ("name_en", unit.name_en, name_en or None),
-                            ("parent", unit.parent.code if unit.parent else None, parent_code or None)])
+            raise RowProblem(
+                {"kind": _l("The kind of an existing unit cannot change (it is %(kind)s).", kind=unit.kind)}
+            )
+        changes = _changes(
+            [
+                ("name", unit.name, name),
+                ("name_en", unit.name_en, name_en or None),
+                ("parent", unit.parent.code if unit.parent else None, parent_code or None),
+            ]
+        )
         if "parent" in changes:
             if parent is None:
                 raise RowProblem({"parent": _l("Only the city has no parent unit.")})
@@ -368,14 +420,14 @@ class _CategoryImporter(_Importer):
         category = db.session.execute(select(Category).filter_by(code=code)).scalar_one_or_none()
         # A column the file leaves out keeps what the category has; an empty cell clears it.
         name_en = v["name_en"] if "name_en" in v else (category.name_en if category else "") or ""
-        parent_code = v["parent"] if "parent" in v else \
-            (category.parent.code if category and category.parent else "")
+        parent_code = v["parent"] if "parent" in v else (category.parent.code if category and category.parent else "")
         parent = None
         if parent_code:
             parent = db.session.execute(select(Category).filter_by(code=parent_code)).scalar_one_or_none()
             if parent is None:
-                problems["parent"] = _l("No category with the code %(code)s (in the database or an earlier row).",
-                                        code=parent_code)
+                problems["parent"] = _l(
+                    "No category with the code %(code)s (in the database or an earlier row).", code=parent_code
+                )
         _check_lengths(v, {"code": 16, "name": 64, "name_en": 120, "parent": 16}, problems)
         self.requested[code] = (n, active, parent_code)
         if category is None:
@@ -385,9 +437,15 @@ class _CategoryImporter(_Importer):
             return RowPlan(n, code, "create", {"name": (None, name)})
         current_parent = category.parent.code if category.parent else ""
         if parent_code != current_parent:
-            raise RowProblem({"parent": _l("A category cannot move to another parent (it is under %(parent)s): "
-                                           "create a new one and deactivate this one.",
-                                           parent=current_parent or "-")})
+            raise RowProblem(
+                {
+                    "parent": _l(
+                        "A category cannot move to another parent (it is under %(parent)s): "
+                        "create a new one and deactivate this one.",
+                        parent=current_parent or "-",
+                    )
+                }
+            )
         changes = _changes([("name", category.name, name), ("name_en", category.name_en, name_en or None)])
         taxonomy.rename_category(category, actor=self.actor, name=name, name_en=name_en)
         if active is True and not category.active:
@@ -402,15 +460,19 @@ class _CategoryImporter(_Importer):
         def deactivate():
             if category.active:  # its parent's deactivation may have taken it along
                 taxonomy.deactivate_category(category, actor=self.actor)
+
         self.deferred.append((0 if category.parent_id else 1, n, deactivate))
 
     def finish(self) -> list[RowError]:
         # A category under one this file deactivates is deactivated with it: a row asking for it active
         # would be undone at once and fail the next import.
-        errors = [RowError(row, "active", str(_l("Its parent category %(parent)s is deactivated in this file.",
-                                                 parent=parent)))
-                  for code, (row, active, parent) in self.requested.items()
-                  if active is True and parent and self.requested.get(parent, (0, None, ""))[1] is False]
+        errors = [
+            RowError(
+                row, "active", str(_l("Its parent category %(parent)s is deactivated in this file.", parent=parent))
+            )
+            for code, (row, active, parent) in self.requested.items()
+            if active is True and parent and self.requested.get(parent, (0, None, ""))[1] is False
+        ]
         return errors + super().finish()
 
 
@@ -420,8 +482,15 @@ def _roles(text: str, unit: OrgUnit) -> list[tuple[Role, OrgUnit]]:
     for token in text.replace(",", " ").replace(";", " ").replace("，", " ").split():
         role, _sep, scope_code = token.partition("@")
         if role.lower() not in {r.value for r in Role}:
-            raise RowProblem({"roles": _l("Unknown role %(role)s; the roles are: %(roles)s.", role=role,
-                                          roles=", ".join(r.value for r in Role))})
+            raise RowProblem(
+                {
+                    "roles": _l(
+                        "Unknown role %(role)s; the roles are: %(roles)s.",
+                        role=role,
+                        roles=", ".join(r.value for r in Role),
+                    )
+                }
+            )
         scope = orgs.get_unit_by_code(scope_code) if scope_code else unit
         if scope is None:
             raise RowProblem({"roles": _l("No unit with the code %(code)s.", code=scope_code)})
@@ -432,8 +501,14 @@ def _roles(text: str, unit: OrgUnit) -> list[tuple[Role, OrgUnit]]:
 
 
 class _UserImporter(_Importer):
-    FIELD_COLUMNS = {"username": "username", "org_unit": "unit", "roles": "roles", "user": "active",
-                     "display_name": "display_name", "phone": "phone"}
+    FIELD_COLUMNS = {
+        "username": "username",
+        "org_unit": "unit",
+        "roles": "roles",
+        "user": "active",
+        "display_name": "display_name",
+        "phone": "phone",
+    }
     column_of_key = "username"
 
     def row(self, n: int, v: dict) -> RowPlan:
@@ -452,15 +527,20 @@ class _UserImporter(_Importer):
                 problems.update(bad_roles.problems)
         _check_lengths(v, {"username": 64, "display_name": 64, "phone": 20}, problems)
         if user is None:
-            user = accounts.create_account_without_password(actor=self.actor, username=username,
-                                                            display_name=display_name, unit=unit, roles=roles,
-                                                            phone=phone)
+            user = accounts.create_account_without_password(
+                actor=self.actor, username=username, display_name=display_name, unit=unit, roles=roles, phone=phone
+            )
             if active is False:
                 self.deferred.append((0, n, lambda: accounts.deactivate_user(user, actor=self.actor)))
             return RowPlan(n, username, "create", {"display_name": (None, display_name)})
         before_roles = " ".join(accounts.role_pairs(user))
-        changes = _changes([("display_name", user.display_name, display_name), ("phone", user.phone, phone),
-                            ("unit", user.org_unit.code if user.org_unit else None, unit.code)])
+        changes = _changes(
+            [
+                ("display_name", user.display_name, display_name),
+                ("phone", user.phone, phone),
+                ("unit", user.org_unit.code if user.org_unit else None, unit.code),
+            ]
+        )
         accounts.update_user_details(user, actor=self.actor, display_name=display_name, phone=phone)
         accounts.set_user_unit(user, unit, actor=self.actor)
         accounts.set_user_roles(user, roles, actor=self.actor)
@@ -491,8 +571,9 @@ class _RoutingImporter(_Importer):
         if category is None:
             problems["category"] = _l("No category with the code %(code)s.", code=v["category"])
         elif category.parent_id is None:
-            problems["category"] = _l("Routes are set for second-level categories; %(code)s is a first-level one.",
-                                      code=category.code)
+            problems["category"] = _l(
+                "Routes are set for second-level categories; %(code)s is a first-level one.", code=category.code
+            )
         district = orgs.get_unit_by_code(v["district"])
         if district is None or district.kind != UnitKind.DISTRICT.value:
             problems["district"] = _l("No district with the code %(code)s.", code=v["district"])
@@ -502,26 +583,37 @@ class _RoutingImporter(_Importer):
         elif not unit.active:
             problems["unit"] = _l("The unit %(name)s is deactivated.", name=unit.name)
         elif district is not None and "district" not in problems and not route_target_allowed(district, unit):
-            problems["unit"] = _l("%(unit)s is neither a city department nor a unit of %(district)s.",
-                                  unit=unit.name, district=district.name)
+            problems["unit"] = _l(
+                "%(unit)s is neither a city department nor a unit of %(district)s.",
+                unit=unit.name,
+                district=district.name,
+            )
         if problems:
             raise RowProblem(problems)
-        route = db.session.execute(select(CategoryRoute).filter_by(category_id=category.id, district_id=district.id)
-                                   ).scalar_one_or_none()
+        route = db.session.execute(
+            select(CategoryRoute).filter_by(category_id=category.id, district_id=district.id)
+        ).scalar_one_or_none()
         key = f"{category.code}@{district.code}"
         if route is not None and route.unit_id == unit.id:
             return RowPlan(n, key, "unchanged")
         before = route.unit.code if route is not None else None
         handling.set_route(category.id, district.id, unit)
         db.session.flush()
-        record_audit(self.actor, "routing.update", f"district {district.code}",
-                     {"category": category.code, "unit": [before, unit.code]})
-        return RowPlan(n, key, "create" if route is None else "change",
-                       {"unit": (before, unit.code)})
+        record_audit(
+            self.actor,
+            "routing.update",
+            f"district {district.code}",
+            {"category": category.code, "unit": [before, unit.code]},
+        )
+        return RowPlan(n, key, "create" if route is None else "change", {"unit": (before, unit.code)})
 
 
-IMPORTERS = {"units": _UnitImporter, "categories": _CategoryImporter, "users": _UserImporter,
-             "routing": _RoutingImporter}
+IMPORTERS = {
+    "units": _UnitImporter,
+    "categories": _CategoryImporter,
+    "users": _UserImporter,
+    "routing": _RoutingImporter,
+}
 
 
 def import_file(kind: str, data: bytes, file_format: str, *, actor, apply: bool, source: str = "") -> ImportResult:
@@ -542,8 +634,9 @@ def import_file(kind: str, data: bytes, file_format: str, *, actor, apply: bool,
             continue
         key = values[spec.key] if kind != "routing" else f"{values['category']}@{values['district']}"
         if key in seen:
-            result.errors.append(RowError(n, spec.key, str(_l("%(key)s appears again (first in row %(row)d).",
-                                                               key=key, row=seen[key]))))
+            result.errors.append(
+                RowError(n, spec.key, str(_l("%(key)s appears again (first in row %(row)d).", key=key, row=seen[key])))
+            )
             continue
         seen[key] = n
         try:
@@ -551,12 +644,19 @@ def import_file(kind: str, data: bytes, file_format: str, *, actor, apply: bool,
         except RowProblem as problem:
             result.errors += [RowError(n, column, str(message)) for column, message in problem.problems.items()]
         except ValidationFailed as exc:
-            result.errors += [RowError(n, importer.column(name), str(message))
-                              for name, message in (exc.fields or {None: exc.message}).items()]
+            result.errors += [
+                RowError(n, importer.column(name), str(message))
+                for name, message in (exc.fields or {None: exc.message}).items()
+            ]
         except SQLAlchemyError as exc:  # a rule no service checks: say which row, write nothing
             db.session.rollback()
-            raise ImportFileError(_l("Row %(row)d cannot be stored: %(reason)s", row=n,
-                                     reason=str(getattr(exc, "orig", exc)).splitlines()[0])) from None
+            raise ImportFileError(
+                _l(
+                    "Row %(row)d cannot be stored: %(reason)s",
+                    row=n,
+                    reason=str(getattr(exc, "orig", exc)).splitlines()[0],
+                )
+            ) from None
     result.errors += importer.finish()
     result.errors.sort(key=lambda e: (e.row, e.column))
     result.applied = apply and not result.errors

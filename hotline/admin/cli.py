@@ -3,6 +3,7 @@
 The format comes from the file's suffix (.csv or .xlsx); ``-`` reads or writes CSV on stdin / stdout. Exit
 codes: 0 done (or a clean dry run), 1 a bad file or bad rows (nothing written), 2 a usage error.
 """
+
 from __future__ import annotations
 
 import sys
@@ -98,9 +99,11 @@ def _commands(group: AppGroup, kind: str, noun: str) -> None:
         _export(kind, path)
 
     columns = ", ".join(bulk.EXPORT_COLUMNS.get(kind, bulk.KINDS[kind].columns))
-    import_command.help = (f"Import {noun} from FILE (.csv or .xlsx, - for CSV on stdin). Columns: {columns}. "
-                           "Nothing is written unless every row is valid; importing the same file again "
-                           "changes nothing.")
+    import_command.help = (
+        f"Import {noun} from FILE (.csv or .xlsx, - for CSV on stdin). Columns: {columns}. "
+        "Nothing is written unless every row is valid; importing the same file again "
+        "changes nothing."
+    )
     export_command.help = f"Export {noun} to FILE (.csv or .xlsx, - for CSV on stdout), in the import's columns."
 
 

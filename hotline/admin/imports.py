@@ -5,6 +5,7 @@ the instance folder (``imports/``, one file per admin and upload, removed when a
 admin confirms, when the plan runs again on the database as it is then and is committed only if every row is
 still valid.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,12 @@ bp = Blueprint("imports", __name__, url_prefix="/admin")
 PREVIEW_ROWS = 500  # created / changed rows listed on the preview; the rest are counted
 PENDING_MAX_AGE = 24 * 3600
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-KIND_PAGES = {"units": "admin.units", "categories": "admin.categories", "users": "admin.users",
-              "routing": "catalogue.routing"}
+KIND_PAGES = {
+    "units": "admin.units",
+    "categories": "admin.categories",
+    "users": "admin.users",
+    "routing": "catalogue.routing",
+}
 
 
 @bp.before_request
@@ -60,10 +65,17 @@ def _keep_upload(data: bytes, file_format: str) -> str:
 
 
 def _page(form, *, result=None, file_error=None, apply_form=None, filename=None, status=200):
-    return render_template("admin/import.html", form=form, kinds=IMPORT_KINDS, result=result,
-                           file_error=file_error, apply_form=apply_form, filename=filename,
-                           columns={k: bulk.EXPORT_COLUMNS.get(k, spec.columns) for k, spec in bulk.KINDS.items()},
-                           preview_rows=PREVIEW_ROWS), status
+    return render_template(
+        "admin/import.html",
+        form=form,
+        kinds=IMPORT_KINDS,
+        result=result,
+        file_error=file_error,
+        apply_form=apply_form,
+        filename=filename,
+        columns={k: bulk.EXPORT_COLUMNS.get(k, spec.columns) for k, spec in bulk.KINDS.items()},
+        preview_rows=PREVIEW_ROWS,
+    ), status
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -80,18 +92,17 @@ def index():
         return _page(form, file_error=_("Use a .csv or .xlsx file."), status=400)
     data = upload.read()
     try:
-        result = bulk.import_file(form.kind.data, data, file_format, actor=current_user, apply=False,
-                                  source=filename)
+        result = bulk.import_file(form.kind.data, data, file_format, actor=current_user, apply=False, source=filename)
     except bulk.ImportFileError as exc:
         db.session.rollback()
         return _page(form, file_error=str(exc.message), filename=filename, status=400)
     db.session.rollback()  # a preview writes nothing
     apply_form = None
     if not result.errors and result.has_changes:
-        apply_form = ApplyImportForm(formdata=None, kind=form.kind.data, token=_keep_upload(data, file_format),
-                                     filename=filename)
-    return _page(form, result=result, apply_form=apply_form, filename=filename,
-                 status=400 if result.errors else 200)
+        apply_form = ApplyImportForm(
+            formdata=None, kind=form.kind.data, token=_keep_upload(data, file_format), filename=filename
+        )
+    return _page(form, result=result, apply_form=apply_form, filename=filename, status=400 if result.errors else 200)
 
 
 @bp.route("/import/apply", methods=["POST"])
@@ -104,8 +115,11 @@ def apply():
     path = _pending_path(token, file_format)
     upload_form = ImportForm(formdata=None, kind=kind)
     if not os.path.exists(path):
-        return _page(upload_form, file_error=_("This upload has expired or was already applied: upload the "
-                                               "file again."), status=400)
+        return _page(
+            upload_form,
+            file_error=_("This upload has expired or was already applied: upload the file again."),
+            status=400,
+        )
     with open(path, "rb") as stored:
         data = stored.read()
     try:
@@ -119,8 +133,14 @@ def apply():
     db.session.commit()
     os.remove(path)
     counts = result.counts
-    flash(_("Imported %(file)s: %(create)d created, %(change)d changed, %(unchanged)d unchanged.",
-            file=filename or kind, **counts), "success")
+    flash(
+        _(
+            "Imported %(file)s: %(create)d created, %(change)d changed, %(unchanged)d unchanged.",
+            file=filename or kind,
+            **counts,
+        ),
+        "success",
+    )
     return redirect(url_for(KIND_PAGES[kind]))
 
 
@@ -129,5 +149,6 @@ def export(kind, file_format):
     data = bulk.export_file(kind, file_format, actor=current_user)
     db.session.commit()  # the export's audit row
     content_type = CONTENT_TYPES[file_format] + ("; charset=utf-8" if file_format == "csv" else "")
-    return Response(data, content_type=content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{kind}.{file_format}"'})
+    return Response(
+        data, content_type=content_type, headers={"Content-Disposition": f'attachment; filename="{kind}.{file_format}"'}
+    )

@@ -1,4 +1,5 @@
 """/admin/users, /admin/units, /admin/categories, /admin/api-keys: validate, authorise, call one service, commit."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,11 +12,20 @@ from hotline.accounts.decorators import roles_required
 from hotline.accounts.forms import ConfirmForm
 from hotline.accounts.models import Role, User
 from hotline.accounts.queries import user_list
+from hotline.admin.forms import (
+    ApiKeyForm,
+    CategoryForm,
+    EditUserForm,
+    MoveUnitForm,
+    RenameCategoryForm,
+    RenameUnitForm,
+    ResetPasswordForm,
+    UnitForm,
+    UserForm,
+)
 from hotline.api import services as api_keys
-from hotline.admin.forms import (ApiKeyForm, CategoryForm, EditUserForm, MoveUnitForm, RenameCategoryForm, RenameUnitForm,
-                                 ResetPasswordForm, UnitForm, UserForm)
 from hotline.core.errors import DomainError
-from hotline.core.forms import add_errors
+from hotline.core.forms import add_errors, options
 from hotline.extensions import db
 from hotline.orgs import services as orgs
 from hotline.orgs.models import OrgUnit
@@ -47,13 +57,14 @@ def _unit_choices(units, blank=None) -> list[tuple]:
 
 def _role_choices() -> list[tuple[str, str]]:
     from hotline.tickets.labels import label
+
     return [(r.value, label("role", r.value)) for r in Role]
 
 
 def _prepare(form, units):
-    form.org_unit_id.choices = _unit_choices(units, _("Choose a unit…"))
-    form.scope_unit_id.choices = _unit_choices(units, _("The user's unit"))
-    form.roles.choices = _role_choices()
+    form.org_unit_id.choices = options(_unit_choices(units, _("Choose a unit…")))
+    form.scope_unit_id.choices = options(_unit_choices(units, _("The user's unit")))
+    form.roles.choices = options(_role_choices())
 
 
 def _roles_from(form, units_by_id) -> tuple[OrgUnit, list]:
@@ -74,18 +85,32 @@ def _user_or_404(user_id: int) -> User:
 
 # --- users --------------------------------------------------------------------------------------------------
 
+
 @bp.route("/users")
 def users():
     units = _units(include_inactive=True)
     units_by_id = {u.id: u for u in units}
-    filters = {"q": (request.args.get("q") or "").strip()[:64], "unit": request.args.get("unit", type=int),
-               "role": request.args.get("role") if request.args.get("role") in {r.value for r in Role} else "",
-               "active": request.args.get("active") if request.args.get("active") in ("1", "0") else ""}
-    query = user_list(text=filters["q"] or None, unit=units_by_id.get(filters["unit"]), role=filters["role"] or None,
-                      active={"1": True, "0": False}.get(filters["active"]))
+    filters = {
+        "q": (request.args.get("q") or "").strip()[:64],
+        "unit": request.args.get("unit", type=int),
+        "role": request.args.get("role") if request.args.get("role") in {r.value for r in Role} else "",
+        "active": request.args.get("active") if request.args.get("active") in ("1", "0") else "",
+    }
+    query = user_list(
+        text=filters["q"] or None,
+        unit=units_by_id.get(filters["unit"]),
+        role=filters["role"] or None,
+        active={"1": True, "0": False}.get(filters["active"]),
+    )
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=USERS_PER_PAGE, error_out=False)
-    return render_template("admin/users.html", page=page, filters=filters, units=units, roles=_role_choices(),
-                           args={k: v for k, v in filters.items() if v})
+    return render_template(
+        "admin/users.html",
+        page=page,
+        filters=filters,
+        units=units,
+        roles=_role_choices(),
+        args={k: v for k, v in filters.items() if v},
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -98,8 +123,14 @@ def new_user():
         if unit is not None:
             try:
                 user, password = accounts.create_account(
-                    actor=current_user, username=form.username.data, display_name=form.display_name.data,
-                    unit=unit, roles=roles, password=form.password.data or None, phone=form.phone.data)
+                    actor=current_user,
+                    username=form.username.data,
+                    display_name=form.display_name.data,
+                    unit=unit,
+                    roles=roles,
+                    password=form.password.data or None,
+                    phone=form.phone.data,
+                )
                 db.session.commit()
             except DomainError as exc:
                 db.session.rollback()
@@ -124,8 +155,9 @@ def edit_user(user_id):
         unit, roles = _roles_from(form, {u.id: u for u in units})
         if unit is not None:
             try:
-                accounts.update_user(user, actor=current_user, display_name=form.display_name.data, unit=unit,
-                                     roles=roles)
+                accounts.update_user(
+                    user, actor=current_user, display_name=form.display_name.data, unit=unit, roles=roles
+                )
                 db.session.commit()
             except DomainError as exc:
                 db.session.rollback()
@@ -133,12 +165,16 @@ def edit_user(user_id):
             else:
                 flash(_("Saved %(name)s.", name=user.username), "success")
                 return redirect(url_for(".edit_user", user_id=user.id))
-    return render_template("admin/user_form.html", form=form, user=user, confirm=ConfirmForm(),
-                           reset=ResetPasswordForm()), 400 if form.errors else 200
+    return render_template(
+        "admin/user_form.html", form=form, user=user, confirm=ConfirmForm(), reset=ResetPasswordForm()
+    ), 400 if form.errors else 200
 
 
-USER_ACTIONS = {"deactivate": accounts.deactivate_user, "activate": accounts.activate_user,
-                "unlock": accounts.unlock_sign_in}
+USER_ACTIONS = {
+    "deactivate": accounts.deactivate_user,
+    "activate": accounts.activate_user,
+    "unlock": accounts.unlock_sign_in,
+}
 
 
 @bp.route("/users/<int:user_id>/<any(deactivate, activate, unlock):action>", methods=["POST"])
@@ -153,10 +189,16 @@ def user_action(user_id, action):
         db.session.rollback()
         flash(str(exc.message), "danger")
     else:
-        flash({"deactivate": _("%(name)s is deactivated: their sessions and API tokens have ended.",
-                               name=user.username),
-               "activate": _("%(name)s can sign in again.", name=user.username),
-               "unlock": _("Sign-in for %(name)s is unlocked.", name=user.username)}[action], "success")
+        flash(
+            {
+                "deactivate": _(
+                    "%(name)s is deactivated: their sessions and API tokens have ended.", name=user.username
+                ),
+                "activate": _("%(name)s can sign in again.", name=user.username),
+                "unlock": _("Sign-in for %(name)s is unlocked.", name=user.username),
+            }[action],
+            "success",
+        )
     return redirect(url_for(".edit_user", user_id=user.id))
 
 
@@ -180,6 +222,7 @@ def reset_password(user_id):
 
 # --- units --------------------------------------------------------------------------------------------------
 
+
 def _unit_or_404(unit_id: int) -> OrgUnit:
     unit = db.session.get(OrgUnit, unit_id)
     if unit is None:
@@ -189,6 +232,7 @@ def _unit_or_404(unit_id: int) -> OrgUnit:
 
 def _kind_choices() -> list[tuple[str, str]]:
     from hotline.tickets.labels import label
+
     return [(kind, label("unit_kind", kind)) for kind in orgs.PARENT_KINDS]
 
 
@@ -197,15 +241,20 @@ def units():
     tree = orgs.all_units()
     active = [u for u in tree if u.active]
     form = UnitForm()
-    form.kind.choices = _kind_choices()
-    form.parent_id.choices = _unit_choices(active, _("None (the city itself)"))
+    form.kind.choices = options(_kind_choices())
+    form.parent_id.choices = options(_unit_choices(active, _("None (the city itself)")))
     if request.method == "GET" and request.args.get("parent", type=int):
         form.parent_id.data = request.args.get("parent", type=int)
     if form.validate_on_submit():
         try:
-            unit = orgs.add_unit(actor=current_user, code=form.code.data, name=form.name.data, kind=form.kind.data,
-                                 parent={u.id: u for u in active}.get(form.parent_id.data),
-                                 name_en=form.name_en.data)
+            unit = orgs.add_unit(
+                actor=current_user,
+                code=form.code.data,
+                name=form.name.data,
+                kind=form.kind.data,
+                parent={u.id: u for u in active}.get(form.parent_id.data),
+                name_en=form.name_en.data,
+            )
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -221,7 +270,7 @@ def edit_unit(unit_id):
     unit = _unit_or_404(unit_id)
     form = RenameUnitForm(obj=unit)
     move = MoveUnitForm(parent_id=unit.parent_id)
-    move.parent_id.choices = _unit_choices([u for u in orgs.all_units() if u.active and not unit.contains(u)])
+    move.parent_id.choices = options(_unit_choices([u for u in orgs.all_units() if u.active and not unit.contains(u)]))
     if form.validate_on_submit():
         try:
             orgs.rename_unit(unit, actor=current_user, name=form.name.data, name_en=form.name_en.data)
@@ -236,8 +285,9 @@ def edit_unit(unit_id):
 
 
 def _unit_page(unit, form, move):
-    return render_template("admin/unit.html", unit=unit, form=form, move=move, confirm=ConfirmForm(),
-                           held=orgs.unit_holdings(unit)), 400 if form.errors or move.errors else 200
+    return render_template(
+        "admin/unit.html", unit=unit, form=form, move=move, confirm=ConfirmForm(), held=orgs.unit_holdings(unit)
+    ), 400 if form.errors or move.errors else 200
 
 
 @bp.route("/units/<int:unit_id>/move", methods=["POST"])
@@ -246,7 +296,7 @@ def move_unit(unit_id):
     move = MoveUnitForm()
     # Every active unit is offered to the service, which refuses the unit's own subtree with a message.
     choices = {u.id: u for u in orgs.all_units() if u.active}
-    move.parent_id.choices = _unit_choices(list(choices.values()))
+    move.parent_id.choices = options(_unit_choices(list(choices.values())))
     if move.validate_on_submit():
         try:
             orgs.move_unit(unit, choices[move.parent_id.data], actor=current_user)
@@ -259,7 +309,7 @@ def move_unit(unit_id):
             return redirect(url_for(".edit_unit", unit_id=unit.id))
     db.session.expire_all()
     unit = _unit_or_404(unit_id)
-    move.parent_id.choices = _unit_choices([u for u in orgs.all_units() if u.active and not unit.contains(u)])
+    move.parent_id.choices = options(_unit_choices([u for u in orgs.all_units() if u.active and not unit.contains(u)]))
     return _unit_page(unit, RenameUnitForm(obj=unit), move)
 
 
@@ -275,12 +325,17 @@ def unit_action(unit_id, action):
         db.session.rollback()
         flash(str(exc.message), "danger")
     else:
-        flash(_("%(name)s is deactivated.", name=unit.name) if action == "deactivate"
-              else _("%(name)s is active again.", name=unit.name), "success")
+        flash(
+            _("%(name)s is deactivated.", name=unit.name)
+            if action == "deactivate"
+            else _("%(name)s is active again.", name=unit.name),
+            "success",
+        )
     return redirect(url_for(".edit_unit", unit_id=unit.id))
 
 
 # --- categories ---------------------------------------------------------------------------------------------
+
 
 def _category_or_404(category_id: int) -> Category:
     category = db.session.get(Category, category_id)
@@ -294,13 +349,20 @@ def categories():
     tree = taxonomy.category_tree()
     parents = {parent.id: parent for parent, _children in tree if parent.active}
     form = CategoryForm()
-    form.parent_id.choices = [("", _("None: a first-level category"))] + [(p.id, p.name) for p in parents.values()]
+    form.parent_id.choices = options(
+        [("", _("None: a first-level category"))] + [(p.id, p.name) for p in parents.values()]
+    )
     if request.method == "GET" and request.args.get("parent", type=int):
         form.parent_id.data = request.args.get("parent", type=int)
     if form.validate_on_submit():
         try:
-            category = taxonomy.add_category(actor=current_user, code=form.code.data, name=form.name.data,
-                                               parent=parents.get(form.parent_id.data), name_en=form.name_en.data)
+            category = taxonomy.add_category(
+                actor=current_user,
+                code=form.code.data,
+                name=form.name.data,
+                parent=parents.get(form.parent_id.data),
+                name_en=form.name_en.data,
+            )
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -309,8 +371,9 @@ def categories():
             flash(_("Category %(name)s created.", name=category.name), "success")
             return redirect(url_for(".categories", _anchor=f"category-{category.id}"))
         tree = taxonomy.category_tree()
-    return render_template("admin/categories.html", tree=tree, form=form, confirm=ConfirmForm()), \
-        400 if form.errors else 200
+    return render_template(
+        "admin/categories.html", tree=tree, form=form, confirm=ConfirmForm()
+    ), 400 if form.errors else 200
 
 
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
@@ -351,14 +414,16 @@ def category_action(category_id, action):
         flash(str(exc.message), "danger")
     else:
         if action == "deactivate":
-            flash(_("%(name)s is hidden from new appeals; tickets filed under it keep it.", name=category.name),
-                  "success")
+            flash(
+                _("%(name)s is hidden from new appeals; tickets filed under it keep it.", name=category.name), "success"
+            )
         elif action == "activate":
             flash(_("%(name)s is active again.", name=category.name), "success")
     return redirect(url_for(".categories", _anchor=f"category-{category.id}"))
 
 
 # --- partner API keys -----------------------------------------------------------------------------------------
+
 
 @bp.route("/apikeys")
 def api_keys_old_address():
@@ -378,8 +443,9 @@ def api_key_list():
         else:
             # Rendered, not flashed: a flash would carry the key in the session cookie.
             return render_template("admin/api_key_once.html", key=key, raw=raw)
-    return render_template("admin/api_keys.html", keys=api_keys.list_api_keys(), form=form,
-                           confirm=ConfirmForm()), 400 if form.errors else 200
+    return render_template(
+        "admin/api_keys.html", keys=api_keys.list_api_keys(), form=form, confirm=ConfirmForm()
+    ), 400 if form.errors else 200
 
 
 @bp.route("/api-keys/<int:key_id>/revoke", methods=["POST"])
@@ -395,6 +461,8 @@ def revoke_api_key(key_id):
             abort(404)
         flash(str(exc.message), "danger")
     else:
-        flash(_("The key of %(channel)s is revoked: its requests are refused from now on.", channel=key.channel),
-              "success")
+        flash(
+            _("The key of %(channel)s is revoked: its requests are refused from now on.", channel=key.channel),
+            "success",
+        )
     return redirect(url_for(".api_key_list"))

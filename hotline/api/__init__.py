@@ -1,4 +1,5 @@
 """The machine channels' JSON API under /api/v1: OpenAPI document, Swagger UI served locally, blueprints."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Flask, send_from_directory
@@ -20,9 +21,11 @@ OPENAPI_CONFIG = {
     # Swagger UI's files come from the installed swagger_ui_bundle package, never from a CDN.
     "OPENAPI_SWAGGER_UI_URL": DOCS_ASSETS,
     "API_SPEC_OPTIONS": {
-        "info": {"description": "Tickets for staff tools and partner channels, and tracking for citizens. "
-                                "Errors are always JSON: {\"error\": {\"code\", \"message\", \"fields\"}}. "
-                                "See docs/api.md."},
+        "info": {
+            "description": "Tickets for staff tools and partner channels, and tracking for citizens. "
+            'Errors are always JSON: {"error": {"code", "message", "fields"}}. '
+            "See docs/api.md."
+        },
         "servers": [{"url": "/"}],
     },
 }
@@ -37,7 +40,6 @@ class HotlineApi(Api):
         pass
 
 
-
 def init_api(app: Flask) -> None:
     from hotline.api import actions  # noqa: F401  (its routes join the tickets blueprint)
     from hotline.api.cli import apikeys_cli
@@ -47,12 +49,24 @@ def init_api(app: Flask) -> None:
     for name, value in OPENAPI_CONFIG.items():
         app.config.setdefault(name, value)
     api = HotlineApi(app)  # one per app: the spec is built from this app's routes
-    api.spec.components.security_scheme("bearerAuth", {
-        "type": "http", "scheme": "bearer", "bearerFormat": "itsdangerous",
-        "description": "POST /api/v1/auth/token with a staff username and password."})
-    api.spec.components.security_scheme("apiKey", {
-        "type": "apiKey", "in": "header", "name": "X-API-Key",
-        "description": "A partner channel's key, issued by an admin (flask apikeys create)."})
+    api.spec.components.security_scheme(
+        "bearerAuth",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "itsdangerous",
+            "description": "POST /api/v1/auth/token with a staff username and password.",
+        },
+    )
+    api.spec.components.security_scheme(
+        "apiKey",
+        {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+            "description": "A partner channel's key, issued by an admin (flask apikeys create).",
+        },
+    )
     api.register_blueprint(bp)
     csrf.exempt(bp)
 
@@ -61,6 +75,7 @@ def init_api(app: Flask) -> None:
     @assets.route(f"{DOCS_ASSETS}<path:filename>")
     def swagger_asset(filename):
         from swagger_ui_bundle import swagger_ui_path
+
         return send_from_directory(str(swagger_ui_path), filename, max_age=86400)
 
     app.register_blueprint(assets)

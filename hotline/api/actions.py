@@ -5,6 +5,7 @@ The names, what each reads and what it calls come from ``hotline.tickets.actions
 outside the actor's role or org subtree, 409 on an invalid transition or a lost race (send ``version`` to detect
 one), 422 with ``fields`` on bad input.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,32 +32,51 @@ from hotline.tickets.actions import ACTIONS, API_ACTIONS, api_description
 
 class ActionSchema(ma.Schema):
     """Fields each action reads; the others are ignored."""
+
     version = fields.Integer(metadata={"description": "The ticket version you saw; a newer one → 409."})
-    note = fields.String(validate=validate.Length(max=2000), metadata={
-        "description": "Reason (refuse, request_return, judge_return rejected, review sent back, requests), "
-                       "answer text (answer_directly) or note/opinion text."})
+    note = fields.String(
+        validate=validate.Length(max=2000),
+        metadata={
+            "description": "Reason (refuse, request_return, judge_return rejected, review sent back, requests), "
+            "answer text (answer_directly) or note/opinion text."
+        },
+    )
     body = fields.String(validate=validate.Length(max=10000), metadata={"description": "reply: the answer."})
     lead_unit = fields.String(metadata={"description": "dispatch: unit code of the lead unit (主办)."})
     assist_units = fields.List(fields.String(), metadata={"description": "dispatch: assisting unit codes."})
     unit = fields.String(metadata={"description": "pass_down: code of the unit below."})
-    approve = fields.Boolean(metadata={"description": "judge_return / judge_extension / judge_suspension / "
-                                                      "review: true approves, false rejects."})
-    satisfaction = fields.String(validate=validate.OneOf(["satisfied", "basically", "unsatisfied", "not_reached"]),
-                                 metadata={"description": "rate: 满意 / 基本满意 / 不满意 / 未联系上."})
+    approve = fields.Boolean(
+        metadata={
+            "description": "judge_return / judge_extension / judge_suspension / review: true approves, false rejects."
+        }
+    )
+    satisfaction = fields.String(
+        validate=validate.OneOf(["satisfied", "basically", "unsatisfied", "not_reached"]),
+        metadata={"description": "rate: 满意 / 基本满意 / 不满意 / 未联系上."},
+    )
     comment = fields.String(validate=validate.Length(max=2000))
     master = fields.String(metadata={"description": "merge: tracking number of the open master ticket."})
-    new_deadline = fields.AwareDateTime(validate=validate.Range(FIRST_MOMENT, LAST_MOMENT),
-                                        metadata={"description": "request_extension: ISO 8601 with offset."})
-    resume_by = fields.AwareDateTime(validate=validate.Range(FIRST_MOMENT, LAST_MOMENT),
-                                     metadata={"description": "request_suspension: planned end (optional)."})
+    new_deadline = fields.AwareDateTime(
+        validate=validate.Range(FIRST_MOMENT, LAST_MOMENT),
+        metadata={"description": "request_extension: ISO 8601 with offset."},
+    )
+    resume_by = fields.AwareDateTime(
+        validate=validate.Range(FIRST_MOMENT, LAST_MOMENT),
+        metadata={"description": "request_suspension: planned end (optional)."},
+    )
 
 
 @bp.route("/tickets/<tracking_no>/actions/<any(" + ", ".join(API_ACTIONS) + "):action>", methods=["POST"])
 @bp.arguments(ActionSchema)
 @bp.response(200, TicketSchema)
-@bp.doc(security=[BEARER], responses=_errors(400, 401, 403, 404, 409, 422), description=api_description(),
-        parameters=[{"in": "path", "name": "action", "required": True,
-                     "schema": {"type": "string", "enum": list(API_ACTIONS)}}])
+@bp.doc(
+    security=[BEARER],
+    responses=_errors(400, 401, 403, 404, 409, 422),
+    description=api_description(),
+    parameters=[
+        {"in": "path", "name": "action", "required": True, "schema": {"type": "string", "enum": list(API_ACTIONS)}}
+    ],
+)
 def act(data, tracking_no, action):
     """Apply a workflow action as the authenticated staff member; answers with the updated ticket."""
     caller = require_authenticated()
@@ -64,8 +84,11 @@ def act(data, tracking_no, action):
         raise PermissionDenied(_l("Workflow actions need a staff token, not an API key."))
     ticket = visible_ticket(caller, tracking_no)
     entry = ACTIONS[action]
-    values = {"note": data.get("note"), "version": data.get("version"),
-              **{field: _PARSE[field](data, caller) for field in entry.reads}}
+    values = {
+        "note": data.get("note"),
+        "version": data.get("version"),
+        **{field: _PARSE[field](data, caller) for field in entry.reads},
+    }
     entry.run(ticket, caller.user, values)
     db.session.commit()
     db.session.refresh(ticket)

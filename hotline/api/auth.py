@@ -1,4 +1,5 @@
 """Who is calling the API: a staff user (bearer token), a partner channel (X-API-Key) or the public."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """``flask apikeys create|list|revoke``: partner-channel keys, managed by admins on the server."""
+
 import click
 from flask.cli import AppGroup
 
@@ -19,7 +20,7 @@ def create_command(channel):
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        raise click.ClickException(str(exc.message))
+        raise click.ClickException(str(exc.message)) from exc
     click.echo(f"API key {key.id} for {key.channel}:")
     click.echo(raw)
     click.echo("Store it now: it cannot be shown again.", err=True)
@@ -31,8 +32,10 @@ def list_command():
     for key in list_api_keys():
         revoked = f"revoked {to_local(key.revoked_at):%Y-%m-%d %H:%M}" if key.revoked_at else "active"
         used = f"last used {to_local(key.last_used_at):%Y-%m-%d %H:%M}" if key.last_used_at else "never used"
-        click.echo(f"{key.id}\t{key.channel}\t{key.prefix}…\tcreated {to_local(key.created_at):%Y-%m-%d %H:%M}"
-                   f"\t{revoked}\t{used}\t{key.request_count} requests")
+        click.echo(
+            f"{key.id}\t{key.channel}\t{key.prefix}…\tcreated {to_local(key.created_at):%Y-%m-%d %H:%M}"
+            f"\t{revoked}\t{used}\t{key.request_count} requests"
+        )
 
 
 @apikeys_cli.command("revoke")
@@ -44,5 +47,5 @@ def revoke_command(key_id):
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        raise click.ClickException(str(exc.message))
+        raise click.ClickException(str(exc.message)) from exc
     click.echo(f"revoked API key {key.id} ({key.channel})")

@@ -3,10 +3,12 @@
 ``machine_error_response`` is called by the application's error handlers first; it answers for
 requests under those prefixes and returns None for everything else (the HTML pages).
 """
+
 from __future__ import annotations
 
 from flask import jsonify, request
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from hotline.core.errors import DomainError, ValidationFailed
@@ -132,6 +134,7 @@ def machine_error_response(exc: Exception):
         headers.setdefault("WWW-Authenticate", 'Bearer realm="hotline"')
     if path.startswith(OPEN311_PREFIX):
         from hotline.open311.formats import open311_error
+
         status = 400 if status == 422 else status  # GeoReport v2 reports bad input as 400
         return open311_error(status, message, fields, headers)
     return json_error(status, message, fields, headers)

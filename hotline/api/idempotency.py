@@ -9,6 +9,7 @@ Race-safe through the UNIQUE (scope, key) of ``idempotency_key``: the answer is 
 that created the ticket, so of two requests racing with one key the second waits at its INSERT, fails once
 the first commits, rolls its own ticket back and replays the first answer (docs/api.md "Idempotent retries").
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,13 +29,15 @@ from hotline.extensions import db
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
-KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,%d}" % MAX_KEY_LENGTH)  # visible ASCII: a UUID, a ULID, a hash
+KEY_PATTERN = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}")  # visible ASCII: a UUID, a ULID, a hash
 OPENAPI_PARAMETER = {
-    "in": "header", "name": HEADER, "required": False,
+    "in": "header",
+    "name": HEADER,
+    "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": r"^[\x21-\x7e]+$"},
     "description": "Optional: a unique value per appeal (a UUID). A retry with the same key and the same body "
-                   "gets the first answer again and files no second ticket; the same key with another body "
-                   "is refused with 422. Kept for 24 hours.",
+    "gets the first answer again and files no second ticket; the same key with another body "
+    "is refused with 422. Kept for 24 hours.",
 }
 
 
@@ -51,6 +54,7 @@ class KeyReused(DomainError):
 @dataclass(frozen=True)
 class Attempt:
     """A request that carries a key: where the key belongs and what the request was."""
+
     scope: str
     key: str
     request_sha256: str
@@ -62,8 +66,9 @@ def requested_attempt(scope: str) -> Attempt | None:
     if key is None:
         return None
     if not KEY_PATTERN.fullmatch(key):
-        raise ValidationFailed(_l("Idempotency-Key must be 1 to %(n)d visible ASCII characters.",
-                                  n=MAX_KEY_LENGTH), field=HEADER)
+        raise ValidationFailed(
+            _l("Idempotency-Key must be 1 to %(n)d visible ASCII characters.", n=MAX_KEY_LENGTH), field=HEADER
+        )
     return Attempt(scope=scope[:100], key=key, request_sha256=request_fingerprint())
 
 
@@ -82,7 +87,7 @@ def request_fingerprint() -> str:
         for name, upload in sorted(request.files.items(multi=True), key=lambda item: (item[0], item[1].filename or "")):
             digest.update(b"\0u" + name.encode() + b"\0" + (upload.filename or "").encode() + b"\0")
             stream = upload.stream
-            for chunk in iter(lambda: stream.read(65536), b""):
+            while chunk := stream.read(65536):
                 digest.update(chunk)
             stream.seek(0)
     else:
@@ -98,8 +103,9 @@ def previous_answer(attempt: Attempt) -> Response | None:
     """The first answer for this key, to send again; None if the key is new (or expired, and then forgotten).
 
     Raises ``KeyReused`` when the key came with a different request."""
-    row = db.session.execute(select(IdempotencyKey).where(IdempotencyKey.scope == attempt.scope,
-                                                          IdempotencyKey.key == attempt.key)).scalar_one_or_none()
+    row = db.session.execute(
+        select(IdempotencyKey).where(IdempotencyKey.scope == attempt.scope, IdempotencyKey.key == attempt.key)
+    ).scalar_one_or_none()
     if row is None:
         return None
     if row.created_at < utcnow() - _lifetime():  # not purged yet: as good as gone
@@ -117,11 +123,18 @@ def previous_answer(attempt: Attempt) -> Response | None:
 
 def remember_answer(attempt: Attempt, response: Response) -> None:
     """Keep the answer in the current transaction; an IntegrityError means another request with the key won."""
-    db.session.execute(insert(IdempotencyKey.__table__).values(
-        scope=attempt.scope, key=attempt.key, request_sha256=attempt.request_sha256,
-        response_status=response.status_code, response_body=response.get_data(as_text=True),
-        response_content_type=response.content_type, response_location=response.headers.get("Location"),
-        created_at=utcnow()))
+    db.session.execute(
+        insert(IdempotencyKey.__table__).values(
+            scope=attempt.scope,
+            key=attempt.key,
+            request_sha256=attempt.request_sha256,
+            response_status=response.status_code,
+            response_body=response.get_data(as_text=True),
+            response_content_type=response.content_type,
+            response_location=response.headers.get("Location"),
+            created_at=utcnow(),
+        )
+    )
 
 
 def purge_expired_keys(now: datetime | None = None) -> int:

@@ -3,10 +3,10 @@
 Only a SHA-256 of a key is stored: keys are long random strings, so a fast hash
 is enough and lets every request find its key with one indexed lookup.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -19,6 +19,7 @@ from hotline.extensions import db
 
 class ApiKey(db.Model):
     """One partner channel's key (民心网, 民意网…); revoked keys stay for the record."""
+
     __tablename__ = "api_key"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,13 +28,13 @@ class ApiKey(db.Model):
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = created_at_column()
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Usage, updated by one UPDATE per request (hotline.api.services.find_active_key).
-    last_used_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
     request_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
-    created_by: Mapped[Optional[User]] = relationship()
+    created_by: Mapped[User | None] = relationship()
 
     @property
     def active(self) -> bool:
@@ -45,6 +46,7 @@ class ApiKey(db.Model):
 
 class ApiSubmission(db.Model):
     """The key a ticket was filed with: a partner reads back its own appeals and nobody else's."""
+
     __tablename__ = "api_submission"
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), primary_key=True)
@@ -58,6 +60,7 @@ class IdempotencyKey(db.Model):
     caller's keys never answer another's. The UNIQUE (scope, key) is what makes two requests racing with one
     key make one ticket: the second one's INSERT waits for the first to commit, fails, and replays its answer.
     """
+
     __tablename__ = "idempotency_key"
     __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotency_key_scope_key"),)
 
@@ -68,6 +71,6 @@ class IdempotencyKey(db.Model):
     response_status: Mapped[int] = mapped_column()
     response_body: Mapped[str] = mapped_column(Text)
     response_content_type: Mapped[str] = mapped_column(String(100))
-    response_location: Mapped[Optional[str]] = mapped_column(String(200))
+    response_location: Mapped[str | None] = mapped_column(String(200))
     # The purge (purge_expired_keys) deletes by age.
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)

@@ -1,4 +1,5 @@
 """What each caller may see of a ticket: contact data by role, the timeline by audience."""
+
 from __future__ import annotations
 
 import logging
@@ -32,12 +33,22 @@ def contact(ticket: Ticket, caller: Caller) -> tuple[str | None, str | None]:
 def summary(ticket: Ticket, caller: Caller) -> dict:
     name, phone = contact(ticket, caller)
     return {
-        "tracking_no": ticket.tracking_no, "status": ticket.status, "status_label": label("status", ticket.status),
-        "channel": ticket.channel, "appeal_type": ticket.appeal_type, "urgency": ticket.urgency,
-        "title": ticket.title, "category": ref(ticket.category), "district": ref(ticket.district),
-        "lead_unit": ref(ticket.lead_unit), "citizen_name": name, "citizen_phone": phone,
-        "confidential": ticket.confidential, "created_at": local(ticket.created_at),
-        "updated_at": local(ticket.updated_at), "answer_deadline_at": local(ticket.answer_deadline_at),
+        "tracking_no": ticket.tracking_no,
+        "status": ticket.status,
+        "status_label": label("status", ticket.status),
+        "channel": ticket.channel,
+        "appeal_type": ticket.appeal_type,
+        "urgency": ticket.urgency,
+        "title": ticket.title,
+        "category": ref(ticket.category),
+        "district": ref(ticket.district),
+        "lead_unit": ref(ticket.lead_unit),
+        "citizen_name": name,
+        "citizen_phone": phone,
+        "confidential": ticket.confidential,
+        "created_at": local(ticket.created_at),
+        "updated_at": local(ticket.updated_at),
+        "answer_deadline_at": local(ticket.answer_deadline_at),
     }
 
 
@@ -47,37 +58,67 @@ def released_answer(ticket: Ticket) -> dict | None:
     if not approved:
         return None
     reply = approved[-1]
-    return {"body": reply.body, "unit": reply.unit.name if reply.unit else None,
-            "released_at": local(reply.released_at or reply.reviewed_at)}
+    return {
+        "body": reply.body,
+        "unit": reply.unit.name if reply.unit else None,
+        "released_at": local(reply.released_at or reply.reviewed_at),
+    }
 
 
 def public_timeline(ticket: Ticket) -> list[dict]:
     """The citizen's timeline: public events only, no staff names, no notes."""
-    return [{"action": e.action, "label": label("action", e.action), "to_status": e.to_status,
-             "from_status": e.from_status, "at": local(e.created_at), "public": True}
-            for e in ticket.events if e.public]
+    return [
+        {
+            "action": e.action,
+            "label": label("action", e.action),
+            "to_status": e.to_status,
+            "from_status": e.from_status,
+            "at": local(e.created_at),
+            "public": True,
+        }
+        for e in ticket.events
+        if e.public
+    ]
 
 
 def staff_timeline(ticket: Ticket) -> list[dict]:
-    return [{"action": e.action, "label": label("action", e.action), "from_status": e.from_status,
-             "to_status": e.to_status, "at": local(e.created_at),
-             "actor": e.actor.display_name if e.actor else label("actor", e.actor_kind),
-             "unit": e.unit.name if e.unit else None, "note": e.note, "public": e.public}
-            for e in ticket.events]
+    return [
+        {
+            "action": e.action,
+            "label": label("action", e.action),
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+            "at": local(e.created_at),
+            "actor": e.actor.display_name if e.actor else label("actor", e.actor_kind),
+            "unit": e.unit.name if e.unit else None,
+            "note": e.note,
+            "public": e.public,
+        }
+        for e in ticket.events
+    ]
 
 
 def detail(ticket: Ticket, caller: Caller) -> dict:
     data = summary(ticket, caller)
-    data.update({
-        "body": ticket.body, "address": ticket.address, "lat": ticket.lat, "lon": ticket.lon,
-        "sign_deadline_at": local(ticket.sign_deadline_at), "warning_level": ticket.warning_level,
-        "satisfaction": ticket.satisfaction, "answer": released_answer(ticket),
-        "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size}
-                        for a in _attachments(ticket)],
-        "events": staff_timeline(ticket) if caller.user is not None else public_timeline(ticket),
-    })
+    data.update(
+        {
+            "body": ticket.body,
+            "address": ticket.address,
+            "lat": ticket.lat,
+            "lon": ticket.lon,
+            "sign_deadline_at": local(ticket.sign_deadline_at),
+            "warning_level": ticket.warning_level,
+            "satisfaction": ticket.satisfaction,
+            "answer": released_answer(ticket),
+            "attachments": [
+                {"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in _attachments(ticket)
+            ],
+            "events": staff_timeline(ticket) if caller.user is not None else public_timeline(ticket),
+        }
+    )
     if caller.sees_contact:
         from hotline.core.audit import record_audit
+
         record_audit(caller.user, "contact.view", ticket.tracking_no, {"via": "api"})
     return data
 
@@ -87,8 +128,10 @@ def _attachments(ticket: Ticket):
 
     from hotline.extensions import db
     from hotline.tickets.models import Attachment
-    return db.session.execute(select(Attachment).where(Attachment.ticket_id == ticket.id)
-                              .order_by(Attachment.id)).scalars()
+
+    return db.session.execute(
+        select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
+    ).scalars()
 
 
 def track(ticket: Ticket) -> dict:
@@ -102,9 +145,14 @@ def track(ticket: Ticket) -> dict:
         timeline += [e for e in public_timeline(followed) if e["action"] not in ("submit", "register", "accept")]
         timeline.sort(key=lambda e: e["at"])
     return {
-        "tracking_no": ticket.tracking_no, "status": ticket.status, "status_label": label("status", ticket.status),
-        "appeal_type": ticket.appeal_type, "category": ticket.category.full_name if ticket.category else None,
-        "title": ticket.title, "created_at": local(ticket.created_at), "timeline": timeline,
+        "tracking_no": ticket.tracking_no,
+        "status": ticket.status,
+        "status_label": label("status", ticket.status),
+        "appeal_type": ticket.appeal_type,
+        "category": ticket.category.full_name if ticket.category else None,
+        "title": ticket.title,
+        "created_at": local(ticket.created_at),
+        "timeline": timeline,
         "merged_into": followed.tracking_no if followed is not ticket else None,
         "master_status": followed.status if followed is not ticket else None,
         "answer": released_answer(followed),

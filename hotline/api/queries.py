@@ -1,4 +1,5 @@
 """The API's ticket lists: the caller's scope first, then the filters."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -13,8 +14,8 @@ from hotline.core.clock import LOCAL_TZ, to_utc_naive
 from hotline.core.errors import ValidationFailed
 from hotline.extensions import db
 from hotline.orgs.services import get_unit_by_code, subtree_ids
-from hotline.tickets.models import ACTIVE_ASSIGNMENT_STATUSES, Assignment, Category, Ticket
 from hotline.permissions import can_read
+from hotline.tickets.models import ACTIVE_ASSIGNMENT_STATUSES, Assignment, Category, Ticket
 from hotline.tickets.queries import visible_tickets
 from hotline.tickets.services import get_ticket
 
@@ -32,14 +33,21 @@ def may_see(caller: Caller, ticket: Ticket) -> bool:
     if caller.user is not None:
         return can_read(caller.user, ticket)
     if caller.api_key is not None:
-        return db.session.execute(select(ApiSubmission.ticket_id).where(
-            ApiSubmission.api_key_id == caller.api_key.id, ApiSubmission.ticket_id == ticket.id)).first() is not None
+        return (
+            db.session.execute(
+                select(ApiSubmission.ticket_id).where(
+                    ApiSubmission.api_key_id == caller.api_key.id, ApiSubmission.ticket_id == ticket.id
+                )
+            ).first()
+            is not None
+        )
     return False
 
 
 def visible_ticket(caller: Caller, tracking_no: str) -> Ticket:
     """The ticket, or the same NotFound whether it does not exist or is someone else's."""
     from hotline.core.errors import NotFound
+
     try:
         ticket = get_ticket(tracking_no)
     except NotFound:
@@ -62,8 +70,9 @@ def filtered(caller: Caller, args: dict) -> Select:
         unit = get_unit_by_code(args["unit"])
         if unit is None:
             raise ValidationFailed(_l("Unknown unit."), field="unit")
-        at_unit = select(Assignment.ticket_id).where(Assignment.unit_id.in_(subtree_ids(unit)),
-                                                     Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES))
+        at_unit = select(Assignment.ticket_id).where(
+            Assignment.unit_id.in_(subtree_ids(unit)), Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)
+        )
         query = query.where(or_(Ticket.id.in_(at_unit), Ticket.lead_unit_id.in_(subtree_ids(unit))))
     if args.get("category"):
         category = db.session.execute(select(Category).filter_by(code=args["category"])).scalar_one_or_none()
@@ -82,8 +91,13 @@ def filtered(caller: Caller, args: dict) -> Select:
 
 def page_of(query: Select, page: int, per_page: int) -> tuple[list[Ticket], int]:
     total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
-    items = db.session.execute(query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
-                               .limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    items = (
+        db.session.execute(
+            query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(per_page).offset((page - 1) * per_page)
+        )
+        .scalars()
+        .all()
+    )
     return list(items), total
 
 
@@ -92,10 +106,11 @@ def page_of_matches(query: Select, q: str, page: int, per_page: int) -> tuple[li
     the search cap, and whether there are more (like the search page: at a million tickets two common
     words match tens of thousands, and counting them all costs a scan of every match)."""
     from hotline.search.services import COUNT_CAP, newest_matches
+
     clause = query.whereclause
     ids = newest_matches(q, (lambda sel: sel.where(clause)) if clause is not None else None) or []
     capped = len(ids) > COUNT_CAP
     ids = ids[:COUNT_CAP]
-    chosen = ids[(page - 1) * per_page:page * per_page]
+    chosen = ids[(page - 1) * per_page : page * per_page]
     tickets = {t.id: t for t in db.session.execute(select(Ticket).where(Ticket.id.in_(chosen))).scalars()}
     return [tickets[i] for i in chosen], len(ids), capped

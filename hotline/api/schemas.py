@@ -1,4 +1,5 @@
 """The API's request and response shapes. Limits come from ``hotline.tickets.validation``, the one place."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -28,9 +29,13 @@ class TokenSchema(ma.Schema):
 
 class PhotoSchema(ma.Schema):
     filename = fields.String(load_default="photo", validate=validate.Length(max=120))
-    data = fields.String(required=True, metadata={
-        "description": f"The image, base64-encoded: JPEG, PNG or WebP, at most {MAX_PHOTO_BYTES // 2**20} MB "
-                       "decoded, checked by content."})
+    data = fields.String(
+        required=True,
+        metadata={
+            "description": f"The image, base64-encoded: JPEG, PNG or WebP, at most {MAX_PHOTO_BYTES // 2**20} MB "
+            "decoded, checked by content."
+        },
+    )
 
 
 class TicketCreateSchema(ma.Schema):
@@ -40,55 +45,104 @@ class TicketCreateSchema(ma.Schema):
     appeal_type = fields.String(required=True, validate=validate.OneOf(APPEAL_TYPES))
     title = fields.String(required=True, validate=validate.Length(min=1, max=LIMITS["title"]))
     body = fields.String(required=True, validate=validate.Length(min=1, max=LIMITS["body"]))
-    citizen_phone = fields.String(required=True, validate=validate.Length(max=20), metadata={
-        "description": "Mainland mobile (11 digits) or landline with area code.",
-        "pattern": PHONE_PATTERN.pattern})
-    citizen_name = fields.String(load_default=None, allow_none=True,
-                                 validate=validate.Length(max=LIMITS["citizen_name"]))
-    urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES), metadata={
-        "description": "Staff decide urgency: anonymous callers and partner keys may send only `normal` "
-                       "(anything else is refused with 422 naming `urgency`)."})
-    category_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16),
-                                  metadata={"description": "A second-level category code (see Open311 services)."})
-    district_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32),
-                                  metadata={"description": "The org-unit code of a district."})
+    citizen_phone = fields.String(
+        required=True,
+        validate=validate.Length(max=20),
+        metadata={
+            "description": "Mainland mobile (11 digits) or landline with area code.",
+            "pattern": PHONE_PATTERN.pattern,
+        },
+    )
+    citizen_name = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=LIMITS["citizen_name"])
+    )
+    urgency = fields.String(
+        load_default="normal",
+        validate=validate.OneOf(URGENCIES),
+        metadata={
+            "description": "Staff decide urgency: anonymous callers and partner keys may send only `normal` "
+            "(anything else is refused with 422 naming `urgency`)."
+        },
+    )
+    category_code = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=16),
+        metadata={"description": "A second-level category code (see Open311 services)."},
+    )
+    district_code = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=32),
+        metadata={"description": "The org-unit code of a district."},
+    )
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=LIMITS["address"]))
     lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(*LAT_RANGE))
     lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(*LON_RANGE))
-    confidential = fields.Boolean(load_default=False, metadata={
-        "description": "Only for reports (举报): the caller's identity stays inside the hotline."})
+    confidential = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Only for reports (举报): the caller's identity stays inside the hotline."},
+    )
     allow_publish = fields.Boolean(load_default=False)
-    outcome = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["submit", "register"]),
-                            metadata={"description": "Staff with the operator role may `register` (straight to "
-                                                     "dispatch); everyone else files with `submit` (review)."})
+    outcome = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(["submit", "register"]),
+        metadata={
+            "description": "Staff with the operator role may `register` (straight to "
+            "dispatch); everyone else files with `submit` (review)."
+        },
+    )
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=LIMITS["note"]))
-    photos = fields.List(fields.Nested(PhotoSchema), load_default=list,
-                         validate=validate.Length(max=MAX_PHOTOS),
-                         metadata={"description": "JSON only: base64 photos. With multipart/form-data send "
-                                                  "the files as parts named `photos` instead."})
+    photos = fields.List(
+        fields.Nested(PhotoSchema),
+        load_default=list,
+        validate=validate.Length(max=MAX_PHOTOS),
+        metadata={
+            "description": "JSON only: base64 photos. With multipart/form-data send "
+            "the files as parts named `photos` instead."
+        },
+    )
 
 
 class TicketCreateFormSchema(TicketCreateSchema):
     """The multipart/form-data body (OpenAPI only): every field of the JSON body as a form field, the photos
     as file parts named `photos`."""
 
-    photos = fields.List(Upload(), load_default=list, validate=validate.Length(max=MAX_PHOTOS), metadata={
-        "description": f"Up to {MAX_PHOTOS} file parts named `photos`: JPEG, PNG or WebP, at most "
-                       f"{MAX_PHOTO_BYTES // 2**20} MB each, checked by content."})
+    photos = fields.List(
+        Upload(),
+        load_default=list,
+        validate=validate.Length(max=MAX_PHOTOS),
+        metadata={
+            "description": f"Up to {MAX_PHOTOS} file parts named `photos`: JPEG, PNG or WebP, at most "
+            f"{MAX_PHOTO_BYTES // 2**20} MB each, checked by content."
+        },
+    )
 
 
 class TicketQuerySchema(ma.Schema):
-    q = fields.String(validate=validate.Length(max=200), metadata={
-        "description": "Chinese full-text search (segmented with jieba): tickets matching every word."})
+    q = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "Chinese full-text search (segmented with jieba): tickets matching every word."},
+    )
     status = fields.String(validate=validate.OneOf(STATUSES))
-    unit = fields.String(validate=validate.Length(max=32), metadata={
-        "description": "Org-unit code: tickets at this unit or below it."})
-    category = fields.String(validate=validate.Length(max=16), metadata={
-        "description": "Category code; a first-level code includes its subcategories."})
-    date_from = fields.Date(data_key="from", validate=validate.Range(FIRST_DAY, LAST_DAY),
-                            metadata={"description": "Created on or after (YYYY-MM-DD, Beijing)."})
-    date_to = fields.Date(data_key="to", validate=validate.Range(FIRST_DAY, LAST_DAY),
-                          metadata={"description": "Created on or before (YYYY-MM-DD, Beijing)."})
+    unit = fields.String(
+        validate=validate.Length(max=32), metadata={"description": "Org-unit code: tickets at this unit or below it."}
+    )
+    category = fields.String(
+        validate=validate.Length(max=16),
+        metadata={"description": "Category code; a first-level code includes its subcategories."},
+    )
+    date_from = fields.Date(
+        data_key="from",
+        validate=validate.Range(FIRST_DAY, LAST_DAY),
+        metadata={"description": "Created on or after (YYYY-MM-DD, Beijing)."},
+    )
+    date_to = fields.Date(
+        data_key="to",
+        validate=validate.Range(FIRST_DAY, LAST_DAY),
+        metadata={"description": "Created on or before (YYYY-MM-DD, Beijing)."},
+    )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
@@ -147,9 +201,13 @@ class TicketSummarySchema(ma.Schema):
     district = fields.Nested(RefSchema, allow_none=True)
     lead_unit = fields.Nested(RefSchema, allow_none=True)
     citizen_name = fields.String(allow_none=True)
-    citizen_phone = fields.String(allow_none=True, metadata={
-        "description": "Full for hotline staff; masked (138****1234) for everyone else; null for a "
-                       "confidential caller outside the hotline."})
+    citizen_phone = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Full for hotline staff; masked (138****1234) for everyone else; null for a "
+            "confidential caller outside the hotline."
+        },
+    )
     confidential = fields.Boolean()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -174,8 +232,9 @@ class TicketPageSchema(ma.Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
-    total_capped = fields.Boolean(metadata={"description": "With `q`: more tickets match than the 1,000 "
-                                                           "newest listed and counted."})
+    total_capped = fields.Boolean(
+        metadata={"description": "With `q`: more tickets match than the 1,000 newest listed and counted."}
+    )
     pages = fields.Integer()
 
 
@@ -188,8 +247,10 @@ class TrackSchema(ma.Schema):
     title = fields.String()
     created_at = fields.DateTime()
     timeline = fields.List(fields.Nested("PublicEventSchema"))
-    merged_into = fields.String(allow_none=True, metadata={
-        "description": "A merged appeal: the master it follows (its progress and answer are given here)"})
+    merged_into = fields.String(
+        allow_none=True,
+        metadata={"description": "A merged appeal: the master it follows (its progress and answer are given here)"},
+    )
     master_status = fields.String(allow_none=True)
     answer = fields.Nested(AnswerSchema, allow_none=True)
     awaiting_rating = fields.Boolean()

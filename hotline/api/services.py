@@ -1,4 +1,5 @@
 """API credentials: partner API keys (create, list, revoke, look up) and staff bearer tokens."""
+
 from __future__ import annotations
 
 import hashlib
@@ -35,19 +36,24 @@ def _digest(raw_key: str) -> str:
 
 # --- API keys ----------------------------------------------------------------------------------------------
 
+
 def create_api_key(channel: str, created_by: User | None = None) -> tuple[ApiKey, str]:
     """A new key for ``channel``; the raw key is returned once and never stored."""
     channel = (channel or "").strip()
     if not channel or len(channel) > 64:
         raise ValidationFailed(_l("A channel name of at most 64 characters is required."), field="channel")
-    active = db.session.execute(select(ApiKey).where(ApiKey.channel == channel, ApiKey.revoked_at.is_(None))
-                                ).scalars().first()
+    active = (
+        db.session.execute(select(ApiKey).where(ApiKey.channel == channel, ApiKey.revoked_at.is_(None)))
+        .scalars()
+        .first()
+    )
     if active is not None:
-        raise ValidationFailed(_l("Channel %(name)s already has an active key (%(id)d); revoke it first.",
-                                  name=channel, id=active.id), field="channel")
+        raise ValidationFailed(
+            _l("Channel %(name)s already has an active key (%(id)d); revoke it first.", name=channel, id=active.id),
+            field="channel",
+        )
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(channel=channel, prefix=raw[:10], key_hash=_digest(raw), created_at=utcnow(),
-                 created_by=created_by)
+    key = ApiKey(channel=channel, prefix=raw[:10], key_hash=_digest(raw), created_at=utcnow(), created_by=created_by)
     db.session.add(key)
     db.session.flush()
     record_audit(created_by or "cli", "apikey.create", f"api key {key.id}", {"channel": key.channel})
@@ -69,20 +75,21 @@ def revoke_api_key(key_id: int, actor: User | None = None) -> ApiKey:
 def list_api_keys() -> list[ApiKey]:
     """Every key, active ones first, newest first; with this process's usage not yet written added in."""
     usage_meter.flush()
-    return list(db.session.execute(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc()))
-                .scalars())
+    return list(db.session.execute(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc())).scalars())
 
 
 class ActiveKey(NamedTuple):
     """What a partner request needs of its key: which key (its submissions) and which channel."""
+
     id: int
     channel: str
 
 
 # Statements every partner request runs, built once (building one costs more than running it). The key is
 # read as a plain row: an ORM object of it cost a tenth of a partner intake's CPU.
-_ACTIVE_KEY = select(ApiKey.id, ApiKey.channel).where(ApiKey.key_hash == bindparam("key_hash"),
-                                                      ApiKey.revoked_at.is_(None))
+_ACTIVE_KEY = select(ApiKey.id, ApiKey.channel).where(
+    ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
+)
 _INSERT_SUBMISSION = insert(ApiSubmission.__table__)
 
 
@@ -133,8 +140,11 @@ class UsageMeter:
             self._pending, self._last_used, self._written_at = Counter(), {}, time.monotonic()
         if not pending:
             return
-        statement = (update(ApiKey).where(ApiKey.id == bindparam("key_id"))
-                     .values(request_count=ApiKey.request_count + bindparam("n"), last_used_at=bindparam("at")))
+        statement = (
+            update(ApiKey)
+            .where(ApiKey.id == bindparam("key_id"))
+            .values(request_count=ApiKey.request_count + bindparam("n"), last_used_at=bindparam("at"))
+        )
         try:
             with db.engine.begin() as connection:
                 connection.execute(statement, [{"key_id": k, "n": n, "at": last_used[k]} for k, n in pending.items()])
@@ -160,6 +170,7 @@ def submitted_with(key: ActiveKey):
 
 
 # --- staff bearer tokens -----------------------------------------------------------------------------------
+
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)

@@ -1,4 +1,5 @@
 """The JSON API under /api/v1: tokens, tickets, tracking. Thin: parse, authorise, call one service, commit."""
+
 from __future__ import annotations
 
 import base64
@@ -19,9 +20,19 @@ from hotline.api import idempotency, present
 from hotline.api.auth import current_caller, is_authenticated_quietly, require_authenticated
 from hotline.api.errors import flatten_messages, json_error
 from hotline.api.queries import filtered, page_of, page_of_matches, visible_ticket
-from hotline.api.schemas import (ErrorSchema, TicketCreateFormSchema, TicketCreateSchema, TicketPageSchema,
-                                 TicketQuerySchema, TicketSchema, TicketSummarySchema, TokenRequestSchema,
-                                 TokenSchema, TrackQuerySchema, TrackSchema)
+from hotline.api.schemas import (
+    ErrorSchema,
+    TicketCreateFormSchema,
+    TicketCreateSchema,
+    TicketPageSchema,
+    TicketQuerySchema,
+    TicketSchema,
+    TicketSummarySchema,
+    TokenRequestSchema,
+    TokenSchema,
+    TrackQuerySchema,
+    TrackSchema,
+)
 from hotline.api.services import issue_token, record_submission, token_lifetime
 from hotline.core.errors import NotFound, ValidationFailed
 from hotline.extensions import db, limiter
@@ -33,16 +44,28 @@ from hotline.tickets.services import AppealInput
 from hotline.tickets.validation import normalise_phone, validate_appeal
 from hotline.tickets.workflow import Channel
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1",
-               description="Tickets for staff tools and partner channels; tracking for citizens.")
+bp = Blueprint(
+    "api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Tickets for staff tools and partner channels; tracking for citizens.",
+)
 
 BEARER = {"bearerAuth": []}
 API_KEY = {"apiKey": []}
-ERRORS = {status: {"description": text, "content": {"application/json": {"schema": ErrorSchema}}}
-          for status, text in [(400, "Malformed request"), (401, "Missing or invalid credentials"),
-                               (403, "Not allowed"), (404, "Not found (or not yours to see)"),
-                               (409, "Conflict"), (413, "Body too large"), (422, "Invalid fields"),
-                               (429, "Rate limited")]}
+ERRORS = {
+    status: {"description": text, "content": {"application/json": {"schema": ErrorSchema}}}
+    for status, text in [
+        (400, "Malformed request"),
+        (401, "Missing or invalid credentials"),
+        (403, "Not allowed"),
+        (404, "Not found (or not yours to see)"),
+        (409, "Conflict"),
+        (413, "Body too large"),
+        (422, "Invalid fields"),
+        (429, "Rate limited"),
+    ]
+}
 
 
 def _errors(*statuses):
@@ -58,6 +81,7 @@ def _status_is(code: int):
 
 
 # --- tokens -------------------------------------------------------------------------------------------------
+
 
 def _posted_username() -> str | None:
     body = request.get_json(silent=True)
@@ -92,16 +116,23 @@ def token(credentials):
 
 # --- tickets ------------------------------------------------------------------------------------------------
 
+
 @bp.route("/tickets", methods=["POST"])
-@bp.doc(security=[{}, BEARER, API_KEY], parameters=[idempotency.OPENAPI_PARAMETER], requestBody={
-    "required": True, "content": {
-        "application/json": {"schema": TicketCreateSchema},
-        # The same fields as form fields; photos as file parts named `photos`.
-        "multipart/form-data": {"schema": TicketCreateFormSchema}}},
-    responses=_errors(400, 401, 403, 413, 422, 429))
+@bp.doc(
+    security=[{}, BEARER, API_KEY],
+    parameters=[idempotency.OPENAPI_PARAMETER],
+    requestBody={
+        "required": True,
+        "content": {
+            "application/json": {"schema": TicketCreateSchema},
+            # The same fields as form fields; photos as file parts named `photos`.
+            "multipart/form-data": {"schema": TicketCreateFormSchema},
+        },
+    },
+    responses=_errors(400, 401, 403, 413, 422, 429),
+)
 @bp.response(201, TicketSummarySchema)
-@limiter.limit(_config_limit("API_PUBLIC_INTAKE_RATE_LIMIT", "10 per minute"),
-               exempt_when=is_authenticated_quietly)
+@limiter.limit(_config_limit("API_PUBLIC_INTAKE_RATE_LIMIT", "10 per minute"), exempt_when=is_authenticated_quietly)
 def create_ticket():
     """File an appeal.
 
@@ -168,8 +199,9 @@ def _read_appeal() -> tuple[dict, list[Photo]]:
         try:
             data = schema.load(raw)
         except ma.ValidationError as exc:
-            raise ValidationFailed(_l("Please correct the marked fields."),
-                                   fields=flatten_messages(exc.messages)) from None
+            raise ValidationFailed(
+                _l("Please correct the marked fields."), fields=flatten_messages(exc.messages)
+            ) from None
         files = [f for f in request.files.getlist("photos") if f and f.filename]
         if len(files) > MAX_PHOTOS:
             raise ValidationFailed(_l("At most %(n)d photos.", n=MAX_PHOTOS), field="photos")
@@ -182,8 +214,7 @@ def _read_appeal() -> tuple[dict, list[Photo]]:
     try:
         data = schema.load(body)
     except ma.ValidationError as exc:
-        raise ValidationFailed(_l("Please correct the marked fields."),
-                               fields=flatten_messages(exc.messages)) from None
+        raise ValidationFailed(_l("Please correct the marked fields."), fields=flatten_messages(exc.messages)) from None
     streams, errors = [], {}
     encoded_limit = math.ceil(MAX_PHOTO_BYTES / 3) * 4 + 4
     for i, photo in enumerate(data["photos"]):
@@ -228,11 +259,21 @@ def _appeal_input(data: dict) -> tuple[AppealInput, dict]:
         else:
             district_id = district.id
     appeal = AppealInput(
-        appeal_type=data["appeal_type"], title=data["title"], body=data["body"],
-        citizen_phone=data["citizen_phone"], channel=Channel.API.value, urgency=data["urgency"],
-        category_id=category_id, address=data["address"], district_id=district_id, lat=data["lat"],
-        lon=data["lon"], citizen_name=data["citizen_name"] or None, confidential=data["confidential"],
-        allow_publish=data["allow_publish"])
+        appeal_type=data["appeal_type"],
+        title=data["title"],
+        body=data["body"],
+        citizen_phone=data["citizen_phone"],
+        channel=Channel.API.value,
+        urgency=data["urgency"],
+        category_id=category_id,
+        address=data["address"],
+        district_id=district_id,
+        lat=data["lat"],
+        lon=data["lon"],
+        citizen_name=data["citizen_name"] or None,
+        confidential=data["confidential"],
+        allow_publish=data["allow_publish"],
+    )
     return appeal, errors
 
 
@@ -253,9 +294,14 @@ def list_tickets(args):
         items, total, capped = page_of_matches(filtered(caller, args), args["q"], args["page"], args["per_page"])
     else:
         items, total = page_of(filtered(caller, args), args["page"], args["per_page"])
-    return {"items": [present.summary(t, caller) for t in items], "page": args["page"],
-            "per_page": args["per_page"], "total": total, "total_capped": capped,
-            "pages": math.ceil(total / args["per_page"])}
+    return {
+        "items": [present.summary(t, caller) for t in items],
+        "page": args["page"],
+        "per_page": args["per_page"],
+        "total": total,
+        "total_capped": capped,
+        "pages": math.ceil(total / args["per_page"]),
+    }
 
 
 @bp.route("/tickets/<tracking_no>", methods=["GET"])
@@ -271,6 +317,7 @@ def ticket_detail(tracking_no):
 
 # --- the citizen's view -------------------------------------------------------------------------------------
 
+
 @bp.route("/track", methods=["GET"])
 @bp.arguments(TrackQuerySchema, location="query")
 @bp.response(200, TrackSchema)
@@ -282,6 +329,7 @@ def track(args):
     A wrong number or phone gets one neutral answer; failed attempts are rate limited per address.
     """
     from hotline.tickets.services import find_for_citizen
+
     # The caller's own appeal; a merged caller may also give the master's number (as on /track).
     ticket = find_for_citizen(args["tracking_no"].strip(), normalise_phone(args["phone"]))
     if ticket is None:

@@ -7,6 +7,7 @@ drops it. Tasks are sent by name through the app's own Celery, so ``hotline``
 never imports ``workers``. If the broker is down at that moment nothing is lost:
 the outbox and the sweep re-drive what was not sent.
 """
+
 from __future__ import annotations
 
 import logging

@@ -6,6 +6,7 @@ updated or deleted by the application. Ticket-level history stays in TicketEvent
 staff page is both a ``reveal_contact`` TicketEvent and an audit row); this table is the one place an
 admin reads to answer "who changed or saw what".
 """
+
 from __future__ import annotations
 
 import json
@@ -22,14 +23,51 @@ log = logging.getLogger("hotline.audit")
 
 # Action names, dotted by area; docs/security.md lists them.
 ACTIONS = (
-    "user.create", "user.set_password", "user.deactivate", "routing.update", "canned.create", "canned.toggle",
-    "calendar.day", "calendar.import", "sla_policy.update", "apikey.create", "apikey.revoke",
-    "project.create", "project.update", "export.tickets", "export.kpi", "contact.view", "login.failed",
-    "login.locked", "user.activate", "user.set_roles", "user.set_unit", "user.sign_out_everywhere", "user.update",
-    "user.reset_password", "user.change_password", "user.unlock", "unit.create", "unit.update", "unit.move",
-    "unit.deactivate", "unit.activate", "category.create", "category.update", "category.reorder", "category.deactivate",
-    "category.activate", "demo.seed", "import.units", "import.categories", "import.users", "import.routing",
-    "export.units", "export.categories", "export.users", "export.routing",
+    "user.create",
+    "user.set_password",
+    "user.deactivate",
+    "routing.update",
+    "canned.create",
+    "canned.toggle",
+    "calendar.day",
+    "calendar.import",
+    "sla_policy.update",
+    "apikey.create",
+    "apikey.revoke",
+    "project.create",
+    "project.update",
+    "export.tickets",
+    "export.kpi",
+    "contact.view",
+    "login.failed",
+    "login.locked",
+    "user.activate",
+    "user.set_roles",
+    "user.set_unit",
+    "user.sign_out_everywhere",
+    "user.update",
+    "user.reset_password",
+    "user.change_password",
+    "user.unlock",
+    "unit.create",
+    "unit.update",
+    "unit.move",
+    "unit.deactivate",
+    "unit.activate",
+    "category.create",
+    "category.update",
+    "category.reorder",
+    "category.deactivate",
+    "category.activate",
+    "demo.seed",
+    "import.units",
+    "import.categories",
+    "import.users",
+    "import.routing",
+    "export.units",
+    "export.categories",
+    "export.users",
+    "export.routing",
 )
 
 
@@ -67,12 +105,20 @@ def _describe_actor(actor) -> tuple[int | None, str]:
 def record_audit(actor, action: str, target, detail: dict | str | None = None) -> AuditEntry:
     """Add one audit row (flushed with the caller's transaction, never committed here)."""
     from flask import has_request_context, request
+
     actor_id, actor_name = _describe_actor(actor)
     if detail is not None and not isinstance(detail, str):
         detail = json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True)
     address = request.remote_addr if has_request_context() else None
-    entry = AuditEntry(at=utcnow(), actor_id=actor_id, actor_name=actor_name, action=action[:40],
-                       target=str(target if target is not None else "")[:200], detail=detail, address=address)
+    entry = AuditEntry(
+        at=utcnow(),
+        actor_id=actor_id,
+        actor_name=actor_name,
+        action=action[:40],
+        target=str(target if target is not None else "")[:200],
+        detail=detail,
+        address=address,
+    )
     db.session.add(entry)
     db.session.flush()
     log.info("audit %s by %s on %s", action, actor_name, entry.target)
@@ -93,6 +139,7 @@ def audit_entries(*, action: str | None = None, actor: str | None = None, target
 
 # --- the admins' page ---------------------------------------------------------------------------------------
 
+
 def _blueprint():
     from flask import Blueprint, render_template, request
 
@@ -106,8 +153,7 @@ def _blueprint():
     @roles_required(Role.ADMIN)
     def index():
         filters = {k: (request.args.get(k) or "").strip()[:80] or None for k in ("action", "actor", "target")}
-        page = db.paginate(audit_entries(**filters), page=query_page(), per_page=100,
-                           error_out=False)
+        page = db.paginate(audit_entries(**filters), page=query_page(), per_page=100, error_out=False)
         return render_template("admin/audit.html", page=page, filters=filters, actions=ACTIONS)
 
     return bp

@@ -2,10 +2,11 @@
 
 Services read the time here so that the demo seeder and the tests can move it.
 """
+
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -16,7 +17,7 @@ def utcnow() -> datetime:
     """Naive UTC, as stored in the database."""
     if _frozen is not None:
         return _frozen
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @contextlib.contextmanager
@@ -33,11 +34,11 @@ def frozen_at(moment: datetime):
 def to_local(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ)
+    return moment.replace(tzinfo=UTC).astimezone(LOCAL_TZ)
 
 
 def to_utc_naive(moment: datetime) -> datetime:
     """An aware datetime (any zone) as naive UTC; naive input is taken as Asia/Shanghai."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LOCAL_TZ)
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)

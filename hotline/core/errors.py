@@ -1,4 +1,5 @@
 """Domain errors. Views, the API and the CLI turn each into a clear answer."""
+
 from flask_babel import lazy_gettext as _l
 
 
@@ -47,7 +48,9 @@ RETRY_AFTER_SECONDS = 30  # what a 503 asks a client to wait: a PostgreSQL resta
 def database_unavailable(exc: BaseException) -> bool:
     """True when ``exc`` says the database cannot be reached (down, restarting, pool exhausted), not that a
     statement was wrong: the answer is then 503 with Retry-After, not a 500."""
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, TimeoutError as PoolTimeout
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
     if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)):
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)

@@ -1,6 +1,8 @@
 """The base of every web form: Flask-WTF's, with wtforms' messages in the page's language, read once."""
+
 from flask import request
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
 from hotline.core.i18n import wtforms_translations
 
@@ -17,6 +19,11 @@ class Form(FlaskForm):
 
         def get_translations(self, form):
             return wtforms_translations
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as a select's or radio group's choices (wtforms 3.3 deprecates bare tuples)."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def add_errors(form, exc, default: str | None = None) -> None:

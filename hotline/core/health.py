@@ -6,6 +6,7 @@ then hangs makes its component ``"error"``, never the probe hang. A check still 
 not started again (so a hung server cannot pile up threads); it reports ``"error"`` until it returns. No login,
 no rate limit, no session: probes come every few seconds from machines without cookies.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,10 +32,15 @@ def healthz():
 
 @bp.route("/readyz")
 def readyz():
-    checks = {"database": (_check_database, _database_engine(current_app)),
-              "broker": (_check_broker, current_app.extensions["celery"])}
-    results = _run_checks(current_app.extensions.setdefault("hotline_health_running", {}), checks,
-                          float(current_app.config.get("READYZ_TIMEOUT", READYZ_TIMEOUT)))
+    checks = {
+        "database": (_check_database, _database_engine(current_app)),
+        "broker": (_check_broker, current_app.extensions["celery"]),
+    }
+    results = _run_checks(
+        current_app.extensions.setdefault("hotline_health_running", {}),
+        checks,
+        float(current_app.config.get("READYZ_TIMEOUT", READYZ_TIMEOUT)),
+    )
     ready = all(v == "ok" for v in results.values())
     return jsonify(status="ok" if ready else "error", **results), 200 if ready else 503
 
@@ -48,8 +54,9 @@ def _run_checks(running: dict, checks: dict, timeout: float) -> dict[str, str]:
             log.warning("readyz: %s check still hanging from an earlier probe", name)
             outcomes[name] = "error"
             continue
-        thread = threading.Thread(target=_record, args=(name, check, target, outcomes),
-                                  name=f"readyz-{name}", daemon=True)
+        thread = threading.Thread(
+            target=_record, args=(name, check, target, outcomes), name=f"readyz-{name}", daemon=True
+        )
         running[name] = threads[name] = thread
         thread.start()
     deadline = time.monotonic() + timeout
@@ -78,8 +85,10 @@ def _database_engine(app):
     engine = app.extensions.get("hotline_health_engine")
     if engine is None:
         engine = app.extensions["hotline_health_engine"] = sa.create_engine(
-            db.engine.url, poolclass=sa.pool.NullPool,
-            connect_args={"connect_timeout": 2, "options": "-c statement_timeout=1500"})
+            db.engine.url,
+            poolclass=sa.pool.NullPool,
+            connect_args={"connect_timeout": 2, "options": "-c statement_timeout=1500"},
+        )
     return engine
 
 
@@ -93,5 +102,4 @@ def _check_broker(celery_app) -> None:
     transport, memory), harmless because every worker declares it too."""
     with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1)
-        conn.default_channel.queue_declare(queue=celery_app.conf.task_default_queue, durable=True,
-                                           auto_delete=False)
+        conn.default_channel.queue_declare(queue=celery_app.conf.task_default_queue, durable=True, auto_delete=False)

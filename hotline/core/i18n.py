@@ -6,6 +6,7 @@ chose for the current context, keyed on the locale object it holds there, so ``r
 ``force_locale()`` (which replace that object) still take effect at once. At start, a catalogue whose
 ``.mo`` is missing or older than its ``.po`` is a warning in the log (``warn_if_not_compiled``).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -57,7 +58,8 @@ def install(app: Flask) -> None:
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
-        newstyle=True)
+        newstyle=True,
+    )
     # ``_`` is an alias that resolves ``gettext`` and calls it through the context a second time.
     env.globals["_"] = env.globals["gettext"] = _template_gettext
 
@@ -94,6 +96,7 @@ def _wtforms_catalogue():
         if language not in _WTFORMS:
             _WTFORMS[language] = support.Translations.load(messages_path(), [get_locale()], domain="wtforms")
         return _WTFORMS[language]
+
     return _for_locale("hotline_wtforms", load)
 
 
@@ -128,6 +131,11 @@ def warn_if_not_compiled(app: Flask, default_directory: str) -> None:
     configured = app.config.get("BABEL_TRANSLATION_DIRECTORIES")
     directories = configured.split(";") if configured else [default_directory]
     for po in stale_catalogues(directories):
-        app.logger.warning("translations not compiled: %s is missing or older than %s, so %s pages show the "
-                           "English text; run `pybabel compile --use-fuzzy -d %s` (`make translations`)",
-                           po.with_suffix(".mo"), po.name, po.parent.parent.name, po.parent.parent.parent)
+        app.logger.warning(
+            "translations not compiled: %s is missing or older than %s, so %s pages show the "
+            "English text; run `pybabel compile --use-fuzzy -d %s` (`make translations`)",
+            po.with_suffix(".mo"),
+            po.name,
+            po.parent.parent.name,
+            po.parent.parent.parent,
+        )

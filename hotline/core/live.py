@@ -1,10 +1,12 @@
 """Figures a process may reuse for a few seconds: counts over hundreds of thousands of rows that every
 page view would otherwise repeat (the dashboard's open tickets, the ticket list's per-status counts), and
 work a busy page would otherwise redo on every view (the dispatch desk's duplicate hints)."""
+
 from __future__ import annotations
 
 import time
-from typing import Callable, Hashable, Iterable, TypeVar
+from collections.abc import Callable, Hashable, Iterable
+from typing import TypeVar
 
 from flask import current_app
 
@@ -19,8 +21,7 @@ def reused(name: str, key: Hashable, seconds: float, compute: Callable[[], T]) -
     return reused_each(name, [key], seconds, lambda missing: {key: compute()})[key]
 
 
-def reused_each(name: str, keys: Iterable[K], seconds: float, compute: Callable[[list[K]], dict[K, T]]
-                ) -> dict[K, T]:
+def reused_each(name: str, keys: Iterable[K], seconds: float, compute: Callable[[list[K]], dict[K, T]]) -> dict[K, T]:
     """``reused`` for many keys at once: ``compute(missing)`` gives the values of the keys this process does not
     hold from less than ``seconds`` ago, in one go (one query for a page's missing rows, say)."""
     keys = list(keys)

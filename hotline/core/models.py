@@ -1,4 +1,5 @@
 """Model helpers shared by the domain packages."""
+
 from __future__ import annotations
 
 import enum

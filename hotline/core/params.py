@@ -12,14 +12,16 @@ value the database cannot hold never reaches a query.
   ``MAX_JSON_DEPTH`` in JSON bodies; and a ``?page=`` that is not 1 … ``MAX_PAGE`` on any list (one meaning
   everywhere, so no list's OFFSET overflows).
 """
+
 from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from flask import Flask, request
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestURITooLarge
 from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
 
@@ -35,8 +37,8 @@ MAX_URL_BYTES = 4096
 # clear of the edges of Python's calendar, which overflow when a local time moves to UTC (0001-01-01 00:00
 # in Beijing is in year 0; 9999-12-31 23:59 at UTC-12 is in year 10000).
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
-FIRST_MOMENT = datetime(1900, 1, 1, tzinfo=timezone.utc)
-LAST_MOMENT = datetime(9998, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+FIRST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
+LAST_MOMENT = datetime(9998, 12, 31, 23, 59, 59, tzinfo=UTC)
 _DIGITS = re.compile(r"[0-9]{1,10}", re.ASCII)
 # C0 controls and DEL; tab, line feed and carriage return are text (a pasted appeal in the assistant's query).
 _QUERY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -46,6 +48,7 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 class BodyTooDeep(DomainError):
     """A malformed body, like invalid JSON: 400 on every channel."""
+
     status_code = 400
     default_message = _l("The JSON body is nested too deeply.")
 
@@ -53,8 +56,9 @@ class BodyTooDeep(DomainError):
 def refused(field: str, problem) -> ValidationFailed:
     """The error for one bad parameter: its name in the message (pages) and in ``fields`` (API)."""
     field = _PATH_CONTROL.sub("", _SURROGATE.sub("", field))[:40] or "_schema"
-    return ValidationFailed(gettext("%(field)s: %(problem)s", field=field, problem=str(problem)),
-                            fields={field: problem})
+    return ValidationFailed(
+        gettext("%(field)s: %(problem)s", field=field, problem=str(problem)), fields={field: problem}
+    )
 
 
 def parse_int(raw: str | None, field: str, *, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
@@ -99,6 +103,7 @@ def coerce_id(value) -> int | None:
 
 # --- URL converters --------------------------------------------------------------------------------------
 
+
 class IdConverter(IntegerConverter):
     """``<int:…>``: 1 … MAX_ID unless the rule says otherwise; beyond it the URL matches nothing (404)."""
 
@@ -123,11 +128,11 @@ class TextPathConverter(_NoControl, PathConverter):
 
 def install_converters(app: Flask) -> None:
     """Before any blueprint adds its rules (rules bind their converters when added)."""
-    app.url_map.converters.update(default=TextConverter, string=TextConverter, path=TextPathConverter,
-                                  int=IdConverter)
+    app.url_map.converters.update(default=TextConverter, string=TextConverter, path=TextPathConverter, int=IdConverter)
 
 
 # --- text the database cannot store ------------------------------------------------------------------------
+
 
 def _bad_json_text(value, path: str = "") -> tuple[str, str] | None:
     """(field path, problem) of the first string or key holding NUL or a lone surrogate; raises BodyTooDeep."""
@@ -177,5 +182,9 @@ def refuse_unstorable_input() -> None:
         bad = _bad_json_text(body)
         if bad is not None:
             field, kind = bad
-            raise refused(field, _l("Text may not contain NUL characters.") if kind == "nul"
-                          else _l("The text is not valid Unicode (a lone surrogate)."))
+            raise refused(
+                field,
+                _l("Text may not contain NUL characters.")
+                if kind == "nul"
+                else _l("The text is not valid Unicode (a lone surrogate)."),
+            )

@@ -6,6 +6,7 @@ metadata of a cached statement is reused. A ticket page's statements return ~200
 them was a fifth of loading the ticket. Here ``description`` is a sequence that makes the columns on first
 use, from the result it was taken from.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -9,6 +9,7 @@ Wired from ``create_app`` (``init_security``). docs/security.md explains each he
   its SHA-256 hash, computed from the page actually served, so nothing else inline can run there either.
 - HSTS only when the app runs with secure cookies (production behind HTTPS).
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,8 +22,7 @@ from flask import Flask, Response, current_app, request
 SWAGGER_ENDPOINT = "api-docs.openapi_swagger_ui"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
-PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(self), payment=(), usb=(), "
-                      "interest-cohort=()")
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(self), payment=(), usb=(), interest-cohort=()"
 
 
 def tile_host(tile_url: str | None) -> str | None:
@@ -99,13 +99,16 @@ def refuse_nul_characters():
     from flask_babel import lazy_gettext as _l
 
     from hotline.core.errors import ValidationFailed
+
     bad = next((k for k, v in request.args.items(multi=True) if "\x00" in (k or "") or "\x00" in (v or "")), None)
     if bad is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         bad = next((k for k, v in request.form.items(multi=True) if "\x00" in (k or "") or "\x00" in (v or "")), None)
     if bad is None and request.is_json and b"\\u0000" in request.get_data(cache=True):
         bad = "_schema"
     if bad is not None:
-        raise ValidationFailed(_l("Text may not contain NUL characters."), field=(bad or "_schema")[:40].replace("\x00", ""))
+        raise ValidationFailed(
+            _l("Text may not contain NUL characters."), field=(bad or "_schema")[:40].replace("\x00", "")
+        )
 
 
 def init_security(app: Flask) -> None:
@@ -122,4 +125,7 @@ def explain_csrf_failure(reason: str) -> None:
             "CSRF failure on %s over plain HTTP with SESSION_COOKIE_SECURE on: browsers do not send a Secure "
             "session cookie back over HTTP, so every form fails (%s). Serve the site over HTTPS (behind a proxy: "
             "HOTLINE_PROXY_COUNT and X-Forwarded-Proto) or, on a test install without TLS, set "
-            "HOTLINE_SESSION_COOKIE_SECURE=false", request.path, reason)
+            "HOTLINE_SESSION_COOKIE_SECURE=false",
+            request.path,
+            reason,
+        )

@@ -6,19 +6,22 @@ or a member of staff typed becomes a formula when the file is opened (issue 28.3
 - CSV has no cell types: a text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
   leading apostrophe, which spreadsheet programs show as text and do not evaluate. Numbers stay numbers.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.styles import Font
 
-CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                 "csv": "text/csv"}  # the response adds "; charset=utf-8" once
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",
+}  # the response adds "; charset=utf-8" once
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML 1.0 cannot hold at all; openpyxl refuses to write a cell holding one.
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

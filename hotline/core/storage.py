@@ -1,4 +1,5 @@
 """Where uploaded files live. Local disk by default; object storage can implement the same three calls."""
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ appear in an XML 1.0 document at all. Intake strips them from every appeal, what
 (``hotline.tickets.validation.validate_appeal``), and the Open311 XML writer strips them from whatever else
 it emits (staff answers, names of units and categories), so every answer parses.
 """
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ ROLLBACK (and sends DEALLOCATE ALL), so pages, which only read, would have every
 planned afresh on every request. A clean read ends with COMMIT instead, which for a transaction that
 wrote nothing means the same; the connection keeps its prepared statements and PostgreSQL its plans.
 """
+
 from __future__ import annotations
 
 import logging

@@ -4,6 +4,7 @@ They were Jinja macros, and a list page of 50 rows made some 900 macro calls; as
 in about four fifths of the time (bench/pages.py). The markup is the same; labels come from ``label``
 (cached per language), so the output follows the request's locale like the macros did.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -49,7 +50,8 @@ def warning_badge(level: str | None) -> Markup:
 def provisional_badge() -> Markup:
     return Markup('<span class="badge provisional" title="{}">{}</span>').format(
         gettext("The working-day calendar for this year is not entered yet: weekdays were counted."),
-        gettext("Provisional"))
+        gettext("Provisional"),
+    )
 
 
 def when(moment: datetime | None, short: bool = False) -> Markup:
@@ -84,12 +86,14 @@ def category_name(category, short: bool = False) -> Markup:
     if not category:
         return Markup()
     parent = category.parent
-    return _category_label(category.name, category.name_en, parent.name if parent else None,
-                           parent.name_en if parent else None, short)
+    return _category_label(
+        category.name, category.name_en, parent.name if parent else None, parent.name_en if parent else None, short
+    )
 
 
-def _category_label(name: str | None, name_en: str | None, parent_name: str | None, parent_name_en: str | None,
-                    short: bool = False) -> Markup:
+def _category_label(
+    name: str | None, name_en: str | None, parent_name: str | None, parent_name_en: str | None, short: bool = False
+) -> Markup:
     """A category's name from its columns and its parent's (``parent_name`` None: a first-level category)."""
     if name is None:
         return Markup()
@@ -111,8 +115,11 @@ def ticket_url(tracking_no: str, action: str | None = None) -> str:
     patterns = request.__dict__.setdefault("hotline_ticket_urls", {})
     pattern = patterns.get(action)
     if pattern is None:
-        pattern = patterns[action] = (url_for("tickets.act", tracking_no=_SLOT, action=action) if action
-                                      else url_for("tickets.detail", tracking_no=_SLOT))
+        pattern = patterns[action] = (
+            url_for("tickets.act", tracking_no=_SLOT, action=action)
+            if action
+            else url_for("tickets.detail", tracking_no=_SLOT)
+        )
     return pattern.replace(_SLOT, url_quote(str(tracking_no), safe="!$&'()*+,/:;=@"))  # as the converter quotes
 
 
@@ -128,9 +135,11 @@ def csrf_token() -> str:
 def _desk_form_fields(ticket, token: str, tab: str = "pending") -> str:
     """The hidden fields of a dispatch desk form: the CSRF token, the version the user saw, and where to return
     (the desk, on the tab the form is in)."""
-    return (f'<input type="hidden" name="csrf_token" value="{token}">\n'
-            f'  <input type="hidden" name="version" value="{ticket.version}">\n'
-            f'  <input type="hidden" name="next" value="dispatch"><input type="hidden" name="tab" value="{tab}">')
+    return (
+        f'<input type="hidden" name="csrf_token" value="{token}">\n'
+        f'  <input type="hidden" name="version" value="{ticket.version}">\n'
+        f'  <input type="hidden" name="next" value="dispatch"><input type="hidden" name="tab" value="{tab}">'
+    )
 
 
 def first_lines(text: str | None, length: int = 120) -> Markup:
@@ -142,19 +151,29 @@ def first_lines(text: str | None, length: int = 120) -> Markup:
     return Markup('<p class="appeal-lines small mb-1" data-testid="appeal-lines">{}</p>').format(short)
 
 
-def _action_form(ticket, action: str, label_text: str, css: str = "btn-primary", reason_label: str | None = None,
-                 tab: str = "pending") -> str:
+def _action_form(
+    ticket,
+    action: str,
+    label_text: str,
+    css: str = "btn-primary",
+    reason_label: str | None = None,
+    tab: str = "pending",
+) -> str:
     """A desk form with one button that posts ``action`` for ``ticket`` (approve / reject, two per row), with a
     required reason field when ``reason_label`` is given."""
     reason = ""
     if reason_label:
         reason_label = escape(reason_label)
-        reason = (f'<input class="form-control form-control-sm" name="note" required placeholder="{reason_label}" '
-                  f'aria-label="{reason_label}">')
-    return (f'<form method="post" action="{ticket_url(ticket.tracking_no, action)}" '
-            f'class="d-flex gap-2 align-items-start">\n'
-            f'  {_desk_form_fields(ticket, csrf_token(), tab)}{reason}'
-            f'<button class="btn btn-sm {escape(css)} text-nowrap">{escape(label_text)}</button>\n</form>')
+        reason = (
+            f'<input class="form-control form-control-sm" name="note" required placeholder="{reason_label}" '
+            f'aria-label="{reason_label}">'
+        )
+    return (
+        f'<form method="post" action="{ticket_url(ticket.tracking_no, action)}" '
+        f'class="d-flex gap-2 align-items-start">\n'
+        f"  {_desk_form_fields(ticket, csrf_token(), tab)}{reason}"
+        f'<button class="btn btn-sm {escape(css)} text-nowrap">{escape(label_text)}</button>\n</form>'
+    )
 
 
 def _review_cards(rows, approve: str, send_back: str, send_back_reason: str, detail, tab: str) -> Markup:
@@ -166,30 +185,37 @@ def _review_cards(rows, approve: str, send_back: str, send_back_reason: str, det
         cards.append(
             f'<article class="card mb-2 shadow-sm"><div class="card-body py-2">\n'
             f'  <a class="tracking-no" href="{ticket_url(t.tracking_no)}">{escape(t.tracking_no)}</a> '
-            f'<strong>{escape(t.title)}</strong>\n  {first_lines(t.body)}{detail(t)}\n'
+            f"<strong>{escape(t.title)}</strong>\n  {first_lines(t.body)}{detail(t)}\n"
             f'  <div class="d-flex flex-wrap gap-2">\n'
-            f'    {_action_form(t, approve, label("verb", approve), tab=tab)}\n'
-            f'    {_action_form(t, send_back, label("verb", send_back), "btn-outline-danger", send_back_reason, tab)}\n'
-            f'  </div>\n</div></article>')
+            f"    {_action_form(t, approve, label('verb', approve), tab=tab)}\n"
+            f"    {_action_form(t, send_back, label('verb', send_back), 'btn-outline-danger', send_back_reason, tab)}\n"
+            f"  </div>\n</div></article>"
+        )
     return Markup("\n".join(cards))
 
 
 def return_request_cards(rows) -> Markup:
     """The dispatch desk's return requests: the lead unit and its reason."""
+
     def detail(t):
         unit = _unit_label(t.lead_unit_name, t.lead_unit_name_en)
         return f'\n  <div class="small text-body-secondary mb-2">{unit}: {escape(t.note or "")}</div>'
+
     return _review_cards(rows, "approve_return", "reject_return", gettext("Reason for rejecting"), detail, "returns")
 
 
 def reply_review_cards(rows) -> Markup:
     """The dispatch desk's answers to review: the latest submitted answer and its unit."""
+
     def detail(t):
         if t.answer is None:
             return ""
         unit = _unit_label(t.answer_unit_name, t.answer_unit_name_en)
-        return (f'<p class="pre-wrap small my-2">{escape(t.answer)}</p>'
-                f'<div class="small text-body-secondary mb-2">{unit}</div>')
+        return (
+            f'<p class="pre-wrap small my-2">{escape(t.answer)}</p>'
+            f'<div class="small text-body-secondary mb-2">{unit}</div>'
+        )
+
     return _review_cards(rows, "approve_reply", "send_back_reply", gettext("What is missing"), detail, "replies")
 
 
@@ -211,38 +237,46 @@ def dispatch_cards(tickets, routes: dict, duplicates: dict, unit_options: Markup
         suggestion = route.unit if route else None
         if route and route.source == "model":
             badge = Markup('<span class="badge text-bg-info" data-testid="smart-route" title="{}">{}</span>').format(
-                _t("Learned from closed tickets"), _t("suggested %(p)s%%", p=f"{route.unit_confidence * 100:.0f}"))
+                _t("Learned from closed tickets"), _t("suggested %(p)s%%", p=f"{route.unit_confidence * 100:.0f}")
+            )
         elif suggestion:
             badge = Markup('<span class="badge text-bg-light border" title="{}">{}</span>').format(
-                _t("Routing catalogue"), _t("suggested"))
+                _t("Routing catalogue"), _t("suggested")
+            )
         else:
             badge = ""
         reads_like = ""
         if route and route.category and route.category.id != t.category_id:
             reads_like = Markup('\n        <div class="small text-body-secondary">{}</div>').format(
-                _t("The text reads like %(category)s (%(p)s%%).", category=category_name(route.category),
-                   p=f"{route.category_confidence * 100:.0f}"))
+                _t(
+                    "The text reads like %(category)s (%(p)s%%).",
+                    category=category_name(route.category),
+                    p=f"{route.category_confidence * 100:.0f}",
+                )
+            )
         dups = ""
         if duplicates.get(t.id):
-            dups = Markup('\n        <div class="mt-1"><span class="small fw-semibold">{}:</span>\n          {}</div>').format(
-                _t("Possible duplicates"), duplicate_list(t, duplicates[t.id], True, "dispatch"))
+            dups = Markup(
+                '\n        <div class="mt-1"><span class="small fw-semibold">{}:</span>\n          {}</div>'
+            ).format(_t("Possible duplicates"), duplicate_list(t, duplicates[t.id], True, "dispatch"))
         cards.append(
             f'<article class="card mb-2 shadow-sm">\n      <div class="card-body py-2">\n'
             f'        <div class="d-flex flex-wrap justify-content-between gap-2">\n          <div>\n'
             f'            <a class="tracking-no" href="{ticket_url(t.tracking_no)}">{escape(t.tracking_no)}</a>\n'
-            f'            {urgency_badge(t.urgency, hide_normal=True)} <strong>{escape(t.title)}</strong>\n'
+            f"            {urgency_badge(t.urgency, hide_normal=True)} <strong>{escape(t.title)}</strong>\n"
             f'            <div class="small text-body-secondary">{escape(label("appeal", t.appeal_type))} · '
-            f'{category_name(t.category)} · {unit_name(t.district)} · {when(t.created_at, short=True)}</div>\n'
-            f'            {first_lines(t.body)}\n'
-            f'          </div>\n'
+            f"{category_name(t.category)} · {unit_name(t.district)} · {when(t.created_at, short=True)}</div>\n"
+            f"            {first_lines(t.body)}\n"
+            f"          </div>\n"
             f'          <form method="post" action="{ticket_url(t.tracking_no, "dispatch")}" '
             f'class="d-flex gap-2 align-items-center">\n'
-            f'            {_desk_form_fields(t, token)}\n'
+            f"            {_desk_form_fields(t, token)}\n"
             f'            <select class="form-select form-select-sm dispatch-select" name="lead_unit" required '
             f'aria-label="{lead_unit}">{preselect(unit_options, suggestion.id if suggestion else None)}\n'
-            f'            </select>{badge}\n'
+            f"            </select>{badge}\n"
             f'            <button class="btn btn-sm btn-primary text-nowrap">{dispatch}</button>\n'
-            f'          </form>\n        </div>{reads_like}{dups}\n      </div>\n    </article>')
+            f"          </form>\n        </div>{reads_like}{dups}\n      </div>\n    </article>"
+        )
     return Markup("\n    ".join(cards))
 
 
@@ -276,10 +310,27 @@ def ticket_rows(tickets) -> Markup:
             f'{cell}">{status}</td>{cell}">{warning}</td>'
             f'{cell} wrap-cell unit-cell">{_unit_label(t.lead_unit_name, t.lead_unit_name_en)}</td>'
             f'{cell} text-body-secondary">{when(t.created_at, short=True)}</td>'
-            f'<td{overdue}>{next_deadline}</td></tr>')
+            f"<td{overdue}>{next_deadline}</td></tr>"
+        )
     return Markup("\n".join(rows))
 
 
-HELPERS = {f.__name__: f for f in (status_badge, urgency_badge, warning_badge, provisional_badge, when, deadline,
-                                   unit_name, category_name, ticket_rows, ticket_url, csrf_token,
-                                   dispatch_cards, return_request_cards, reply_review_cards)}
+HELPERS = {
+    f.__name__: f
+    for f in (
+        status_badge,
+        urgency_badge,
+        warning_badge,
+        provisional_badge,
+        when,
+        deadline,
+        unit_name,
+        category_name,
+        ticket_rows,
+        ticket_url,
+        csrf_token,
+        dispatch_cards,
+        return_request_cards,
+        reply_review_cards,
+    )
+}

@@ -1,4 +1,5 @@
 """The supervisor dashboard, KPI rollups, key livelihood projects and the public statistics page."""
+
 from __future__ import annotations
 
 from flask import Flask
@@ -9,10 +10,10 @@ def register(app: Flask) -> None:
     from hotline.dashboard.api import bp as api_bp
     from hotline.dashboard.cli import kpi_cli
     from hotline.dashboard.public import bp as public_bp
+    from hotline.dashboard.queries import LIVE_SECONDS
     from hotline.dashboard.views import bp as views_bp
     from hotline.extensions import csrf
 
-    from hotline.dashboard.queries import LIVE_SECONDS
     # How long a process reuses its count of the open tickets; tests count afresh unless they ask.
     app.config.setdefault("DASHBOARD_LIVE_SECONDS", 0 if app.testing else LIVE_SECONDS)
     # How long a process reuses a rendered dashboard (per user, question and language) and the public

@@ -4,6 +4,7 @@ Authentication as the rest of the API: a staff bearer token (``hotline.api.auth`
 session for the dashboard's own pages. Supervisors and admins only, scoped to their subtrees.
 Errors: ``{"error": {"code", "message", "fields"}}``.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
@@ -35,11 +36,15 @@ def _caller():
     from werkzeug.exceptions import Unauthorized
 
     from hotline.api.auth import current_caller
+
     try:
         caller = current_caller()
     except Unauthorized as exc:
-        raise StatsError(401, "unauthorized", str((getattr(exc, "data", None) or {}).get("message")
-                                                  or _("Authentication is required."))) from None
+        raise StatsError(
+            401,
+            "unauthorized",
+            str((getattr(exc, "data", None) or {}).get("message") or _("Authentication is required.")),
+        ) from None
     user = caller.user or (current_user if current_user.is_authenticated else None)
     if user is None:
         raise StatsError(401, "unauthorized", _("Authentication is required: a valid bearer token."))
@@ -58,8 +63,7 @@ def _scope(user) -> OrgUnit:
         return scopes[0]
     unit = db.session.get(OrgUnit, unit_id) if unit_id else None
     if unit is None:
-        raise StatsError(422, "validation_failed", _("Please correct the marked fields."),
-                         {"unit": _("No such unit.")})
+        raise StatsError(422, "validation_failed", _("Please correct the marked fields."), {"unit": _("No such unit.")})
     if not any(s.contains(unit) for s in scopes):
         raise StatsError(403, "forbidden", _("This unit is outside your scope."))
     return unit
@@ -69,8 +73,9 @@ def _period():
     try:
         return parse_period(request.args)
     except PeriodError as exc:
-        raise StatsError(422, "validation_failed", _("Please correct the marked fields."),
-                         {exc.field: str(exc)}) from None
+        raise StatsError(
+            422, "validation_failed", _("Please correct the marked fields."), {exc.field: str(exc)}
+        ) from None
 
 
 def _unit_json(unit: OrgUnit) -> dict:
@@ -87,19 +92,26 @@ def overview():
     figures = queries.period(unit, start, end, weights)
     freshness = queries.rollup_freshness()
     boards = queries.board_counts(unit)
-    return jsonify({
-        "unit": _unit_json(unit), "from": start.isoformat(), "to": end.isoformat(),
-        "rollup_at": freshness.isoformat() + "Z" if freshness else None,
-        "open_by_status": queries.open_status_counts(unit),
-        "overdue": boards["overdue"], "yellow_card": boards["yellow"],
-        "totals": figures["total"],
-        "intake": figures["intake"],
-        "categories": figures["categories"],
-        "districts": figures["districts"],
-        "hotspots": [{k: (v.isoformat() + "Z" if hasattr(v, "isoformat") else v) for k, v in h.items()
-                      if k != "ticket_ids"} for h in queries.hotspot_alerts(unit)],
-        "satisfaction_weights": weights,
-    })
+    return jsonify(
+        {
+            "unit": _unit_json(unit),
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "rollup_at": freshness.isoformat() + "Z" if freshness else None,
+            "open_by_status": queries.open_status_counts(unit),
+            "overdue": boards["overdue"],
+            "yellow_card": boards["yellow"],
+            "totals": figures["total"],
+            "intake": figures["intake"],
+            "categories": figures["categories"],
+            "districts": figures["districts"],
+            "hotspots": [
+                {k: (v.isoformat() + "Z" if hasattr(v, "isoformat") else v) for k, v in h.items() if k != "ticket_ids"}
+                for h in queries.hotspot_alerts(unit)
+            ],
+            "satisfaction_weights": weights,
+        }
+    )
 
 
 @bp.get("/units")
@@ -109,7 +121,14 @@ def units():
     unit = _scope(user)
     start, end = _period()
     figures = queries.period(unit, start, end, services.weights())
-    return jsonify({"unit": _unit_json(unit), "from": start.isoformat(), "to": end.isoformat(),
-                    "units": [{"unit": {k: v for k, v in r["unit"].items() if k != "depth"}, **r["figures"]}
-                              for r in figures["rows"]],
-                    "total": figures["total"]})
+    return jsonify(
+        {
+            "unit": _unit_json(unit),
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "units": [
+                {"unit": {k: v for k, v in r["unit"].items() if k != "depth"}, **r["figures"]} for r in figures["rows"]
+            ],
+            "total": figures["total"],
+        }
+    )

@@ -1,4 +1,5 @@
 """``flask kpi``: roll up days by hand (the worker does it on its own) and rebuild after a correction."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -15,13 +16,17 @@ kpi_cli = AppGroup("kpi", help="KPI rollups for the dashboard and the public pag
 def rollup_command():
     """Finalise the ended days not final yet, then today's figures and the hotspot alerts."""
     from hotline.dashboard import services
+
     for result in services.rollup_closed_days(commit=db.session.commit):
-        click.echo(f"{result['day']}: {result['registered']} registered, {result['units']} units, "
-                   f"{result['seconds']} s")
+        click.echo(
+            f"{result['day']}: {result['registered']} registered, {result['units']} units, {result['seconds']} s"
+        )
     result = services.rollup_today()
     db.session.commit()
-    click.echo(f"today {result['day']}: {result['registered']} registered; hotspot alerts: {result['hotspots']}; "
-               f"snapshots: {result['snapshots']}")
+    click.echo(
+        f"today {result['day']}: {result['registered']} registered; hotspot alerts: {result['hotspots']}; "
+        f"snapshots: {result['snapshots']}"
+    )
 
 
 @kpi_cli.command("rebuild")
@@ -30,6 +35,7 @@ def rollup_command():
 def rebuild_command(start, end):
     """Recount every day of a period (after a calendar or data correction)."""
     from hotline.dashboard import services
+
     n = services.rebuild(start.date(), end.date(), commit=db.session.commit)
     services.refresh_snapshots()
     db.session.commit()

@@ -1,4 +1,5 @@
 """Demo key livelihood projects, tagged to fitting demo tickets (called by ``flask seed-demo``)."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, insert, select
@@ -20,6 +21,7 @@ DEMO_PROJECTS = [
 def seed_demo_dashboard() -> None:
     """Projects, and the rollups of the demo weeks so the dashboard has figures before the worker runs."""
     from hotline.dashboard.services import rollup_today
+
     seed_demo_projects()
     rollup_today()
 
@@ -31,19 +33,33 @@ def seed_demo_projects() -> int:
     for name, description, codes, public in DEMO_PROJECTS:
         if db.session.execute(select(LivelihoodProject).filter_by(year=year, name=name)).scalar_one_or_none():
             continue
-        project = LivelihoodProject(year=year, name=name, description=description, public=public,
-                                    lead_unit_id=db.session.execute(select(OrgUnit.id).filter_by(code="city-housing")
-                                                                    ).scalar() if "改造" in name else None)
+        project = LivelihoodProject(
+            year=year,
+            name=name,
+            description=description,
+            public=public,
+            lead_unit_id=db.session.execute(select(OrgUnit.id).filter_by(code="city-housing")).scalar()
+            if "改造" in name
+            else None,
+        )
         db.session.add(project)
         db.session.flush()
         created += 1
         tagged = set(db.session.execute(select(project_ticket.c.ticket_id)).scalars())
-        ids = [i for i in db.session.execute(
-            select(Ticket.id).join(Category, Category.id == Ticket.category_id)
-            .where(Category.code.in_(codes)).order_by(Ticket.id)).scalars() if i not in tagged][:12]
+        ids = [
+            i
+            for i in db.session.execute(
+                select(Ticket.id)
+                .join(Category, Category.id == Ticket.category_id)
+                .where(Category.code.in_(codes))
+                .order_by(Ticket.id)
+            ).scalars()
+            if i not in tagged
+        ][:12]
         if ids:
-            db.session.execute(insert(project_ticket), [dict(ticket_id=i, project_id=project.id, tagged_at=utcnow())
-                                                        for i in ids])
+            db.session.execute(
+                insert(project_ticket), [dict(ticket_id=i, project_id=project.id, tagged_at=utcnow()) for i in ids]
+            )
     db.session.flush()
     return created
 

@@ -1,7 +1,8 @@
 """KPI tables and ticket lists for export (written by hotline.core.spreadsheets). Phones are always masked."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from flask_babel import gettext as _
 
@@ -14,14 +15,25 @@ from hotline.tickets.services import mask_phone
 def kpi_columns() -> list[tuple[str, str]]:
     """(figure key, column title) for the KPI table, in the order of the page."""
     return [
-        ("dispatched", _("Dispatched")), ("signed", _("Signed")), ("sign_on_time_rate", _("Sign-on-time rate")),
-        ("answered", _("Answered")), ("answer_on_time_rate", _("Answer-on-time rate")),
-        ("returned", _("Returns")), ("return_rate", _("Return rate")), ("redone", _("Redos")),
-        ("redo_rate", _("Redo rate")), ("callback_rate", _("Callback rate")), ("rated", _("Rated")),
-        ("satisfaction_rate", _("Satisfaction rate")), ("registered", _("Registered")),
-        ("direct_answer_rate", _("Direct-answer rate")), ("repeat", _("Repeat appeals")),
-        ("repeat_rate", _("Repeat-appeal rate")), ("avg_sign_hours", _("Avg. time to sign (working h)")),
-        ("p90_sign_hours", _("P90 time to sign (working h)")), ("avg_answer_hours", _("Avg. time to answer (working h)")),
+        ("dispatched", _("Dispatched")),
+        ("signed", _("Signed")),
+        ("sign_on_time_rate", _("Sign-on-time rate")),
+        ("answered", _("Answered")),
+        ("answer_on_time_rate", _("Answer-on-time rate")),
+        ("returned", _("Returns")),
+        ("return_rate", _("Return rate")),
+        ("redone", _("Redos")),
+        ("redo_rate", _("Redo rate")),
+        ("callback_rate", _("Callback rate")),
+        ("rated", _("Rated")),
+        ("satisfaction_rate", _("Satisfaction rate")),
+        ("registered", _("Registered")),
+        ("direct_answer_rate", _("Direct-answer rate")),
+        ("repeat", _("Repeat appeals")),
+        ("repeat_rate", _("Repeat-appeal rate")),
+        ("avg_sign_hours", _("Avg. time to sign (working h)")),
+        ("p90_sign_hours", _("P90 time to sign (working h)")),
+        ("avg_answer_hours", _("Avg. time to answer (working h)")),
         ("p90_answer_hours", _("P90 time to answer (working h)")),
     ]
 
@@ -58,14 +70,34 @@ def _cell(value):
 
 
 def ticket_rows(tickets: Iterable) -> tuple[list[str], list[list]]:
-    header = [_("Tracking number"), _("Registered"), _("Status"), _("Category"), _("District"), _("Lead unit"),
-              _("Title"), _("Caller phone"), _("Answer deadline"), _("Warning")]
+    header = [
+        _("Tracking number"),
+        _("Registered"),
+        _("Status"),
+        _("Category"),
+        _("District"),
+        _("Lead unit"),
+        _("Title"),
+        _("Caller phone"),
+        _("Answer deadline"),
+        _("Warning"),
+    ]
     body = []
     for t in tickets:
-        body.append([t.tracking_no, _local(t.created_at), str(label("status", t.status)),
-                     t.category.full_name if t.category else "", t.district.name if t.district else "",
-                     t.lead_unit.name if t.lead_unit else "", t.title, mask_phone(t.citizen_phone),
-                     _local(t.answer_deadline_at), str(label("warning", t.warning_level))])
+        body.append(
+            [
+                t.tracking_no,
+                _local(t.created_at),
+                str(label("status", t.status)),
+                t.category.full_name if t.category else "",
+                t.district.name if t.district else "",
+                t.lead_unit.name if t.lead_unit else "",
+                t.title,
+                mask_phone(t.citizen_phone),
+                _local(t.answer_deadline_at),
+                str(label("warning", t.warning_level)),
+            ]
+        )
     return header, body
 
 

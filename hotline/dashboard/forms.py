@@ -1,9 +1,11 @@
 """The period picker's parsing and the project forms."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -23,6 +25,7 @@ class PeriodError(ValueError):
 def parse_period(args, today: date | None = None) -> tuple[date, date]:
     """``from``/``to`` (YYYY-MM-DD) from query arguments; the last 30 days by default."""
     from hotline.dashboard.services import local_today
+
     today = today or local_today()
     values = {}
     for name in ("from", "to"):
@@ -33,8 +36,14 @@ def parse_period(args, today: date | None = None) -> tuple[date, date]:
             except ValueError:
                 raise PeriodError(_("Enter a date as YYYY-MM-DD."), name) from None
             if not in_date_range(values[name]):
-                raise PeriodError(_("Choose a date from %(first)s to %(last)s.", first=FIRST_DAY.isoformat(),
-                                    last=LAST_DAY.isoformat()), name)
+                raise PeriodError(
+                    _(
+                        "Choose a date from %(first)s to %(last)s.",
+                        first=FIRST_DAY.isoformat(),
+                        last=LAST_DAY.isoformat(),
+                    ),
+                    name,
+                )
     end = values.get("to", today)
     start = values.get("from", end - timedelta(days=DEFAULT_PERIOD_DAYS - 1))
     if start > end:

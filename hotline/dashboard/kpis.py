@@ -24,14 +24,15 @@ day's events into ``UnitCounts``; everything that shows a figure adds those coun
                           excluded; average exact, p90 from a histogram (≤ 1 h resolution under 48 h).
 A rate with an empty denominator is ``None`` (shown as "—"), never 0 %.
 """
+
 from __future__ import annotations
 
 import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
-from typing import Callable, Iterable, Mapping
 
 DEFAULT_SATISFACTION_WEIGHTS = {"satisfied": 1.0, "basically": 0.9, "unsatisfied": 0.0}
 REPEAT_WINDOW_DAYS = 30
@@ -40,13 +41,16 @@ HOTSPOT_WINDOW_DAYS = 7
 
 # Histogram bucket upper edges in working hours: half hours to 8 h, hours to 48 h, 4 h to 240 h, days after.
 BUCKET_EDGES: tuple[float, ...] = tuple(
-    [x / 2 for x in range(1, 17)] + list(range(9, 49)) + list(range(52, 241, 4)) + list(range(264, 24 * 61, 24)))
+    [x / 2 for x in range(1, 17)] + list(range(9, 49)) + list(range(52, 241, 4)) + list(range(264, 24 * 61, 24))
+)
 
 
 # --- working time -------------------------------------------------------------------------------------------
 
-def working_hours(start: datetime, end: datetime, is_workday: Callable[[date], bool],
-                  pauses: Iterable[tuple[datetime, datetime]] = ()) -> float:
+
+def working_hours(
+    start: datetime, end: datetime, is_workday: Callable[[date], bool], pauses: Iterable[tuple[datetime, datetime]] = ()
+) -> float:
     """Hours of [start, end) that fall on working days, minus the paused (suspended) hours.
 
     ``start``/``end`` and the pauses are local wall-clock datetimes (naive or aware, all alike).
@@ -79,6 +83,7 @@ def is_on_time(done_at: datetime | None, deadline: datetime | None) -> bool:
 
 
 # --- histograms for p90 -------------------------------------------------------------------------------------
+
 
 def bucket_of(hours: float) -> int:
     return min(bisect_left(BUCKET_EDGES, hours), len(BUCKET_EDGES))
@@ -113,9 +118,11 @@ def percentile(histogram: Mapping, q: float) -> float | None:
 
 # --- the counts and the rates -------------------------------------------------------------------------------
 
+
 @dataclass
 class UnitCounts:
     """Additive counts for one unit (or a whole scope) over one day (or a period)."""
+
     registered: int = 0
     direct_answered: int = 0
     repeat: int = 0
@@ -135,18 +142,33 @@ class UnitCounts:
     sign_hist: dict = field(default_factory=dict)
     answer_hist: dict = field(default_factory=dict)
 
-    NUMBERS = ("registered", "direct_answered", "repeat", "dispatched", "returned", "signed", "signed_on_time",
-               "sign_hours", "answered", "answered_on_time", "answer_hours", "redone", "rated_satisfied",
-               "rated_basically", "rated_unsatisfied", "not_reached")
+    NUMBERS = (
+        "registered",
+        "direct_answered",
+        "repeat",
+        "dispatched",
+        "returned",
+        "signed",
+        "signed_on_time",
+        "sign_hours",
+        "answered",
+        "answered_on_time",
+        "answer_hours",
+        "redone",
+        "rated_satisfied",
+        "rated_basically",
+        "rated_unsatisfied",
+        "not_reached",
+    )
 
-    def __add__(self, other: "UnitCounts") -> "UnitCounts":
+    def __add__(self, other: UnitCounts) -> UnitCounts:
         result = UnitCounts(**{n: getattr(self, n) + getattr(other, n) for n in self.NUMBERS})
         result.sign_hist = merge_histograms([self.sign_hist, other.sign_hist])
         result.answer_hist = merge_histograms([self.answer_hist, other.answer_hist])
         return result
 
     @classmethod
-    def total(cls, items: Iterable["UnitCounts"]) -> "UnitCounts":
+    def total(cls, items: Iterable[UnitCounts]) -> UnitCounts:
         """The sum of ``items`` (the same additions, in the same order, as ``a + b + …``)."""
         items = list(items)
         result = cls(**{n: sum((getattr(item, n) for item in items), 0) for n in cls.NUMBERS})
@@ -167,8 +189,12 @@ class UnitCounts:
         add_to_histogram(self.answer_hist, hours)
 
     def record_rating(self, satisfaction: str) -> None:
-        attr = {"satisfied": "rated_satisfied", "basically": "rated_basically",
-                "unsatisfied": "rated_unsatisfied", "not_reached": "not_reached"}.get(satisfaction)
+        attr = {
+            "satisfied": "rated_satisfied",
+            "basically": "rated_basically",
+            "unsatisfied": "rated_unsatisfied",
+            "not_reached": "not_reached",
+        }.get(satisfaction)
         if attr:
             setattr(self, attr, getattr(self, attr) + 1)
 
@@ -184,16 +210,28 @@ def ratio(numerator: float, denominator: float) -> float | None:
     return None if not denominator else numerator / denominator
 
 
-def satisfaction_rate(satisfied: int, basically: int, unsatisfied: int,
-                      weights: Mapping[str, float] | None = None) -> float | None:
+def satisfaction_rate(
+    satisfied: int, basically: int, unsatisfied: int, weights: Mapping[str, float] | None = None
+) -> float | None:
     w = {**DEFAULT_SATISFACTION_WEIGHTS, **(weights or {})}
     rated = satisfied + basically + unsatisfied
     return ratio(w["satisfied"] * satisfied + w["basically"] * basically + w["unsatisfied"] * unsatisfied, rated)
 
 
-KPI_NAMES = ("sign_on_time_rate", "answer_on_time_rate", "return_rate", "redo_rate", "callback_rate",
-             "satisfaction_rate", "direct_answer_rate", "repeat_rate", "avg_sign_hours", "p90_sign_hours",
-             "avg_answer_hours", "p90_answer_hours")
+KPI_NAMES = (
+    "sign_on_time_rate",
+    "answer_on_time_rate",
+    "return_rate",
+    "redo_rate",
+    "callback_rate",
+    "satisfaction_rate",
+    "direct_answer_rate",
+    "repeat_rate",
+    "avg_sign_hours",
+    "p90_sign_hours",
+    "avg_answer_hours",
+    "p90_answer_hours",
+)
 
 
 def rates(c: UnitCounts, weights: Mapping[str, float] | None = None) -> dict:
@@ -254,8 +292,9 @@ class HotspotAlert:
         return len(self.ticket_ids)
 
 
-def hotspot_alerts(rows: Iterable[tuple], min_count: int = HOTSPOT_MIN_COUNT,
-                   window: timedelta = timedelta(days=HOTSPOT_WINDOW_DAYS)) -> list[HotspotAlert]:
+def hotspot_alerts(
+    rows: Iterable[tuple], min_count: int = HOTSPOT_MIN_COUNT, window: timedelta = timedelta(days=HOTSPOT_WINDOW_DAYS)
+) -> list[HotspotAlert]:
     """Same place and category ``min_count`` or more times within ``window`` (未诉先办).
 
     ``rows``: (ticket_id, created_at, address, category_id, district_id). For each place × category the
@@ -278,8 +317,11 @@ def hotspot_alerts(rows: Iterable[tuple], min_count: int = HOTSPOT_MIN_COUNT,
             if hi - lo + 1 >= min_count and (best is None or hi - lo >= best[1] - best[0]):
                 best = (lo, hi)
         if best:
-            chosen = items[best[0]:best[1] + 1]
-            alerts.append(HotspotAlert(place, category_id, chosen[-1][2], tuple(i[1] for i in chosen),
-                                       chosen[0][0], chosen[-1][0]))
+            chosen = items[best[0] : best[1] + 1]
+            alerts.append(
+                HotspotAlert(
+                    place, category_id, chosen[-1][2], tuple(i[1] for i in chosen), chosen[0][0], chosen[-1][0]
+                )
+            )
     alerts.sort(key=lambda a: (a.count, a.last_at), reverse=True)
     return alerts

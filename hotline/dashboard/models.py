@@ -4,13 +4,26 @@ The rollup tables are derived data: ``hotline.dashboard.services`` rebuilds any 
 so they carry no foreign keys that would stop a unit or category from being cleaned up, and "none"
 dimensions are stored as 0 to keep the unique keys simple on both databases.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
 
-from sqlalchemy import JSON, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, \
-    UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.core.clock import utcnow
@@ -23,6 +36,7 @@ from hotline.tickets.workflow import OPEN_STATUSES
 
 class KpiUnitDay(db.Model):
     """One unit's counts for one day (Asia/Shanghai); see ``hotline.dashboard.kpis.UnitCounts``."""
+
     __tablename__ = "kpi_unit_day"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -43,16 +57,16 @@ class KpiUnitDay(db.Model):
     rated_basically: Mapped[int] = mapped_column(default=0)
     rated_unsatisfied: Mapped[int] = mapped_column(default=0)
     not_reached: Mapped[int] = mapped_column(default=0)
-    sign_hist: Mapped[Optional[dict]] = mapped_column(JSON)
-    answer_hist: Mapped[Optional[dict]] = mapped_column(JSON)
+    sign_hist: Mapped[dict | None] = mapped_column(JSON)
+    answer_hist: Mapped[dict | None] = mapped_column(JSON)
 
 
 class KpiIntakeDay(db.Model):
     """Appeals registered per day × channel × category × district (0 = none), for intake charts and
     category, district and public breakdowns."""
+
     __tablename__ = "kpi_intake_day"
-    __table_args__ = (UniqueConstraint("day", "channel", "category_id", "district_id",
-                                       name="uq_kpi_intake_day_dims"),)
+    __table_args__ = (UniqueConstraint("day", "channel", "category_id", "district_id", name="uq_kpi_intake_day_dims"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date)
@@ -66,6 +80,7 @@ class KpiIntakeDay(db.Model):
 
 class KpiRollupRun(db.Model):
     """When each day was last rolled up; ``final`` once it was rolled up after the day ended."""
+
     __tablename__ = "kpi_rollup_run"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -82,6 +97,7 @@ class KpiSnapshot(db.Model):
     older than the rollup rows it was computed from. A page whose key has no snapshot computes the
     same payload from the rollup rows.
     """
+
     __tablename__ = "kpi_snapshot"
 
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
@@ -91,6 +107,7 @@ class KpiSnapshot(db.Model):
 
 class HotspotAlertRow(db.Model):
     """The current 未诉先办 alerts (same place and category ≥ 3 times in 7 days); replaced on each refresh."""
+
     __tablename__ = "kpi_hotspot_alert"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,7 +122,8 @@ class HotspotAlertRow(db.Model):
 
 
 project_ticket = Table(
-    "livelihood_project_ticket", db.metadata,
+    "livelihood_project_ticket",
+    db.metadata,
     Column("ticket_id", ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True),  # one project a ticket
     Column("project_id", ForeignKey("livelihood_project.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("tagged_at", DateTime, nullable=False, default=utcnow),
@@ -115,30 +133,32 @@ project_ticket = Table(
 
 class LivelihoodProject(db.Model):
     """重点民生工程: one of the projects the city names each year; tickets are tagged to it."""
+
     __tablename__ = "livelihood_project"
     __table_args__ = (UniqueConstraint("year", "name", name="uq_livelihood_project_year_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column()
     name: Mapped[str] = mapped_column(String(120))
-    description: Mapped[Optional[str]] = mapped_column(Text)
-    lead_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"))
+    description: Mapped[str | None] = mapped_column(Text)
+    lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
     public: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_at_column()
 
-    lead_unit: Mapped[Optional[OrgUnit]] = relationship()
+    lead_unit: Mapped[OrgUnit | None] = relationship()
 
 
 class ExportRecord(db.Model):
     """Who exported what, when: every export of KPI tables and ticket lists (they carry personal data)."""
+
     __tablename__ = "dashboard_export"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))      # kpi_units, tickets
+    kind: Mapped[str] = mapped_column(String(32))  # kpi_units, tickets
     file_format: Mapped[str] = mapped_column(String(8))  # xlsx, csv
-    params: Mapped[Optional[dict]] = mapped_column(JSON)
+    params: Mapped[dict | None] = mapped_column(JSON)
     row_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = created_at_column()
 
@@ -147,20 +167,48 @@ class ExportRecord(db.Model):
 # package's migration): each day's facts are found by their time, the boards by the warning flag. (Tickets
 # by time: ix_ticket_created_at_id, declared with the ticket.)
 Index("ix_assignment_dispatched_at", Assignment.dispatched_at)
-Index("ix_assignment_signed_at", Assignment.signed_at, postgresql_where=text("signed_at IS NOT NULL"),
-      sqlite_where=text("signed_at IS NOT NULL"))
-Index("ix_reply_released_at", Reply.released_at, postgresql_where=text("released_at IS NOT NULL"),
-      sqlite_where=text("released_at IS NOT NULL"))
-Index("ix_ticket_warning_open", Ticket.warning_level, Ticket.next_deadline_at,
-      postgresql_where=text("warning_level <> 'none'"), sqlite_where=text("warning_level <> 'none'"))
+Index(
+    "ix_assignment_signed_at",
+    Assignment.signed_at,
+    postgresql_where=text("signed_at IS NOT NULL"),
+    sqlite_where=text("signed_at IS NOT NULL"),
+)
+Index(
+    "ix_reply_released_at",
+    Reply.released_at,
+    postgresql_where=text("released_at IS NOT NULL"),
+    sqlite_where=text("released_at IS NOT NULL"),
+)
+Index(
+    "ix_ticket_warning_open",
+    Ticket.warning_level,
+    Ticket.next_deadline_at,
+    postgresql_where=text("warning_level <> 'none'"),
+    sqlite_where=text("warning_level <> 'none'"),
+)
 # The red/yellow boards: their tickets in answer-deadline order (the first rows of the index), and their
 # counts, scope included, from the index alone (status, district and lead unit are in it).
-Index("ix_ticket_warning_board", Ticket.warning_level, Ticket.answer_deadline_at, Ticket.id, Ticket.status,
-      Ticket.district_id, Ticket.lead_unit_id,
-      postgresql_where=text("warning_level <> 'none'"), sqlite_where=text("warning_level <> 'none'"))
+Index(
+    "ix_ticket_warning_board",
+    Ticket.warning_level,
+    Ticket.answer_deadline_at,
+    Ticket.id,
+    Ticket.status,
+    Ticket.district_id,
+    Ticket.lead_unit_id,
+    postgresql_where=text("warning_level <> 'none'"),
+    sqlite_where=text("warning_level <> 'none'"),
+)
 # Open tickets by status and card, scope included, from the index alone (the dashboard's live counts; a
 # district supervisor's scope is its district or its lead units). Partial: the predicate is the open statuses.
 _OPEN_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES, key=lambda s: s.value)))
-Index("ix_ticket_open_scope", Ticket.status, Ticket.warning_level, Ticket.district_id, Ticket.lead_unit_id,
-      postgresql_where=text(_OPEN_SQL), sqlite_where=text(_OPEN_SQL))
+Index(
+    "ix_ticket_open_scope",
+    Ticket.status,
+    Ticket.warning_level,
+    Ticket.district_id,
+    Ticket.lead_unit_id,
+    postgresql_where=text(_OPEN_SQL),
+    sqlite_where=text(_OPEN_SQL),
+)
 _ = TicketEvent  # events are read through ix_ticket_event_action_created (action, created_at)

@@ -1,4 +1,5 @@
 """``/public/stats``: the figures the city discloses (政务公开), no login, no personal data."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -28,9 +29,12 @@ def stats():
     month = start.strftime("%Y-%m")
     offered = [m[0].strftime("%Y-%m") for m in months]
     seconds = current_app.config["PUBLIC_STATS_SECONDS"] if month in offered else 0
-    board = reused("public_stats", (month, offered[-1], current_language()), seconds,
-                   lambda: Markup(render_template("dashboard/_public_board.html",
-                                                  **_figures(month, months, start, end))))
+    board = reused(
+        "public_stats",
+        (month, offered[-1], current_language()),
+        seconds,
+        lambda: Markup(render_template("dashboard/_public_board.html", **_figures(month, months, start, end))),
+    )
     return render_template("dashboard/public_stats.html", board=board, title=_("Public statistics"))
 
 
@@ -39,8 +43,19 @@ def _figures(month, months, start, end) -> dict:
     units = queries.public_month(start, end, weights)
     trend = queries.public_trend(months)
     public_projects = queries.projects(public_only=True)
-    chart = {"kind": "line", "x": trend["months"],
-             "series": [{"name": name, "data": values} for name, values in list(trend["series"].items())[:8]]}
-    return dict(month=month, months=[m[0].strftime("%Y-%m") for m in months], units=units, trend=trend,
-                chart=chart, answers=queries.released_answers(), projects=public_projects,
-                boards=queries.public_project_boards([p.id for p in public_projects]), weights=weights)
+    chart = {
+        "kind": "line",
+        "x": trend["months"],
+        "series": [{"name": name, "data": values} for name, values in list(trend["series"].items())[:8]],
+    }
+    return dict(
+        month=month,
+        months=[m[0].strftime("%Y-%m") for m in months],
+        units=units,
+        trend=trend,
+        chart=chart,
+        answers=queries.released_answers(),
+        projects=public_projects,
+        boards=queries.public_project_boards([p.id for p in public_projects]),
+        weights=weights,
+    )

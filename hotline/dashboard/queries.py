@@ -4,6 +4,7 @@ Period figures come from the rollup tables (``kpi_unit_day``, ``kpi_intake_day``
 is read live: open tickets by status (an index-only count), the warning boards (a partial index) and
 project boards. Every function takes the scope unit; nothing here writes.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -17,8 +18,15 @@ from hotline.accounts.models import HOTLINE_ROLES, Role, User, UserRole
 from hotline.core import privacy
 from hotline.core.live import reused
 from hotline.dashboard import kpis
-from hotline.dashboard.models import (HotspotAlertRow, KpiIntakeDay, KpiRollupRun, KpiSnapshot, KpiUnitDay,
-                                      LivelihoodProject, project_ticket)
+from hotline.dashboard.models import (
+    HotspotAlertRow,
+    KpiIntakeDay,
+    KpiRollupRun,
+    KpiSnapshot,
+    KpiUnitDay,
+    LivelihoodProject,
+    project_ticket,
+)
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.orgs.services import subtree_ids
@@ -31,6 +39,7 @@ MAX_PERIOD_DAYS = 366
 
 
 # --- scope ---------------------------------------------------------------------------------------------------
+
 
 def dashboard_scopes(user: User) -> list[OrgUnit]:
     """The units whose subtrees ``user`` may watch (outermost only)."""
@@ -47,8 +56,11 @@ def selectable_units(user: User) -> list[OrgUnit]:
     conditions = [OrgUnit.path.startswith(s.path) for s in dashboard_scopes(user)]
     if not conditions:
         return []
-    return list(db.session.execute(select(OrgUnit).where(or_(*conditions), OrgUnit.active.is_(True))
-                                   .order_by(OrgUnit.path)).scalars())
+    return list(
+        db.session.execute(
+            select(OrgUnit).where(or_(*conditions), OrgUnit.active.is_(True)).order_by(OrgUnit.path)
+        ).scalars()
+    )
 
 
 def _is_whole_city(unit: OrgUnit) -> bool:
@@ -90,9 +102,12 @@ def _histograms(column, *conditions) -> dict[int, dict]:
     is_object = (func.json_typeof if pg else func.json_type)(column) == "object"  # an empty day holds JSON null
     hists: dict[int, dict] = defaultdict(dict)
     for unit_id, key, n in db.session.execute(
-            select(KpiUnitDay.unit_id, each.c.key, func.sum(cast(each.c.value, Integer)))
-            .select_from(KpiUnitDay).join(each, true()).where(is_object, *conditions)
-            .group_by(KpiUnitDay.unit_id, each.c.key)):
+        select(KpiUnitDay.unit_id, each.c.key, func.sum(cast(each.c.value, Integer)))
+        .select_from(KpiUnitDay)
+        .join(each, true())
+        .where(is_object, *conditions)
+        .group_by(KpiUnitDay.unit_id, each.c.key)
+    ):
         hists[unit_id][str(key)] = int(n)
     return hists
 
@@ -108,12 +123,19 @@ def unit_table(scope: OrgUnit, start: date, end: date, weights=None) -> tuple[li
     """One row per unit of the subtree with activity in [start, end], tree order, and the total."""
     in_scope = KpiUnitDay.unit_id.in_(subtree_ids(scope))
     period = (KpiUnitDay.day >= start, KpiUnitDay.day <= end)
-    sums = db.session.execute(select(KpiUnitDay.unit_id, *_SUMS).where(in_scope, *period)
-                              .group_by(KpiUnitDay.unit_id)).all()
+    sums = db.session.execute(
+        select(KpiUnitDay.unit_id, *_SUMS).where(in_scope, *period).group_by(KpiUnitDay.unit_id)
+    ).all()
     sign_hists = _histograms(KpiUnitDay.sign_hist, in_scope, *period)
     answer_hists = _histograms(KpiUnitDay.answer_hist, in_scope, *period)
-    units = {u.id: u for u in db.session.execute(
-        select(OrgUnit).where(OrgUnit.id.in_([r.unit_id for r in sums]))).scalars()} if sums else {}
+    units = (
+        {
+            u.id: u
+            for u in db.session.execute(select(OrgUnit).where(OrgUnit.id.in_([r.unit_id for r in sums]))).scalars()
+        }
+        if sums
+        else {}
+    )
     rows = []
     for r in sums:
         if r.unit_id in units:
@@ -127,9 +149,11 @@ def unit_table(scope: OrgUnit, start: date, end: date, weights=None) -> tuple[li
 
 def daily_trend(scope: OrgUnit, start: date, end: date, weights=None) -> list[dict]:
     """Per day: the scope's rates (for the trend lines)."""
-    rows = db.session.execute(select(KpiUnitDay.day, *_SUMS).where(
-        KpiUnitDay.unit_id.in_(subtree_ids(scope)), KpiUnitDay.day >= start, KpiUnitDay.day <= end)
-        .group_by(KpiUnitDay.day)).all()
+    rows = db.session.execute(
+        select(KpiUnitDay.day, *_SUMS)
+        .where(KpiUnitDay.unit_id.in_(subtree_ids(scope)), KpiUnitDay.day >= start, KpiUnitDay.day <= end)
+        .group_by(KpiUnitDay.day)
+    ).all()
     by_day = {r.day: kpis.rates(_counts(r), weights) for r in rows}
     empty = dict.fromkeys(kpis.KPI_NAMES)
     return [{"day": d.isoformat(), **by_day.get(d, empty)} for d in _days(start, end)]
@@ -140,10 +164,14 @@ def _days(start: date, end: date) -> list[date]:
 
 
 def intake_by_channel_day(scope: OrgUnit, start: date, end: date) -> dict:
-    rows = db.session.execute(_where(
-        select(KpiIntakeDay.day, KpiIntakeDay.channel, func.sum(KpiIntakeDay.registered))
-        .where(KpiIntakeDay.day >= start, KpiIntakeDay.day <= end), _intake_in(scope))
-        .group_by(KpiIntakeDay.day, KpiIntakeDay.channel)).all()
+    rows = db.session.execute(
+        _where(
+            select(KpiIntakeDay.day, KpiIntakeDay.channel, func.sum(KpiIntakeDay.registered)).where(
+                KpiIntakeDay.day >= start, KpiIntakeDay.day <= end
+            ),
+            _intake_in(scope),
+        ).group_by(KpiIntakeDay.day, KpiIntakeDay.channel)
+    ).all()
     days = _days(start, end)
     series: dict[str, list[int]] = {}
     index = {d: i for i, d in enumerate(days)}
@@ -161,32 +189,45 @@ def breakdown(scope: OrgUnit, start: date, end: date, by: str, limit: int | None
 
 def breakdowns(scope: OrgUnit, start: date, end: date) -> dict[str, list[dict]]:
     """The three breakdowns of ``breakdown`` from one grouped read of the intake rollup."""
-    rows = db.session.execute(_where(
-        select(KpiIntakeDay.category_id, KpiIntakeDay.district_id, func.sum(KpiIntakeDay.registered),
-               func.sum(KpiIntakeDay.repeat))
-        .where(KpiIntakeDay.day >= start, KpiIntakeDay.day <= end), _intake_in(scope))
-        .group_by(KpiIntakeDay.category_id, KpiIntakeDay.district_id)).all()
+    rows = db.session.execute(
+        _where(
+            select(
+                KpiIntakeDay.category_id,
+                KpiIntakeDay.district_id,
+                func.sum(KpiIntakeDay.registered),
+                func.sum(KpiIntakeDay.repeat),
+            ).where(KpiIntakeDay.day >= start, KpiIntakeDay.day <= end),
+            _intake_in(scope),
+        ).group_by(KpiIntakeDay.category_id, KpiIntakeDay.district_id)
+    ).all()
     categories = _categories()
     names = _unit_names({r[1] for r in rows})
     merged = {by: defaultdict(lambda: [0, 0]) for by in ("category", "subcategory", "district")}
     for category_id, district_id, n, rep in rows:
         cat = categories.get(category_id)
         top = categories.get(cat[2]) if cat is not None and cat[2] is not None else cat
-        labels = {"category": top[1] if top else None,
-                  "subcategory": (f"{top[1]}/{cat[1]}" if top is not cat else cat[1]) if cat else None,
-                  "district": names.get(district_id)}
+        labels = {
+            "category": top[1] if top else None,
+            "subcategory": (f"{top[1]}/{cat[1]}" if top is not cat else cat[1]) if cat else None,
+            "district": names.get(district_id),
+        }
         for by, label in labels.items():
             merged[by][label][0] += n
             merged[by][label][1] += rep
-    return {by: sorted(({"name": name, "registered": int(n), "repeat": int(rep)}
-                        for name, (n, rep) in items.items()), key=lambda r: -r["registered"])
-            for by, items in merged.items()}
+    return {
+        by: sorted(
+            ({"name": name, "registered": int(n), "repeat": int(rep)} for name, (n, rep) in items.items()),
+            key=lambda r: -r["registered"],
+        )
+        for by, items in merged.items()
+    }
 
 
 def _categories() -> dict[int, tuple]:
     """Every category as (id, name, parent_id), one query."""
-    return {row[0]: tuple(row) for row in db.session.execute(
-        select(Category.id, Category.name, Category.parent_id)).all()}
+    return {
+        row[0]: tuple(row) for row in db.session.execute(select(Category.id, Category.name, Category.parent_id)).all()
+    }
 
 
 def _unit_names(ids) -> dict:
@@ -202,6 +243,7 @@ def rollup_freshness() -> datetime | None:
 
 # --- the period's figures as one payload (snapshots) ----------------------------------------------------------
 
+
 def unit_json(unit: OrgUnit) -> dict:
     return {"id": unit.id, "code": unit.code, "name": unit.name, "kind": unit.kind, "parent_id": unit.parent_id}
 
@@ -216,10 +258,15 @@ def compute_period(scope: OrgUnit, start: date, end: date, weights=None) -> dict
     as plain JSON data (what a snapshot holds)."""
     rows, total = unit_table(scope, start, end, weights)
     split = breakdowns(scope, start, end)
-    return {"rows": [{"unit": {**unit_json(r.unit), "depth": r.unit.depth}, "figures": r.figures} for r in rows],
-            "total": total.figures, "intake": intake_by_channel_day(scope, start, end),
-            "trend": daily_trend(scope, start, end, weights), "categories": split["category"],
-            "districts": split["district"], "subcategories": split["subcategory"][:10]}
+    return {
+        "rows": [{"unit": {**unit_json(r.unit), "depth": r.unit.depth}, "figures": r.figures} for r in rows],
+        "total": total.figures,
+        "intake": intake_by_channel_day(scope, start, end),
+        "trend": daily_trend(scope, start, end, weights),
+        "categories": split["category"],
+        "districts": split["district"],
+        "subcategories": split["subcategory"][:10],
+    }
 
 
 def _snapshot(key: str, compute):
@@ -235,10 +282,16 @@ def period(scope: OrgUnit, start: date, end: date, weights=None) -> dict:
 
 def snapshot_scopes() -> list[OrgUnit]:
     """The units supervisors and admins watch (the dashboard's default scopes)."""
-    return list(db.session.execute(
-        select(OrgUnit).join(UserRole, UserRole.scope_unit_id == OrgUnit.id).join(User, User.id == UserRole.user_id)
-        .where(UserRole.role.in_([r.value for r in DASHBOARD_ROLES]), User.active.is_(True))
-        .distinct().order_by(OrgUnit.path)).scalars())
+    return list(
+        db.session.execute(
+            select(OrgUnit)
+            .join(UserRole, UserRole.scope_unit_id == OrgUnit.id)
+            .join(User, User.id == UserRole.user_id)
+            .where(UserRole.role.in_([r.value for r in DASHBOARD_ROLES]), User.active.is_(True))
+            .distinct()
+            .order_by(OrgUnit.path)
+        ).scalars()
+    )
 
 
 # --- live reads ---------------------------------------------------------------------------------------------
@@ -250,11 +303,19 @@ def _open_groups() -> list[tuple]:
     """(status, warning level, district, lead unit, count) over every open ticket: one grouped read of
     ``ix_ticket_open_scope`` (index only), which every scope's counts are added up from. A process reuses
     it for ``DASHBOARD_LIVE_SECONDS`` (counting ~500,000 open tickets takes ~100 ms; the page must not)."""
-    return reused("dashboard_open", None, current_app.config.get("DASHBOARD_LIVE_SECONDS", LIVE_SECONDS),
-                  lambda: [tuple(row) for row in db.session.execute(
-                      select(Ticket.status, Ticket.warning_level, Ticket.district_id, Ticket.lead_unit_id,
-                             func.count()).where(Ticket.status.in_(OPEN))
-                      .group_by(Ticket.status, Ticket.warning_level, Ticket.district_id, Ticket.lead_unit_id)).all()])
+    return reused(
+        "dashboard_open",
+        None,
+        current_app.config.get("DASHBOARD_LIVE_SECONDS", LIVE_SECONDS),
+        lambda: [
+            tuple(row)
+            for row in db.session.execute(
+                select(Ticket.status, Ticket.warning_level, Ticket.district_id, Ticket.lead_unit_id, func.count())
+                .where(Ticket.status.in_(OPEN))
+                .group_by(Ticket.status, Ticket.warning_level, Ticket.district_id, Ticket.lead_unit_id)
+            ).all()
+        ],
+    )
 
 
 def _in_scope_groups(scope: OrgUnit) -> list[tuple]:
@@ -278,8 +339,11 @@ BOARDS = {"overdue": WarningLevel.RED.value, "yellow": WarningLevel.YELLOW.value
 
 def board_query(scope: OrgUnit, board: str) -> Select:
     level = BOARDS[board]
-    query = (select(Ticket).where(Ticket.warning_level == level, Ticket.status.in_(OPEN))
-             .order_by(Ticket.answer_deadline_at, Ticket.id))
+    query = (
+        select(Ticket)
+        .where(Ticket.warning_level == level, Ticket.status.in_(OPEN))
+        .order_by(Ticket.answer_deadline_at, Ticket.id)
+    )
     return _where(query, _tickets_in(scope))
 
 
@@ -295,8 +359,12 @@ def board_counts(scope: OrgUnit) -> dict[str, int]:
 
 def board(scope: OrgUnit, board: str, limit: int = 10) -> list[Ticket]:
     from sqlalchemy.orm import joinedload
-    return list(db.session.execute(board_query(scope, board).options(
-        joinedload(Ticket.lead_unit), joinedload(Ticket.category)).limit(limit)).scalars())
+
+    return list(
+        db.session.execute(
+            board_query(scope, board).options(joinedload(Ticket.lead_unit), joinedload(Ticket.category)).limit(limit)
+        ).scalars()
+    )
 
 
 def hotspot_alerts(scope: OrgUnit, limit: int = 20) -> list[dict]:
@@ -304,27 +372,47 @@ def hotspot_alerts(scope: OrgUnit, limit: int = 20) -> list[dict]:
     if not _is_whole_city(scope):
         query = query.where(HotspotAlertRow.district_id.in_(subtree_ids(scope)))
     alerts = list(db.session.execute(query.limit(limit)).scalars())
-    categories = dict(db.session.execute(select(Category.id, Category.name).where(
-        Category.id.in_({a.category_id for a in alerts}))).all()) if alerts else {}
+    categories = (
+        dict(
+            db.session.execute(
+                select(Category.id, Category.name).where(Category.id.in_({a.category_id for a in alerts}))
+            ).all()
+        )
+        if alerts
+        else {}
+    )
     names = _unit_names({a.district_id for a in alerts})
-    return [{"id": a.id, "place": a.place, "category": categories.get(a.category_id), "count": a.ticket_count,
-             "district": names.get(a.district_id), "first_at": a.first_at, "last_at": a.last_at,
-             "ticket_ids": a.ticket_ids} for a in alerts]
+    return [
+        {
+            "id": a.id,
+            "place": a.place,
+            "category": categories.get(a.category_id),
+            "count": a.ticket_count,
+            "district": names.get(a.district_id),
+            "first_at": a.first_at,
+            "last_at": a.last_at,
+            "ticket_ids": a.ticket_ids,
+        }
+        for a in alerts
+    ]
 
 
 def hotspot_tickets_query(alert_id: int, scope: OrgUnit) -> Select | None:
     alert = db.session.get(HotspotAlertRow, alert_id)
     if alert is None:
         return None
-    return _where(select(Ticket).where(Ticket.id.in_(alert.ticket_ids)).order_by(Ticket.created_at),
-                  _tickets_in(scope))
+    return _where(select(Ticket).where(Ticket.id.in_(alert.ticket_ids)).order_by(Ticket.created_at), _tickets_in(scope))
 
 
 # --- projects -----------------------------------------------------------------------------------------------
 
+
 def projects(public_only: bool = False, year: int | None = None) -> list[LivelihoodProject]:
-    query = select(LivelihoodProject).where(LivelihoodProject.active.is_(True)) if public_only else \
-        select(LivelihoodProject)
+    query = (
+        select(LivelihoodProject).where(LivelihoodProject.active.is_(True))
+        if public_only
+        else select(LivelihoodProject)
+    )
     if public_only:
         query = query.where(LivelihoodProject.public.is_(True))
     if year:
@@ -334,17 +422,20 @@ def projects(public_only: bool = False, year: int | None = None) -> list[Livelih
 
 def project_boards(project_ids: list[int]) -> dict[int, dict]:
     """Per project: volume, tickets by status, answered and answered on time (one grouped query)."""
-    boards = {pid: {"volume": 0, "statuses": {}, "open": 0, "answered": 0, "answered_on_time": 0}
-              for pid in project_ids}
+    boards = {
+        pid: {"volume": 0, "statuses": {}, "open": 0, "answered": 0, "answered_on_time": 0} for pid in project_ids
+    }
     if not project_ids:
         return boards
     on_time = case((Ticket.answered_at <= func.coalesce(Ticket.answer_deadline_at, Ticket.answered_at), 1), else_=0)
     rows = db.session.execute(
-        select(project_ticket.c.project_id, Ticket.status, func.count(),
-               func.count(Ticket.answered_at), func.sum(on_time))
+        select(
+            project_ticket.c.project_id, Ticket.status, func.count(), func.count(Ticket.answered_at), func.sum(on_time)
+        )
         .join(Ticket, Ticket.id == project_ticket.c.ticket_id)
         .where(project_ticket.c.project_id.in_(project_ids))
-        .group_by(project_ticket.c.project_id, Ticket.status)).all()
+        .group_by(project_ticket.c.project_id, Ticket.status)
+    ).all()
     for pid, status, n, answered, in_time in rows:
         b = boards[pid]
         b["volume"] += n
@@ -373,13 +464,22 @@ def public_project_boards(project_ids: list[int]) -> dict[int, dict]:
 
 
 def project_tickets_query(project_id: int) -> Select:
-    return (select(Ticket).join(project_ticket, project_ticket.c.ticket_id == Ticket.id)
-            .where(project_ticket.c.project_id == project_id).order_by(Ticket.created_at.desc()))
+    return (
+        select(Ticket)
+        .join(project_ticket, project_ticket.c.ticket_id == Ticket.id)
+        .where(project_ticket.c.project_id == project_id)
+        .order_by(Ticket.created_at.desc())
+    )
 
 
 def project_of(ticket_ids) -> dict[int, int]:
-    return dict(db.session.execute(select(project_ticket.c.ticket_id, project_ticket.c.project_id)
-                                   .where(project_ticket.c.ticket_id.in_(ticket_ids))).all())
+    return dict(
+        db.session.execute(
+            select(project_ticket.c.ticket_id, project_ticket.c.project_id).where(
+                project_ticket.c.ticket_id.in_(ticket_ids)
+            )
+        ).all()
+    )
 
 
 # --- the public page ----------------------------------------------------------------------------------------
@@ -389,15 +489,26 @@ PUBLIC_UNIT_KINDS = (UnitKind.DISTRICT.value, UnitKind.DEPARTMENT.value, UnitKin
 
 def public_unit_month(start: date, end: date, weights=None) -> list[dict]:
     """Per unit that received work in [start, end]: volume, on-time rate, satisfaction."""
-    city = db.session.execute(select(OrgUnit).where(OrgUnit.kind == UnitKind.CITY.value)
-                              .order_by(OrgUnit.id)).scalars().first()
+    city = (
+        db.session.execute(select(OrgUnit).where(OrgUnit.kind == UnitKind.CITY.value).order_by(OrgUnit.id))
+        .scalars()
+        .first()
+    )
     if city is None:
         return []
     rows, _ = unit_table(city, start, end, weights)
-    return [{"unit": r.unit.name, "volume": r.counts.dispatched, "answered": r.counts.answered,
-             "on_time_rate": r.figures["answer_on_time_rate"], "rated": r.counts.rated,
-             "satisfaction_rate": r.figures["satisfaction_rate"]}
-            for r in rows if r.unit.kind in PUBLIC_UNIT_KINDS and r.counts.dispatched]
+    return [
+        {
+            "unit": r.unit.name,
+            "volume": r.counts.dispatched,
+            "answered": r.counts.answered,
+            "on_time_rate": r.figures["answer_on_time_rate"],
+            "rated": r.counts.rated,
+            "satisfaction_rate": r.figures["satisfaction_rate"],
+        }
+        for r in rows
+        if r.unit.kind in PUBLIC_UNIT_KINDS and r.counts.dispatched
+    ]
 
 
 def category_trend(months: list[tuple[date, date]]) -> dict:
@@ -407,7 +518,8 @@ def category_trend(months: list[tuple[date, date]]) -> dict:
     rows = db.session.execute(
         select(KpiIntakeDay.day, KpiIntakeDay.category_id, func.sum(KpiIntakeDay.registered))
         .where(KpiIntakeDay.day >= start, KpiIntakeDay.day <= end)
-        .group_by(KpiIntakeDay.day, KpiIntakeDay.category_id)).all()
+        .group_by(KpiIntakeDay.day, KpiIntakeDay.category_id)
+    ).all()
     categories = _categories()
     series: dict[str, list[int]] = {}
     for day, category_id, n in rows:
@@ -442,22 +554,45 @@ def public_trend(months: list[tuple[date, date]]) -> dict:
 def released_answers(limit: int = 10) -> list[dict]:
     """The latest answers released to citizens who allowed publication, personal data removed."""
     rows = db.session.execute(
-        select(Reply.body, Reply.released_at, Ticket.title, Ticket.citizen_name, Ticket.citizen_phone,
-               Ticket.address, Ticket.created_at, Ticket.category_id, Ticket.district_id)
+        select(
+            Reply.body,
+            Reply.released_at,
+            Ticket.title,
+            Ticket.citizen_name,
+            Ticket.citizen_phone,
+            Ticket.address,
+            Ticket.created_at,
+            Ticket.category_id,
+            Ticket.district_id,
+        )
         .join(Ticket, Ticket.id == Reply.ticket_id)
-        .where(Reply.released_at.isnot(None), Reply.state == ReplyState.APPROVED.value,
-               privacy.publicly_visible())
-        .order_by(Reply.released_at.desc()).limit(limit)).all()
-    categories = dict(db.session.execute(select(Category.id, Category.name).where(
-        Category.id.in_({r.category_id for r in rows}))).all()) if rows else {}
+        .where(Reply.released_at.isnot(None), Reply.state == ReplyState.APPROVED.value, privacy.publicly_visible())
+        .order_by(Reply.released_at.desc())
+        .limit(limit)
+    ).all()
+    categories = (
+        dict(
+            db.session.execute(
+                select(Category.id, Category.name).where(Category.id.in_({r.category_id for r in rows}))
+            ).all()
+        )
+        if rows
+        else {}
+    )
     districts = _unit_names({r.district_id for r in rows})
     answers = []
     for r in rows:
         known = dict(names=[r.citizen_name], phones=[r.citizen_phone], addresses=[r.address])
-        answers.append({"title": privacy.scrub_text(r.title, **known),
-                        "answer": privacy.scrub_text(r.body, **known),
-                        "category": categories.get(r.category_id), "district": districts.get(r.district_id),
-                        "filed_on": r.created_at, "released_on": r.released_at})
+        answers.append(
+            {
+                "title": privacy.scrub_text(r.title, **known),
+                "answer": privacy.scrub_text(r.body, **known),
+                "category": categories.get(r.category_id),
+                "district": districts.get(r.district_id),
+                "filed_on": r.created_at,
+                "released_on": r.released_at,
+            }
+        )
     return answers
 
 

@@ -6,6 +6,7 @@ returns, ratings, registrations) with a handful of set queries, counts them with
 today and once after midnight for the day that just ended (then the day is final). Services flush,
 the caller commits.
 """
+
 from __future__ import annotations
 
 import time as _time
@@ -19,9 +20,16 @@ from sqlalchemy import and_, delete, func, insert, select
 from hotline.core.clock import LOCAL_TZ, to_local, to_utc_naive, utcnow
 from hotline.core.errors import NotFound
 from hotline.dashboard import kpis
-from hotline.dashboard.models import (ExportRecord, HotspotAlertRow, KpiIntakeDay, KpiRollupRun, KpiSnapshot,
-                                      KpiUnitDay,
-                                      LivelihoodProject, project_ticket)
+from hotline.dashboard.models import (
+    ExportRecord,
+    HotspotAlertRow,
+    KpiIntakeDay,
+    KpiRollupRun,
+    KpiSnapshot,
+    KpiUnitDay,
+    LivelihoodProject,
+    project_ticket,
+)
 from hotline.extensions import db
 from hotline.tickets.models import Assignment, AssignmentRole, Reply, ReplyState, Ticket, TicketEvent
 
@@ -44,11 +52,13 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def _is_workday():
     from hotline.sla.services import current_calendar
+
     calendar = current_calendar()
     return lambda d: calendar.is_workday(d)[0]
 
 
 # --- the rollup ----------------------------------------------------------------------------------------------
+
 
 def rollup_day(day: date, *, final: bool = False) -> dict:
     """Recount ``day`` and replace its rollup rows. Idempotent."""
@@ -60,14 +70,25 @@ def rollup_day(day: date, *, final: bool = False) -> dict:
 
     # Registrations (intake unit), direct answers and repeat appeals.
     registered = db.session.execute(
-        select(Ticket.id, Ticket.channel, Ticket.category_id, Ticket.district_id, Ticket.intake_unit_id,
-               Ticket.status, _repeat_flag())
-        .where(Ticket.created_at >= lo, Ticket.created_at < hi)).all()
-    direct_ids = set(db.session.execute(select(TicketEvent.ticket_id).where(
-        TicketEvent.action == "answer_directly", TicketEvent.created_at >= lo, TicketEvent.created_at < hi))
-        .scalars())
+        select(
+            Ticket.id,
+            Ticket.channel,
+            Ticket.category_id,
+            Ticket.district_id,
+            Ticket.intake_unit_id,
+            Ticket.status,
+            _repeat_flag(),
+        ).where(Ticket.created_at >= lo, Ticket.created_at < hi)
+    ).all()
+    direct_ids = set(
+        db.session.execute(
+            select(TicketEvent.ticket_id).where(
+                TicketEvent.action == "answer_directly", TicketEvent.created_at >= lo, TicketEvent.created_at < hi
+            )
+        ).scalars()
+    )
     repeat_ids = set()
-    for tid, channel, category_id, district_id, intake_unit_id, status, repeat in registered:
+    for tid, channel, category_id, district_id, intake_unit_id, _status, repeat in registered:
         c = units[intake_unit_id]
         c.registered += 1
         c.direct_answered += tid in direct_ids
@@ -82,39 +103,52 @@ def rollup_day(day: date, *, final: bool = False) -> dict:
     # Dispatches to lead units (the top of any pass-down chain is accountable).
     top_lead = and_(Assignment.role == AssignmentRole.LEAD.value, Assignment.parent_id.is_(None))
     for unit_id, count in db.session.execute(
-            select(Assignment.unit_id, func.count()).where(
-                top_lead, Assignment.dispatched_at >= lo, Assignment.dispatched_at < hi)
-            .group_by(Assignment.unit_id)).all():
+        select(Assignment.unit_id, func.count())
+        .where(top_lead, Assignment.dispatched_at >= lo, Assignment.dispatched_at < hi)
+        .group_by(Assignment.unit_id)
+    ).all():
         units[unit_id].dispatched += count
 
     # Signs: on time against the assignment's sign deadline; time since dispatch in working hours.
     for unit_id, dispatched_at, signed_at, deadline in db.session.execute(
-            select(Assignment.unit_id, Assignment.dispatched_at, Assignment.signed_at, Assignment.sign_deadline_at)
-            .where(top_lead, Assignment.signed_at >= lo, Assignment.signed_at < hi)).all():
-        units[unit_id].record_sign(kpis.working_hours(to_local(dispatched_at), to_local(signed_at), is_workday),
-                                   kpis.is_on_time(signed_at, deadline))
+        select(Assignment.unit_id, Assignment.dispatched_at, Assignment.signed_at, Assignment.sign_deadline_at).where(
+            top_lead, Assignment.signed_at >= lo, Assignment.signed_at < hi
+        )
+    ).all():
+        units[unit_id].record_sign(
+            kpis.working_hours(to_local(dispatched_at), to_local(signed_at), is_workday),
+            kpis.is_on_time(signed_at, deadline),
+        )
 
     # Answers released today (after review; a sent-back answer never counts).
     released = db.session.execute(
-        select(Reply.ticket_id, Reply.submitted_at, Assignment.unit_id, Assignment.dispatched_at,
-               Assignment.answer_deadline_at)
+        select(
+            Reply.ticket_id,
+            Reply.submitted_at,
+            Assignment.unit_id,
+            Assignment.dispatched_at,
+            Assignment.answer_deadline_at,
+        )
         .join(Assignment, Assignment.id == Reply.assignment_id)
-        .where(Reply.state == ReplyState.APPROVED.value, Reply.released_at >= lo, Reply.released_at < hi)).all()
+        .where(Reply.state == ReplyState.APPROVED.value, Reply.released_at >= lo, Reply.released_at < hi)
+    ).all()
     history = _clock_events({r.ticket_id for r in released})
     for ticket_id, submitted_at, unit_id, dispatched_at, current_deadline in released:
-        start, pauses, deadline = _answer_clock(history.get(ticket_id, []), dispatched_at, submitted_at,
-                                                current_deadline)
-        hours = kpis.working_hours(to_local(start), to_local(submitted_at), is_workday,
-                                   [(to_local(a), to_local(b)) for a, b in pauses])
+        start, pauses, deadline = _answer_clock(
+            history.get(ticket_id, []), dispatched_at, submitted_at, current_deadline
+        )
+        hours = kpis.working_hours(
+            to_local(start), to_local(submitted_at), is_workday, [(to_local(a), to_local(b)) for a, b in pauses]
+        )
         units[unit_id].record_answer(hours, kpis.is_on_time(submitted_at, deadline))
 
     # Approved returns, redos and callbacks: counted for the unit that held the ticket.
     actions = ("approve_return", "rate_satisfied", "rate_unsatisfied", "close_unreached")
     events = db.session.execute(
-        select(TicketEvent.ticket_id, TicketEvent.action, TicketEvent.data, TicketEvent.created_at,
-               Ticket.lead_unit_id)
+        select(TicketEvent.ticket_id, TicketEvent.action, TicketEvent.data, TicketEvent.created_at, Ticket.lead_unit_id)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(TicketEvent.action.in_(actions), TicketEvent.created_at >= lo, TicketEvent.created_at < hi)).all()
+        .where(TicketEvent.action.in_(actions), TicketEvent.created_at >= lo, TicketEvent.created_at < hi)
+    ).all()
     returned_units = _returning_units([e for e in events if e.action == "approve_return"])
     for ticket_id, action, data, at, lead_unit_id in events:
         if action == "approve_return":
@@ -144,11 +178,18 @@ def rollup_day(day: date, *, final: bool = False) -> dict:
 def _repeat_flag():
     """True when the same phone filed in the same category within the repeat window before."""
     earlier = Ticket.__table__.alias("earlier")
-    return select(earlier.c.id).where(
-        earlier.c.citizen_phone == Ticket.citizen_phone, earlier.c.category_id == Ticket.category_id,
-        earlier.c.created_at < Ticket.created_at,
-        earlier.c.created_at >= Ticket.created_at - timedelta(days=kpis.REPEAT_WINDOW_DAYS),
-        earlier.c.id != Ticket.id).exists().label("repeat")
+    return (
+        select(earlier.c.id)
+        .where(
+            earlier.c.citizen_phone == Ticket.citizen_phone,
+            earlier.c.category_id == Ticket.category_id,
+            earlier.c.created_at < Ticket.created_at,
+            earlier.c.created_at >= Ticket.created_at - timedelta(days=kpis.REPEAT_WINDOW_DAYS),
+            earlier.c.id != Ticket.id,
+        )
+        .exists()
+        .label("repeat")
+    )
 
 
 def _clock_events(ticket_ids: set[int]) -> dict[int, list]:
@@ -157,10 +198,13 @@ def _clock_events(ticket_ids: set[int]) -> dict[int, list]:
     history: dict[int, list] = defaultdict(list)
     for chunk in _chunks(ticket_ids):
         for row in db.session.execute(
-                select(TicketEvent.ticket_id, TicketEvent.action, TicketEvent.data, TicketEvent.created_at)
-                .where(TicketEvent.ticket_id.in_(chunk),
-                       TicketEvent.action.in_(("suspend", "resume", "rate_unsatisfied", "extension_approved")))
-                .order_by(TicketEvent.ticket_id, TicketEvent.id)).all():
+            select(TicketEvent.ticket_id, TicketEvent.action, TicketEvent.data, TicketEvent.created_at)
+            .where(
+                TicketEvent.ticket_id.in_(chunk),
+                TicketEvent.action.in_(("suspend", "resume", "rate_unsatisfied", "extension_approved")),
+            )
+            .order_by(TicketEvent.ticket_id, TicketEvent.id)
+        ).all():
             history[row.ticket_id].append(row)
     return history
 
@@ -170,7 +214,7 @@ IN_CHUNK = 10_000  # ids per IN list (PostgreSQL takes at most 65,535 parameters
 
 def _chunks(ids) -> list[list]:
     ids = sorted(ids)
-    return [ids[i:i + IN_CHUNK] for i in range(0, len(ids), IN_CHUNK)]
+    return [ids[i : i + IN_CHUNK] for i in range(0, len(ids), IN_CHUNK)]
 
 
 def _answer_clock(events, dispatched_at, submitted_at, current_deadline):
@@ -197,8 +241,13 @@ def _answer_clock(events, dispatched_at, submitted_at, current_deadline):
     deadline = current_deadline
     later_redo = any(e.action == "rate_unsatisfied" and e.created_at > submitted_at for e in events)
     if later_redo:
-        before = [e for e in events if e.created_at <= submitted_at and e.action in ("resume", "extension_approved")
-                  and (e.data or {}).get("answer_deadline" if e.action == "resume" else "deadline")]
+        before = [
+            e
+            for e in events
+            if e.created_at <= submitted_at
+            and e.action in ("resume", "extension_approved")
+            and (e.data or {}).get("answer_deadline" if e.action == "resume" else "deadline")
+        ]
         if before:
             deadline = _deadline_from(before[-1])
     return start, pauses, deadline
@@ -217,11 +266,15 @@ def _returning_units(events) -> dict[tuple, int]:
     by_ticket: dict[int, list] = defaultdict(list)
     for chunk in _chunks({e.ticket_id for e in events}):
         for row in db.session.execute(
-                select(Assignment.ticket_id, Assignment.unit_id, Assignment.dispatched_at)
-                .where(Assignment.ticket_id.in_(chunk),
-                       Assignment.role == AssignmentRole.LEAD.value, Assignment.parent_id.is_(None),
-                       Assignment.status == "returned")
-                .order_by(Assignment.dispatched_at)).all():
+            select(Assignment.ticket_id, Assignment.unit_id, Assignment.dispatched_at)
+            .where(
+                Assignment.ticket_id.in_(chunk),
+                Assignment.role == AssignmentRole.LEAD.value,
+                Assignment.parent_id.is_(None),
+                Assignment.status == "returned",
+            )
+            .order_by(Assignment.dispatched_at)
+        ).all():
             by_ticket[row.ticket_id].append(row)
     result = {}
     for e in events:
@@ -241,9 +294,18 @@ def _replace_day(day: date, units: dict, intake: dict) -> None:
         unit_rows.append(row)
     if unit_rows:
         db.session.execute(insert(KpiUnitDay), unit_rows)
-    intake_rows = [dict(day=day, channel=channel, category_id=category_id, district_id=district_id,
-                        registered=n, direct_answered=direct, repeat=repeat)
-                   for (channel, category_id, district_id), (n, direct, repeat) in intake.items()]
+    intake_rows = [
+        dict(
+            day=day,
+            channel=channel,
+            category_id=category_id,
+            district_id=district_id,
+            registered=n,
+            direct_answered=direct,
+            repeat=repeat,
+        )
+        for (channel, category_id, district_id), (n, direct, repeat) in intake.items()
+    ]
     if intake_rows:
         db.session.execute(insert(KpiIntakeDay), intake_rows)
 
@@ -265,16 +327,19 @@ def preset_periods(today: date) -> list[tuple[str, date, date]]:
     """The period picker's presets (the default, the last 30 days, second)."""
     month_start = today.replace(day=1)
     last_month_end = month_start - timedelta(days=1)
-    return [("last_7_days", today - timedelta(days=6), today),
-            ("last_30_days", today - timedelta(days=29), today),
-            ("this_month", month_start, today),
-            ("last_month", last_month_end.replace(day=1), last_month_end)]
+    return [
+        ("last_7_days", today - timedelta(days=6), today),
+        ("last_30_days", today - timedelta(days=29), today),
+        ("this_month", month_start, today),
+        ("last_month", last_month_end.replace(day=1), last_month_end),
+    ]
 
 
 def refresh_snapshots(now: datetime | None = None) -> int:
     """Compute the figures pages ask for most into ``kpi_snapshot`` rows: the preset periods for every
     unit a supervisor or admin watches, and the public page's months and trend. Returns the count."""
     from hotline.dashboard import queries
+
     now = now or utcnow()
     today, w = local_today(now), weights()
     payloads: dict[str, object] = {}
@@ -304,8 +369,11 @@ def rollup_closed_days(now: datetime | None = None, commit=None) -> list[dict]:
     if earliest is None:
         return []
     first = max(first, local_today(earliest))
-    done = set(db.session.execute(select(KpiRollupRun.day).where(KpiRollupRun.final.is_(True),
-                                                                 KpiRollupRun.day >= first)).scalars())
+    done = set(
+        db.session.execute(
+            select(KpiRollupRun.day).where(KpiRollupRun.final.is_(True), KpiRollupRun.day >= first)
+        ).scalars()
+    )
     results, day = [], first
     while day < today:
         if day not in done:
@@ -331,27 +399,52 @@ def refresh_hotspots(now: datetime | None = None) -> int:
     now = now or utcnow()
     since = now - timedelta(days=kpis.HOTSPOT_WINDOW_DAYS)
     rows = db.session.execute(
-        select(Ticket.id, Ticket.created_at, Ticket.address, Ticket.category_id, Ticket.district_id)
-        .where(Ticket.created_at >= since, Ticket.merged_into_id.is_(None))).all()
+        select(Ticket.id, Ticket.created_at, Ticket.address, Ticket.category_id, Ticket.district_id).where(
+            Ticket.created_at >= since, Ticket.merged_into_id.is_(None)
+        )
+    ).all()
     alerts = kpis.hotspot_alerts(rows)
     db.session.execute(delete(HotspotAlertRow))
     if alerts:
-        db.session.execute(insert(HotspotAlertRow), [
-            dict(place=a.place[:255], category_id=a.category_id, district_id=a.district_id or 0,
-                 ticket_count=a.count, ticket_ids=list(a.ticket_ids), first_at=a.first_at, last_at=a.last_at,
-                 computed_at=now) for a in alerts])
+        db.session.execute(
+            insert(HotspotAlertRow),
+            [
+                dict(
+                    place=a.place[:255],
+                    category_id=a.category_id,
+                    district_id=a.district_id or 0,
+                    ticket_count=a.count,
+                    ticket_ids=list(a.ticket_ids),
+                    first_at=a.first_at,
+                    last_at=a.last_at,
+                    computed_at=now,
+                )
+                for a in alerts
+            ],
+        )
     db.session.flush()
     return len(alerts)
 
 
 # --- projects -------------------------------------------------------------------------------------------------
 
-def save_project(actor, *, project: LivelihoodProject | None = None, year: int, name: str,
-                 description: str | None = None, lead_unit_id: int | None = None, public: bool = False,
-                 active: bool = True) -> LivelihoodProject:
-    from hotline.core.errors import PermissionDenied, ValidationFailed
+
+def save_project(
+    actor,
+    *,
+    project: LivelihoodProject | None = None,
+    year: int,
+    name: str,
+    description: str | None = None,
+    lead_unit_id: int | None = None,
+    public: bool = False,
+    active: bool = True,
+) -> LivelihoodProject:
     from flask_babel import lazy_gettext as _l
+
+    from hotline.core.errors import PermissionDenied, ValidationFailed
     from hotline.permissions import can_administer
+
     if not can_administer(actor):
         raise PermissionDenied()
     name = (name or "").strip()
@@ -372,23 +465,35 @@ def tag_ticket(project: LivelihoodProject | None, ticket: Ticket, actor) -> None
     """Tag ``ticket`` to ``project`` (None: untag). A ticket belongs to at most one project. Acting on a
     ticket by its number needs the same scope as reading it: another district's ticket is not found."""
     from hotline.permissions import can_read
+
     if not can_read(actor, ticket):
         raise NotFound(_l("No ticket has that tracking number."), field="tracking_no")
     db.session.execute(delete(project_ticket).where(project_ticket.c.ticket_id == ticket.id))
     if project is not None:
-        db.session.execute(insert(project_ticket).values(ticket_id=ticket.id, project_id=project.id,
-                                                         tagged_at=utcnow(), tagged_by_id=actor.id))
+        db.session.execute(
+            insert(project_ticket).values(
+                ticket_id=ticket.id, project_id=project.id, tagged_at=utcnow(), tagged_by_id=actor.id
+            )
+        )
     from hotline.tickets.services import record_event
-    record_event(ticket, "project_tagged", actor, note=project.name if project else None,
-                 data={"project": project.id if project else None})
+
+    record_event(
+        ticket,
+        "project_tagged",
+        actor,
+        note=project.name if project else None,
+        data={"project": project.id if project else None},
+    )
     db.session.flush()
 
 
 # --- exports ------------------------------------------------------------------------------------------------
 
+
 def record_export(user, kind: str, file_format: str, params: dict, row_count: int) -> ExportRecord:
-    record = ExportRecord(user_id=user.id, kind=kind, file_format=file_format, params=params,
-                          row_count=row_count, created_at=utcnow())
+    record = ExportRecord(
+        user_id=user.id, kind=kind, file_format=file_format, params=params, row_count=row_count, created_at=utcnow()
+    )
     db.session.add(record)
     db.session.flush()
     current_app.logger.info("export %s.%s by %s: %d rows %s", kind, file_format, user.username, row_count, params)

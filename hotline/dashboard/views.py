@@ -1,4 +1,5 @@
 """The supervisor dashboard, drill-down lists, exports and key livelihood projects (staff only)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -15,6 +16,7 @@ from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
 from hotline.core.clock import utcnow
 from hotline.core.errors import DomainError, NotFound
+from hotline.core.forms import options
 from hotline.core.i18n import current_language
 from hotline.core.live import reused
 from hotline.core.params import query_id, query_page
@@ -23,8 +25,8 @@ from hotline.dashboard.forms import PeriodError, ProjectForm, TagForm, parse_per
 from hotline.dashboard.models import LivelihoodProject
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
-from hotline.tickets.models import Ticket
 from hotline.permissions import can_administer, in_scope_query
+from hotline.tickets.models import Ticket
 from hotline.tickets.workflow import Channel
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -60,8 +62,12 @@ def index():
     # The body is the same for everyone who asks the same question within a few seconds (a wall screen,
     # supervisors refreshing): a process reuses it for DASHBOARD_PAGE_SECONDS and says when it was made.
     key = (current_user.id, request.query_string, current_language())
-    board = reused("dashboard_page", key, current_app.config["DASHBOARD_PAGE_SECONDS"],
-                   lambda: Markup(render_template("dashboard/_board.html", **_board(unit, start, end))))
+    board = reused(
+        "dashboard_page",
+        key,
+        current_app.config["DASHBOARD_PAGE_SECONDS"],
+        lambda: Markup(render_template("dashboard/_board.html", **_board(unit, start, end))),
+    )
     return render_template("dashboard/index.html", board=board)
 
 
@@ -71,36 +77,70 @@ def _board(unit, start, end) -> dict:
     intake, trend = figures["intake"], figures["trend"]
     categories, districts = figures["categories"], figures["districts"]
     charts = {
-        "intake": {"kind": "line", "x": intake["days"],
-                   "series": [{"name": str(_label_channel(c)), "data": v} for c, v in intake["series"].items()]},
-        "trend": {"kind": "line", "percent": True, "x": [d["day"] for d in trend], "series": [
-            {"name": _("Sign-on-time rate"), "data": [_pct(d["sign_on_time_rate"]) for d in trend]},
-            {"name": _("Answer-on-time rate"), "data": [_pct(d["answer_on_time_rate"]) for d in trend]},
-            {"name": _("Satisfaction rate"), "data": [_pct(d["satisfaction_rate"]) for d in trend]}]},
+        "intake": {
+            "kind": "line",
+            "x": intake["days"],
+            "series": [{"name": str(_label_channel(c)), "data": v} for c, v in intake["series"].items()],
+        },
+        "trend": {
+            "kind": "line",
+            "percent": True,
+            "x": [d["day"] for d in trend],
+            "series": [
+                {"name": _("Sign-on-time rate"), "data": [_pct(d["sign_on_time_rate"]) for d in trend]},
+                {"name": _("Answer-on-time rate"), "data": [_pct(d["answer_on_time_rate"]) for d in trend]},
+                {"name": _("Satisfaction rate"), "data": [_pct(d["satisfaction_rate"]) for d in trend]},
+            ],
+        },
     }
-    charts["categories"] = {"kind": "bar", "x": [c["name"] or _("Uncategorised") for c in categories],
-                            "series": [{"name": _("Appeals"), "data": [c["registered"] for c in categories]}]}
-    charts["districts"] = {"kind": "bar", "x": [d["name"] or _("No district") for d in districts],
-                           "series": [{"name": _("Appeals"), "data": [d["registered"] for d in districts]}]}
+    charts["categories"] = {
+        "kind": "bar",
+        "x": [c["name"] or _("Uncategorised") for c in categories],
+        "series": [{"name": _("Appeals"), "data": [c["registered"] for c in categories]}],
+    }
+    charts["districts"] = {
+        "kind": "bar",
+        "x": [d["name"] or _("No district") for d in districts],
+        "series": [{"name": _("Appeals"), "data": [d["registered"] for d in districts]}],
+    }
     columns = exports.page_columns()
     link = url_for("dashboard.index") + "?unit={}&" + urlencode({"from": start.isoformat(), "to": end.isoformat()})
-    rows = [{"unit": r["unit"], "href": link.format(r["unit"]["id"]), "cells": kpi_cells(r["figures"], columns)}
-            for r in figures["rows"]]
+    rows = [
+        {"unit": r["unit"], "href": link.format(r["unit"]["id"]), "cells": kpi_cells(r["figures"], columns)}
+        for r in figures["rows"]
+    ]
     return dict(
-        start=start, end=end, unit=unit, units=queries.selectable_units(current_user),
-        rows=rows, total_cells=kpi_cells(figures["total"], columns), columns=columns, charts=charts,
-        intake=intake, trend=trend, categories=categories, districts=districts,
+        start=start,
+        end=end,
+        unit=unit,
+        units=queries.selectable_units(current_user),
+        rows=rows,
+        total_cells=kpi_cells(figures["total"], columns),
+        columns=columns,
+        charts=charts,
+        intake=intake,
+        trend=trend,
+        categories=categories,
+        districts=districts,
         status_counts=queries.open_status_counts(unit),
         boards={name: (_first_of_board(unit, name), n) for name, n in queries.board_counts(unit).items()},
-        top_subcategories=figures["subcategories"], hotspots=queries.hotspot_alerts(unit),
-        freshness=queries.rollup_freshness(), weights=weights, presets=_presets(), made_at=utcnow())
+        top_subcategories=figures["subcategories"],
+        hotspots=queries.hotspot_alerts(unit),
+        freshness=queries.rollup_freshness(),
+        weights=weights,
+        presets=_presets(),
+        made_at=utcnow(),
+    )
 
 
 def _first_of_board(unit, board: str, limit: int = 10) -> list[Ticket]:
     """The board's first tickets that the user may open (the count beside it is the unit's figure)."""
     query = in_scope_query(queries.board_query(unit, board), current_user)
-    return list(db.session.execute(query.options(joinedload(Ticket.lead_unit), joinedload(Ticket.category))
-                                   .limit(limit)).scalars())
+    return list(
+        db.session.execute(
+            query.options(joinedload(Ticket.lead_unit), joinedload(Ticket.category)).limit(limit)
+        ).scalars()
+    )
 
 
 def kpi_cells(figures: dict, columns) -> list[tuple[str, str, str | None]]:
@@ -115,7 +155,7 @@ def kpi_cells(figures: dict, columns) -> list[tuple[str, str, str | None]]:
             elif num:
                 sub = str(figures[num])
         elif key.endswith("_hours"):
-            text = "—" if value is None else "%.1f" % value
+            text = "—" if value is None else f"{value:.1f}"
         else:
             text = str(value)
         cells.append((key, text, sub))
@@ -124,6 +164,7 @@ def kpi_cells(figures: dict, columns) -> list[tuple[str, str, str | None]]:
 
 def _label_channel(code):
     from hotline.tickets.labels import label
+
     return label("channel", code) if code in Channel._value2member_map_ else code
 
 
@@ -132,12 +173,17 @@ def _pct(value):
 
 
 def _presets() -> list[tuple[str, date, date]]:
-    names = {"last_7_days": _("Last 7 days"), "last_30_days": _("Last 30 days"), "this_month": _("This month"),
-             "last_month": _("Last month")}
+    names = {
+        "last_7_days": _("Last 7 days"),
+        "last_30_days": _("Last 30 days"),
+        "this_month": _("This month"),
+        "last_month": _("Last month"),
+    }
     return [(names[key], lo, hi) for key, lo, hi in services.preset_periods(services.local_today())]
 
 
 # --- drill-down lists ---------------------------------------------------------------------------------------
+
 
 def _list_query(unit):
     """The drill-down list asked for, within what the user may read on the ticket page (issue 23.3)."""
@@ -166,24 +212,37 @@ def _drill_down(unit):
 def tickets():
     unit = chosen_unit(current_user, query_id("unit"))
     query, title = _list_query(unit)
-    page = db.paginate(query.options(joinedload(Ticket.lead_unit), joinedload(Ticket.category)),
-                       page=query_page(), per_page=50, error_out=False)
+    page = db.paginate(
+        query.options(joinedload(Ticket.lead_unit), joinedload(Ticket.category)),
+        page=query_page(),
+        per_page=50,
+        error_out=False,
+    )
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("dashboard/tickets.html", page=page, title=title, unit=unit, args=args)
 
 
 # --- exports ------------------------------------------------------------------------------------------------
 
+
 def _download(kind: str, file_format: str, title: str, header, body, params: dict) -> Response:
     content = exports.render(file_format, title, header, body)
     services.record_export(current_user, kind, file_format, params, len(body))
     from hotline.core.audit import record_audit
-    record_audit(current_user, "export.tickets" if kind == "tickets" else "export.kpi", f"{kind}.{file_format}",
-                 {"params": params, "rows": len(body)})
+
+    record_audit(
+        current_user,
+        "export.tickets" if kind == "tickets" else "export.kpi",
+        f"{kind}.{file_format}",
+        {"params": params, "rows": len(body)},
+    )
     db.session.commit()
     filename = f"{kind}-{services.local_today().isoformat()}.{file_format}"
-    return Response(content, mimetype=exports.CONTENT_TYPES[file_format],
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return Response(
+        content,
+        mimetype=exports.CONTENT_TYPES[file_format],
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
 
 
 @bp.route("/export/kpi.<any(xlsx, csv):file_format>")
@@ -192,8 +251,14 @@ def export_kpi(file_format):
     start, end, unit = _period_and_unit()
     rows, total = queries.unit_table(unit, start, end, services.weights())
     header, body = exports.kpi_table_rows(rows, total)
-    return _download("kpi_units", file_format, _("Unit KPIs"), header, body,
-                     {"from": start.isoformat(), "to": end.isoformat(), "unit": unit.id})
+    return _download(
+        "kpi_units",
+        file_format,
+        _("Unit KPIs"),
+        header,
+        body,
+        {"from": start.isoformat(), "to": end.isoformat(), "unit": unit.id},
+    )
 
 
 @bp.route("/export/tickets.<any(xlsx, csv):file_format>")
@@ -201,26 +266,37 @@ def export_kpi(file_format):
 def export_tickets(file_format):
     unit = chosen_unit(current_user, query_id("unit"))
     query, title = _list_query(unit)
-    tickets = db.session.execute(query.options(joinedload(Ticket.lead_unit), joinedload(Ticket.category),
-                                               joinedload(Ticket.district)).limit(EXPORT_LIMIT)).scalars().all()
+    tickets = (
+        db.session.execute(
+            query.options(joinedload(Ticket.lead_unit), joinedload(Ticket.category), joinedload(Ticket.district)).limit(
+                EXPORT_LIMIT
+            )
+        )
+        .scalars()
+        .all()
+    )
     header, body = exports.ticket_rows(tickets)
     return _download("tickets", file_format, str(title), header, body, dict(request.args.items()))
 
 
 # --- key livelihood projects --------------------------------------------------------------------------------
 
+
 @bp.route("/projects")
 @roles_required(*STAFF)
 def projects():
     items = queries.projects()
-    return render_template("dashboard/projects.html", projects=items,
-                           boards=queries.project_boards([p.id for p in items]),
-                           can_edit=can_administer(current_user))
+    return render_template(
+        "dashboard/projects.html",
+        projects=items,
+        boards=queries.project_boards([p.id for p in items]),
+        can_edit=can_administer(current_user),
+    )
 
 
 def _project_form(project=None) -> ProjectForm:
     form = ProjectForm(obj=project)
-    form.lead_unit_id.choices = [(0, "—")] + [(u.id, u.name) for u in queries.selectable_units(current_user)]
+    form.lead_unit_id.choices = options([(0, "—")] + [(u.id, u.name) for u in queries.selectable_units(current_user)])
     return form
 
 
@@ -234,14 +310,24 @@ def edit_project(project_id=None):
         form.year.data = services.local_today().year
     if form.validate_on_submit():
         try:
-            project = services.save_project(current_user, project=project, year=form.year.data,
-                                            name=form.name.data, description=form.description.data,
-                                            lead_unit_id=form.lead_unit_id.data or None,
-                                            public=form.public.data, active=form.active.data)
+            project = services.save_project(
+                current_user,
+                project=project,
+                year=form.year.data,
+                name=form.name.data,
+                description=form.description.data,
+                lead_unit_id=form.lead_unit_id.data or None,
+                public=form.public.data,
+                active=form.active.data,
+            )
             from hotline.core.audit import record_audit
-            record_audit(current_user, "project.update" if project_id else "project.create", project.name,
-                         {"id": project.id, "year": project.year, "public": project.public,
-                          "active": project.active})
+
+            record_audit(
+                current_user,
+                "project.update" if project_id else "project.create",
+                project.name,
+                {"id": project.id, "year": project.year, "public": project.public, "active": project.active},
+            )
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -258,8 +344,9 @@ def project(project_id):
     item = db.get_or_404(LivelihoodProject, project_id)
     form = TagForm()
     if form.validate_on_submit():
-        ticket = db.session.execute(select(Ticket).filter_by(tracking_no=form.tracking_no.data.strip())
-                                    ).scalar_one_or_none()
+        ticket = db.session.execute(
+            select(Ticket).filter_by(tracking_no=form.tracking_no.data.strip())
+        ).scalar_one_or_none()
         try:
             if ticket is None:
                 raise NotFound(_("No ticket has that tracking number."))
@@ -271,7 +358,20 @@ def project(project_id):
             db.session.commit()
             flash(_("Ticket untagged.") if form.untag.data else _("Ticket tagged."), "success")
             return redirect(url_for("dashboard.project", project_id=item.id))
-    recent = db.session.execute(in_scope_query(queries.project_tickets_query(item.id), current_user).options(
-        joinedload(Ticket.lead_unit), joinedload(Ticket.category)).limit(20)).scalars().all()
-    return render_template("dashboard/project.html", project=item, board=queries.project_boards([item.id])[item.id],
-                           tickets=recent, form=form, can_edit=can_administer(current_user))
+    recent = (
+        db.session.execute(
+            in_scope_query(queries.project_tickets_query(item.id), current_user)
+            .options(joinedload(Ticket.lead_unit), joinedload(Ticket.category))
+            .limit(20)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "dashboard/project.html",
+        project=item,
+        board=queries.project_boards([item.id])[item.id],
+        tickets=recent,
+        form=form,
+        can_edit=can_administer(current_user),
+    )

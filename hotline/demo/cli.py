@@ -1,4 +1,5 @@
 """``flask seed-demo`` and ``flask seed-reference``."""
+
 import click
 
 from hotline.extensions import db
@@ -10,9 +11,12 @@ class RefusedToSeed(click.ClickException):
 
 @click.command("seed-demo")
 @click.option("--tickets", default=360, show_default=True, help="How many demo tickets to create.")
-@click.option("--force", is_flag=True,
-              help="Merge the demo into a database that holds other data (a real city's): adds the demo units "
-                   "and accounts with the published password. Never on a production database.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Merge the demo into a database that holds other data (a real city's): adds the demo units "
+    "and accounts with the published password. Never on a production database.",
+)
 def seed_demo_command(tickets: int, force: bool):
     """Load the demo city, accounts and tickets into an empty or demo database. A second run changes nothing."""
     from hotline.demo.seed import DEMO_PASSWORD, foreign_data, seed_demo
@@ -20,12 +24,15 @@ def seed_demo_command(tickets: int, force: bool):
     foreign = foreign_data()
     if foreign and not force:
         url = db.engine.url.render_as_string(hide_password=True)
-        found = "; ".join(f"{len(names)}{'+' if kind == 'tickets' and len(names) == 5 else ''} {kind} "
-                          f"(e.g. {', '.join(names[:3])})" for kind, names in foreign.items())
+        found = "; ".join(
+            f"{len(names)}{'+' if kind == 'tickets' and len(names) == 5 else ''} {kind} (e.g. {', '.join(names[:3])})"
+            for kind, names in foreign.items()
+        )
         raise RefusedToSeed(
             f"refusing to seed the demo into {url}: it holds data the demo did not make: {found}. "
             f"The demo would add its org units and accounts with the published password {DEMO_PASSWORD!r}. "
-            "Point DATABASE_URL at an empty database, or give --force to merge the demo anyway.")
+            "Point DATABASE_URL at an empty database, or give --force to merge the demo anyway."
+        )
     summary = seed_demo(ticket_count=tickets, mark=not foreign)
     db.session.commit()
     click.echo(summary)

@@ -5,6 +5,7 @@ dispatched, signed, answered and rated by the accounts that would do it, at
 plausible moments over the last six weeks. Deterministic (fixed random seed)
 and idempotent: what exists is left alone.
 """
+
 from __future__ import annotations
 
 import random
@@ -45,9 +46,19 @@ HOTLINE_ROLES = {"admin", "operator", "dispatcher", "supervisor", "citizen"}
 
 FREQUENT_CATEGORIES = {"0501", "0404", "0503", "0506", "0101", "0104", "0901", "1101"}
 OUTCOME_WEIGHTS = {
-    "closed": 42, "pending_callback": 8, "replied": 5, "in_progress": 15, "suspended": 1.5,
-    "return_requested": 2.5, "dispatched": 6, "pending_dispatch": 5, "pending_review": 4,
-    "answered_directly": 7, "not_accepted": 2.5, "transferred": 1, "merged": 2,
+    "closed": 42,
+    "pending_callback": 8,
+    "replied": 5,
+    "in_progress": 15,
+    "suspended": 1.5,
+    "return_requested": 2.5,
+    "dispatched": 6,
+    "pending_dispatch": 5,
+    "pending_review": 4,
+    "answered_directly": 7,
+    "not_accepted": 2.5,
+    "transferred": 1,
+    "merged": 2,
 }
 
 
@@ -64,8 +75,9 @@ def demo_unit_codes() -> set[str]:
 
 
 def demo_category_codes() -> set[str]:
-    return {code for code, *_rest, children in data.CATEGORIES} | \
-        {child[0] for *_parent, children in data.CATEGORIES for child in children}
+    return {code for code, *_rest, children in data.CATEGORIES} | {
+        child[0] for *_parent, children in data.CATEGORIES for child in children
+    }
 
 
 def foreign_data() -> dict[str, list[str]]:
@@ -74,6 +86,7 @@ def foreign_data() -> dict[str, list[str]]:
     history, or, from before the marker, it holds every demo account and nothing but demo units, users and
     categories). ``flask seed-demo`` refuses to merge the demo into anything else."""
     from hotline.core.audit import AuditEntry
+
     if db.session.execute(select(AuditEntry.id).where(AuditEntry.action == DEMO_MARKER).limit(1)).first():
         return {}
     unit_codes, category_codes = demo_unit_codes(), demo_category_codes()
@@ -81,8 +94,11 @@ def foreign_data() -> dict[str, list[str]]:
     units = db.session.execute(select(OrgUnit.code)).scalars().all()
     users = db.session.execute(select(User.username)).scalars().all()
     categories = db.session.execute(select(Category.code)).scalars().all()
-    foreign = {"org units": sorted(set(units) - unit_codes), "users": sorted(set(users) - usernames),
-               "categories": sorted(set(categories) - category_codes)}
+    foreign = {
+        "org units": sorted(set(units) - unit_codes),
+        "users": sorted(set(users) - usernames),
+        "categories": sorted(set(categories) - category_codes),
+    }
     if any(foreign.values()):
         return {kind: found for kind, found in foreign.items() if found}
     tickets = db.session.execute(select(Ticket.tracking_no).limit(5)).scalars().all()
@@ -90,8 +106,11 @@ def foreign_data() -> dict[str, list[str]]:
         return {}  # empty: a fresh installation
     if {a[0] for a in DEMO_ACCOUNTS} <= set(users):
         return {}  # seeded before the marker existed
-    return {kind: found for kind, found in (("org units", units), ("users", users), ("categories", categories),
-                                           ("tickets", tickets)) if found}
+    return {
+        kind: found
+        for kind, found in (("org units", units), ("users", users), ("categories", categories), ("tickets", tickets))
+        if found
+    }
 
 
 def seed_reference_data() -> dict:
@@ -103,6 +122,7 @@ def seed_demo(ticket_count: int = 360, seed: int = 12345, *, mark: bool = True) 
     """Load the demo (idempotent). ``mark``: record in the audit history that the demo made this database's
     data (``foreign_data``); not done when the demo was forced into a database that holds other data."""
     from hotline.core.audit import AuditEntry, record_audit
+
     if mark and not db.session.execute(select(AuditEntry.id).where(AuditEntry.action == DEMO_MARKER)).first():
         record_audit("system", DEMO_MARKER, "database", {"demo": "hotline.demo.seed"})
     reference = seed_reference_data()
@@ -119,14 +139,17 @@ def seed_demo(ticket_count: int = 360, seed: int = 12345, *, mark: bool = True) 
     seed_demo_articles()  # 政策解读 articles
     if created:
         train_routing_model()  # so the dispatch desk suggests units from the first minute
-    lines = [f"calendar days added: {reference['calendar_days']}, SLA policies added: {reference['sla_policies']}",
-             f"org units: {len(units)}, categories: {len(categories)}",
-             f"tickets created: {created} (already present: {existing})",
-             f"demo accounts (password {DEMO_PASSWORD}): " + ", ".join(a[0] for a in DEMO_ACCOUNTS)]
+    lines = [
+        f"calendar days added: {reference['calendar_days']}, SLA policies added: {reference['sla_policies']}",
+        f"org units: {len(units)}, categories: {len(categories)}",
+        f"tickets created: {created} (already present: {existing})",
+        f"demo accounts (password {DEMO_PASSWORD}): " + ", ".join(a[0] for a in DEMO_ACCOUNTS),
+    ]
     return "\n".join(lines)
 
 
 # --- org tree, categories, accounts ------------------------------------------------------------------------
+
 
 def _unit(code, name, kind, parent=None, name_en=None) -> OrgUnit:
     return get_unit_by_code(code) or create_unit(code, name, kind, parent, name_en)
@@ -141,8 +164,9 @@ def _seed_org_tree() -> dict[str, OrgUnit]:
     for d, (district_name, district_en, streets) in enumerate(data.DISTRICTS, start=1):
         district = units[f"d{d}"] = _unit(f"d{d}", district_name, UnitKind.DISTRICT, city, district_en)
         for code, name, name_en in data.DISTRICT_DEPARTMENTS:
-            units[f"d{d}-{code}"] = _unit(f"d{d}-{code}", district_name + name, UnitKind.DEPARTMENT, district,
-                                          f"{district_en} {name_en}")
+            units[f"d{d}-{code}"] = _unit(
+                f"d{d}-{code}", district_name + name, UnitKind.DEPARTMENT, district, f"{district_en} {name_en}"
+            )
         for s, (street_name, communities) in enumerate(streets, start=1):
             street = units[f"d{d}-s{s}"] = _unit(f"d{d}-s{s}", street_name, UnitKind.STREET, district)
             for c, community_name in enumerate(communities, start=1):
@@ -160,8 +184,7 @@ def _seed_categories(units: dict[str, OrgUnit]) -> dict[str, Category]:
         for child_code, child_name, child_en, route in children:
             if child_code in categories:
                 continue
-            child = categories[child_code] = Category(code=child_code, name=child_name, name_en=child_en,
-                                                      parent=parent)
+            child = categories[child_code] = Category(code=child_code, name=child_name, name_en=child_en, parent=parent)
             db.session.add(child)
             db.session.flush()
             for d in range(1, len(data.DISTRICTS) + 1):
@@ -190,8 +213,13 @@ def _seed_accounts(units: dict[str, OrgUnit]) -> dict[str, User]:
         unit = units[unit_code]
         scope = units["city"] if set(roles) <= HOTLINE_ROLES else unit
         accounts[username] = get_user(username) or create_user(
-            username, DEMO_PASSWORD, name, org_unit=unit, roles=[(Role(r), scope) for r in roles],
-            phone=CITIZEN_PHONE if username == "citizen" else None)
+            username,
+            DEMO_PASSWORD,
+            name,
+            org_unit=unit,
+            roles=[(Role(r), scope) for r in roles],
+            phone=CITIZEN_PHONE if username == "citizen" else None,
+        )
     # One handler for every other unit that takes tickets, so the demo can play every step.
     for code, unit in units.items():
         if unit.kind in (UnitKind.CITY.value, UnitKind.HOTLINE_CENTRE.value):
@@ -199,20 +227,26 @@ def _seed_accounts(units: dict[str, OrgUnit]) -> dict[str, User]:
         username = f"h-{code}"
         if not any(a[2] == code and "handler" in a[3] for a in DEMO_ACCOUNTS):
             accounts[username] = get_user(username) or create_user(
-                username, DEMO_PASSWORD, f"{unit.name} 承办人", org_unit=unit, roles=[(Role.HANDLER, unit)])
+                username, DEMO_PASSWORD, f"{unit.name} 承办人", org_unit=unit, roles=[(Role.HANDLER, unit)]
+            )
     return accounts
 
 
 # --- tickets -----------------------------------------------------------------------------------------------
 
+
 class _DemoTickets:
     def __init__(self, rng: random.Random, units, categories, accounts):
         self.rng, self.units, self.categories, self.accounts = rng, units, categories, accounts
         self.now = utcnow()
-        self.handlers = {u.org_unit_id: u for u in accounts.values()
-                         if u.has_role(Role.HANDLER) and u.scopes(Role.HANDLER)[0].id == u.org_unit_id}
-        self.routes = {(r.category_id, r.district_id): r.unit for r in db.session.execute(select(CategoryRoute))
-                       .scalars()}
+        self.handlers = {
+            u.org_unit_id: u
+            for u in accounts.values()
+            if u.has_role(Role.HANDLER) and u.scopes(Role.HANDLER)[0].id == u.org_unit_id
+        }
+        self.routes = {
+            (r.category_id, r.district_id): r.unit for r in db.session.execute(select(CategoryRoute)).scalars()
+        }
 
     def create(self, count: int) -> int:
         outcomes = list(OUTCOME_WEIGHTS)  # every status at least once, then by weight
@@ -230,8 +264,11 @@ class _DemoTickets:
         if outcome == "pending_dispatch":
             return ["submit", "accept"] if r() < 0.3 else ["register"]
         if outcome in ("answered_directly", "not_accepted", "transferred"):
-            return [{"answered_directly": "answer_directly", "not_accepted": "refuse",
-                     "transferred": "transfer_emergency"}[outcome]]
+            return [
+                {"answered_directly": "answer_directly", "not_accepted": "refuse", "transferred": "transfer_emergency"}[
+                    outcome
+                ]
+            ]
         if outcome == "merged":
             return ["register", "merge"]
         path = ["submit", "accept"] if r() < 0.2 else ["register"]
@@ -282,13 +319,19 @@ class _DemoTickets:
         phone = CITIZEN_PHONE if citizen else f"1{rng.choice('3578')}{rng.randint(0, 9)}{rng.randint(0, 99999999):08d}"
         name = None if rng.random() < 0.3 else rng.choice(data.SURNAMES) + rng.choice(data.GIVEN)
         appeal = AppealInput(
-            appeal_type=appeal_type, urgency=urgency, title=title,
+            appeal_type=appeal_type,
+            urgency=urgency,
+            title=title,
             body=body.format(road=road, estate=estate, community=community.name),
-            citizen_phone=phone, citizen_name=name, category_id=self.categories[code].id,
-            district_id=self.units[f"d{d}"].id, address=f"{data.DISTRICTS[d - 1][0]}{road}{rng.randint(1, 399)}号{estate}",
+            citizen_phone=phone,
+            citizen_name=name,
+            category_id=self.categories[code].id,
+            district_id=self.units[f"d{d}"].id,
+            address=f"{data.DISTRICTS[d - 1][0]}{road}{rng.randint(1, 399)}号{estate}",
             confidential=appeal_type == "report" and rng.random() < 0.6,
             allow_publish=rng.random() < 0.5,
-            citizen_user_id=self.accounts["citizen"].id if citizen else None)
+            citizen_user_id=self.accounts["citizen"].id if citizen else None,
+        )
         return appeal, community
 
     def _create_one(self, outcome: str) -> None:
@@ -304,8 +347,11 @@ class _DemoTickets:
                 for name in ("category_id", "district_id", "title", "body", "address"):
                     setattr(appeal, name, getattr(master, name))
         # Older tickets have travelled further; urgent ones move in hours.
-        age_days = rng.uniform(0.05, 1.0) if outcome in ("pending_review", "pending_dispatch") \
+        age_days = (
+            rng.uniform(0.05, 1.0)
+            if outcome in ("pending_review", "pending_dispatch")
             else rng.uniform(0.5, 40) * (len(path) / 8 + 0.3)
+        )
         start = self.now - timedelta(days=min(age_days, 44))
         if master is not None:
             start = max(start, master.created_at + timedelta(hours=1))
@@ -334,19 +380,25 @@ class _DemoTickets:
         leads = [a for a in ticket.active_assignments() if a.role == "lead"]
         return max(leads, key=lambda a: a.unit.depth).unit
 
-    def _play(self, ticket: Ticket | None, action: str, appeal: AppealInput, community: OrgUnit,
-              master: Ticket | None) -> Ticket:
+    def _play(
+        self, ticket: Ticket | None, action: str, appeal: AppealInput, community: OrgUnit, master: Ticket | None
+    ) -> Ticket:
         rng, acc = self.rng, self.accounts
         if action == "submit":
             return register_ticket(appeal, CitizenActor(appeal.citizen_phone), "submit")
         if action in ("register", "answer_directly", "refuse", "transfer_emergency"):
-            note = {"answer_directly": rng.choice(data.DIRECT_ANSWERS), "refuse": rng.choice(data.REFUSALS),
-                    "transfer_emergency": rng.choice(data.EMERGENCY_TRANSFERS)}.get(action)
+            note = {
+                "answer_directly": rng.choice(data.DIRECT_ANSWERS),
+                "refuse": rng.choice(data.REFUSALS),
+                "transfer_emergency": rng.choice(data.EMERGENCY_TRANSFERS),
+            }.get(action)
             return register_ticket(appeal, acc["operator"], action, note=note)
         if action == "note":
             from hotline.tickets.services import record_event
-            record_event(ticket, "note", self._handler(self._deepest_lead(ticket)),
-                         note=rng.choice(data.PROGRESS_NOTES))
+
+            record_event(
+                ticket, "note", self._handler(self._deepest_lead(ticket)), note=rng.choice(data.PROGRESS_NOTES)
+            )
             return ticket
         actor, params = acc["dispatcher"], {}
         if action == "accept":
@@ -375,8 +427,11 @@ class _DemoTickets:
                 return ticket  # departments keep their work
             actor, params["unit"] = self._handler(lead), below
         elif action in ("reject_return", "send_back_reply"):
-            params["note"] = rng.choice(data.SEND_BACK_REASONS if action == "send_back_reply"
-                                        else ["经审核，该事项属于你单位职责，退单不予通过。"])
+            params["note"] = rng.choice(
+                data.SEND_BACK_REASONS
+                if action == "send_back_reply"
+                else ["经审核，该事项属于你单位职责，退单不予通过。"]
+            )
         elif action in ("suspend", "resume"):
             actor = acc["supervisor"]
             params["note"] = rng.choice(data.SUSPEND_REASONS) if action == "suspend" else None
@@ -393,4 +448,3 @@ class _DemoTickets:
 
 def _district_no(ticket: Ticket, units: dict[str, OrgUnit]) -> int:
     return next(int(code[1:]) for code, u in units.items() if u.id == ticket.district_id and code[1:].isdigit())
-

@@ -1,16 +1,23 @@
 """Appeal forms for the citizen portal and the operator console. Field names match ``AppealInput``."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, FloatField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from hotline.core.forms import Form
+from hotline.core.forms import Form, options
 from hotline.core.params import coerce_id
 from hotline.tickets.labels import APPEAL, URGENCY
 from hotline.tickets.validation import LIMITS
 
-EMERGENCY_LINES = [("110", _l("110 Police")), ("119", _l("119 Fire")), ("120", _l("120 Ambulance")),
-                   ("122", _l("122 Traffic accidents"))]
+EMERGENCY_LINES = options(
+    [
+        ("110", _l("110 Police")),
+        ("119", _l("119 Fire")),
+        ("120", _l("120 Ambulance")),
+        ("122", _l("122 Traffic accidents")),
+    ]
+)
 
 
 class AppealFields(Form):
@@ -18,14 +25,12 @@ class AppealFields(Form):
 
     Limits are checked by ``hotline.tickets.validation`` for every channel, so each field's message
     comes from the same place whether the appeal arrives here, by API or by Open311."""
+
     citizen_phone = StringField(_l("Phone"))
     citizen_name = StringField(_l("Name (optional)"))
-    appeal_type = SelectField(_l("Type of appeal"), choices=[(k, v) for k, v in APPEAL.items()],
-                              default="complaint")
-    category_id = SelectField(_l("Category"), coerce=coerce_id, validate_choice=False,
-                              validators=[Optional()])
-    district_id = SelectField(_l("District"), coerce=coerce_id, validate_choice=False,
-                              validators=[Optional()])
+    appeal_type = SelectField(_l("Type of appeal"), choices=options(APPEAL.items()), default="complaint")
+    category_id = SelectField(_l("Category"), coerce=coerce_id, validate_choice=False, validators=[Optional()])
+    district_id = SelectField(_l("District"), coerce=coerce_id, validate_choice=False, validators=[Optional()])
     address = StringField(_l("Address"))
     title = StringField(_l("Title"))
     body = TextAreaField(_l("What happened, and what do you ask for?"))
@@ -40,10 +45,19 @@ class CitizenAppealForm(AppealFields):
 
 
 class OperatorCallForm(AppealFields):
-    urgency = SelectField(_l("Urgency"), choices=[(k, v) for k, v in URGENCY.items()], default="normal")
-    outcome = RadioField(_l("Outcome"), default="register", choices=[
-        ("register", _l("Register for dispatch")), ("answer_directly", _l("Answer directly")),
-        ("refuse", _l("Refuse (not accepted)")), ("transfer_emergency", _l("Transfer to an emergency line"))])
+    urgency = SelectField(_l("Urgency"), choices=options(URGENCY.items()), default="normal")
+    outcome = RadioField(
+        _l("Outcome"),
+        default="register",
+        choices=options(
+            [
+                ("register", _l("Register for dispatch")),
+                ("answer_directly", _l("Answer directly")),
+                ("refuse", _l("Refuse (not accepted)")),
+                ("transfer_emergency", _l("Transfer to an emergency line")),
+            ]
+        ),
+    )
     note = TextAreaField(_l("Answer, reason or transfer record"))
     emergency_line = SelectField(_l("Emergency line"), choices=EMERGENCY_LINES, default="110")
 
@@ -58,6 +72,15 @@ class ForgotNumberForm(Form):
 
 
 class RateForm(Form):
-    satisfaction = RadioField(_l("How satisfied are you with the answer?"), validators=[DataRequired()], choices=[
-        ("satisfied", _l("Satisfied")), ("basically", _l("Basically satisfied")), ("unsatisfied", _l("Unsatisfied"))])
+    satisfaction = RadioField(
+        _l("How satisfied are you with the answer?"),
+        validators=[DataRequired()],
+        choices=options(
+            [
+                ("satisfied", _l("Satisfied")),
+                ("basically", _l("Basically satisfied")),
+                ("unsatisfied", _l("Unsatisfied")),
+            ]
+        ),
+    )
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=LIMITS["note"])])

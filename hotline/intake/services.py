@@ -1,4 +1,5 @@
 """Intake rules shared by the citizen portal, the operator console, the JSON API and Open311."""
+
 from __future__ import annotations
 
 import hashlib
@@ -48,8 +49,13 @@ def read_photo(filename: str, stream, field: str = "photos") -> Photo:
             kind = image.format
             width, height = image.size
             if width * height > MAX_PHOTO_PIXELS:
-                raise ValidationFailed(_l("Each photo may have at most %(n)d megapixels; please send a smaller "
-                                          "photo.", n=MAX_PHOTO_PIXELS // 1_000_000), field=field)
+                raise ValidationFailed(
+                    _l(
+                        "Each photo may have at most %(n)d megapixels; please send a smaller photo.",
+                        n=MAX_PHOTO_PIXELS // 1_000_000,
+                    ),
+                    field=field,
+                )
             image.verify()
         if kind not in PHOTO_FORMATS:
             raise ValidationFailed(_l("Only JPEG, PNG or WebP photos are accepted."), field=field)
@@ -57,8 +63,9 @@ def read_photo(filename: str, stream, field: str = "photos") -> Photo:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ValidationFailed(_l("Only JPEG, PNG or WebP photos are accepted."), field=field) from None
     content_type, suffix = PHOTO_FORMATS[kind]
-    return Photo(filename=(strip_control(filename) or "photo")[-120:], data=data, content_type=content_type,
-                 suffix=suffix)
+    return Photo(
+        filename=(strip_control(filename) or "photo")[-120:], data=data, content_type=content_type, suffix=suffix
+    )
 
 
 def reencode_photo(data: bytes, kind: str) -> bytes:
@@ -67,6 +74,7 @@ def reencode_photo(data: bytes, kind: str) -> bytes:
     The EXIF orientation is applied first so the photo still stands upright. A larger photo is scaled down to
     MAX_PHOTO_SIDE (a JPEG is decoded at the reduced scale already, which is most of the saving)."""
     from PIL import ImageOps
+
     with Image.open(io.BytesIO(data)) as image:
         image.seek(0)
         if kind == "JPEG":
@@ -79,30 +87,37 @@ def reencode_photo(data: bytes, kind: str) -> bytes:
     elif kind in ("PNG", "WEBP") and picture.mode not in ("RGB", "RGBA", "L", "LA", "P"):
         picture = picture.convert("RGBA")
     out = io.BytesIO()
-    options = {"JPEG": {"quality": 88, "optimize": True}, "PNG": {"optimize": True},
-               "WEBP": {"quality": 85}}[kind]
+    options = {"JPEG": {"quality": 88, "optimize": True}, "PNG": {"optimize": True}, "WEBP": {"quality": 85}}[kind]
     picture.save(out, kind, **options)  # no exif=, icc_profile= or pnginfo=: nothing but pixels
     return out.getvalue()
 
 
-def intake_appeal(appeal: AppealInput, actor: AnyActor, outcome: str, *, photos: list[Photo] = (),
-                  note: str | None = None) -> Ticket:
+def intake_appeal(
+    appeal: AppealInput, actor: AnyActor, outcome: str, *, photos: list[Photo] = (), note: str | None = None
+) -> Ticket:
     """Register an appeal with its photos, all or nothing: a rollback removes the stored files."""
     if len(photos) > MAX_PHOTOS:
         raise ValidationFailed(_l("At most %(n)d photos.", n=MAX_PHOTOS), field="photos")
     if not isinstance(actor, User) and appeal.urgency != Urgency.NORMAL.value:
         # Staff decide urgency: a caller who could file "critical" would jump every dispatch queue.
-        raise ValidationFailed(_l("Only hotline staff set the urgency; leave it out or send normal."),
-                               field="urgency")
+        raise ValidationFailed(_l("Only hotline staff set the urgency; leave it out or send normal."), field="urgency")
     ticket = register_ticket(appeal, actor, outcome, note=note)
     files = storage()
     for photo in photos:
         key = files.save(photo.data, photo.suffix)
         _delete_on_rollback(key)
-        db.session.add(Attachment(ticket=ticket, filename=photo.filename, content_type=photo.content_type,
-                                  size=len(photo.data), sha256=hashlib.sha256(photo.data).hexdigest(),
-                                  storage_key=key, created_at=utcnow(),
-                                  uploaded_by_id=actor.id if isinstance(actor, User) else None))
+        db.session.add(
+            Attachment(
+                ticket=ticket,
+                filename=photo.filename,
+                content_type=photo.content_type,
+                size=len(photo.data),
+                sha256=hashlib.sha256(photo.data).hexdigest(),
+                storage_key=key,
+                created_at=utcnow(),
+                uploaded_by_id=actor.id if isinstance(actor, User) else None,
+            )
+        )
     db.session.flush()
     return ticket
 
@@ -132,22 +147,31 @@ def _remove_files(session: Session, previous_transaction) -> None:
 
 # --- what the operator sees while the caller speaks --------------------------------------------------------
 
+
 def caller_history(phone: str, limit: int = 20) -> list[Ticket]:
     """The caller's earlier appeals, newest first."""
     if not phone:
         return []
-    return list(db.session.execute(select(Ticket).where(Ticket.citizen_phone == phone)
-                                   .order_by(Ticket.created_at.desc()).limit(limit)).scalars())
+    return list(
+        db.session.execute(
+            select(Ticket).where(Ticket.citizen_phone == phone).order_by(Ticket.created_at.desc()).limit(limit)
+        ).scalars()
+    )
 
 
 # --- form support -------------------------------------------------------------------------------------------
 
+
 def category_choices() -> dict[str, list[tuple[int, str]]]:
     """Second-level categories grouped under their first level, for a select with optgroups."""
     from hotline.tickets.models import Category
+
     groups: dict[str, list[tuple[int, str]]] = {}
-    parents = db.session.execute(select(Category).where(Category.parent_id.is_(None), Category.active)
-                                 .order_by(Category.sort_order, Category.code)).scalars()
+    parents = db.session.execute(
+        select(Category)
+        .where(Category.parent_id.is_(None), Category.active)
+        .order_by(Category.sort_order, Category.code)
+    ).scalars()
     for parent in parents:
         groups[parent.name] = [(c.id, f"{c.name}") for c in parent.children if c.active]
     return groups
@@ -155,16 +179,32 @@ def category_choices() -> dict[str, list[tuple[int, str]]]:
 
 def district_choices() -> list[tuple[int, str]]:
     from hotline.orgs.models import OrgUnit, UnitKind
-    return [(u.id, u.name) for u in db.session.execute(
-        select(OrgUnit).where(OrgUnit.kind == UnitKind.DISTRICT.value, OrgUnit.active).order_by(OrgUnit.code)
-    ).scalars()]
+
+    return [
+        (u.id, u.name)
+        for u in db.session.execute(
+            select(OrgUnit).where(OrgUnit.kind == UnitKind.DISTRICT.value, OrgUnit.active).order_by(OrgUnit.code)
+        ).scalars()
+    ]
 
 
 def appeal_from_form(form, channel: str) -> AppealInput:
     """The form's fields (named as in ``AppealInput``) as an appeal; validation happens in intake."""
-    fields = {name: form[name].data for name in (
-        "appeal_type", "title", "body", "citizen_phone", "citizen_name", "category_id", "district_id",
-        "address", "confidential") if name in form}
+    fields = {
+        name: form[name].data
+        for name in (
+            "appeal_type",
+            "title",
+            "body",
+            "citizen_phone",
+            "citizen_name",
+            "category_id",
+            "district_id",
+            "address",
+            "confidential",
+        )
+        if name in form
+    }
     for optional in ("urgency", "lat", "lon", "allow_publish"):
         if optional in form:
             fields[optional] = form[optional].data

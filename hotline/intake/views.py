@@ -1,4 +1,5 @@
 """The operator console (话务员): register a call in under a minute, and the review queue for web/API appeals."""
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -6,11 +7,12 @@ from flask_login import current_user
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
 from hotline.core.errors import ValidationFailed
+from hotline.core.forms import options
 from hotline.extensions import db
 from hotline.intake import services as intake
 from hotline.intake.forms import OperatorCallForm
-from hotline.tickets.models import Ticket
 from hotline.tickets import queries
+from hotline.tickets.models import Ticket
 from hotline.tickets.validation import normalise_phone
 from hotline.tickets.workflow import Channel, Status
 
@@ -21,15 +23,16 @@ bp = Blueprint("intake", __name__, url_prefix="/console")
 @roles_required(Role.OPERATOR)
 def register_call():
     form = OperatorCallForm()
-    form.district_id.choices = [("", _("Choose a district…"))] + intake.district_choices()
+    form.district_id.choices = options([("", _("Choose a district…"))] + intake.district_choices())
     if form.validate_on_submit():
         outcome = form.outcome.data
         note = (form.note.data or "").strip() or None
         if outcome == "transfer_emergency" and note:
             note = f"[{form.emergency_line.data}] {note}"
         try:
-            ticket = intake.intake_appeal(intake.appeal_from_form(form, Channel.PHONE.value), current_user,
-                                          outcome, note=note)
+            ticket = intake.intake_appeal(
+                intake.appeal_from_form(form, Channel.PHONE.value), current_user, outcome, note=note
+            )
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
@@ -39,9 +42,9 @@ def register_call():
         else:
             flash(_("Registered %(no)s.", no=ticket.tracking_no), "success")
             return redirect(url_for(".register_call", last=ticket.tracking_no))
-    return render_template("intake/console.html", form=form, last=request.args.get("last"),
-                           category_groups=intake.category_choices()), \
-        400 if form.errors else 200
+    return render_template(
+        "intake/console.html", form=form, last=request.args.get("last"), category_groups=intake.category_choices()
+    ), 400 if form.errors else 200
 
 
 @bp.route("/caller")
@@ -60,8 +63,14 @@ REVIEW_SIZE = 20  # appeals shown at once, oldest first: the rest move up as the
 @roles_required(Role.OPERATOR)
 def review_queue():
     """Web and API appeals waiting for an operator to accept or refuse them, oldest first."""
-    tickets = db.session.execute(queries.with_list_columns(
-        queries.in_status(current_user, Status.PENDING_REVIEW).order_by(Ticket.created_at).limit(REVIEW_SIZE))
-    ).scalars().all()
+    tickets = (
+        db.session.execute(
+            queries.with_list_columns(
+                queries.in_status(current_user, Status.PENDING_REVIEW).order_by(Ticket.created_at).limit(REVIEW_SIZE)
+            )
+        )
+        .scalars()
+        .all()
+    )
     total = queries.status_counts(current_user).get(Status.PENDING_REVIEW.value, 0)
     return render_template("intake/review.html", tickets=tickets, total=total)

@@ -1,14 +1,15 @@
 """The article editor."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from hotline.core.forms import Form
+from hotline.core.forms import Form, options
 from hotline.core.params import coerce_id
 
 
 class ArticleForm(Form):
-    kind = SelectField(_l("Kind"), choices=[("policy", _l("Policy explanation")), ("faq", _l("FAQ"))])
+    kind = SelectField(_l("Kind"), choices=options([("policy", _l("Policy explanation")), ("faq", _l("FAQ"))]))
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     question = TextAreaField(_l("How citizens ask it"), validators=[Optional(), Length(max=1000)])
     body = TextAreaField(_l("Explanation"), validators=[DataRequired(), Length(max=8000)])

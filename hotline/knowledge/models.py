@@ -1,9 +1,9 @@
 """Knowledge base articles (政策解读, FAQs) and their review state."""
+
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import Date, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,19 +27,19 @@ class KnowledgeArticle(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), default="policy")  # policy (政策解读) or faq
     title: Mapped[str] = mapped_column(String(200))
-    question: Mapped[Optional[str]] = mapped_column(Text)  # how citizens ask it
-    body: Mapped[str] = mapped_column(Text)                 # the explanation an operator can read out
-    source: Mapped[Optional[str]] = mapped_column(String(255))  # the policy document it rests on
-    category_id: Mapped[Optional[int]] = mapped_column(ForeignKey("category.id"), index=True)
-    effective_from: Mapped[Optional[date]] = mapped_column(Date)
-    effective_until: Mapped[Optional[date]] = mapped_column(Date)
+    question: Mapped[str | None] = mapped_column(Text)  # how citizens ask it
+    body: Mapped[str] = mapped_column(Text)  # the explanation an operator can read out
+    source: Mapped[str | None] = mapped_column(String(255))  # the policy document it rests on
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
+    effective_from: Mapped[date | None] = mapped_column(Date)
+    effective_until: Mapped[date | None] = mapped_column(Date)
     state: Mapped[str] = enum_column(ArticleState, default=ArticleState.DRAFT.value)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
-    updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    published_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    category: Mapped[Optional[Category]] = relationship()
+    category: Mapped[Category | None] = relationship()
 
     @property
     def reference(self) -> str:

@@ -5,6 +5,7 @@ An article inserted into an answer carries its reference (``KB-0003``); when the
 (``answer_directly`` or ``reply`` events), the references found in its text are stored in the event's
 ``data["knowledge_articles"]`` (a list of article ids), which the dashboard reads.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,8 @@ from hotline.core import privacy
 from hotline.core.clock import to_local, utcnow
 from hotline.core.errors import PermissionDenied, ValidationFailed
 from hotline.extensions import db
-from hotline.permissions import can_administer
 from hotline.knowledge.models import ArticleState, KnowledgeArticle
+from hotline.permissions import can_administer
 from hotline.search.segment import document_tokens, query_tokens
 from hotline.tickets.models import Category, TicketEvent
 from hotline.tickets.services import on_new_ticket
@@ -31,9 +32,11 @@ from hotline.tickets.services import on_new_ticket
 REFERENCE = re.compile(r"KB-(\d{4,})")
 USE_ACTIONS = frozenset({"answer_directly", "reply"})
 USE_FIELD = "knowledge_articles"
-TRANSITIONS = {"publish": ({ArticleState.DRAFT, ArticleState.RETIRED}, ArticleState.PUBLISHED),
-               "retire": ({ArticleState.PUBLISHED}, ArticleState.RETIRED),
-               "unpublish": ({ArticleState.PUBLISHED}, ArticleState.DRAFT)}
+TRANSITIONS = {
+    "publish": ({ArticleState.DRAFT, ArticleState.RETIRED}, ArticleState.PUBLISHED),
+    "retire": ({ArticleState.PUBLISHED}, ArticleState.RETIRED),
+    "unpublish": ({ArticleState.PUBLISHED}, ArticleState.DRAFT),
+}
 
 
 def _require_admin(actor: User) -> None:
@@ -98,13 +101,15 @@ def in_force(today: date | None = None):
     return select(KnowledgeArticle).where(
         KnowledgeArticle.state == ArticleState.PUBLISHED.value,
         or_(KnowledgeArticle.effective_from.is_(None), KnowledgeArticle.effective_from <= today),
-        or_(KnowledgeArticle.effective_until.is_(None), KnowledgeArticle.effective_until >= today))
+        or_(KnowledgeArticle.effective_until.is_(None), KnowledgeArticle.effective_until >= today),
+    )
 
 
 @dataclass(frozen=True)
 class PublicArticle:
     """An article as the public FAQ shows it: every text through the shared scrubber (hotline.core.privacy),
     so a case pasted into an explanation never publishes the citizen's name, number or house."""
+
     id: int
     title: str
     question: str | None
@@ -116,9 +121,15 @@ class PublicArticle:
 
 def public_article(article: KnowledgeArticle) -> PublicArticle:
     scrub = privacy.scrub_text
-    return PublicArticle(id=article.id, title=scrub(article.title), body=scrub(article.body),
-                         question=scrub(article.question) or None, source=scrub(article.source) or None,
-                         effective_from=article.effective_from, effective_until=article.effective_until)
+    return PublicArticle(
+        id=article.id,
+        title=scrub(article.title),
+        body=scrub(article.body),
+        question=scrub(article.question) or None,
+        source=scrub(article.source) or None,
+        effective_from=article.effective_from,
+        effective_until=article.effective_until,
+    )
 
 
 @dataclass
@@ -129,14 +140,16 @@ class ArticleHit:
 
 # Words of an appeal that say who or where, or how the caller asks, not what the matter is: an elevator
 # complaint names the 物业 and the 小区 as often as a fee complaint does. They never make a hint relevant.
-HINT_GENERIC = frozenset("""
+HINT_GENERIC = frozenset(
+    """
 小区 物业 物业公司 公司 业主 居民 住户 邻居 来电 来电人 市民 群众 老人 孩子 家里 家人 家中 本人 自己 大家 老板
 社区 街道 政府 部门 相关 单位 工作人员 人员 门口 附近 周边 楼下 楼道 单元 房子 地方 情况 事情 东西
 处理 解决 协调 帮助 帮忙 联系 反馈 核实 核查 督促 尽快 及时 马上 一直 多次 经常 总是 现在 目前 至今 今年 去年
 最近 晚上 每天 已经 还是 没人 无人 不管 没有 导致 影响 严重 困难 很大 一下 一些 这种 那种 这样 怎样 为什么 生活
 咨询 投诉 举报 申请 办理 需要 哪些 哪里 哪个 找谁 知道 了解 想问 问问 是不是 合理 合法 应该 不能 不让 不给
 规定 条件 流程 材料 手续 时间 多长 多久 多少 一个 一个月 两个 几个
-""".split())
+""".split()
+)
 # A hint must share at least this many of its topic words (title and question) with the appeal; an article
 # filed under another group of categories than the ticket needs one more.
 HINT_MIN_TOPIC_WORDS = 1
@@ -151,7 +164,7 @@ def _category_groups() -> dict[int, int]:
     rows = db.session.execute(select(Category.id, Category.parent_id)).all()
     parents = dict(rows)
     out = {}
-    for category_id, parent_id in rows:
+    for category_id, _parent_id in rows:
         top, seen = category_id, set()
         while parents.get(top) and top not in seen:
             seen.add(top)
@@ -160,8 +173,9 @@ def _category_groups() -> dict[int, int]:
     return out
 
 
-def find_articles(text: str, category_id: int | None = None, limit: int = 5, *, whole_text: bool = False,
-                  include_drafts: bool = False) -> list[ArticleHit]:
+def find_articles(
+    text: str, category_id: int | None = None, limit: int = 5, *, whole_text: bool = False, include_drafts: bool = False
+) -> list[ArticleHit]:
     """Articles in force ranked by BM25 over their segmented title, question and body.
 
     A typed query (``whole_text=False``) must match every word. An appeal's text (``whole_text=True``, the
@@ -176,8 +190,9 @@ def find_articles(text: str, category_id: int | None = None, limit: int = 5, *, 
         return []
     query = select(KnowledgeArticle) if include_drafts else in_force()
     articles = list(db.session.execute(query).scalars())
-    docs = [Counter(document_tokens(" ".join(p for p in (a.title, a.title, a.question, a.body) if p)))
-            for a in articles]
+    docs = [
+        Counter(document_tokens(" ".join(p for p in (a.title, a.title, a.question, a.body) if p))) for a in articles
+    ]
     groups = _category_groups() if whole_text and category_id else {}
     n = len(docs) or 1
     avg = sum(sum(d.values()) for d in docs) / n or 1
@@ -195,8 +210,13 @@ def find_articles(text: str, category_id: int | None = None, limit: int = 5, *, 
             if len(topic) < needed:
                 continue
         length = sum(doc.values())
-        score = sum(math.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5)) * doc[w] * 2.2
-                    / (doc[w] + 1.2 * (0.25 + 0.75 * length / avg)) for w in matched)
+        score = sum(
+            math.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5))
+            * doc[w]
+            * 2.2
+            / (doc[w] + 1.2 * (0.25 + 0.75 * length / avg))
+            for w in matched
+        )
         if category_id and article.category_id == category_id:
             score *= 1.5
         hits.append(ArticleHit(article, round(score, 2)))
@@ -216,6 +236,7 @@ def quoted_text(article: KnowledgeArticle) -> str:
 
 
 # --- recording use ------------------------------------------------------------------------------------------
+
 
 def referenced_article_ids(value: str | None) -> list[int]:
     return sorted({int(m) for m in REFERENCE.findall(value or "")})
@@ -254,9 +275,11 @@ def _record_article_use_at_intake(ticket, first_event: dict) -> None:
 
 # --- demo ---------------------------------------------------------------------------------------------------
 
+
 def seed_demo_articles() -> int:
     """About ten realistic published articles for the demo city (idempotent by title)."""
     from hotline.knowledge.demo import ARTICLES
+
     codes = {c.code: c.id for c in db.session.execute(select(Category)).scalars()}
     titles = set(db.session.execute(select(KnowledgeArticle.title)).scalars())
     added = 0
@@ -264,12 +287,22 @@ def seed_demo_articles() -> int:
         if item["title"] in titles:
             continue
         now = utcnow()
-        db.session.add(KnowledgeArticle(
-            kind=item.get("kind", "policy"), title=item["title"], question=item.get("question"), body=item["body"],
-            source=item.get("source"), category_id=codes.get(item.get("category")),
-            effective_from=item.get("effective_from"), effective_until=item.get("effective_until"),
-            state=item.get("state", ArticleState.PUBLISHED.value), created_at=now, updated_at=now,
-            published_at=now if item.get("state", "published") == "published" else None))
+        db.session.add(
+            KnowledgeArticle(
+                kind=item.get("kind", "policy"),
+                title=item["title"],
+                question=item.get("question"),
+                body=item["body"],
+                source=item.get("source"),
+                category_id=codes.get(item.get("category")),
+                effective_from=item.get("effective_from"),
+                effective_until=item.get("effective_until"),
+                state=item.get("state", ArticleState.PUBLISHED.value),
+                created_at=now,
+                updated_at=now,
+                published_at=now if item.get("state", "published") == "published" else None,
+            )
+        )
         added += 1
     db.session.flush()
     return added

@@ -1,4 +1,5 @@
 """Knowledge base pages: the admins' editor, the staff reading view and the public FAQ (/faq)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import HOTLINE_ROLES, Role
 from hotline.core.errors import DomainError
+from hotline.core.forms import options
 from hotline.extensions import db
 from hotline.knowledge import services
 from hotline.knowledge.forms import ArticleForm
@@ -27,8 +29,13 @@ def _article(article_id: int) -> KnowledgeArticle:
 
 
 def _categories():
-    return db.session.execute(select(Category).where(Category.parent_id.is_not(None), Category.active)
-                              .order_by(Category.code)).scalars().all()
+    return (
+        db.session.execute(
+            select(Category).where(Category.parent_id.is_not(None), Category.active).order_by(Category.code)
+        )
+        .scalars()
+        .all()
+    )
 
 
 @bp.route("/")
@@ -39,8 +46,11 @@ def index():
     if q:
         articles = [h.article for h in services.find_articles(q, limit=100, include_drafts=True)]
     else:
-        articles = db.session.execute(select(KnowledgeArticle).order_by(KnowledgeArticle.state,
-                                                                        KnowledgeArticle.title)).scalars().all()
+        articles = (
+            db.session.execute(select(KnowledgeArticle).order_by(KnowledgeArticle.state, KnowledgeArticle.title))
+            .scalars()
+            .all()
+        )
     if state:
         articles = [a for a in articles if a.state == state]
     return render_template("knowledge/index.html", articles=articles, q=q, state=state, states=list(ArticleState))
@@ -58,10 +68,23 @@ def show(article_id):
 def edit(article_id=None):
     article = _article(article_id) if article_id else None
     form = ArticleForm(obj=article)
-    form.category_id.choices = [("", _("No category"))] + [(c.id, c.full_name) for c in _categories()]
+    form.category_id.choices = options([("", _("No category"))] + [(c.id, c.full_name) for c in _categories()])
     if form.validate_on_submit():
-        data = services.ArticleInput(**{name: form[name].data for name in (
-            "kind", "title", "question", "body", "source", "category_id", "effective_from", "effective_until")})
+        data = services.ArticleInput(
+            **{
+                name: form[name].data
+                for name in (
+                    "kind",
+                    "title",
+                    "question",
+                    "body",
+                    "source",
+                    "category_id",
+                    "effective_from",
+                    "effective_until",
+                )
+            }
+        )
         try:
             article = services.save_article(data, current_user, article)
             db.session.commit()
@@ -92,8 +115,11 @@ def faq():
     if q:
         articles = [h.article for h in services.find_articles(q, limit=50)]
     else:
-        articles = db.session.execute(services.in_force().order_by(KnowledgeArticle.category_id,
-                                                                   KnowledgeArticle.title)).scalars().all()
+        articles = (
+            db.session.execute(services.in_force().order_by(KnowledgeArticle.category_id, KnowledgeArticle.title))
+            .scalars()
+            .all()
+        )
     return render_template("knowledge/faq.html", articles=[services.public_article(a) for a in articles], q=q)
 
 

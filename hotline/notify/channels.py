@@ -4,6 +4,7 @@ The SMS gateway is pluggable (``SMS_GATEWAY``): ``logging`` writes the message t
 and tests keep what they sent in ``LoggingSmsGateway.sent``); ``http`` posts JSON to ``SMS_GATEWAY_URL``
 (with ``SMS_GATEWAY_TOKEN`` as a bearer token), the shape most vendors' relays accept.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,9 @@ class HttpSmsGateway:
 
     def send(self, phone: str, text: str) -> None:
         body = json.dumps({"phone": phone, "text": text}, ensure_ascii=False).encode()
-        request = urllib.request.Request(self.url, data=body, method="POST",
-                                         headers={"Content-Type": "application/json; charset=utf-8"})
+        request = urllib.request.Request(
+            self.url, data=body, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}
+        )
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
@@ -51,9 +53,11 @@ class HttpSmsGateway:
 def sms_gateway():
     kind = current_app.config.get("SMS_GATEWAY", "logging")
     if kind == "http":
-        return HttpSmsGateway(current_app.config.get("SMS_GATEWAY_URL", ""),
-                              current_app.config.get("SMS_GATEWAY_TOKEN"),
-                              float(current_app.config.get("SMS_GATEWAY_TIMEOUT", 10)))
+        return HttpSmsGateway(
+            current_app.config.get("SMS_GATEWAY_URL", ""),
+            current_app.config.get("SMS_GATEWAY_TOKEN"),
+            float(current_app.config.get("SMS_GATEWAY_TIMEOUT", 10)),
+        )
     return LoggingSmsGateway()
 
 
@@ -61,6 +65,7 @@ def send_email(recipient: str, subject: str, body: str) -> None:
     from flask_mail import Message
 
     from hotline.extensions import mail
+
     try:
         mail.send(Message(subject=subject, recipients=[recipient], body=body))
     except Exception as exc:  # SMTP errors of every kind: try again later

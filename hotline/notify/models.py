@@ -1,9 +1,9 @@
 """Notification: an outbox row; a worker delivers it, the beat re-drives stale ones."""
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -29,26 +29,34 @@ class Notification(db.Model):
     __table_args__ = (
         enum_check("channel", NotifyChannel),
         enum_check("status", NotifyStatus),
-        Index("ix_notification_pending", "created_at",
-              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+        Index(
+            "ix_notification_pending",
+            "created_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
         # The bell: a user's unread in-app notifications.
-        Index("ix_notification_unread", "recipient_user_id",
-              postgresql_where=text("read_at IS NULL"), sqlite_where=text("read_at IS NULL")),
+        Index(
+            "ix_notification_unread",
+            "recipient_user_id",
+            postgresql_where=text("read_at IS NULL"),
+            sqlite_where=text("read_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = enum_column(NotifyChannel)
     recipient: Mapped[str] = mapped_column(String(120))
-    recipient_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     template: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    ticket_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ticket.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     status: Mapped[str] = enum_column(NotifyStatus, default=NotifyStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
-    sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(DateTime)  # backoff after a failed attempt
-    read_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)  # backoff after a failed attempt
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     ticket = relationship("Ticket")

@@ -6,6 +6,7 @@ sent by the ``hotline.notify.deliver`` task once the transaction commits; a fail
 retried with exponential backoff, and the beat re-drives rows whose task never ran (broker
 down at commit time, worker lost).
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,13 +34,26 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
 
 
-def queue_notification(channel: str, recipient: str, template: str, *, ticket=None, payload: dict | None = None,
-                       recipient_user_id: int | None = None) -> Notification:
+def queue_notification(
+    channel: str,
+    recipient: str,
+    template: str,
+    *,
+    ticket=None,
+    payload: dict | None = None,
+    recipient_user_id: int | None = None,
+) -> Notification:
     """Write the outbox row in the caller's transaction; delivery is enqueued after it commits."""
     now = utcnow()
-    note = Notification(channel=NotifyChannel(channel).value, recipient=recipient, template=template,
-                        payload=payload or {}, ticket=ticket, recipient_user_id=recipient_user_id,
-                        created_at=now)
+    note = Notification(
+        channel=NotifyChannel(channel).value,
+        recipient=recipient,
+        template=template,
+        payload=payload or {},
+        ticket=ticket,
+        recipient_user_id=recipient_user_id,
+        created_at=now,
+    )
     if note.channel == NotifyChannel.IN_APP.value:
         note.status, note.sent_at = NotifyStatus.SENT.value, now  # the row is the delivery
     db.session.add(note)
@@ -52,35 +66,50 @@ def notify_users(users, template: str, *, ticket=None, payload: dict | None = No
     """In-app to every user; e-mail too when ``email`` and the user has an address."""
     count = 0
     for user in users:
-        queue_notification("in_app", user.username, template, ticket=ticket, payload=payload,
-                           recipient_user_id=user.id)
+        queue_notification("in_app", user.username, template, ticket=ticket, payload=payload, recipient_user_id=user.id)
         count += 1
         if email and user.email:
-            queue_notification("email", user.email, template, ticket=ticket, payload=payload,
-                               recipient_user_id=user.id)
+            queue_notification("email", user.email, template, ticket=ticket, payload=payload, recipient_user_id=user.id)
             count += 1
     return count
 
 
 # --- the delivery task, sent once the outbox rows are committed --------------------------------------------
 
+
 def _deliver_after_commit(note_or_id) -> None:
     enqueue_after_commit(db.session, DELIVER_TASK, note_or_id)
 
 
-def notification_rows(users, template: str, *, ticket_id: int | None, payload: dict | None,
-                      email: bool = False) -> list[dict]:
+def notification_rows(
+    users, template: str, *, ticket_id: int | None, payload: dict | None, email: bool = False
+) -> list[dict]:
     """The outbox rows ``notify_users`` writes, for ``insert_notifications`` (bulk writers): what differs
     from one row to the next; ``insert_notifications`` adds the status and times."""
     payload = payload or {}
     rows = []
     for user in users:
-        rows.append({"channel": NotifyChannel.IN_APP.value, "recipient": user.username, "recipient_user_id": user.id,
-                     "template": template, "payload": payload, "ticket_id": ticket_id})
+        rows.append(
+            {
+                "channel": NotifyChannel.IN_APP.value,
+                "recipient": user.username,
+                "recipient_user_id": user.id,
+                "template": template,
+                "payload": payload,
+                "ticket_id": ticket_id,
+            }
+        )
         if email and user.email:
-            rows.append({"channel": NotifyChannel.EMAIL.value, "recipient": user.email,
-                         "recipient_user_id": user.id, "template": template, "payload": payload,
-                         "ticket_id": ticket_id})
+            rows.append(
+                {
+                    "channel": NotifyChannel.EMAIL.value,
+                    "recipient": user.email,
+                    "recipient_user_id": user.id,
+                    "template": template,
+                    "payload": payload,
+                    "ticket_id": ticket_id,
+                }
+            )
     return rows
 
 
@@ -97,9 +126,12 @@ def insert_notifications(rows: list[dict], now=None) -> int:
     others = [r for r in rows if r["channel"] != NotifyChannel.IN_APP.value]
     insert_rows(table, in_app, constants={**common, "status": NotifyStatus.SENT.value, "sent_at": now})
     if others:
-        for notification_id in insert_rows(table, others, returning_ids=True,
-                                           constants={**common, "status": NotifyStatus.PENDING.value,
-                                                      "sent_at": None}):
+        for notification_id in insert_rows(
+            table,
+            others,
+            returning_ids=True,
+            constants={**common, "status": NotifyStatus.PENDING.value, "sent_at": None},
+        ):
             _deliver_after_commit(notification_id)
     return len(rows)
 
@@ -122,6 +154,7 @@ def _recipient_locale(note: Notification) -> str | None:
     from flask import current_app
 
     from hotline.accounts.models import User
+
     locale = db.session.execute(select(User.locale).where(User.id == note.recipient_user_id)).scalar()
     return locale if locale in current_app.config["LANGUAGES"] else None
 
@@ -129,8 +162,9 @@ def _recipient_locale(note: Notification) -> str | None:
 def deliver(notification_id: int) -> str:
     """Try one notification: ``sent``, ``retry`` (failed, will be tried again), ``failed`` (gave up)
     or ``skipped`` (already done, or another worker holds it). Idempotent."""
-    note = db.session.execute(select(Notification).where(Notification.id == notification_id)
-                              .with_for_update(skip_locked=True)).scalar_one_or_none()
+    note = db.session.execute(
+        select(Notification).where(Notification.id == notification_id).with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
     if note is None or note.status != NotifyStatus.PENDING.value:
         return "skipped"
     now = utcnow()
@@ -153,12 +187,18 @@ def pending_ids(older_than: timedelta = timedelta(minutes=2), limit: int = 500) 
     """Pending notifications whose delivery should have happened by now (first try or backoff)."""
     now = utcnow()
     cutoff = now - older_than
-    return list(db.session.execute(
-        select(Notification.id).where(
-            Notification.status == NotifyStatus.PENDING.value,
-            Notification.created_at <= cutoff,
-            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now - older_than))
-        .order_by(Notification.created_at).limit(limit)).scalars())
+    return list(
+        db.session.execute(
+            select(Notification.id)
+            .where(
+                Notification.status == NotifyStatus.PENDING.value,
+                Notification.created_at <= cutoff,
+                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now - older_than),
+            )
+            .order_by(Notification.created_at)
+            .limit(limit)
+        ).scalars()
+    )
 
 
 # --- the in-app inbox --------------------------------------------------------------------------------------
@@ -166,15 +206,20 @@ def pending_ids(older_than: timedelta = timedelta(minutes=2), limit: int = 500) 
 # The bell counts and the inbox lists groups: one per ticket and kind (a ticket's third yellow card is the
 # same news as its first), a notification about no ticket on its own. A new one bumps its group to the top.
 
+
 def _unread_where(user_id):
-    return (Notification.recipient_user_id == user_id, Notification.channel == NotifyChannel.IN_APP.value,
-            Notification.read_at.is_(None))
+    return (
+        Notification.recipient_user_id == user_id,
+        Notification.channel == NotifyChannel.IN_APP.value,
+        Notification.read_at.is_(None),
+    )
 
 
 def _group_key():
     """``template:ticket`` (``template:-id`` without a ticket) as one value, for COUNT(DISTINCT …)."""
     return Notification.template.concat(":").concat(
-        cast(func.coalesce(Notification.ticket_id, -Notification.id), String))
+        cast(func.coalesce(Notification.ticket_id, -Notification.id), String)
+    )
 
 
 def _unread_groups(user_id):
@@ -190,6 +235,7 @@ def unread_count(user_id: int) -> int:
 def _signed_in_statement():
     from hotline.accounts.models import User
     from hotline.accounts.services import user_with_roles_statement
+
     unread = _unread_groups(User.id).scalar_subquery()
     return user_with_roles_statement().add_columns(unread.label("unread"))
 
@@ -206,6 +252,7 @@ def load_signed_in(user_id: int):
 
 class NotificationGroup(NamedTuple):
     """The notifications of one ticket and kind: the latest, how many, how many unread."""
+
     latest: Notification
     count: int
     unread: int
@@ -213,9 +260,13 @@ class NotificationGroup(NamedTuple):
 
 def inbox(user_id: int, limit: int = 100, scan: int = 1000) -> list[NotificationGroup]:
     """The user's notification groups, the most recently bumped first (over their ``scan`` latest rows)."""
-    notes = db.session.execute(select(Notification).where(
-        Notification.recipient_user_id == user_id, Notification.channel == NotifyChannel.IN_APP.value)
-        .order_by(Notification.id.desc()).limit(scan).options(selectinload(Notification.ticket))).scalars()
+    notes = db.session.execute(
+        select(Notification)
+        .where(Notification.recipient_user_id == user_id, Notification.channel == NotifyChannel.IN_APP.value)
+        .order_by(Notification.id.desc())
+        .limit(scan)
+        .options(selectinload(Notification.ticket))
+    ).scalars()
     groups: dict[tuple, list] = {}
     for note in notes:
         key = (note.template, note.ticket_id if note.ticket_id is not None else -note.id)
@@ -232,8 +283,11 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
     """Mark one notification's group (same ticket and kind), or every in-app notification, of the user read."""
     stmt = update(Notification).where(*_unread_where(user_id))
     if notification_id is not None:
-        note = db.session.execute(select(Notification.template, Notification.ticket_id).where(
-            Notification.id == notification_id, Notification.recipient_user_id == user_id)).first()
+        note = db.session.execute(
+            select(Notification.template, Notification.ticket_id).where(
+                Notification.id == notification_id, Notification.recipient_user_id == user_id
+            )
+        ).first()
         if note is None:
             return 0
         if note.ticket_id is None:

@@ -1,6 +1,7 @@
 """Notification texts. English msgids, Chinese from the catalogue; rendered in the reader's language (the inbox:
 the page's; an e-mail: the recipient's preference) or the default (中文: SMS to citizens). Payloads hold data
 (numbers, titles, unit names, times) and codes, never words of one language."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -9,53 +10,99 @@ from flask_babel import lazy_gettext as _l
 
 # template name → (subject, body); the payload fills the placeholders.
 TEMPLATES = {
-    "yellow_card": (_l("Yellow card: ticket %(tracking_no)s is due soon"),
-                    _l("Ticket %(tracking_no)s (%(title)s) at %(unit)s is due at %(deadline)s. Please finish it in time.")),
-    "red_card": (_l("Red card: ticket %(tracking_no)s is overdue"),
-                 _l("Ticket %(tracking_no)s (%(title)s) at %(unit)s passed its deadline %(deadline)s.")),
-    "supervision_order": (_l("Supervision order on ticket %(tracking_no)s"),
-                          _l("A supervision order was issued to %(unit)s on ticket %(tracking_no)s; respond by %(response_deadline)s.")),
-    "escalated": (_l("Escalated: ticket %(tracking_no)s"),
-                  _l("Ticket %(tracking_no)s at %(unit)s is still overdue (deadline %(deadline)s) and was escalated to %(to_unit)s.")),
-    "urging": (_l("Urging on ticket %(tracking_no)s"),
-               _l("The hotline urges %(unit)s to act on ticket %(tracking_no)s; respond by %(response_deadline)s.")),
-    "supervision_overdue": (_l("Unanswered %(kind)s on ticket %(tracking_no)s"),
-                            _l("%(unit)s did not answer the %(kind)s on ticket %(tracking_no)s in time.")),
-    "extension_requested": (_l("Extension requested on ticket %(tracking_no)s"),
-                            _l("%(unit)s asks to extend ticket %(tracking_no)s to %(deadline)s.")),
-    "extension_decided": (_l("Extension %(decision)s on ticket %(tracking_no)s"),
-                          _l("The extension of ticket %(tracking_no)s was %(decision)s.")),  # rows from before
-    "suspension_requested": (_l("Suspension requested on ticket %(tracking_no)s"),
-                             _l("%(unit)s asks to suspend ticket %(tracking_no)s.")),
-    "suspension_decided": (_l("Suspension %(decision)s on ticket %(tracking_no)s"),
-                           _l("The suspension of ticket %(tracking_no)s was %(decision)s.")),
-    "reply_released": (_l("Answer to your appeal %(tracking_no)s"),
-                       _l("[12345] Your appeal %(tracking_no)s has been answered. Look it up with its tracking number and your phone number.")),
-    "ticket_merged": (_l("Your appeal %(tracking_no)s was merged"),
-                      _l("[12345] Your appeal %(tracking_no)s is about the same matter as %(master)s and is handled "
-                         "together with it. Follow its progress and answer with %(tracking_no)s and your phone number.")),
+    "yellow_card": (
+        _l("Yellow card: ticket %(tracking_no)s is due soon"),
+        _l("Ticket %(tracking_no)s (%(title)s) at %(unit)s is due at %(deadline)s. Please finish it in time."),
+    ),
+    "red_card": (
+        _l("Red card: ticket %(tracking_no)s is overdue"),
+        _l("Ticket %(tracking_no)s (%(title)s) at %(unit)s passed its deadline %(deadline)s."),
+    ),
+    "supervision_order": (
+        _l("Supervision order on ticket %(tracking_no)s"),
+        _l("A supervision order was issued to %(unit)s on ticket %(tracking_no)s; respond by %(response_deadline)s."),
+    ),
+    "escalated": (
+        _l("Escalated: ticket %(tracking_no)s"),
+        _l(
+            "Ticket %(tracking_no)s at %(unit)s is still overdue (deadline %(deadline)s) and was escalated to %(to_unit)s."
+        ),
+    ),
+    "urging": (
+        _l("Urging on ticket %(tracking_no)s"),
+        _l("The hotline urges %(unit)s to act on ticket %(tracking_no)s; respond by %(response_deadline)s."),
+    ),
+    "supervision_overdue": (
+        _l("Unanswered %(kind)s on ticket %(tracking_no)s"),
+        _l("%(unit)s did not answer the %(kind)s on ticket %(tracking_no)s in time."),
+    ),
+    "extension_requested": (
+        _l("Extension requested on ticket %(tracking_no)s"),
+        _l("%(unit)s asks to extend ticket %(tracking_no)s to %(deadline)s."),
+    ),
+    "extension_decided": (
+        _l("Extension %(decision)s on ticket %(tracking_no)s"),
+        _l("The extension of ticket %(tracking_no)s was %(decision)s."),
+    ),  # rows from before
+    "suspension_requested": (
+        _l("Suspension requested on ticket %(tracking_no)s"),
+        _l("%(unit)s asks to suspend ticket %(tracking_no)s."),
+    ),
+    "suspension_decided": (
+        _l("Suspension %(decision)s on ticket %(tracking_no)s"),
+        _l("The suspension of ticket %(tracking_no)s was %(decision)s."),
+    ),
+    "reply_released": (
+        _l("Answer to your appeal %(tracking_no)s"),
+        _l(
+            "[12345] Your appeal %(tracking_no)s has been answered. Look it up with its tracking number and your phone number."
+        ),
+    ),
+    "ticket_merged": (
+        _l("Your appeal %(tracking_no)s was merged"),
+        _l(
+            "[12345] Your appeal %(tracking_no)s is about the same matter as %(master)s and is handled "
+            "together with it. Follow its progress and answer with %(tracking_no)s and your phone number."
+        ),
+    ),
     "ticket_dispatched": (_l("New ticket %(tracking_no)s"), _l("Ticket %(tracking_no)s was dispatched to your unit.")),
-    "tracking_numbers": (_l("Your 12345 tracking numbers"),
-                         _l("[12345] Appeals filed with this phone number: %(numbers)s. Look each one up with its "
-                            "tracking number and this phone number.")),
+    "tracking_numbers": (
+        _l("Your 12345 tracking numbers"),
+        _l(
+            "[12345] Appeals filed with this phone number: %(numbers)s. Look each one up with its "
+            "tracking number and this phone number."
+        ),
+    ),
 }
 
 # Notifications whose wording depends on a coded value of the payload: one whole sentence per value, so each
 # language words it its own way (no "Extension 批准 on ticket…"). Payloads carry the code.
 VARIANT_FIELD = {"extension_decided": "decision", "suspension_decided": "decision", "supervision_overdue": "kind"}
 VARIANTS = {
-    ("extension_decided", "approved"): (_l("Extension approved on ticket %(tracking_no)s"),
-                                        _l("The extension of ticket %(tracking_no)s was approved.")),
-    ("extension_decided", "denied"): (_l("Extension denied on ticket %(tracking_no)s"),
-                                      _l("The extension of ticket %(tracking_no)s was denied.")),
-    ("suspension_decided", "approved"): (_l("Suspension approved on ticket %(tracking_no)s"),
-                                         _l("The suspension of ticket %(tracking_no)s was approved.")),
-    ("suspension_decided", "denied"): (_l("Suspension denied on ticket %(tracking_no)s"),
-                                       _l("The suspension of ticket %(tracking_no)s was denied.")),
-    ("supervision_overdue", "order"): (_l("Unanswered supervision order on ticket %(tracking_no)s"),
-                                       _l("%(unit)s did not answer the supervision order on ticket %(tracking_no)s in time.")),
-    ("supervision_overdue", "urging"): (_l("Unanswered urging on ticket %(tracking_no)s"),
-                                        _l("%(unit)s did not answer the urging on ticket %(tracking_no)s in time.")),
+    ("extension_decided", "approved"): (
+        _l("Extension approved on ticket %(tracking_no)s"),
+        _l("The extension of ticket %(tracking_no)s was approved."),
+    ),
+    ("extension_decided", "denied"): (
+        _l("Extension denied on ticket %(tracking_no)s"),
+        _l("The extension of ticket %(tracking_no)s was denied."),
+    ),
+    ("suspension_decided", "approved"): (
+        _l("Suspension approved on ticket %(tracking_no)s"),
+        _l("The suspension of ticket %(tracking_no)s was approved."),
+    ),
+    ("suspension_decided", "denied"): (
+        _l("Suspension denied on ticket %(tracking_no)s"),
+        _l("The suspension of ticket %(tracking_no)s was denied."),
+    ),
+    ("supervision_overdue", "order"): (
+        _l("Unanswered supervision order on ticket %(tracking_no)s"),
+        _l("%(unit)s did not answer the supervision order on ticket %(tracking_no)s in time."),
+    ),
+    ("supervision_overdue", "urging"): (
+        _l("Unanswered urging on ticket %(tracking_no)s"),
+        _l("%(unit)s did not answer the urging on ticket %(tracking_no)s in time."),
+    ),
 }
 # What rows written before the codes carried (Chinese words in the payload).
 LEGACY_CODES = {"批准": "approved", "驳回": "denied", "督办单": "order", "催办": "urging"}
@@ -71,7 +118,9 @@ def render(template: str, payload: dict | None, locale: str | None = None) -> tu
     payload = payload or {}
     field = VARIANT_FIELD.get(template)
     code = payload.get(field) if field else None
-    subject, body = VARIANTS.get((template, LEGACY_CODES.get(code, code))) or TEMPLATES.get(template, (template, template))
+    subject, body = VARIANTS.get((template, LEGACY_CODES.get(code, code))) or TEMPLATES.get(
+        template, (template, template)
+    )
     values = _Missing(payload)
     with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         return str(subject) % values, str(body) % values

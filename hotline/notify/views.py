@@ -1,4 +1,5 @@
 """The in-app inbox: the bell's unread count on every page and the list of one's notifications."""
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -25,6 +26,7 @@ def inject_unread_count():
 def inbox():
     groups = services.inbox(current_user.id)
     from flask_babel import get_locale
+
     rendered = [(g, *render(g.latest.template, g.latest.payload, locale=str(get_locale()))) for g in groups]
     return render_template("notify/inbox.html", notes=rendered)
 

@@ -1,5 +1,6 @@
 """GeoReport v2 output in JSON and XML, and its error format. XML is built with xml.etree (escaped), and every
 text loses the characters XML 1.0 cannot hold (hotline.core.text), so any XML parser reads every answer."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,15 @@ from flask import Response, request
 from hotline.core.text import strip_control
 
 # The element name of each item inside a list, per the GeoReport v2 XML examples.
-ITEM_TAGS = {"services": "service", "service_requests": "request", "attributes": "attribute",
-             "values": "value", "endpoints": "endpoint", "formats": "format", "errors": "error"}
+ITEM_TAGS = {
+    "services": "service",
+    "service_requests": "request",
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+    "errors": "error",
+}
 
 
 def _text(value) -> str:
@@ -48,8 +56,9 @@ def render(fmt: str, root_tag: str, payload, status: int = 200, headers=None) ->
     if fmt == "xml":
         response = Response(to_xml(root_tag, payload), status=status, content_type="text/xml; charset=utf-8")
     else:
-        response = Response(json.dumps(payload, ensure_ascii=False), status=status,
-                            content_type="application/json; charset=utf-8")
+        response = Response(
+            json.dumps(payload, ensure_ascii=False), status=status, content_type="application/json; charset=utf-8"
+        )
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -4,12 +4,14 @@ Tracking numbers are the ``service_request_id``s. Intake is synchronous, so POST
 once and ``tokens/<token>`` simply answers with the same number. Readers see published requests only, scrubbed
 (hotline.core.privacy); a partner key also sees, as it sent them, the requests it filed.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, request, url_for
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, or_, select
 from werkzeug.exceptions import BadRequest, Forbidden
 
@@ -37,9 +39,16 @@ _OPEN = {s.value for s in OPEN_STATUSES}
 
 
 # Intake's field names as a GeoReport client knows them.
-SPEC_NAMES = {"citizen_phone": "phone", "body": "description", "title": "attribute[title]",
-              "appeal_type": "attribute[appeal_type]", "address": "address_string", "lon": "long",
-              "citizen_name": "last_name", "category_id": "service_code"}
+SPEC_NAMES = {
+    "citizen_phone": "phone",
+    "body": "description",
+    "title": "attribute[title]",
+    "appeal_type": "attribute[appeal_type]",
+    "address": "address_string",
+    "lon": "long",
+    "citizen_name": "last_name",
+    "category_id": "service_code",
+}
 
 
 class InvalidApiKey(Forbidden):
@@ -60,37 +69,56 @@ def _iso(moment: datetime | None) -> str | None:
 
 # --- discovery and services --------------------------------------------------------------------------------
 
+
 @bp.route(f"/discovery.{FMT}")
 def discovery(fmt):
     changeset = "2026-01-01T00:00:00+08:00"
     payload = {
         "changeset": changeset,
         "contact": current_app.config.get("OPEN311_CONTACT", "12345"),
-        "key_service": current_app.config.get("OPEN311_KEY_SERVICE",
-                                              "API keys are issued by the hotline administrator."),
-        "endpoints": [{"specification": SPEC_URL, "url": url_for("open311.discovery", fmt=fmt, _external=True)
-                       .rsplit("/discovery", 1)[0], "changeset": changeset, "type": "production",
-                       "formats": ["text/xml", "application/json"]}],
+        "key_service": current_app.config.get(
+            "OPEN311_KEY_SERVICE", "API keys are issued by the hotline administrator."
+        ),
+        "endpoints": [
+            {
+                "specification": SPEC_URL,
+                "url": url_for("open311.discovery", fmt=fmt, _external=True).rsplit("/discovery", 1)[0],
+                "changeset": changeset,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
     }
     return render(fmt, "discovery", payload)
 
 
 def _services():
-    return db.session.execute(select(Category).where(Category.parent_id.is_not(None), Category.active)
-                              .order_by(Category.code)).scalars()
+    return db.session.execute(
+        select(Category).where(Category.parent_id.is_not(None), Category.active).order_by(Category.code)
+    ).scalars()
 
 
 @bp.route(f"/services.{FMT}")
 def services(fmt):
-    payload = [{"service_code": c.code, "service_name": c.name, "description": c.full_name, "metadata": True,
-                "type": "realtime", "keywords": "", "group": c.parent.name if c.parent else ""}
-               for c in _services()]
+    payload = [
+        {
+            "service_code": c.code,
+            "service_name": c.name,
+            "description": c.full_name,
+            "metadata": True,
+            "type": "realtime",
+            "keywords": "",
+            "group": c.parent.name if c.parent else "",
+        }
+        for c in _services()
+    ]
     return render(fmt, "services", payload)
 
 
 def _service(code: str) -> Category:
-    category = db.session.execute(select(Category).where(Category.code == code, Category.parent_id.is_not(None),
-                                                         Category.active)).scalar_one_or_none()
+    category = db.session.execute(
+        select(Category).where(Category.code == code, Category.parent_id.is_not(None), Category.active)
+    ).scalar_one_or_none()
     if category is None:
         raise NotFound(_l("No service with code %(code)s.", code=code))
     return category
@@ -100,22 +128,47 @@ def _service(code: str) -> Category:
 def service_definition(service_code, fmt):
     category = _service(service_code)
     attributes = [
-        {"variable": True, "code": "appeal_type", "datatype": "singlevaluelist", "required": False,
-         "datatype_description": gettext("Default: complaint"), "order": 1,
-         "description": gettext("Type of appeal"),
-         "values": [{"key": a.value, "name": label("appeal", a.value)} for a in Appeal]},
-        {"variable": True, "code": "title", "datatype": "string", "required": False,
-         "datatype_description": gettext("At most %(n)d characters; default: the start of the description.",
-                                         n=LIMITS["title"]),
-         "order": 2, "description": gettext("Title"), "values": []},
+        {
+            "variable": True,
+            "code": "appeal_type",
+            "datatype": "singlevaluelist",
+            "required": False,
+            "datatype_description": gettext("Default: complaint"),
+            "order": 1,
+            "description": gettext("Type of appeal"),
+            "values": [{"key": a.value, "name": label("appeal", a.value)} for a in Appeal],
+        },
+        {
+            "variable": True,
+            "code": "title",
+            "datatype": "string",
+            "required": False,
+            "datatype_description": gettext(
+                "At most %(n)d characters; default: the start of the description.", n=LIMITS["title"]
+            ),
+            "order": 2,
+            "description": gettext("Title"),
+            "values": [],
+        },
     ]
     for i, question in enumerate(category.questions or [], start=1):
-        attributes.append({"variable": True, "code": f"q{i}", "datatype": "string", "required": False,
-                           "datatype_description": "", "order": 2 + i, "description": question, "values": []})
+        attributes.append(
+            {
+                "variable": True,
+                "code": f"q{i}",
+                "datatype": "string",
+                "required": False,
+                "datatype_description": "",
+                "order": 2 + i,
+                "description": question,
+                "values": [],
+            }
+        )
     return render(fmt, "service_definition", {"service_code": category.code, "attributes": attributes})
 
 
 # --- requests ----------------------------------------------------------------------------------------------
+
 
 def as_request(ticket: Ticket, own: bool = False) -> dict:
     """A request as GeoReport has it. The partner that filed it (``own``) reads back what it sent; everyone
@@ -220,8 +273,9 @@ def list_requests(fmt):
 @bp.route(f"/requests/<service_request_id>.{FMT}", methods=["GET"])
 def show_request(service_request_id, fmt):
     key = _key_from_request(required=False)
-    row = db.session.execute(select(Ticket, _own(key).label("own"))
-                             .where(Ticket.tracking_no == service_request_id, _visible(key))).first()
+    row = db.session.execute(
+        select(Ticket, _own(key).label("own")).where(Ticket.tracking_no == service_request_id, _visible(key))
+    ).first()
     if row is None:
         raise NotFound(_l("No service request with id %(id)s.", id=service_request_id))
     return render(fmt, "service_requests", [as_request(row[0], bool(row[1]))])
@@ -269,27 +323,37 @@ def create_request(fmt):
     if address is None and (lat is None or lon is None):
         raise MissingArgument(_l("A location is required: lat and long, address_string or address_id."))
     description = (form.get("description") or "").strip()
-    answers = [f"{q}：{form.get(f'attribute[q{i}]').strip()}"
-               for i, q in enumerate(category.questions or [], start=1)
-               if (form.get(f"attribute[q{i}]") or "").strip()]
+    answers = [
+        f"{q}：{form.get(f'attribute[q{i}]').strip()}"
+        for i, q in enumerate(category.questions or [], start=1)
+        if (form.get(f"attribute[q{i}]") or "").strip()
+    ]
     title = (form.get("attribute[title]") or "").strip() or description[:30] or category.name
     name = ((form.get("last_name") or "").strip() + (form.get("first_name") or "").strip()) or None
     media_url = (form.get("media_url") or "").strip()
     appeal = AppealInput(
-        appeal_type=(form.get("attribute[appeal_type]") or Appeal.COMPLAINT.value).strip(), title=title,
-        body="\n".join([description, *answers]).strip(), citizen_phone=form.get("phone") or "",
-        channel=Channel.OPEN311.value, category_id=category.id, address=address, lat=lat, lon=lon,
-        citizen_name=name)
+        appeal_type=(form.get("attribute[appeal_type]") or Appeal.COMPLAINT.value).strip(),
+        title=title,
+        body="\n".join([description, *answers]).strip(),
+        citizen_phone=form.get("phone") or "",
+        channel=Channel.OPEN311.value,
+        category_id=category.id,
+        address=address,
+        lat=lat,
+        lon=lon,
+        citizen_name=name,
+    )
     # media_url is recorded for the operator, never fetched by the server.
     note = f"media_url: {media_url[:500]}" if media_url else None
     try:
         ticket = intake_appeal(appeal, PUBLIC, "submit", note=note)
     except ValidationFailed as exc:
-        raise ValidationFailed(exc.message, fields={SPEC_NAMES.get(k, k): v for k, v in exc.fields.items()}) \
-            from None
+        raise ValidationFailed(exc.message, fields={SPEC_NAMES.get(k, k): v for k, v in exc.fields.items()}) from None
     record_submission(ticket, key)
-    response = render(fmt, "service_requests", [{"service_request_id": ticket.tracking_no, "service_notice": None,
-                                                 "account_id": None}], status=201)
+    response = render(
+        fmt,
+        "service_requests",
+        [{"service_request_id": ticket.tracking_no, "service_notice": None, "account_id": None}],
+        status=201,
+    )
     return idempotency.commit_with_answer(attempt, response)
-
-

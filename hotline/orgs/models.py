@@ -3,10 +3,10 @@
 Each unit stores its materialised path (``/1/4/17/``) so a subtree is one
 indexed prefix query, whatever its depth.
 """
+
 from __future__ import annotations
 
 import enum
-from typing import Optional
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -34,22 +34,22 @@ class OrgUnit(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    name_en: Mapped[Optional[str]] = mapped_column(String(120))
+    name_en: Mapped[str | None] = mapped_column(String(120))
     kind: Mapped[str] = enum_column(UnitKind)
-    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     path: Mapped[str] = mapped_column(String(255), default="")
     depth: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
 
-    parent: Mapped[Optional["OrgUnit"]] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list["OrgUnit"]] = relationship(back_populates="parent", order_by="OrgUnit.code")
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[OrgUnit]] = relationship(back_populates="parent", order_by="OrgUnit.code")
 
-    def contains(self, other: "OrgUnit | None") -> bool:
+    def contains(self, other: OrgUnit | None) -> bool:
         """True when ``other`` is this unit or below it."""
         return other is not None and other.path.startswith(self.path)
 
     @property
-    def ancestors(self) -> list["OrgUnit"]:
+    def ancestors(self) -> list[OrgUnit]:
         chain, unit = [], self.parent
         while unit is not None:
             chain.append(unit)

@@ -1,4 +1,5 @@
 """Building, changing and reading the org tree."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -9,10 +10,12 @@ from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 
 
-def create_unit(code: str, name: str, kind: UnitKind, parent: OrgUnit | None = None,
-                name_en: str | None = None) -> OrgUnit:
-    unit = OrgUnit(code=code, name=name, name_en=name_en, kind=kind.value, parent=parent,
-                   depth=(parent.depth + 1) if parent else 0)
+def create_unit(
+    code: str, name: str, kind: UnitKind, parent: OrgUnit | None = None, name_en: str | None = None
+) -> OrgUnit:
+    unit = OrgUnit(
+        code=code, name=name, name_en=name_en, kind=kind.value, parent=parent, depth=(parent.depth + 1) if parent else 0
+    )
     db.session.add(unit)
     db.session.flush()  # the id is part of the path
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"
@@ -44,24 +47,32 @@ PARENT_KINDS: dict[str, frozenset] = {
 
 def _audit(actor, action: str, unit: OrgUnit, detail: dict | None = None) -> None:
     from hotline.core.audit import record_audit
+
     record_audit(actor, action, f"unit {unit.code}", detail)
 
 
 def _check_place(kind: str, parent: OrgUnit | None) -> None:
     from hotline.tickets.labels import label
+
     allowed = PARENT_KINDS[kind]
     if (parent.kind if parent else None) not in allowed:
         if parent is None:
-            raise ValidationFailed(_l("A %(kind)s needs a parent unit.", kind=label("unit_kind", kind)),
-                                   field="parent_id")
-        raise ValidationFailed(_l("A %(kind)s cannot sit under a %(parent)s.", kind=label("unit_kind", kind),
-                                  parent=label("unit_kind", parent.kind)), field="parent_id")
+            raise ValidationFailed(
+                _l("A %(kind)s needs a parent unit.", kind=label("unit_kind", kind)), field="parent_id"
+            )
+        raise ValidationFailed(
+            _l(
+                "A %(kind)s cannot sit under a %(parent)s.",
+                kind=label("unit_kind", kind),
+                parent=label("unit_kind", parent.kind),
+            ),
+            field="parent_id",
+        )
     if parent is not None and not parent.active:
         raise ValidationFailed(_l("The unit %(name)s is deactivated.", name=parent.name), field="parent_id")
 
 
-def add_unit(*, actor, code: str, name: str, kind: str, parent: OrgUnit | None,
-             name_en: str | None = None) -> OrgUnit:
+def add_unit(*, actor, code: str, name: str, kind: str, parent: OrgUnit | None, name_en: str | None = None) -> OrgUnit:
     """A new unit in the tree, of a kind its parent may hold."""
     code, name, name_en = (code or "").strip(), (name or "").strip(), (name_en or "").strip() or None
     errors = {}
@@ -86,8 +97,9 @@ def rename_unit(unit: OrgUnit, *, actor, name: str, name_en: str | None) -> OrgU
     name, name_en = (name or "").strip(), (name_en or "").strip() or None
     if not name or len(name) > 120:
         raise ValidationFailed(_l("A name of at most 120 characters is required."), field="name")
-    changes = {k: [old, new] for k, old, new in (("name", unit.name, name), ("name_en", unit.name_en, name_en))
-               if old != new}
+    changes = {
+        k: [old, new] for k, old, new in (("name", unit.name, name), ("name_en", unit.name_en, name_en)) if old != new
+    }
     if changes:
         unit.name, unit.name_en = name, name_en
         db.session.flush()
@@ -107,7 +119,7 @@ def move_unit(unit: OrgUnit, new_parent: OrgUnit, *, actor) -> OrgUnit:
     old_path, new_path = unit.path, f"{new_parent.path}{unit.id}/"
     shift = new_parent.depth + 1 - unit.depth
     for member in db.session.execute(select(OrgUnit).where(OrgUnit.path.startswith(old_path))).scalars():
-        member.path = new_path + member.path[len(old_path):]
+        member.path = new_path + member.path[len(old_path) :]
         member.depth += shift
     unit.parent = new_parent
     db.session.flush()
@@ -121,15 +133,20 @@ def unit_holdings(unit: OrgUnit) -> dict[str, int]:
     from hotline.accounts.models import User
     from hotline.tickets.models import ACTIVE_ASSIGNMENT_STATUSES, Assignment, Ticket
     from hotline.tickets.workflow import OPEN_STATUSES
-    working = select(Assignment.ticket_id).where(Assignment.unit_id == unit.id,
-                                                 Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES))
-    tickets = db.session.execute(select(func.count(Ticket.id)).where(
-        Ticket.status.in_([s.value for s in OPEN_STATUSES]),
-        or_(Ticket.lead_unit_id == unit.id, Ticket.id.in_(working)))).scalar_one()
-    users = db.session.execute(select(func.count(User.id)).where(User.org_unit_id == unit.id, User.active)
-                               ).scalar_one()
-    children = db.session.execute(select(func.count(OrgUnit.id)).where(OrgUnit.parent_id == unit.id,
-                                                                       OrgUnit.active)).scalar_one()
+
+    working = select(Assignment.ticket_id).where(
+        Assignment.unit_id == unit.id, Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)
+    )
+    tickets = db.session.execute(
+        select(func.count(Ticket.id)).where(
+            Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+            or_(Ticket.lead_unit_id == unit.id, Ticket.id.in_(working)),
+        )
+    ).scalar_one()
+    users = db.session.execute(select(func.count(User.id)).where(User.org_unit_id == unit.id, User.active)).scalar_one()
+    children = db.session.execute(
+        select(func.count(OrgUnit.id)).where(OrgUnit.parent_id == unit.id, OrgUnit.active)
+    ).scalar_one()
     return {"tickets": tickets, "users": users, "children": children}
 
 
@@ -140,9 +157,15 @@ def deactivate_unit(unit: OrgUnit, *, actor) -> OrgUnit:
         raise ValidationFailed(_l("The unit %(name)s is deactivated.", name=unit.name), field="unit")
     held = unit_holdings(unit)
     if any(held.values()):
-        raise ValidationFailed(_l(
-            "%(name)s still holds %(tickets)d open tickets, %(users)d active users and %(children)d active units "
-            "below it. Move or finish them first.", name=unit.name, **held), field="unit")
+        raise ValidationFailed(
+            _l(
+                "%(name)s still holds %(tickets)d open tickets, %(users)d active users and %(children)d active units "
+                "below it. Move or finish them first.",
+                name=unit.name,
+                **held,
+            ),
+            field="unit",
+        )
     unit.active = False
     db.session.flush()
     _audit(actor, "unit.deactivate", unit, {"active": [True, False]})

@@ -1,4 +1,5 @@
 """What the citizen's tracking page tells about an appeal, and recovering lost tracking numbers by SMS."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,11 +27,11 @@ class ExpectedAnswer:
 
 @dataclass(frozen=True)
 class CitizenView:
-    photos: list[Attachment]            # what the citizen sent (staff uploads are not shown)
-    expected: ExpectedAnswer | None     # None: answered, closed, suspended or not handled by a unit
+    photos: list[Attachment]  # what the citizen sent (staff uploads are not shown)
+    expected: ExpectedAnswer | None  # None: answered, closed, suspended or not handled by a unit
     suspended: bool
-    redo: bool                          # rated unsatisfied: redone against a new date
-    not_accepted: frozenset[int]        # ids of released answers the citizen did not accept
+    redo: bool  # rated unsatisfied: redone against a new date
+    not_accepted: frozenset[int]  # ids of released answers the citizen did not accept
 
 
 def expected_answer(ticket: Ticket, now: datetime | None = None) -> ExpectedAnswer | None:
@@ -50,12 +51,16 @@ def expected_answer(ticket: Ticket, now: datetime | None = None) -> ExpectedAnsw
 
 def citizen_view(ticket: Ticket, answers: list[Reply]) -> CitizenView:
     last_redo = max((e.created_at for e in ticket.events if e.action == "rate_unsatisfied"), default=None)
-    rejected = frozenset(a.id for a in answers
-                         if last_redo is not None and a.released_at is not None and a.released_at <= last_redo)
-    return CitizenView(photos=[a for a in ticket.attachments if a.uploaded_by_id is None],
-                       expected=expected_answer(ticket), suspended=ticket.status == Status.SUSPENDED.value,
-                       redo=last_redo is not None and Status(ticket.status) in AT_A_UNIT,
-                       not_accepted=rejected)
+    rejected = frozenset(
+        a.id for a in answers if last_redo is not None and a.released_at is not None and a.released_at <= last_redo
+    )
+    return CitizenView(
+        photos=[a for a in ticket.attachments if a.uploaded_by_id is None],
+        expected=expected_answer(ticket),
+        suspended=ticket.status == Status.SUSPENDED.value,
+        redo=last_redo is not None and Status(ticket.status) in AT_A_UNIT,
+        not_accepted=rejected,
+    )
 
 
 def citizen_photo(ticket: Ticket, attachment_id: int) -> Attachment | None:
@@ -67,9 +72,14 @@ def send_tracking_numbers(phone: str) -> bool:
     caller answers the same either way: whether a phone has appeals is never shown on the page."""
     from hotline.notify.services import queue_notification
 
-    numbers = list(db.session.execute(select(Ticket.tracking_no).where(Ticket.citizen_phone == phone)
-                                      .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-                                      .limit(RECOVERY_KEEP)).scalars())
+    numbers = list(
+        db.session.execute(
+            select(Ticket.tracking_no)
+            .where(Ticket.citizen_phone == phone)
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(RECOVERY_KEEP)
+        ).scalars()
+    )
     if not numbers:
         return False
     queue_notification("sms", phone, "tracking_numbers", payload={"numbers": ", ".join(numbers)})

@@ -1,22 +1,28 @@
 """Citizen pages. Anonymous, CSRF-protected, rate limited per client address."""
+
 import hashlib
 import re
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from hotline.accounts.models import Role
 from hotline.core.errors import DomainError, ValidationFailed
+from hotline.core.forms import options
 from hotline.extensions import db, limiter
 from hotline.intake import services as intake
 from hotline.intake.forms import CitizenAppealForm, ForgotNumberForm, RateForm, TrackForm
+from hotline.permissions import can_read
 from hotline.public import services as citizen
 from hotline.tickets.labels import citizen_status
-from hotline.permissions import can_read
-from hotline.tickets.services import (CitizenActor, apply_transition, find_for_citizen, followed_ticket,
-                                      merged_callback_open)
+from hotline.tickets.services import (
+    CitizenActor,
+    apply_transition,
+    find_for_citizen,
+    followed_ticket,
+    merged_callback_open,
+)
 from hotline.tickets.validation import normalise_phone, phone_is_valid
 from hotline.tickets.workflow import Channel, Status
 
@@ -38,13 +44,16 @@ def home():
 @limiter.limit("20 per hour; 5 per minute", methods=["POST"])
 def new_appeal():
     form = CitizenAppealForm()
-    form.district_id.choices = [("", _("Choose a district…"))] + intake.district_choices()
+    form.district_id.choices = options([("", _("Choose a district…"))] + intake.district_choices())
     if form.validate_on_submit():
         try:
             photos = [intake.read_photo(f.filename, f.stream) for f in request.files.getlist("photos") if f.filename]
-            ticket = intake.intake_appeal(intake.appeal_from_form(form, Channel.WEB.value),
-                                          CitizenActor(normalise_phone(form.citizen_phone.data)), "submit",
-                                          photos=photos)
+            ticket = intake.intake_appeal(
+                intake.appeal_from_form(form, Channel.WEB.value),
+                CitizenActor(normalise_phone(form.citizen_phone.data)),
+                "submit",
+                photos=photos,
+            )
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
@@ -54,10 +63,14 @@ def new_appeal():
             session["submitted_no"] = ticket.tracking_no
             return redirect(url_for(".submitted"))
     status = 400 if form.errors else 200
-    return render_template("public/appeal.html", form=form, category_groups=intake.category_choices(),
-                           map_tiles=current_app.config.get("MAP_TILE_URL"),
-                           map_attribution=current_app.config.get("MAP_TILE_ATTRIBUTION", ""),
-                           map_center=current_app.config.get("MAP_CENTER", (30.59, 114.30))), status
+    return render_template(
+        "public/appeal.html",
+        form=form,
+        category_groups=intake.category_choices(),
+        map_tiles=current_app.config.get("MAP_TILE_URL"),
+        map_attribution=current_app.config.get("MAP_TILE_ATTRIBUTION", ""),
+        map_center=current_app.config.get("MAP_CENTER", (30.59, 114.30)),
+    ), status
 
 
 @bp.route("/appeal/submitted")
@@ -116,11 +129,19 @@ def tracked(tracking_no):
         timeline.sort(key=lambda e: (e.created_at, e.id))
     answers = [r for r in followed.replies if r.state == "approved"]
     direct_answer = next((e.note for e in ticket.events if e.action == "answer_directly"), None)
-    return render_template("public/tracked.html", ticket=ticket, timeline=timeline, answers=answers,
-                           direct_answer=direct_answer, form=form, view=citizen.citizen_view(ticket, answers),
-                           master=followed if followed is not ticket else None,
-                           shown=citizen_status(ticket.status), master_shown=citizen_status(followed.status),
-                           can_rate=ticket.status == Status.PENDING_CALLBACK.value or merged_callback_open(ticket))
+    return render_template(
+        "public/tracked.html",
+        ticket=ticket,
+        timeline=timeline,
+        answers=answers,
+        direct_answer=direct_answer,
+        form=form,
+        view=citizen.citizen_view(ticket, answers),
+        master=followed if followed is not ticket else None,
+        shown=citizen_status(ticket.status),
+        master_shown=citizen_status(followed.status),
+        can_rate=ticket.status == Status.PENDING_CALLBACK.value or merged_callback_open(ticket),
+    )
 
 
 @bp.route("/track/<tracking_no>/photos/<int:attachment_id>")
@@ -131,6 +152,7 @@ def tracked_photo(tracking_no, attachment_id):
     if photo is None:
         abort(404)
     from hotline.core.storage import storage
+
     response = Response(storage().read(photo.storage_key), mimetype=photo.content_type)
     response.headers["Content-Disposition"] = "inline"
     response.headers["X-Content-Type-Options"] = "nosniff"

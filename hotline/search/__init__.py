@@ -3,12 +3,14 @@
 ``register(app)`` wires the search and knowledge pages, the template helpers the dispatch desk and the
 ticket page call, and the ``search`` / ``routing`` commands.
 """
+
 from __future__ import annotations
 
 
 def register(app) -> None:
     from hotline.knowledge.services import quoted_text
-    from hotline.knowledge.views import bp as knowledge_bp, public_bp as faq_bp
+    from hotline.knowledge.views import bp as knowledge_bp
+    from hotline.knowledge.views import public_bp as faq_bp
     from hotline.search import services
     from hotline.search.cli import routing_cli, search_cli
     from hotline.search.routing import suggest_route
@@ -20,22 +22,29 @@ def register(app) -> None:
     app.cli.add_command(search_cli)
     app.cli.add_command(routing_cli)
     app.jinja_env.globals.update(
-        routing_suggestion=suggest_route, ticket_duplicates=services.duplicates_of,
-        knowledge_for_ticket=_knowledge_for_ticket, kb_quote=quoted_text, kb_state_label=_state_label,
-        kb_state_badge=_state_badge)
+        routing_suggestion=suggest_route,
+        ticket_duplicates=services.duplicates_of,
+        knowledge_for_ticket=_knowledge_for_ticket,
+        kb_quote=quoted_text,
+        kb_state_label=_state_label,
+        kb_state_badge=_state_badge,
+    )
 
 
 def _knowledge_for_ticket(ticket, limit: int = 3):
     from hotline.knowledge.services import find_articles
+
     return find_articles(f"{ticket.title} {ticket.body}", ticket.category_id, limit=limit, whole_text=True)
 
 
 def _state_label(state: str) -> str:
     from flask_babel import gettext as _
+
     return {"draft": _("Draft"), "published": _("Published"), "retired": _("Retired")}.get(state, state)
 
 
 def _state_badge(state: str):
     from markupsafe import Markup
+
     css = {"draft": "text-bg-secondary", "published": "text-bg-success", "retired": "text-bg-light border"}
     return Markup('<span class="badge %s">%s</span>') % (css.get(state, "text-bg-light"), _state_label(state))

@@ -3,6 +3,7 @@
 Segmentation is the cost (about 0.25 ms a ticket), so it runs in worker processes; PostgreSQL gets the
 rows by ``COPY`` with the GIN and BRIN indexes dropped and rebuilt once at the end.
 """
+
 from __future__ import annotations
 
 import io
@@ -18,21 +19,29 @@ from hotline.tickets.models import Reply, Ticket
 
 
 def _segment(rows: list[tuple]) -> list[tuple[int, str]]:
-    return [(ticket_id, document_text(title, body, address, *answers))
-            for ticket_id, title, body, address, answers in rows]
+    return [
+        (ticket_id, document_text(title, body, address, *answers)) for ticket_id, title, body, address, answers in rows
+    ]
 
 
 def _batches(batch: int):
     last = 0
     while True:
-        tickets = db.session.execute(select(Ticket.id, Ticket.title, Ticket.body, Ticket.address)
-                                     .where(Ticket.id > last).order_by(Ticket.id).limit(batch)).all()
+        tickets = db.session.execute(
+            select(Ticket.id, Ticket.title, Ticket.body, Ticket.address)
+            .where(Ticket.id > last)
+            .order_by(Ticket.id)
+            .limit(batch)
+        ).all()
         if not tickets:
             return
         ids = [t[0] for t in tickets]
         answers: dict[int, list[str]] = {}
-        for ticket_id, body in db.session.execute(select(Reply.ticket_id, Reply.body).where(
-                Reply.ticket_id.between(ids[0], ids[-1]), Reply.released_at.is_not(None))):
+        for ticket_id, body in db.session.execute(
+            select(Reply.ticket_id, Reply.body).where(
+                Reply.ticket_id.between(ids[0], ids[-1]), Reply.released_at.is_not(None)
+            )
+        ):
             answers.setdefault(ticket_id, []).append(body)
         yield [(t[0], t[1], t[2], t[3], answers.get(t[0], [])) for t in tickets]
         last = ids[-1]
@@ -95,13 +104,16 @@ def _store(rows: list[tuple[int, str]], dialect: str) -> int:
             with cur.copy("COPY ticket_search (ticket_id, document, updated_at) FROM STDIN WITH (FREEZE)") as copy:
                 copy.write(buffer.getvalue().replace("\tnow()\n", "\t" + _now() + "\n"))
     else:
-        db.session.execute(text("INSERT INTO ticket_search (ticket_id, document, updated_at) "
-                                "VALUES (:i, :d, CURRENT_TIMESTAMP)"), [{"i": i, "d": d} for i, d in rows])
+        db.session.execute(
+            text("INSERT INTO ticket_search (ticket_id, document, updated_at) VALUES (:i, :d, CURRENT_TIMESTAMP)"),
+            [{"i": i, "d": d} for i, d in rows],
+        )
     return len(rows)
 
 
 def _now() -> str:
     from hotline.core.clock import utcnow
+
     return utcnow().strftime("%Y-%m-%d %H:%M:%S")
 
 

@@ -1,4 +1,5 @@
 """``flask search reindex`` and ``flask routing evaluate|train``."""
+
 from __future__ import annotations
 
 import time
@@ -18,9 +19,13 @@ routing_cli = AppGroup("routing", help="Smart dispatch: the routing classifier."
 def reindex_command(batch, workers):
     """Rebuild the index of every ticket (after a bulk load or a dictionary change)."""
     from hotline.search.bulk import rebuild
+
     started = time.perf_counter()
-    count = rebuild(batch=batch, workers=workers,
-                    progress=lambda n: click.echo(f"  {n} tickets", err=True) if n % 100_000 < batch else None)
+    count = rebuild(
+        batch=batch,
+        workers=workers,
+        progress=lambda n: click.echo(f"  {n} tickets", err=True) if n % 100_000 < batch else None,
+    )
     db.session.commit()
     click.echo(f"indexed {count} tickets in {time.perf_counter() - started:.1f} s")
 
@@ -31,6 +36,7 @@ def reindex_command(batch, workers):
 def evaluate_command(test_share, seed):
     """Train on part of the closed tickets and report accuracy on the held-out rest."""
     from hotline.search.routing import evaluate
+
     try:
         e = evaluate(test_share=test_share, seed=seed)
     except ValueError as exc:
@@ -38,14 +44,16 @@ def evaluate_command(test_share, seed):
     click.echo(f"closed tickets: {e.samples} (train {e.train}, held out {e.test})")
     click.echo(f"category accuracy: {e.category_accuracy:.1%} (majority-class baseline {e.category_baseline:.1%})")
     click.echo(f"lead unit accuracy: {e.unit_accuracy:.1%} (majority-class baseline {e.unit_baseline:.1%})")
-    click.echo(f"confident unit suggestions: {e.confident_share:.1%} of tickets, "
-               f"{e.confident_unit_accuracy:.1%} correct")
+    click.echo(
+        f"confident unit suggestions: {e.confident_share:.1%} of tickets, {e.confident_unit_accuracy:.1%} correct"
+    )
 
 
 @routing_cli.command("train")
 def train_command():
     """Train on every closed ticket and store the model (what the nightly beat task does)."""
     from hotline.search.routing import train_routing_model
+
     model = train_routing_model()
     db.session.commit()
     if model is None:

@@ -5,6 +5,7 @@ hand in the migration and kept out of autogenerate (``hotline.search.schema.incl
 PostgreSQL a generated ``tsv`` column (``to_tsvector('simple', document)``) with a GIN index; SQLite
 an external-content FTS5 table ``ticket_search_fts`` that triggers keep in step with this table.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hotline.core.models import created_at_column
 from hotline.core.clock import utcnow
+from hotline.core.models import created_at_column
 from hotline.extensions import db
 from hotline.tickets.models import Ticket
 
@@ -21,8 +22,9 @@ from hotline.tickets.models import Ticket
 class TicketSearch(db.Model):
     __tablename__ = "ticket_search"
 
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True,
-                                           autoincrement=False)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
     # Space-joined jieba tokens of the title, body, address and released answers.
     document: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -38,6 +40,7 @@ Index("ix_ticket_category_address", Ticket.category_id, Ticket.address)
 
 class RoutingModel(db.Model):
     """A trained routing classifier (pickled scikit-learn pipelines) and how well it did."""
+
     __tablename__ = "routing_model"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,14 +8,15 @@ towards the routing catalogue's entry. Below ``MIN_CONFIDENCE`` the catalogue en
 category (``handling.suggested_unit``) is offered instead. A unit whose return (退单) of the ticket was approved
 is never suggested for it again, by either. The dispatcher always confirms.
 """
+
 from __future__ import annotations
 
 import io
 import pickle
 import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from sqlalchemy import select
 
@@ -43,16 +44,21 @@ def _pipeline():
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
-    return make_pipeline(TfidfVectorizer(tokenizer=_split, token_pattern=None, lowercase=False, sublinear_tf=True),
-                         LogisticRegression(max_iter=2000, C=10.0))
+
+    return make_pipeline(
+        TfidfVectorizer(tokenizer=_split, token_pattern=None, lowercase=False, sublinear_tf=True),
+        LogisticRegression(max_iter=2000, C=10.0),
+    )
 
 
 def training_rows(limit: int = 200_000) -> list[tuple[str, int, int, int]]:
     """(text features, district id, category id, lead unit id) of closed tickets, newest first."""
     rows = db.session.execute(
         select(Ticket.title, Ticket.body, Ticket.district_id, Ticket.category_id, Ticket.lead_unit_id)
-        .where(Ticket.status == Status.CLOSED.value, Ticket.category_id.is_not(None),
-               Ticket.lead_unit_id.is_not(None)).order_by(Ticket.id.desc()).limit(limit)).all()
+        .where(Ticket.status == Status.CLOSED.value, Ticket.category_id.is_not(None), Ticket.lead_unit_id.is_not(None))
+        .order_by(Ticket.id.desc())
+        .limit(limit)
+    ).all()
     return [(features(t, b), d, c, u) for t, b, d, c, u in rows]
 
 
@@ -74,8 +80,13 @@ TOP_CATEGORIES = 3
 
 def _routes() -> dict[tuple[int, int], int]:
     from hotline.tickets.models import CategoryRoute
-    return {(c, d): u for c, d, u in db.session.execute(
-        select(CategoryRoute.category_id, CategoryRoute.district_id, CategoryRoute.unit_id))}
+
+    return {
+        (c, d): u
+        for c, d, u in db.session.execute(
+            select(CategoryRoute.category_id, CategoryRoute.district_id, CategoryRoute.unit_id)
+        )
+    }
 
 
 def _category_probabilities(model, docs: list[str]) -> list[list[tuple[int, float]]]:
@@ -101,8 +112,9 @@ def _unit_scores(categories: list[tuple[int, float]], district: int | None, unit
     return scores
 
 
-def predict(models: dict, items: list[tuple[str, int | None]], exclude: Sequence[set[int]] | None = None,
-            top: int = 1) -> list[tuple[tuple, list[tuple[int, float]]]]:
+def predict(
+    models: dict, items: list[tuple[str, int | None]], exclude: Sequence[set[int]] | None = None, top: int = 1
+) -> list[tuple[tuple, list[tuple[int, float]]]]:
     """((category id, p), [(unit id, p), …]) for each (features, district id): the ``top`` most likely lead
     units, best first, leaving out the units in ``exclude`` (one set per item: those that returned the ticket).
     An excluded unit's share is not handed to the others: the confidence shown stays what the text supports."""
@@ -119,6 +131,7 @@ def predict(models: dict, items: list[tuple[str, int | None]], exclude: Sequence
 
 
 # --- evaluation, training, storage -------------------------------------------------------------------------
+
 
 @dataclass
 class Evaluation:
@@ -151,27 +164,35 @@ def evaluate(test_share: float = 0.25, seed: int = 7) -> Evaluation:
     confident = [(u, r) for u, r in zip(units, test) if u[1] >= MIN_CONFIDENCE]
     n = len(test)
     return Evaluation(
-        samples=len(rows), train=len(train), test=n,
+        samples=len(rows),
+        train=len(train),
+        test=n,
         category_accuracy=sum(p[0] == r[2] for p, r in zip(cats, test)) / n,
         unit_accuracy=sum(p[0] == r[3] for p, r in zip(units, test)) / n,
         category_baseline=sum(r[2] == majority_cat for r in test) / n,
         unit_baseline=sum(r[3] == majority_unit for r in test) / n,
         confident_share=len(confident) / n,
-        confident_unit_accuracy=(sum(u[0] == r[3] for u, r in confident) / len(confident)) if confident else 0.0)
+        confident_unit_accuracy=(sum(u[0] == r[3] for u, r in confident) / len(confident)) if confident else 0.0,
+    )
 
 
 def train_routing_model() -> RoutingModel | None:
     """Train on every closed ticket and store the model (the beat task calls this nightly)."""
     import sklearn
+
     rows = training_rows()
     if len(rows) < MIN_SAMPLES:
         return None
     scores = evaluate() if len(rows) >= 2 * MIN_SAMPLES else None
     buffer = io.BytesIO()
     pickle.dump(fit(rows), buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    model = RoutingModel(samples=len(rows), blob=buffer.getvalue(), library=f"scikit-learn {sklearn.__version__}",
-                         category_accuracy=scores.category_accuracy if scores else None,
-                         unit_accuracy=scores.unit_accuracy if scores else None)
+    model = RoutingModel(
+        samples=len(rows),
+        blob=buffer.getvalue(),
+        library=f"scikit-learn {sklearn.__version__}",
+        category_accuracy=scores.category_accuracy if scores else None,
+        unit_accuracy=scores.unit_accuracy if scores else None,
+    )
     db.session.add(model)
     db.session.flush()
     # Keep the three newest models; older ones only take space.
@@ -195,6 +216,7 @@ def current_models() -> dict | None:
 
 # --- suggestions ---------------------------------------------------------------------------------------------
 
+
 @dataclass
 class RoutingSuggestion:
     category: Category | None
@@ -207,13 +229,17 @@ class RoutingSuggestion:
 def suggest_routes(tickets: Sequence[Ticket]) -> dict[int, RoutingSuggestion]:
     """One suggestion per ticket, for a whole queue at once (one model load, two batch predictions)."""
     from hotline.tickets.handling import returned_units, suggested_units
+
     if not tickets:
         return {}
     models = current_models()
     if models:
         returned = returned_units(tickets)
-        predicted = predict(models, [(features(t.title, t.body), t.district_id) for t in tickets],
-                            exclude=[returned.get(t.id, set()) for t in tickets])
+        predicted = predict(
+            models,
+            [(features(t.title, t.body), t.district_id) for t in tickets],
+            exclude=[returned.get(t.id, set()) for t in tickets],
+        )
         cats, units = [p[0] for p in predicted], [(p[1] or [(None, 0.0)])[0] for p in predicted]
     else:
         cats = units = [(None, 0.0)] * len(tickets)
@@ -226,8 +252,13 @@ def suggest_routes(tickets: Sequence[Ticket]) -> dict[int, RoutingSuggestion]:
         unit, source = org_units.get(unit_id), "model"
         if unit is None or unit_p < MIN_CONFIDENCE or not unit.active:
             unit, unit_p, source = catalogue.get(ticket.id), 0.0, "catalogue"
-        out[ticket.id] = RoutingSuggestion(category=categories.get(cat_id), category_confidence=round(cat_p, 2),
-                                           unit=unit, unit_confidence=round(unit_p, 2), source=source)
+        out[ticket.id] = RoutingSuggestion(
+            category=categories.get(cat_id),
+            category_confidence=round(cat_p, 2),
+            unit=unit,
+            unit_confidence=round(unit_p, 2),
+            source=source,
+        )
     return out
 
 

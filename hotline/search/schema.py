@@ -1,5 +1,6 @@
 """The search objects each back end builds by hand (the migration runs these statements), and the
 Alembic hook that keeps them out of autogenerate: they are not in the models on purpose."""
+
 from __future__ import annotations
 
 FTS_TABLE = "ticket_search_fts"
@@ -14,8 +15,11 @@ POSTGRESQL_UP = [
     f"CREATE INDEX {PG_INDEX} ON ticket_search USING gin (tsv)",
     f"CREATE INDEX {PG_RECENCY_INDEX} ON ticket_search USING brin (ticket_id) WITH (autosummarize = on)",
 ]
-POSTGRESQL_DOWN = [f"DROP INDEX IF EXISTS {PG_RECENCY_INDEX}", f"DROP INDEX IF EXISTS {PG_INDEX}",
-                   "ALTER TABLE ticket_search DROP COLUMN IF EXISTS tsv"]
+POSTGRESQL_DOWN = [
+    f"DROP INDEX IF EXISTS {PG_RECENCY_INDEX}",
+    f"DROP INDEX IF EXISTS {PG_INDEX}",
+    "ALTER TABLE ticket_search DROP COLUMN IF EXISTS tsv",
+]
 
 # SQLite: FTS5 over the same document; the unicode61 tokenizer splits it on the spaces between tokens.
 SQLITE_UP = [
@@ -29,8 +33,12 @@ SQLITE_UP = [
       INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, document) VALUES ('delete', old.ticket_id, old.document);
       INSERT INTO {FTS_TABLE}(rowid, document) VALUES (new.ticket_id, new.document); END""",
 ]
-SQLITE_DOWN = ["DROP TRIGGER IF EXISTS ticket_search_au", "DROP TRIGGER IF EXISTS ticket_search_ad",
-               "DROP TRIGGER IF EXISTS ticket_search_ai", f"DROP TABLE IF EXISTS {FTS_TABLE}"]
+SQLITE_DOWN = [
+    "DROP TRIGGER IF EXISTS ticket_search_au",
+    "DROP TRIGGER IF EXISTS ticket_search_ad",
+    "DROP TRIGGER IF EXISTS ticket_search_ai",
+    f"DROP TABLE IF EXISTS {FTS_TABLE}",
+]
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

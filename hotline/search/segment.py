@@ -5,6 +5,7 @@ them, so 乱收费 is indexed as 乱收 收费 乱收费); a query is cut into t
 so the query 拖欠工资 finds 拖欠了工资 as well. Both back ends (PostgreSQL ``simple`` and SQLite FTS5
 ``unicode61``) then split the space-joined tokens on whitespace only: the segmentation is ours.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,11 +20,13 @@ _ready = threading.Lock()
 _initialised = False
 
 # Function words and fillers that carry no meaning for search or similarity.
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 的 了 在 是 我 你 他 她 它 们 我们 你们 他们 有 和 与 及 或 就 都 也 还 又 很 把 被 让 给 对 从 到 向 为 为了 以
 这 那 这个 那个 这里 那里 一个 一些 什么 怎么 怎么办 如何 吗 呢 吧 啊 呀 哦 嗯 请 请问 麻烦 希望 要求 反映 问题
 能否 是否 可以 能 会 要 已 已经 没有 不 没 但 但是 而 并 等 等等 后 前 上 下 中 内 时 个 号 之 其 该 此 各 再 且 则
-""".split())
+""".split()
+)
 
 _WORD = re.compile(r"\w", re.UNICODE)
 

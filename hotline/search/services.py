@@ -4,14 +4,16 @@ The index follows the tickets in the same transaction: a ``before_flush`` listen
 row whenever the ticket is new, its title, body or address changed, or one of its answers was
 released. Bulk loads that bypass the ORM rebuild it with ``reindex`` (``flask search reindex``).
 """
+
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Iterable, NamedTuple, Sequence
+from typing import NamedTuple
 
 from flask import current_app
 from markupsafe import Markup, escape
@@ -39,6 +41,7 @@ _TEXT_FIELDS = ("title", "body", "address")
 
 # --- keeping the index in step ------------------------------------------------------------------------------
 
+
 def ticket_document(ticket: Ticket) -> str:
     answers = [r.body for r in ticket.replies if r.released_at is not None]
     return document_text(ticket.title, ticket.body, ticket.address, *answers)
@@ -61,9 +64,14 @@ def index_ticket(ticket: Ticket, session: Session | None = None) -> TicketSearch
 @on_new_ticket
 def _index_new_ticket(ticket: Ticket, first_event: dict) -> None:
     """A ticket registered through ``register_ticket`` (written without a flush) gets its row at once."""
-    db.session.execute(insert(TicketSearch.__table__), {
-        "ticket_id": ticket.id, "document": document_text(ticket.title, ticket.body, ticket.address),
-        "updated_at": utcnow()})
+    db.session.execute(
+        insert(TicketSearch.__table__),
+        {
+            "ticket_id": ticket.id,
+            "document": document_text(ticket.title, ticket.body, ticket.address),
+            "updated_at": utcnow(),
+        },
+    )
 
 
 def _text_changed(ticket: Ticket) -> bool:
@@ -87,10 +95,12 @@ def _index_changed_tickets(session: Session, flush_context, instances) -> None:
 def reindex(batch: int = 2000, progress=None) -> int:
     """Rebuild every ticket's index row (after a bulk load). Flushes per batch; the caller commits."""
     from hotline.search.bulk import rebuild
+
     return rebuild(batch=batch, progress=progress)
 
 
 # --- search -------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class SearchFilters:
@@ -138,8 +148,12 @@ def match_clause(tokens: Sequence[str]):
         tsv = literal_column("ticket_search.tsv")
         return tsv.op("@@")(query), func.ts_rank_cd(tsv, query)
     fts = " AND ".join('"' + t.replace('"', '""') + '"' for t in tokens)
-    matched = select(literal_column("rowid").label("id"), literal_column("bm25(%s)" % FTS_TABLE).label("r")) \
-        .select_from(text(FTS_TABLE)).where(text(f"{FTS_TABLE} MATCH :fts").bindparams(fts=fts)).subquery("fts")
+    matched = (
+        select(literal_column("rowid").label("id"), literal_column(f"bm25({FTS_TABLE})").label("r"))
+        .select_from(text(FTS_TABLE))
+        .where(text(f"{FTS_TABLE} MATCH :fts").bindparams(fts=fts))
+        .subquery("fts")
+    )
     return matched, -matched.c.r
 
 
@@ -161,6 +175,7 @@ def newest_matches(q: str, narrow=None) -> list[int] | None:
 def _scope(user: User):
     """The where-clause of what ``user`` may see; None for city-wide hotline staff (everything)."""
     from hotline.permissions import ticket_scope
+
     return ticket_scope(user)
 
 
@@ -175,18 +190,27 @@ def _scope_and_filters(query, user: User | None, filters: SearchFilters):
         query = query.where(Ticket.lead_unit_id == filters.unit_id)
     if filters.category_id:
         from hotline.tickets.models import Category
+
         children = select(Category.id).where(Category.parent_id == filters.category_id)
         query = query.where(or_(Ticket.category_id == filters.category_id, Ticket.category_id.in_(children)))
     if filters.date_from:
         query = query.where(Ticket.created_at >= datetime.combine(filters.date_from, datetime.min.time()))
     if filters.date_to:
-        query = query.where(Ticket.created_at < datetime.combine(filters.date_to + timedelta(days=1),
-                                                                 datetime.min.time()))
+        query = query.where(
+            Ticket.created_at < datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time())
+        )
     return query
 
 
-def search_tickets(q: str, user: User | None = None, filters: SearchFilters | None = None, *, page: int = 1,
-                   per_page: int = 20, count: bool = True) -> SearchPage:
+def search_tickets(
+    q: str,
+    user: User | None = None,
+    filters: SearchFilters | None = None,
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    count: bool = True,
+) -> SearchPage:
     """Tickets matching every word of ``q`` (segmented), best first, limited to what ``user`` may see.
 
     Only the newest RANK_WINDOW matches are ranked (a common word matches tens of thousands of tickets at
@@ -203,12 +227,17 @@ def search_tickets(q: str, user: User | None = None, filters: SearchFilters | No
         rows = _pg_ranked(tokens, window[:RANK_WINDOW], per_page, (result.page - 1) * per_page)
     else:
         rows, result.total = _sqlite_ranked(tokens, user, filters, per_page, (result.page - 1) * per_page, count)
-    tickets = {t.id: t for t in db.session.execute(select(Ticket).where(Ticket.id.in_([r[0] for r in rows])))
-               .scalars()}
+    tickets = {t.id: t for t in db.session.execute(select(Ticket).where(Ticket.id.in_([r[0] for r in rows]))).scalars()}
     for ticket_id, score in rows:
         ticket = tickets[ticket_id]
-        result.hits.append(Hit(ticket=ticket, score=float(score or 0), title=highlight(ticket.title, tokens),
-                               snippet=snippet(ticket_snippet_text(ticket), tokens)))
+        result.hits.append(
+            Hit(
+                ticket=ticket,
+                score=float(score or 0),
+                title=highlight(ticket.title, tokens),
+                snippet=snippet(ticket_snippet_text(ticket), tokens),
+            )
+        )
     return result
 
 
@@ -238,8 +267,12 @@ def _pg_window(tokens: Sequence[str], narrow=None) -> list[int]:
     db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     newest = db.session.execute(select(func.max(TicketSearch.ticket_id))).scalar() or 0
     # The LIMIT inside keeps PostgreSQL from pushing the match into the subquery (no bitmap scan here).
-    recent = select(TicketSearch.ticket_id, literal_column("ticket_search.tsv").label("tsv")) \
-        .order_by(TicketSearch.ticket_id.desc()).limit(RECENT_SCAN).subquery("recent")
+    recent = (
+        select(TicketSearch.ticket_id, literal_column("ticket_search.tsv").label("tsv"))
+        .order_by(TicketSearch.ticket_id.desc())
+        .limit(RECENT_SCAN)
+        .subquery("recent")
+    )
     first = select(recent.c.ticket_id).where(recent.c.tsv.op("@@")(query))
     if narrow:
         first = narrow(first.join(Ticket, Ticket.id == recent.c.ticket_id))
@@ -262,10 +295,16 @@ def _pg_ranked(tokens: Sequence[str], window: list[int], limit: int, offset: int
     if not window:
         return []
     score = func.ts_rank_cd(literal_column("ticket_search.tsv"), _tsquery(tokens)).label("score")
-    return [tuple(r) for r in db.session.execute(
-        select(TicketSearch.ticket_id, score)
-        .where(TicketSearch.ticket_id == any_(bindparam("ids", window, type_=ARRAY(Integer))))
-        .order_by(literal_column("score").desc(), TicketSearch.ticket_id.desc()).limit(limit).offset(offset))]
+    return [
+        tuple(r)
+        for r in db.session.execute(
+            select(TicketSearch.ticket_id, score)
+            .where(TicketSearch.ticket_id == any_(bindparam("ids", window, type_=ARRAY(Integer))))
+            .order_by(literal_column("score").desc(), TicketSearch.ticket_id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    ]
 
 
 def _sqlite_ranked(tokens, user, filters, limit: int, offset: int, count: bool) -> tuple[list, int]:
@@ -274,9 +313,15 @@ def _sqlite_ranked(tokens, user, filters, limit: int, offset: int, count: bool) 
     base = select(Ticket.id.label("id"), rank.label("rank")).join(matched, matched.c.id == Ticket.id)
     base = _scope_and_filters(base, user, filters)
     window = base.order_by(Ticket.id.desc()).limit(RANK_WINDOW).subquery("window")
-    rows = [tuple(r) for r in db.session.execute(
-        select(window.c.id, window.c.rank.label("score"))
-        .order_by(literal_column("score").desc(), window.c.id.desc()).limit(limit).offset(offset))]
+    rows = [
+        tuple(r)
+        for r in db.session.execute(
+            select(window.c.id, window.c.rank.label("score"))
+            .order_by(literal_column("score").desc(), window.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    ]
     total = 0
     if count:
         capped = base.with_only_columns(Ticket.id).limit(COUNT_CAP + 1).subquery()
@@ -294,6 +339,7 @@ def ticket_snippet_text(ticket: Ticket) -> str:
 
 # --- highlighting ---------------------------------------------------------------------------------------------
 
+
 def _pattern(tokens: Iterable[str]) -> re.Pattern | None:
     words = sorted({t for t in tokens if t}, key=len, reverse=True)
     return re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE) if words else None
@@ -307,7 +353,7 @@ def highlight(value: str | None, tokens: Iterable[str]) -> Markup:
         return Markup(escape(value))
     out, last = [], 0
     for m in pattern.finditer(value):
-        out.append(escape(value[last:m.start()]))
+        out.append(escape(value[last : m.start()]))
         out.append(Markup("<mark>%s</mark>") % m.group(0))
         last = m.end()
     out.append(escape(value[last:]))
@@ -320,7 +366,7 @@ def snippet(value: str | None, tokens: Iterable[str], width: int = 90) -> Markup
     pattern = _pattern(tokens)
     first = pattern.search(value) if pattern else None
     start = max(0, (first.start() if first else 0) - width // 3)
-    piece = value[start:start + width]
+    piece = value[start : start + width]
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + width < len(value) else ""
     return Markup(prefix) + highlight(piece, tokens) + Markup(suffix)
@@ -328,8 +374,10 @@ def snippet(value: str | None, tokens: Iterable[str], width: int = 90) -> Markup
 
 # --- duplicates (并单 support) --------------------------------------------------------------------------------
 
+
 class TicketRef(NamedTuple):
     """What a duplicate hint shows of the other ticket (``Duplicate.ticket`` on the desk)."""
+
     id: int
     tracking_no: str
     status: str
@@ -339,8 +387,8 @@ class TicketRef(NamedTuple):
 @dataclass
 class Duplicate:
     ticket: Ticket | TicketRef  # a plain TicketRef on the desk (duplicates_for_queue)
-    reason: str    # why, "+"-joined in this order: "caller" (and category), "address" (and category), "text"
-    score: float   # 0..1: 1 for the same caller or address, the text similarity otherwise
+    reason: str  # why, "+"-joined in this order: "caller" (and category), "address" (and category), "text"
+    score: float  # 0..1: 1 for the same caller or address, the text similarity otherwise
 
     @property
     def reasons(self) -> list[str]:
@@ -367,13 +415,23 @@ def _open_recent(now: datetime):
 
 
 def _open_since(since):
-    return and_(Ticket.status.in_([s.value for s in OPEN_STATUSES]), Ticket.merged_into_id.is_(None),
-                Ticket.created_at >= since)
+    return and_(
+        Ticket.status.in_([s.value for s in OPEN_STATUSES]), Ticket.merged_into_id.is_(None), Ticket.created_at >= since
+    )
 
 
-def find_duplicates(*, phone: str | None, category_id: int | None, district_id: int | None,
-                    title: str | None, body: str | None, address: str | None = None,
-                    exclude_id: int | None = None, limit: int = 5, candidates: int = 200) -> list[Duplicate]:
+def find_duplicates(
+    *,
+    phone: str | None,
+    category_id: int | None,
+    district_id: int | None,
+    title: str | None,
+    body: str | None,
+    address: str | None = None,
+    exclude_id: int | None = None,
+    limit: int = 5,
+    candidates: int = 200,
+) -> list[Duplicate]:
     """Open tickets of the last 30 days that look like the same appeal: the same caller about the same category
     (and district, when known), the same address in the same category, or similar text in the same category and
     district. The caller's other appeals (another category or district) are not duplicates: the console shows
@@ -391,22 +449,40 @@ def find_duplicates(*, phone: str | None, category_id: int | None, district_id: 
 
     exact = []
     if phone and category_id:
-        exact.append(("caller", and_(Ticket.citizen_phone == phone, Ticket.category_id == category_id,
-                                     *([Ticket.district_id == district_id] if district_id else []))))
+        exact.append(
+            (
+                "caller",
+                and_(
+                    Ticket.citizen_phone == phone,
+                    Ticket.category_id == category_id,
+                    *([Ticket.district_id == district_id] if district_id else []),
+                ),
+            )
+        )
     if category_id and address and address.strip():
         exact.append(("address", and_(Ticket.category_id == category_id, Ticket.address == address.strip())))
     for reason, condition in exact:
-        for t in db.session.execute(select(Ticket).where(condition, _open_recent(now))
-                                    .order_by(Ticket.created_at.desc()).limit(limit)).scalars():
+        for t in db.session.execute(
+            select(Ticket).where(condition, _open_recent(now)).order_by(Ticket.created_at.desc()).limit(limit)
+        ).scalars():
             tickets[t.id] = t
             hit(t.id, reason, 1.0)
     mine = appeal_tokens(title, body, address)
     if category_id and district_id and mine and (title or body):
-        q = (select(Ticket.id, TicketSearch.document).join(TicketSearch, TicketSearch.ticket_id == Ticket.id)
-             .where(Ticket.category_id == category_id, Ticket.district_id == district_id, _open_recent(now))
-             .order_by(Ticket.created_at.desc()).limit(candidates))
-        scored = sorted(((similarity(mine, frozenset(document.split())), ticket_id)
-                         for ticket_id, document in db.session.execute(q)), reverse=True)
+        q = (
+            select(Ticket.id, TicketSearch.document)
+            .join(TicketSearch, TicketSearch.ticket_id == Ticket.id)
+            .where(Ticket.category_id == category_id, Ticket.district_id == district_id, _open_recent(now))
+            .order_by(Ticket.created_at.desc())
+            .limit(candidates)
+        )
+        scored = sorted(
+            (
+                (similarity(mine, frozenset(document.split())), ticket_id)
+                for ticket_id, document in db.session.execute(q)
+            ),
+            reverse=True,
+        )
         for score, ticket_id in [(sc, i) for sc, i in scored if sc >= DUPLICATE_MIN_SCORE][:limit]:
             hit(ticket_id, "text", round(score, 2))
     missing = [i for i in reasons if i not in tickets]
@@ -419,9 +495,16 @@ def find_duplicates(*, phone: str | None, category_id: int | None, district_id: 
 
 def duplicates_of(ticket: Ticket, limit: int = 5) -> list[Duplicate]:
     """Earlier open tickets the dispatcher could merge ``ticket`` into (never a later one)."""
-    found = find_duplicates(phone=ticket.citizen_phone, category_id=ticket.category_id,
-                            district_id=ticket.district_id, title=ticket.title, body=ticket.body,
-                            address=ticket.address, exclude_id=ticket.id, limit=limit + 5)
+    found = find_duplicates(
+        phone=ticket.citizen_phone,
+        category_id=ticket.category_id,
+        district_id=ticket.district_id,
+        title=ticket.title,
+        body=ticket.body,
+        address=ticket.address,
+        exclude_id=ticket.id,
+        limit=limit + 5,
+    )
     return [d for d in found if d.ticket.created_at <= ticket.created_at and d.ticket.id != ticket.id][:limit]
 
 
@@ -432,13 +515,28 @@ def _queue_candidates(pairs: int, with_phones: bool, candidates: int):
     Plain rows, not ORM objects, and per pair only the newest ``candidates`` (one index range each, as
     ``find_duplicates``): a popular pair holds thousands of open tickets at a million."""
     since = bindparam("since")
-    columns = (Ticket.id, Ticket.citizen_phone, Ticket.category_id, Ticket.district_id, Ticket.address,
-               Ticket.created_at)
-    parts = [select(*columns).where(Ticket.citizen_phone.in_(bindparam("phones", expanding=True)),
-                                    _open_since(since))] if with_phones else []
-    parts += [select(*columns).where(Ticket.category_id == bindparam(f"c{i}"),
-                                     Ticket.district_id == bindparam(f"d{i}"), _open_since(since))
-              .order_by(Ticket.created_at.desc()).limit(candidates).subquery().select() for i in range(pairs)]
+    columns = (
+        Ticket.id,
+        Ticket.citizen_phone,
+        Ticket.category_id,
+        Ticket.district_id,
+        Ticket.address,
+        Ticket.created_at,
+    )
+    parts = (
+        [select(*columns).where(Ticket.citizen_phone.in_(bindparam("phones", expanding=True)), _open_since(since))]
+        if with_phones
+        else []
+    )
+    parts += [
+        select(*columns)
+        .where(Ticket.category_id == bindparam(f"c{i}"), Ticket.district_id == bindparam(f"d{i}"), _open_since(since))
+        .order_by(Ticket.created_at.desc())
+        .limit(candidates)
+        .subquery()
+        .select()
+        for i in range(pairs)
+    ]
     found_rows = union(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     return select(found_rows, TicketSearch.document).outerjoin(TicketSearch, TicketSearch.ticket_id == found_rows.c.id)
 
@@ -446,16 +544,21 @@ def _queue_candidates(pairs: int, with_phones: bool, candidates: int):
 _NO_TOKENS: frozenset[str] = frozenset()
 
 
-def duplicates_for_queue(tickets: Sequence[Ticket], limit: int = 3, candidates: int = 200
-                         ) -> dict[int, list[Duplicate]]:
+def duplicates_for_queue(
+    tickets: Sequence[Ticket], limit: int = 3, candidates: int = 200
+) -> dict[int, list[Duplicate]]:
     """``duplicates_of`` for a whole queue (the dispatch desk), with plain ``TicketRef`` tickets. A process
     reuses a ticket's hints for ``DESK_HINTS_SECONDS`` while the ticket is unchanged (its id and version): the
     desk is reloaded after every dispatch and each view showed the same twenty tickets' hints anew, a third of
     its time. Only earlier tickets can be a ticket's duplicates, so new appeals never make a hint stale; one
     closed or merged meanwhile may show that long (merging into it is then refused with a message)."""
     by_key = {(t.id, t.version): t for t in tickets}
-    found = reused_each("desk_duplicates", by_key, current_app.config["DESK_HINTS_SECONDS"],
-                        lambda missing: _queue_duplicates([by_key[k] for k in missing], limit, candidates))
+    found = reused_each(
+        "desk_duplicates",
+        by_key,
+        current_app.config["DESK_HINTS_SECONDS"],
+        lambda missing: _queue_duplicates([by_key[k] for k in missing], limit, candidates),
+    )
     return {key[0]: hints for key, hints in found.items() if hints}
 
 
@@ -491,8 +594,7 @@ def _queue_duplicates(tickets: Sequence[Ticket], limit: int, candidates: int) ->
         reasons: dict[int, list[str]] = {}
         scores: dict[int, float] = {}
         my_id, my_time = t.id, t.created_at  # read once: ORM attribute access in the inner loop adds up
-        exact = [("caller", by_phone.get((t.citizen_phone, t.category_id, t.district_id), ()) if t.category_id
-                  else ())]
+        exact = [("caller", by_phone.get((t.citizen_phone, t.category_id, t.district_id), ()) if t.category_id else ())]
         if t.address:
             exact.append(("address", by_address.get((t.category_id, t.address), ())))
         for reason, group in exact:
@@ -513,9 +615,18 @@ def _queue_duplicates(tickets: Sequence[Ticket], limit: int, candidates: int) ->
         if ranked:
             found_by_ticket[t.id] = [(i, "+".join(reasons[i]), scores[i]) for i in ranked]
     winners = {i for found in found_by_ticket.values() for i, _, _ in found}
-    loaded = {row.id: TicketRef(*row) for row in db.session.execute(
-        select(Ticket.id, Ticket.tracking_no, Ticket.status, Ticket.title).where(Ticket.id.in_(winners)))} \
-        if winners else {}
-    return none | {(t.id, t.version): [Duplicate(loaded[i], reason, score)
-                                       for i, reason, score in found_by_ticket[t.id]]
-                   for t in tickets if t.id in found_by_ticket}
+    loaded = (
+        {
+            row.id: TicketRef(*row)
+            for row in db.session.execute(
+                select(Ticket.id, Ticket.tracking_no, Ticket.status, Ticket.title).where(Ticket.id.in_(winners))
+            )
+        }
+        if winners
+        else {}
+    )
+    return none | {
+        (t.id, t.version): [Duplicate(loaded[i], reason, score) for i, reason, score in found_by_ticket[t.id]]
+        for t in tickets
+        if t.id in found_by_ticket
+    }

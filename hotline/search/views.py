@@ -1,4 +1,5 @@
 """Staff search page and the operator console's assistant panel (similar tickets, policy articles)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -33,9 +34,13 @@ def filters_from_args() -> services.SearchFilters:
     status = request.args.get("status") or None
     if status and status not in STATUS:
         abort(400)
-    return services.SearchFilters(status=status, unit_id=query_id("unit"),
-                                  category_id=query_id("category"),
-                                  date_from=_date("from"), date_to=_date("to"))
+    return services.SearchFilters(
+        status=status,
+        unit_id=query_id("unit"),
+        category_id=query_id("category"),
+        date_from=_date("from"),
+        date_to=_date("to"),
+    )
 
 
 @bp.route("/")
@@ -44,12 +49,28 @@ def results():
     q = (request.args.get("q") or "").strip()
     filters = filters_from_args()
     page = services.search_tickets(q, current_user, filters, page=query_page())
-    units = db.session.execute(select(OrgUnit).where(OrgUnit.kind.in_(
-        [UnitKind.DEPARTMENT.value, UnitKind.DISTRICT.value, UnitKind.STREET.value]), OrgUnit.active)
-        .order_by(OrgUnit.path)).scalars().all()
+    units = (
+        db.session.execute(
+            select(OrgUnit)
+            .where(
+                OrgUnit.kind.in_([UnitKind.DEPARTMENT.value, UnitKind.DISTRICT.value, UnitKind.STREET.value]),
+                OrgUnit.active,
+            )
+            .order_by(OrgUnit.path)
+        )
+        .scalars()
+        .all()
+    )
     categories = db.session.execute(select(Category).where(Category.active).order_by(Category.code)).scalars().all()
-    return render_template("search/results.html", result=page, filters=filters, q=q, units=units,
-                           categories=categories, statuses=list(STATUS))
+    return render_template(
+        "search/results.html",
+        result=page,
+        filters=filters,
+        q=q,
+        units=units,
+        categories=categories,
+        statuses=list(STATUS),
+    )
 
 
 @bp.route("/assist")
@@ -59,9 +80,14 @@ def assist():
     args = request.args
     title, body = args.get("title", "")[:200], args.get("body", "")[:4000]
     category_id, district_id = query_id("category_id"), query_id("district_id")
-    duplicates = services.find_duplicates(phone=normalise_phone(args.get("phone")) or None,
-                                          category_id=category_id, district_id=district_id, title=title,
-                                          body=body, address=args.get("address") or None)
+    duplicates = services.find_duplicates(
+        phone=normalise_phone(args.get("phone")) or None,
+        category_id=category_id,
+        district_id=district_id,
+        title=title,
+        body=body,
+        address=args.get("address") or None,
+    )
     kb_query = (args.get("kb") or "").strip()
     if kb_query:
         articles = find_articles(kb_query, category_id)

@@ -5,11 +5,12 @@ one parameter, one round trip, whatever the number of rows); elsewhere (SQLite: 
 Columns with the same value in every row (``constants``) travel once, as typed parameters, not in
 every row of the document. Both write the same rows; the caller's transaction holds them.
 """
+
 from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 
 from sqlalchemy import Table, any_, bindparam, text
 from sqlalchemy.dialects import postgresql
@@ -20,7 +21,7 @@ from hotline.extensions import db
 _PG = postgresql.dialect()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pg_type(table: Table, column: str) -> str:
     return table.c[column].type.compile(dialect=_PG)
 
@@ -31,8 +32,9 @@ def _json_default(value):
     raise TypeError(f"cannot send {type(value).__name__} in bulk")
 
 
-def _recordset(table: Table, columns: list[str], rows: list[dict], keys: list[str] | None = None,
-               alias: str = "v") -> tuple[str, dict]:
+def _recordset(
+    table: Table, columns: list[str], rows: list[dict], keys: list[str] | None = None, alias: str = "v"
+) -> tuple[str, dict]:
     """``json_to_recordset(:rows) AS v(key type, …)``: the rows as one JSON parameter, typed by the
     table's columns (the cheapest way to hand PostgreSQL thousands of rows in one statement)."""
     keys = keys or columns
@@ -45,12 +47,18 @@ def _recordset(table: Table, columns: list[str], rows: list[dict], keys: list[st
 
 def _constant(table: Table, column: str) -> str:
     """A typed parameter: an untyped NULL in ``INSERT … SELECT`` would be taken for text."""
-    return f'CAST(:c_{column} AS {_pg_type(table, column)})'
+    return f"CAST(:c_{column} AS {_pg_type(table, column)})"
 
 
-def insert_rows(table: Table, rows: list[dict], *, constants: dict | None = None,
-                returning_ids: bool = False, returning: str | None = None,
-                skip_conflicts: tuple[tuple[str, ...], str] | None = None) -> list:
+def insert_rows(
+    table: Table,
+    rows: list[dict],
+    *,
+    constants: dict | None = None,
+    returning_ids: bool = False,
+    returning: str | None = None,
+    skip_conflicts: tuple[tuple[str, ...], str] | None = None,
+) -> list:
     """INSERT every row (all with the same keys) with ``constants`` (column → the value of every row);
     the new ids (or the ``returning`` column) of the rows written when asked.
 
@@ -81,6 +89,7 @@ def insert_rows(table: Table, rows: list[dict], *, constants: dict | None = None
     stmt = table.insert()
     if skip_conflicts:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
         index_columns, where = skip_conflicts
         stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=list(index_columns), index_where=text(where))
     if returning:
@@ -89,8 +98,9 @@ def insert_rows(table: Table, rows: list[dict], *, constants: dict | None = None
     return []
 
 
-def update_rows(table: Table, rows: list[dict], *, where: dict[str, str], values: dict[str, str],
-                constants: dict | None = None) -> int:
+def update_rows(
+    table: Table, rows: list[dict], *, where: dict[str, str], values: dict[str, str], constants: dict | None = None
+) -> int:
     """UPDATE one row per dict: ``where`` and ``values`` map column → the dict's key, ``constants`` column →
     the value set in every row. Returns the number of rows the WHERE matched (an optimistic check
     compares it with ``len(rows)``)."""
@@ -100,8 +110,9 @@ def update_rows(table: Table, rows: list[dict], *, where: dict[str, str], values
     if db.session.get_bind().dialect.name == "postgresql":
         source, params = _recordset(table, [*where, *values], rows, [*where.values(), *values.values()])
         params.update({f"c_{column}": value for column, value in constants.items()})
-        sets = ", ".join([*(f'"{c}" = v."{k}"' for c, k in values.items()),
-                          *(f'"{c}" = {_constant(table, c)}' for c in constants)])
+        sets = ", ".join(
+            [*(f'"{c}" = v."{k}"' for c, k in values.items()), *(f'"{c}" = {_constant(table, c)}' for c in constants)]
+        )
         conds = " AND ".join(f't."{c}" = v."{k}"' for c, k in where.items())
         sql = f'UPDATE "{table.name}" AS t SET {sets} FROM {source} WHERE {conds}'
         return db.session.execute(text(sql), params).rowcount
@@ -109,8 +120,9 @@ def update_rows(table: Table, rows: list[dict], *, where: dict[str, str], values
     for column, key in where.items():
         stmt = stmt.where(table.c[column] == bindparam(f"w_{key}"))
     stmt = stmt.values({**{column: bindparam(f"s_{key}") for column, key in values.items()}, **constants})
-    params = [{**{f"w_{k}": row[k] for k in where.values()}, **{f"s_{k}": row[k] for k in values.values()}}
-              for row in rows]
+    params = [
+        {**{f"w_{k}": row[k] for k in where.values()}, **{f"s_{k}": row[k] for k in values.values()}} for row in rows
+    ]
     result = db.session.execute(stmt, params)
     return len(rows) if result.rowcount == -1 else result.rowcount
 

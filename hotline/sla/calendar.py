@@ -11,24 +11,26 @@ Rules (民法典 arts. 201/203 as 12345 practice applies them):
 Beyond the years the calendar knows, Monday–Friday count and any result that
 depended on such a day is *provisional*.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Mapping
 
 END_OF_WORKING_DAY = time(23, 59, 59)
 
 
 @dataclass(frozen=True)
 class Deadline:
-    at: datetime          # same tzinfo as the start it was computed from
+    at: datetime  # same tzinfo as the start it was computed from
     provisional: bool = False
 
 
 @dataclass
 class WorkCalendar:
     """Known days (``{date: is_workday}``) for ``known_years``; weekdays elsewhere."""
+
     days: Mapping[date, bool] = field(default_factory=dict)
     known_years: frozenset[int] = frozenset()
     day_ends: time = END_OF_WORKING_DAY
@@ -132,12 +134,18 @@ def add_hours(start: datetime, hours: float) -> Deadline:
     return Deadline(start + timedelta(hours=hours), False)
 
 
-WARNING_SHARE = 0.2        # the yellow card comes in the last fifth of the limit …
+WARNING_SHARE = 0.2  # the yellow card comes in the last fifth of the limit …
 WARNING_WORKING_DAYS = 1.0  # … and at most one working day before a working-day deadline (12345 practice)
 
 
-def yellow_card_at(deadline: datetime, limit: float, unit: str, calendar: WorkCalendar,
-                   share: float = WARNING_SHARE, most_days: float = WARNING_WORKING_DAYS) -> datetime:
+def yellow_card_at(
+    deadline: datetime,
+    limit: float,
+    unit: str,
+    calendar: WorkCalendar,
+    share: float = WARNING_SHARE,
+    most_days: float = WARNING_WORKING_DAYS,
+) -> datetime:
     """When the working time left before ``deadline`` falls to ``share`` of the limit.
 
     An hour limit warns ``share`` of its hours before; a working-day limit when ``share`` of its working

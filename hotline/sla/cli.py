@@ -1,4 +1,5 @@
 """``flask calendar …`` and ``flask sla …``: the working-day calendar, deadlines and the sweep by hand."""
+
 from __future__ import annotations
 
 import calendar as _stdcal
@@ -22,15 +23,18 @@ def import_command(file: Path, year: int | None):
     """Import a year from FILE: a CSV (date,is_workday[,note]) or the State Council notice's text."""
     from hotline.sla.notice import NoticeError, parse_calendar_text
     from hotline.sla.services import import_calendar_year
+
     try:
         parsed = parse_calendar_text(file.read_text(encoding="utf-8-sig"), year)
     except NoticeError as exc:
         raise click.ClickException(str(exc)) from exc
     result = import_calendar_year(parsed)
     db.session.commit()
-    click.echo(f"{result['year']}: {result['days']} days stored, {result['changed']} changed; "
-               f"{len(parsed.holidays)} holidays, {len(parsed.makeup_days)} make-up workdays; "
-               f"{result['recomputed']} provisional tickets recomputed")
+    click.echo(
+        f"{result['year']}: {result['days']} days stored, {result['changed']} changed; "
+        f"{len(parsed.holidays)} holidays, {len(parsed.makeup_days)} make-up workdays; "
+        f"{result['recomputed']} provisional tickets recomputed"
+    )
 
 
 @calendar_cli.command("show")
@@ -38,10 +42,13 @@ def import_command(file: Path, year: int | None):
 def show_command(year: int):
     """Print YEAR month by month: holidays and make-up workdays, and whether the year is known."""
     from hotline.sla.services import calendar_year, current_calendar
+
     rows = calendar_year(year)
     known = year in current_calendar().known_years
-    click.echo(f"{year}: {'known' if known else 'NOT KNOWN — deadlines in it are provisional (weekdays count)'}"
-               f" ({len(rows)} days stored)")
+    click.echo(
+        f"{year}: {'known' if known else 'NOT KNOWN — deadlines in it are provisional (weekdays count)'}"
+        f" ({len(rows)} days stored)"
+    )
     by_day = {r.day: r for r in rows}
     for month in range(1, 13):
         cells = []
@@ -52,9 +59,9 @@ def show_command(year: int):
             if row is None:
                 mark = "." if not weekend else "-"
             elif row.is_workday and weekend:
-                mark = "W"   # make-up workday (调休上班)
+                mark = "W"  # make-up workday (调休上班)
             elif not row.is_workday and not weekend:
-                mark = "H"   # holiday on a weekday
+                mark = "H"  # holiday on a weekday
             else:
                 mark = "-" if weekend else "."
             cells.append(mark)
@@ -73,7 +80,8 @@ def show_command(year: int):
 @click.option("--hours", type=float)
 def deadline_command(start: str, working_days: int | None, hours: float | None):
     """Print the deadline N working days (or hours) after START (ISO 8601 with offset)."""
-    from hotline.sla.services import H, WD, deadline_after
+    from hotline.sla.services import WD, H, deadline_after
+
     if (working_days is None) == (hours is None):
         raise click.UsageError("give exactly one of --working-days N or --hours N")
     try:
@@ -84,8 +92,7 @@ def deadline_command(start: str, working_days: int | None, hours: float | None):
         raise click.BadParameter("START needs an offset, e.g. 2026-09-30T10:00:00+08:00")
     if working_days is not None and working_days < 1:
         raise click.BadParameter("--working-days is at least 1")
-    result = deadline_after(to_utc_naive(moment), working_days if hours is None else hours,
-                            WD if hours is None else H)
+    result = deadline_after(to_utc_naive(moment), working_days if hours is None else hours, WD if hours is None else H)
     text = to_local(result.at).isoformat()
     click.echo(f"{text} provisional" if result.provisional else text)
 
@@ -96,6 +103,7 @@ def deadline_command(start: str, working_days: int | None, hours: float | None):
 def sweep_command(now_text: str | None, batch_size: int):
     """Run one sweep synchronously and print what it did, per step."""
     from hotline.sla.ladder import run_sweep
+
     now = None
     if now_text:
         moment = datetime.fromisoformat(now_text)
@@ -104,8 +112,7 @@ def sweep_command(now_text: str | None, batch_size: int):
     if counts.get("skipped_locked"):
         click.echo("another sweep is running; nothing done")
         return
-    for step in ("yellow", "red", "supervision_order", "escalate", "callback_closed", "resumed",
-                 "supervision_overdue"):
+    for step in ("yellow", "red", "supervision_order", "escalate", "callback_closed", "resumed", "supervision_overdue"):
         click.echo(f"{step}: {counts.get(step, 0)}")
     click.echo(f"tickets: {counts.get('tickets', 0)}")
 
@@ -117,6 +124,7 @@ def rewarn_command(batch_size: int):
     SLA_WARNING_SHARE / SLA_WARNING_WORKING_DAYS); early yellow cards are taken back."""
     from hotline.core.clock import utcnow
     from hotline.sla.services import recompute_warnings
+
     counts = recompute_warnings(utcnow(), batch_size=batch_size, commit=db.session.commit)
     db.session.commit()
     click.echo(f"yellow-card times moved: {counts['moved']}; early yellow cards taken back: {counts['withdrawn']}")
@@ -126,6 +134,7 @@ def rewarn_command(batch_size: int):
 def seed_policies_command():
     """Add the default SLA policies that are missing."""
     from hotline.sla.services import seed_default_policies
+
     added = seed_default_policies()
     db.session.commit()
     click.echo(f"policies added: {added}")

@@ -1,12 +1,22 @@
 """Forms of the SLA pages: calendar edits and import, policies, supervision and requests."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from hotline.core.forms import Form
+from hotline.core.forms import Form, options
 
-UNITS = [("working_days", _l("working days")), ("hours", _l("hours"))]
+UNITS = options([("working_days", _l("working days")), ("hours", _l("hours"))])
 
 
 class CalendarDayForm(Form):
@@ -16,8 +26,7 @@ class CalendarDayForm(Form):
 
 
 class CalendarImportForm(Form):
-    year = IntegerField(_l("Year (if the text does not name it)"),
-                        validators=[Optional(), NumberRange(2000, 2100)])
+    year = IntegerField(_l("Year (if the text does not name it)"), validators=[Optional(), NumberRange(2000, 2100)])
     text = TextAreaField(_l("State Council notice text or CSV"), validators=[Optional(), Length(max=20000)])
     file = FileField(_l("…or a file"))
 

@@ -16,6 +16,7 @@ the watched deadline; red card at it, with an automatic 督办单 to the unit; e
 up N working days later; the callback window closes as not reached; a suspension with a planned
 end resumes; a supervision order or urging left unanswered past its response deadline is flagged.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,7 +25,7 @@ import socket
 import uuid
 from collections import Counter
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import literal, select, true, union_all, update
@@ -37,8 +38,7 @@ from hotline.notify.services import insert_notifications, notification_rows
 from hotline.orgs.models import OrgUnit
 from hotline.sla import bulk
 from hotline.sla import services as sla
-from hotline.sla.models import (ClockKind, LadderStage, SlaClock, SupervisionOrder, SupervisionSource,
-                                SweepLease, Urging)
+from hotline.sla.models import ClockKind, LadderStage, SlaClock, SupervisionOrder, SupervisionSource, SweepLease, Urging
 from hotline.tickets.models import EventActorKind, Ticket, TicketEvent, WarningLevel
 from hotline.tickets.workflow import OPEN_STATUSES
 
@@ -50,6 +50,7 @@ _OPEN = frozenset(s.value for s in OPEN_STATUSES)
 
 
 # --- the lock that keeps sweeps apart ----------------------------------------------------------------------
+
 
 @contextmanager
 def sweep_lock():
@@ -75,26 +76,31 @@ def sweep_lock():
         if got:
             db.session.rollback()  # whatever the sweep left uncommitted holds SQLite's write lock
             with engine.begin() as conn:
-                conn.execute(update(SweepLease).where(SweepLease.name == "sla", SweepLease.holder == holder)
-                             .values(holder=None, expires_at=None))
+                conn.execute(
+                    update(SweepLease)
+                    .where(SweepLease.name == "sla", SweepLease.holder == holder)
+                    .values(holder=None, expires_at=None)
+                )
 
 
 def _take_lease(holder: str) -> bool:
-    now = datetime.now(timezone.utc).replace(tzinfo=None)  # wall time, even in a sweep "as of" another moment
+    now = datetime.now(UTC).replace(tzinfo=None)  # wall time, even in a sweep "as of" another moment
     with db.engine.begin() as conn:
         if conn.execute(select(SweepLease.name).where(SweepLease.name == "sla")).first() is None:
             try:
                 conn.execute(SweepLease.__table__.insert().values(name="sla", holder=None, expires_at=None))
             except Exception:  # another process inserted it first
                 pass
-        taken = conn.execute(update(SweepLease).where(
-            SweepLease.name == "sla",
-            (SweepLease.holder.is_(None)) | (SweepLease.expires_at < now))
-            .values(holder=holder, expires_at=now + timedelta(seconds=LEASE_SECONDS))).rowcount
+        taken = conn.execute(
+            update(SweepLease)
+            .where(SweepLease.name == "sla", (SweepLease.holder.is_(None)) | (SweepLease.expires_at < now))
+            .values(holder=holder, expires_at=now + timedelta(seconds=LEASE_SECONDS))
+        ).rowcount
     return taken == 1
 
 
 # --- the sweep ---------------------------------------------------------------------------------------------
+
 
 def run_sweep(now: datetime | None = None, batch_size: int = 500, commit=None) -> Counter:
     """Sweep until nothing is due. The boundary passes ``commit`` (a task or the CLI commits each batch)."""
@@ -149,7 +155,7 @@ def anything_due(now: datetime) -> bool:
         return conn.execute(due_query(now)).first() is not None
 
 
-def sweep_batch(now: datetime, batch_size: int, context: "_Context | None" = None) -> tuple[Counter, list[int]]:
+def sweep_batch(now: datetime, batch_size: int, context: _Context | None = None) -> tuple[Counter, list[int]]:
     """Apply the due steps of up to ``batch_size`` due tickets; flushes, never commits.
 
     The tickets and their clocks are read as plain rows, in one statement. Yellow, red (with its 督办单),
@@ -182,9 +188,16 @@ def sweep_batch(now: datetime, batch_size: int, context: "_Context | None" = Non
             clock_rows.append({"b_id": due.id, "b_old": due.read_stage, "stage": int(due.stage)})
         elif next_at == due.next_deadline_at and due.id not in writes.touched:
             continue  # nothing to write (the ticket was due with no step left: stale data)
-        ticket_rows.append({"b_id": due.id, "b_version": due.version, "b_new": due.version + 1,
-                            "warning_level": due.warning_level, "escalation_level": due.escalation_level,
-                            "next_deadline_at": next_at})
+        ticket_rows.append(
+            {
+                "b_id": due.id,
+                "b_version": due.version,
+                "b_new": due.version + 1,
+                "warning_level": due.warning_level,
+                "escalation_level": due.escalation_level,
+                "next_deadline_at": next_at,
+            }
+        )
     _write_bulk(ticket_rows, clock_rows, now)  # the optimistic check first: a lost batch writes nothing else
     refused = writes.insert()
     if refused:
@@ -198,9 +211,14 @@ def _due_tickets(now: datetime, batch_size: int):
     """The first due tickets in the order of the partial index (the scan stops at ``batch_size``),
     locked (``FOR NO KEY UPDATE``: the sweep changes no key, so rows that reference a ticket can still
     be inserted meanwhile) and skipping those another sweep or a user holds; then each one's clock."""
-    due = (select(*_Due.ticket_columns).where(Ticket.next_deadline_at <= now)
-           .order_by(Ticket.next_deadline_at).limit(batch_size)
-           .with_for_update(skip_locked=True, key_share=True, of=Ticket).cte("due"))
+    due = (
+        select(*_Due.ticket_columns)
+        .where(Ticket.next_deadline_at <= now)
+        .order_by(Ticket.next_deadline_at)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True, key_share=True, of=Ticket)
+        .cte("due")
+    )
     order = (due.c.next_deadline_at, due.c.id)
     if db.session.get_bind().dialect.name == "postgresql":
         # One primary-key probe per ticket. As a plain join the planner may hash the whole clock table
@@ -212,18 +230,55 @@ def _due_tickets(now: datetime, batch_size: int):
 
 class _Due:
     """A due ticket and its ladder clock as plain values: the bulk steps change these and write them."""
-    ticket_columns = (Ticket.id, Ticket.version, Ticket.status, Ticket.lead_unit_id, Ticket.tracking_no,
-                      Ticket.title, Ticket.warning_level, Ticket.escalation_level, Ticket.next_deadline_at)
+
+    ticket_columns = (
+        Ticket.id,
+        Ticket.version,
+        Ticket.status,
+        Ticket.lead_unit_id,
+        Ticket.tracking_no,
+        Ticket.title,
+        Ticket.warning_level,
+        Ticket.escalation_level,
+        Ticket.next_deadline_at,
+    )
     clock_columns = (SlaClock.kind, SlaClock.deadline_at, SlaClock.warn_at, SlaClock.escalate_at, SlaClock.stage)
-    __slots__ = ("id", "version", "status", "lead_unit_id", "tracking_no", "title", "warning_level",
-                 "escalation_level", "next_deadline_at", "kind", "deadline_at", "warn_at", "escalate_at", "stage",
-                 "read_stage")
+    __slots__ = (
+        "id",
+        "version",
+        "status",
+        "lead_unit_id",
+        "tracking_no",
+        "title",
+        "warning_level",
+        "escalation_level",
+        "next_deadline_at",
+        "kind",
+        "deadline_at",
+        "warn_at",
+        "escalate_at",
+        "stage",
+        "read_stage",
+    )
     next_step = SlaClock.next_step  # the clock's own rule, on these values (a ticket with no clock has none)
 
     def __init__(self, row):
-        (self.id, self.version, self.status, self.lead_unit_id, self.tracking_no, self.title, self.warning_level,
-         self.escalation_level, self.next_deadline_at, self.kind, self.deadline_at, self.warn_at, self.escalate_at,
-         self.stage) = row
+        (
+            self.id,
+            self.version,
+            self.status,
+            self.lead_unit_id,
+            self.tracking_no,
+            self.title,
+            self.warning_level,
+            self.escalation_level,
+            self.next_deadline_at,
+            self.kind,
+            self.deadline_at,
+            self.warn_at,
+            self.escalate_at,
+            self.stage,
+        ) = row
         self.read_stage = self.stage
 
 
@@ -232,16 +287,24 @@ def _write_bulk(ticket_rows: list[dict], clock_rows: list[dict], now: datetime) 
     optimistic check: a row another sweep or a user changed meanwhile fails it, and the whole batch is
     rolled back."""
     if ticket_rows:
-        matched = bulk.update_rows(Ticket.__table__, ticket_rows, where={"id": "b_id", "version": "b_version"},
-                                   values={"version": "b_new", "warning_level": "warning_level",
-                                           "escalation_level": "escalation_level",
-                                           "next_deadline_at": "next_deadline_at"},
-                                   constants={"updated_at": now})
+        matched = bulk.update_rows(
+            Ticket.__table__,
+            ticket_rows,
+            where={"id": "b_id", "version": "b_version"},
+            values={
+                "version": "b_new",
+                "warning_level": "warning_level",
+                "escalation_level": "escalation_level",
+                "next_deadline_at": "next_deadline_at",
+            },
+            constants={"updated_at": now},
+        )
         if matched != len(ticket_rows):
             raise StaleDataError(f"{len(ticket_rows) - matched} tickets changed during the sweep")
     if clock_rows:
-        matched = bulk.update_rows(SlaClock.__table__, clock_rows, where={"ticket_id": "b_id", "stage": "b_old"},
-                                   values={"stage": "stage"})
+        matched = bulk.update_rows(
+            SlaClock.__table__, clock_rows, where={"ticket_id": "b_id", "stage": "b_old"}, values={"stage": "stage"}
+        )
         if matched != len(clock_rows):
             raise StaleDataError("a ladder clock changed during the sweep")
 
@@ -266,6 +329,7 @@ class _Writes:
 
     def __init__(self, now: datetime):
         from hotline.tickets.services import PUBLIC_ACTIONS
+
         self.now = now
         self.public = PUBLIC_ACTIONS
         self.orders: list[dict] = []
@@ -295,39 +359,73 @@ class _Writes:
         self.notes.extend(rows)
         return rows
 
-    def order(self, due: _Due, unit: _Unit, message: str, response_deadline: datetime, event: dict,
-              notes: list[dict]) -> None:
+    def order(
+        self, due: _Due, unit: _Unit, message: str, response_deadline: datetime, event: dict, notes: list[dict]
+    ) -> None:
         """A ladder 督办单 for ``due``'s stage and round, with its event and notifications: written only if
         the round has no order yet (``insert``)."""
-        self.orders.append({"ticket_id": due.id, "unit_id": unit.id, "message": message,
-                            "response_deadline": response_deadline, "ladder_stage": int(due.stage),
-                            "clock_kind": due.kind, "clock_deadline_at": due.deadline_at})
+        self.orders.append(
+            {
+                "ticket_id": due.id,
+                "unit_id": unit.id,
+                "message": message,
+                "response_deadline": response_deadline,
+                "ladder_stage": int(due.stage),
+                "clock_kind": due.kind,
+                "clock_deadline_at": due.deadline_at,
+            }
+        )
         self.order_deadlines.append((due.id, response_deadline))
         self.order_effects[due.id] = (event, notes)
 
     def insert(self) -> int:
         """Write the batch's rows; returns the number of 督办单 refused because their stage and round
         already had one (``uq_supervision_order_ladder_round``): those leave no event and tell nobody."""
-        issued = set(bulk.insert_rows(SupervisionOrder.__table__, self.orders, constants={
-            "issued_by_id": None, "source": SupervisionSource.LADDER.value, "responded_at": None, "response": None,
-            "overdue_at": None, "created_at": self.now},
-            skip_conflicts=(SupervisionOrder.LADDER_ROUND, f"source = '{SupervisionSource.LADDER.value}'"),
-            returning="ticket_id"))
-        dropped = {id(row) for ticket_id, (event, notes) in self.order_effects.items() if ticket_id not in issued
-                   for row in (event, *notes)}
+        issued = set(
+            bulk.insert_rows(
+                SupervisionOrder.__table__,
+                self.orders,
+                constants={
+                    "issued_by_id": None,
+                    "source": SupervisionSource.LADDER.value,
+                    "responded_at": None,
+                    "response": None,
+                    "overdue_at": None,
+                    "created_at": self.now,
+                },
+                skip_conflicts=(SupervisionOrder.LADDER_ROUND, f"source = '{SupervisionSource.LADDER.value}'"),
+                returning="ticket_id",
+            )
+        )
+        dropped = {
+            id(row)
+            for ticket_id, (event, notes) in self.order_effects.items()
+            if ticket_id not in issued
+            for row in (event, *notes)
+        }
         refused = len(self.order_effects) - len(issued)
         if refused:
             log.warning("the sweep refused %d supervision orders already issued for their stage and round", refused)
             self.events = [row for row in self.events if id(row) not in dropped]
             self.notes = [row for row in self.notes if id(row) not in dropped]
-        bulk.insert_rows(TicketEvent.__table__, self.events, constants={
-            "from_status": None, "to_status": None, "actor_kind": EventActorKind.SYSTEM.value, "actor_id": None,
-            "unit_id": None, "note": None, "created_at": self.now})
+        bulk.insert_rows(
+            TicketEvent.__table__,
+            self.events,
+            constants={
+                "from_status": None,
+                "to_status": None,
+                "actor_kind": EventActorKind.SYSTEM.value,
+                "actor_id": None,
+                "unit_id": None,
+                "note": None,
+                "created_at": self.now,
+            },
+        )
         insert_notifications(self.notes, now=self.now)
         return refused
 
 
-def _take_ladder_steps(due: _Due, now: datetime, counts: Counter, context: "_Context", writes: _Writes) -> bool:
+def _take_ladder_steps(due: _Due, now: datetime, counts: Counter, context: _Context, writes: _Writes) -> bool:
     """Take the due yellow, red and escalation steps of one ticket (in bulk). True when its due step is
     one that changes its status instead: the workflow takes that one."""
     while True:
@@ -340,8 +438,12 @@ def _take_ladder_steps(due: _Due, now: datetime, counts: Counter, context: "_Con
         unit = context.units.get(due.lead_unit_id)
         deadline_iso, deadline_text = writes.local_times(due.deadline_at)
         data = {"deadline": deadline_iso, "clock": due.kind, "unit": unit.code if unit else None}
-        payload = {"tracking_no": due.tracking_no, "title": due.title, "deadline": deadline_text,
-                   "unit": unit.name if unit else ""}
+        payload = {
+            "tracking_no": due.tracking_no,
+            "title": due.title,
+            "deadline": deadline_text,
+            "unit": unit.name if unit else "",
+        }
         if name == "yellow":
             due.stage, due.warning_level = LadderStage.YELLOW, WarningLevel.YELLOW.value
             writes.event(due.id, "yellow_card", data)
@@ -359,20 +461,28 @@ def _take_ladder_steps(due: _Due, now: datetime, counts: Counter, context: "_Con
             due.stage = LadderStage.ESCALATED
             due.escalation_level += 1
             above = context.parent_of(unit)
-            writes.event(due.id, "escalated", {**data, "level": due.escalation_level,
-                                               "to_unit": above.code if above else None})
-            writes.notify(context.recipients(above), "escalated", due.id, email=True,
-                          payload={**payload, "level": due.escalation_level, "to_unit": above.name if above else ""})
+            writes.event(
+                due.id, "escalated", {**data, "level": due.escalation_level, "to_unit": above.code if above else None}
+            )
+            writes.notify(
+                context.recipients(above),
+                "escalated",
+                due.id,
+                email=True,
+                payload={**payload, "level": due.escalation_level, "to_unit": above.name if above else ""},
+            )
             counts["escalate"] += 1
 
 
-def _ladder_order(due: _Due, unit: _Unit, context: "_Context", payload: dict, writes: _Writes) -> None:
+def _ladder_order(due: _Due, unit: _Unit, context: _Context, payload: dict, writes: _Writes) -> None:
     response_deadline = context.order_due(writes.now)
     deadline_iso, deadline_text = writes.local_times(response_deadline)
-    event = writes.event(due.id, "supervision_order", {"unit": unit.code, "source": "ladder",
-                                                       "response_deadline": deadline_iso})
-    notes = writes.notify(context.recipients(unit), "supervision_order", due.id,
-                          {**payload, "response_deadline": deadline_text})
+    event = writes.event(
+        due.id, "supervision_order", {"unit": unit.code, "source": "ladder", "response_deadline": deadline_iso}
+    )
+    notes = writes.notify(
+        context.recipients(unit), "supervision_order", due.id, {**payload, "response_deadline": deadline_text}
+    )
     writes.order(due, unit, f"工单{due.tracking_no}已超期，请立即办理并于期限内反馈。", response_deadline, event, notes)
 
 
@@ -385,8 +495,10 @@ def _workflow_steps(batch: list[_Due], counts: Counter, supervision: dict) -> se
         return set()
     ids = [due.id for due in batch]
     tickets = {t.id: t for t in db.session.execute(select(Ticket).where(bulk.among(Ticket.id, ids))).scalars()}
-    clocks = {c.ticket_id: c for c in db.session.execute(
-        select(SlaClock).where(bulk.among(SlaClock.ticket_id, ids))).scalars()}
+    clocks = {
+        c.ticket_id: c
+        for c in db.session.execute(select(SlaClock).where(bulk.among(SlaClock.ticket_id, ids))).scalars()
+    }
     for due in batch:
         ticket = tickets[due.id]
         clocks[due.id].stage = LadderStage.DONE
@@ -397,21 +509,28 @@ def _workflow_steps(batch: list[_Due], counts: Counter, supervision: dict) -> se
             apply_transition(ticket, "resume", SYSTEM)
             counts["resumed"] += 1
     for ticket_id in ids:
-        tickets[ticket_id].next_deadline_at = sla.next_step_at(tickets[ticket_id], supervision.get(ticket_id),
-                                                               refresh=False)
+        tickets[ticket_id].next_deadline_at = sla.next_step_at(
+            tickets[ticket_id], supervision.get(ticket_id), refresh=False
+        )
     db.session.flush()
     return set(ids)
 
 
-def _supervision(tracking_nos: dict[int, str], now: datetime, counts: Counter, context: "_Context",
-                 writes: _Writes) -> dict[int, datetime]:
+def _supervision(
+    tracking_nos: dict[int, str], now: datetime, counts: Counter, context: _Context, writes: _Writes
+) -> dict[int, datetime]:
     """The batch's unanswered 督办单 and 催办, in one statement. One unanswered at its response deadline is
     flagged once (``overdue_at``) and supervisors are told; returns the earliest response deadline still
     open per ticket."""
-    parts = [select(literal(kind).label("kind"), model.id, model.ticket_id, model.unit_id, model.response_deadline)
-             .where(bulk.among(model.ticket_id, tracking_nos), model.responded_at.is_(None),
-                    model.overdue_at.is_(None), model.response_deadline.isnot(None))
-             for model, kind in ((SupervisionOrder, "order"), (Urging, "urging"))]
+    parts = [
+        select(literal(kind).label("kind"), model.id, model.ticket_id, model.unit_id, model.response_deadline).where(
+            bulk.among(model.ticket_id, tracking_nos),
+            model.responded_at.is_(None),
+            model.overdue_at.is_(None),
+            model.response_deadline.isnot(None),
+        )
+        for model, kind in ((SupervisionOrder, "order"), (Urging, "urging"))
+    ]
     records = db.session.execute(union_all(*parts)).all()
     open_until: dict[int, datetime] = {}
     overdue = []
@@ -428,24 +547,32 @@ def _supervision(tracking_nos: dict[int, str], now: datetime, counts: Counter, c
         if not record_ids:
             continue
         table = model.__table__
-        flagged = db.session.execute(table.update().where(bulk.among(table.c.id, record_ids),
-                                                          table.c.overdue_at.is_(None)).values(overdue_at=now))
+        flagged = db.session.execute(
+            table.update()
+            .where(bulk.among(table.c.id, record_ids), table.c.overdue_at.is_(None))
+            .values(overdue_at=now)
+        )
         if flagged.rowcount not in (-1, len(record_ids)):
             raise StaleDataError("a supervision record changed during the sweep")
     context.load_units({r.unit_id for r in overdue})
     for record in overdue:
         unit = context.units[record.unit_id]
-        writes.event(record.ticket_id, "supervision_overdue", {"kind": record.kind, "record": record.id,
-                                                               "unit": unit.code})
-        writes.notify(context.supervisors_over(unit), "supervision_overdue", record.ticket_id,
-                      {"tracking_no": tracking_nos[record.ticket_id], "unit": unit.name,
-                       "kind": record.kind})  # "order" or "urging": worded by the template
+        writes.event(
+            record.ticket_id, "supervision_overdue", {"kind": record.kind, "record": record.id, "unit": unit.code}
+        )
+        writes.notify(
+            context.supervisors_over(unit),
+            "supervision_overdue",
+            record.ticket_id,
+            {"tracking_no": tracking_nos[record.ticket_id], "unit": unit.name, "kind": record.kind},
+        )  # "order" or "urging": worded by the template
         counts["supervision_overdue"] += 1
     return open_until
 
 
 class _Unit(NamedTuple):
     """An org unit as the sweep needs it: plain values that outlive the batch's commit."""
+
     id: int
     code: str
     name: str
@@ -455,6 +582,7 @@ class _Unit(NamedTuple):
 
 class _Person(NamedTuple):
     """A recipient as notify_users needs it."""
+
     id: int
     username: str
     email: str | None
@@ -481,8 +609,11 @@ class _Context:
     def load_units(self, ids) -> None:
         missing = set(ids) - set(self.units)
         if missing:
-            for row in db.session.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.path,
-                                                 OrgUnit.parent_id).where(OrgUnit.id.in_(missing))):
+            for row in db.session.execute(
+                select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.path, OrgUnit.parent_id).where(
+                    OrgUnit.id.in_(missing)
+                )
+            ):
                 self.units[row.id] = _Unit(*row)
 
     def parent_of(self, unit) -> _Unit | None:
@@ -495,9 +626,11 @@ class _Context:
         if self._supervisors is None:
             rows = db.session.execute(
                 select(OrgUnit.path, User.id, User.username, User.email)
-                .select_from(UserRole).join(User, User.id == UserRole.user_id)
+                .select_from(UserRole)
+                .join(User, User.id == UserRole.user_id)
                 .join(OrgUnit, OrgUnit.id == UserRole.scope_unit_id)
-                .where(UserRole.role == Role.SUPERVISOR.value, User.active.is_(True))).all()
+                .where(UserRole.role == Role.SUPERVISOR.value, User.active.is_(True))
+            ).all()
             self._supervisors = [(path, _Person(uid, username, email)) for path, uid, username, email in rows]
         if unit is None:
             return []
@@ -508,8 +641,11 @@ class _Context:
         if unit is None:
             return []
         if unit.id not in self._staff:  # looked up once per unit and sweep
-            staff = db.session.execute(select(User.id, User.username, User.email).where(
-                User.org_unit_id == unit.id, User.active.is_(True)).order_by(User.id)).all()
+            staff = db.session.execute(
+                select(User.id, User.username, User.email)
+                .where(User.org_unit_id == unit.id, User.active.is_(True))
+                .order_by(User.id)
+            ).all()
             seen = {uid: _Person(uid, username, email) for uid, username, email in staff}
             for user in self.supervisors_over(unit):
                 seen.setdefault(user.id, user)

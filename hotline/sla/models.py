@@ -1,12 +1,22 @@
 """Calendar days, SLA policies, and the supervision records (催办, 督办单)."""
+
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Optional
 
-from sqlalchemy import (CheckConstraint, Date, DateTime, ForeignKey, Index, SmallInteger, String, Text,
-                        UniqueConstraint, text)
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from hotline.core.models import created_at_column, enum_check, enum_column
@@ -16,9 +26,9 @@ from hotline.tickets.workflow import Appeal, Urgency
 
 
 class CalendarSource(str, enum.Enum):
-    PACKAGE = "package"   # seeded from chinesecalendar
-    ADMIN = "admin"       # entered or imported by an admin
-    WEEKDAY = "weekday"   # fallback: Monday–Friday
+    PACKAGE = "package"  # seeded from chinesecalendar
+    ADMIN = "admin"  # entered or imported by an admin
+    WEEKDAY = "weekday"  # fallback: Monday–Friday
 
 
 class WorkCalendarDay(db.Model):
@@ -28,7 +38,7 @@ class WorkCalendarDay(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     is_workday: Mapped[bool] = mapped_column()
     source: Mapped[str] = enum_column(CalendarSource)
-    note: Mapped[Optional[str]] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(String(64))
 
 
 class LimitUnit(str, enum.Enum):
@@ -38,6 +48,7 @@ class LimitUnit(str, enum.Enum):
 
 class SlaPolicy(db.Model):
     """Sign and answer limits for one appeal type × urgency."""
+
     __tablename__ = "sla_policy"
     __table_args__ = (
         UniqueConstraint("appeal_type", "urgency", name="uq_sla_policy_appeal_urgency"),
@@ -63,17 +74,18 @@ class SupervisionSource(str, enum.Enum):
 
 class _SupervisionRecord:
     """Pressure on a unit about one ticket, with the unit's response."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    issued_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     message: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = enum_column(SupervisionSource, default=SupervisionSource.MANUAL.value)
-    response_deadline: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    responded_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    response: Mapped[Optional[str]] = mapped_column(Text)
+    response_deadline: Mapped[datetime | None] = mapped_column(DateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    response: Mapped[str | None] = mapped_column(Text)
     # Set by the sweep when the response deadline passed unanswered: that ladder step is done.
-    overdue_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = created_at_column()
 
     @declared_attr
@@ -90,41 +102,53 @@ class SupervisionOrder(_SupervisionRecord, db.Model):
     deadline again and may show its red card again, never a second order. A new deadline (an extension,
     a redo, another phase) is a new round. A supervisor's own order records the round too (no ``ladder_stage``);
     ``issue_supervision_order`` refuses one while an order of the round waits for the unit's answer."""
+
     __tablename__ = "supervision_order"
     __table_args__ = (
         enum_check("source", SupervisionSource),
-        Index("uq_supervision_order_ladder_round", "ticket_id", "ladder_stage", "clock_kind", "clock_deadline_at",
-              unique=True, sqlite_where=text("source = 'ladder'"), postgresql_where=text("source = 'ladder'")),
+        Index(
+            "uq_supervision_order_ladder_round",
+            "ticket_id",
+            "ladder_stage",
+            "clock_kind",
+            "clock_deadline_at",
+            unique=True,
+            sqlite_where=text("source = 'ladder'"),
+            postgresql_where=text("source = 'ladder'"),
+        ),
     )
 
-    ladder_stage: Mapped[Optional[int]] = mapped_column(SmallInteger)
-    clock_kind: Mapped[Optional[str]] = mapped_column(String(16))
-    clock_deadline_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    ladder_stage: Mapped[int | None] = mapped_column(SmallInteger)
+    clock_kind: Mapped[str | None] = mapped_column(String(16))
+    clock_deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     LADDER_ROUND = ("ticket_id", "ladder_stage", "clock_kind", "clock_deadline_at")
 
 
 class Urging(_SupervisionRecord, db.Model):
     """催办: a reminder pressing a unit on a late ticket."""
+
     __tablename__ = "urging"
     __table_args__ = (enum_check("source", SupervisionSource),)
 
 
 class ClockKind(str, enum.Enum):
     """Which deadline of a ticket the ladder is watching."""
-    SIGN = "sign"            # 签收 deadline of a dispatched ticket
-    ANSWER = "answer"        # 答复 deadline (also the redo and extended deadlines)
-    CALLBACK = "callback"    # 回访 window: no rating by then → closed as not reached
-    RESUME = "resume"        # a suspension's planned end: the ticket resumes by itself
+
+    SIGN = "sign"  # 签收 deadline of a dispatched ticket
+    ANSWER = "answer"  # 答复 deadline (also the redo and extended deadlines)
+    CALLBACK = "callback"  # 回访 window: no rating by then → closed as not reached
+    RESUME = "resume"  # a suspension's planned end: the ticket resumes by itself
 
 
 class LadderStage(enum.IntEnum):
     """How far the ladder has gone for the watched deadline. Only ever moves up, one step at a time."""
+
     NONE = 0
-    YELLOW = 1      # 黄牌: the deadline is near
-    RED = 2         # 红牌 + automatic 督办单: the deadline has passed
-    ESCALATED = 3   # still overdue N working days later: one org level up
-    DONE = 9        # a one-shot step (callback timeout, auto resume) has run
+    YELLOW = 1  # 黄牌: the deadline is near
+    RED = 2  # 红牌 + automatic 督办单: the deadline has passed
+    ESCALATED = 3  # still overdue N working days later: one org level up
+    DONE = 9  # a one-shot step (callback timeout, auto resume) has run
 
 
 class SlaClock(db.Model):
@@ -134,6 +158,7 @@ class SlaClock(db.Model):
     unanswered supervision records; the sweep takes a step only together with moving
     ``stage`` up, in one transaction, so a step is never taken twice.
     """
+
     __tablename__ = "sla_clock"
     __table_args__ = (
         enum_check("kind", ClockKind),
@@ -141,10 +166,10 @@ class SlaClock(db.Model):
     )
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True)
-    kind: Mapped[Optional[str]] = enum_column(ClockKind, nullable=True)
-    deadline_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    warn_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    escalate_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    kind: Mapped[str | None] = enum_column(ClockKind, nullable=True)
+    deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
+    warn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    escalate_at: Mapped[datetime | None] = mapped_column(DateTime)
     stage: Mapped[int] = mapped_column(SmallInteger, default=0)
 
     ticket = relationship("Ticket")
@@ -169,8 +194,9 @@ class SweepLease(db.Model):
 
     A holder that dies leaves the lease to expire by itself.
     """
+
     __tablename__ = "sweep_lease"
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    holder: Mapped[Optional[str]] = mapped_column(String(64))
-    expires_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -10,6 +10,7 @@ Two inputs are understood:
 Either way the result is every day of the year: Monday–Friday work, weekends rest, then the
 notice's or the file's exceptions applied.
 """
+
 from __future__ import annotations
 
 import csv
@@ -68,7 +69,7 @@ def parse_notice(text: str, year: int | None = None) -> CalendarYear:
         if not name_match:
             continue
         name = name_match.group(1).strip()
-        body = line[name_match.end():]
+        body = line[name_match.end() :]
         for sentence in re.split(r"[。；;]", body):
             if "放假" not in sentence:
                 continue

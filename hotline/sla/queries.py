@@ -3,6 +3,7 @@
 Read through the one scope predicate (``hotline.permissions.in_scope_query``); decided through
 ``decide_extension`` / ``decide_suspension`` (``hotline.sla.services``), as on the ticket page and by the API's
 ``judge_extension`` / ``judge_suspension``."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,14 +14,14 @@ from sqlalchemy import func, select
 from hotline.accounts.models import User
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
-from hotline.tickets.models import ExtensionRequest, RequestState, SuspensionRequest, Ticket
 from hotline.permissions import in_scope_query
+from hotline.tickets.models import ExtensionRequest, RequestState, SuspensionRequest, Ticket
 
 KINDS = {"extension": ExtensionRequest, "suspension": SuspensionRequest}
 
 
 class PendingRequest(NamedTuple):
-    kind: str                   # "extension" or "suspension"
+    kind: str  # "extension" or "suspension"
     id: int
     created_at: datetime
     reason: str
@@ -28,7 +29,7 @@ class PendingRequest(NamedTuple):
     tracking_no: str
     title: str
     version: int
-    deadline_at: datetime | None   # the ticket's answer deadline now
+    deadline_at: datetime | None  # the ticket's answer deadline now
     unit: OrgUnit
     requested_by: str | None
 
@@ -36,12 +37,26 @@ class PendingRequest(NamedTuple):
 def _pending(kind: str, user: User):
     model = KINDS[kind]
     requested = model.requested_deadline if kind == "extension" else model.resume_by
-    return in_scope_query(select(model.id, model.created_at, model.reason, requested, Ticket.tracking_no, Ticket.title,
-                           Ticket.version, Ticket.answer_deadline_at, OrgUnit, User.display_name)
-                    .select_from(model).join(Ticket, Ticket.id == model.ticket_id)
-                    .join(OrgUnit, OrgUnit.id == model.unit_id)
-                    .outerjoin(User, User.id == model.requested_by_id)
-                    .where(model.state == RequestState.PENDING.value), user)
+    return in_scope_query(
+        select(
+            model.id,
+            model.created_at,
+            model.reason,
+            requested,
+            Ticket.tracking_no,
+            Ticket.title,
+            Ticket.version,
+            Ticket.answer_deadline_at,
+            OrgUnit,
+            User.display_name,
+        )
+        .select_from(model)
+        .join(Ticket, Ticket.id == model.ticket_id)
+        .join(OrgUnit, OrgUnit.id == model.unit_id)
+        .outerjoin(User, User.id == model.requested_by_id)
+        .where(model.state == RequestState.PENDING.value),
+        user,
+    )
 
 
 def pending_requests(user: User, limit: int = 200) -> list[PendingRequest]:

@@ -1,4 +1,5 @@
 """Deadlines for tickets: the stored calendar and policies applied to the pure rules."""
+
 from __future__ import annotations
 
 import time as _time
@@ -15,14 +16,20 @@ from hotline.tickets.workflow import Appeal, Urgency
 
 WD, H = LimitUnit.WORKING_DAYS.value, LimitUnit.HOURS.value
 # Defaults (admins edit them in sla_policy): answer limits per appeal type; urgent work in hours.
-DEFAULT_ANSWER_DAYS = {Appeal.CONSULTATION: 3, Appeal.HELP: 10, Appeal.COMPLAINT: 10, Appeal.REPORT: 10,
-                       Appeal.SUGGESTION: 15, Appeal.PRAISE: 15}
+DEFAULT_ANSWER_DAYS = {
+    Appeal.CONSULTATION: 3,
+    Appeal.HELP: 10,
+    Appeal.COMPLAINT: 10,
+    Appeal.REPORT: 10,
+    Appeal.SUGGESTION: 15,
+    Appeal.PRAISE: 15,
+}
 DEFAULT_URGENT = {Urgency.URGENT: (1, 24), Urgency.CRITICAL: (0.5, 2)}  # (sign hours, answer hours)
 REDO_WORKING_DAYS = 3
 # Ladder defaults (config keys override them).
 LADDER_DEFAULTS = {
-    "SLA_ESCALATION_WORKING_DAYS": 5,      # still overdue this many working days after red → one level up
-    "SLA_CALLBACK_WORKING_DAYS": 3,        # no rating this many working days after release → not reached
+    "SLA_ESCALATION_WORKING_DAYS": 5,  # still overdue this many working days after red → one level up
+    "SLA_CALLBACK_WORKING_DAYS": 3,  # no rating this many working days after release → not reached
     "SLA_ORDER_RESPONSE_WORKING_DAYS": 1,  # a 督办单 is answered within
     "SLA_URGING_RESPONSE_WORKING_DAYS": 1,  # a 催办 is answered within
 }
@@ -36,6 +43,7 @@ def warning_window() -> tuple[float, float]:
     """(share of the limit, most working days) left when the yellow card comes: ``SLA_WARNING_SHARE``
     (default 0.2) and ``SLA_WARNING_WORKING_DAYS`` (default 1)."""
     from hotline.sla.calendar import WARNING_SHARE, WARNING_WORKING_DAYS
+
     share = float(current_app.config.get("SLA_WARNING_SHARE", WARNING_SHARE))
     days = float(current_app.config.get("SLA_WARNING_WORKING_DAYS", WARNING_WORKING_DAYS))
     return min(max(share, 0.0), 0.9), max(days, 0.0)  # a share of 0.9 still leaves a tenth of the time unwarned
@@ -44,11 +52,27 @@ def warning_window() -> tuple[float, float]:
 def default_policies() -> list[dict]:
     rows = []
     for appeal in Appeal:
-        rows.append(dict(appeal_type=appeal.value, urgency=Urgency.NORMAL.value, sign_limit=1, sign_unit=WD,
-                         answer_limit=DEFAULT_ANSWER_DAYS[appeal], answer_unit=WD))
+        rows.append(
+            dict(
+                appeal_type=appeal.value,
+                urgency=Urgency.NORMAL.value,
+                sign_limit=1,
+                sign_unit=WD,
+                answer_limit=DEFAULT_ANSWER_DAYS[appeal],
+                answer_unit=WD,
+            )
+        )
         for urgency, (sign_h, answer_h) in DEFAULT_URGENT.items():
-            rows.append(dict(appeal_type=appeal.value, urgency=urgency.value, sign_limit=sign_h, sign_unit=H,
-                             answer_limit=answer_h, answer_unit=H))
+            rows.append(
+                dict(
+                    appeal_type=appeal.value,
+                    urgency=urgency.value,
+                    sign_limit=sign_h,
+                    sign_unit=H,
+                    answer_limit=answer_h,
+                    answer_unit=H,
+                )
+            )
     return rows
 
 
@@ -68,8 +92,11 @@ def seed_calendar_from_package() -> int:
 
     known = set(db.session.execute(select(WorkCalendarDay.day)).scalars())
     package = from_chinesecalendar()
-    new_rows = [{"day": d, "is_workday": w, "source": CalendarSource.PACKAGE.value}
-                for d, w in package.days.items() if d not in known]
+    new_rows = [
+        {"day": d, "is_workday": w, "source": CalendarSource.PACKAGE.value}
+        for d, w in package.days.items()
+        if d not in known
+    ]
     if new_rows:
         db.session.execute(WorkCalendarDay.__table__.insert(), new_rows)
     invalidate_calendar()
@@ -92,20 +119,26 @@ def working_day_ends() -> time:
 
 def current_calendar() -> WorkCalendar:
     if _cache["calendar"] is None or _time.monotonic() - _cache["loaded"] > _CACHE_SECONDS:
-        rows = db.session.execute(select(WorkCalendarDay.day, WorkCalendarDay.is_workday,
-                                         WorkCalendarDay.source)).all()
+        rows = db.session.execute(select(WorkCalendarDay.day, WorkCalendarDay.is_workday, WorkCalendarDay.source)).all()
         days = {d: w for d, w, src in rows if src != CalendarSource.WEEKDAY.value}
-        _cache.update(calendar=WorkCalendar(days=days, known_years=complete_years(days),
-                                            day_ends=working_day_ends()), loaded=_time.monotonic())
+        _cache.update(
+            calendar=WorkCalendar(days=days, known_years=complete_years(days), day_ends=working_day_ends()),
+            loaded=_time.monotonic(),
+        )
     return _cache["calendar"]
 
 
 def policy_for(appeal_type: str, urgency: str) -> dict:
-    policy = db.session.execute(select(SlaPolicy).filter_by(appeal_type=appeal_type, urgency=urgency)
-                                ).scalar_one_or_none()
+    policy = db.session.execute(
+        select(SlaPolicy).filter_by(appeal_type=appeal_type, urgency=urgency)
+    ).scalar_one_or_none()
     if policy is not None:
-        return dict(sign_limit=policy.sign_limit, sign_unit=policy.sign_unit,
-                    answer_limit=policy.answer_limit, answer_unit=policy.answer_unit)
+        return dict(
+            sign_limit=policy.sign_limit,
+            sign_unit=policy.sign_unit,
+            answer_limit=policy.answer_limit,
+            answer_unit=policy.answer_unit,
+        )
     return next(p for p in default_policies() if p["appeal_type"] == appeal_type and p["urgency"] == urgency)
 
 
@@ -119,13 +152,17 @@ def deadline_after(start_utc: datetime, limit: float, unit: str) -> Deadline:
     return Deadline(to_utc_naive(result.at), result.provisional)
 
 
-
 # --- the calendar, edited by admins --------------------------------------------------------------------
 
+
 def calendar_year(year: int) -> list[WorkCalendarDay]:
-    return list(db.session.execute(select(WorkCalendarDay).where(
-        WorkCalendarDay.day >= date(year, 1, 1), WorkCalendarDay.day <= date(year, 12, 31))
-        .order_by(WorkCalendarDay.day)).scalars())
+    return list(
+        db.session.execute(
+            select(WorkCalendarDay)
+            .where(WorkCalendarDay.day >= date(year, 1, 1), WorkCalendarDay.day <= date(year, 12, 31))
+            .order_by(WorkCalendarDay.day)
+        ).scalars()
+    )
 
 
 def set_calendar_day(day: date, is_workday: bool, note: str | None = None) -> WorkCalendarDay:
@@ -149,8 +186,9 @@ def import_calendar_year(parsed) -> dict:
     for day, (is_workday, note) in sorted(parsed.days.items()):
         row = existing.get(day)
         if row is None:
-            db.session.add(WorkCalendarDay(day=day, is_workday=is_workday, source=CalendarSource.ADMIN.value,
-                                           note=note))
+            db.session.add(
+                WorkCalendarDay(day=day, is_workday=is_workday, source=CalendarSource.ADMIN.value, note=note)
+            )
             changed += 1
         elif row.is_workday != is_workday or row.note != note or row.source != CalendarSource.ADMIN.value:
             changed += row.is_workday != is_workday
@@ -173,8 +211,13 @@ def recompute_provisional_deadlines() -> int:
     from hotline.tickets.services import _refresh_next_deadline
     from hotline.tickets.workflow import OPEN_STATUSES
 
-    tickets = list(db.session.execute(select(Ticket).where(
-        Ticket.deadline_provisional.is_(True), Ticket.status.in_([s.value for s in OPEN_STATUSES]))).scalars())
+    tickets = list(
+        db.session.execute(
+            select(Ticket).where(
+                Ticket.deadline_provisional.is_(True), Ticket.status.in_([s.value for s in OPEN_STATUSES])
+            )
+        ).scalars()
+    )
     histories = _deadline_histories([t.id for t in tickets])
     count = 0
     for ticket in tickets:
@@ -204,12 +247,14 @@ DEADLINE_ACTIONS = ("dispatch", "rate_unsatisfied", "extension_approved", "suspe
 def _deadline_histories(ticket_ids: list[int]) -> dict[int, list]:
     """The events that set or move deadlines, per ticket, oldest first (one query)."""
     from hotline.tickets.models import TicketEvent
+
     if not ticket_ids:
         return {}
-    rows = db.session.execute(select(TicketEvent.ticket_id, TicketEvent.action, TicketEvent.created_at,
-                                     TicketEvent.data)
-                              .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.action.in_(DEADLINE_ACTIONS))
-                              .order_by(TicketEvent.ticket_id, TicketEvent.id)).all()
+    rows = db.session.execute(
+        select(TicketEvent.ticket_id, TicketEvent.action, TicketEvent.created_at, TicketEvent.data)
+        .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.action.in_(DEADLINE_ACTIONS))
+        .order_by(TicketEvent.ticket_id, TicketEvent.id)
+    ).all()
     histories: dict[int, list] = {}
     for ticket_id, action, created_at, data in rows:
         histories.setdefault(ticket_id, []).append((action, created_at, data or {}))
@@ -244,8 +289,11 @@ def replay_deadlines(ticket, history: list[tuple[str, datetime, dict]]) -> dict 
             answer, paused_at = Deadline(at, provisional), None
     if answer is None:
         return None
-    return {"sign": sign.at if sign else None, "answer": answer.at,
-            "provisional": bool((sign.provisional if sign else False) or answer.provisional)}
+    return {
+        "sign": sign.at if sign else None,
+        "answer": answer.at,
+        "provisional": bool((sign.provisional if sign else False) or answer.provisional),
+    }
 
 
 def extension_deadline(day: date) -> Deadline:
@@ -265,6 +313,7 @@ def _asked_day(data: dict) -> date:
 
 # --- policies, edited by admins ------------------------------------------------------------------------
 
+
 def all_policies() -> list[SlaPolicy]:
     order = {a.value: i for i, a in enumerate(Appeal)}
     urg = {u.value: i for i, u in enumerate(Urgency)}
@@ -272,17 +321,18 @@ def all_policies() -> list[SlaPolicy]:
     return sorted(rows, key=lambda p: (order[p.appeal_type], urg[p.urgency]))
 
 
-def update_policy(policy: SlaPolicy, *, sign_limit: float, sign_unit: str, answer_limit: float,
-                  answer_unit: str) -> SlaPolicy:
+def update_policy(
+    policy: SlaPolicy, *, sign_limit: float, sign_unit: str, answer_limit: float, answer_unit: str
+) -> SlaPolicy:
     from flask_babel import lazy_gettext as _l
 
     from hotline.core.errors import ValidationFailed
+
     for limit, unit, field in ((sign_limit, sign_unit, "sign_limit"), (answer_limit, answer_unit, "answer_limit")):
         if unit not in (WD, H):
             raise ValidationFailed(_l("Invalid value."), field=field)
         if limit is None or limit <= 0 or (unit == WD and float(limit) != int(limit)):
-            raise ValidationFailed(_l("A limit is a positive number (whole days for working days)."),
-                                   field=field)
+            raise ValidationFailed(_l("A limit is a positive number (whole days for working days)."), field=field)
     policy.sign_limit, policy.sign_unit = sign_limit, sign_unit
     policy.answer_limit, policy.answer_unit = answer_limit, answer_unit
     db.session.flush()
@@ -290,6 +340,7 @@ def update_policy(policy: SlaPolicy, *, sign_limit: float, sign_unit: str, answe
 
 
 # --- the ladder's clock for one ticket -----------------------------------------------------------------
+
 
 def _watched_deadline(ticket) -> tuple[str | None, datetime | None]:
     """Which deadline of ``ticket`` runs now, by its status."""
@@ -306,9 +357,12 @@ def _watched_deadline(ticket) -> tuple[str | None, datetime | None]:
         released = ticket.answered_at or ticket.updated_at
         return ClockKind.CALLBACK.value, deadline_after(released, setting("SLA_CALLBACK_WORKING_DAYS"), WD).at
     if status is Status.SUSPENDED and ticket.id is not None:
-        resume_by = db.session.execute(select(SuspensionRequest.resume_by).where(
-            SuspensionRequest.ticket_id == ticket.id, SuspensionRequest.state == "approved")
-            .order_by(SuspensionRequest.id.desc()).limit(1)).scalar()
+        resume_by = db.session.execute(
+            select(SuspensionRequest.resume_by)
+            .where(SuspensionRequest.ticket_id == ticket.id, SuspensionRequest.state == "approved")
+            .order_by(SuspensionRequest.id.desc())
+            .limit(1)
+        ).scalar()
         if resume_by and ticket.suspended_at and resume_by > ticket.suspended_at:
             return ClockKind.RESUME.value, resume_by
     return None, None
@@ -347,8 +401,11 @@ def ladder_times(ticket, kind: str, deadline: datetime, policy: dict | None = No
     from hotline.sla.models import ClockKind
 
     policy = policy or policy_for(ticket.appeal_type, ticket.urgency)
-    limit, unit = ((policy["sign_limit"], policy["sign_unit"]) if kind == ClockKind.SIGN.value
-                   else (policy["answer_limit"], policy["answer_unit"]))
+    limit, unit = (
+        (policy["sign_limit"], policy["sign_unit"])
+        if kind == ClockKind.SIGN.value
+        else (policy["answer_limit"], policy["answer_unit"])
+    )
     if kind == ClockKind.ANSWER.value and ticket.redo_count:
         limit, unit = REDO_WORKING_DAYS, WD
     calendar = current_calendar()
@@ -369,22 +426,35 @@ def recompute_warnings(now: datetime, batch_size: int = 500, commit=None) -> dic
     from hotline.tickets.workflow import OPEN_STATUSES
 
     policies = {(p["appeal_type"], p["urgency"]): p for p in default_policies()}
-    policies.update({(p.appeal_type, p.urgency): dict(sign_limit=p.sign_limit, sign_unit=p.sign_unit,
-                                                      answer_limit=p.answer_limit, answer_unit=p.answer_unit)
-                     for p in all_policies()})
+    policies.update(
+        {
+            (p.appeal_type, p.urgency): dict(
+                sign_limit=p.sign_limit, sign_unit=p.sign_unit, answer_limit=p.answer_limit, answer_unit=p.answer_unit
+            )
+            for p in all_policies()
+        }
+    )
     counts, last = {"moved": 0, "withdrawn": 0}, 0
     while True:
         rows = db.session.execute(
-            select(SlaClock, Ticket).join(Ticket, Ticket.id == SlaClock.ticket_id)
-            .where(SlaClock.ticket_id > last, SlaClock.kind.in_([ClockKind.SIGN.value, ClockKind.ANSWER.value]),
-                   SlaClock.stage.in_([LadderStage.NONE, LadderStage.YELLOW]), SlaClock.deadline_at.isnot(None),
-                   Ticket.status.in_([s.value for s in OPEN_STATUSES]))
-            .order_by(SlaClock.ticket_id).limit(batch_size)).all()
+            select(SlaClock, Ticket)
+            .join(Ticket, Ticket.id == SlaClock.ticket_id)
+            .where(
+                SlaClock.ticket_id > last,
+                SlaClock.kind.in_([ClockKind.SIGN.value, ClockKind.ANSWER.value]),
+                SlaClock.stage.in_([LadderStage.NONE, LadderStage.YELLOW]),
+                SlaClock.deadline_at.isnot(None),
+                Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+            )
+            .order_by(SlaClock.ticket_id)
+            .limit(batch_size)
+        ).all()
         if not rows:
             return counts
         for clock, ticket in rows:
-            warn = ladder_times(ticket, clock.kind, clock.deadline_at,
-                                policies[(ticket.appeal_type, ticket.urgency)])[0]
+            warn = ladder_times(ticket, clock.kind, clock.deadline_at, policies[(ticket.appeal_type, ticket.urgency)])[
+                0
+            ]
             withdraw = clock.stage == LadderStage.YELLOW and now < warn
             if warn == clock.warn_at and not withdraw:
                 continue
@@ -406,18 +476,23 @@ def open_supervision_deadline(ticket_ids) -> dict[int, datetime]:
 
     from hotline.sla.bulk import among
     from hotline.sla.models import SupervisionOrder, Urging
+
     ids = list(ticket_ids)
     if not ids:
         return {}
-    parts = [select(m.ticket_id, m.response_deadline.label("due")).where(
-        among(m.ticket_id, ids), m.responded_at.is_(None), m.overdue_at.is_(None), m.response_deadline.isnot(None))
-        for m in (SupervisionOrder, Urging)]
+    parts = [
+        select(m.ticket_id, m.response_deadline.label("due")).where(
+            among(m.ticket_id, ids), m.responded_at.is_(None), m.overdue_at.is_(None), m.response_deadline.isnot(None)
+        )
+        for m in (SupervisionOrder, Urging)
+    ]
     both = union_all(*parts).subquery()
     return dict(db.session.execute(select(both.c.ticket_id, func.min(both.c.due)).group_by(both.c.ticket_id)).all())
 
 
-def pause_deadline(deadline: datetime | None, unit: str, paused_at: datetime, resumed_at: datetime
-                   ) -> tuple[datetime | None, bool]:
+def pause_deadline(
+    deadline: datetime | None, unit: str, paused_at: datetime, resumed_at: datetime
+) -> tuple[datetime | None, bool]:
     """A deadline after a pause: hour limits move by the paused clock time, working-day limits by the
     working days the pause took."""
     if deadline is None:
@@ -454,11 +529,13 @@ def next_step_at(ticket, supervision_due=_UNSET, *, refresh: bool = True) -> dat
 
 # --- supervision by hand: 催办 and 督办单 -------------------------------------------------------------------
 
+
 def _require_supervisor(ticket, actor):
     from flask_babel import lazy_gettext as _l
 
     from hotline.accounts.models import Role
     from hotline.core.errors import PermissionDenied
+
     units = [ticket.intake_unit, *(a.unit for a in ticket.active_assignments())]
     if not (actor.has_role(Role.SUPERVISOR) and any(actor.in_scope(u, Role.SUPERVISOR) for u in units)):
         raise PermissionDenied(_l("Only a supervisor over this ticket may do this."))
@@ -482,15 +559,36 @@ def _supervise(model, ticket, actor, message: str, action: str, template: str, d
         raise ValidationFailed(_l("A message is required."), field="message")
     now = utcnow()
     due = deadline_after(now, setting(days_setting), WD).at
-    record = model(ticket_id=ticket.id, unit=ticket.lead_unit, issued_by_id=actor.id, message=message.strip(),
-                   source=SupervisionSource.MANUAL.value, response_deadline=due, created_at=now)
+    record = model(
+        ticket_id=ticket.id,
+        unit=ticket.lead_unit,
+        issued_by_id=actor.id,
+        message=message.strip(),
+        source=SupervisionSource.MANUAL.value,
+        response_deadline=due,
+        created_at=now,
+    )
     db.session.add(record)
-    record_event(ticket, action, actor, note=message.strip(), at=now,
-                 data={"unit": ticket.lead_unit.code, "response_deadline": to_local(due).isoformat()})
+    record_event(
+        ticket,
+        action,
+        actor,
+        note=message.strip(),
+        at=now,
+        data={"unit": ticket.lead_unit.code, "response_deadline": to_local(due).isoformat()},
+    )
     context = _Context()
-    notify_users(context.recipients(ticket.lead_unit), template, ticket=ticket, email=True,
-                 payload={"tracking_no": ticket.tracking_no, "unit": ticket.lead_unit.name,
-                          "response_deadline": to_local(due).strftime("%Y-%m-%d %H:%M")})
+    notify_users(
+        context.recipients(ticket.lead_unit),
+        template,
+        ticket=ticket,
+        email=True,
+        payload={
+            "tracking_no": ticket.tracking_no,
+            "unit": ticket.lead_unit.name,
+            "response_deadline": to_local(due).strftime("%Y-%m-%d %H:%M"),
+        },
+    )
     ticket.updated_at = now  # every act on a ticket bumps its version
     db.session.flush()
     _refresh_next_deadline(ticket)
@@ -501,6 +599,7 @@ def _supervise(model, ticket, actor, message: str, action: str, template: str, d
 def urge_ticket(ticket, actor, message: str):
     """催办: press the lead unit; it answers by the urging's response deadline."""
     from hotline.sla.models import Urging
+
     return _supervise(Urging, ticket, actor, message, "urged", "urging", "SLA_URGING_RESPONSE_WORKING_DAYS")
 
 
@@ -514,21 +613,41 @@ def issue_supervision_order(ticket, actor, message: str):
 
     from hotline.core.errors import InvalidTransition
     from hotline.sla.models import SupervisionOrder
+
     _require_supervisor(ticket, actor)
     kind, deadline = _watched_deadline(ticket)
-    waiting = db.session.execute(select(SupervisionOrder).where(
-        SupervisionOrder.ticket_id == ticket.id, SupervisionOrder.responded_at.is_(None),
-        (SupervisionOrder.clock_kind.is_(None))  # an order from before stages were recorded
-        | ((SupervisionOrder.clock_kind == kind) & (SupervisionOrder.clock_deadline_at == deadline)))
-        .order_by(SupervisionOrder.id).limit(1)).scalar()
+    waiting = db.session.execute(
+        select(SupervisionOrder)
+        .where(
+            SupervisionOrder.ticket_id == ticket.id,
+            SupervisionOrder.responded_at.is_(None),
+            (SupervisionOrder.clock_kind.is_(None))  # an order from before stages were recorded
+            | ((SupervisionOrder.clock_kind == kind) & (SupervisionOrder.clock_deadline_at == deadline)),
+        )
+        .order_by(SupervisionOrder.id)
+        .limit(1)
+    ).scalar()
     if waiting is not None:
-        raise InvalidTransition(_l(
-            "A supervision order issued %(issued)s is still waiting for %(unit)s's answer (due %(due)s): no second "
-            "order for this deadline. Urge the unit instead, or wait for its answer.",
-            issued=to_local(waiting.created_at).strftime("%Y-%m-%d %H:%M"), unit=waiting.unit.name,
-            due=to_local(waiting.response_deadline).strftime("%Y-%m-%d %H:%M") if waiting.response_deadline else "—"))
-    record = _supervise(SupervisionOrder, ticket, actor, message, "supervision_order", "supervision_order",
-                        "SLA_ORDER_RESPONSE_WORKING_DAYS")
+        raise InvalidTransition(
+            _l(
+                "A supervision order issued %(issued)s is still waiting for %(unit)s's answer (due %(due)s): no second "
+                "order for this deadline. Urge the unit instead, or wait for its answer.",
+                issued=to_local(waiting.created_at).strftime("%Y-%m-%d %H:%M"),
+                unit=waiting.unit.name,
+                due=to_local(waiting.response_deadline).strftime("%Y-%m-%d %H:%M")
+                if waiting.response_deadline
+                else "—",
+            )
+        )
+    record = _supervise(
+        SupervisionOrder,
+        ticket,
+        actor,
+        message,
+        "supervision_order",
+        "supervision_order",
+        "SLA_ORDER_RESPONSE_WORKING_DAYS",
+    )
     record.clock_kind, record.clock_deadline_at = kind, deadline
     return record
 
@@ -550,8 +669,14 @@ def respond_to_supervision(record, actor, response: str):
         raise ValidationFailed(_l("A response is required."), field="response")
     now = utcnow()
     record.response, record.responded_at = response.strip(), now
-    record_event(record_ticket(record), "supervision_answered", actor, note=response.strip(), at=now,
-                 data={"record": record.id, "kind": record.__tablename__})
+    record_event(
+        record_ticket(record),
+        "supervision_answered",
+        actor,
+        note=response.strip(),
+        at=now,
+        data={"record": record.id, "kind": record.__tablename__},
+    )
     record_ticket(record).updated_at = now
     db.session.flush()
     _refresh_next_deadline(record_ticket(record))
@@ -561,10 +686,12 @@ def respond_to_supervision(record, actor, response: str):
 
 def record_ticket(record):
     from hotline.tickets.models import Ticket
+
     return db.session.get(Ticket, record.ticket_id)
 
 
 # --- extension (延期) and suspension (挂起) requests ---------------------------------------------------------
+
 
 def request_extension(ticket, actor, new_deadline_utc: datetime, reason: str):
     """A lead-unit handler asks, before the answer deadline, for a later one."""
@@ -589,15 +716,27 @@ def request_extension(ticket, actor, new_deadline_utc: datetime, reason: str):
     if any(r.state == RequestState.PENDING.value for r in _requests(ExtensionRequest, ticket)):
         raise InvalidTransition(_l("An extension request is already waiting for a decision."))
     day = to_local(new_deadline_utc).date()
-    req = ExtensionRequest(ticket_id=ticket.id, unit_id=assignment.unit_id, requested_by_id=actor.id,
-                           reason=reason.strip(), requested_deadline=extension_deadline(day).at,
-                           created_at=now)
+    req = ExtensionRequest(
+        ticket_id=ticket.id,
+        unit_id=assignment.unit_id,
+        requested_by_id=actor.id,
+        reason=reason.strip(),
+        requested_deadline=extension_deadline(day).at,
+        created_at=now,
+    )
     db.session.add(req)
     # The event keeps the day asked for: the deadline is computed from it again when decided.
-    record_event(ticket, "extension_requested", actor, note=reason.strip(), at=now,
-                 data={"deadline": to_local(req.requested_deadline).isoformat(), "day": day.isoformat()})
-    _notify_supervisors(ticket, "extension_requested", {"deadline": to_local(req.requested_deadline)
-                                                         .strftime("%Y-%m-%d %H:%M")})
+    record_event(
+        ticket,
+        "extension_requested",
+        actor,
+        note=reason.strip(),
+        at=now,
+        data={"deadline": to_local(req.requested_deadline).isoformat(), "day": day.isoformat()},
+    )
+    _notify_supervisors(
+        ticket, "extension_requested", {"deadline": to_local(req.requested_deadline).strftime("%Y-%m-%d %H:%M")}
+    )
     db.session.flush()
     return req
 
@@ -606,9 +745,16 @@ def _requested_day(req) -> date:
     """The day ``req`` asked for, from its request event (written in the same flush, same time)."""
     from hotline.tickets.models import TicketEvent
 
-    data = db.session.execute(select(TicketEvent.data).where(
-        TicketEvent.ticket_id == req.ticket_id, TicketEvent.action == "extension_requested",
-        TicketEvent.created_at == req.created_at).order_by(TicketEvent.id.desc()).limit(1)).scalar()
+    data = db.session.execute(
+        select(TicketEvent.data)
+        .where(
+            TicketEvent.ticket_id == req.ticket_id,
+            TicketEvent.action == "extension_requested",
+            TicketEvent.created_at == req.created_at,
+        )
+        .order_by(TicketEvent.id.desc())
+        .limit(1)
+    ).scalar()
     return _asked_day(data or {"deadline": to_local(req.requested_deadline).isoformat()})
 
 
@@ -636,8 +782,14 @@ def decide_extension(req, actor, approve: bool, note: str | None = None):
         for a in ticket.active_assignments():
             if a.answer_deadline_at == old:
                 a.answer_deadline_at = deadline.at
-    record_event(ticket, "extension_approved" if approve else "extension_denied", actor, note=note, at=now,
-                 data={"deadline": to_local(req.requested_deadline).isoformat(), "day": day.isoformat()})
+    record_event(
+        ticket,
+        "extension_approved" if approve else "extension_denied",
+        actor,
+        note=note,
+        at=now,
+        data={"deadline": to_local(req.requested_deadline).isoformat(), "day": day.isoformat()},
+    )
     ticket.updated_at = now
     _notify_unit(ticket, "extension_decided", {"decision": "approved" if approve else "denied"})
     db.session.flush()
@@ -665,8 +817,14 @@ def request_suspension(ticket, actor, reason: str, resume_by_utc: datetime | Non
         raise ValidationFailed(_l("The planned end must lie in the future."), field="resume_by")
     if any(r.state == RequestState.PENDING.value for r in _requests(SuspensionRequest, ticket)):
         raise InvalidTransition(_l("A suspension request is already waiting for a decision."))
-    req = SuspensionRequest(ticket_id=ticket.id, unit_id=assignment.unit_id, requested_by_id=actor.id,
-                            reason=reason.strip(), resume_by=resume_by_utc, created_at=now)
+    req = SuspensionRequest(
+        ticket_id=ticket.id,
+        unit_id=assignment.unit_id,
+        requested_by_id=actor.id,
+        reason=reason.strip(),
+        resume_by=resume_by_utc,
+        created_at=now,
+    )
     db.session.add(req)
     record_event(ticket, "suspension_requested", actor, note=reason.strip(), at=now)
     _notify_supervisors(ticket, "suspension_requested", {})
@@ -709,14 +867,24 @@ def _requests(model, ticket) -> list:
 def _notify_supervisors(ticket, template: str, extra: dict) -> None:
     from hotline.notify.services import notify_users
     from hotline.sla.ladder import _Context
+
     unit = ticket.lead_unit
-    notify_users(_Context().supervisors_over(ticket.intake_unit), template, ticket=ticket,
-                 payload={"tracking_no": ticket.tracking_no, "unit": unit.name if unit else "", **extra})
+    notify_users(
+        _Context().supervisors_over(ticket.intake_unit),
+        template,
+        ticket=ticket,
+        payload={"tracking_no": ticket.tracking_no, "unit": unit.name if unit else "", **extra},
+    )
 
 
 def _notify_unit(ticket, template: str, extra: dict) -> None:
     from hotline.notify.services import notify_users
     from hotline.sla.ladder import _Context
+
     unit = ticket.lead_unit
-    notify_users(_Context().recipients(unit), template, ticket=ticket,
-                 payload={"tracking_no": ticket.tracking_no, "unit": unit.name if unit else "", **extra})
+    notify_users(
+        _Context().recipients(unit),
+        template,
+        ticket=ticket,
+        payload={"tracking_no": ticket.tracking_no, "unit": unit.name if unit else "", **extra},
+    )

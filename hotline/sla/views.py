@@ -1,4 +1,5 @@
 """统一督办 pages: the calendar and the SLA policies (admins); supervision and requests on a ticket."""
+
 from __future__ import annotations
 
 import calendar as _stdcal
@@ -10,13 +11,20 @@ from flask_login import current_user
 
 from hotline.accounts.decorators import roles_required
 from hotline.accounts.models import Role
-from hotline.core.clock import LOCAL_TZ, to_utc_naive, utcnow, to_local
+from hotline.core.clock import LOCAL_TZ, to_local, to_utc_naive, utcnow
 from hotline.core.errors import DomainError
 from hotline.extensions import db
 from hotline.permissions import can_handle, can_read, can_supervise
 from hotline.sla import services
-from hotline.sla.forms import (CalendarDayForm, CalendarImportForm, DecisionForm, ExtensionForm, MessageForm,
-                               PolicyForm, SuspensionForm)
+from hotline.sla.forms import (
+    CalendarDayForm,
+    CalendarImportForm,
+    DecisionForm,
+    ExtensionForm,
+    MessageForm,
+    PolicyForm,
+    SuspensionForm,
+)
 from hotline.sla.models import SlaPolicy, SupervisionOrder, Urging
 from hotline.tickets.models import ExtensionRequest, SuspensionRequest
 
@@ -24,6 +32,7 @@ bp = Blueprint("sla", __name__)
 
 
 # --- admin: the calendar -----------------------------------------------------------------------------------
+
 
 @bp.route("/admin/calendar/")
 @bp.route("/admin/calendar/<int:year>")
@@ -35,9 +44,15 @@ def calendar(year: int | None = None):
     rows = {r.day: r for r in services.calendar_year(year)}
     known = year in services.current_calendar().known_years
     months = [(m, _stdcal.Calendar(firstweekday=0).monthdatescalendar(year, m)) for m in range(1, 13)]
-    return render_template("sla/calendar.html", year=year, rows=rows, known=known, months=months,
-                           day_form=CalendarDayForm(formdata=None), import_form=CalendarImportForm(formdata=None,
-                                                                                                   year=year))
+    return render_template(
+        "sla/calendar.html",
+        year=year,
+        rows=rows,
+        known=known,
+        months=months,
+        day_form=CalendarDayForm(formdata=None),
+        import_form=CalendarImportForm(formdata=None, year=year),
+    )
 
 
 @bp.route("/admin/calendar/day", methods=["POST"])
@@ -49,8 +64,13 @@ def calendar_day():
         return redirect(url_for(".calendar"))
     services.set_calendar_day(form.day.data, form.is_workday.data, form.note.data)
     from hotline.core.audit import record_audit
-    record_audit(current_user, "calendar.day", form.day.data.isoformat(),
-                 {"is_workday": bool(form.is_workday.data), "note": form.note.data})
+
+    record_audit(
+        current_user,
+        "calendar.day",
+        form.day.data.isoformat(),
+        {"is_workday": bool(form.is_workday.data), "note": form.note.data},
+    )
     db.session.commit()
     flash(_("%(day)s saved.", day=form.day.data.isoformat()), "success")
     return redirect(url_for(".calendar", year=form.day.data.year))
@@ -60,6 +80,7 @@ def calendar_day():
 @roles_required(Role.ADMIN)
 def calendar_import():
     from hotline.sla.notice import NoticeError, parse_calendar_text
+
     form = CalendarImportForm()
     text = form.text.data or ""
     if form.file.data:
@@ -74,22 +95,36 @@ def calendar_import():
         return redirect(url_for(".calendar", year=form.year.data or None))
     result = services.import_calendar_year(parsed)
     from hotline.core.audit import record_audit
-    record_audit(current_user, "calendar.import", str(parsed.year),
-                 {"holidays": len(parsed.holidays), "makeup_days": len(parsed.makeup_days)})
+
+    record_audit(
+        current_user,
+        "calendar.import",
+        str(parsed.year),
+        {"holidays": len(parsed.holidays), "makeup_days": len(parsed.makeup_days)},
+    )
     db.session.commit()
-    flash(_("%(year)d imported: %(holidays)d holidays, %(makeup)d make-up workdays; %(n)d provisional tickets recomputed.",
-            year=parsed.year, holidays=len(parsed.holidays), makeup=len(parsed.makeup_days),
-            n=result["recomputed"]), "success")
+    flash(
+        _(
+            "%(year)d imported: %(holidays)d holidays, %(makeup)d make-up workdays; %(n)d provisional tickets recomputed.",
+            year=parsed.year,
+            holidays=len(parsed.holidays),
+            makeup=len(parsed.makeup_days),
+            n=result["recomputed"],
+        ),
+        "success",
+    )
     return redirect(url_for(".calendar", year=parsed.year))
 
 
 # --- admin: SLA policies -----------------------------------------------------------------------------------
 
+
 @bp.route("/admin/sla-policies", methods=["GET"])
 @roles_required(Role.ADMIN)
 def policies():
-    return render_template("sla/policies.html", policies=services.all_policies(),
-                           form=PolicyForm(formdata=None), errors={})
+    return render_template(
+        "sla/policies.html", policies=services.all_policies(), form=PolicyForm(formdata=None), errors={}
+    )
 
 
 @bp.route("/admin/sla-policies/<int:policy_id>", methods=["POST"])
@@ -101,12 +136,24 @@ def policy_update(policy_id: int):
         flash(_("The form is not valid."), "danger")
         return redirect(url_for(".policies"))
     try:
-        services.update_policy(policy, sign_limit=float(form.sign_limit.data), sign_unit=form.sign_unit.data,
-                               answer_limit=float(form.answer_limit.data), answer_unit=form.answer_unit.data)
+        services.update_policy(
+            policy,
+            sign_limit=float(form.sign_limit.data),
+            sign_unit=form.sign_unit.data,
+            answer_limit=float(form.answer_limit.data),
+            answer_unit=form.answer_unit.data,
+        )
         from hotline.core.audit import record_audit
-        record_audit(current_user, "sla_policy.update", f"{policy.appeal_type}/{policy.urgency}",
-                     {"sign": f"{form.sign_limit.data} {form.sign_unit.data}",
-                      "answer": f"{form.answer_limit.data} {form.answer_unit.data}"})
+
+        record_audit(
+            current_user,
+            "sla_policy.update",
+            f"{policy.appeal_type}/{policy.urgency}",
+            {
+                "sign": f"{form.sign_limit.data} {form.sign_unit.data}",
+                "answer": f"{form.answer_limit.data} {form.answer_unit.data}",
+            },
+        )
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -118,8 +165,10 @@ def policy_update(policy_id: int):
 
 # --- supervision and requests on a ticket --------------------------------------------------------------------
 
+
 def _ticket(tracking_no):
     from hotline.tickets.services import get_ticket
+
     ticket = get_ticket(tracking_no)
     if not can_read(current_user, ticket):
         abort(404)
@@ -142,16 +191,20 @@ def _run(tracking_no, call, done_message):
 @roles_required(Role.SUPERVISOR)
 def urge(tracking_no):
     ticket, form = _ticket(tracking_no), MessageForm()
-    return _run(tracking_no, lambda: services.urge_ticket(ticket, current_user, form.message.data or ""),
-                _("Urging sent."))
+    return _run(
+        tracking_no, lambda: services.urge_ticket(ticket, current_user, form.message.data or ""), _("Urging sent.")
+    )
 
 
 @bp.route("/tickets/<tracking_no>/supervise", methods=["POST"])
 @roles_required(Role.SUPERVISOR)
 def supervise(tracking_no):
     ticket, form = _ticket(tracking_no), MessageForm()
-    return _run(tracking_no, lambda: services.issue_supervision_order(ticket, current_user, form.message.data or ""),
-                _("Supervision order issued."))
+    return _run(
+        tracking_no,
+        lambda: services.issue_supervision_order(ticket, current_user, form.message.data or ""),
+        _("Supervision order issued."),
+    )
 
 
 @bp.route("/tickets/<tracking_no>/supervision/<kind>/<int:record_id>/respond", methods=["POST"])
@@ -163,8 +216,11 @@ def respond(tracking_no, kind, record_id):
     if record is None or record.ticket_id != ticket.id:
         abort(404)
     form = MessageForm()
-    return _run(tracking_no, lambda: services.respond_to_supervision(record, current_user, form.message.data or ""),
-                _("Response recorded."))
+    return _run(
+        tracking_no,
+        lambda: services.respond_to_supervision(record, current_user, form.message.data or ""),
+        _("Response recorded."),
+    )
 
 
 @bp.route("/tickets/<tracking_no>/extension", methods=["POST"])
@@ -176,8 +232,11 @@ def extension(tracking_no):
         return redirect(url_for("tickets.detail", tracking_no=tracking_no) + "#supervision")
     deadline = to_utc_naive(datetime.combine(form.deadline.data, time(12), tzinfo=LOCAL_TZ))
     asked = to_local(services.extension_deadline(form.deadline.data).at).strftime("%Y-%m-%d %H:%M")
-    return _run(tracking_no, lambda: services.request_extension(ticket, current_user, deadline, form.reason.data),
-                _("Extension requested: if approved, the answer is due %(time)s.", time=asked))
+    return _run(
+        tracking_no,
+        lambda: services.request_extension(ticket, current_user, deadline, form.reason.data),
+        _("Extension requested: if approved, the answer is due %(time)s.", time=asked),
+    )
 
 
 @bp.route("/tickets/<tracking_no>/suspension", methods=["POST"])
@@ -188,8 +247,11 @@ def suspension(tracking_no):
         flash(_("The form is not valid."), "danger")
         return redirect(url_for("tickets.detail", tracking_no=tracking_no) + "#supervision")
     resume_by = to_utc_naive(form.resume_by.data.replace(tzinfo=LOCAL_TZ)) if form.resume_by.data else None
-    return _run(tracking_no, lambda: services.request_suspension(ticket, current_user, form.reason.data, resume_by),
-                _("Suspension requested."))
+    return _run(
+        tracking_no,
+        lambda: services.request_suspension(ticket, current_user, form.reason.data, resume_by),
+        _("Suspension requested."),
+    )
 
 
 @bp.route("/tickets/<tracking_no>/requests/<kind>/<int:request_id>/<decision>", methods=["POST"])
@@ -204,18 +266,24 @@ def decide(tracking_no, kind, request_id, decision):
         abort(404)
     decide_fn = services.decide_extension if kind == "extension" else services.decide_suspension
     form = DecisionForm()
-    return _run(tracking_no, lambda: decide_fn(req, current_user, decision == "approve", form.note.data or None),
-                _("Decision recorded."))
+    return _run(
+        tracking_no,
+        lambda: decide_fn(req, current_user, decision == "approve", form.note.data or None),
+        _("Decision recorded."),
+    )
 
 
 # --- the supervisor's queue of pending requests ----------------------------------------------------------------
+
 
 @bp.route("/supervision/requests")
 @roles_required(Role.SUPERVISOR)
 def requests_queue():
     from hotline.sla.queries import pending_requests
-    return render_template("sla/requests.html", requests=pending_requests(current_user),
-                           form=DecisionForm(formdata=None))
+
+    return render_template(
+        "sla/requests.html", requests=pending_requests(current_user), form=DecisionForm(formdata=None)
+    )
 
 
 @bp.route("/supervision/requests/<kind>/<int:request_id>/<decision>", methods=["POST"])
@@ -251,12 +319,14 @@ def pending_requests_nav():
     if not (current_user.is_authenticated and can_supervise(current_user)):
         return {}
     from hotline.sla.queries import pending_count
+
     return {"pending_requests": pending_count(current_user)}
 
 
 @bp.app_context_processor
 def supervision_panel():
     """What the ticket page's supervision panel needs (loaded lazily, only where it is shown)."""
+
     def panel(ticket):
         is_handler = current_user.is_authenticated and can_handle(current_user)
         today = to_local(utcnow()).date()
@@ -271,7 +341,9 @@ def supervision_panel():
             "is_handler": is_handler,
             # For the extension form's preview: today, and the days off of the coming year.
             "today": today.isoformat(),
-            "days_off": ([d.isoformat() for d in services.current_calendar().days_off(today, 366)]
-                         if is_handler else []),
+            "days_off": (
+                [d.isoformat() for d in services.current_calendar().days_off(today, 366)] if is_handler else []
+            ),
         }
+
     return {"sla_panel": panel}

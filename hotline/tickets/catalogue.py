@@ -1,4 +1,5 @@
 """Admin pages for the routing catalogue (派单目录) and the canned answers (常用答复)."""
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,8 +18,9 @@ bp = Blueprint("catalogue", __name__, url_prefix="/admin")
 
 
 def _districts() -> list[OrgUnit]:
-    return list(db.session.execute(select(OrgUnit).filter_by(kind=UnitKind.DISTRICT.value).order_by(OrgUnit.code))
-                .scalars())
+    return list(
+        db.session.execute(select(OrgUnit).filter_by(kind=UnitKind.DISTRICT.value).order_by(OrgUnit.code)).scalars()
+    )
 
 
 @bp.route("/routing", methods=["GET", "POST"])
@@ -30,13 +32,21 @@ def routing():
     district = db.session.get(OrgUnit, query_id("district") or districts[0].id)
     if district is None or district.kind != UnitKind.DISTRICT.value:
         abort(404)
-    categories = list(db.session.execute(select(Category).where(Category.parent_id.isnot(None))
-                                         .order_by(Category.code)).scalars())
+    categories = list(
+        db.session.execute(select(Category).where(Category.parent_id.isnot(None)).order_by(Category.code)).scalars()
+    )
     # A category in a district goes to a city department, or to a unit of that district.
-    units = list(db.session.execute(select(OrgUnit).where(
-        OrgUnit.active,
-        ((OrgUnit.kind == UnitKind.DEPARTMENT.value) & (OrgUnit.depth == 1)) | OrgUnit.path.startswith(district.path)
-    ).order_by(OrgUnit.path)).scalars())
+    units = list(
+        db.session.execute(
+            select(OrgUnit)
+            .where(
+                OrgUnit.active,
+                ((OrgUnit.kind == UnitKind.DEPARTMENT.value) & (OrgUnit.depth == 1))
+                | OrgUnit.path.startswith(district.path),
+            )
+            .order_by(OrgUnit.path)
+        ).scalars()
+    )
     if request.method == "POST":
         allowed = {u.id: u for u in units}
         for category in categories:
@@ -45,22 +55,36 @@ def routing():
                 abort(400)
             handling.set_route(category.id, district.id, allowed.get(value) if value else None)
         from hotline.core.audit import record_audit
-        record_audit(current_user, "routing.update", f"district {district.code}",
-                     {k: v for k, v in request.form.items() if k.startswith("route-")})
+
+        record_audit(
+            current_user,
+            "routing.update",
+            f"district {district.code}",
+            {k: v for k, v in request.form.items() if k.startswith("route-")},
+        )
         db.session.commit()
         flash(_("Routing catalogue saved for %(district)s.", district=district.name), "success")
         return redirect(url_for(".routing", district=district.id))
-    routes = {r.category_id: r.unit_id for r in db.session.execute(
-        select(CategoryRoute).filter_by(district_id=district.id)).scalars()}
-    return render_template("tickets/routing.html", districts=districts, district=district, categories=categories,
-                           units=units, routes=routes)
+    routes = {
+        r.category_id: r.unit_id
+        for r in db.session.execute(select(CategoryRoute).filter_by(district_id=district.id)).scalars()
+    }
+    return render_template(
+        "tickets/routing.html",
+        districts=districts,
+        district=district,
+        categories=categories,
+        units=units,
+        routes=routes,
+    )
 
 
 @bp.route("/canned", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def canned():
-    categories = list(db.session.execute(select(Category).where(Category.parent_id.isnot(None))
-                                         .order_by(Category.code)).scalars())
+    categories = list(
+        db.session.execute(select(Category).where(Category.parent_id.isnot(None)).order_by(Category.code)).scalars()
+    )
     errors = {}
     if request.method == "POST":
         title = (request.form.get("title") or "").strip()
@@ -75,15 +99,19 @@ def canned():
         if not errors:
             db.session.add(CannedAnswer(title=title, body=body, category_id=category_id or None))
             from hotline.core.audit import record_audit
+
             record_audit(current_user, "canned.create", title, {"category_id": category_id or None})
             db.session.commit()
             flash(_("Canned answer added."), "success")
             return redirect(url_for(".canned"))
-    answers = list(db.session.execute(select(CannedAnswer).order_by(CannedAnswer.active.desc(),
-                                                                     CannedAnswer.category_id, CannedAnswer.title))
-                   .scalars())
-    return render_template("tickets/canned.html", answers=answers, categories=categories, errors=errors,
-                           form=request.form), 400 if errors else 200
+    answers = list(
+        db.session.execute(
+            select(CannedAnswer).order_by(CannedAnswer.active.desc(), CannedAnswer.category_id, CannedAnswer.title)
+        ).scalars()
+    )
+    return render_template(
+        "tickets/canned.html", answers=answers, categories=categories, errors=errors, form=request.form
+    ), 400 if errors else 200
 
 
 @bp.route("/canned/<int:answer_id>/toggle", methods=["POST"])
@@ -92,6 +120,7 @@ def toggle_canned(answer_id):
     answer = db.session.get(CannedAnswer, answer_id) or abort(404)
     answer.active = not answer.active
     from hotline.core.audit import record_audit
+
     record_audit(current_user, "canned.toggle", f"canned answer {answer.id}", {"active": answer.active})
     db.session.commit()
     return redirect(url_for(".canned"))

@@ -1,5 +1,6 @@
 """Work on a ticket that is not a status change: progress notes, assisting units' opinions, revealing a
 caller's contact (logged), routing suggestions and canned answers."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -12,8 +13,15 @@ from hotline.core.clock import utcnow
 from hotline.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
-from hotline.tickets.models import (Assignment, AssignmentRole, AssignmentStatus, CannedAnswer, CategoryRoute,
-                                    Ticket, TicketEvent)
+from hotline.tickets.models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    CannedAnswer,
+    CategoryRoute,
+    Ticket,
+    TicketEvent,
+)
 from hotline.tickets.services import record_event
 from hotline.tickets.validation import LIMITS
 from hotline.tickets.workflow import OPEN_STATUSES, Status
@@ -62,6 +70,7 @@ def reveal_contact(ticket: Ticket, actor: User) -> dict:
         raise PermissionDenied(_l("Only hotline staff may see a caller's contact data."))
     record_event(ticket, "reveal_contact", actor)
     from hotline.core.audit import record_audit
+
     record_audit(actor, "contact.view", ticket.tracking_no, {"via": "web"})
     return {"phone": ticket.citizen_phone, "name": ticket.citizen_name}
 
@@ -76,13 +85,19 @@ def suggested_units(tickets) -> dict[int, OrgUnit]:
     pairs = {(t.category_id, t.district_id) for t in tickets if t.category_id and t.district_id}
     if not pairs:
         return {}
-    routes = db.session.execute(select(CategoryRoute).options(joinedload(CategoryRoute.unit)).where(
-        tuple_(CategoryRoute.category_id, CategoryRoute.district_id).in_(pairs))).scalars()
+    routes = db.session.execute(
+        select(CategoryRoute)
+        .options(joinedload(CategoryRoute.unit))
+        .where(tuple_(CategoryRoute.category_id, CategoryRoute.district_id).in_(pairs))
+    ).scalars()
     units = {(r.category_id, r.district_id): r.unit for r in routes}
     returned = returned_units(tickets)
-    return {t.id: units[(t.category_id, t.district_id)] for t in tickets
-            if (t.category_id, t.district_id) in units
-            and units[(t.category_id, t.district_id)].id not in returned.get(t.id, ())}
+    return {
+        t.id: units[(t.category_id, t.district_id)]
+        for t in tickets
+        if (t.category_id, t.district_id) in units
+        and units[(t.category_id, t.district_id)].id not in returned.get(t.id, ())
+    }
 
 
 def returned_units(tickets) -> dict[int, set[int]]:
@@ -93,17 +108,21 @@ def returned_units(tickets) -> dict[int, set[int]]:
         return {}
     out: dict[int, set[int]] = {}
     for ticket_id, unit_id in db.session.execute(
-            select(Assignment.ticket_id, Assignment.unit_id).where(
-                Assignment.ticket_id.in_(ids), Assignment.role == AssignmentRole.LEAD.value,
-                Assignment.status == AssignmentStatus.RETURNED.value)):
+        select(Assignment.ticket_id, Assignment.unit_id).where(
+            Assignment.ticket_id.in_(ids),
+            Assignment.role == AssignmentRole.LEAD.value,
+            Assignment.status == AssignmentStatus.RETURNED.value,
+        )
+    ):
         out.setdefault(ticket_id, set()).add(unit_id)
     return out
 
 
 def canned_answers(ticket: Ticket) -> list[CannedAnswer]:
     """Answer templates for the ticket's category, then the general ones."""
-    query = select(CannedAnswer).where(CannedAnswer.active).order_by(CannedAnswer.category_id.is_(None),
-                                                                      CannedAnswer.title)
+    query = (
+        select(CannedAnswer).where(CannedAnswer.active).order_by(CannedAnswer.category_id.is_(None), CannedAnswer.title)
+    )
     if ticket.category_id:
         query = query.where((CannedAnswer.category_id == ticket.category_id) | CannedAnswer.category_id.is_(None))
     else:
@@ -113,8 +132,9 @@ def canned_answers(ticket: Ticket) -> list[CannedAnswer]:
 
 def set_route(category_id: int, district_id: int, unit: OrgUnit | None) -> None:
     """Set (or clear, with ``unit=None``) the catalogue entry for a category in a district."""
-    route = db.session.execute(select(CategoryRoute).filter_by(category_id=category_id, district_id=district_id)
-                               ).scalar_one_or_none()
+    route = db.session.execute(
+        select(CategoryRoute).filter_by(category_id=category_id, district_id=district_id)
+    ).scalar_one_or_none()
     if unit is None:
         if route is not None:
             db.session.delete(route)

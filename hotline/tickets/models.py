@@ -3,14 +3,14 @@
 ``TicketEvent`` is the append-only history: dashboards and breach reports read
 it, so rows are never updated or deleted (enforced below).
 """
+
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Optional
+from typing import TYPE_CHECKING
 
-from sqlalchemy import (JSON, Date, DateTime, Float, ForeignKey, Index, String, Text, UniqueConstraint,
-                        event, text)
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.accounts.models import User
@@ -20,31 +20,36 @@ from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
 from hotline.tickets.workflow import Appeal, Channel, Satisfaction, Status, Urgency
 
+if TYPE_CHECKING:  # hotline.sla.models imports this module
+    from hotline.sla.models import SupervisionOrder, Urging
+
 
 class WarningLevel(str, enum.Enum):
     NONE = "none"
     YELLOW = "yellow"  # 黄牌: a deadline is near
-    RED = "red"        # 红牌: a deadline has passed
+    RED = "red"  # 红牌: a deadline has passed
 
 
 class Category(db.Model):
     """Two-level taxonomy (一级/二级分类)."""
+
     __tablename__ = "category"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(64))
-    name_en: Mapped[Optional[str]] = mapped_column(String(120))
-    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("category.id"), index=True)
+    name_en: Mapped[str | None] = mapped_column(String(120))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     # Position among its siblings in pickers and lists (admins reorder; ties fall back to the code).
     sort_order: Mapped[int] = mapped_column(default=0, server_default="0")
     # Extra questions an operator asks for this category, e.g. ["小区名称", "物业公司"].
-    questions: Mapped[Optional[list]] = mapped_column(JSON)
+    questions: Mapped[list | None] = mapped_column(JSON)
 
-    parent: Mapped[Optional["Category"]] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list["Category"]] = relationship(back_populates="parent",
-                                                      order_by="[Category.sort_order, Category.code]")
+    parent: Mapped[Category | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Category]] = relationship(
+        back_populates="parent", order_by="[Category.sort_order, Category.code]"
+    )
 
     @property
     def full_name(self) -> str:
@@ -53,6 +58,7 @@ class Category(db.Model):
 
 class CategoryRoute(db.Model):
     """派单目录: the default lead unit for a category in a district."""
+
     __tablename__ = "category_route"
     __table_args__ = (UniqueConstraint("category_id", "district_id", name="uq_category_route_category_district"),)
 
@@ -68,20 +74,22 @@ class CategoryRoute(db.Model):
 
 class CannedAnswer(db.Model):
     """An answer template (常用答复) a unit can start from, for one category or for all."""
+
     __tablename__ = "canned_answer"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    category_id: Mapped[Optional[int]] = mapped_column(ForeignKey("category.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
     title: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=True)
 
-    category: Mapped[Optional[Category]] = relationship()
+    category: Mapped[Category | None] = relationship()
 
 
 class DailySequence(db.Model):
     """The last tracking-number sequence used on each day (Asia/Shanghai date). SQLite counts here; on
     PostgreSQL a day's own sequence starts after its row (``hotline.tickets.tracking``)."""
+
     __tablename__ = "daily_sequence"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -98,9 +106,12 @@ class Ticket(db.Model):
         enum_check("warning_level", WarningLevel),
         enum_check("satisfaction", Satisfaction),
         # The sweep reads only tickets with a pending deadline; closed work drops out of the index.
-        Index("ix_ticket_next_deadline_open", "next_deadline_at",
-              postgresql_where=text("next_deadline_at IS NOT NULL"),
-              sqlite_where=text("next_deadline_at IS NOT NULL")),
+        Index(
+            "ix_ticket_next_deadline_open",
+            "next_deadline_at",
+            postgresql_where=text("next_deadline_at IS NOT NULL"),
+            sqlite_where=text("next_deadline_at IS NOT NULL"),
+        ),
         Index("ix_ticket_status_created", "status", "created_at"),
         # The dispatch desk's queues: pending work by urgency then age; returns and answers by last change.
         Index("ix_ticket_status_urgency_created", "status", "urgency", "created_at"),
@@ -116,66 +127,67 @@ class Ticket(db.Model):
     channel: Mapped[str] = enum_column(Channel)
     appeal_type: Mapped[str] = enum_column(Appeal)
     urgency: Mapped[str] = enum_column(Urgency, default=Urgency.NORMAL.value)
-    category_id: Mapped[Optional[int]] = mapped_column(ForeignKey("category.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    address: Mapped[Optional[str]] = mapped_column(String(255))
-    lat: Mapped[Optional[float]] = mapped_column(Float)
-    lon: Mapped[Optional[float]] = mapped_column(Float)
-    district_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    citizen_name: Mapped[Optional[str]] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(255))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    citizen_name: Mapped[str | None] = mapped_column(String(64))
     citizen_phone: Mapped[str] = mapped_column(String(20))
-    citizen_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    citizen_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     confidential: Mapped[bool] = mapped_column(default=False)
     allow_publish: Mapped[bool] = mapped_column(default=False)
 
     status: Mapped[str] = enum_column(Status)
     intake_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    lead_unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
-    sign_deadline_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    answer_deadline_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    sign_deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answer_deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
     deadline_provisional: Mapped[bool] = mapped_column(default=False)
-    next_deadline_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    next_deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
     warning_level: Mapped[str] = enum_column(WarningLevel, default=WarningLevel.NONE.value)
     escalation_level: Mapped[int] = mapped_column(default=0)
-    suspended_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ticket.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     dispatch_count: Mapped[int] = mapped_column(default=0)
     redo_count: Mapped[int] = mapped_column(default=0)
-    satisfaction: Mapped[Optional[str]] = enum_column(Satisfaction, nullable=True)
-    satisfaction_comment: Mapped[Optional[str]] = mapped_column(Text)
+    satisfaction: Mapped[str | None] = enum_column(Satisfaction, nullable=True)
+    satisfaction_comment: Mapped[str | None] = mapped_column(Text)
 
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
-    dispatched_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    answered_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    rated_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    closed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Optimistic lock: two people acting at once, exactly one wins.
     version: Mapped[int] = mapped_column(default=1)
 
-    category: Mapped[Optional[Category]] = relationship()
-    district: Mapped[Optional[OrgUnit]] = relationship(foreign_keys=[district_id])
+    category: Mapped[Category | None] = relationship()
+    district: Mapped[OrgUnit | None] = relationship(foreign_keys=[district_id])
     intake_unit: Mapped[OrgUnit] = relationship(foreign_keys=[intake_unit_id])
-    lead_unit: Mapped[Optional[OrgUnit]] = relationship(foreign_keys=[lead_unit_id])
-    created_by: Mapped[Optional[User]] = relationship(foreign_keys=[created_by_id])
-    merged_into: Mapped[Optional["Ticket"]] = relationship(remote_side=[id], foreign_keys=[merged_into_id],
-                                                           back_populates="duplicates")
-    duplicates: Mapped[list["Ticket"]] = relationship(foreign_keys=[merged_into_id], back_populates="merged_into",
-                                                      order_by="Ticket.id")
-    assignments: Mapped[list["Assignment"]] = relationship(back_populates="ticket", order_by="Assignment.id")
-    events: Mapped[list["TicketEvent"]] = relationship(back_populates="ticket", order_by="TicketEvent.id")
-    replies: Mapped[list["Reply"]] = relationship(back_populates="ticket", order_by="Reply.id")
-    attachments: Mapped[list["Attachment"]] = relationship(back_populates="ticket", order_by="Attachment.id")
+    lead_unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[lead_unit_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    merged_into: Mapped[Ticket | None] = relationship(
+        remote_side=[id], foreign_keys=[merged_into_id], back_populates="duplicates"
+    )
+    duplicates: Mapped[list[Ticket]] = relationship(
+        foreign_keys=[merged_into_id], back_populates="merged_into", order_by="Ticket.id"
+    )
+    assignments: Mapped[list[Assignment]] = relationship(back_populates="ticket", order_by="Assignment.id")
+    events: Mapped[list[TicketEvent]] = relationship(back_populates="ticket", order_by="TicketEvent.id")
+    replies: Mapped[list[Reply]] = relationship(back_populates="ticket", order_by="Reply.id")
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="ticket", order_by="Attachment.id")
     # Read-only, for the ticket page's supervision panel: hotline.sla writes these rows through its services.
-    supervision_orders: Mapped[list["SupervisionOrder"]] = relationship(viewonly=True, order_by="SupervisionOrder.id")
-    urgings: Mapped[list["Urging"]] = relationship(viewonly=True, order_by="Urging.id")
-    extension_requests: Mapped[list["ExtensionRequest"]] = relationship(viewonly=True, order_by="ExtensionRequest.id")
-    suspension_requests: Mapped[list["SuspensionRequest"]] = relationship(viewonly=True,
-                                                                          order_by="SuspensionRequest.id")
+    supervision_orders: Mapped[list[SupervisionOrder]] = relationship(viewonly=True, order_by="SupervisionOrder.id")
+    urgings: Mapped[list[Urging]] = relationship(viewonly=True, order_by="Urging.id")
+    extension_requests: Mapped[list[ExtensionRequest]] = relationship(viewonly=True, order_by="ExtensionRequest.id")
+    suspension_requests: Mapped[list[SuspensionRequest]] = relationship(viewonly=True, order_by="SuspensionRequest.id")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -183,10 +195,10 @@ class Ticket(db.Model):
     def status_enum(self) -> Status:
         return Status(self.status)
 
-    def active_assignments(self) -> list["Assignment"]:
+    def active_assignments(self) -> list[Assignment]:
         return [a for a in self.assignments if a.status in ACTIVE_ASSIGNMENT_STATUSES]
 
-    def lead_assignment(self) -> Optional["Assignment"]:
+    def lead_assignment(self) -> Assignment | None:
         """The active lead assignment at the top of any pass-down chain."""
         for a in self.active_assignments():
             if a.role == AssignmentRole.LEAD.value and a.parent_id is None:
@@ -198,7 +210,7 @@ class Ticket(db.Model):
 
 
 class AssignmentRole(str, enum.Enum):
-    LEAD = "lead"      # 主办
+    LEAD = "lead"  # 主办
     ASSIST = "assist"  # 协办
 
 
@@ -206,16 +218,18 @@ class AssignmentStatus(str, enum.Enum):
     DISPATCHED = "dispatched"  # waiting for 签收
     SIGNED = "signed"
     ANSWERED = "answered"
-    RETURNED = "returned"      # 退单 approved: no longer this unit's
-    WITHDRAWN = "withdrawn"    # recalled (merge, re-dispatch)
+    RETURNED = "returned"  # 退单 approved: no longer this unit's
+    WITHDRAWN = "withdrawn"  # recalled (merge, re-dispatch)
 
 
-ACTIVE_ASSIGNMENT_STATUSES = frozenset({AssignmentStatus.DISPATCHED.value, AssignmentStatus.SIGNED.value,
-                                        AssignmentStatus.ANSWERED.value})
+ACTIVE_ASSIGNMENT_STATUSES = frozenset(
+    {AssignmentStatus.DISPATCHED.value, AssignmentStatus.SIGNED.value, AssignmentStatus.ANSWERED.value}
+)
 
 
 class Assignment(db.Model):
     """One dispatch of a ticket to a unit; pass-down (下派) rows point at their parent."""
+
     __tablename__ = "assignment"
     __table_args__ = (
         enum_check("role", AssignmentRole),
@@ -227,19 +241,19 @@ class Assignment(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     role: Mapped[str] = enum_column(AssignmentRole)
-    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assignment.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id"))
     status: Mapped[str] = enum_column(AssignmentStatus, default=AssignmentStatus.DISPATCHED.value)
-    dispatched_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    dispatched_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     dispatched_at: Mapped[datetime] = created_at_column()
-    signed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    answered_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    sign_deadline_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    answer_deadline_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    instructions: Mapped[Optional[str]] = mapped_column(Text)
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sign_deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answer_deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
+    instructions: Mapped[str | None] = mapped_column(Text)
 
     ticket: Mapped[Ticket] = relationship(back_populates="assignments")
     unit: Mapped[OrgUnit] = relationship()
-    parent: Mapped[Optional["Assignment"]] = relationship(remote_side=[id])
+    parent: Mapped[Assignment | None] = relationship(remote_side=[id])
 
 
 class EventActorKind(str, enum.Enum):
@@ -251,6 +265,7 @@ class EventActorKind(str, enum.Enum):
 
 class TicketEvent(db.Model):
     """Append-only history of a ticket."""
+
     __tablename__ = "ticket_event"
     __table_args__ = (
         enum_check("actor_kind", EventActorKind),
@@ -261,20 +276,20 @@ class TicketEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
     action: Mapped[str] = mapped_column(String(32))
-    from_status: Mapped[Optional[str]] = mapped_column(String(24))
-    to_status: Mapped[Optional[str]] = mapped_column(String(24))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str | None] = mapped_column(String(24))
     actor_kind: Mapped[str] = enum_column(EventActorKind)
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    unit_id: Mapped[Optional[int]] = mapped_column(ForeignKey("org_unit.id"))
-    note: Mapped[Optional[str]] = mapped_column(Text)
-    data: Mapped[Optional[dict]] = mapped_column(JSON)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict | None] = mapped_column(JSON)
     # Shown on the citizen's track page (no internal notes, no staff names).
     public: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = created_at_column()
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
-    actor: Mapped[Optional[User]] = relationship()
-    unit: Mapped[Optional[OrgUnit]] = relationship()
+    actor: Mapped[User | None] = relationship()
+    unit: Mapped[OrgUnit | None] = relationship()
 
 
 @event.listens_for(TicketEvent, "before_update")
@@ -291,21 +306,22 @@ class ReplyState(str, enum.Enum):
 
 class Reply(db.Model):
     """A unit's answer (答复) and its review (审核) by the hotline."""
+
     __tablename__ = "reply"
     __table_args__ = (enum_check("state", ReplyState),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    assignment_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assignment.id"))
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
-    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     body: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = enum_column(ReplyState, default=ReplyState.SUBMITTED.value)
-    review_note: Mapped[Optional[str]] = mapped_column(Text)
-    reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     submitted_at: Mapped[datetime] = created_at_column()
-    reviewed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    released_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     ticket: Mapped[Ticket] = relationship(back_populates="replies")
     unit: Mapped[OrgUnit] = relationship()
@@ -319,20 +335,22 @@ class RequestState(str, enum.Enum):
 
 class _UnitRequest:
     """Columns shared by extension and suspension requests: a unit asks, a supervisor decides."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
-    requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     reason: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = enum_column(RequestState, default=RequestState.PENDING.value)
-    decision_note: Mapped[Optional[str]] = mapped_column(Text)
-    decided_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = created_at_column()
 
 
 class ExtensionRequest(_UnitRequest, db.Model):
     """延期: a new answer deadline asked for before the old one passes."""
+
     __tablename__ = "extension_request"
     __table_args__ = (enum_check("state", RequestState),)
 
@@ -341,14 +359,16 @@ class ExtensionRequest(_UnitRequest, db.Model):
 
 class SuspensionRequest(_UnitRequest, db.Model):
     """挂起: the clock stops while the ticket is suspended."""
+
     __tablename__ = "suspension_request"
     __table_args__ = (enum_check("state", RequestState),)
 
-    resume_by: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    resume_by: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Attachment(db.Model):
     """A photo or document; the bytes live in storage under ``storage_key``."""
+
     __tablename__ = "attachment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -358,7 +378,7 @@ class Attachment(db.Model):
     size: Mapped[int] = mapped_column()
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(255), unique=True)
-    uploaded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = created_at_column()
 
     ticket: Mapped[Ticket] = relationship(back_populates="attachments")

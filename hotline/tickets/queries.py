@@ -1,5 +1,6 @@
 """The lists of tickets, each read through the one scope rule (``hotline.permissions.in_scope_query``;
 docs/security.md, "Scope")."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -32,8 +33,12 @@ def in_status(user: User, status: Status) -> Select:
 
 def account_appeals(user: User, status: str | None = None, limit: int = 200) -> list[Ticket]:
     """A citizen account's appeals (``permissions.ticket_scope``'s citizen branch), newest first."""
-    query = (visible_tickets(user).options(joinedload(Ticket.merged_into))
-             .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit))
+    query = (
+        visible_tickets(user)
+        .options(joinedload(Ticket.merged_into))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    )
     if status:
         query = query.where(Ticket.status == status)
     return list(db.session.execute(query).scalars())
@@ -44,12 +49,18 @@ def callbacks_due(since: datetime) -> ColumnElement:
     master's answer released since ``since`` (``services.merged_callback_cutoff``): every caller is called back.
     The same rule as ``services.merged_callback_open``, for one master level."""
     master = aliased(Ticket)
-    merged_due = select(master.id).where(
-        master.id == Ticket.merged_into_id, master.answered_at.is_not(None), master.answered_at >= since,
-        master.status.in_([Status.PENDING_CALLBACK.value, Status.CLOSED.value]),
-        or_(Ticket.rated_at.is_(None), Ticket.rated_at < master.answered_at)).exists()
-    return or_(Ticket.status == Status.PENDING_CALLBACK.value,
-               and_(Ticket.status == Status.MERGED.value, merged_due))
+    merged_due = (
+        select(master.id)
+        .where(
+            master.id == Ticket.merged_into_id,
+            master.answered_at.is_not(None),
+            master.answered_at >= since,
+            master.status.in_([Status.PENDING_CALLBACK.value, Status.CLOSED.value]),
+            or_(Ticket.rated_at.is_(None), Ticket.rated_at < master.answered_at),
+        )
+        .exists()
+    )
+    return or_(Ticket.status == Status.PENDING_CALLBACK.value, and_(Ticket.status == Status.MERGED.value, merged_due))
 
 
 def dispatch_queue(user: User, limit: int, offset: int = 0, newest: bool = False) -> list[Ticket]:
@@ -94,15 +105,18 @@ def status_counts(user: User) -> dict[str, int]:
     query = visible_tickets(user)
     scope = query.whereclause
     visible = query.subquery()
-    return reused("ticket_counts", "city" if scope is None else ("user", user.id),
-                  current_app.config["TICKET_COUNTS_SECONDS"],
-                  lambda: dict(db.session.execute(select(visible.c.status, func.count())
-                                                  .group_by(visible.c.status)).all()))
+    return reused(
+        "ticket_counts",
+        "city" if scope is None else ("user", user.id),
+        current_app.config["TICKET_COUNTS_SECONDS"],
+        lambda: dict(db.session.execute(select(visible.c.status, func.count()).group_by(visible.c.status)).all()),
+    )
 
 
 # The deadline a workspace row shows and is sorted by: sign-for while waiting to be signed, else the answer.
-SHOWN_DEADLINE = case((Ticket.status == Status.DISPATCHED.value, Ticket.sign_deadline_at),
-                      else_=Ticket.answer_deadline_at)
+SHOWN_DEADLINE = case(
+    (Ticket.status == Status.DISPATCHED.value, Ticket.sign_deadline_at), else_=Ticket.answer_deadline_at
+)
 _WAITING_FOR_THE_UNIT = (AssignmentStatus.DISPATCHED.value, AssignmentStatus.SIGNED.value)
 
 
@@ -114,29 +128,53 @@ def workspace(user: User, waiting: bool = False) -> Select:
     user's units: answered and under review, a return or a suspension being decided, the callback, an assist
     part already answered."""
     open_ = [s.value for s in OPEN_STATUSES if s not in (Status.PENDING_REVIEW, Status.PENDING_DISPATCH)]
-    at_units = or_(false(), *[Assignment.unit_id.in_(subtree_ids(role.scope_unit))
-                              for role in user.roles if role.role == Role.HANDLER.value])
-    to_do = and_(Ticket.status.in_([Status.DISPATCHED.value, Status.IN_PROGRESS.value]),
-                 Ticket.id.in_(select(Assignment.ticket_id).where(at_units,
-                                                                  Assignment.status.in_(_WAITING_FOR_THE_UNIT))))
-    return (visible_tickets(user).where(Ticket.status.in_(open_), ~to_do if waiting else to_do)
-            .order_by(SHOWN_DEADLINE.is_(None), SHOWN_DEADLINE, URGENCY_ORDER, Ticket.created_at, Ticket.id))
+    at_units = or_(
+        false(),
+        *[
+            Assignment.unit_id.in_(subtree_ids(role.scope_unit))
+            for role in user.roles
+            if role.role == Role.HANDLER.value
+        ],
+    )
+    to_do = and_(
+        Ticket.status.in_([Status.DISPATCHED.value, Status.IN_PROGRESS.value]),
+        Ticket.id.in_(select(Assignment.ticket_id).where(at_units, Assignment.status.in_(_WAITING_FOR_THE_UNIT))),
+    )
+    return (
+        visible_tickets(user)
+        .where(Ticket.status.in_(open_), ~to_do if waiting else to_do)
+        .order_by(SHOWN_DEADLINE.is_(None), SHOWN_DEADLINE, URGENCY_ORDER, Ticket.created_at, Ticket.id)
+    )
 
 
 def workspace_counts(user: User) -> dict[str, int]:
-    return {name: db.session.execute(select(func.count()).select_from(
-        workspace(user, waiting=name == "waiting").order_by(None).subquery())).scalar()
-        for name in ("to_do", "waiting")}
+    return {
+        name: db.session.execute(
+            select(func.count()).select_from(workspace(user, waiting=name == "waiting").order_by(None).subquery())
+        ).scalar()
+        for name in ("to_do", "waiting")
+    }
 
 
 _parent_category, _lead_unit = aliased(Category), aliased(OrgUnit)
 _LEAD_UNIT_NAMES = (_lead_unit.name.label("lead_unit_name"), _lead_unit.name_en.label("lead_unit_name_en"))
 # What a row of the ticket list shows (core.ui.ticket_rows), as plain columns.
-LIST_ROW = (Ticket.tracking_no, Ticket.title, Ticket.status, Ticket.warning_level, Ticket.urgency, Ticket.appeal_type,
-            Ticket.next_deadline_at, Ticket.deadline_provisional, Ticket.created_at,
-            Category.name.label("category_name"), Category.name_en.label("category_name_en"),
-            _parent_category.name.label("parent_category_name"),
-            _parent_category.name_en.label("parent_category_name_en"), *_LEAD_UNIT_NAMES)
+LIST_ROW = (
+    Ticket.tracking_no,
+    Ticket.title,
+    Ticket.status,
+    Ticket.warning_level,
+    Ticket.urgency,
+    Ticket.appeal_type,
+    Ticket.next_deadline_at,
+    Ticket.deadline_provisional,
+    Ticket.created_at,
+    Category.name.label("category_name"),
+    Category.name_en.label("category_name_en"),
+    _parent_category.name.label("parent_category_name"),
+    _parent_category.name_en.label("parent_category_name_en"),
+    *_LEAD_UNIT_NAMES,
+)
 
 
 class NewestFirstPage(SelectPagination):
@@ -149,20 +187,33 @@ class NewestFirstPage(SelectPagination):
     ORDER = (Ticket.created_at.desc(), Ticket.id.desc())
 
     def _query_items(self) -> list:
-        ids = (self._query_args["select"].with_only_columns(Ticket.id).order_by(*self.ORDER)
-               .limit(self.per_page).offset(self._query_offset).subquery())
-        rows = (select(*LIST_ROW).join(ids, Ticket.id == ids.c.id)
-                .outerjoin(Category, Category.id == Ticket.category_id)
-                .outerjoin(_parent_category, _parent_category.id == Category.parent_id)
-                .outerjoin(_lead_unit, _lead_unit.id == Ticket.lead_unit_id).order_by(*self.ORDER))
+        ids = (
+            self._query_args["select"]
+            .with_only_columns(Ticket.id)
+            .order_by(*self.ORDER)
+            .limit(self.per_page)
+            .offset(self._query_offset)
+            .subquery()
+        )
+        rows = (
+            select(*LIST_ROW)
+            .join(ids, Ticket.id == ids.c.id)
+            .outerjoin(Category, Category.id == Ticket.category_id)
+            .outerjoin(_parent_category, _parent_category.id == Category.parent_id)
+            .outerjoin(_lead_unit, _lead_unit.id == Ticket.lead_unit_id)
+            .order_by(*self.ORDER)
+        )
         return self._query_args["session"].execute(rows).all()
 
 
 def with_list_columns(query: Select) -> Select:
     """Load what a ticket row shows in the same statement (no query per row): each is many-to-one, so the
     joins keep one row per ticket and cost less than four more round trips."""
-    return query.options(joinedload(Ticket.category).joinedload(Category.parent),
-                         joinedload(Ticket.lead_unit), joinedload(Ticket.district))
+    return query.options(
+        joinedload(Ticket.category).joinedload(Category.parent),
+        joinedload(Ticket.lead_unit),
+        joinedload(Ticket.district),
+    )
 
 
 # The desk's review tabs show a card per ticket with two forms: what a card needs, as plain rows.
@@ -173,25 +224,48 @@ _answer_unit = aliased(OrgUnit)
 def return_requests(user: User, limit: int, offset: int = 0, newest: bool = False) -> list:
     """退单审核: ``limit`` return requests from ``offset``, longest waiting first (or newest first), with the
     lead unit's name and the reason of its latest request (``note``)."""
-    note = (select(TicketEvent.note).where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "request_return")
-            .order_by(TicketEvent.id.desc()).limit(1).correlate(Ticket).scalar_subquery())
-    query = (in_status(user, Status.RETURN_REQUESTED)
-             .with_only_columns(*_REVIEW_ROW, *_LEAD_UNIT_NAMES, note.label("note"))
-             .outerjoin(_lead_unit, _lead_unit.id == Ticket.lead_unit_id)
-             .order_by(*_waiting_order(newest)).offset(offset).limit(limit))
+    note = (
+        select(TicketEvent.note)
+        .where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == "request_return")
+        .order_by(TicketEvent.id.desc())
+        .limit(1)
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    query = (
+        in_status(user, Status.RETURN_REQUESTED)
+        .with_only_columns(*_REVIEW_ROW, *_LEAD_UNIT_NAMES, note.label("note"))
+        .outerjoin(_lead_unit, _lead_unit.id == Ticket.lead_unit_id)
+        .order_by(*_waiting_order(newest))
+        .offset(offset)
+        .limit(limit)
+    )
     return db.session.execute(query).all()
 
 
 def answers_to_review(user: User, limit: int, offset: int = 0, newest: bool = False) -> list:
     """答复审核: ``limit`` answered tickets from ``offset``, longest waiting first (or newest first), with the
     latest submitted answer (``answer``, None if there is none) and its unit's name."""
-    latest = (select(func.max(Reply.id)).where(Reply.ticket_id == Ticket.id, Reply.state == ReplyState.SUBMITTED.value)
-              .correlate(Ticket).scalar_subquery())
-    query = (in_status(user, Status.REPLIED)
-             .with_only_columns(*_REVIEW_ROW, Reply.body.label("answer"), _answer_unit.name.label("answer_unit_name"),
-                                _answer_unit.name_en.label("answer_unit_name_en"))
-             .outerjoin(Reply, Reply.id == latest).outerjoin(_answer_unit, _answer_unit.id == Reply.unit_id)
-             .order_by(*_waiting_order(newest)).offset(offset).limit(limit))
+    latest = (
+        select(func.max(Reply.id))
+        .where(Reply.ticket_id == Ticket.id, Reply.state == ReplyState.SUBMITTED.value)
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    query = (
+        in_status(user, Status.REPLIED)
+        .with_only_columns(
+            *_REVIEW_ROW,
+            Reply.body.label("answer"),
+            _answer_unit.name.label("answer_unit_name"),
+            _answer_unit.name_en.label("answer_unit_name_en"),
+        )
+        .outerjoin(Reply, Reply.id == latest)
+        .outerjoin(_answer_unit, _answer_unit.id == Reply.unit_id)
+        .order_by(*_waiting_order(newest))
+        .offset(offset)
+        .limit(limit)
+    )
     return db.session.execute(query).all()
 
 

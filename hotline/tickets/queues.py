@@ -1,4 +1,5 @@
 """Work queues: the dispatcher's (派单, 退单审核, 答复审核) and the handler's workspace."""
+
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
@@ -9,7 +10,6 @@ from hotline.core.params import query_page
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.tickets import queries
-from hotline.tickets.workflow import Status
 
 bp = Blueprint("queues", __name__)
 
@@ -27,21 +27,48 @@ def dispatch():
     show their first page in working order. An action taken here comes back to the same tab."""
     tab = request.args.get("tab") if request.args.get("tab") in DESK_TABS else "pending"
     newest, page = request.args.get("sort") == "newest", query_page()
+
     def window(name):  # (offset, newest) for a tab
         return ((page - 1) * DESK_SIZE, newest) if name == tab else (0, False)
-    units = db.session.execute(db.select(OrgUnit).where(
-        OrgUnit.kind.in_([UnitKind.DEPARTMENT.value, UnitKind.DISTRICT.value, UnitKind.STREET.value,
-                          UnitKind.COMMUNITY.value]), OrgUnit.active).order_by(OrgUnit.path)).scalars().all()
+
+    units = (
+        db.session.execute(
+            db.select(OrgUnit)
+            .where(
+                OrgUnit.kind.in_(
+                    [
+                        UnitKind.DEPARTMENT.value,
+                        UnitKind.DISTRICT.value,
+                        UnitKind.STREET.value,
+                        UnitKind.COMMUNITY.value,
+                    ]
+                ),
+                OrgUnit.active,
+            )
+            .order_by(OrgUnit.path)
+        )
+        .scalars()
+        .all()
+    )
     pending = queries.dispatch_queue(current_user, DESK_SIZE, *window("pending"))
     # Smart dispatch and duplicate hints for the whole queue at once, loaded here so the template only renders.
     from hotline.search.routing import suggest_routes
     from hotline.search.services import duplicates_for_queue
+
     return render_template(
-        "tickets/dispatch.html", tab=tab, sort="newest" if newest else "oldest", page=page, size=DESK_SIZE,
-        totals=queries.desk_counts(current_user), units=units, pending=pending,
-        smart=suggest_routes(pending), queue_dups=duplicates_for_queue(pending),
+        "tickets/dispatch.html",
+        tab=tab,
+        sort="newest" if newest else "oldest",
+        page=page,
+        size=DESK_SIZE,
+        totals=queries.desk_counts(current_user),
+        units=units,
+        pending=pending,
+        smart=suggest_routes(pending),
+        queue_dups=duplicates_for_queue(pending),
         returns=queries.return_requests(current_user, DESK_SIZE, *window("returns")),
-        replies=queries.answers_to_review(current_user, DESK_SIZE, *window("replies")))
+        replies=queries.answers_to_review(current_user, DESK_SIZE, *window("replies")),
+    )
 
 
 @bp.route("/workspace")
@@ -49,7 +76,15 @@ def dispatch():
 def workspace():
     """What the handler's units have to do, by the deadline shown; ?show=waiting: the rest of their open work."""
     waiting = request.args.get("show") == "waiting"
-    tickets = db.session.execute(queries.with_list_columns(queries.workspace(current_user, waiting).limit(300))
-                                 ).scalars().all()
-    return render_template("tickets/workspace.html", tickets=tickets, now=utcnow(), waiting=waiting,
-                           counts=queries.workspace_counts(current_user))
+    tickets = (
+        db.session.execute(queries.with_list_columns(queries.workspace(current_user, waiting).limit(300)))
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "tickets/workspace.html",
+        tickets=tickets,
+        now=utcnow(),
+        waiting=waiting,
+        counts=queries.workspace_counts(current_user),
+    )

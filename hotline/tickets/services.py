@@ -3,13 +3,15 @@
 Every service takes an explicit actor, writes history and flushes; the caller
 (a request or a task) commits once, or rolls back on a ``DomainError``.
 """
+
 from __future__ import annotations
 
 import time as _time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, event, insert, inspect, select
@@ -25,20 +27,41 @@ from hotline.core.text import strip_control
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.sla import services as sla
-from hotline.tickets.models import (Assignment, AssignmentRole, AssignmentStatus, Attachment, Category, EventActorKind,
-                                    ExtensionRequest, Reply, ReplyState, SuspensionRequest, Ticket, TicketEvent,
-                                    WarningLevel)
+from hotline.tickets.models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    Attachment,
+    Category,
+    EventActorKind,
+    ExtensionRequest,
+    Reply,
+    ReplyState,
+    SuspensionRequest,
+    Ticket,
+    TicketEvent,
+    WarningLevel,
+)
 from hotline.tickets.tracking import next_tracking_no
 from hotline.tickets.validation import validate_appeal
-from hotline.tickets.workflow import (OPEN_STATUSES, Actor, Channel, Satisfaction, Status,
-                                      Transition, Urgency, transition_for)
-
+from hotline.tickets.workflow import (
+    OPEN_STATUSES,
+    Actor,
+    Channel,
+    Satisfaction,
+    Status,
+    Transition,
+    Urgency,
+    transition_for,
+)
 
 # --- actors -----------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CitizenActor:
     """The appeal's own citizen, proven by tracking number + phone on the track page."""
+
     phone: str
     kind = EventActorKind.CITIZEN
 
@@ -53,17 +76,33 @@ SYSTEM = _Anonymous(EventActorKind.SYSTEM)
 AnyActor = User | CitizenActor | _Anonymous
 
 # Actions the citizen sees on the track page's timeline (never with staff names or notes).
-PUBLIC_ACTIONS = frozenset({"submit", "register", "accept", "answer_directly", "refuse", "transfer_emergency",
-                            "dispatch", "merge",
-                            "sign", "approve_reply", "rate_satisfied", "rate_unsatisfied", "close_unreached",
-                            "rate_merged"})
+PUBLIC_ACTIONS = frozenset(
+    {
+        "submit",
+        "register",
+        "accept",
+        "answer_directly",
+        "refuse",
+        "transfer_emergency",
+        "dispatch",
+        "merge",
+        "sign",
+        "approve_reply",
+        "rate_satisfied",
+        "rate_unsatisfied",
+        "close_unreached",
+        "rate_merged",
+    }
+)
 
 
 # --- intake ------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class AppealInput:
     """What any channel hands to intake (the five elements of 受理 and the caller)."""
+
     appeal_type: str
     title: str
     body: str
@@ -95,8 +134,9 @@ def hotline_centre_id() -> int:
     cached = _centre_ids.get(engine)
     if cached is not None and _time.monotonic() - cached[1] < _CENTRE_SECONDS:
         return cached[0]
-    unit_id = db.session.execute(select(OrgUnit.id).filter_by(kind=UnitKind.HOTLINE_CENTRE.value)
-                                 .order_by(OrgUnit.id).limit(1)).scalar()
+    unit_id = db.session.execute(
+        select(OrgUnit.id).filter_by(kind=UnitKind.HOTLINE_CENTRE.value).order_by(OrgUnit.id).limit(1)
+    ).scalar()
     if unit_id is None:
         raise NotFound(_l("No hotline centre is configured."))
     _centre_ids[engine] = (unit_id, _time.monotonic())
@@ -110,8 +150,9 @@ def _forget_centre(mapper, connection, unit) -> None:
     _centre_ids.clear()
 
 
-def register_ticket(appeal: AppealInput, actor: AnyActor, outcome: str = "register", *,
-                    note: str | None = None) -> Ticket:
+def register_ticket(
+    appeal: AppealInput, actor: AnyActor, outcome: str = "register", *, note: str | None = None
+) -> Ticket:
     """Record an appeal from any channel: the one door into the queue."""
     if outcome not in INTAKE_OUTCOMES:
         raise ValidationFailed(_l("Unknown intake outcome."), field="outcome")
@@ -128,8 +169,16 @@ def register_ticket(appeal: AppealInput, actor: AnyActor, outcome: str = "regist
 
 # --- the transition engine ---------------------------------------------------------------------------------
 
-def apply_transition(ticket: Ticket, action: str, actor: AnyActor, *, note: str | None = None,
-                     expected_version: int | None = None, **params: Any) -> Ticket:
+
+def apply_transition(
+    ticket: Ticket,
+    action: str,
+    actor: AnyActor,
+    *,
+    note: str | None = None,
+    expected_version: int | None = None,
+    **params: Any,
+) -> Ticket:
     """Apply one workflow action: check it, run its effects, record it, recompute deadlines.
 
     Raises ``InvalidTransition``, ``PermissionDenied``, ``ValidationFailed`` or ``Conflict``;
@@ -140,8 +189,13 @@ def apply_transition(ticket: Ticket, action: str, actor: AnyActor, *, note: str 
         raise InvalidTransition(_l("Unknown action: %(action)s", action=action))
     current = Status(ticket.status) if ticket.status else None
     if not transition.allows(current):
-        raise InvalidTransition(_l("“%(action)s” is not possible while the ticket is “%(status)s”.",
-                                   action=action, status=current.value if current else "new"))
+        raise InvalidTransition(
+            _l(
+                "“%(action)s” is not possible while the ticket is “%(status)s”.",
+                action=action,
+                status=current.value if current else "new",
+            )
+        )
     if expected_version is not None and ticket.version != expected_version:
         raise Conflict()
     _authorise(transition, ticket, actor)
@@ -169,24 +223,48 @@ def apply_transition(ticket: Ticket, action: str, actor: AnyActor, *, note: str 
     return ticket
 
 
-def record_event(ticket: Ticket, action: str, actor: AnyActor, *, from_status: Status | None = None,
-                 to_status: Status | None = None, note: str | None = None, data: dict | None = None,
-                 at: datetime | None = None) -> TicketEvent:
-    event = TicketEvent(ticket=ticket, **_event_values(action, actor, from_status=from_status, to_status=to_status,
-                                                       note=note, data=data, at=at))
+def record_event(
+    ticket: Ticket,
+    action: str,
+    actor: AnyActor,
+    *,
+    from_status: Status | None = None,
+    to_status: Status | None = None,
+    note: str | None = None,
+    data: dict | None = None,
+    at: datetime | None = None,
+) -> TicketEvent:
+    event = TicketEvent(
+        ticket=ticket,
+        **_event_values(action, actor, from_status=from_status, to_status=to_status, note=note, data=data, at=at),
+    )
     db.session.add(event)
     return event
 
 
-def _event_values(action: str, actor: AnyActor, *, from_status: Status | None, to_status: Status | None,
-                  note: str | None, data: dict | None, at: datetime | None) -> dict:
+def _event_values(
+    action: str,
+    actor: AnyActor,
+    *,
+    from_status: Status | None,
+    to_status: Status | None,
+    note: str | None,
+    data: dict | None,
+    at: datetime | None,
+) -> dict:
     user = actor if isinstance(actor, User) else None
-    return dict(action=action, note=note, data=data or None,
-                from_status=from_status.value if from_status else None,
-                to_status=to_status.value if to_status else None,
-                actor_kind=(EventActorKind.USER if user else actor.kind).value,
-                actor_id=user.id if user else None, unit_id=user.org_unit_id if user else None,
-                public=action in PUBLIC_ACTIONS, created_at=at or utcnow())
+    return dict(
+        action=action,
+        note=note,
+        data=data or None,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value if to_status else None,
+        actor_kind=(EventActorKind.USER if user else actor.kind).value,
+        actor_id=user.id if user else None,
+        unit_id=user.org_unit_id if user else None,
+        public=action in PUBLIC_ACTIONS,
+        created_at=at or utcnow(),
+    )
 
 
 # --- a new ticket's rows -----------------------------------------------------------------------------------
@@ -258,6 +336,7 @@ def _refresh_next_deadline(ticket: Ticket) -> None:
 
 # --- effects of each action --------------------------------------------------------------------------------
 
+
 def _no_effect(ticket, actor, now, **params):
     return None
 
@@ -290,8 +369,16 @@ def _set_deadlines(ticket: Ticket, now: datetime) -> tuple[datetime, datetime]:
     return sign.at, answer.at
 
 
-def _dispatch(ticket, actor, now, *, lead_unit: OrgUnit | None = None,
-              assist_units: Iterable[OrgUnit] = (), instructions: str | None = None, **_):
+def _dispatch(
+    ticket,
+    actor,
+    now,
+    *,
+    lead_unit: OrgUnit | None = None,
+    assist_units: Iterable[OrgUnit] = (),
+    instructions: str | None = None,
+    **_,
+):
     if lead_unit is None:
         raise ValidationFailed(_l("Choose a lead unit."), field="lead_unit")
     assist_units = [u for u in assist_units if u.id != lead_unit.id]
@@ -301,10 +388,17 @@ def _dispatch(ticket, actor, now, *, lead_unit: OrgUnit | None = None,
     sign_at, answer_at = _set_deadlines(ticket, now)
     by = actor if isinstance(actor, User) else None
     for unit, role in [(lead_unit, AssignmentRole.LEAD), *((u, AssignmentRole.ASSIST) for u in assist_units)]:
-        ticket.assignments.append(Assignment(unit=unit, role=role.value, dispatched_by_id=by and by.id,
-                                             dispatched_at=now,
-                                             sign_deadline_at=sign_at, answer_deadline_at=answer_at,
-                                             instructions=instructions))
+        ticket.assignments.append(
+            Assignment(
+                unit=unit,
+                role=role.value,
+                dispatched_by_id=by and by.id,
+                dispatched_at=now,
+                sign_deadline_at=sign_at,
+                answer_deadline_at=answer_at,
+                instructions=instructions,
+            )
+        )
     ticket.lead_unit = lead_unit
     ticket.dispatch_count += 1
     ticket.dispatched_at = now
@@ -313,6 +407,7 @@ def _dispatch(ticket, actor, now, *, lead_unit: OrgUnit | None = None,
 
 def _merge(ticket, actor, now, *, master: Ticket | None = None, **_):
     from hotline.permissions import can_read
+
     # The target is named by its number: it needs the same scope as reading it (another district's: not found).
     if master is None or master.id == ticket.id or (isinstance(actor, User) and not can_read(actor, master)):
         raise ValidationFailed(_l("Choose the ticket to merge into."), field="master")
@@ -321,8 +416,14 @@ def _merge(ticket, actor, now, *, master: Ticket | None = None, **_):
     ticket.merged_into = master
     record_event(master, "merged_in", actor, note=ticket.tracking_no, data={"ticket": ticket.tracking_no}, at=now)
     from hotline.notify.services import queue_notification
-    queue_notification("sms", ticket.citizen_phone, "ticket_merged", ticket=ticket,
-                       payload={"tracking_no": ticket.tracking_no, "master": master.tracking_no})
+
+    queue_notification(
+        "sms",
+        ticket.citizen_phone,
+        "ticket_merged",
+        ticket=ticket,
+        payload={"tracking_no": ticket.tracking_no, "master": master.tracking_no},
+    )
     return {"master": master.tracking_no}
 
 
@@ -351,10 +452,16 @@ def _pass_down(ticket, actor, now, *, unit: OrgUnit | None = None, instructions:
         raise ValidationFailed(_l("Choose a unit below your own."), field="unit")
     if any(a.unit_id == unit.id for a in ticket.active_assignments()):
         raise ValidationFailed(_l("The ticket is already at that unit."), field="unit")
-    child = Assignment(unit=unit, role=AssignmentRole.LEAD.value, parent=parent, dispatched_at=now,
-                       dispatched_by_id=actor.id if isinstance(actor, User) else None,
-                       sign_deadline_at=parent.sign_deadline_at, answer_deadline_at=parent.answer_deadline_at,
-                       instructions=instructions)
+    child = Assignment(
+        unit=unit,
+        role=AssignmentRole.LEAD.value,
+        parent=parent,
+        dispatched_at=now,
+        dispatched_by_id=actor.id if isinstance(actor, User) else None,
+        sign_deadline_at=parent.sign_deadline_at,
+        answer_deadline_at=parent.answer_deadline_at,
+        instructions=instructions,
+    )
     ticket.assignments.append(child)
     return {"from_unit": parent.unit.code, "to_unit": unit.code}
 
@@ -379,8 +486,10 @@ def _resume(ticket, actor, now, **_):
         elif a.answer_deadline_at:
             a.answer_deadline_at = sla.pause_deadline(a.answer_deadline_at, unit, paused_at, now)[0]
     ticket.suspended_at = None
-    return {"paused_seconds": int((now - paused_at).total_seconds()),
-            "answer_deadline": ticket.answer_deadline_at.isoformat() if ticket.answer_deadline_at else None}
+    return {
+        "paused_seconds": int((now - paused_at).total_seconds()),
+        "answer_deadline": ticket.answer_deadline_at.isoformat() if ticket.answer_deadline_at else None,
+    }
 
 
 def _reply(ticket, actor, now, *, body: str | None = None, **_):
@@ -393,8 +502,14 @@ def _reply(ticket, actor, now, *, body: str | None = None, **_):
         if top.parent is None:
             break
         top = top.parent
-    reply = Reply(ticket=ticket, assignment_id=top.id, unit=assignment.unit, body=body.strip(),
-                  author_id=actor.id if isinstance(actor, User) else None, submitted_at=now)
+    reply = Reply(
+        ticket=ticket,
+        assignment_id=top.id,
+        unit=assignment.unit,
+        body=body.strip(),
+        author_id=actor.id if isinstance(actor, User) else None,
+        submitted_at=now,
+    )
     db.session.add(reply)
     return {"unit": assignment.unit.code}
 
@@ -412,14 +527,20 @@ def _approve_reply(ticket, actor, now, **_):
     reply.reviewed_by_id = actor.id if isinstance(actor, User) else None
     ticket.answered_at = now
     from hotline.notify.services import queue_notification
+
     # The caller of every appeal merged into this one hears of the answer too, under their own number: that
     # is the number and phone they look it up with. One message per phone.
     told = set()
     for caller in [ticket, *merged_callers(ticket)]:
         if caller.citizen_phone and caller.citizen_phone not in told:
             told.add(caller.citizen_phone)
-            queue_notification("sms", caller.citizen_phone, "reply_released", ticket=caller,
-                               payload={"tracking_no": caller.tracking_no})
+            queue_notification(
+                "sms",
+                caller.citizen_phone,
+                "reply_released",
+                ticket=caller,
+                payload={"tracking_no": caller.tracking_no},
+            )
     return {"reply": reply.id, "callers": len(told)}
 
 
@@ -446,8 +567,7 @@ def _rate(ticket, actor, now, *, satisfaction: str | None = None, comment: str |
 
 
 def _rate_unsatisfied(ticket, actor, now, *, comment: str | None = None, **_):
-    ticket.satisfaction, ticket.satisfaction_comment, ticket.rated_at = (
-        Satisfaction.UNSATISFIED.value, comment, now)
+    ticket.satisfaction, ticket.satisfaction_comment, ticket.rated_at = (Satisfaction.UNSATISFIED.value, comment, now)
     ticket.redo_count += 1  # 重办: the same lead unit redoes it against a redo deadline
     redo = sla.deadline_after(now, sla.REDO_WORKING_DAYS, sla.WD)
     ticket.answer_deadline_at, ticket.answered_at = redo.at, None
@@ -473,8 +593,14 @@ def _rate_merged(ticket, actor, now, *, satisfaction: str | None = None, comment
         raise ValidationFailed(_l("Choose a rating."), field="satisfaction")
     comment = strip_control(comment)
     ticket.satisfaction, ticket.satisfaction_comment, ticket.rated_at = satisfaction, comment, now
-    record_event(master, "merged_rated", actor, note=comment,
-                 data={"ticket": ticket.tracking_no, "satisfaction": satisfaction}, at=now)
+    record_event(
+        master,
+        "merged_rated",
+        actor,
+        note=comment,
+        data={"ticket": ticket.tracking_no, "satisfaction": satisfaction},
+        at=now,
+    )
     return {"satisfaction": satisfaction, "master": master.tracking_no}
 
 
@@ -498,8 +624,11 @@ def merged_callers(master: Ticket) -> list[Ticket]:
     found, level = [], [master.id]
     for _ in range(_MERGE_DEPTH):
         with db.session.no_autoflush:  # read in the middle of an action: its changes flush once, at its end
-            rows = db.session.execute(select(Ticket).where(Ticket.merged_into_id.in_(level))
-                                      .order_by(Ticket.id)).scalars().all()
+            rows = (
+                db.session.execute(select(Ticket).where(Ticket.merged_into_id.in_(level)).order_by(Ticket.id))
+                .scalars()
+                .all()
+            )
         if not rows:
             break
         found += rows
@@ -526,7 +655,8 @@ def merged_callback_open(ticket: Ticket, now: datetime | None = None) -> bool:
 def merged_callback_cutoff(now: datetime | None = None) -> datetime:
     """The earliest release time whose callback window is still open at ``now``: the callback list shows the
     merged callers of answers released since then (``queries.callbacks_due``)."""
-    from datetime import time as _clock_time, timedelta
+    from datetime import time as _clock_time
+    from datetime import timedelta
 
     from hotline.core.clock import LOCAL_TZ, to_local, to_utc_naive
 
@@ -546,15 +676,26 @@ def merged_callback_cutoff(now: datetime | None = None) -> datetime:
 
 
 _EFFECTS: dict[str, Callable] = {
-    "dispatch": _dispatch, "merge": _merge, "sign": _sign, "approve_return": _approve_return,
-    "reject_return": _reject_return, "pass_down": _pass_down, "suspend": _suspend, "resume": _resume,
-    "reply": _reply, "approve_reply": _approve_reply, "send_back_reply": _send_back_reply,
-    "rate_satisfied": _rate, "rate_unsatisfied": _rate_unsatisfied, "close_unreached": _close_unreached,
+    "dispatch": _dispatch,
+    "merge": _merge,
+    "sign": _sign,
+    "approve_return": _approve_return,
+    "reject_return": _reject_return,
+    "pass_down": _pass_down,
+    "suspend": _suspend,
+    "resume": _resume,
+    "reply": _reply,
+    "approve_reply": _approve_reply,
+    "send_back_reply": _send_back_reply,
+    "rate_satisfied": _rate,
+    "rate_unsatisfied": _rate_unsatisfied,
+    "close_unreached": _close_unreached,
     "rate_merged": _rate_merged,
 }
 
 
 # --- reads used by the boundaries --------------------------------------------------------------------------
+
 
 def get_ticket(tracking_no: str, *, whole: bool = False) -> Ticket:
     """The ticket; ``whole`` loads what its page shows (history with actors and units, assignments, answers,
@@ -571,16 +712,27 @@ def get_ticket(tracking_no: str, *, whole: bool = False) -> Ticket:
         queries = _page_queries()
         present = {name for name, has_rows in zip(_OFTEN_EMPTY, row[1:]) if has_rows}
         for name in ("events", *_OFTEN_EMPTY):
-            found = db.session.execute(queries[name], {"ticket_id": ticket.id}).scalars().all() \
-                if name == "events" or name in present else []
+            found = (
+                db.session.execute(queries[name], {"ticket_id": ticket.id}).scalars().all()
+                if name == "events" or name in present
+                else []
+            )
             set_committed_value(ticket, name, list(found))  # loaded: no lazy load when the page reads it
     return ticket
 
 
 # Most of the ticket page's collections are empty on most tickets: the ticket's row says which have rows,
 # and only those are read (one plain query each; selectinload took about twice the time).
-_OFTEN_EMPTY = ("assignments", "replies", "attachments", "duplicates", "supervision_orders", "urgings",
-                "extension_requests", "suspension_requests")
+_OFTEN_EMPTY = (
+    "assignments",
+    "replies",
+    "attachments",
+    "duplicates",
+    "supervision_orders",
+    "urgings",
+    "extension_requests",
+    "suspension_requests",
+)
 
 
 @cache
@@ -597,11 +749,16 @@ def _page_queries() -> dict:
     return {
         "ticket": select(Ticket, *(getattr(Ticket, name).any().label(name) for name in _OFTEN_EMPTY))
         .where(Ticket.tracking_no == bindparam("tracking_no"))
-        .options(joinedload(Ticket.category).joinedload(Category.parent), joinedload(Ticket.intake_unit),
-                 joinedload(Ticket.lead_unit), joinedload(Ticket.district)),
+        .options(
+            joinedload(Ticket.category).joinedload(Category.parent),
+            joinedload(Ticket.intake_unit),
+            joinedload(Ticket.lead_unit),
+            joinedload(Ticket.district),
+        ),
         # The history shows actors' names only: their roles (loaded eagerly elsewhere) stay unread.
-        "events": rows_of(TicketEvent, joinedload(TicketEvent.actor).lazyload(User.roles),
-                          joinedload(TicketEvent.unit)),
+        "events": rows_of(
+            TicketEvent, joinedload(TicketEvent.actor).lazyload(User.roles), joinedload(TicketEvent.unit)
+        ),
         "assignments": rows_of(Assignment, joinedload(Assignment.unit)),
         "replies": rows_of(Reply, joinedload(Reply.unit)),
         "attachments": rows_of(Attachment),
@@ -657,8 +814,11 @@ def pass_down_targets(user: User, ticket: Ticket) -> list[OrgUnit]:
         return []
     taken = {a.unit_id for a in ticket.active_assignments()}
     root, _ = _pass_down_root(own.unit)
-    candidates = db.session.execute(select(OrgUnit).where(OrgUnit.path.startswith(root.path), OrgUnit.active,
-                                                         OrgUnit.id.notin_(taken)).order_by(OrgUnit.path)).scalars()
+    candidates = db.session.execute(
+        select(OrgUnit)
+        .where(OrgUnit.path.startswith(root.path), OrgUnit.active, OrgUnit.id.notin_(taken))
+        .order_by(OrgUnit.path)
+    ).scalars()
     return [u for u in candidates if can_pass_down_to(own.unit, u)]
 
 

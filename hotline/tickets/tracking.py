@@ -7,6 +7,7 @@ a failed intake leaves a gap, never a duplicate. A new day's sequence starts aft
 
 SQLite has one writer: an upsert on the day's ``daily_sequence`` row, in the intake's own transaction.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -30,8 +31,10 @@ DAILY_LIMIT = 999_999
 _NEXTVAL = select(func.nextval(func.to_regclass(bindparam("name"))))
 # Right after creating it: this transaction's catalog cache still says "no such relation", but pg_class
 # read with a fresh statement snapshot sees the new sequence.
-_NEXTVAL_NEW = text("SELECT nextval(oid) FROM pg_class WHERE relname = :name AND relkind = 'S' "
-                    "AND relnamespace = current_schema()::regnamespace")
+_NEXTVAL_NEW = text(
+    "SELECT nextval(oid) FROM pg_class WHERE relname = :name AND relkind = 'S' "
+    "AND relnamespace = current_schema()::regnamespace"
+)
 
 
 def sequence_name(day: date) -> str:
@@ -77,7 +80,7 @@ def _create_day_sequence(day: date) -> None:
 
 def _next_from_table(day: date) -> int:
     stmt = sqlite.insert(DailySequence).values(day=day, last_value=1)
-    stmt = stmt.on_conflict_do_update(index_elements=[DailySequence.day],
-                                      set_={"last_value": DailySequence.last_value + 1}
-                                      ).returning(DailySequence.last_value)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[DailySequence.day], set_={"last_value": DailySequence.last_value + 1}
+    ).returning(DailySequence.last_value)
     return db.session.execute(stmt).scalar_one()

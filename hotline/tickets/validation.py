@@ -1,4 +1,5 @@
 """What makes an appeal acceptable, for every channel: one set of limits, every field checked at once."""
+
 from __future__ import annotations
 
 import re
@@ -29,7 +30,7 @@ def phone_is_valid(phone: str | None) -> bool:
     return bool(PHONE_PATTERN.match(normalise_phone(phone)))
 
 
-def validate_appeal(appeal: "AppealInput") -> None:
+def validate_appeal(appeal: AppealInput) -> None:
     """Raise ``ValidationFailed`` naming every field that is wrong; normalise what is right."""
     from hotline.extensions import db
     from hotline.orgs.models import OrgUnit, UnitKind
@@ -67,8 +68,9 @@ def validate_appeal(appeal: "AppealInput") -> None:
             errors["district_id"] = _l("Unknown district.")
     if (appeal.lat is None) != (appeal.lon is None):
         errors["lat"] = _l("Give both latitude and longitude, or neither.")
-    elif appeal.lat is not None and not (LAT_RANGE[0] <= appeal.lat <= LAT_RANGE[1]
-                                         and LON_RANGE[0] <= appeal.lon <= LON_RANGE[1]):
+    elif appeal.lat is not None and not (
+        LAT_RANGE[0] <= appeal.lat <= LAT_RANGE[1] and LON_RANGE[0] <= appeal.lon <= LON_RANGE[1]
+    ):
         errors["lat"] = _l("The map point is outside China.")
     if appeal.confidential and appeal.appeal_type != Appeal.REPORT.value:
         appeal.confidential = False  # confidentiality protects informants (举报) only

@@ -1,4 +1,5 @@
 """Staff pages for tickets: the list limited to the user's units, and one ticket with its timeline."""
+
 from collections.abc import Callable
 from typing import Any
 
@@ -19,9 +20,8 @@ from hotline.tickets.actions import ACTIONS, WEB_ACTIONS
 from hotline.tickets.forms import ACTION_LABELS, ActionForm
 from hotline.tickets.labels import STATUS, citizen_status, label
 from hotline.tickets.models import Ticket
+from hotline.tickets.queries import NewestFirstPage, account_appeals, callbacks_due, status_counts, visible_tickets
 from hotline.tickets.queues import DESK_TABS
-from hotline.tickets.queries import (NewestFirstPage, account_appeals, callbacks_due, status_counts,
-                                     visible_tickets)
 from hotline.tickets.workflow import Status
 
 bp = Blueprint("tickets", __name__)
@@ -47,16 +47,29 @@ def index():
     merged_callbacks = 0
     if status == Status.PENDING_CALLBACK.value:  # 回访: every caller, those of merged appeals too
         query = query.where(callbacks_due(services.merged_callback_cutoff()))
-        merged_callbacks = db.session.execute(select(func.count()).select_from(
-            query.where(Ticket.status == Status.MERGED.value).subquery())).scalar()
+        merged_callbacks = db.session.execute(
+            select(func.count()).select_from(query.where(Ticket.status == Status.MERGED.value).subquery())
+        ).scalar()
     elif status:
         query = query.where(Ticket.status == status)
     # The per-status counts already give the total: no second COUNT over the same rows.
-    tickets = NewestFirstPage(select=query, session=db.session(), page=page,
-                              per_page=current_app.config["TICKETS_PER_PAGE"], error_out=False, count=False)
+    tickets = NewestFirstPage(
+        select=query,
+        session=db.session(),
+        page=page,
+        per_page=current_app.config["TICKETS_PER_PAGE"],
+        error_out=False,
+        count=False,
+    )
     tickets.total = (counts.get(status, 0) + merged_callbacks) if status else sum(counts.values())
-    return render_template("tickets/index.html", tickets=tickets, status=status, counts=counts,
-                           statuses=list(Status), merged_callbacks=merged_callbacks)
+    return render_template(
+        "tickets/index.html",
+        tickets=tickets,
+        status=status,
+        counts=counts,
+        statuses=list(Status),
+        merged_callbacks=merged_callbacks,
+    )
 
 
 def _load_visible(tracking_no: str, whole: bool = False) -> Ticket:
@@ -80,17 +93,27 @@ def _render_detail(ticket: Ticket, error: str | None = None, revealed: dict | No
     offered = {t.action for t in actions}  # only the forms on offer need their choices read
     dispatching = "dispatch" in offered
     # 回访 of a merged caller: the master's answer they are asked about.
-    merged_answer = next((r for r in reversed(services.followed_ticket(ticket).replies) if r.state == "approved"),
-                         None) if "rate_merged" in offered else None
-    return render_template("tickets/detail.html", ticket=ticket, actions=actions, labels=ACTION_LABELS, error=error,
-                           units=_dispatch_units() if dispatching else [],
-                           pass_down_units=services.pass_down_targets(current_user, ticket)
-                           if "pass_down" in offered else [],
-                           show_contact=can_see_contact(current_user), revealed=revealed,
-                           suggested=handling.suggested_unit(ticket) if dispatching else None,
-                           canned=handling.canned_answers(ticket) if "reply" in offered else [],
-                           can_note=can_note(current_user, ticket),
-                           can_opine=can_opine(current_user, ticket), merged_answer=merged_answer)
+    merged_answer = (
+        next((r for r in reversed(services.followed_ticket(ticket).replies) if r.state == "approved"), None)
+        if "rate_merged" in offered
+        else None
+    )
+    return render_template(
+        "tickets/detail.html",
+        ticket=ticket,
+        actions=actions,
+        labels=ACTION_LABELS,
+        error=error,
+        units=_dispatch_units() if dispatching else [],
+        pass_down_units=services.pass_down_targets(current_user, ticket) if "pass_down" in offered else [],
+        show_contact=can_see_contact(current_user),
+        revealed=revealed,
+        suggested=handling.suggested_unit(ticket) if dispatching else None,
+        canned=handling.canned_answers(ticket) if "reply" in offered else [],
+        can_note=can_note(current_user, ticket),
+        can_opine=can_opine(current_user, ticket),
+        merged_answer=merged_answer,
+    )
 
 
 @bp.route("/tickets/<tracking_no>/actions/<action>", methods=["POST"])
@@ -104,8 +127,15 @@ def act(tracking_no, action):
     try:
         if entry is None:
             raise InvalidTransition(_l("Unknown action: %(action)s", action=action))
-        entry.run(ticket, current_user, {"note": form.note.data or None, "version": form.version.data,
-                                         **{field: _FORM_VALUES[field](form) for field in entry.reads}})
+        entry.run(
+            ticket,
+            current_user,
+            {
+                "note": form.note.data or None,
+                "version": form.version.data,
+                **{field: _FORM_VALUES[field](form) for field in entry.reads},
+            },
+        )
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()  # nothing of the refused action is kept
@@ -127,8 +157,7 @@ def _merge_master(form: ActionForm) -> Ticket | None:
 _FORM_VALUES: dict[str, Callable[[ActionForm], Any]] = {
     "body": lambda form: form.body.data,
     "lead_unit": lambda form: db.session.get(OrgUnit, form.lead_unit.data or 0),
-    "assist_units": lambda form: [u for u in (db.session.get(OrgUnit, i) for i in form.assist_units.data or [])
-                                  if u],
+    "assist_units": lambda form: [u for u in (db.session.get(OrgUnit, i) for i in form.assist_units.data or []) if u],
     "unit": lambda form: db.session.get(OrgUnit, form.unit.data or 0),
     "satisfaction": lambda form: form.satisfaction.data,
     "comment": lambda form: form.note.data or None,  # the page's one text box is the rating's comment
@@ -186,7 +215,8 @@ def _suffix(item) -> str:
 
 def _dispatch_units() -> list[OrgUnit]:
     kinds = [UnitKind.DEPARTMENT.value, UnitKind.DISTRICT.value, UnitKind.STREET.value, UnitKind.COMMUNITY.value]
-    return list(db.session.execute(select(OrgUnit).where(OrgUnit.kind.in_(kinds), OrgUnit.active)
-                                   .order_by(OrgUnit.path)).scalars())
-
-
+    return list(
+        db.session.execute(
+            select(OrgUnit).where(OrgUnit.kind.in_(kinds), OrgUnit.active).order_by(OrgUnit.path)
+        ).scalars()
+    )

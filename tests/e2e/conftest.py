@@ -1,4 +1,5 @@
 """A live hotline (SQLite, demo data) served on a local port, and Chromium driven by Playwright."""
+
 import os
 import threading
 from pathlib import Path
@@ -11,8 +12,13 @@ from hotline import create_app
 from hotline.extensions import db
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LIVE: dict = {}  # the live server's app, for tests that read what its database holds
 
@@ -20,12 +26,15 @@ LIVE: dict = {}  # the live server's app, for tests that read what its database 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     from hotline.demo.seed import seed_demo
+
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'hotline.db'}"
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=True)
     with app.app_context():
         upgrade()
         seed_demo(ticket_count=80)
-        ticket_at_the_housing_bureau("小区物业乱收费（端到端测试）", "物业费擅自上调。", "13700001111", "东湖区人民路8号")
+        ticket_at_the_housing_bureau(
+            "小区物业乱收费（端到端测试）", "物业费擅自上调。", "13700001111", "东湖区人民路8号"
+        )
         db.session.commit()
     LIVE["app"] = app
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -42,9 +51,17 @@ def ticket_at_the_housing_bureau(title: str, body: str, phone: str, address: str
     from hotline.orgs.services import get_unit_by_code
     from hotline.tickets.models import Category
     from hotline.tickets.services import AppealInput, apply_transition, register_ticket
+
     category = db.session.execute(db.select(Category).filter_by(code="0501")).scalar_one()
-    appeal = AppealInput(appeal_type="complaint", title=title, body=body, citizen_phone=phone,
-                         category_id=category.id, district_id=get_unit_by_code("d1").id, address=address)
+    appeal = AppealInput(
+        appeal_type="complaint",
+        title=title,
+        body=body,
+        citizen_phone=phone,
+        category_id=category.id,
+        district_id=get_unit_by_code("d1").id,
+        address=address,
+    )
     ticket = register_ticket(appeal, get_user("operator"), "register")
     apply_transition(ticket, "dispatch", get_user("dispatcher"), lead_unit=get_unit_by_code("d1-housing"))
     if signed:
@@ -55,6 +72,7 @@ def ticket_at_the_housing_bureau(title: str, body: str, phone: str, address: str
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
+
     if not os.path.exists(CHROMIUM):
         pytest.fail("Chromium is missing: apt-get install chromium fonts-noto-cjk", pytrace=False)
     with sync_playwright() as p:

@@ -4,6 +4,7 @@ link and a visible focus, and no page scrolling sideways on a 390 px phone.
 axe-core 4.14.1 is vendored in tests/e2e/vendor (MPL-2.0, its LICENSE next to it); it is evaluated in the page
 rather than added as a <script>, because the app's Content-Security-Policy (rightly) runs no inline script.
 Screenshots of every page at 1366 and 390 px go to test-artifacts/ (accessibility-<page>-<width>.png)."""
+
 import re
 from pathlib import Path
 
@@ -42,9 +43,11 @@ def open_handler_ticket(page, base):
     """A ticket waiting for the handler's unit to sign, made for this page: the demo's own may all be signed by
     the tests that ran before."""
     from hotline.extensions import db
+
     with LIVE["app"].app_context():
-        ticket = ticket_at_the_housing_bureau("楼道照明损坏（无障碍测试）", "三号楼楼道灯不亮。", "13700003333",
-                                              "东湖区人民路10号")
+        ticket = ticket_at_the_housing_bureau(
+            "楼道照明损坏（无障碍测试）", "三号楼楼道灯不亮。", "13700003333", "东湖区人民路10号"
+        )
         db.session.commit()
         number = ticket.tracking_no
     page.goto(f"{base}/tickets/{number}")
@@ -100,8 +103,10 @@ def open_named(browser, base, name, width):
 
 def serious_violations(page) -> str:
     page.evaluate(AXE_SOURCE)
-    return "\n".join(f"{v['id']} ({v['impact']}, {v['count']} nodes): {v['help']}\n  " + "\n  ".join(v["nodes"])
-                     for v in page.evaluate(RUN_AXE, WCAG_AA))
+    return "\n".join(
+        f"{v['id']} ({v['impact']}, {v['count']} nodes): {v['help']}\n  " + "\n  ".join(v["nodes"])
+        for v in page.evaluate(RUN_AXE, WCAG_AA)
+    )
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -165,8 +170,10 @@ FOCUSED = """() => {
 }"""
 
 
-@pytest.mark.parametrize("name", ["portal", "appeal", "tracked", "ticket-list", "ticket-handler", "console",
-                                  "dispatch", "workspace", "dashboard"])
+@pytest.mark.parametrize(
+    "name",
+    ["portal", "appeal", "tracked", "ticket-list", "ticket-handler", "console", "dispatch", "workspace", "dashboard"],
+)
 def test_every_control_is_reached_by_tab_with_a_visible_focus(browser, live_server, name):
     page = open_named(browser, live_server, name, "desktop")
     total = page.evaluate(TAG_CONTROLS)
@@ -184,9 +191,11 @@ def test_every_control_is_reached_by_tab_with_a_visible_focus(browser, live_serv
         reached.add(control)
         if not shown:
             unmarked.append(html)
-    missed = page.evaluate("(reached) => [...document.querySelectorAll('[data-a11y-control]')]"
-                           ".filter(e => !reached.includes(e.dataset.a11yControl)).map(e => e.outerHTML.slice(0, 120))",
-                           sorted(reached))
+    missed = page.evaluate(
+        "(reached) => [...document.querySelectorAll('[data-a11y-control]')]"
+        ".filter(e => !reached.includes(e.dataset.a11yControl)).map(e => e.outerHTML.slice(0, 120))",
+        sorted(reached),
+    )
     assert missed == [], f"{name}: not reached by Tab: {missed[:5]}"
     assert unmarked == [], f"{name}: no visible focus on: {unmarked[:5]}"
     page.context.close()

@@ -1,5 +1,6 @@
 """Issue 20: an admin sets up part of a city in the browser (a unit, a category, a user) and that user signs
 in, chooses their own password and works; the category is offered to citizens."""
+
 import re
 
 from tests.e2e.conftest import screenshot

@@ -1,5 +1,6 @@
 """Issue 21.2 in Chromium, on a phone and a desktop: a shared tracking link, the pending page, a redo, and the
 forgotten tracking number; screenshots of each page at 390 and 1366 px (test-artifacts/)."""
+
 import pytest
 
 from tests.e2e.conftest import LIVE, screenshot
@@ -14,9 +15,16 @@ def redone_ticket() -> str:
     from hotline.extensions import db
     from hotline.orgs.services import get_unit_by_code
     from hotline.tickets.services import AppealInput, CitizenActor, apply_transition, register_ticket
+
     with LIVE["app"].app_context():
-        appeal = AppealInput(appeal_type="complaint", title="小区门口路面塌陷", body="小区南门路面塌陷一个大坑，雨天积水。",
-                             citizen_phone=PHONE, district_id=get_unit_by_code("d1").id, address="东湖区人民路12号")
+        appeal = AppealInput(
+            appeal_type="complaint",
+            title="小区门口路面塌陷",
+            body="小区南门路面塌陷一个大坑，雨天积水。",
+            citizen_phone=PHONE,
+            district_id=get_unit_by_code("d1").id,
+            address="东湖区人民路12号",
+        )
         ticket = register_ticket(appeal, get_user("operator"), "register")
         apply_transition(ticket, "dispatch", get_user("dispatcher"), lead_unit=get_unit_by_code("d1-housing"))
         handler = get_user("handler")

@@ -1,5 +1,6 @@
 """The supervisor's dashboard in Chromium: the charts are drawn (not blank), their numbers one click away;
 the public statistics page draws its chart without signing in."""
+
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_staff_journey import sign_in
 

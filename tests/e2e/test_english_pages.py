@@ -7,6 +7,7 @@ The rule: Chinese characters may appear only in what people wrote or named. Two 
   citizens' names, timeline notes, answers, supervision messages — and every name from the catalogue — org
   units, categories (Chinese and English names) and users' display names — no CJK character is left.
 Anything else with a CJK character is an untranslated string and fails the test."""
+
 import re
 
 from sqlalchemy import select
@@ -57,9 +58,22 @@ def people_and_catalogue_texts() -> list[str]:
     from hotline.orgs.models import OrgUnit
     from hotline.sla.models import SupervisionOrder, Urging
     from hotline.tickets.models import Category, Reply, Ticket, TicketEvent
-    columns = [Ticket.title, Ticket.body, Ticket.address, Ticket.citizen_name, TicketEvent.note, Reply.body,
-               SupervisionOrder.message, Urging.message, OrgUnit.name, OrgUnit.name_en, Category.name,
-               Category.name_en, User.display_name]
+
+    columns = [
+        Ticket.title,
+        Ticket.body,
+        Ticket.address,
+        Ticket.citizen_name,
+        TicketEvent.note,
+        Reply.body,
+        SupervisionOrder.message,
+        Urging.message,
+        OrgUnit.name,
+        OrgUnit.name_en,
+        Category.name,
+        Category.name_en,
+        User.display_name,
+    ]
     texts = set()
     with LIVE["app"].app_context():
         for column in columns:
@@ -79,16 +93,27 @@ def notifications_for(username: str) -> None:
     from hotline.extensions import db
     from hotline.notify.services import notify_users
     from hotline.notify.templates import TEMPLATES
+
     with LIVE["app"].app_context():
         user = get_user(username)
-        payload = {"tracking_no": "20261207000001", "title": "小区物业乱收费（端到端测试）", "unit": "东湖区城市管理局",
-                   "deadline": "2026-12-08 23:59", "response_deadline": "2026-12-08 23:59", "to_unit": "东湖区",
-                   "master": "20261207000002", "numbers": "20261207000001"}
+        payload = {
+            "tracking_no": "20261207000001",
+            "title": "小区物业乱收费（端到端测试）",
+            "unit": "东湖区城市管理局",
+            "deadline": "2026-12-08 23:59",
+            "response_deadline": "2026-12-08 23:59",
+            "to_unit": "东湖区",
+            "master": "20261207000002",
+            "numbers": "20261207000001",
+        }
         for template in TEMPLATES:
             notify_users([user], template, payload=payload)
-        for template, field, code in (("extension_decided", "decision", "批准"), ("suspension_decided", "decision",
-                                      "denied"), ("supervision_overdue", "kind", "督办单"),
-                                      ("supervision_overdue", "kind", "urging")):
+        for template, field, code in (
+            ("extension_decided", "decision", "批准"),
+            ("suspension_decided", "decision", "denied"),
+            ("supervision_overdue", "kind", "督办单"),
+            ("supervision_overdue", "kind", "urging"),
+        ):
             notify_users([user], template, payload={**payload, field: code})
         db.session.commit()
 
@@ -145,9 +170,12 @@ def test_the_main_pages_speak_english_once_chosen(browser, live_server):
     sign_out(page)
     assert page.evaluate("document.documentElement.lang") == "en"  # and signing out
 
-    for username, url, name in (("dispatcher", "/dispatch", "dispatch-desk"), ("handler", "/workspace", "workspace"),
-                                ("supervisor", "/dashboard/", "dashboard"),
-                                ("supervisor", "/notifications", "notifications")):
+    for username, url, name in (
+        ("dispatcher", "/dispatch", "dispatch-desk"),
+        ("handler", "/workspace", "workspace"),
+        ("supervisor", "/dashboard/", "dashboard"),
+        ("supervisor", "/notifications", "notifications"),
+    ):
         if not page.locator("form[action$='/logout']").count():
             sign_in(page, base, username)
         page.goto(f"{base}{url}")

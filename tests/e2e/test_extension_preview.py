@@ -1,5 +1,6 @@
 """Issue 22.5: the lead handler's extension form is with the other actions, and picking a day off shows, before
 sending, that the deadline moves to the end of the next working day."""
+
 import re
 from datetime import date, timedelta
 
@@ -9,9 +10,11 @@ from tests.e2e.test_staff_journey import sign_in
 
 def _ticket_in_progress_at_the_housing_bureau() -> str:
     from hotline.extensions import db
+
     with LIVE["app"].app_context():
-        ticket = ticket_at_the_housing_bureau("物业维修基金使用不透明（延期测试）", "请公开维修基金账目。", "13700002222",
-                                              "东湖区人民路9号", signed=True)
+        ticket = ticket_at_the_housing_bureau(
+            "物业维修基金使用不透明（延期测试）", "请公开维修基金账目。", "13700002222", "东湖区人民路9号", signed=True
+        )
         db.session.commit()
         return ticket.tracking_no
 

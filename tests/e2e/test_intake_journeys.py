@@ -1,4 +1,5 @@
 """Citizen on a phone files an appeal with a photo and looks it up; an operator registers a call by keyboard."""
+
 import re
 
 from PIL import Image
@@ -52,12 +53,12 @@ def test_operator_registers_a_call_by_keyboard_alone(page, live_server):
     page.keyboard.type("13800138000")
     page.keyboard.press("Tab")
     page.keyboard.type("张伟")
-    page.keyboard.press("Tab")          # type of appeal
-    page.keyboard.press("Tab")          # urgency
-    page.keyboard.press("Tab")          # category filter
+    page.keyboard.press("Tab")  # type of appeal
+    page.keyboard.press("Tab")  # urgency
+    page.keyboard.press("Tab")  # category filter
     page.keyboard.type("物业管理")
-    page.keyboard.press("Enter")        # picks the first match and moves to the list
-    page.keyboard.press("Tab")          # district
+    page.keyboard.press("Enter")  # picks the first match and moves to the list
+    page.keyboard.press("Tab")  # district
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Tab")
     page.keyboard.type("东湖区湖光路12号阳光花园")
@@ -68,7 +69,7 @@ def test_operator_registers_a_call_by_keyboard_alone(page, live_server):
     page.wait_for_selector("[data-testid=caller-history] li")
     screenshot(page, "console-keyboard")
     page.focus("#title")
-    page.keyboard.press("Enter")        # Enter submits
+    page.keyboard.press("Enter")  # Enter submits
     page.wait_for_url(re.compile(r".*/console/\?last=\d{14}$"))
     assert "已登记" in page.content()
     number = re.search(r"last=(\d{14})", page.url).group(1)

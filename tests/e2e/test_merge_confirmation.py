@@ -1,5 +1,6 @@
 """并单 in Chromium (issue 21.1): the browser asks before merging, naming both tickets and the direction; the
 merged caller then follows the master on the tracking page. And the citizen account's list (issue 21.3)."""
+
 import re
 
 from tests.e2e.conftest import LIVE, screenshot
@@ -15,16 +16,28 @@ def _two_appeals():
     from hotline.orgs.services import get_unit_by_code
     from hotline.tickets.models import Category
     from hotline.tickets.services import AppealInput, apply_transition, register_ticket
+
     with LIVE["app"].app_context():
         category = db.session.execute(db.select(Category).filter_by(code="0501")).scalar_one()
 
         def appeal(phone, body):
-            return AppealInput(appeal_type="complaint", title="阳光花园电梯停运", body=body, citizen_phone=phone,
-                               category_id=category.id, district_id=get_unit_by_code("d1").id,
-                               address="东湖区人民路12号阳光花园")
-        master = register_ticket(appeal("13711112222", "3栋电梯停运三天，老人无法下楼。"), get_user("operator"), "register")
+            return AppealInput(
+                appeal_type="complaint",
+                title="阳光花园电梯停运",
+                body=body,
+                citizen_phone=phone,
+                category_id=category.id,
+                district_id=get_unit_by_code("d1").id,
+                address="东湖区人民路12号阳光花园",
+            )
+
+        master = register_ticket(
+            appeal("13711112222", "3栋电梯停运三天，老人无法下楼。"), get_user("operator"), "register"
+        )
         apply_transition(master, "dispatch", get_user("dispatcher"), lead_unit=get_unit_by_code("d1-housing"))
-        duplicate = register_ticket(appeal(CALLER, "阳光花园电梯坏了好几天，没人来修。"), get_user("operator"), "register")
+        duplicate = register_ticket(
+            appeal(CALLER, "阳光花园电梯坏了好几天，没人来修。"), get_user("operator"), "register"
+        )
         db.session.commit()
         return master.tracking_no, duplicate.tracking_no
 
@@ -33,6 +46,7 @@ def _answer(master_no):
     from hotline.accounts.services import get_user
     from hotline.extensions import db
     from hotline.tickets.services import apply_transition, get_ticket
+
     with LIVE["app"].app_context():
         master = get_ticket(master_no)
         handler = get_user("handler")
@@ -55,6 +69,7 @@ def test_merge_asks_first_and_the_merged_caller_follows_the_master(browser, live
     def dismiss(dialog):
         asked.append(dialog.message)
         dialog.dismiss()
+
     page.once("dialog", dismiss)
     form.locator("button[type=submit]").click()
     page.wait_for_timeout(300)
@@ -91,9 +106,15 @@ def test_the_citizen_account_lists_a_call_registered_from_its_phone(browser, liv
     from hotline.demo.seed import CITIZEN_PHONE
     from hotline.extensions import db
     from hotline.tickets.services import AppealInput, register_ticket
+
     with LIVE["app"].app_context():
-        called = register_ticket(AppealInput(appeal_type="help", title="楼道灯坏了（来电）", body="楼道灯坏了很久。",
-                                             citizen_phone=CITIZEN_PHONE), get_user("operator"), "register")
+        called = register_ticket(
+            AppealInput(
+                appeal_type="help", title="楼道灯坏了（来电）", body="楼道灯坏了很久。", citizen_phone=CITIZEN_PHONE
+            ),
+            get_user("operator"),
+            "register",
+        )
         db.session.commit()
         number = called.tracking_no
     for width, height in ((1366, 900), (390, 844)):
@@ -113,6 +134,7 @@ def test_the_operator_calls_back_every_caller_of_a_merged_appeal(browser, live_s
     from hotline.accounts.services import get_user
     from hotline.extensions import db
     from hotline.tickets.services import apply_transition, get_ticket
+
     with LIVE["app"].app_context():
         apply_transition(get_ticket(duplicate), "merge", get_user("dispatcher"), master=get_ticket(master))
         db.session.commit()

@@ -1,4 +1,5 @@
 """统一回应 end to end in Chromium: a citizen's appeal travels down to a street and its answer comes back."""
+
 from tests.e2e.conftest import screenshot
 
 PHONE = "13755556666"

@@ -1,4 +1,5 @@
 """A member of staff signs in, finds their units' tickets and reads one ticket's Chinese timeline."""
+
 import re
 
 from tests.e2e.conftest import screenshot

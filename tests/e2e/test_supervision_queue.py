@@ -1,4 +1,5 @@
 """The supervisor's queue of pending requests (/supervision/requests), decided in the browser."""
+
 from datetime import timedelta
 
 from tests.e2e.conftest import LIVE, screenshot
@@ -12,15 +13,18 @@ def _extension_request():
     from hotline.extensions import db
     from hotline.sla import services as sla
     from hotline.tickets.models import Ticket
+
     with LIVE["app"].app_context():
-        for ticket in db.session.execute(select(Ticket).where(Ticket.status == "in_progress")
-                                         .order_by(Ticket.id)).scalars():
+        for ticket in db.session.execute(
+            select(Ticket).where(Ticket.status == "in_progress").order_by(Ticket.id)
+        ).scalars():
             handler = db.session.execute(select(User).where(User.org_unit_id == ticket.lead_unit_id)).scalars().first()
             if handler is None or not ticket.answer_deadline_at or ticket.extension_requests:
                 continue
             try:
-                req = sla.request_extension(ticket, handler, ticket.answer_deadline_at + timedelta(days=7),
-                                            "需要现场复核（端到端测试）")
+                req = sla.request_extension(
+                    ticket, handler, ticket.answer_deadline_at + timedelta(days=7), "需要现场复核（端到端测试）"
+                )
             except Exception:  # noqa: BLE001 — e.g. this one's deadline has passed: try the next
                 db.session.rollback()
                 continue
@@ -50,6 +54,7 @@ def test_a_supervisor_approves_an_extension_from_the_queue(live_server, page):
     assert page.locator(f"#request-extension-{request_id}").count() == 0
     from hotline.extensions import db
     from hotline.tickets.models import ExtensionRequest
+
     with LIVE["app"].app_context():
         req = db.session.get(ExtensionRequest, request_id)
         assert (req.state, req.decision_note) == ("approved", "同意延期")

@@ -1,4 +1,5 @@
 """Shared helpers for the API and Open311 tests."""
+
 import base64
 import io
 
@@ -30,9 +31,16 @@ def png_b64() -> str:
 
 
 def appeal_json(world, **overrides) -> dict:
-    body = {"appeal_type": "complaint", "title": "夜间施工噪音", "body": "工地每晚十一点后仍在施工。",
-            "citizen_phone": PHONE, "citizen_name": "李娜", "category_code": world.category.code,
-            "district_code": world.district.code, "address": "东湖区人民路2号"}
+    body = {
+        "appeal_type": "complaint",
+        "title": "夜间施工噪音",
+        "body": "工地每晚十一点后仍在施工。",
+        "citizen_phone": PHONE,
+        "citizen_name": "李娜",
+        "category_code": world.category.code,
+        "district_code": world.district.code,
+        "address": "东湖区人民路2号",
+    }
     body.update(overrides)
     return body
 

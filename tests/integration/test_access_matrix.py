@@ -12,6 +12,7 @@ An expectation is an HTTP status, or ``OK_POST`` for state-changing routes walke
 off in testing): the privileged get an answer that is not 401/403/404/5xx (usually 400/422: the body is
 empty), everyone else a 4xx (anonymous web: 302 to the sign-in page).
 """
+
 from __future__ import annotations
 
 import io
@@ -26,19 +27,26 @@ from hotline.extensions import db, limiter
 from tests.factories import PASSWORD
 
 ROLES = ("anonymous", "citizen", "operator", "dispatcher", "handler_in", "handler_out", "supervisor", "admin")
-USERNAMES = {"citizen": "citizen", "operator": "operator", "dispatcher": "dispatcher",
-             "handler_in": "district_handler", "handler_out": "outsider", "supervisor": "supervisor",
-             "admin": "admin"}
+USERNAMES = {
+    "citizen": "citizen",
+    "operator": "operator",
+    "dispatcher": "dispatcher",
+    "handler_in": "district_handler",
+    "handler_out": "outsider",
+    "supervisor": "supervisor",
+    "admin": "admin",
+}
 HOTLINE = {"operator", "dispatcher", "supervisor", "admin"}
 STAFF_AND_CITIZEN = set(ROLES) - {"anonymous"}
-LOGIN = "login"      # 302 to the sign-in page
+LOGIN = "login"  # 302 to the sign-in page
 OK_POST = "ok-post"  # privileged: not refused; see the module docstring
-PORTAL = "portal"    # 302 to the citizens' portal
+PORTAL = "portal"  # 302 to the citizens' portal
 
 
 @dataclass
 class Row:
     """Expected answers for one endpoint: ``get``/``post`` map a role to a status (or LOGIN / OK_POST)."""
+
     get: dict = field(default_factory=dict)
     post: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)  # URL values beyond the world's defaults
@@ -77,8 +85,10 @@ SEES_TICKET = HOTLINE | {"handler_in"}
 
 MATRIX: dict[str, Row] = {
     # --- sign-in, language ----------------------------------------------------------------------------------
-    "accounts.login": Row(get={r: 200 if r == "anonymous" else 302 for r in ROLES},
-                          post={r: 200 if r == "anonymous" else 302 for r in ROLES}),
+    "accounts.login": Row(
+        get={r: 200 if r == "anonymous" else 302 for r in ROLES},
+        post={r: 200 if r == "anonymous" else 302 for r in ROLES},
+    ),
     "accounts.logout": Row(post={r: 302 for r in ROLES}),
     "accounts.set_language": Row(post={r: 302 for r in ROLES}, values={"code": "en"}),
     "accounts.account": Row(get=web(STAFF_AND_CITIZEN)),
@@ -126,8 +136,10 @@ MATRIX: dict[str, Row] = {
     # --- supervision on a ticket ------------------------------------------------------------------------------
     "sla.urge": Row(post={**ticket_scoped(SUPERVISOR, ok=OK_POST), "handler_out": 403, "citizen": 403}),
     "sla.supervise": Row(post={**ticket_scoped(SUPERVISOR, ok=OK_POST), "handler_out": 403, "citizen": 403}),
-    "sla.decide": Row(post={**ticket_scoped(SUPERVISOR, ok=OK_POST), "handler_out": 403, "citizen": 403},
-                      values={"kind": "extension", "decision": "approve"}),
+    "sla.decide": Row(
+        post={**ticket_scoped(SUPERVISOR, ok=OK_POST), "handler_out": 403, "citizen": 403},
+        values={"kind": "extension", "decision": "approve"},
+    ),
     "sla.requests_queue": Row(get=web(SUPERVISOR)),
     "sla.decide_from_queue": Row(post=web_post(SUPERVISOR), values={"kind": "extension", "decision": "approve"}),
     "sla.respond": Row(post={**web_post({"handler_in"}), "handler_out": 404}, values={"kind": "urging"}),
@@ -171,8 +183,9 @@ MATRIX: dict[str, Row] = {
     "api.create_ticket": Row(post={r: 422 for r in ROLES}),
     "api.list_tickets": Row(get=api(STAFF_AND_CITIZEN)),
     "api.ticket_detail": Row(get={**api(SEES_TICKET), "handler_out": 404, "citizen": 404}),
-    "api.act": Row(post={**api(SEES_TICKET, ok=OK_POST, denied=403), "handler_out": 404, "citizen": 404},
-                   values={"action": "sign"}),
+    "api.act": Row(
+        post={**api(SEES_TICKET, ok=OK_POST, denied=403), "handler_out": 404, "citizen": 404}, values={"action": "sign"}
+    ),
     "api.track": Row(get=everyone(422)),
     "stats_api.overview": Row(get=api(SUPERVISION)),
     "stats_api.units": Row(get=api(SUPERVISION)),
@@ -208,6 +221,7 @@ def row_for(endpoint: str) -> Row | None:
 
 # --- the world and its URL values ----------------------------------------------------------------------------
 
+
 def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (200, 30, 30)).save(out, "PNG")
@@ -226,8 +240,15 @@ def build_objects(world) -> dict:
 
     ticket = world.ticket_in("in_progress")
     data = _png()
-    photo = Attachment(ticket=ticket, filename="x.png", content_type="image/png", size=len(data), sha256="0" * 64,
-                       storage_key=storage().save(data, ".png"), created_at=utcnow())
+    photo = Attachment(
+        ticket=ticket,
+        filename="x.png",
+        content_type="image/png",
+        size=len(data),
+        sha256="0" * 64,
+        storage_key=storage().save(data, ".png"),
+        created_at=utcnow(),
+    )
     db.session.add(photo)
     extension = sla.request_extension(ticket, world.district_handler, utcnow() + timedelta(days=30), "需要检测")
     urging = sla.urge_ticket(ticket, world.supervisor, "请加快办理")
@@ -237,22 +258,38 @@ def build_objects(world) -> dict:
     canned = CannedAnswer(title="已转交", body="您的诉求已转交相关部门。")
     db.session.add(canned)
     from hotline.api.services import create_api_key
+
     api_key, _raw = create_api_key("民意网")
     db.session.commit()
     policy = db.session.execute(db.select(SlaPolicy).limit(1)).scalar_one()
-    return {"tracking_no": ticket.tracking_no, "service_request_id": ticket.tracking_no,
-            "attachment_id": photo.id, "request_id": extension.id, "record_id": urging.id,
-            "article_id": article.id, "project_id": project.id, "answer_id": canned.id, "policy_id": policy.id,
-            "user_id": world.street_handler.id, "unit_id": world.community.id,
-            "category_id": world.category.id, "key_id": api_key.id, "year": 2026, "fmt": "json", "service_code": world.category.code, "file_format": "csv",
-            "ticket": ticket}
+    return {
+        "tracking_no": ticket.tracking_no,
+        "service_request_id": ticket.tracking_no,
+        "attachment_id": photo.id,
+        "request_id": extension.id,
+        "record_id": urging.id,
+        "article_id": article.id,
+        "project_id": project.id,
+        "answer_id": canned.id,
+        "policy_id": policy.id,
+        "user_id": world.street_handler.id,
+        "unit_id": world.community.id,
+        "category_id": world.category.id,
+        "key_id": api_key.id,
+        "year": 2026,
+        "fmt": "json",
+        "service_code": world.category.code,
+        "file_format": "csv",
+        "ticket": ticket,
+    }
 
 
 def url_for_rule(rule, values: dict) -> str:
     path = rule.rule
     for name in rule.arguments:
-        path = re.sub(r"<(?:[^<>:]+:)?" + re.escape(name) + r">|<any\([^)]*\):" + re.escape(name) + r">",
-                      str(values[name]), path)
+        path = re.sub(
+            r"<(?:[^<>:]+:)?" + re.escape(name) + r">|<any\([^)]*\):" + re.escape(name) + r">", str(values[name]), path
+        )
     assert "<" not in path, path
     return path
 
@@ -283,8 +320,9 @@ class Sessions:
         if role == "anonymous":
             return {}
         if role not in self.tokens:
-            response = self.app.test_client().post("/api/v1/auth/token",
-                                                   json={"username": USERNAMES[role], "password": PASSWORD})
+            response = self.app.test_client().post(
+                "/api/v1/auth/token", json={"username": USERNAMES[role], "password": PASSWORD}
+            )
             assert response.status_code == 200, (role, response.get_json())
             self.tokens[role] = response.get_json()["access_token"]
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -294,6 +332,7 @@ def _forget_cached_user():
     """The tests hold an app context, so Flask-Login's per-request user cache (on ``g``) would outlive a
     request: forget it, so each request is seen as its own client's user."""
     from flask import g
+
     g.pop("_login_user", None)
 
 
@@ -326,24 +365,31 @@ def _walk(app, world, rows) -> list[str]:
         path = url_for_rule(rule, {**objects, **row.values}) + (f"?{row.query}" if row.query else "")
         for method, expectations in (("GET", row.get), ("POST", row.post)):
             if method not in rule.methods:
-                assert not expectations or rule.endpoint not in MATRIX, \
+                assert not expectations or rule.endpoint not in MATRIX, (
                     f"{rule.endpoint} has {method} expectations but no {method} route"
+                )
                 continue
             assert expectations, f"{rule.endpoint} {rule.rule}: no {method} expectations"
             for role in ROLES:
                 if role not in expectations:
                     continue
                 api_path = path.startswith("/api/")
-                client = sessions.fresh(role) if rule.endpoint in SIGNS_OUT + ("accounts.login",) \
-                    else sessions.client(role)
-                headers = sessions.headers(role) if api_path and not path.startswith("/api/v1/docs") \
-                    and "openapi" not in path else {}
+                client = (
+                    sessions.fresh(role) if rule.endpoint in SIGNS_OUT + ("accounts.login",) else sessions.client(role)
+                )
+                headers = (
+                    sessions.headers(role)
+                    if api_path and not path.startswith("/api/v1/docs") and "openapi" not in path
+                    else {}
+                )
                 kwargs = {"json": {}} if api_path and method == "POST" else {"data": {}} if method == "POST" else {}
                 _forget_cached_user()
                 response = client.open(path, method=method, headers=headers, **kwargs)
                 if not _matches(expectations[role], response, method):
-                    problems.append(f"{method} {path} [{rule.endpoint}] as {role}: expected {expectations[role]}, "
-                                    f"got {response.status_code}")
+                    problems.append(
+                        f"{method} {path} [{rule.endpoint}] as {role}: expected {expectations[role]}, "
+                        f"got {response.status_code}"
+                    )
                 if rule.endpoint in SIGNS_OUT:
                     sessions.clients.pop(role, None)
                     sessions.tokens.pop(role, None)  # signing out everywhere ends the role's API token too
@@ -386,8 +432,10 @@ def test_the_permissions_table_agrees_with_the_predicates_and_the_pages(app, wor
     from hotline.accounts.models import User
 
     ticket = world.ticket_in("in_progress")
-    users = {role: db.session.execute(db.select(User).filter_by(username=name)).scalar_one()
-             for role, name in USERNAMES.items()}
+    users = {
+        role: db.session.execute(db.select(User).filter_by(username=name)).scalar_one()
+        for role, name in USERNAMES.items()
+    }
     problems = []
     for name, rule in permissions.TABLE.items():
         predicate = getattr(permissions, name)

@@ -1,4 +1,5 @@
 """The signed-in user's own account: /account, /account/password, sign out everywhere (issues 20.1, 28.2)."""
+
 from __future__ import annotations
 
 from hotline.accounts.services import authenticate
@@ -12,8 +13,10 @@ NEW = "lake-side-lantern-42"
 
 def change(client, current=PASSWORD, new=NEW, confirm=None):
     page_status(client)  # forget the previous request's user
-    return client.post("/account/password", data={"current_password": current, "new_password": new,
-                                                  "confirm": confirm if confirm is not None else new})
+    return client.post(
+        "/account/password",
+        data={"current_password": current, "new_password": new, "confirm": confirm if confirm is not None else new},
+    )
 
 
 def test_the_account_page_shows_who_is_signed_in(app, world):

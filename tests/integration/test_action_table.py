@@ -1,13 +1,32 @@
 """The one action table (``hotline.tickets.actions``) covers what both doors and the OpenAPI document offer."""
+
 from hotline.api.actions import ActionSchema
 from hotline.tickets.actions import ACTIONS, API_ACTIONS, WEB_ACTIONS
 from hotline.tickets.forms import ActionForm
 from hotline.tickets.workflow import TRANSITIONS
 
 # The API's action names are a contract with tools: renaming one breaks them.
-API_NAMES = ("accept", "refuse", "answer_directly", "dispatch", "sign", "request_return", "judge_return",
-             "pass_down", "note", "opinion", "request_extension", "judge_extension", "request_suspension",
-             "judge_suspension", "resume", "reply", "review", "rate", "merge")
+API_NAMES = (
+    "accept",
+    "refuse",
+    "answer_directly",
+    "dispatch",
+    "sign",
+    "request_return",
+    "judge_return",
+    "pass_down",
+    "note",
+    "opinion",
+    "request_extension",
+    "judge_extension",
+    "request_suspension",
+    "judge_suspension",
+    "resume",
+    "reply",
+    "review",
+    "rate",
+    "merge",
+)
 
 
 def test_every_transition_the_ticket_page_can_offer_is_in_the_table():

@@ -1,5 +1,6 @@
 """/admin/api-keys (issue 20.1): partner channels' keys: create (shown once), revoke, last use and request count;
 audited."""
+
 from __future__ import annotations
 
 import re
@@ -62,13 +63,15 @@ def test_revoking_stops_the_key_at_once(client, admin, world):
 
 def test_last_use_and_request_count_are_shown(app, client, admin, world, monkeypatch):
     raw = create(admin, "民心网")
-    monkeypatch.setitem(app.config, "API_KEY_USAGE_FLUSH_SECONDS", 3600)  # counted in the process, written when the page is read
+    monkeypatch.setitem(
+        app.config, "API_KEY_USAGE_FLUSH_SECONDS", 3600
+    )  # counted in the process, written when the page is read
     for _ in range(3):
         assert client.get("/api/v1/tickets", headers={"X-API-Key": raw}).status_code == 200
     assert client.get("/api/v1/tickets", headers={"X-API-Key": raw + "x"}).status_code == 401  # not counted
     page = get(admin, "/admin/api-keys").get_data(as_text=True)
-    row = page[page.index(f'id="api-key-{key_of("民心网").id}"'):]
-    row = row[:row.index("</tr>")]
+    row = page[page.index(f'id="api-key-{key_of("民心网").id}"') :]
+    row = row[: row.index("</tr>")]
     assert '<td class="text-end">3</td>' in row and "从未" not in row
     key = key_of("民心网")
     assert key.request_count == 3 and key.last_used_at is not None
@@ -77,6 +80,7 @@ def test_last_use_and_request_count_are_shown(app, client, admin, world, monkeyp
 def test_usage_survives_a_failed_write(app, world, monkeypatch):
     """A database blip while writing the counts keeps them for the next write."""
     from hotline.api.services import create_api_key
+
     key, _raw = create_api_key("民心网")
     db.session.commit()
     monkeypatch.setitem(app.config, "API_KEY_USAGE_FLUSH_SECONDS", 3600)
@@ -86,6 +90,7 @@ def test_usage_survives_a_failed_write(app, world, monkeypatch):
 
     def broken():
         raise sa.exc.OperationalError("UPDATE", {}, Exception("server closed the connection"))
+
     monkeypatch.setattr(db.engine, "begin", broken)
     usage_meter.flush()
     monkeypatch.setattr(db.engine, "begin", real_begin)

@@ -1,5 +1,6 @@
 """/admin/categories (issue 20.1): the two-level tree; create, rename, reorder, deactivate (hidden from new
 appeals and Open311 services, kept on old tickets); audited with before -> after."""
+
 from __future__ import annotations
 
 import re
@@ -24,14 +25,15 @@ def category(code) -> Category:
 
 
 def add(client, code, name, parent=None):
-    return post(client, "/admin/categories", data={"code": code, "name": name,
-                                                   "parent_id": parent.id if parent else ""})
+    return post(
+        client, "/admin/categories", data={"code": code, "name": name, "parent_id": parent.id if parent else ""}
+    )
 
 
 def appeal_options(client) -> list[str]:
     html = get(client, "/appeal").get_data(as_text=True)
-    select = html[html.index('name="category_id"'):]
-    return re.findall(r"<option value=\"\d+\"[^>]*>([^<]+)</option>", select[:select.index("</select>")])
+    select = html[html.index('name="category_id"') :]
+    return re.findall(r"<option value=\"\d+\"[^>]*>([^<]+)</option>", select[: select.index("</select>")])
 
 
 def test_create_first_and_second_level_categories(admin, world):
@@ -39,8 +41,10 @@ def test_create_first_and_second_level_categories(admin, world):
     assert add(admin, "0601", "低保", category("06")).status_code == 302
     assert category("0601").parent_id == category("06").id
     assert "低保" in appeal_options(admin)
-    assert [d[:2] for d in audit_details()] == [("category.create", "category 06"),
-                                                ("category.create", "category 0601")]
+    assert [d[:2] for d in audit_details()] == [
+        ("category.create", "category 06"),
+        ("category.create", "category 0601"),
+    ]
     assert audit_details()[1][2] == {"name": "低保", "parent": "06"}
 
 
@@ -56,8 +60,9 @@ def test_a_third_level_or_a_taken_code_is_refused(admin, world):
 def test_rename(admin, world):
     response = post(admin, f"/admin/categories/{world.category.id}", data={"name": "物业服务", "name_en": "Property"})
     assert response.status_code == 302 and category("0501").name == "物业服务"
-    assert audit_details() == [("category.update", "category 0501",
-                                {"name": ["物业管理", "物业服务"], "name_en": [None, "Property"]})]
+    assert audit_details() == [
+        ("category.update", "category 0501", {"name": ["物业管理", "物业服务"], "name_en": [None, "Property"]})
+    ]
 
 
 def test_reorder_changes_the_appeal_form(admin, world):
@@ -71,8 +76,10 @@ def test_reorder_changes_the_appeal_form(admin, world):
     edge = post(admin, f"/admin/categories/{category('0503').id}/up")
     assert "已在列表的最前或最后" in get(admin, edge.headers["Location"]).get_data(as_text=True)
     reorders = [d for d in audit_details() if d[0] == "category.reorder"]
-    assert reorders == [("category.reorder", "category 0503", {"position": [3, 2]}),
-                        ("category.reorder", "category 0501", {"position": [1, 2]})]
+    assert reorders == [
+        ("category.reorder", "category 0503", {"position": [3, 2]}),
+        ("category.reorder", "category 0501", {"position": [1, 2]}),
+    ]
 
 
 def test_deactivation_hides_it_from_new_appeals_and_open311_but_keeps_old_tickets(client, admin, world):
@@ -91,6 +98,7 @@ def test_deactivation_hides_it_from_new_appeals_and_open311_but_keeps_old_ticket
 
 def test_a_new_appeal_with_a_deactivated_category_is_refused(client, admin, world):
     from tests.integration.api_helpers import appeal_json, new_key
+
     post(admin, f"/admin/categories/{world.category.id}/deactivate")
     _key, headers = new_key()
     response = client.post("/api/v1/tickets", json=appeal_json(world), headers=headers)

@@ -1,5 +1,6 @@
 """/admin/units (issue 20.1): the org tree; create, rename, move (paths of the subtree recomputed), deactivate
 (refused while the unit holds open tickets, active users or active units below, naming how many)."""
+
 from __future__ import annotations
 
 import re
@@ -32,31 +33,51 @@ def test_the_tree_is_shown_indented(admin, world):
     html = get(admin, "/admin/units").get_data(as_text=True)
     names = re.findall(r'<a href="/admin/units/\d+"[^>]*>([^<]+)</a>', html)
     assert names.index("海川市") < names.index("东湖区") < names.index("湖滨街道") < names.index("柳岸社区")
-    assert re.search(r'unit-indent-3" aria-hidden="true"></span>\s*<a href="/admin/units/%d"' % world.community.id,
-                     html)
+    assert re.search(rf'unit-indent-3" aria-hidden="true"></span>\s*<a href="/admin/units/{world.community.id}"', html)
 
 
 def test_create_a_unit_under_a_parent_of_the_right_kind(admin, world):
-    response = post(admin, "/admin/units", data={"parent_id": world.street.id, "kind": "community",
-                                                 "code": "d1-s1-c2", "name": "荷塘社区", "name_en": "Hetang"})
+    response = post(
+        admin,
+        "/admin/units",
+        data={
+            "parent_id": world.street.id,
+            "kind": "community",
+            "code": "d1-s1-c2",
+            "name": "荷塘社区",
+            "name_en": "Hetang",
+        },
+    )
     assert response.status_code == 302
     created = unit("d1-s1-c2")
     assert created.parent_id == world.street.id and created.depth == 3
     assert created.path == f"{world.street.path}{created.id}/"
-    assert audit_details() == [("unit.create", "unit d1-s1-c2",
-                                {"kind": "community", "name": "荷塘社区", "parent": "d1-s1"})]
+    assert audit_details() == [
+        ("unit.create", "unit d1-s1-c2", {"kind": "community", "name": "荷塘社区", "parent": "d1-s1"})
+    ]
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"kind": "community", "parent": "district"}, "不能设在"),     # a community under a district
-    ({"kind": "street", "parent": None}, "必须有上级单位"),          # only the city is a root
-    ({"kind": "district", "parent": "street"}, "不能设在"),
-    ({"kind": "community", "parent": "street", "code": "d1"}, "已被使用"),  # a taken code
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"kind": "community", "parent": "district"}, "不能设在"),  # a community under a district
+        ({"kind": "street", "parent": None}, "必须有上级单位"),  # only the city is a root
+        ({"kind": "district", "parent": "street"}, "不能设在"),
+        ({"kind": "community", "parent": "street", "code": "d1"}, "已被使用"),  # a taken code
+    ],
+)
 def test_creating_a_unit_in_the_wrong_place_is_refused(admin, world, data, message):
     parent = getattr(world, data["parent"]) if data["parent"] else None
-    response = post(admin, "/admin/units", data={"parent_id": parent.id if parent else "", "kind": data["kind"],
-                                                 "code": data.get("code", "new-unit"), "name": "新单位"})
+    response = post(
+        admin,
+        "/admin/units",
+        data={
+            "parent_id": parent.id if parent else "",
+            "kind": data["kind"],
+            "code": data.get("code", "new-unit"),
+            "name": "新单位",
+        },
+    )
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert unit("new-unit") is None and audit_details() == []
 
@@ -65,8 +86,9 @@ def test_rename(admin, world):
     response = post(admin, f"/admin/units/{world.street.id}", data={"name": "湖滨街道办事处", "name_en": "Hubin"})
     assert response.status_code == 302
     assert unit("d1-s1").name == "湖滨街道办事处"
-    assert audit_details() == [("unit.update", "unit d1-s1", {"name": ["湖滨街道", "湖滨街道办事处"],
-                                                               "name_en": [None, "Hubin"]})]
+    assert audit_details() == [
+        ("unit.update", "unit d1-s1", {"name": ["湖滨街道", "湖滨街道办事处"], "name_en": [None, "Hubin"]})
+    ]
     assert post(admin, f"/admin/units/{world.street.id}", data={"name": ""}).status_code == 400
 
 
@@ -81,8 +103,9 @@ def test_move_recomputes_the_paths_of_the_subtree(admin, world):
     assert audit_details() == [("unit.move", "unit d1-s1", {"parent": ["d1", "d2"]})]
 
 
-@pytest.mark.parametrize("target, message", [("community", "自身或其下级"), ("street", "自身或其下级"),
-                                             ("department", "不能设在")])
+@pytest.mark.parametrize(
+    "target, message", [("community", "自身或其下级"), ("street", "自身或其下级"), ("department", "不能设在")]
+)
 def test_a_move_under_its_own_subtree_or_the_wrong_kind_is_refused(admin, world, target, message):
     before = {u.code: u.path for u in db.session.execute(sa.select(OrgUnit)).scalars()}
     response = post(admin, f"/admin/units/{world.street.id}/move", data={"parent_id": getattr(world, target).id})

@@ -1,5 +1,6 @@
 """/admin/users (issue 20.1): list, search and filters, create, edit, deactivate and reactivate, reset a
 password, unlock; every change audited with before -> after; sessions and tokens end at once."""
+
 from __future__ import annotations
 
 import re
@@ -44,8 +45,7 @@ def test_the_list_searches_and_filters(admin, world):
     assert len(listed(admin)) == 9
     assert listed(admin, "?q=handler") == ["department_handler", "district_handler", "street_handler"]
     assert listed(admin, "?q=%25") == []  # a LIKE wildcard is searched for literally
-    assert listed(admin, f"?unit={world.district.id}") == ["department_handler", "district_handler",
-                                                           "street_handler"]
+    assert listed(admin, f"?unit={world.district.id}") == ["department_handler", "district_handler", "street_handler"]
     assert listed(admin, "?role=dispatcher") == ["dispatcher"]
     world.outsider.active = False
     db.session.commit()
@@ -56,6 +56,7 @@ def test_the_list_searches_and_filters(admin, world):
 
 def test_the_list_is_paginated_keeping_the_filters(admin, app, world):
     from hotline.admin import views
+
     original, views.USERS_PER_PAGE = views.USERS_PER_PAGE, 2
     try:
         assert len(listed(admin)) == 2 and len(listed(admin, "?page=5")) == 1
@@ -67,9 +68,18 @@ def test_the_list_is_paginated_keeping_the_filters(admin, app, world):
 
 
 def test_an_admin_creates_a_user_who_must_choose_a_password(app, admin, world):
-    response = post(admin, "/admin/users/new", data={
-        "username": "wangfang", "display_name": "王芳", "phone": "13800001111", "org_unit_id": world.street.id,
-        "roles": ["handler"], "scope_unit_id": ""})
+    response = post(
+        admin,
+        "/admin/users/new",
+        data={
+            "username": "wangfang",
+            "display_name": "王芳",
+            "phone": "13800001111",
+            "org_unit_id": world.street.id,
+            "roles": ["handler"],
+            "scope_unit_id": "",
+        },
+    )
     assert response.status_code == 200
     password = shown_password(response)
     user = get_user("wangfang")
@@ -88,14 +98,27 @@ def test_an_admin_creates_a_user_who_must_choose_a_password(app, admin, world):
 
 
 def test_a_chosen_temporary_password_follows_the_rules(admin, world):
-    weak = post(admin, "/admin/users/new", data={"username": "zhao", "display_name": "赵", "org_unit_id":
-                                                 world.street.id, "roles": ["handler"], "password": "12345678"})
+    weak = post(
+        admin,
+        "/admin/users/new",
+        data={
+            "username": "zhao",
+            "display_name": "赵",
+            "org_unit_id": world.street.id,
+            "roles": ["handler"],
+            "password": "12345678",
+        },
+    )
     assert weak.status_code == 400 and get_user("zhao") is None
-    taken = post(admin, "/admin/users/new", data={"username": "operator", "display_name": "x", "org_unit_id":
-                                                  world.street.id, "roles": ["handler"]})
+    taken = post(
+        admin,
+        "/admin/users/new",
+        data={"username": "operator", "display_name": "x", "org_unit_id": world.street.id, "roles": ["handler"]},
+    )
     assert taken.status_code == 400 and "已被占用" in taken.get_data(as_text=True)
-    no_role = post(admin, "/admin/users/new", data={"username": "qian", "display_name": "钱",
-                                                    "org_unit_id": world.street.id})
+    no_role = post(
+        admin, "/admin/users/new", data={"username": "qian", "display_name": "钱", "org_unit_id": world.street.id}
+    )
     assert no_role.status_code == 400 and get_user("qian") is None
     assert [a for a, _t, _d in audit_details() if a == "user.create"] == []
 
@@ -103,26 +126,40 @@ def test_a_chosen_temporary_password_follows_the_rules(admin, world):
 def test_an_inactive_unit_cannot_be_chosen(admin, world):
     world.other_district.active = False
     db.session.commit()
-    response = post(admin, "/admin/users/new", data={"username": "sun", "display_name": "孙",
-                                                     "org_unit_id": world.other_district.id, "roles": ["handler"]})
+    response = post(
+        admin,
+        "/admin/users/new",
+        data={"username": "sun", "display_name": "孙", "org_unit_id": world.other_district.id, "roles": ["handler"]},
+    )
     assert response.status_code == 400 and get_user("sun") is None
 
 
 def test_editing_roles_and_unit_is_audited_and_ends_sessions(app, admin, world):
     handler = signed_in_client(app, "district_handler")
     headers = token_for(world.district_handler)
-    response = post(admin, f"/admin/users/{world.district_handler.id}", data={
-        "display_name": "东湖区承办人", "org_unit_id": world.street.id, "roles": ["handler", "supervisor"],
-        "scope_unit_id": world.district.id})
+    response = post(
+        admin,
+        f"/admin/users/{world.district_handler.id}",
+        data={
+            "display_name": "东湖区承办人",
+            "org_unit_id": world.street.id,
+            "roles": ["handler", "supervisor"],
+            "scope_unit_id": world.district.id,
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     user = db.session.get(User, world.district_handler.id)
     assert user.org_unit_id == world.street.id and user.display_name == "东湖区承办人"
-    assert sorted((r.role, r.scope_unit_id) for r in user.roles) == [("handler", world.district.id),
-                                                                     ("supervisor", world.district.id)]
-    assert [d[:2] for d in audit_details()] == [("user.update", "user district_handler"),
-                                                ("user.set_unit", "user district_handler"),
-                                                ("user.set_roles", "user district_handler")]
+    assert sorted((r.role, r.scope_unit_id) for r in user.roles) == [
+        ("handler", world.district.id),
+        ("supervisor", world.district.id),
+    ]
+    assert [d[:2] for d in audit_details()] == [
+        ("user.update", "user district_handler"),
+        ("user.set_unit", "user district_handler"),
+        ("user.set_roles", "user district_handler"),
+    ]
     assert audit_details()[0][2] == {"display_name": ["district_handler", "东湖区承办人"]}
     assert audit_details()[2][2] == {"roles": [["handler@d1"], ["handler@d1", "supervisor@d1"]]}
     assert page_status(handler) == 302
@@ -137,8 +174,16 @@ def test_the_edit_form_shows_the_current_roles(admin, world):
 
 def test_an_admin_cannot_lock_themselves_out(admin, world):
     own = f"/admin/users/{world.admin.id}"
-    response = post(admin, own, data={"display_name": "admin", "org_unit_id": world.hotline.id,
-                                      "roles": ["operator"], "scope_unit_id": world.city.id})
+    response = post(
+        admin,
+        own,
+        data={
+            "display_name": "admin",
+            "org_unit_id": world.hotline.id,
+            "roles": ["operator"],
+            "scope_unit_id": world.city.id,
+        },
+    )
     assert response.status_code == 400 and "不能移除自己的管理员角色" in response.get_data(as_text=True)
     assert post(admin, own + "/deactivate").status_code == 302
     db.session.expire_all()
@@ -154,8 +199,9 @@ def test_deactivate_and_reactivate(app, admin, world):
     assert page_status(victim) == 302
     assert_error(victim.get("/api/v1/tickets", headers=headers), 401, "unauthorized")
     g.pop("_login_user", None)
-    assert app.test_client().post("/login", data={"username": "district_handler", "password": PASSWORD}
-                                  ).status_code == 200  # refused
+    assert (
+        app.test_client().post("/login", data={"username": "district_handler", "password": PASSWORD}).status_code == 200
+    )  # refused
     again = post(admin, path + "/deactivate")
     assert "已是停用状态" in get(admin, again.headers["Location"]).get_data(as_text=True)
     assert post(admin, path + "/activate").status_code == 302
@@ -184,20 +230,29 @@ def test_reset_password_shows_it_once_and_forces_a_change(app, admin, world):
 
 def test_unlock_after_throttling(app, admin, world):
     from hotline.extensions import limiter
+
     limiter.enabled = True
     client = app.test_client()
     for n in range(5):
         g.pop("_login_user", None)
-        client.post("/login", data={"username": "operator", "password": "wrong-guess"},
-                    environ_base={"REMOTE_ADDR": f"10.0.0.{n}"})
+        client.post(
+            "/login",
+            data={"username": "operator", "password": "wrong-guess"},
+            environ_base={"REMOTE_ADDR": f"10.0.0.{n}"},
+        )
     g.pop("_login_user", None)
-    locked = client.post("/login", data={"username": "operator", "password": PASSWORD},
-                         environ_base={"REMOTE_ADDR": "10.0.0.50"})
+    locked = client.post(
+        "/login", data={"username": "operator", "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.0.0.50"}
+    )
     assert locked.status_code == 429
     assert post(admin, f"/admin/users/{world.operator.id}/unlock").status_code == 302
     g.pop("_login_user", None)
-    assert client.post("/login", data={"username": "operator", "password": PASSWORD},
-                       environ_base={"REMOTE_ADDR": "10.0.0.51"}).status_code == 302
+    assert (
+        client.post(
+            "/login", data={"username": "operator", "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.0.0.51"}
+        ).status_code
+        == 302
+    )
     assert "user.unlock" in [d[0] for d in audit_details()]
 
 
@@ -217,6 +272,5 @@ def test_non_admins_are_refused(app, world):
 
 def test_a_temporary_password_gets_no_api_token(app, admin, world):
     password = shown_password(post(admin, f"/admin/users/{world.district_handler.id}/password"))
-    response = app.test_client().post("/api/v1/auth/token", json={"username": "district_handler",
-                                                                  "password": password})
+    response = app.test_client().post("/api/v1/auth/token", json={"username": "district_handler", "password": password})
     assert_error(response, 403, "forbidden")

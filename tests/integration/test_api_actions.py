@@ -1,4 +1,5 @@
 """Every workflow action through POST /api/v1/tickets/<no>/actions/<action>, with the UI's checks."""
+
 from datetime import timedelta
 
 import pytest
@@ -42,8 +43,10 @@ def test_the_whole_lifecycle_through_the_api(client, world):
 
 def test_return_judged_through_the_api(client, world):
     ticket = world.ticket_in("return_requested")
-    assert act(client, world.dispatcher, ticket.tracking_no, "judge_return", approve=True).get_json()["status"] \
+    assert (
+        act(client, world.dispatcher, ticket.tracking_no, "judge_return", approve=True).get_json()["status"]
         == "pending_dispatch"
+    )
     again = world.ticket_in("return_requested")
     refused = act(client, world.dispatcher, again.tracking_no, "judge_return", approve=False, note="属于你单位职责")
     assert refused.get_json()["status"] == "in_progress"
@@ -52,8 +55,17 @@ def test_return_judged_through_the_api(client, world):
 def test_extension_and_suspension_through_the_api(client, world):
     ticket = world.ticket_in("in_progress")
     later = to_local(ticket.answer_deadline_at + timedelta(days=7)).isoformat()
-    assert act(client, world.district_handler, ticket.tracking_no, "request_extension",
-               new_deadline=later, note="需要第三方检测").status_code == 200
+    assert (
+        act(
+            client,
+            world.district_handler,
+            ticket.tracking_no,
+            "request_extension",
+            new_deadline=later,
+            note="需要第三方检测",
+        ).status_code
+        == 200
+    )
     assert act(client, world.supervisor, ticket.tracking_no, "judge_extension", approve=True).status_code == 200
     asked = act(client, world.district_handler, ticket.tracking_no, "request_suspension", note="等待法院判决")
     assert asked.status_code == 200
@@ -65,25 +77,40 @@ def test_extension_and_suspension_through_the_api(client, world):
 def test_assisting_opinion_and_merge(client, world):
     from hotline.accounts.models import Role
     from hotline.accounts.services import create_user
-    helper = create_user("assist", "long-enough-pw", "协办", org_unit=world.other_department,
-                         roles=[(Role.HANDLER, world.other_department)])
+
+    helper = create_user(
+        "assist",
+        "long-enough-pw",
+        "协办",
+        org_unit=world.other_department,
+        roles=[(Role.HANDLER, world.other_department)],
+    )
     db.session.commit()
     ticket = world.ticket_in("pending_dispatch")
-    act(client, world.dispatcher, ticket.tracking_no, "dispatch", lead_unit=world.district.code,
-        assist_units=[world.other_department.code])
+    act(
+        client,
+        world.dispatcher,
+        ticket.tracking_no,
+        "dispatch",
+        lead_unit=world.district.code,
+        assist_units=[world.other_department.code],
+    )
     assert act(client, helper, ticket.tracking_no, "opinion", note="建议街道牵头").status_code == 200
     duplicate = world.ticket_in("pending_dispatch")
     merged = act(client, world.dispatcher, duplicate.tracking_no, "merge", master=ticket.tracking_no)
     assert merged.get_json()["status"] == "merged"
 
 
-@pytest.mark.parametrize("who, action, body, status, code", [
-    ("outsider", "sign", {}, 404, "not_found"),                          # other district: not even visible
-    ("district_handler", "review", {"approve": True}, 409, "conflict"),    # not possible in this state
-    ("dispatcher", "sign", {}, 403, "forbidden"),                          # role lacks it
-    ("district_handler", "request_return", {}, 422, "validation_failed"),  # reason required
-    ("district_handler", "sign", {"version": 1}, 409, "conflict"),         # stale version
-])
+@pytest.mark.parametrize(
+    "who, action, body, status, code",
+    [
+        ("outsider", "sign", {}, 404, "not_found"),  # other district: not even visible
+        ("district_handler", "review", {"approve": True}, 409, "conflict"),  # not possible in this state
+        ("dispatcher", "sign", {}, 403, "forbidden"),  # role lacks it
+        ("district_handler", "request_return", {}, 422, "validation_failed"),  # reason required
+        ("district_handler", "sign", {"version": 1}, 409, "conflict"),  # stale version
+    ],
+)
 def test_refusals_change_nothing(client, world, who, action, body, status, code):
     ticket = world.ticket_in("dispatched")
     before = (ticket.status, ticket.version, len(ticket.events))
@@ -98,11 +125,17 @@ def test_refusals_change_nothing(client, world, who, action, body, status, code)
 def test_api_keys_cannot_act_and_anonymous_must_authenticate(client, world):
     ticket = world.ticket_in("dispatched")
     _, headers = new_key()
-    assert client.post(f"/api/v1/tickets/{ticket.tracking_no}/actions/sign", json={},
-                       headers=headers).status_code in (403, 404)
+    assert client.post(f"/api/v1/tickets/{ticket.tracking_no}/actions/sign", json={}, headers=headers).status_code in (
+        403,
+        404,
+    )
     assert client.post(f"/api/v1/tickets/{ticket.tracking_no}/actions/sign", json={}).status_code == 401
-    assert client.post(f"/api/v1/tickets/{ticket.tracking_no}/actions/teleport", json={},
-                       headers=token_for(world.dispatcher)).status_code == 404
+    assert (
+        client.post(
+            f"/api/v1/tickets/{ticket.tracking_no}/actions/teleport", json={}, headers=token_for(world.dispatcher)
+        ).status_code
+        == 404
+    )
 
 
 def test_handlers_get_masked_phones_from_every_action_response(client, world):

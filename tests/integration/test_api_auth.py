@@ -1,4 +1,5 @@
 """API authentication: staff bearer tokens, partner API keys (CLI-managed), and no credentials."""
+
 import pytest
 
 from hotline.api.models import ApiKey
@@ -21,8 +22,9 @@ def test_token_for_staff_and_its_use(client, world):
     assert listed.status_code == 200
 
 
-@pytest.mark.parametrize("credentials", [{"username": "dispatcher", "password": "wrong-pass"},
-                                         {"username": "nobody", "password": PASSWORD}])
+@pytest.mark.parametrize(
+    "credentials", [{"username": "dispatcher", "password": "wrong-pass"}, {"username": "nobody", "password": PASSWORD}]
+)
 def test_wrong_credentials_get_401_json(client, world, credentials):
     error = assert_error(client.post("/api/v1/auth/token", json=credentials), 401, "unauthorized")
     assert error["message"] == "用户名或密码错误。"
@@ -32,14 +34,16 @@ def test_inactive_user_gets_no_token_and_loses_the_one_held(client, world):
     headers = token_for(world.operator)
     world.operator.active = False
     db.session.commit()
-    assert_error(client.post("/api/v1/auth/token", json={"username": "operator", "password": PASSWORD}),
-                 401, "unauthorized")
+    assert_error(
+        client.post("/api/v1/auth/token", json={"username": "operator", "password": PASSWORD}), 401, "unauthorized"
+    )
     assert_error(client.get("/api/v1/tickets", headers=headers), 401, "unauthorized")
 
 
 def test_token_missing_fields_is_422(client, world):
-    assert_error(client.post("/api/v1/auth/token", json={"username": "x"}), 422, "validation_failed",
-                 fields=["password"])
+    assert_error(
+        client.post("/api/v1/auth/token", json={"username": "x"}), 422, "validation_failed", fields=["password"]
+    )
 
 
 def test_expired_tampered_or_stale_tokens_are_refused(app, client, world, monkeypatch):
@@ -94,8 +98,10 @@ def test_unknown_api_key_is_401_not_anonymous(client, world):
 def test_password_guessing_is_rate_limited(client, world):
     """Per address (10 failures a minute, whatever the names) and per account (the web's lockout, issue 23.6)."""
     for n in range(10):
-        assert client.post("/api/v1/auth/token", json={"username": f"nobody{n}", "password": "guess-guess"}
-                           ).status_code == 401
+        assert (
+            client.post("/api/v1/auth/token", json={"username": f"nobody{n}", "password": "guess-guess"}).status_code
+            == 401
+        )
     response = client.post("/api/v1/auth/token", json={"username": "operator", "password": PASSWORD})
     assert_error(response, 429, "rate_limited")
     assert "Retry-After" in response.headers
@@ -103,17 +109,25 @@ def test_password_guessing_is_rate_limited(client, world):
 
 def test_guessing_one_account_locks_it_after_five_failures(client, world):
     for n in range(5):
-        assert client.post("/api/v1/auth/token", json={"username": "operator", "password": "guess-guess"},
-                           environ_base={"REMOTE_ADDR": f"10.9.0.{n}"}).status_code == 401
-    response = client.post("/api/v1/auth/token", json={"username": "operator", "password": PASSWORD},
-                           environ_base={"REMOTE_ADDR": "10.9.1.1"})
+        assert (
+            client.post(
+                "/api/v1/auth/token",
+                json={"username": "operator", "password": "guess-guess"},
+                environ_base={"REMOTE_ADDR": f"10.9.0.{n}"},
+            ).status_code
+            == 401
+        )
+    response = client.post(
+        "/api/v1/auth/token",
+        json={"username": "operator", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.9.1.1"},
+    )
     assert_error(response, 429, "rate_limited")
 
 
 def test_successful_logins_do_not_use_up_the_limit(client, world):
     for _ in range(12):
-        assert client.post("/api/v1/auth/token", json={"username": "operator", "password": PASSWORD}
-                           ).status_code == 200
+        assert client.post("/api/v1/auth/token", json={"username": "operator", "password": PASSWORD}).status_code == 200
 
 
 def test_key_channels_are_separate(client, world):

@@ -1,5 +1,6 @@
 """The machine channels' error contract: JSON (or Open311 XML) for every status, never an HTML page;
 the OpenAPI document is valid and its browsable docs are served locally."""
+
 import pytest
 from flask import Flask
 from openapi_spec_validator import validate
@@ -16,12 +17,21 @@ def fresh_limits(app):
     limiter.reset()
 
 
-@pytest.mark.parametrize("method, path", [
-    ("get", "/api/v1/nothing"), ("get", "/api/unknown"), ("delete", "/api/v1/tickets"),
-    ("put", "/api/v1/auth/token"), ("get", "/api/v1/tickets"), ("post", "/api/v1/tickets"),
-    ("get", "/open311/v2/nothing.json"), ("post", "/open311/v2/services.json"), ("get", "/open311/v2/discovery"),
-    ("post", "/open311/v2/requests.xml"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/api/v1/nothing"),
+        ("get", "/api/unknown"),
+        ("delete", "/api/v1/tickets"),
+        ("put", "/api/v1/auth/token"),
+        ("get", "/api/v1/tickets"),
+        ("post", "/api/v1/tickets"),
+        ("get", "/open311/v2/nothing.json"),
+        ("post", "/open311/v2/services.json"),
+        ("get", "/open311/v2/discovery"),
+        ("post", "/open311/v2/requests.xml"),
+    ],
+)
 def test_never_html_from_the_machine_channels(client, world, method, path):
     response = getattr(client, method)(path)
     assert response.status_code >= 400
@@ -40,11 +50,17 @@ def test_405_carries_allow(client, world):
     assert "GET" in response.headers["Allow"]
 
 
-@pytest.mark.parametrize("exc, status, code", [
-    (Conflict(), 409, "conflict"), (InvalidTransition(), 409, "conflict"), (PermissionDenied(), 403, "forbidden"),
-    (NotFound(), 404, "not_found"), (ValidationFailed(fields={"title": "x"}), 422, "validation_failed"),
-    (RuntimeError("boom"), 500, "internal_error"),
-])
+@pytest.mark.parametrize(
+    "exc, status, code",
+    [
+        (Conflict(), 409, "conflict"),
+        (InvalidTransition(), 409, "conflict"),
+        (PermissionDenied(), 403, "forbidden"),
+        (NotFound(), 404, "not_found"),
+        (ValidationFailed(fields={"title": "x"}), 422, "validation_failed"),
+        (RuntimeError("boom"), 500, "internal_error"),
+    ],
+)
 def test_domain_errors_map_to_statuses(app, exc, status, code):
     with app.test_request_context("/api/v1/tickets"):
         response = machine_error_response(exc)
@@ -56,6 +72,7 @@ def test_domain_errors_map_to_statuses(app, exc, status, code):
 def test_an_unexpected_error_is_json_without_a_trace(app, client, world, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("secret detail")
+
     monkeypatch.setattr("hotline.api.views.intake_appeal", explode)
     response = client.post("/api/v1/tickets", json=appeal_json(world))
     error = assert_error(response, 500, "internal_error")
@@ -68,8 +85,9 @@ def test_openapi_document_is_valid_and_documents_the_contract(client, world):
     spec = response.get_json()
     validate(spec)
     assert spec["openapi"].startswith("3.")
-    assert {"/api/v1/auth/token", "/api/v1/tickets", "/api/v1/tickets/{tracking_no}", "/api/v1/track"} <= \
-        set(spec["paths"])
+    assert {"/api/v1/auth/token", "/api/v1/tickets", "/api/v1/tickets/{tracking_no}", "/api/v1/track"} <= set(
+        spec["paths"]
+    )
     schemes = spec["components"]["securitySchemes"]
     assert schemes["apiKey"]["name"] == "X-API-Key" and schemes["bearerAuth"]["scheme"] == "bearer"
     create = spec["components"]["schemas"]["TicketCreate"]["properties"]
@@ -89,8 +107,9 @@ def test_swagger_ui_is_served_locally(client, world):
 
 
 def test_machine_channels_need_no_csrf_token(app, world):
-    csrf_app = create_app("testing", WTF_CSRF_ENABLED=True,
-                          SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    csrf_app = create_app(
+        "testing", WTF_CSRF_ENABLED=True, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"]
+    )
     assert isinstance(csrf_app, Flask)
     with csrf_app.app_context():
         client = csrf_app.test_client()

@@ -1,5 +1,5 @@
 """POST/GET /api/v1/tickets and /api/v1/track: intake by every kind of caller, scoping, masking, filters."""
-from hotline.intake.services import reencode_photo
+
 import base64
 import io
 
@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from hotline.api.models import ApiSubmission
 from hotline.extensions import db, limiter
+from hotline.intake.services import reencode_photo
 from hotline.tickets.models import Attachment, Ticket
 from tests.factories import PHONE
 from tests.integration.api_helpers import appeal_json, assert_error, new_key, png_b64, png_bytes, token_for
@@ -24,6 +25,7 @@ def count(model) -> int:
 
 # --- creating -----------------------------------------------------------------------------------------------
 
+
 def test_anonymous_appeal_waits_for_review_with_masked_phone(client, world):
     response = client.post("/api/v1/tickets", json=appeal_json(world))
     assert response.status_code == 201, response.get_json()
@@ -33,7 +35,9 @@ def test_anonymous_appeal_waits_for_review_with_masked_phone(client, world):
     assert response.headers["Location"].endswith(f"/api/v1/tickets/{data['tracking_no']}")
     assert "events" not in data  # the full record is behind Location
     ticket = db.session.execute(select(Ticket)).scalar_one()
-    assert ticket.channel == "api" and ticket.category_id == world.category.id and ticket.district_id == world.district.id
+    assert (
+        ticket.channel == "api" and ticket.category_id == world.category.id and ticket.district_id == world.district.id
+    )
 
 
 def test_partner_key_appeal_is_recorded_for_the_key(client, world):
@@ -57,53 +61,88 @@ def test_operator_registers_directly_and_sees_the_full_phone(client, world):
 
 def test_non_operators_may_not_register(client, world):
     assert_error(client.post("/api/v1/tickets", json=appeal_json(world, outcome="register")), 403, "forbidden")
-    assert_error(client.post("/api/v1/tickets", json=appeal_json(world), headers=token_for(world.district_handler)),
-                 403, "forbidden")
+    assert_error(
+        client.post("/api/v1/tickets", json=appeal_json(world), headers=token_for(world.district_handler)),
+        403,
+        "forbidden",
+    )
     assert count(Ticket) == 0
 
 
 def test_every_bad_field_is_reported_at_once(client, world):
-    error = assert_error(client.post("/api/v1/tickets", json={"title": "x" * 101}), 422, "validation_failed",
-                         fields=["appeal_type", "body", "citizen_phone", "title"])
+    error = assert_error(
+        client.post("/api/v1/tickets", json={"title": "x" * 101}),
+        422,
+        "validation_failed",
+        fields=["appeal_type", "body", "citizen_phone", "title"],
+    )
     assert error["fields"]["appeal_type"] == "此项为必填项。"
-    error = assert_error(client.post("/api/v1/tickets", json=appeal_json(
-        world, citizen_phone="12345", category_code="9999", district_code="nowhere")), 422, "validation_failed",
-        fields=["citizen_phone", "category_code", "district_code"])
+    error = assert_error(
+        client.post(
+            "/api/v1/tickets",
+            json=appeal_json(world, citizen_phone="12345", category_code="9999", district_code="nowhere"),
+        ),
+        422,
+        "validation_failed",
+        fields=["citizen_phone", "category_code", "district_code"],
+    )
     assert count(Ticket) == 0
 
 
 def test_unknown_fields_and_wrong_types_are_422(client, world):
-    assert_error(client.post("/api/v1/tickets", json=appeal_json(world, colour="red")), 422, "validation_failed",
-                 fields=["colour"])
-    assert_error(client.post("/api/v1/tickets", json=appeal_json(world, lat="north", lon=200)), 422,
-                 "validation_failed", fields=["lat", "lon"])
+    assert_error(
+        client.post("/api/v1/tickets", json=appeal_json(world, colour="red")),
+        422,
+        "validation_failed",
+        fields=["colour"],
+    )
+    assert_error(
+        client.post("/api/v1/tickets", json=appeal_json(world, lat="north", lon=200)),
+        422,
+        "validation_failed",
+        fields=["lat", "lon"],
+    )
 
 
 def test_malformed_json_is_400_and_other_media_415(client, world):
-    assert_error(client.post("/api/v1/tickets", data="{not json", content_type="application/json"), 400,
-                 "bad_request")
+    assert_error(client.post("/api/v1/tickets", data="{not json", content_type="application/json"), 400, "bad_request")
     assert_error(client.post("/api/v1/tickets", json=["a", "list"]), 400, "bad_request")
-    assert_error(client.post("/api/v1/tickets", data="title=x", content_type="text/plain"), 415,
-                 "unsupported_media_type")
+    assert_error(
+        client.post("/api/v1/tickets", data="title=x", content_type="text/plain"), 415, "unsupported_media_type"
+    )
 
 
 def test_base64_photos_are_stored_with_the_ticket(client, world):
-    response = client.post("/api/v1/tickets", json=appeal_json(world, photos=[
-        {"filename": "a.png", "data": png_b64()}]))
+    response = client.post(
+        "/api/v1/tickets", json=appeal_json(world, photos=[{"filename": "a.png", "data": png_b64()}])
+    )
     assert response.status_code == 201
     full = client.get(response.headers["Location"], headers=token_for(world.operator)).get_json()
-    assert full["attachments"] == [{"filename": "a.png", "content_type": "image/png",
-                                                   "size": len(reencode_photo(png_bytes(), "PNG"))}]  # re-encoded
+    assert full["attachments"] == [
+        {"filename": "a.png", "content_type": "image/png", "size": len(reencode_photo(png_bytes(), "PNG"))}
+    ]  # re-encoded
 
 
 def test_a_bad_photo_saves_nothing(client, world):
     fake = base64.b64encode(b"<html>not an image</html>").decode()
-    error = assert_error(client.post("/api/v1/tickets", json=appeal_json(world, photos=[
-        {"filename": "ok.png", "data": png_b64()}, {"filename": "evil.png", "data": fake}])),
-        422, "validation_failed", fields=["photos.1"])
+    error = assert_error(
+        client.post(
+            "/api/v1/tickets",
+            json=appeal_json(
+                world, photos=[{"filename": "ok.png", "data": png_b64()}, {"filename": "evil.png", "data": fake}]
+            ),
+        ),
+        422,
+        "validation_failed",
+        fields=["photos.1"],
+    )
     assert "photos.0" not in error["fields"]
-    assert_error(client.post("/api/v1/tickets", json=appeal_json(world, photos=[{"data": "@@@"}])), 422,
-                 "validation_failed", fields=["photos.0"])
+    assert_error(
+        client.post("/api/v1/tickets", json=appeal_json(world, photos=[{"data": "@@@"}])),
+        422,
+        "validation_failed",
+        fields=["photos.0"],
+    )
     assert count(Ticket) == 0 and count(Attachment) == 0
 
 
@@ -115,11 +154,19 @@ def test_multipart_with_photo_files(client, world):
     full = client.get(response.headers["Location"], headers=token_for(world.operator)).get_json()
     assert full["attachments"][0]["filename"] == "street.png"
     form = dict(appeal_json(world), photos=[(io.BytesIO(png_bytes()), f"{i}.png") for i in range(6)])
-    assert_error(client.post("/api/v1/tickets", data=form, content_type="multipart/form-data"), 422,
-                 "validation_failed", fields=["photos"])
+    assert_error(
+        client.post("/api/v1/tickets", data=form, content_type="multipart/form-data"),
+        422,
+        "validation_failed",
+        fields=["photos"],
+    )
     form = dict(appeal_json(world), confidential="maybe")
-    assert_error(client.post("/api/v1/tickets", data=form, content_type="multipart/form-data"), 422,
-                 "validation_failed", fields=["confidential"])
+    assert_error(
+        client.post("/api/v1/tickets", data=form, content_type="multipart/form-data"),
+        422,
+        "validation_failed",
+        fields=["confidential"],
+    )
 
 
 def test_oversized_body_is_refused_with_413(app, client, world, monkeypatch):
@@ -127,8 +174,9 @@ def test_oversized_body_is_refused_with_413(app, client, world, monkeypatch):
     big = appeal_json(world, photos=[{"filename": "big.png", "data": "A" * 4000}])
     assert_error(client.post("/api/v1/tickets", json=big), 413, "payload_too_large")
     form = dict(appeal_json(world), photos=[(io.BytesIO(b"x" * 5000), "big.png")])
-    assert_error(client.post("/api/v1/tickets", data=form, content_type="multipart/form-data"), 413,
-                 "payload_too_large")
+    assert_error(
+        client.post("/api/v1/tickets", data=form, content_type="multipart/form-data"), 413, "payload_too_large"
+    )
     assert count(Ticket) == 0
 
 
@@ -142,6 +190,7 @@ def test_anonymous_intake_is_rate_limited_but_keys_are_not(client, world):
 
 # --- reading ------------------------------------------------------------------------------------------------
 
+
 def numbers(response) -> set[str]:
     assert response.status_code == 200, response.get_json()
     return {t["tracking_no"] for t in response.get_json()["items"]}
@@ -150,10 +199,13 @@ def numbers(response) -> set[str]:
 def test_lists_are_scoped_to_the_caller(client, world):
     in_district = world.ticket_in("in_progress")
     waiting = world.ticket_in("pending_dispatch")
-    assert numbers(client.get("/api/v1/tickets", headers=token_for(world.dispatcher))) == \
-        {in_district.tracking_no, waiting.tracking_no}
-    assert numbers(client.get("/api/v1/tickets", headers=token_for(world.district_handler))) == \
-        {in_district.tracking_no}
+    assert numbers(client.get("/api/v1/tickets", headers=token_for(world.dispatcher))) == {
+        in_district.tracking_no,
+        waiting.tracking_no,
+    }
+    assert numbers(client.get("/api/v1/tickets", headers=token_for(world.district_handler))) == {
+        in_district.tracking_no
+    }
     assert numbers(client.get("/api/v1/tickets", headers=token_for(world.outsider))) == set()
     _, headers = new_key()
     own = client.post("/api/v1/tickets", json=appeal_json(world), headers=headers).get_json()["tracking_no"]
@@ -179,6 +231,7 @@ def test_confidential_caller_is_hidden_outside_the_hotline(client, world):
 
 def test_filters_and_pagination(client, world):
     from hotline.tickets.models import Category
+
     other = Category(code="0502", name="房屋维修", parent=world.parent_category)
     db.session.add(other)
     db.session.commit()
@@ -203,12 +256,24 @@ def test_filters_and_pagination(client, world):
     assert [t["tracking_no"] for t in last["items"]] == [a.tracking_no]
 
 
-@pytest.mark.parametrize("query, field", [("status=lost", "status"), ("from=yesterday", "from"),
-                                          ("per_page=1000", "per_page"), ("unit=nowhere", "unit"),
-                                          ("category=99", "category"), ("from=2026-02-02&to=2026-01-01", "from")])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("status=lost", "status"),
+        ("from=yesterday", "from"),
+        ("per_page=1000", "per_page"),
+        ("unit=nowhere", "unit"),
+        ("category=99", "category"),
+        ("from=2026-02-02&to=2026-01-01", "from"),
+    ],
+)
 def test_bad_filters_are_422(client, world, query, field):
-    assert_error(client.get(f"/api/v1/tickets?{query}", headers=token_for(world.dispatcher)), 422,
-                 "validation_failed", fields=[field])
+    assert_error(
+        client.get(f"/api/v1/tickets?{query}", headers=token_for(world.dispatcher)),
+        422,
+        "validation_failed",
+        fields=[field],
+    )
 
 
 def test_detail_with_events_and_not_found_for_others(client, world):
@@ -216,10 +281,12 @@ def test_detail_with_events_and_not_found_for_others(client, world):
     data = client.get(f"/api/v1/tickets/{ticket.tracking_no}", headers=token_for(world.dispatcher)).get_json()
     assert [e["action"] for e in data["events"]] == ["register", "dispatch", "sign"]
     assert data["events"][1]["actor"] == "dispatcher" and data["lead_unit"]["code"] == "d1"
-    other = assert_error(client.get(f"/api/v1/tickets/{ticket.tracking_no}", headers=token_for(world.outsider)),
-                         404, "not_found")
-    missing = assert_error(client.get("/api/v1/tickets/20990101000001", headers=token_for(world.outsider)),
-                           404, "not_found")
+    other = assert_error(
+        client.get(f"/api/v1/tickets/{ticket.tracking_no}", headers=token_for(world.outsider)), 404, "not_found"
+    )
+    missing = assert_error(
+        client.get("/api/v1/tickets/20990101000001", headers=token_for(world.outsider)), 404, "not_found"
+    )
     assert other["message"].replace(ticket.tracking_no, "N") == missing["message"].replace("20990101000001", "N")
     _, headers = new_key()
     assert_error(client.get(f"/api/v1/tickets/{ticket.tracking_no}", headers=headers), 404, "not_found")
@@ -234,6 +301,7 @@ def test_partner_sees_only_the_public_timeline_of_its_appeals(client, world):
 
 
 # --- the citizen's view -------------------------------------------------------------------------------------
+
 
 def test_track_shows_the_public_timeline_and_released_answer(client, world):
     ticket = world.ticket_in("pending_callback")
@@ -256,10 +324,10 @@ def test_track_answer_only_once_approved(client, world):
 
 def test_track_gives_one_neutral_message_and_limits_attempts(client, world):
     ticket = world.ticket_in("pending_dispatch")
-    wrong_phone = assert_error(client.get(f"/api/v1/track?tracking_no={ticket.tracking_no}&phone=13800000000"),
-                               404, "not_found")
-    wrong_number = assert_error(client.get(f"/api/v1/track?tracking_no=20990101000001&phone={PHONE}"),
-                                404, "not_found")
+    wrong_phone = assert_error(
+        client.get(f"/api/v1/track?tracking_no={ticket.tracking_no}&phone=13800000000"), 404, "not_found"
+    )
+    wrong_number = assert_error(client.get(f"/api/v1/track?tracking_no=20990101000001&phone={PHONE}"), 404, "not_found")
     assert wrong_phone == wrong_number
     assert_error(client.get("/api/v1/track?tracking_no=1"), 422, "validation_failed", fields=["phone"])
     for _ in range(8):

@@ -3,6 +3,7 @@
 The generator's output is checked for consistency (status chains, deadlines, tracking numbers,
 replies), since the dashboard and sweep figures are only as good as the data they run on.
 """
+
 import os
 import re
 import socket
@@ -59,7 +60,9 @@ def test_consistency_checks_catch_a_broken_chain(pg_databases):
     with psycopg.connect(psycopg_conninfo(url)) as conn:
         conn.execute("""UPDATE ticket_event SET from_status = 'closed' WHERE id = (
                             SELECT min(id) FROM ticket_event WHERE to_status IS NOT NULL AND from_status IS NOT NULL)""")
-        conn.execute("UPDATE ticket SET closed_at = NULL WHERE id = (SELECT min(id) FROM ticket WHERE status = 'closed')")
+        conn.execute(
+            "UPDATE ticket SET closed_at = NULL WHERE id = (SELECT min(id) FROM ticket WHERE status = 'closed')"
+        )
     results = check(url)
     assert results["status events chain (from_status = the previous to_status, the first from NULL)"] == 1
     assert results["closed_at exactly on final tickets"] == 1
@@ -79,8 +82,13 @@ def test_intake_and_the_generator_continue_each_others_tracking_numbers(pg_datab
 
     def intake() -> str:
         with app.app_context(), frozen_at(now):
-            ticket = register_ticket(AppealInput(appeal_type="complaint", title="路灯不亮", body="人民路路灯坏了。",
-                                                 citizen_phone="13912345678"), PUBLIC, "submit")
+            ticket = register_ticket(
+                AppealInput(
+                    appeal_type="complaint", title="路灯不亮", body="人民路路灯坏了。", citizen_phone="13912345678"
+                ),
+                PUBLIC,
+                "submit",
+            )
             db.session.commit()
             number = ticket.tracking_no
             db.session.remove()
@@ -89,8 +97,10 @@ def test_intake_and_the_generator_continue_each_others_tracking_numbers(pg_datab
 
     def top_of_today() -> int:
         with psycopg.connect(psycopg_conninfo(url)) as conn:
-            return conn.execute("SELECT max(right(tracking_no, 6)::int) FROM ticket WHERE left(tracking_no, 8) = %s",
-                                [f"{now + timedelta(hours=8):%Y%m%d}"]).fetchone()[0]
+            return conn.execute(
+                "SELECT max(right(tracking_no, 6)::int) FROM ticket WHERE left(tracking_no, 8) = %s",
+                [f"{now + timedelta(hours=8):%Y%m%d}"],
+            ).fetchone()[0]
 
     generate(url, 120, seed=5, days=0.5, now=now, progress=False)
     loaded = top_of_today()
@@ -111,26 +121,53 @@ def _free_port() -> int:
 
 def _run(args: list[str], timeout: int = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "BENCH_POSTGRES_URL": PG_ADMIN_URL, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def test_memory_script_reports_web_and_worker_rss(pg_databases):
-    done = _run(["bench/memory.py", "--tickets", "300", "--requests", "60", "--sweep", "30", "--quiet",
-                 "--port", str(_free_port())])
+    done = _run(
+        [
+            "bench/memory.py",
+            "--tickets",
+            "300",
+            "--requests",
+            "60",
+            "--sweep",
+            "30",
+            "--quiet",
+            "--port",
+            str(_free_port()),
+        ]
+    )
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert "after 60 requests" in done.stdout
     assert "after a 30-ticket sweep" in done.stdout
 
 
 def test_intake_script_prints_the_ratio(pg_databases):
-    done = _run(["bench/intake.py", "--duration", "1", "--warmup", "0", "--connections", "4",
-                 "--app-port", str(_free_port()), "--ref-port", str(_free_port())])
+    done = _run(
+        [
+            "bench/intake.py",
+            "--duration",
+            "1",
+            "--warmup",
+            "0",
+            "--connections",
+            "4",
+            "--app-port",
+            str(_free_port()),
+            "--ref-port",
+            str(_free_port()),
+        ]
+    )
     assert done.returncode in (0, 1), done.stdout + done.stderr[-3000:]  # 1: below target; times not judged
     assert "ratio app/reference:" in done.stdout and "ratio app/ref-ticket:" in done.stdout
     assert "CPU ms/request" in done.stdout
-    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()
-            if line.startswith(("reference ", "ref-ticket ", "app "))}
+    rows = {
+        line.split()[0]: line.split()
+        for line in done.stdout.splitlines()
+        if line.startswith(("reference ", "ref-ticket ", "app "))
+    }
     assert set(rows) == {"reference", "ref-ticket", "app"}
     assert all(float(r[-1]) >= 0 and float(r[-2]) > 0 and int(r[4]) > 0 for r in rows.values())
 
@@ -147,16 +184,34 @@ def test_request_cost_script_prints_each_case(pg_databases):
 
 
 def test_load_script_warms_up_then_reports_from_the_bench_interpreter(pg_databases):
-    done = _run(["bench/load.py", "--duration", "2", "--warmup", "1", "--tickets", "200", "--connections", "4",
-                 "--quiet", "--port", str(_free_port())], timeout=240)
+    done = _run(
+        [
+            "bench/load.py",
+            "--duration",
+            "2",
+            "--warmup",
+            "1",
+            "--tickets",
+            "200",
+            "--connections",
+            "4",
+            "--quiet",
+            "--port",
+            str(_free_port()),
+        ],
+        timeout=240,
+    )
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert f"({os.path.realpath(sys.executable)})" in done.stdout.splitlines()[0]  # the servers' interpreter too
     summary, cpu = done.stdout.splitlines()[-2:]
     assert "after a 1 s warm-up" in summary and "0 answers >= 400, 0 socket errors, 0 tracebacks logged" in summary
     assert float(summary.split()[0]) > 0
     # The CPU the workers and PostgreSQL spent per request: both did work, and the ceiling follows from it.
-    found = re.fullmatch(r"CPU per request: gunicorn workers ([\d.]+) ms, PostgreSQL ([\d.]+) ms "
-                         r"\((\d+) cores: at most ~(\d+) req/s if both took every core\)", cpu)
+    found = re.fullmatch(
+        r"CPU per request: gunicorn workers ([\d.]+) ms, PostgreSQL ([\d.]+) ms "
+        r"\((\d+) cores: at most ~(\d+) req/s if both took every core\)",
+        cpu,
+    )
     assert found, cpu
     workers, postgres, cores, ceiling = float(found[1]), float(found[2]), int(found[3]), int(found[4])
     assert workers > 0 and postgres > 0
@@ -173,9 +228,18 @@ def test_pages_script_times_every_page(pg_databases):
     done = _run(["bench/pages.py", "--tickets", "300", "--rounds", "2"])
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     rows = {line[:24].strip(): line[24:].split() for line in done.stdout.splitlines()[3:]}
-    assert set(rows) == {"ticket list (50 rows)", "ticket page", "dispatch desk", "dispatch desk, afresh",
-                         "search 物业 收费", "dashboard", "dashboard, afresh", "public statistics",
-                         "public stats, afresh", "portal"}
+    assert set(rows) == {
+        "ticket list (50 rows)",
+        "ticket page",
+        "dispatch desk",
+        "dispatch desk, afresh",
+        "search 物业 收费",
+        "dashboard",
+        "dashboard, afresh",
+        "public statistics",
+        "public stats, afresh",
+        "portal",
+    }
     # Rendered anew, the dashboard reads its figures; reused, it does not.
     assert float(rows["dashboard, afresh"][3]) > float(rows["dashboard"][3])
     assert all(len(cells) == 4 and float(cells[0]) > 0 for cells in rows.values())
@@ -184,8 +248,11 @@ def test_pages_script_times_every_page(pg_databases):
 def test_pages_script_times_only_the_pages_asked_for(pg_databases):
     done = _run(["bench/pages.py", "--tickets", "200", "--rounds", "1", "--page", "desk", "--page", "ticket page"])
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
-    assert [line[:24].strip() for line in done.stdout.splitlines()[3:]] == ["ticket page", "dispatch desk",
-                                                                            "dispatch desk, afresh"]
+    assert [line[:24].strip() for line in done.stdout.splitlines()[3:]] == [
+        "ticket page",
+        "dispatch desk",
+        "dispatch desk, afresh",
+    ]
 
 
 def test_photos_script_refuses_the_bomb_and_stores_the_rest():
@@ -213,6 +280,7 @@ def test_the_labelled_appeals_name_the_demo_citys_units_and_are_not_its_own_text
     from bench.routing import CASES, load_cases
     from hotline.demo import data
     from hotline.demo.seed import demo_unit_codes
+
     cases = load_cases(CASES)
     assert len(cases) >= 200
     assert {c["unit"] for c in cases} <= demo_unit_codes()

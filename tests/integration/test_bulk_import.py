@@ -1,4 +1,5 @@
 """Bulk import and export of units, categories, users and routing (issue 20.2): CLI, web and the example city."""
+
 from __future__ import annotations
 
 import io
@@ -20,8 +21,7 @@ from hotline.tickets.models import Category, CategoryRoute
 from tests.factories import PASSWORD
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
-ORDER = [("units", "units.csv"), ("categories", "categories.csv"), ("users", "users.csv"),
-         ("routing", "routing.csv")]
+ORDER = [("units", "units.csv"), ("categories", "categories.csv"), ("users", "users.csv"), ("routing", "routing.csv")]
 CLI_GROUP = {"units": "orgs", "categories": "categories", "users": "users", "routing": "routing"}
 
 
@@ -43,8 +43,12 @@ def import_examples() -> dict[str, bulk.ImportResult]:
 def test_the_example_city_imports_cleanly_with_the_stated_counts(app):
     results = import_examples()
     assert all(r.errors == [] and r.applied for r in results.values())
-    assert {k: r.counts["create"] for k, r in results.items()} == {"units": 26, "categories": 20, "users": 5,
-                                                                   "routing": 30}
+    assert {k: r.counts["create"] for k, r in results.items()} == {
+        "units": 26,
+        "categories": 20,
+        "users": 5,
+        "routing": 30,
+    }
     kinds = dict(db.session.execute(select(OrgUnit.kind, func.count()).group_by(OrgUnit.kind)).all())
     assert kinds == {"city": 1, "hotline_centre": 1, "district": 2, "street": 4, "community": 8, "department": 10}
     assert count(Category, Category.parent_id.is_(None)) == 5 and count(Category) == 20
@@ -104,25 +108,31 @@ def test_edited_rows_are_changed_through_the_services_and_audited(app):
     result = run("categories", "code,name,parent,active\n05,交通出行,,no\n")
     assert result.rows[0].changes == {"active": ("yes", "no")}
     assert count(Category, Category.parent.has(code="05"), Category.active) == 0  # its children went with it
-    result = run("users", "username,display_name,unit,roles,active\nliqiang,李强,hotline,dispatcher@city "
-                          "supervisor@d1,no\n")
+    result = run(
+        "users", "username,display_name,unit,roles,active\nliqiang,李强,hotline,dispatcher@city supervisor@d1,no\n"
+    )
     user = get_user("liqiang")
-    assert not user.active and sorted(f"{r.role}@{r.scope_unit.code}" for r in user.roles) == \
-        ["dispatcher@city", "supervisor@d1"]
+    assert not user.active and sorted(f"{r.role}@{r.scope_unit.code}" for r in user.roles) == [
+        "dispatcher@city",
+        "supervisor@d1",
+    ]
     assert result.rows[0].changes["roles"] == ("dispatcher@city", "dispatcher@city supervisor@d1")
 
 
 def test_a_bad_row_is_refused_with_row_column_and_reason_and_nothing_is_written(app):
     import_examples()
     units, audits = count(OrgUnit), count(AuditEntry)
-    result = run("units", "code,name,kind,parent,active\n"
-                          "d3,北山区,district,city,yes\n"        # row 2: fine
-                          "d3-s1,,street,d3,yes\n"              # row 3: no name
-                          "d3-s2,北坡街道,street,d9,\n"         # row 4: unknown parent
-                          "d3-x,某处,galaxy,d3,maybe\n"          # row 5: bad kind and active
-                          "d3-c,某社区,community,d3,\n"         # row 6: a community under a district
-                          "d3,北山区,district,city,\n"          # row 7: repeated
-                          "d1,东城区,district,city,no\n")      # row 8: holds active units and users
+    result = run(
+        "units",
+        "code,name,kind,parent,active\n"
+        "d3,北山区,district,city,yes\n"  # row 2: fine
+        "d3-s1,,street,d3,yes\n"  # row 3: no name
+        "d3-s2,北坡街道,street,d9,\n"  # row 4: unknown parent
+        "d3-x,某处,galaxy,d3,maybe\n"  # row 5: bad kind and active
+        "d3-c,某社区,community,d3,\n"  # row 6: a community under a district
+        "d3,北山区,district,city,\n"  # row 7: repeated
+        "d1,东城区,district,city,no\n",
+    )  # row 8: holds active units and users
     assert not result.applied
     got = {(e.row, e.column) for e in result.errors}
     assert got == {(3, "name"), (4, "parent"), (5, "kind"), (5, "active"), (6, "parent"), (7, "code"), (8, "active")}
@@ -134,17 +144,23 @@ def test_a_bad_row_is_refused_with_row_column_and_reason_and_nothing_is_written(
 
 def test_bad_user_and_routing_rows(app):
     import_examples()
-    result = run("users", "username,display_name,unit,roles\n"
-                          "newbie,新人,nowhere,handler\n"
-                          "newbie2,新人二,d1,boss@d1\n"
-                          "newbie3,新人三,d1,handler@d9\n")
+    result = run(
+        "users",
+        "username,display_name,unit,roles\n"
+        "newbie,新人,nowhere,handler\n"
+        "newbie2,新人二,d1,boss@d1\n"
+        "newbie3,新人三,d1,handler@d9\n",
+    )
     assert [(e.row, e.column) for e in result.errors] == [(2, "unit"), (3, "roles"), (4, "roles")]
     assert get_user("newbie2") is None
-    result = run("routing", "category,district,unit\n"
-                            "01,d1,city-eco\n"          # a first-level category
-                            "0101,d9,city-eco\n"        # no such district
-                            "0101,d1,d2-housing\n"      # another district's bureau
-                            "0102,d1,\n")               # unit missing
+    result = run(
+        "routing",
+        "category,district,unit\n"
+        "01,d1,city-eco\n"  # a first-level category
+        "0101,d9,city-eco\n"  # no such district
+        "0101,d1,d2-housing\n"  # another district's bureau
+        "0102,d1,\n",
+    )  # unit missing
     assert [(e.row, e.column) for e in result.errors] == [(2, "category"), (3, "district"), (4, "unit"), (5, "unit")]
 
 
@@ -155,13 +171,16 @@ def test_a_dry_run_writes_nothing(app):
     assert count(OrgUnit) == 0 and count(AuditEntry) == audits
 
 
-@pytest.mark.parametrize("data, file_format, message", [
-    (b"", "csv", "文件为空"),  # the app's default language, as the CLI speaks it
-    (b"\xff\xfe\x00garbage\x00", "csv", "CSV"),
-    (b"not a zip", "xlsx", "XLSX"),
-    (b"code,name,colour\nx,y,z\n", "csv", "colour"),
-    (b"name,kind\nx,city\n", "csv", "code"),
-])
+@pytest.mark.parametrize(
+    "data, file_format, message",
+    [
+        (b"", "csv", "文件为空"),  # the app's default language, as the CLI speaks it
+        (b"\xff\xfe\x00garbage\x00", "csv", "CSV"),
+        (b"not a zip", "xlsx", "XLSX"),
+        (b"code,name,colour\nx,y,z\n", "csv", "colour"),
+        (b"name,kind\nx,city\n", "csv", "code"),
+    ],
+)
 def test_a_bad_file_is_refused_as_a_whole(app, data, file_format, message):
     with pytest.raises(bulk.ImportFileError) as refused:
         bulk.import_file("units", data, file_format, actor="test", apply=True)
@@ -184,6 +203,7 @@ def test_gb18030_csv_and_xlsx_with_numbers_are_read(app):
 
 # --- the CLI --------------------------------------------------------------------------------------------------
 
+
 def test_cli_imports_dry_runs_and_exports(app, tmp_path):
     runner = app.test_cli_runner()
     for kind, name in ORDER:
@@ -198,8 +218,9 @@ def test_cli_imports_dry_runs_and_exports(app, tmp_path):
     assert again.exit_code == 0 and "0 created, 0 changed, 30 unchanged" in again.output
     out = tmp_path / "units.xlsx"
     assert runner.invoke(args=["orgs", "export", str(out)]).exit_code == 0
-    assert "0 to create, 0 to change, 26 unchanged" in runner.invoke(
-        args=["orgs", "import", str(out), "--dry-run"]).output
+    assert (
+        "0 to create, 0 to change, 26 unchanged" in runner.invoke(args=["orgs", "import", str(out), "--dry-run"]).output
+    )
     stdout = runner.invoke(args=["users", "export", "-"])
     assert stdout.exit_code == 0 and "username,display_name,phone,unit,roles,active" in stdout.output
     assert "wangfang,王芳,,hotline,operator@city,yes" in stdout.output
@@ -223,19 +244,22 @@ def test_cli_exit_codes_on_bad_input(app, tmp_path):
 
 # --- the web page ---------------------------------------------------------------------------------------------
 
+
 def login(client, username):
     client.post("/login", data={"username": username, "password": PASSWORD})
 
 
 def upload(client, kind, data: bytes, name):
-    return client.post("/admin/import", data={"kind": kind, "file": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/admin/import", data={"kind": kind, "file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
 
 
 def test_web_preview_then_apply(client, world):
     login(client, "admin")
-    data = ("code,name,kind,parent\nd1-s2,湖心街道,street,d1\nd1-s2-c1,湖心社区,community,d1-s2\n"
-            "d1,东湖区,district,city\n").encode()
+    data = (
+        "code,name,kind,parent\nd1-s2,湖心街道,street,d1\nd1-s2-c1,湖心社区,community,d1-s2\nd1,东湖区,district,city\n"
+    ).encode()
     preview = upload(client, "units", data, "units.csv")
     page = preview.get_data(as_text=True)
     assert preview.status_code == 200 and 'data-testid="apply"' in page and "湖心街道" in page
@@ -254,8 +278,9 @@ def test_web_preview_then_apply(client, world):
 
 def test_web_preview_lists_bad_rows_and_offers_no_apply(client, world):
     login(client, "admin")
-    response = upload(client, "units", b"code,name,kind,parent\nd9,,district,city\nd9-s1,x,street,nowhere\n",
-                      "units.csv")
+    response = upload(
+        client, "units", b"code,name,kind,parent\nd9,,district,city\nd9-s1,x,street,nowhere\n", "units.csv"
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and 'data-testid="import-errors"' in page
     assert re.search(r"<td>2</td><td><code>name</code></td>", page)

@@ -1,4 +1,5 @@
 """Admins edit the routing catalogue and the canned answers; nobody else can."""
+
 from sqlalchemy import select
 
 from hotline.extensions import db
@@ -15,19 +16,25 @@ def test_admin_sets_and_clears_a_route(client, world):
     page = client.get(f"/admin/routing?district={world.district.id}").get_data(as_text=True)
     assert "物业管理" in page
     client.post(f"/admin/routing?district={world.district.id}", data={f"route-{world.category.id}": world.street.id})
-    route = db.session.execute(select(CategoryRoute).filter_by(category_id=world.category.id,
-                                                               district_id=world.district.id)).scalar_one()
+    route = db.session.execute(
+        select(CategoryRoute).filter_by(category_id=world.category.id, district_id=world.district.id)
+    ).scalar_one()
     assert route.unit_id == world.street.id
     client.post(f"/admin/routing?district={world.district.id}", data={f"route-{world.category.id}": ""})
     db.session.expire_all()
-    assert db.session.execute(select(CategoryRoute).filter_by(category_id=world.category.id,
-                                                              district_id=world.district.id)).first() is None
+    assert (
+        db.session.execute(
+            select(CategoryRoute).filter_by(category_id=world.category.id, district_id=world.district.id)
+        ).first()
+        is None
+    )
 
 
 def test_route_to_another_districts_unit_is_refused(client, world):
     login(client, "admin")
-    response = client.post(f"/admin/routing?district={world.district.id}",
-                           data={f"route-{world.category.id}": world.other_department.id})
+    response = client.post(
+        f"/admin/routing?district={world.district.id}", data={f"route-{world.category.id}": world.other_department.id}
+    )
     assert response.status_code == 400
 
 

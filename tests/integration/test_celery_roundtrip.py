@@ -3,6 +3,7 @@
 Two set-ups: the embedded default (SQLite + kombu's SQLAlchemy transport) and
 production's (PostgreSQL + Redis, under a key prefix this test removes).
 """
+
 import os
 import subprocess
 import sys
@@ -43,8 +44,9 @@ def wired(request, tmp_path):
         broker = backend = REDIS_URL
         prefix = f"hotline-test-{uuid.uuid4().hex[:8]}:"
         env["HOTLINE_REDIS_PREFIX"] = prefix
-    env.update(DATABASE_URL=db_url, CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=backend,
-               HOTLINE_CONFIG="development")  # the worker's config, chosen on purpose on PostgreSQL
+    env.update(
+        DATABASE_URL=db_url, CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=backend, HOTLINE_CONFIG="development"
+    )  # the worker's config, chosen on purpose on PostgreSQL
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=db_url, CELERY=celery_settings(broker, backend, prefix))
     with app.app_context():
         upgrade()
@@ -61,9 +63,25 @@ def wired(request, tmp_path):
 
 def _start_worker(env):
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-mingle", "--without-gossip", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.app",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _wait_until_sent(app, notification_id, worker, timeout=90):
@@ -100,8 +118,13 @@ def test_rolled_back_change_sends_nothing_and_redrive_delivers_stale_rows(wired)
     with app.app_context():
         queue_notification("in_app", "dispatcher", "lost_with_rollback")
         db.session.rollback()  # nothing was committed, so nothing may be sent
-        stale = Notification(channel="sms", recipient="13800138000", template="reply_released", payload={},
-                             created_at=utcnow() - timedelta(minutes=10))
+        stale = Notification(
+            channel="sms",
+            recipient="13800138000",
+            template="reply_released",
+            payload={},
+            created_at=utcnow() - timedelta(minutes=10),
+        )
         db.session.add(stale)  # as if the broker had been down when it was committed
         db.session.commit()
         stale_id = stale.id

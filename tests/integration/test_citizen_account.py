@@ -1,5 +1,6 @@
 """The citizen account (issue 21.3): every appeal of the account's phone, whatever channel registered it, shown
 with citizen-facing states and dates only; through ``ticket_scope``, the one scope rule (issue 23.3)."""
+
 import pytest
 from sqlalchemy import select
 
@@ -26,8 +27,11 @@ def appeals(world):
     called = w.ticket_in("in_progress", title="楼道灯坏了很久")
     called.warning_level = "red"
     api = register_ticket(appeal(w, channel="api", title="公交站牌缺失"), w.operator, "register")
-    signed_in = register_ticket(appeal(w, channel="web", title="小区噪音扰民", citizen_phone="13600002222",
-                                       citizen_user_id=w.citizen_user.id), w.operator, "register")
+    signed_in = register_ticket(
+        appeal(w, channel="web", title="小区噪音扰民", citizen_phone="13600002222", citizen_user_id=w.citizen_user.id),
+        w.operator,
+        "register",
+    )
     stranger = w.ticket_in("in_progress", title="别人的诉求", citizen_phone=OTHER_PHONE)
     db.session.commit()
     w.called, w.api, w.signed_in, w.stranger = called, api, signed_in, stranger
@@ -52,7 +56,7 @@ def test_the_list_shows_citizen_facing_states_and_dates_only(client, appeals):
     w = appeals
     login(client, "citizen")
     page = client.get("/").get_data(as_text=True)
-    listing = page[page.index('data-testid="my-appeals"'):]
+    listing = page[page.index('data-testid="my-appeals"') :]
     for ticket in (w.called, w.api, w.signed_in):
         assert ticket.tracking_no in listing and ticket.title in listing
     assert w.stranger.tracking_no not in page and "别人的诉求" not in page
@@ -87,11 +91,19 @@ def test_the_account_rates_a_phone_registered_appeal(client, appeals):
     assert db.session.execute(select(Ticket.status).filter_by(id=w.called.id)).scalar() == "closed"
 
 
-@pytest.mark.parametrize("status, shown", [("replied", "办理中"), ("return_requested", "办理中"),
-                                           ("suspended", "办理中"), ("pending_callback", "已答复，待您评价")])
+@pytest.mark.parametrize(
+    "status, shown",
+    [
+        ("replied", "办理中"),
+        ("return_requested", "办理中"),
+        ("suspended", "办理中"),
+        ("pending_callback", "已答复，待您评价"),
+    ],
+)
 def test_the_tracking_page_words_a_status_as_the_citizen_is_told_it(client, world, status, shown):
     """An answer under review, a return request or a suspension asked for is “being handled” to the citizen."""
     from hotline.extensions import limiter
+
     ticket = world.ticket_in(status)
     limiter.enabled = False
     try:
@@ -99,7 +111,7 @@ def test_the_tracking_page_words_a_status_as_the_citizen_is_told_it(client, worl
         page = client.get(f"/track/{ticket.tracking_no}").get_data(as_text=True)
     finally:
         limiter.enabled = True
-    badge = page[page.index('data-testid="citizen-status"'):][:80]
+    badge = page[page.index('data-testid="citizen-status"') :][:80]
     assert shown in badge, badge
 
 
@@ -107,7 +119,7 @@ def test_search_shows_the_account_its_appeals_as_a_citizen_is_told_them(client, 
     w = appeals
     login(client, "citizen")
     page = client.get("/search/?q=物业").get_data(as_text=True)
-    results = page[page.index('data-testid="search-results"'):]
+    results = page[page.index('data-testid="search-results"') :]
     assert w.called.tracking_no in results and "办理中" in results
     assert "status-in_progress" not in results
     assert 'text-body-secondary">城乡建设与管理/物业管理 · <time' in results  # category and date, no lead unit

@@ -1,5 +1,6 @@
 """Issue 21.2: nobody is stranded on the citizen side — the bare address, a shared tracking link, the pending
 and redo pages, and a lost tracking number."""
+
 import io
 import re
 from datetime import datetime
@@ -52,8 +53,11 @@ def test_the_lookup_forms_mark_required_fields_and_use_hints_not_sample_values(c
     assert track.count('aria-required="true"') == 2
     appeal = client.get("/appeal").get_data(as_text=True)
     for name in ("title", "body", "citizen_phone"):
-        assert re.search(rf'<(input|textarea)[^>]*aria-required="true"[^>]*name="{name}"|'
-                         rf'<(input|textarea)[^>]*name="{name}"[^>]*aria-required="true"', appeal), name
+        assert re.search(
+            rf'<(input|textarea)[^>]*aria-required="true"[^>]*name="{name}"|'
+            rf'<(input|textarea)[^>]*name="{name}"[^>]*aria-required="true"',
+            appeal,
+        ), name
     assert not re.search(r'<input[^>]*name="citizen_name"[^>]*aria-required', appeal)  # optional stays unmarked
     assert "11位手机号" in appeal
 
@@ -116,8 +120,11 @@ def test_the_rating_choice_is_marked_required(client, world):
 
 
 def sms_to(phone):
-    return list(db.session.execute(select(Notification).where(Notification.channel == "sms",
-                                                              Notification.recipient == phone)).scalars())
+    return list(
+        db.session.execute(
+            select(Notification).where(Notification.channel == "sms", Notification.recipient == phone)
+        ).scalars()
+    )
 
 
 def test_a_forgotten_tracking_number_goes_by_sms_and_the_page_reveals_nothing(client, world):
@@ -134,6 +141,7 @@ def test_a_forgotten_tracking_number_goes_by_sms_and_the_page_reveals_nothing(cl
     assert first.tracking_no in sent[-1].payload["numbers"] and second.tracking_no in sent[-1].payload["numbers"]
     assert sms_to("13711112222") == []
     from hotline.notify.templates import render
+
     assert second.tracking_no in render("tracking_numbers", sent[-1].payload)[1]
 
 

@@ -1,4 +1,5 @@
 """Two people acting at once: exactly one wins. Tested on PostgreSQL with real connections."""
+
 import re
 import threading
 from datetime import datetime
@@ -36,7 +37,7 @@ def test_two_signers_one_wins_the_other_gets_a_conflict(pg_app, pg_world):
         def work():
             t = db.session.get(Ticket, ticket_id)
             actor = db.session.get(User, handler_id)
-            t.assignments, t.events  # both loaded before either writes
+            _ = t.assignments, t.events  # both loaded before either writes
             barrier.wait()
             try:
                 apply_transition(t, "sign", actor)
@@ -45,6 +46,7 @@ def test_two_signers_one_wins_the_other_gets_a_conflict(pg_app, pg_world):
             except Conflict:
                 db.session.rollback()
                 outcomes.append("conflict")
+
         _in_own_session(pg_app, work)
 
     threads = [threading.Thread(target=sign) for _ in range(2)]
@@ -54,8 +56,9 @@ def test_two_signers_one_wins_the_other_gets_a_conflict(pg_app, pg_world):
         t.join(30)
     assert sorted(outcomes) == ["conflict", "won"]
     db.session.remove()
-    signs = db.session.execute(sa.select(sa.func.count()).where(
-        TicketEvent.ticket_id == ticket_id, TicketEvent.action == "sign")).scalar()
+    signs = db.session.execute(
+        sa.select(sa.func.count()).where(TicketEvent.ticket_id == ticket_id, TicketEvent.action == "sign")
+    ).scalar()
     assert signs == 1
     assert db.session.get(Ticket, ticket_id).status == "in_progress"
 
@@ -66,8 +69,9 @@ def test_stale_second_session_changes_nothing(pg_app, pg_world):
     engine = db.engine
     with Session(engine) as a, Session(engine) as b:
         from hotline.accounts.models import User
+
         ta, tb = a.get(Ticket, ticket.id), b.get(Ticket, ticket.id)
-        ta.assignments, tb.assignments
+        _ = ta.assignments, tb.assignments
         ta.status = "replied"  # A commits a change (version + 1)
         a.commit()
         tb.status = "return_requested"
@@ -101,6 +105,7 @@ def _parallel_intakes(pg_app, pg_world, workers: int, each: int) -> list[str]:
                 db.session.commit()
                 with lock:
                     numbers.append(t.tracking_no)
+
         try:
             _in_own_session(pg_app, work)
         except Exception as exc:  # noqa: BLE001 — reported below

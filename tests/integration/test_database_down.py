@@ -1,5 +1,6 @@
 """Issue 28.6: while the database cannot be reached, every page and API answers 503 with Retry-After, and the
 error page is drawn without touching the database (before, signed-in users got gunicorn's bare 500)."""
+
 import pytest
 
 from hotline import create_app
@@ -50,6 +51,7 @@ def test_an_anonymous_appeal_sent_while_the_database_is_down_is_told_it_was_not_
 @pytest.mark.parametrize("path", ["/api/v1/tickets", "/open311/v2/requests.json", "/open311/v2/services.json"])
 def test_machine_channels_answer_503_in_their_own_format(down, path):
     from hotline.api.services import _serializer
+
     token = _serializer().dumps({"uid": 1, "pw": "stamp", "sv": 1})  # signed: its user is read from the database
     response = down.test_client().get(path, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 503 and response.headers["Retry-After"] == "30"
@@ -62,6 +64,7 @@ def test_machine_channels_answer_503_in_their_own_format(down, path):
 def test_the_error_page_falls_back_to_a_page_that_needs_nothing(app, client, monkeypatch):
     """If even the signed-out layout fails, a plain bilingual page with the right status answers."""
     import hotline
+
     monkeypatch.setattr(hotline, "render_template", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("x")))
     response = client.get("/no-such-page")
     assert response.status_code == 404

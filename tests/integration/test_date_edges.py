@@ -1,5 +1,6 @@
 """Issue 28.5: dates at the edges of Python's calendar (year 1, year 9999 with an offset) in every date filter
 and deadline answer 400/422 naming the field, never a 500 (moving them to UTC overflowed)."""
+
 import pytest
 
 from tests.factories import PASSWORD
@@ -19,8 +20,11 @@ def test_api_list_filters_refuse_days_beyond_the_service(client, world, day):
 @pytest.mark.parametrize("moment", EDGES_MOMENTS)
 def test_api_deadlines_refuse_moments_beyond_the_service(client, world, moment):
     ticket = world.ticket_in("in_progress")
-    response = client.post(f"/api/v1/tickets/{ticket.tracking_no}/actions/request_extension",
-                           json={"new_deadline": moment, "note": "需要协调"}, headers=token_for(world.district_handler))
+    response = client.post(
+        f"/api/v1/tickets/{ticket.tracking_no}/actions/request_extension",
+        json={"new_deadline": moment, "note": "需要协调"},
+        headers=token_for(world.district_handler),
+    )
     assert response.status_code == 422 and "new_deadline" in response.get_json()["error"]["fields"]
 
 

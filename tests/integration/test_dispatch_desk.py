@@ -1,5 +1,6 @@
 """Issue 22.3: the desk's cards show the appeal's first lines; newest and oldest both reachable with paging and
 counts; an action comes back to the tab it was taken from; counts agree with the lists right after an action."""
+
 import re
 
 from tests.factories import PASSWORD
@@ -15,8 +16,10 @@ def tab_of(page: str, name: str) -> str:
 
 def numbers_in(html: str) -> list[str]:
     """The ticket of each card, in order (a card's first link; its duplicate hints link to others)."""
-    return [re.search(r'class="tracking-no" href="/tickets/(\d+)"', card).group(1)
-            for card in html.split('<article class="card')[1:]]
+    return [
+        re.search(r'class="tracking-no" href="/tickets/(\d+)"', card).group(1)
+        for card in html.split('<article class="card')[1:]
+    ]
 
 
 def test_cards_show_the_first_lines_of_the_appeal(client, world):
@@ -31,11 +34,17 @@ def test_cards_show_the_first_lines_of_the_appeal(client, world):
 
 def test_each_tab_pages_oldest_or_newest_first_with_counts(client, world, monkeypatch):
     from hotline.tickets import queues
+
     monkeypatch.setattr(queues, "DESK_SIZE", 2)
-    tickets = [world.ticket_in("pending_dispatch", citizen_phone=f"1390000000{i}", address=f"{i}号",
-                               title=f"诉求{i}", body=f"第{i}件事。") for i in range(5)]
-    urgent = world.ticket_in("pending_dispatch", urgency="urgent", citizen_phone="13900000009", address="九号",
-                             title="急事", body="很急。")
+    tickets = [
+        world.ticket_in(
+            "pending_dispatch", citizen_phone=f"1390000000{i}", address=f"{i}号", title=f"诉求{i}", body=f"第{i}件事。"
+        )
+        for i in range(5)
+    ]
+    urgent = world.ticket_in(
+        "pending_dispatch", urgency="urgent", citizen_phone="13900000009", address="九号", title="急事", body="很急。"
+    )
     login(client, "dispatcher")
     order = [urgent] + tickets  # working order: the urgent one, then oldest first
     seen = []
@@ -68,8 +77,10 @@ def test_an_action_comes_back_to_its_tab_with_counts_that_agree(client, world, a
     form = re.search(r'action="/tickets/' + first.tracking_no + r'/actions/approve_return".*?</form>', page, re.S)
     assert form and 'name="tab" value="returns"' in form.group(0)
     version = re.search(r'name="version" value="(\d+)"', form.group(0)).group(1)
-    response = client.post(f"/tickets/{first.tracking_no}/actions/approve_return",
-                           data={"version": version, "next": "dispatch", "tab": "returns", "note": ""})
+    response = client.post(
+        f"/tickets/{first.tracking_no}/actions/approve_return",
+        data={"version": version, "next": "dispatch", "tab": "returns", "note": ""},
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/dispatch?tab=returns")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'data-testid="total-returns">1<' in page

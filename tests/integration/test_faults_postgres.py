@@ -1,5 +1,6 @@
 """PostgreSQL restarted under the app: in-flight requests fail cleanly, the app recovers by itself, and
 nothing committed is lost. Runs a throwaway PostgreSQL cluster of its own (never the machine's)."""
+
 import shutil
 import subprocess
 import tempfile
@@ -18,8 +19,9 @@ PORT = 5440
 
 
 def _as_postgres(*args):
-    return subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c", " ".join(args)], capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(args)], capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,16 +43,23 @@ def cluster():
 
 def test_restart_under_the_app(cluster):
     from tests.factories import build_world
+
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=cluster["url"], WTF_CSRF_ENABLED=False)
     client = app.test_client()
     with app.app_context():
         upgrade()
         from hotline.demo.seed import seed_reference_data
+
         seed_reference_data()
         world = build_world()
         db.session.commit()
-        form = {"appeal_type": "complaint", "title": "路灯损坏", "body": "人民路路灯不亮。",
-                "citizen_phone": "13912345678", "district_id": str(world.district.id)}
+        form = {
+            "appeal_type": "complaint",
+            "title": "路灯损坏",
+            "body": "人民路路灯不亮。",
+            "citizen_phone": "13912345678",
+            "district_id": str(world.district.id),
+        }
     for _ in range(3):  # committed before the restart
         assert client.post("/appeal", data=form).status_code == 302
     client.get("/portal")  # a pooled connection now exists
@@ -68,5 +77,6 @@ def test_restart_under_the_app(cluster):
     assert client.post("/appeal", data=form).status_code == 302
     with app.app_context():
         from hotline.tickets.models import Ticket
+
         assert db.session.query(Ticket).count() == 4  # the 3 before, the 1 after; the failed one left nothing
         db.engine.dispose()

@@ -4,12 +4,13 @@
 Every response must be no 500 and must match the document (status documented, body matching its schema,
 content type, headers). A bounded number of examples per operation keeps it to about a minute in CI.
 """
+
 from __future__ import annotations
 
 import pytest
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import checks
 
 from hotline.extensions import limiter
 from tests.factories import PASSWORD
@@ -18,8 +19,13 @@ EXAMPLES = 40
 # What the document promises: no server error, and status, content type, headers and body as documented.
 # (Not "every schema-valid request is accepted": the document cannot express every business rule, such as
 # an unknown category code or a transition the ticket's state does not allow; those answer 4xx as documented.)
-CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
-          checks.response_headers_conformance, checks.response_schema_conformance]
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_headers_conformance,
+    checks.response_schema_conformance,
+]
 
 
 @pytest.fixture
@@ -46,8 +52,14 @@ def test_api_conforms_to_its_document(api_schema, staff_token):
         operations += 1
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+        )
         def run(case):
             response = case.call_and_validate(headers=headers, checks=CHECKS)
             calls.append(response.status_code)

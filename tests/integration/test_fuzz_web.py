@@ -7,6 +7,7 @@ JSON bodies get NUL and lone surrogates. The answer may be any 4xx (or a page, a
 The schemathesis run (test_fuzz_api.py) checks the API against its document; this one checks what a document
 does not describe.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -37,8 +38,11 @@ COMMON = {"page", "unit", "id", "category", "status", "next"}
 ROUTE_VALUES = {"tickets.act": {"action": "dispatch"}, "api.act": {"action": "dispatch"}}
 # Ending the walking session would sign the fuzzer out half-way.
 SKIP = {"accounts.logout", "accounts.sign_out_everywhere_view"}
-NAME = re.compile(r"""(?:args|form|values|data)(?:\.get(?:list)?\(|\[)\s*f?["']([a-z_][\w-]*)["']"""
-                  r"""|^\s+([a-z_]\w*) = \w*Field\(""", re.M)
+NAME = re.compile(
+    r"""(?:args|form|values|data)(?:\.get(?:list)?\(|\[)\s*f?["']([a-z_][\w-]*)["']"""
+    r"""|^\s+([a-z_]\w*) = \w*Field\(""",
+    re.M,
+)
 
 
 def _names_read_by(view) -> set[str]:
@@ -64,6 +68,7 @@ def fuzzer(app, world):
 
 def _signed_in(app, who: str):
     from flask import g
+
     client = app.test_client()
     if who != "anonymous":
         g.pop("_login_user", None)
@@ -92,6 +97,7 @@ def _fuzz(app, who: str, objects: dict) -> tuple[list[str], int]:
     def send(method, url, **kwargs):
         nonlocal sent
         from flask import g
+
         g.pop("_login_user", None)
         sent += 1
         body = str(kwargs.get("data") or "")[:160]
@@ -113,7 +119,7 @@ def _fuzz(app, who: str, objects: dict) -> tuple[list[str], int]:
         for method in methods:
             for name in sorted(rule.arguments):
                 converter = type(rule._converters[name]).__name__
-                for raw in (PATH_INTS if "Integer" in converter or "Id" in converter else PATH_TEXTS):
+                for raw in PATH_INTS if "Integer" in converter or "Id" in converter else PATH_TEXTS:
                     send(method, _path(rule, values, (name, raw)))
             for value in TEXTS:
                 params = {n: value for n in names}
@@ -156,11 +162,13 @@ def test_the_fuzzer_reaches_the_views(app, world, fuzzer):
     assert client.get("/tickets/%00").status_code == 404
 
 
-@pytest.mark.parametrize("path, machine", [("/api/v1/tickets", True), ("/open311/v2/requests.json", True),
-                                           ("/search/", False)])
+@pytest.mark.parametrize(
+    "path, machine", [("/api/v1/tickets", True), ("/open311/v2/requests.json", True), ("/search/", False)]
+)
 def test_an_overlong_address_gets_the_apps_414_in_the_channels_format(client, path, machine):
     """Issue 28.9: gunicorn's own 414 is an HTML page; up to its limit the app answers first."""
     from hotline.core.params import MAX_URL_BYTES
+
     response = client.get(f"{path}?q=" + "x" * MAX_URL_BYTES)
     assert response.status_code == 414
     if machine:

@@ -1,4 +1,5 @@
 """The role guard for views: anonymous users are sent to log in, wrong roles get 403."""
+
 import pytest
 from flask import Blueprint
 
@@ -19,18 +20,27 @@ def dispatch_only():
 def guarded_client(app, world):
     """A second app on the same database, with a guarded route (routes cannot be added once serving)."""
     from hotline import create_app
+
     other = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
     other.register_blueprint(guarded)
     yield other.test_client()
     with other.app_context():
         from hotline.extensions import db
+
         db.engine.dispose()
 
 
-@pytest.mark.parametrize("username, expected", [
-    (None, 302), ("dispatcher", 200), ("admin", 200), ("operator", 403), ("district_handler", 403),
-    ("citizen", 403),
-])
+@pytest.mark.parametrize(
+    "username, expected",
+    [
+        (None, 302),
+        ("dispatcher", 200),
+        ("admin", 200),
+        ("operator", 403),
+        ("district_handler", 403),
+        ("citizen", 403),
+    ],
+)
 def test_roles_required(guarded_client, world, username, expected):
     if username:
         guarded_client.post("/login", data={"username": username, "password": PASSWORD})

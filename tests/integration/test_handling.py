@@ -1,4 +1,6 @@
 """Handling work beyond status changes: queues, notes, opinions, contact reveal, routing suggestion."""
+
+import pytest
 from sqlalchemy import select
 
 from hotline.core.errors import InvalidTransition, PermissionDenied
@@ -7,8 +9,6 @@ from hotline.tickets import handling
 from hotline.tickets.models import CannedAnswer, TicketEvent
 from hotline.tickets.services import apply_transition
 from tests.factories import PASSWORD, PHONE
-
-import pytest
 
 
 def login(client, username):
@@ -23,8 +23,10 @@ def test_dispatch_desk_lists_urgent_first_with_a_suggestion(client, world):
     assert page.index(urgent.tracking_no) < page.index(normal.tracking_no)
     # the routing catalogue preselects the district housing bureau
     assert f'value="{world.department.id}" selected' in page
-    response = client.post(f"/tickets/{normal.tracking_no}/actions/dispatch",
-                           data={"lead_unit": world.department.id, "version": normal.version, "next": "dispatch"})
+    response = client.post(
+        f"/tickets/{normal.tracking_no}/actions/dispatch",
+        data={"lead_unit": world.department.id, "version": normal.version, "next": "dispatch"},
+    )
     assert response.headers["Location"].endswith("/dispatch")
     db.session.expire_all()
     assert normal.status == "dispatched" and normal.lead_unit_id == world.department.id
@@ -36,7 +38,7 @@ def test_dispatch_desk_is_for_dispatchers(client, world):
 
 
 def test_workspace_shows_due_first(client, world):
-    later = world.ticket_in("in_progress", appeal_type="suggestion")   # 15 working days
+    later = world.ticket_in("in_progress", appeal_type="suggestion")  # 15 working days
     sooner = world.ticket_in("in_progress", appeal_type="consultation")  # 3 working days
     elsewhere = world.ticket_in("pending_dispatch")
     login(client, "district_handler")
@@ -50,6 +52,7 @@ def test_workspace_sorts_by_the_deadline_it_shows_overdue_first_and_splits_to_do
     from datetime import timedelta
 
     from hotline.core.clock import utcnow
+
     now = utcnow()
     due_later = world.ticket_in("in_progress")
     overdue = world.ticket_in("in_progress")
@@ -89,12 +92,15 @@ def test_notes_by_units_and_hotline_but_not_outsiders(world):
 
 def test_assisting_unit_sends_its_opinion_once(world):
     ticket = world.ticket_in("pending_dispatch")
-    apply_transition(ticket, "dispatch", world.dispatcher, lead_unit=world.district,
-                     assist_units=[world.other_department])
+    apply_transition(
+        ticket, "dispatch", world.dispatcher, lead_unit=world.district, assist_units=[world.other_department]
+    )
     from hotline.accounts.models import Role
     from hotline.accounts.services import create_user
-    helper = create_user("assist", PASSWORD, "协办", org_unit=world.other_department,
-                         roles=[(Role.HANDLER, world.other_department)])
+
+    helper = create_user(
+        "assist", PASSWORD, "协办", org_unit=world.other_department, roles=[(Role.HANDLER, world.other_department)]
+    )
     handling.send_opinion(ticket, helper, "建议由属地街道牵头，我局配合执法。")
     with pytest.raises(InvalidTransition):
         handling.send_opinion(ticket, helper, "again")
@@ -116,8 +122,9 @@ def test_reveal_is_for_hotline_staff_and_is_recorded(client, world):
     assert PHONE not in page and 'data-testid="reveal"' in page
     revealed = client.post(f"/tickets/{ticket.tracking_no}/contact").get_data(as_text=True)
     assert PHONE in revealed
-    reveals = db.session.execute(select(TicketEvent).filter_by(ticket_id=ticket.id, action="reveal_contact")
-                                 ).scalars().all()
+    reveals = (
+        db.session.execute(select(TicketEvent).filter_by(ticket_id=ticket.id, action="reveal_contact")).scalars().all()
+    )
     assert len(reveals) == 1 and reveals[0].actor.username == "dispatcher" and not reveals[0].public
 
 
@@ -141,6 +148,7 @@ def test_note_and_opinion_through_the_page(client, world):
 
 def test_merge_links_both_ways_and_informs_the_citizen(client, world):
     from hotline.notify.models import Notification
+
     master = world.ticket_in("in_progress")
     duplicate = world.ticket_in("pending_dispatch")
     apply_transition(duplicate, "merge", world.dispatcher, master=master)
@@ -160,8 +168,14 @@ def test_no_page_a_handler_reaches_shows_a_full_phone(client, world, username):
     callback = world.ticket_in("pending_callback")
     db.session.commit()
     login(client, username)
-    pages = ["/", "/workspace", f"/tickets/{in_progress.tracking_no}", f"/tickets/{callback.tracking_no}",
-             "/?status=in_progress", "/?status=pending_callback"]
+    pages = [
+        "/",
+        "/workspace",
+        f"/tickets/{in_progress.tracking_no}",
+        f"/tickets/{callback.tracking_no}",
+        "/?status=in_progress",
+        "/?status=pending_callback",
+    ]
     for url in pages:
         response = client.get(url)
         assert response.status_code in (200, 404), url

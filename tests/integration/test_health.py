@@ -1,5 +1,6 @@
 """``/healthz`` and ``/readyz``: the probes a load balancer or monitoring calls, answering within 2 s even when
 the database or the broker hangs."""
+
 import socket
 import threading
 import time
@@ -58,8 +59,11 @@ def _probe(app):
 
 
 def _app(tmp_path, database=None, broker="memory://"):
-    return create_app("testing", SQLALCHEMY_DATABASE_URI=database or f"sqlite:///{tmp_path / 'h.db'}",
-                      CELERY=celery_settings(broker, "cache+memory://"))
+    return create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=database or f"sqlite:///{tmp_path / 'h.db'}",
+        CELERY=celery_settings(broker, "cache+memory://"),
+    )
 
 
 def test_healthz_answers_without_the_database(tmp_path, closed_port):

@@ -1,5 +1,6 @@
 """Staff decide urgency (issue 28, item 9): anonymous callers and partner keys file with the default urgency;
 and the OpenAPI document's multipart body of POST /api/v1/tickets lists every field the form accepts."""
+
 import pytest
 from sqlalchemy import select
 
@@ -24,11 +25,19 @@ def urgencies() -> list[str]:
 @pytest.mark.parametrize("caller", ["anonymous", "partner"])
 def test_anonymous_and_partner_callers_may_not_raise_the_urgency(client, world, caller, urgency):
     headers = new_key()[1] if caller == "partner" else {}
-    assert_error(client.post("/api/v1/tickets", json=appeal_json(world, urgency=urgency), headers=headers),
-                 422, "validation_failed", fields=["urgency"])
+    assert_error(
+        client.post("/api/v1/tickets", json=appeal_json(world, urgency=urgency), headers=headers),
+        422,
+        "validation_failed",
+        fields=["urgency"],
+    )
     form = {**appeal_json(world), "urgency": urgency}
-    assert_error(client.post("/api/v1/tickets", data=form, headers=headers, content_type="multipart/form-data"),
-                 422, "validation_failed", fields=["urgency"])
+    assert_error(
+        client.post("/api/v1/tickets", data=form, headers=headers, content_type="multipart/form-data"),
+        422,
+        "validation_failed",
+        fields=["urgency"],
+    )
     assert urgencies() == []
 
 
@@ -39,22 +48,25 @@ def test_the_default_urgency_is_accepted_from_anyone(client, world):
 
 
 def test_staff_set_the_urgency(client, world):
-    response = client.post("/api/v1/tickets", json=appeal_json(world, urgency="critical"),
-                           headers=token_for(world.operator))
+    response = client.post(
+        "/api/v1/tickets", json=appeal_json(world, urgency="critical"), headers=token_for(world.operator)
+    )
     assert response.status_code == 201 and response.get_json()["urgency"] == "critical"
     assert urgencies() == ["critical"]
 
 
 def test_open311_requests_get_the_default_urgency_whatever_they_send(client, world):
     key = new_key()[1]["X-API-Key"]
-    response = client.post(f"{BASE}/requests.json",
-                           data=post_form(world, key, urgency="critical", **{"attribute[urgency]": "critical"}))
+    response = client.post(
+        f"{BASE}/requests.json", data=post_form(world, key, urgency="critical", **{"attribute[urgency]": "critical"})
+    )
     assert response.status_code == 201, response.get_data(as_text=True)
     assert urgencies() == ["normal"]
 
 
 def test_the_citizen_portal_form_files_with_the_default_urgency(client, world):
     from hotline.intake.forms import CitizenAppealForm
+
     assert "urgency" not in CitizenAppealForm.__dict__ and not hasattr(CitizenAppealForm, "urgency")
 
 

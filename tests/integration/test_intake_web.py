@@ -1,4 +1,5 @@
 """The citizen portal and the operator console: one intake, the same validation, whatever the door."""
+
 import io
 import re
 import struct
@@ -21,9 +22,16 @@ def png_bytes(size=(40, 30)) -> bytes:
 
 
 def appeal_form(world, **overrides):
-    data = {"appeal_type": "complaint", "category_id": str(world.category.id), "title": "楼道堆放杂物",
-            "body": "三号楼楼道堆满杂物，存在消防隐患。", "district_id": str(world.district.id),
-            "address": "东湖区人民路1号", "citizen_phone": "139 1234 5678", "citizen_name": "李娜"}
+    data = {
+        "appeal_type": "complaint",
+        "category_id": str(world.category.id),
+        "title": "楼道堆放杂物",
+        "body": "三号楼楼道堆满杂物，存在消防隐患。",
+        "district_id": str(world.district.id),
+        "address": "东湖区人民路1号",
+        "citizen_phone": "139 1234 5678",
+        "citizen_name": "李娜",
+    }
     data.update(overrides)
     return data
 
@@ -84,17 +92,21 @@ def test_too_many_or_too_large_photos_are_refused(client, world):
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header claims width × height, with a few bytes of pixel data: what a decompression bomb
     looks like before decoding (a real 9000×9000 PNG of one colour is 250 KB)."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + \
-        chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.parametrize("size", [(9000, 9000), (6000, 4001), (24_000_001, 1)])
 def test_photos_over_the_pixel_limit_are_refused_before_decoding(client, world, monkeypatch, size):
     """Issue 28.4: the size in the header decides; no pixel of such an image is decoded or re-encoded."""
     from hotline.intake import services as intake
+
     monkeypatch.setattr(intake, "reencode_photo", lambda *a: pytest.fail("a refused photo was decoded"))
     data = appeal_form(world)
     data["photos"] = [(io.BytesIO(png_header_only(*size)), "bomb.png")]
@@ -105,12 +117,17 @@ def test_photos_over_the_pixel_limit_are_refused_before_decoding(client, world, 
 
 def test_large_photos_are_stored_scaled_down_to_the_longest_side_limit(client, world):
     from hotline.intake.services import MAX_PHOTO_SIDE
+
     data = appeal_form(world)
-    data["photos"] = [(io.BytesIO(png_bytes((6000, 4000))), "wide.png"), (io.BytesIO(jpeg_bytes((1200, 3000))),
-                                                                            "tall.jpg")]
+    data["photos"] = [
+        (io.BytesIO(png_bytes((6000, 4000))), "wide.png"),
+        (io.BytesIO(jpeg_bytes((1200, 3000))), "tall.jpg"),
+    ]
     assert client.post("/appeal", data=data, content_type="multipart/form-data").status_code == 302
-    sizes = sorted(Image.open(io.BytesIO(storage().read(a.storage_key))).size
-                   for a in db.session.execute(select(Attachment)).scalars())
+    sizes = sorted(
+        Image.open(io.BytesIO(storage().read(a.storage_key))).size
+        for a in db.session.execute(select(Attachment)).scalars()
+    )
     assert sizes == [(1024, MAX_PHOTO_SIDE), (MAX_PHOTO_SIDE, 1707)]
 
 
@@ -124,9 +141,11 @@ def test_rollback_removes_stored_photos(app, world, monkeypatch):
     from hotline.core.storage import storage
     from hotline.intake.services import Photo, intake_appeal
     from tests.factories import appeal
+
     files = storage()
-    ticket = intake_appeal(appeal(world), world.operator, "register",
-                           photos=[Photo("a.png", png_bytes(), "image/png", ".png")])
+    ticket = intake_appeal(
+        appeal(world), world.operator, "register", photos=[Photo("a.png", png_bytes(), "image/png", ".png")]
+    )
     key = ticket.id and db.session.execute(select(Attachment.storage_key)).scalar()
     assert (files.root / key).exists()
     db.session.rollback()
@@ -209,12 +228,15 @@ def login(client, username):
     client.post("/login", data={"username": username, "password": PASSWORD})
 
 
-@pytest.mark.parametrize("outcome, note, status", [
-    ("register", "", "pending_dispatch"),
-    ("answer_directly", "已告知办理流程。", "answered_directly"),
-    ("refuse", "属于诉讼事项，请通过法院解决。", "not_accepted"),
-    ("transfer_emergency", "有人持刀斗殴，已三方转接。", "transferred"),
-])
+@pytest.mark.parametrize(
+    "outcome, note, status",
+    [
+        ("register", "", "pending_dispatch"),
+        ("answer_directly", "已告知办理流程。", "answered_directly"),
+        ("refuse", "属于诉讼事项，请通过法院解决。", "not_accepted"),
+        ("transfer_emergency", "有人持刀斗殴，已三方转接。", "transferred"),
+    ],
+)
 def test_operator_registers_each_outcome(client, world, outcome, note, status):
     login(client, "operator")
     data = appeal_form(world, outcome=outcome, note=note, urgency="normal", emergency_line="110")
@@ -248,6 +270,7 @@ def test_caller_history_and_duplicate_hints(client, world):
     def hints(**args):
         page = client.get("/search/assist", query_string=args).get_data(as_text=True)
         return page.split('data-testid="duplicate-hints"')[1].split("</ul>")[0]
+
     same = hints(phone=PHONE, category_id=world.category.id, address="东湖区人民路1号阳光花园")
     assert same.count("<li") == 1 and same.count(earlier.tracking_no) == 2  # one row: the link and its text
     assert "同一来电人、同一地址和分类" in same  # one badge: the caller, the address and its category
@@ -260,8 +283,9 @@ def test_review_queue_accepts_web_appeals(client, world):
     waiting = world.ticket_in("pending_review")
     login(client, "operator")
     assert waiting.tracking_no in client.get("/console/review").get_data(as_text=True)
-    response = client.post(f"/tickets/{waiting.tracking_no}/actions/accept",
-                           data={"version": waiting.version, "next": "review"})
+    response = client.post(
+        f"/tickets/{waiting.tracking_no}/actions/accept", data={"version": waiting.version, "next": "review"}
+    )
     assert response.headers["Location"].endswith("/console/review")
     db.session.expire_all()
     assert db.session.get(Ticket, waiting.id).status == "pending_dispatch"
@@ -271,8 +295,10 @@ def test_staff_see_photos_other_units_do_not(client, world):
     from hotline.intake.services import Photo, intake_appeal
     from hotline.tickets.services import apply_transition
     from tests.factories import appeal
-    ticket = intake_appeal(appeal(world), world.operator, "register",
-                           photos=[Photo("a.png", png_bytes(), "image/png", ".png")])
+
+    ticket = intake_appeal(
+        appeal(world), world.operator, "register", photos=[Photo("a.png", png_bytes(), "image/png", ".png")]
+    )
     apply_transition(ticket, "dispatch", world.dispatcher, lead_unit=world.district)
     db.session.commit()
     attachment_id = ticket.attachments[0].id

@@ -1,5 +1,6 @@
 """Knowledge base: admins edit and publish, the public FAQ shows what is in force, the console suggests
 articles, and an answer that quotes an article records it on its event."""
+
 from datetime import date
 
 from hotline.extensions import db
@@ -15,9 +16,16 @@ def login(client, username):
 
 
 def _create(client, **fields):
-    data = {"kind": "policy", "title": "物业费调价程序", "body": "调整物业费须经业主大会表决同意。",
-            "question": "物业乱收费怎么办", "source": "住宅物业管理条例", "category_id": "",
-            "effective_from": "", "effective_until": ""}
+    data = {
+        "kind": "policy",
+        "title": "物业费调价程序",
+        "body": "调整物业费须经业主大会表决同意。",
+        "question": "物业乱收费怎么办",
+        "source": "住宅物业管理条例",
+        "category_id": "",
+        "effective_from": "",
+        "effective_until": "",
+    }
     data.update(fields)
     return client.post("/knowledge/new", data=data)
 
@@ -71,17 +79,24 @@ def test_console_suggests_articles_and_a_direct_answer_records_the_one_used(clie
     seed_demo_articles()
     db.session.commit()
     login(client, "operator")
-    fragment = client.get("/search/assist", query_string={"title": "咨询低保申请条件", "body": "想了解低保怎么申请"}) \
-        .get_data(as_text=True)
+    fragment = client.get(
+        "/search/assist", query_string={"title": "咨询低保申请条件", "body": "想了解低保怎么申请"}
+    ).get_data(as_text=True)
     assert "最低生活保障（低保）申请条件和办理流程" in fragment and 'data-kb-insert="note"' in fragment
     assert "燃气泄漏" not in client.get("/search/assist?kb=燃气").get_data(as_text=True)
-    article = db.session.execute(db.select(KnowledgeArticle).filter_by(
-        title="最低生活保障（低保）申请条件和办理流程")).scalar_one()
-    ticket = register_ticket(appeal(world, appeal_type="consultation", title="咨询低保"), world.operator,
-                             "answer_directly", note=quoted_text(article))
+    article = db.session.execute(
+        db.select(KnowledgeArticle).filter_by(title="最低生活保障（低保）申请条件和办理流程")
+    ).scalar_one()
+    ticket = register_ticket(
+        appeal(world, appeal_type="consultation", title="咨询低保"),
+        world.operator,
+        "answer_directly",
+        note=quoted_text(article),
+    )
     db.session.commit()
-    event = db.session.execute(db.select(TicketEvent).filter_by(ticket_id=ticket.id,
-                                                                action="answer_directly")).scalar_one()
+    event = db.session.execute(
+        db.select(TicketEvent).filter_by(ticket_id=ticket.id, action="answer_directly")
+    ).scalar_one()
     assert event.data[USE_FIELD] == [article.id]
     assert article.reference in event.note
 
@@ -106,6 +121,7 @@ def test_public_home_links_the_faq(client, world):
 
 def _category(code, name, parent=None):
     from hotline.tickets.models import Category
+
     category = db.session.execute(db.select(Category).filter_by(code=code)).scalar_one_or_none()
     if category is None:
         category = Category(code=code, name=name, parent=parent)
@@ -114,8 +130,10 @@ def _category(code, name, parent=None):
     return category
 
 
-ELEVATOR = dict(title="小区电梯频繁故障",
-                body="阳光花园5栋电梯近一个月故障七八次，老人上下楼困难，物业称维修资金不足，希望尽快协调维修。")
+ELEVATOR = dict(
+    title="小区电梯频繁故障",
+    body="阳光花园5栋电梯近一个月故障七八次，老人上下楼困难，物业称维修资金不足，希望尽快协调维修。",
+)
 
 
 def _titles(hits):
@@ -125,23 +143,43 @@ def _titles(hits):
 def test_hints_for_an_elevator_ticket_are_about_elevators_or_none(world):
     """Issue 22.8: an elevator complaint was offered 物业费, 噪音 and 失业 articles."""
     seed_demo_articles()
-    elevator_article = db.session.execute(db.select(KnowledgeArticle).filter(
-        KnowledgeArticle.title.startswith("电梯故障"))).scalar_one()
+    elevator_article = db.session.execute(
+        db.select(KnowledgeArticle).filter(KnowledgeArticle.title.startswith("电梯故障"))
+    ).scalar_one()
     db.session.delete(elevator_article)
     db.session.commit()
     text = f"{ELEVATOR['title']} {ELEVATOR['body']}"
     # Without an elevator article: nothing, whatever the ticket is filed under (the demo files these under 物业管理).
     assert find_articles(text, world.category.id, whole_text=True) == []
     assert find_articles(text, None, whole_text=True) == []
-    assert find_articles("电梯老是坏 我们小区5栋的电梯这个月坏了好几次，上周还关了人，物业说没钱修，老人上下楼很困难。",
-                         None, whole_text=True) == []
+    assert (
+        find_articles(
+            "电梯老是坏 我们小区5栋的电梯这个月坏了好几次，上周还关了人，物业说没钱修，老人上下楼很困难。",
+            None,
+            whole_text=True,
+        )
+        == []
+    )
 
     safety = _category("0902", "电梯安全", _category("09", "公共安全"))
-    db.session.add_all([
-        KnowledgeArticle(title="电梯困人怎么办", question="电梯故障把人困住了找谁", body="按应急呼叫按钮。",
-                         category_id=safety.id, state="published"),
-        KnowledgeArticle(title="特种设备安全监察投诉", question="电梯、锅炉等特种设备存在隐患怎么投诉",
-                         body="向区市场监督管理局投诉。", category_id=safety.id, state="published")])
+    db.session.add_all(
+        [
+            KnowledgeArticle(
+                title="电梯困人怎么办",
+                question="电梯故障把人困住了找谁",
+                body="按应急呼叫按钮。",
+                category_id=safety.id,
+                state="published",
+            ),
+            KnowledgeArticle(
+                title="特种设备安全监察投诉",
+                question="电梯、锅炉等特种设备存在隐患怎么投诉",
+                body="向区市场监督管理局投诉。",
+                category_id=safety.id,
+                state="published",
+            ),
+        ]
+    )
     db.session.commit()
     for category_id in (world.category.id, safety.id, None):
         hits = find_articles(text, category_id, whole_text=True)
@@ -186,7 +224,8 @@ def test_the_ticket_page_and_the_console_show_no_wrong_hint(client, world):
         assert wrong not in hints
     client.post("/logout")
     login(client, "operator")
-    fragment = client.get("/search/assist", query_string={
-        "title": "电梯老是坏", "body": "小区电梯这个月坏了好几次，还关了人"}).get_data(as_text=True)
+    fragment = client.get(
+        "/search/assist", query_string={"title": "电梯老是坏", "body": "小区电梯这个月坏了好几次，还关了人"}
+    ).get_data(as_text=True)
     assert "电梯故障、困人找谁" in fragment
     assert not any(wrong in fragment for wrong in ("物业费调价", "社会生活噪音", "失业登记", "公租房", "社保断缴"))

@@ -1,4 +1,5 @@
 """Issue 21.6: the language chosen stays through sign-in and sign-out, and notifications speak one language."""
+
 import re
 
 from flask import g
@@ -56,9 +57,16 @@ def test_an_unknown_language_changes_nothing(client, world):
 
 
 def test_every_notification_text_is_in_both_languages(app):
-    payload = {"tracking_no": "20261123000001", "title": "", "unit": "", "deadline": "2026-11-24 23:59",
-               "response_deadline": "2026-11-24 23:59", "to_unit": "", "master": "20261123000002",
-               "numbers": "20261123000001"}
+    payload = {
+        "tracking_no": "20261123000001",
+        "title": "",
+        "unit": "",
+        "deadline": "2026-11-24 23:59",
+        "response_deadline": "2026-11-24 23:59",
+        "to_unit": "",
+        "master": "20261123000002",
+        "numbers": "20261123000001",
+    }
     keys = [(name, None) for name in TEMPLATES] + list(VARIANTS)
     for name, code in keys:
         values = {**payload, "decision": code, "kind": code}
@@ -73,18 +81,25 @@ def test_rows_written_before_the_codes_read_in_one_language(app):
     for name, word in (("extension_decided", "批准"), ("suspension_decided", "驳回")):
         subject, body = render(name, {"tracking_no": "20261123000001", "decision": word}, locale="en")
         assert not CJK.search(subject + body) and ("approved" in body or "denied" in body)
-    subject, body = render("supervision_overdue", {"tracking_no": "1", "unit": "Donghu", "kind": "督办单"},
-                           locale="en")
+    subject, body = render("supervision_overdue", {"tracking_no": "1", "unit": "Donghu", "kind": "督办单"}, locale="en")
     assert subject == "Unanswered supervision order on ticket 1"
-    assert render("supervision_overdue", {"tracking_no": "1", "unit": "东湖区", "kind": "urging"},
-                  locale="zh_Hans_CN")[0] == "工单1的催办逾期未反馈"
+    assert (
+        render("supervision_overdue", {"tracking_no": "1", "unit": "东湖区", "kind": "urging"}, locale="zh_Hans_CN")[0]
+        == "工单1的催办逾期未反馈"
+    )
 
 
 def test_the_inbox_in_english_has_no_chinese_words_but_the_data(client, world):
-    notify.notify_users([world.supervisor], "extension_decided",
-                        payload={"tracking_no": "20261123000001", "unit": "", "decision": "approved"})
-    notify.notify_users([world.supervisor], "suspension_decided",
-                        payload={"tracking_no": "20261123000001", "unit": "", "decision": "驳回"})
+    notify.notify_users(
+        [world.supervisor],
+        "extension_decided",
+        payload={"tracking_no": "20261123000001", "unit": "", "decision": "approved"},
+    )
+    notify.notify_users(
+        [world.supervisor],
+        "suspension_decided",
+        payload={"tracking_no": "20261123000001", "unit": "", "decision": "驳回"},
+    )
     db.session.commit()
     client.post("/lang/en")
     login(client, "supervisor")
@@ -98,9 +113,12 @@ def test_an_email_is_written_in_the_recipients_language(app, world):
     user = world.supervisor
     user.email, user.locale = "supervisor@hotline.example.cn", "en"
     db.session.commit()
-    notify.notify_users([user], "urging", email=True,
-                        payload={"tracking_no": "20261123000002", "unit": "Donghu District",
-                                 "response_deadline": "2026-11-24 23:59"})
+    notify.notify_users(
+        [user],
+        "urging",
+        email=True,
+        payload={"tracking_no": "20261123000002", "unit": "Donghu District", "response_deadline": "2026-11-24 23:59"},
+    )
     db.session.commit()
     email = db.session.query(Notification).filter_by(channel="email").one()
     with mail.record_messages() as outbox:

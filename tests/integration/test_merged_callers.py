@@ -1,6 +1,7 @@
 """并单 leaves no caller stranded (issue 21.1): the merge is confirmed naming both tickets and the direction; every
 caller of a merged appeal follows the master on /track with their own number and phone, hears of its answer,
 is in the callback list and rates it on their own ticket (docs/architecture.md, "Merged callers")."""
+
 from datetime import timedelta
 
 import pytest
@@ -26,8 +27,12 @@ def merged(world):
     """An in-progress master (caller PHONE) with a duplicate from another caller merged into it."""
     limiter.enabled = False
     master = world.ticket_in("in_progress")
-    duplicate = world.ticket_in("pending_dispatch", citizen_phone=OTHER_PHONE, citizen_name="李娜",
-                                body="我家楼下的物业也乱收费，和邻居反映的是同一件事。")
+    duplicate = world.ticket_in(
+        "pending_dispatch",
+        citizen_phone=OTHER_PHONE,
+        citizen_name="李娜",
+        body="我家楼下的物业也乱收费，和邻居反映的是同一件事。",
+    )
     apply_transition(duplicate, "merge", world.dispatcher, master=master)
     db.session.commit()
     world.master, world.duplicate = master, duplicate
@@ -50,9 +55,9 @@ def test_the_merge_forms_ask_for_confirmation_naming_both_tickets_and_the_direct
     duplicate = world.ticket_in("pending_dispatch")
     login(client, "dispatcher")
     page = client.get(f"/tickets/{duplicate.tracking_no}").get_data(as_text=True)
-    form = page[page.index('data-testid="merge-form"'):][:600]
+    form = page[page.index('data-testid="merge-form"') :][:600]
     # The typed-in master is filled in by confirm-submit.js: {master} is the form's field.
-    assert f"data-confirm=\"确认将工单 {duplicate.tracking_no} 并入工单 {{master}}" in form
+    assert f'data-confirm="确认将工单 {duplicate.tracking_no} 并入工单 {{master}}' in form
     if 'data-testid="merge-into"' in page:  # the possible-duplicates list names the target itself
         assert f"将工单 {duplicate.tracking_no} 并入工单 {master.tracking_no}" in page
 
@@ -87,20 +92,25 @@ def test_every_caller_hears_of_the_released_answer_under_their_own_number(merged
     _answer(w)
     released = db.session.execute(select(Notification).filter_by(template="reply_released")).scalars().all()
     assert sorted((n.recipient, n.payload["tracking_no"]) for n in released) == sorted(
-        [(PHONE, w.master.tracking_no), (OTHER_PHONE, w.duplicate.tracking_no)])
+        [(PHONE, w.master.tracking_no), (OTHER_PHONE, w.duplicate.tracking_no)]
+    )
 
 
 def test_a_merged_caller_rates_on_their_own_ticket_and_the_master_keeps_its_own_callback(client, merged):
     w = merged
     _answer(w)
     _track(client, w.duplicate.tracking_no, OTHER_PHONE)
-    response = client.post(f"/track/{w.duplicate.tracking_no}", data={"satisfaction": "unsatisfied",
-                                                                       "comment": "收费还没退"})
+    response = client.post(
+        f"/track/{w.duplicate.tracking_no}", data={"satisfaction": "unsatisfied", "comment": "收费还没退"}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     duplicate, master = db.session.get(Ticket, w.duplicate.id), db.session.get(Ticket, w.master.id)
     assert (duplicate.status, duplicate.satisfaction, duplicate.satisfaction_comment) == (
-        "merged", "unsatisfied", "收费还没退")
+        "merged",
+        "unsatisfied",
+        "收费还没退",
+    )
     assert master.status == "pending_callback" and master.satisfaction is None and master.redo_count == 0
     noted = db.session.execute(select(TicketEvent).filter_by(ticket_id=master.id, action="merged_rated")).scalar_one()
     assert noted.data == {"ticket": duplicate.tracking_no, "satisfaction": "unsatisfied"} and not noted.public
@@ -138,6 +148,7 @@ def test_no_rating_before_the_master_is_answered_or_by_another_phone(merged):
     db.session.rollback()
     _answer(w)
     from hotline.core.errors import PermissionDenied
+
     with pytest.raises(PermissionDenied):
         apply_transition(w.duplicate, "rate_merged", CitizenActor(PHONE), satisfaction="satisfied")
     db.session.rollback()
@@ -154,9 +165,11 @@ def test_merged_callers_are_in_the_callback_list_until_they_rated(client, merged
     # The operator's callback of that caller, on the caller's own ticket.
     detail = client.get(f"/tickets/{w.duplicate.tracking_no}").get_data(as_text=True)
     assert f"/tickets/{w.duplicate.tracking_no}/actions/rate_merged" in detail
-    assert "收费恢复原标准" in detail[detail.index('data-testid="merged-answer"'):]  # what they are asked about
-    response = client.post(f"/tickets/{w.duplicate.tracking_no}/actions/rate_merged",
-                           data={"satisfaction": "satisfied", "version": w.duplicate.version})
+    assert "收费恢复原标准" in detail[detail.index('data-testid="merged-answer"') :]  # what they are asked about
+    response = client.post(
+        f"/tickets/{w.duplicate.tracking_no}/actions/rate_merged",
+        data={"satisfaction": "satisfied", "version": w.duplicate.version},
+    )
     assert response.status_code == 302
     page = client.get("/?status=pending_callback").get_data(as_text=True)
     assert w.duplicate.tracking_no not in page and w.master.tracking_no in page
@@ -165,24 +178,30 @@ def test_merged_callers_are_in_the_callback_list_until_they_rated(client, merged
 
 def test_the_api_rate_action_records_a_merged_callers_rating(client, merged):
     from tests.integration.api_helpers import token_for
+
     w = merged
     _answer(w)
-    response = client.post(f"/api/v1/tickets/{w.duplicate.tracking_no}/actions/rate",
-                           json={"satisfaction": "basically"}, headers=token_for(w.operator))
+    response = client.post(
+        f"/api/v1/tickets/{w.duplicate.tracking_no}/actions/rate",
+        json={"satisfaction": "basically"},
+        headers=token_for(w.operator),
+    )
     assert response.status_code == 200, response.get_json()
     assert db.session.get(Ticket, w.duplicate.id).satisfaction == "basically"
 
 
 def test_a_merged_callers_rating_is_not_counted_in_the_units_kpis(merged):
     """One released answer, one callback: the master's (hotline/dashboard/kpis.py)."""
-    from hotline.dashboard.services import rollup_day
     from hotline.core.clock import to_local
+    from hotline.dashboard.services import rollup_day
+
     w = merged
     _answer(w)
     apply_transition(w.duplicate, "rate_merged", CitizenActor(OTHER_PHONE), satisfaction="unsatisfied")
     apply_transition(w.master, "rate_satisfied", CitizenActor(PHONE), satisfaction="satisfied")
     db.session.commit()
     from hotline.dashboard.models import KpiUnitDay
+
     rollup_day(to_local(utcnow()).date())
     rows = db.session.execute(select(KpiUnitDay).filter_by(unit_id=w.district.id)).scalars().all()
     assert sum(r.rated_satisfied for r in rows) == 1 and sum(r.rated_unsatisfied for r in rows) == 0
@@ -203,6 +222,7 @@ def test_the_api_track_gives_a_merged_caller_the_masters_progress_and_answer(cli
 
 def test_the_merge_sms_tells_the_caller_how_to_follow_the_master(merged):
     from hotline.notify.templates import render
+
     w = merged
     note = db.session.execute(select(Notification).filter_by(template="ticket_merged")).scalar_one()
     assert note.recipient == OTHER_PHONE

@@ -1,4 +1,5 @@
 """The Alembic revisions build exactly the schema the models declare, on both back ends."""
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -23,8 +24,11 @@ def test_upgrade_from_empty_matches_the_models(fresh_url):
         with db.engine.connect() as conn:
             # the same hook as migrations/env.py: search objects built by hand per back end are not in the models
             from hotline.search.schema import include_object
-            diff = compare_metadata(MigrationContext.configure(
-                conn, opts={"compare_type": True, "include_object": include_object}), db.metadata)
+
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object}),
+                db.metadata,
+            )
         assert diff == []
         names = set(sa.inspect(db.engine).get_table_names())
         assert {"ticket", "ticket_event", "assignment", "org_unit", "notification"} <= names
@@ -47,8 +51,9 @@ def test_tracking_number_is_unique(world):
     ticket = world.ticket_in("pending_dispatch")
     other = world.ticket_in("pending_dispatch")
     with pytest.raises(sa.exc.IntegrityError):
-        db.session.execute(sa.text("UPDATE ticket SET tracking_no = :no WHERE id = :id"),
-                           {"no": ticket.tracking_no, "id": other.id})
+        db.session.execute(
+            sa.text("UPDATE ticket SET tracking_no = :no WHERE id = :id"), {"no": ticket.tracking_no, "id": other.id}
+        )
     db.session.rollback()
 
 
@@ -71,17 +76,25 @@ def test_upgrade_keys_earlier_ladder_orders_and_keeps_only_the_oldest_per_round(
         first, again = datetime(2026, 12, 8, 1, 0), datetime(2026, 12, 8, 3, 0)
         with db.engine.begin() as conn:
             for at in (first, again):
-                conn.execute(sa.text(
-                    "INSERT INTO supervision_order (ticket_id, unit_id, message, source, response_deadline, created_at)"
-                    " VALUES (:t, :u, '工单已超期', 'ladder', :at, :at)"), {"t": ticket_id, "u": unit_id, "at": at})
-                conn.execute(sa.text(
-                    "INSERT INTO ticket_event (ticket_id, action, actor_kind, public, data, created_at)"
-                    " VALUES (:t, 'red_card', 'system', false, :data, :at)"),
-                    {"t": ticket_id, "at": at, "data": '{"deadline": "2026-12-07T23:59:59+08:00", "clock": "answer"}'})
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO supervision_order (ticket_id, unit_id, message, source, response_deadline, created_at)"
+                        " VALUES (:t, :u, '工单已超期', 'ladder', :at, :at)"
+                    ),
+                    {"t": ticket_id, "u": unit_id, "at": at},
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO ticket_event (ticket_id, action, actor_kind, public, data, created_at)"
+                        " VALUES (:t, 'red_card', 'system', false, :data, :at)"
+                    ),
+                    {"t": ticket_id, "at": at, "data": '{"deadline": "2026-12-07T23:59:59+08:00", "clock": "answer"}'},
+                )
         upgrade()
         with db.engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT ladder_stage, clock_kind, clock_deadline_at FROM supervision_order"
-                                        " ORDER BY id")).all()
+            rows = conn.execute(
+                sa.text("SELECT ladder_stage, clock_kind, clock_deadline_at FROM supervision_order ORDER BY id")
+            ).all()
         assert [(r[0], r[1]) for r in rows] == [(2, "answer"), (None, None)]
         assert str(rows[0][2]).startswith("2026-12-07 15:59:59")
         db.session.remove()

@@ -1,4 +1,5 @@
 """Delivering the outbox: the HTTP SMS gateway, e-mail through Flask-Mail, retries with backoff."""
+
 import json
 import threading
 from datetime import datetime, timedelta
@@ -45,9 +46,12 @@ class Gateway:
 @pytest.fixture
 def gateway(app):
     gw = Gateway()
-    saved = {k: app.config.get(k) for k in ("SMS_GATEWAY", "SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN", "SMS_GATEWAY_TIMEOUT")}
-    app.config.update(SMS_GATEWAY="http", SMS_GATEWAY_URL=gw.url, SMS_GATEWAY_TOKEN="secret-token",
-                      SMS_GATEWAY_TIMEOUT=5)
+    saved = {
+        k: app.config.get(k) for k in ("SMS_GATEWAY", "SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN", "SMS_GATEWAY_TIMEOUT")
+    }
+    app.config.update(
+        SMS_GATEWAY="http", SMS_GATEWAY_URL=gw.url, SMS_GATEWAY_TOKEN="secret-token", SMS_GATEWAY_TIMEOUT=5
+    )
     yield gw
     app.config.update(saved)
     gw.close()
@@ -82,8 +86,12 @@ def test_email_goes_through_flask_mail(app, world):
     user = world.supervisor
     user.email = "supervisor@hotline.example.cn"
     db.session.commit()
-    notify.notify_users([user], "urging", payload={"tracking_no": "20261123000002", "unit": "东湖区",
-                                                   "response_deadline": "2026-11-24 23:59"}, email=True)
+    notify.notify_users(
+        [user],
+        "urging",
+        payload={"tracking_no": "20261123000002", "unit": "东湖区", "response_deadline": "2026-11-24 23:59"},
+        email=True,
+    )
     db.session.commit()
     email = db.session.query(Notification).filter_by(channel="email").one()
     assert email.status == "pending" and email.recipient == "supervisor@hotline.example.cn"
@@ -145,6 +153,7 @@ def test_the_task_retries_until_it_gives_up(app, gateway):
     """The Celery task itself: each failed attempt schedules a retry (run at once here, eagerly) until
     the maximum; the row ends ``failed`` after exactly MAX_ATTEMPTS requests."""
     import workers.tasks  # noqa: F401 — registers the shared tasks on every app's Celery
+
     deliver_notification = app.extensions["celery"].tasks[notify.DELIVER_TASK]  # this app's, not the default one
     gateway.status = 500
     note = sms()
@@ -166,8 +175,9 @@ def test_the_sweep_writes_emails_pending_and_sends_them_only_after_its_commit(ap
     from hotline.sla.ladder import run_sweep, sweep_batch
 
     sent = []
-    monkeypatch.setattr(app.extensions["celery"], "send_task",
-                        lambda name, args=None, **options: sent.append((name, args, options)))
+    monkeypatch.setattr(
+        app.extensions["celery"], "send_task", lambda name, args=None, **options: sent.append((name, args, options))
+    )
     world.supervisor.email = "supervisor@hotline.example.cn"
     db.session.commit()
     with frozen_at(to_utc_naive(datetime(2026, 11, 23, 10, tzinfo=LOCAL_TZ))):
@@ -183,7 +193,9 @@ def test_the_sweep_writes_emails_pending_and_sends_them_only_after_its_commit(ap
     emails = db.session.query(Notification).filter_by(channel="email").order_by(Notification.id).all()
     # red card and escalation e-mail the supervisor (the district handler has no address)
     assert [(n.template, n.status, n.recipient) for n in emails] == [
-        ("red_card", "pending", "supervisor@hotline.example.cn"), ("escalated", "pending", "supervisor@hotline.example.cn")]
+        ("red_card", "pending", "supervisor@hotline.example.cn"),
+        ("escalated", "pending", "supervisor@hotline.example.cn"),
+    ]
     assert sent == [(notify.DELIVER_TASK, [n.id], {"ignore_result": True}) for n in emails]
     in_app = db.session.query(Notification).filter_by(channel="in_app").all()
     assert in_app and {n.status for n in in_app} == {"sent"}

@@ -1,4 +1,5 @@
 """The bell counts news per ticket and kind; the inbox shows one row per group, bumped by the latest."""
+
 from hotline.core.clock import utcnow
 from hotline.extensions import db
 from hotline.notify import services
@@ -8,10 +9,18 @@ from tests.factories import PASSWORD
 
 def _notify(user, template, ticket=None, count=1, read=False):
     for _ in range(count):
-        db.session.add(Notification(channel="in_app", recipient=user.username, recipient_user_id=user.id,
-                                    template=template, payload={"tracking_no": ticket.tracking_no if ticket else ""},
-                                    ticket_id=ticket.id if ticket else None, status="sent",
-                                    read_at=utcnow() if read else None))
+        db.session.add(
+            Notification(
+                channel="in_app",
+                recipient=user.username,
+                recipient_user_id=user.id,
+                template=template,
+                payload={"tracking_no": ticket.tracking_no if ticket else ""},
+                ticket_id=ticket.id if ticket else None,
+                status="sent",
+                read_at=utcnow() if read else None,
+            )
+        )
     db.session.commit()
 
 
@@ -27,7 +36,12 @@ def test_the_bell_counts_one_per_ticket_and_kind(world):
     assert services.unread_count(user.id) == 5
     groups = services.inbox(user.id)
     assert [(g.latest.template, g.count, g.unread) for g in groups] == [
-        ("yellow_card", 3, 2), ("urged", 1, 1), ("urged", 1, 1), ("red_card", 1, 1), ("yellow_card", 3, 3)]
+        ("yellow_card", 3, 2),
+        ("urged", 1, 1),
+        ("urged", 1, 1),
+        ("red_card", 1, 1),
+        ("yellow_card", 3, 3),
+    ]
     # a new yellow card of the first ticket bumps its group to the top; the bell stays at 5
     _notify(user, "yellow_card", first)
     assert services.unread_count(user.id) == 5

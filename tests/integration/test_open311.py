@@ -1,4 +1,5 @@
 """Open311 GeoReport v2 under /open311/v2: every endpoint in JSON and XML, and its error cases."""
+
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -24,9 +25,18 @@ def xml_of(response):
 
 
 def post_form(world, key, **overrides):
-    form = {"api_key": key, "service_code": world.category.code, "lat": "30.59", "long": "114.30",
-            "address_string": "东湖区人民路3号", "description": "路灯不亮 <已三天> & 无人维修", "phone": PHONE,
-            "first_name": "伟", "last_name": "张", "attribute[appeal_type]": "help"}
+    form = {
+        "api_key": key,
+        "service_code": world.category.code,
+        "lat": "30.59",
+        "long": "114.30",
+        "address_string": "东湖区人民路3号",
+        "description": "路灯不亮 <已三天> & 无人维修",
+        "phone": PHONE,
+        "first_name": "伟",
+        "last_name": "张",
+        "attribute[appeal_type]": "help",
+    }
     form.update(overrides)
     return {k: v for k, v in form.items() if v is not None}
 
@@ -79,8 +89,9 @@ def test_service_definition(client, world):
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_post_request_joins_the_review_queue(client, world, fmt):
     _, headers = new_key()
-    response = client.post(f"{BASE}/requests.{fmt}", data=post_form(world, headers["X-API-Key"],
-                                                                        **{"attribute[q1]": None}))
+    response = client.post(
+        f"{BASE}/requests.{fmt}", data=post_form(world, headers["X-API-Key"], **{"attribute[q1]": None})
+    )
     assert response.status_code == 201, response.get_data(as_text=True)
     if fmt == "json":
         number = response.get_json()[0]["service_request_id"]
@@ -103,7 +114,8 @@ def test_post_request_joins_the_review_queue(client, world, fmt):
 def test_post_request_xml_escapes_text(client, world):
     _, headers = new_key()
     number = client.post(f"{BASE}/requests.json", data=post_form(world, headers["X-API-Key"])).get_json()[0][
-        "service_request_id"]
+        "service_request_id"
+    ]
     response = client.get(f"{BASE}/requests/{number}.xml?api_key={headers['X-API-Key']}")
     assert "&lt;已三天&gt; &amp; 无人维修" in response.get_data(as_text=True)
     assert xml_of(response).find("request/description").text == "路灯不亮 <已三天> & 无人维修"
@@ -119,8 +131,7 @@ def test_post_request_errors(client, world, fmt):
     assert_open311_error(client.post(url, data=post_form(world, raw, service_code=None)), 400, fmt)
     assert_open311_error(client.post(url, data=post_form(world, raw, service_code="9999")), 404, fmt)
     assert_open311_error(client.post(url, data=post_form(world, raw, lat=None, address_string=None)), 400, fmt)
-    messages = assert_open311_error(client.post(url, data=post_form(world, raw, phone="123", description="")),
-                                    400, fmt)
+    messages = assert_open311_error(client.post(url, data=post_form(world, raw, phone="123", description="")), 400, fmt)
     assert any(m.startswith("phone:") for m in messages) and any(m.startswith("description:") for m in messages)
     assert_open311_error(client.post(url, data=post_form(world, raw, lat="north")), 400, fmt)
     assert db.session.execute(select(Ticket)).first() is None
@@ -128,6 +139,7 @@ def test_post_request_errors(client, world, fmt):
 
 def test_revoked_key_cannot_post(client, world):
     from hotline.api.services import revoke_api_key
+
     key, headers = new_key()
     revoke_api_key(key.id)
     db.session.commit()
@@ -178,5 +190,8 @@ def test_unknown_format_and_path_are_open311_errors(client, world):
 def test_oversized_post_is_413(app, client, world, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 500)
     _, headers = new_key()
-    assert_open311_error(client.post(f"{BASE}/requests.xml", data=post_form(
-        world, headers["X-API-Key"], description="长" * 400)), 413, "xml")
+    assert_open311_error(
+        client.post(f"{BASE}/requests.xml", data=post_form(world, headers["X-API-Key"], description="长" * 400)),
+        413,
+        "xml",
+    )

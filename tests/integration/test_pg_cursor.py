@@ -1,4 +1,5 @@
 """The app's psycopg cursors build ``description`` on first use; it must read exactly as psycopg's own."""
+
 import psycopg
 import sqlalchemy as sa
 
@@ -7,8 +8,9 @@ from hotline.extensions import db
 
 
 def _as_tuples(description):
-    return [(c.name, c.type_code, c.display_size, c.internal_size, c.precision, c.scale, c.null_ok)
-            for c in description]
+    return [
+        (c.name, c.type_code, c.display_size, c.internal_size, c.precision, c.scale, c.null_ok) for c in description
+    ]
 
 
 def test_the_lazy_description_reads_as_psycopgs(pg_app):

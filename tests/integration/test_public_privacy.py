@@ -1,5 +1,6 @@
 """What anonymous readers get (issue 23.1): only reviewed, released appeals the citizen allowed to publish, none
 confidential, and none of the personal data of the probe, whether through Open311, /public/stats or the FAQ."""
+
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -16,8 +17,21 @@ PROBE = "我叫王小明，电话13912340001，身份证110101199003071234，住
 PROBE_PHONE = "13912340001"
 PROBE_ADDRESS = "东湖区人民路88号3栋201室"
 ANSWER = "王先生您好：锦绣花园88号旁的路灯已修复，如有问题请拨13912340001或发邮件wang@example.com。"
-TRACES = ("王小明", "小明", "王先生", "13912340001", "12340001", "110101199003071234", "19900307", "88号", "3栋",
-          "201室", "锦绣花园", "**旁", "wang@example.com")
+TRACES = (
+    "王小明",
+    "小明",
+    "王先生",
+    "13912340001",
+    "12340001",
+    "110101199003071234",
+    "19900307",
+    "88号",
+    "3栋",
+    "201室",
+    "锦绣花园",
+    "**旁",
+    "wang@example.com",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -26,8 +40,9 @@ def fresh_limits(app):
 
 
 def _probe_ticket(world, status, answer=ANSWER, **overrides):
-    fields = dict(body=PROBE, citizen_name="王小明", citizen_phone=PROBE_PHONE, address=PROBE_ADDRESS,
-                  allow_publish=True)
+    fields = dict(
+        body=PROBE, citizen_name="王小明", citizen_phone=PROBE_PHONE, address=PROBE_ADDRESS, allow_publish=True
+    )
     fields.update(overrides)
     ticket = world.ticket_in(status, **fields)
     if ticket.replies:
@@ -97,8 +112,15 @@ def test_a_stranger_key_sees_no_more_than_anonymous(client, probes):
 
 def test_the_filing_partner_reads_back_its_own_text_others_nothing(client, world):
     _, headers = new_key()
-    form = {"api_key": headers["X-API-Key"], "service_code": world.category.code, "address_string": PROBE_ADDRESS,
-            "description": PROBE, "phone": PROBE_PHONE, "last_name": "王", "first_name": "小明"}
+    form = {
+        "api_key": headers["X-API-Key"],
+        "service_code": world.category.code,
+        "address_string": PROBE_ADDRESS,
+        "description": PROBE,
+        "phone": PROBE_PHONE,
+        "last_name": "王",
+        "first_name": "小明",
+    }
     number = client.post(f"{BASE}/requests.json", data=form).get_json()[0]["service_request_id"]
     own = client.get(f"{BASE}/requests/{number}.json", headers=headers).get_json()[0]
     assert own["description"] == PROBE and own["address"] == PROBE_ADDRESS  # the partner's own submission
@@ -117,8 +139,12 @@ def test_public_stats_show_only_published_answers_scrubbed(client, probes):
 
 
 def test_faq_articles_are_scrubbed_too(client, world):
-    article = save_article(ArticleInput(title="路灯报修", question="联系人：王小明，电话13912340001",
-                                        body=f"案例：{PROBE}。路灯由区城管局维修。"), world.admin)
+    article = save_article(
+        ArticleInput(
+            title="路灯报修", question="联系人：王小明，电话13912340001", body=f"案例：{PROBE}。路灯由区城管局维修。"
+        ),
+        world.admin,
+    )
     change_state(article, "publish", world.admin)
     db.session.commit()
     for page in (client.get(f"/faq/{article.id}"), client.get("/faq/"), client.get("/faq/?q=路灯")):

@@ -1,5 +1,6 @@
 """A request that only read ends its transaction with COMMIT, so psycopg keeps its prepared statements;
 anything else still ends with a ROLLBACK and keeps nothing."""
+
 import threading
 
 import pytest
@@ -23,6 +24,7 @@ def in_own_context(call):
             result["value"] = call()
         except BaseException as exc:  # re-raised in the test's thread
             result["error"] = exc
+
     thread = threading.Thread(target=run)
     thread.start()
     thread.join(30)
@@ -78,8 +80,9 @@ def test_a_request_that_changed_something_is_not_committed(app, world, change):
     with app.test_request_context("/", method="POST" if change == "post" else "GET"):
         loaded = db.session.get(Ticket, ticket_id)
         if change == "add":
-            db.session.add(Notification(channel="in_app", recipient="dispatcher", template="urged", payload={},
-                                        status="sent"))
+            db.session.add(
+                Notification(channel="in_app", recipient="dispatcher", template="urged", payload={}, status="sent")
+            )
         elif change == "task":
             db.session.execute(sa.update(Ticket).where(Ticket.id == ticket_id).values(title="改过"))
             enqueue_after_commit(db.session, "hotline.tickets.noop", ticket_id)

@@ -1,8 +1,10 @@
 """A new ticket is written with plain INSERTs: the object, its first event and its search row must end up
 exactly as a flush would have left them."""
+
 import pytest
 from sqlalchemy import inspect, select
 
+from hotline.core.errors import DomainError
 from hotline.extensions import db
 from hotline.search.models import TicketSearch
 from hotline.search.segment import document_text
@@ -11,11 +13,13 @@ from hotline.tickets.services import apply_transition, register_ticket
 from tests.factories import actor, appeal
 
 
-
-@pytest.mark.parametrize("who, outcome, status", [("operator", "register", "pending_dispatch"),
-                                                   ("public", "submit", "pending_review")])
+@pytest.mark.parametrize(
+    "who, outcome, status", [("operator", "register", "pending_dispatch"), ("public", "submit", "pending_review")]
+)
 def test_a_registered_ticket_is_complete_persistent_and_indexed(world, statements, who, outcome, status):
-    ticket = register_ticket(appeal(world, title="小区电梯频繁故障", address="东湖区人民路8号"), actor(world, who), outcome)
+    ticket = register_ticket(
+        appeal(world, title="小区电梯频繁故障", address="东湖区人民路8号"), actor(world, who), outcome
+    )
     state = inspect(ticket)
     assert state.persistent and not state.expired_attributes and ticket.id is not None
     statements.clear()
@@ -48,13 +52,14 @@ def test_the_next_transition_updates_the_inserted_ticket(world):
     stored = db.session.get(Ticket, ticket.id)
     assert stored.status == "dispatched" and stored.version == 2 and stored.lead_unit_id == world.department.id
     assert [e.action for e in stored.events] == ["register", "dispatch"]
-    assert db.session.execute(select(TicketEvent.ticket_id).where(TicketEvent.action == "register")
-                              ).scalars().all() == [ticket.id]
+    assert db.session.execute(
+        select(TicketEvent.ticket_id).where(TicketEvent.action == "register")
+    ).scalars().all() == [ticket.id]
 
 
 def test_a_refused_registration_writes_nothing(world):
     before = db.session.execute(select(Ticket.id)).all()
-    with pytest.raises(Exception):
+    with pytest.raises(DomainError):
         register_ticket(appeal(world, citizen_phone="123"), actor(world, "operator"), "register")
     db.session.rollback()
     assert db.session.execute(select(Ticket.id)).all() == before

@@ -1,7 +1,7 @@
 """Smart dispatch: the classifier learns from closed tickets, beats the majority class, is stored and
 suggests a unit with a confidence; below the threshold the routing catalogue answers."""
-import random
 
+import random
 
 from hotline.demo.data import APPEALS
 from hotline.extensions import db
@@ -32,8 +32,17 @@ def closed_history(world, per_category=7, seed=3):
         for code, _type, _urgency, title, body in texts:
             category, unit = setup[code]
             text = body.format(road=rng.choice(["人民路", "解放大道"]), estate="阳光花园", community="柳岸社区")
-            ticket = register_ticket(appeal(world, title=title, body=text, category_id=category.id,
-                                            citizen_phone=f"139{rng.randint(0, 99999999):08d}"), world.operator, "register")
+            ticket = register_ticket(
+                appeal(
+                    world,
+                    title=title,
+                    body=text,
+                    category_id=category.id,
+                    citizen_phone=f"139{rng.randint(0, 99999999):08d}",
+                ),
+                world.operator,
+                "register",
+            )
             apply_transition(ticket, "dispatch", world.dispatcher, lead_unit=unit)
             ticket.status = "closed"  # the rest of the life is not what routing learns from
     db.session.commit()
@@ -56,8 +65,11 @@ def test_trained_model_suggests_category_and_unit_with_a_confidence(world, app):
     assert out.exit_code == 0 and "trained on" in out.output
     assert db.session.execute(db.select(RoutingModel)).scalar_one().samples > 0
     noise_category, noise_unit = setup["0404"]
-    pending = register_ticket(appeal(world, title="广场舞音响噪音扰民", body="每天晚上广场舞音响声音过大，影响休息。",
-                                     category_id=None), world.operator, "register")
+    pending = register_ticket(
+        appeal(world, title="广场舞音响噪音扰民", body="每天晚上广场舞音响声音过大，影响休息。", category_id=None),
+        world.operator,
+        "register",
+    )
     db.session.commit()
     suggestion = routing.suggest_route(pending)
     assert suggestion.category.id == noise_category.id and suggestion.unit.id == noise_unit.id
@@ -75,19 +87,26 @@ def test_the_desk_preselects_the_models_unit_and_says_what_the_text_reads_like(w
     setup = closed_history(world)
     assert app.test_cli_runner().invoke(args=["routing", "train"]).exit_code == 0
     noise_category, noise_unit = setup["0404"]
-    pending = register_ticket(appeal(world, title="广场舞音响噪音扰民", body="每天晚上广场舞音响声音过大，影响休息。"),
-                              world.operator, "register")  # filed under the world's own category
+    pending = register_ticket(
+        appeal(world, title="广场舞音响噪音扰民", body="每天晚上广场舞音响声音过大，影响休息。"),
+        world.operator,
+        "register",
+    )  # filed under the world's own category
     db.session.commit()
     route = routing.suggest_route(pending)
     client.post("/login", data={"username": "dispatcher", "password": PASSWORD})
     page = client.get("/dispatch").get_data(as_text=True)
-    card = page[page.index(pending.tracking_no):]
-    card = card[:card.index("</article>")]
+    card = page[page.index(pending.tracking_no) :]
+    card = card[: card.index("</article>")]
     assert f'<option value="{noise_unit.id}" selected>' in card
-    assert (f'<span class="badge text-bg-info" data-testid="smart-route" title="根据已办结工单学习">'
-            f'推荐 {route.unit_confidence * 100:.0f}%</span>') in card
-    assert f'<div class="small text-body-secondary">内容更像“{noise_category.full_name}”' \
-           f'（{route.category_confidence * 100:.0f}%）。</div>' in card
+    assert (
+        f'<span class="badge text-bg-info" data-testid="smart-route" title="根据已办结工单学习">'
+        f"推荐 {route.unit_confidence * 100:.0f}%</span>"
+    ) in card
+    assert (
+        f'<div class="small text-body-secondary">内容更像“{noise_category.full_name}”'
+        f"（{route.category_confidence * 100:.0f}%）。</div>" in card
+    )
 
 
 def test_without_a_model_the_catalogue_answers(world):
@@ -100,6 +119,7 @@ def test_without_a_model_the_catalogue_answers(world):
 def test_retrain_task_stores_a_model(world):
     closed_history(world, per_category=5)
     from workers.tasks import retrain_routing
+
     model_id = retrain_routing.run()  # the body, in this app context (the worker wraps it in its own)
     assert db.session.get(RoutingModel, model_id) is not None
 
@@ -116,8 +136,11 @@ def test_a_unit_whose_return_was_approved_is_never_suggested_again(world, app, c
     setup = closed_history(world)
     assert app.test_cli_runner().invoke(args=["routing", "train"]).exit_code == 0
     _noise_category, noise_unit = setup["0404"]
-    pending = register_ticket(appeal(world, title="广场舞音响噪音扰民", body="每天晚上广场舞音响声音过大，影响休息。"),
-                              world.operator, "register")
+    pending = register_ticket(
+        appeal(world, title="广场舞音响噪音扰民", body="每天晚上广场舞音响声音过大，影响休息。"),
+        world.operator,
+        "register",
+    )
     db.session.commit()
     before = routing.suggest_route(pending)
     assert before.unit.id == noise_unit.id and before.unit_confidence >= routing.MIN_CONFIDENCE
@@ -134,12 +157,13 @@ def test_a_unit_whose_return_was_approved_is_never_suggested_again(world, app, c
     last = routing.suggest_route(pending)
     assert last.unit is None
     from hotline.tickets.handling import suggested_unit
+
     assert suggested_unit(pending) is None
 
     client.post("/login", data={"username": "dispatcher", "password": PASSWORD})
     page = client.get("/dispatch").get_data(as_text=True)
-    card = page[page.index(pending.tracking_no):]
-    card = card[:card.index("</article>")]
+    card = page[page.index(pending.tracking_no) :]
+    card = card[: card.index("</article>")]
     assert f'<option value="{noise_unit.id}" selected>' not in card
     assert f'<option value="{world.department.id}" selected>' not in card
     assert 'data-testid="smart-route"' not in card

@@ -5,6 +5,7 @@ tickets the role can open on the ticket page that match the filter: nothing more
 The ticket page is the reference: a GET of /tickets/<no> answering 200 or 404. A handler's unit sees the
 tickets it leads (主办) and those it assists (协办); see docs/security.md, "Scope".
 """
+
 from __future__ import annotations
 
 import csv
@@ -61,12 +62,24 @@ def town(app, world):
     limiter.enabled = True
 
 
-ROLES = ["citizen", "operator", "dispatcher", "supervisor", "admin", "district_handler", "street_handler",
-         "department_handler", "outsider", "west_supervisor", "west_dispatcher"]
+ROLES = [
+    "citizen",
+    "operator",
+    "dispatcher",
+    "supervisor",
+    "admin",
+    "district_handler",
+    "street_handler",
+    "department_handler",
+    "outsider",
+    "west_supervisor",
+    "west_dispatcher",
+]
 
 
 def _client(app, username):
     from flask import g
+
     client = app.test_client()
     g.pop("_login_user", None)
     assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
@@ -75,6 +88,7 @@ def _client(app, username):
 
 def _get(client, url):
     from flask import g
+
     g.pop("_login_user", None)
     return client.get(url)
 
@@ -92,8 +106,10 @@ def _openable(client, town) -> set[str]:
 
 def _facts(town):
     """What each filter means, from the data itself."""
+
     def units(t):
         return {a.unit_id for a in t.active_assignments()}
+
     west_tree = {town.other_district.id, town.other_department.id}
     return {
         "status=closed": lambda t: t.status == "closed",
@@ -104,23 +120,38 @@ def _facts(town):
         "lead=west": lambda t: t.lead_unit_id in west_tree,
         "date=old": lambda t: t.created_at < OLD + timedelta(days=1),
         "date=recent": lambda t: t.created_at >= OLD + timedelta(days=1),
-        "project": lambda t: db.session.execute(db.select(project_ticket.c.project_id).where(
-            project_ticket.c.ticket_id == t.id)).first() is not None,
+        "project": lambda t: (
+            db.session.execute(db.select(project_ticket.c.project_id).where(project_ticket.c.ticket_id == t.id)).first()
+            is not None
+        ),
         "none": lambda t: True,
     }
 
 
 def _api_query(town, name) -> str:
-    return {"status=closed": "status=closed", "status=in_progress": "status=in_progress",
-            "category=noise": "category=0502", "category=parent": "category=05", "unit=west": "unit=d2",
-            "date=old": "from=2026-01-01&to=2026-01-10", "date=recent": "from=2026-01-11", "none": ""}.get(name)
+    return {
+        "status=closed": "status=closed",
+        "status=in_progress": "status=in_progress",
+        "category=noise": "category=0502",
+        "category=parent": "category=05",
+        "unit=west": "unit=d2",
+        "date=old": "from=2026-01-01&to=2026-01-10",
+        "date=recent": "from=2026-01-11",
+        "none": "",
+    }.get(name)
 
 
 def _search_query(town, name) -> str | None:
-    return {"status=closed": "status=closed", "status=in_progress": "status=in_progress",
-            "category=noise": f"category={town.noise.id}", "category=parent": f"category={town.parent_category.id}",
-            "lead=west": f"unit={town.other_district.id}", "date=old": "from=2026-01-01&to=2026-01-10",
-            "date=recent": "from=2026-01-11", "none": ""}.get(name)
+    return {
+        "status=closed": "status=closed",
+        "status=in_progress": "status=in_progress",
+        "category=noise": f"category={town.noise.id}",
+        "category=parent": f"category={town.parent_category.id}",
+        "lead=west": f"unit={town.other_district.id}",
+        "date=old": "from=2026-01-01&to=2026-01-10",
+        "date=recent": "from=2026-01-11",
+        "none": "",
+    }.get(name)
 
 
 def _api_list(app, username, query) -> set[str]:
@@ -148,8 +179,9 @@ def test_every_list_returns_exactly_what_the_role_can_open(app, town, username):
         returned &= set(town.tickets)
         expected = {no for no in openable if facts[name](town.tickets[no])}
         if returned != expected:
-            problems.append(f"{where} [{name}]: leaked {sorted(returned - expected)}, "
-                            f"missing {sorted(expected - returned)}")
+            problems.append(
+                f"{where} [{name}]: leaked {sorted(returned - expected)}, missing {sorted(expected - returned)}"
+            )
 
     for name in facts:
         if (query := _api_query(town, name)) is not None:
@@ -172,11 +204,15 @@ def test_every_list_returns_exactly_what_the_role_can_open(app, town, username):
 
 def test_a_handler_sees_the_tickets_its_unit_assists(app, town):
     """协办: 西江区's handler opens and lists the ticket 东湖区 leads with 西江区 assisting, and no other of 东湖区's."""
-    assisted = next(no for no, t in town.tickets.items()
-                    if any(a.unit_id == town.other_district.id and a.role == "assist" for a in t.active_assignments()))
+    assisted = next(
+        no
+        for no, t in town.tickets.items()
+        if any(a.unit_id == town.other_district.id and a.role == "assist" for a in t.active_assignments())
+    )
     client = _client(app, "outsider")
-    assert _openable(client, town) == {assisted} | {no for no, t in town.tickets.items()
-                                                   if t.lead_unit_id == town.other_district.id}
+    assert _openable(client, town) == {assisted} | {
+        no for no, t in town.tickets.items() if t.lead_unit_id == town.other_district.id
+    }
     assert assisted in _api_list(app, "outsider", "")
 
 
@@ -188,17 +224,21 @@ def test_a_supervisor_cannot_tag_another_districts_ticket_into_a_project(app, to
     client = _client(app, "west_supervisor")
     assert _get(client, f"/tickets/{other.tracking_no}").status_code == 404
     from flask import g
+
     g.pop("_login_user", None)
     response = client.post(f"/dashboard/projects/{town.project.id}", data={"tracking_no": other.tracking_no})
     assert response.status_code == 200
-    assert "No ticket has that tracking number." in response.get_data(as_text=True) or \
-        "没有" in response.get_data(as_text=True)
+    assert "No ticket has that tracking number." in response.get_data(as_text=True) or "没有" in response.get_data(
+        as_text=True
+    )
     assert db.session.execute(db.select(project_ticket).where(project_ticket.c.ticket_id == other.id)).first() is None
     g.pop("_login_user", None)
     untag = client.post(f"/dashboard/projects/{town.project.id}", data={"tracking_no": east, "untag": "y"})
     assert untag.status_code == 200  # nor untag one
-    assert db.session.execute(db.select(project_ticket).where(
-        project_ticket.c.ticket_id == town.tickets[east].id)).first() is not None
+    assert (
+        db.session.execute(db.select(project_ticket).where(project_ticket.c.ticket_id == town.tickets[east].id)).first()
+        is not None
+    )
     export = _get(client, f"/dashboard/export/tickets.csv?project={town.project.id}").get_data(as_text=True)
     assert other.tracking_no not in export and east not in export
 
@@ -207,6 +247,7 @@ def test_a_merge_target_outside_the_dispatchers_scope_is_refused(app, town):
     """The merge target is named by its number: one the dispatcher cannot open is refused like an unknown one."""
     from hotline.core.errors import ValidationFailed
     from hotline.permissions import can_read
+
     duplicate = town.ticket_in("pending_dispatch")
     master = town.ticket_in("pending_dispatch")
     master.intake_unit_id = town.other_district.id  # taken in outside the centre's dispatcher's scope

@@ -1,4 +1,5 @@
 """Ticket search on both back ends: ranking, filters, scope, the index kept in step, duplicates and merge."""
+
 from hotline.extensions import db
 from hotline.search import services
 from hotline.search.models import TicketSearch
@@ -46,8 +47,9 @@ def test_filters_and_staff_scope(world):
     fee = make(world, "fee")
     fee2 = make(world, "fee2", status="in_progress")
     assert [h.ticket.id for h in search_tickets("物业", filters=SearchFilters(status="in_progress")).hits] == [fee2.id]
-    assert [h.ticket.id for h in search_tickets("物业", filters=SearchFilters(unit_id=world.district.id)).hits] \
-        == [fee2.id]
+    assert [h.ticket.id for h in search_tickets("物业", filters=SearchFilters(unit_id=world.district.id)).hits] == [
+        fee2.id
+    ]
     assert len(search_tickets("物业", filters=SearchFilters(category_id=world.parent_category.id)).hits) == 2
     today = fee.created_at.date()
     assert search_tickets("物业", filters=SearchFilters(date_to=today.replace(year=today.year - 1))).hits == []
@@ -79,6 +81,7 @@ def test_reindex_rebuilds_rows_written_without_the_orm(world):
     db.session.commit()
     assert search_tickets("物业").hits == []
     from hotline.search.bulk import rebuild
+
     assert rebuild(workers=1) == 2
     db.session.commit()
     assert [h.ticket.id for h in search_tickets("物业").hits] == [fee.id]
@@ -88,34 +91,62 @@ def test_reindex_rebuilds_rows_written_without_the_orm(world):
 def test_duplicates_by_phone_and_by_similar_text(world):
     first = make(world, "fee", citizen_phone="13911110000")
     other_text = make(world, "noise", citizen_phone="13911110001")
-    found = find_duplicates(phone="13800000000", category_id=world.category.id, district_id=world.district.id,
-                            title="小区物业乱收费", body="物业公司擅自上调物业费，业主大会没有同意。")
+    found = find_duplicates(
+        phone="13800000000",
+        category_id=world.category.id,
+        district_id=world.district.id,
+        title="小区物业乱收费",
+        body="物业公司擅自上调物业费，业主大会没有同意。",
+    )
     assert [(d.ticket.id, d.reason) for d in found] == [(first.id, "text")]
     assert 0.45 <= found[0].score < 1
-    by_caller = find_duplicates(phone="13911110001", category_id=world.category.id, district_id=None, title="",
-                                body="")
+    by_caller = find_duplicates(phone="13911110001", category_id=world.category.id, district_id=None, title="", body="")
     assert [(d.ticket.id, d.reason, d.score) for d in by_caller] == [(other_text.id, "caller", 1.0)]
     # the phone alone (no category yet) is no hint: the caller's other appeals are their history
     assert find_duplicates(phone="13911110001", category_id=None, district_id=None, title="", body="") == []
     # the same address in the same category, whatever the text and phone
-    by_address = find_duplicates(phone="13800000001", category_id=world.category.id, district_id=None,
-                                 title=None, body=None, address=f" {first.address} ")
-    assert {(d.ticket.id, d.reason, d.score) for d in by_address} == {(first.id, "address", 1.0),
-                                                                      (other_text.id, "address", 1.0)}
-    both = find_duplicates(phone="13911110000", category_id=world.category.id, district_id=world.district.id,
-                           title="小区物业乱收费", body="物业公司擅自上调物业费", address=first.address)
+    by_address = find_duplicates(
+        phone="13800000001",
+        category_id=world.category.id,
+        district_id=None,
+        title=None,
+        body=None,
+        address=f" {first.address} ",
+    )
+    assert {(d.ticket.id, d.reason, d.score) for d in by_address} == {
+        (first.id, "address", 1.0),
+        (other_text.id, "address", 1.0),
+    }
+    both = find_duplicates(
+        phone="13911110000",
+        category_id=world.category.id,
+        district_id=world.district.id,
+        title="小区物业乱收费",
+        body="物业公司擅自上调物业费",
+        address=first.address,
+    )
     assert [(d.ticket.id, d.reasons) for d in both][0] == (first.id, ["caller", "address", "text"])
     # another district's appeal is not the same problem
-    assert find_duplicates(phone=None, category_id=world.category.id, district_id=world.other_district.id,
-                           title="小区物业乱收费", body="物业公司擅自上调物业费") == []
+    assert (
+        find_duplicates(
+            phone=None,
+            category_id=world.category.id,
+            district_id=world.other_district.id,
+            title="小区物业乱收费",
+            body="物业公司擅自上调物业费",
+        )
+        == []
+    )
 
 
 def test_the_desk_finds_for_each_queued_ticket_what_the_ticket_page_finds(world):
     """One query for the whole queue, its statement built once per shape and reused with other values."""
     from hotline.search.services import duplicates_for_queue, duplicates_of
+
     old_fee = make(world, "fee", status="in_progress", citizen_phone="13911110000")
-    old_noise = make(world, "noise", status="in_progress", citizen_phone="13911110001",
-                     district_id=world.other_district.id)
+    old_noise = make(
+        world, "noise", status="in_progress", citizen_phone="13911110001", district_id=world.other_district.id
+    )
     fee = make(world, "fee2", citizen_phone="13922220000")
     noise = make(world, "noise", citizen_phone="13911110001", district_id=world.other_district.id)
     same_phone = make(world, "wage", citizen_phone="13911110000")
@@ -148,6 +179,7 @@ def test_desk_hints_are_reused_while_the_ticket_is_unchanged(client, world, app,
     def hinted():
         desk = client.get("/dispatch").get_data(as_text=True)
         return f'name="master" value="{master.tracking_no}"' in desk
+
     assert hinted()
     master.citizen_phone = "13700000000"  # no longer the same caller: the kept hint still shows
     db.session.commit()
@@ -160,15 +192,21 @@ def test_desk_hints_are_reused_while_the_ticket_is_unchanged(client, world, app,
 
 def test_dispatcher_sees_the_duplicate_and_merges_it_with_one_click(client, world):
     master = make(world, "fee", status="in_progress", citizen_phone="13911110000")
-    duplicate = world.ticket_in("pending_dispatch", title="物业乱收费", citizen_phone="13922220000",
-                                body="阳光花园物业擅自上调物业费，没有经过业主大会，请核查收费。")
+    duplicate = world.ticket_in(
+        "pending_dispatch",
+        title="物业乱收费",
+        citizen_phone="13922220000",
+        body="阳光花园物业擅自上调物业费，没有经过业主大会，请核查收费。",
+    )
     login(client, "dispatcher")
     desk = client.get("/dispatch").get_data(as_text=True)
     assert f'name="master" value="{master.tracking_no}"' in desk
     page = client.get(f"/tickets/{duplicate.tracking_no}").get_data(as_text=True)
     assert 'id="duplicates"' in page and f'name="master" value="{master.tracking_no}"' in page
-    response = client.post(f"/tickets/{duplicate.tracking_no}/actions/merge",
-                           data={"version": duplicate.version, "master": master.tracking_no, "next": "dispatch"})
+    response = client.post(
+        f"/tickets/{duplicate.tracking_no}/actions/merge",
+        data={"version": duplicate.version, "master": master.tracking_no, "next": "dispatch"},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     merged = db.session.get(Ticket, duplicate.id)
@@ -182,9 +220,15 @@ def test_search_pages_for_staff(client, world):
     page = client.get("/search/?q=物业收费&status=pending_dispatch").get_data(as_text=True)
     assert fee.tracking_no in page and "<mark>物业</mark>" in page
     assert client.get("/search/?q=物业&status=nonsense").status_code == 400
-    fragment = client.get("/search/assist", query_string={
-        "title": "物业乱收费", "body": "物业擅自上调物业费", "category_id": world.category.id,
-        "district_id": world.district.id}).get_data(as_text=True)
+    fragment = client.get(
+        "/search/assist",
+        query_string={
+            "title": "物业乱收费",
+            "body": "物业擅自上调物业费",
+            "category_id": world.category.id,
+            "district_id": world.district.id,
+        },
+    ).get_data(as_text=True)
     assert fee.tracking_no in fragment
     client.post("/logout")
     login(client, "outsider")
@@ -194,6 +238,7 @@ def test_search_pages_for_staff(client, world):
 
 def test_api_list_filters_by_chinese_query(client, world):
     from tests.integration.api_helpers import token_for
+
     noise = world.ticket_in("pending_dispatch", title="夜间施工噪音扰民", body="工地每晚施工噪音很大。")
     fees = world.ticket_in("pending_dispatch", title="小区物业乱收费", body="物业擅自上调物业费。")
     found = client.get("/api/v1/tickets?q=噪音", headers=token_for(world.dispatcher)).get_json()
@@ -207,6 +252,7 @@ def test_newest_first_slices_find_the_same_window_as_a_full_scan(world, monkeypa
     """The windowing (PostgreSQL: a newest-first scan, then id slices sized by the match rate) must return
     exactly the newest matches and the capped total, whatever slice the matches fall in."""
     from hotline.search.services import COUNT_CAP
+
     monkeypatch.setattr(services, "RANK_WINDOW", 4)
     monkeypatch.setattr(services, "COUNT_CAP", 4)
     monkeypatch.setattr(services, "RECENT_SCAN", 2)
@@ -236,6 +282,7 @@ def test_newest_first_slices_find_the_same_window_as_a_full_scan(world, monkeypa
 
 def test_api_query_lists_the_newest_matches_with_a_capped_total(client, world, monkeypatch):
     from tests.integration.api_helpers import token_for
+
     monkeypatch.setattr(services, "COUNT_CAP", 2)
     monkeypatch.setattr(services, "RECENT_SCAN", 1)
     monkeypatch.setattr(services, "SLICE_TARGET", 1)

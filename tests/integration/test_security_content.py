@@ -1,5 +1,6 @@
 """Hostile content (issue 9): markup in every text field is shown escaped; photos are re-encoded and served
 as inert downloads; no unit reads another unit's tickets through ids, search, exports or attachments."""
+
 from __future__ import annotations
 
 import io
@@ -51,17 +52,38 @@ def png(extra: bytes = b"", exif: bool = False, kind: str = "PNG") -> bytes:
 
 def test_markup_in_every_text_field_is_shown_escaped(app, world):
     public, operator = app.test_client(), login(app.test_client(), "operator")
-    form = {"appeal_type": "complaint", "category_id": str(world.category.id), "district_id": str(world.district.id),
-            "citizen_phone": PHONE, "citizen_name": PAYLOAD[:30], "title": PAYLOAD[:60], "body": PAYLOAD,
-            "address": PAYLOAD[:60]}
+    form = {
+        "appeal_type": "complaint",
+        "category_id": str(world.category.id),
+        "district_id": str(world.district.id),
+        "citizen_phone": PHONE,
+        "citizen_name": PAYLOAD[:30],
+        "title": PAYLOAD[:60],
+        "body": PAYLOAD,
+        "address": PAYLOAD[:60],
+    }
     assert public.post("/appeal", data=form).status_code == 302
-    assert operator.post("/console/", data={**form, "outcome": "register", "urgency": "normal",
-                                             "note": PAYLOAD}).status_code in (200, 302)
-    token = app.test_client().post("/api/v1/auth/token", json={"username": "operator", "password": PASSWORD}
-                                   ).get_json()["access_token"]
-    api = app.test_client().post("/api/v1/tickets", headers={"Authorization": f"Bearer {token}"}, json={
-        "appeal_type": "complaint", "title": PAYLOAD[:60], "body": PAYLOAD, "citizen_phone": PHONE,
-        "citizen_name": PAYLOAD[:30], "address": PAYLOAD[:60], "outcome": "register"})
+    assert operator.post(
+        "/console/", data={**form, "outcome": "register", "urgency": "normal", "note": PAYLOAD}
+    ).status_code in (200, 302)
+    token = (
+        app.test_client()
+        .post("/api/v1/auth/token", json={"username": "operator", "password": PASSWORD})
+        .get_json()["access_token"]
+    )
+    api = app.test_client().post(
+        "/api/v1/tickets",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "appeal_type": "complaint",
+            "title": PAYLOAD[:60],
+            "body": PAYLOAD,
+            "citizen_phone": PHONE,
+            "citizen_name": PAYLOAD[:30],
+            "address": PAYLOAD[:60],
+            "outcome": "register",
+        },
+    )
     assert api.status_code == 201, api.get_json()
     ticket = world.ticket_in("in_progress", title=PAYLOAD[:60], body=PAYLOAD, address=PAYLOAD[:60])
     handler = login(app.test_client(), "district_handler")
@@ -72,20 +94,37 @@ def test_markup_in_every_text_field_is_shown_escaped(app, world):
     assert admin.post("/admin/canned", data={"title": PAYLOAD[:60], "body": PAYLOAD}).status_code == 302
     db.session.expire_all()
     g.pop("_login_user", None)
-    assert handler.post(f"/tickets/{ticket.tracking_no}/actions/reply",
-                        data={"body": PAYLOAD, "version": ticket.version}).status_code == 302
+    assert (
+        handler.post(
+            f"/tickets/{ticket.tracking_no}/actions/reply", data={"body": PAYLOAD, "version": ticket.version}
+        ).status_code
+        == 302
+    )
     returned = world.ticket_in("dispatched")
     g.pop("_login_user", None)
-    assert handler.post(f"/tickets/{returned.tracking_no}/actions/request_return",
-                        data={"note": PAYLOAD, "version": returned.version}).status_code == 302
+    assert (
+        handler.post(
+            f"/tickets/{returned.tracking_no}/actions/request_return",
+            data={"note": PAYLOAD, "version": returned.version},
+        ).status_code
+        == 302
+    )
     stored = db.session.execute(sa.select(sa.func.count(Ticket.id)).where(Ticket.body == PAYLOAD)).scalar()
     assert stored >= 3  # the payload is kept as typed; only its display is escaped
 
     dispatcher = login(app.test_client(), "dispatcher")
-    pages = [(operator, "/"), (operator, "/console/review"), (operator, f"/tickets/{ticket.tracking_no}"),
-             (operator, "/search/?q=script"), (dispatcher, "/dispatch"), (handler, "/workspace"),
-             (handler, f"/tickets/{ticket.tracking_no}"), (admin, "/admin/canned"), (admin, "/admin/audit"),
-             (dispatcher, f"/tickets/{ticket.tracking_no}")]
+    pages = [
+        (operator, "/"),
+        (operator, "/console/review"),
+        (operator, f"/tickets/{ticket.tracking_no}"),
+        (operator, "/search/?q=script"),
+        (dispatcher, "/dispatch"),
+        (handler, "/workspace"),
+        (handler, f"/tickets/{ticket.tracking_no}"),
+        (admin, "/admin/canned"),
+        (admin, "/admin/audit"),
+        (dispatcher, f"/tickets/{ticket.tracking_no}"),
+    ]
     for client, path in pages:
         html = page(client, path)
         assert_escaped(html, path)
@@ -94,8 +133,9 @@ def test_markup_in_every_text_field_is_shown_escaped(app, world):
     desk = page(dispatcher, "/dispatch")  # its cards are built in Python: the title, the answer, the return reason
     assert desk.count("&lt;script&gt;alert") >= 3
     # the API answers JSON: markup stays data, never HTML
-    detail = app.test_client().get(f"/api/v1/tickets/{ticket.tracking_no}",
-                                   headers={"Authorization": f"Bearer {token}"})
+    detail = app.test_client().get(
+        f"/api/v1/tickets/{ticket.tracking_no}", headers={"Authorization": f"Bearer {token}"}
+    )
     assert detail.mimetype == "application/json" and detail.get_json()["body"] == PAYLOAD
 
 
@@ -103,14 +143,21 @@ def test_uploaded_photos_are_reencoded_and_served_inert(app, client, world):
     polyglot = png(extra=b"<html><script>alert(1)</script></html>")
     jpeg_with_gps = png(exif=True, kind="JPEG")
     html_as_png = b"<html><body><script>alert(1)</script></body></html>"
-    form = {"appeal_type": "complaint", "category_id": str(world.category.id), "district_id": str(world.district.id),
-            "citizen_phone": PHONE, "title": "照片", "body": "见附件照片。",
-            "photos": [(io.BytesIO(polyglot), "a.png"), (io.BytesIO(jpeg_with_gps), "b.jpg")]}
+    form = {
+        "appeal_type": "complaint",
+        "category_id": str(world.category.id),
+        "district_id": str(world.district.id),
+        "citizen_phone": PHONE,
+        "title": "照片",
+        "body": "见附件照片。",
+        "photos": [(io.BytesIO(polyglot), "a.png"), (io.BytesIO(jpeg_with_gps), "b.jpg")],
+    }
     assert client.post("/appeal", data=form, content_type="multipart/form-data").status_code == 302
     bad = {**form, "photos": [(io.BytesIO(html_as_png), "evil.png")]}
     assert client.post("/appeal", data=bad, content_type="multipart/form-data").status_code == 400
 
     from hotline.core.storage import storage
+
     items = db.session.execute(sa.select(Attachment).order_by(Attachment.id)).scalars().all()
     assert [a.content_type for a in items] == ["image/png", "image/jpeg"]
     stored = [storage().read(a.storage_key) for a in items]
@@ -120,6 +167,7 @@ def test_uploaded_photos_are_reencoded_and_served_inert(app, client, world):
 
     ticket = items[0].ticket
     from hotline.tickets.services import apply_transition
+
     apply_transition(ticket, "accept", world.operator)
     db.session.commit()
     staff = login(app.test_client(), "operator")
@@ -133,13 +181,22 @@ def test_uploaded_photos_are_reencoded_and_served_inert(app, client, world):
 def test_no_cross_unit_reads_through_ids_search_exports_or_attachments(app, world):
     from hotline.core.clock import utcnow
     from hotline.core.storage import storage
+
     mine = world.ticket_in("in_progress", title="东湖区独有的诉求标题")
     theirs = world.ticket_in("pending_dispatch", title="西江区保密诉求标题", district_id=world.other_district.id)
     from hotline.tickets.services import apply_transition
+
     theirs = apply_transition(theirs, "dispatch", world.dispatcher, lead_unit=world.other_department)
     data = png()
-    photo = Attachment(ticket=theirs, filename="p.png", content_type="image/png", size=len(data), sha256="0" * 64,
-                       storage_key=storage().save(data, ".png"), created_at=utcnow())
+    photo = Attachment(
+        ticket=theirs,
+        filename="p.png",
+        content_type="image/png",
+        size=len(data),
+        sha256="0" * 64,
+        storage_key=storage().save(data, ".png"),
+        created_at=utcnow(),
+    )
     db.session.add(photo)
     db.session.commit()
 
@@ -149,16 +206,18 @@ def test_no_cross_unit_reads_through_ids_search_exports_or_attachments(app, worl
     assert handler.get(f"/tickets/{theirs.tracking_no}/attachments/{photo.id}").status_code == 404
     assert handler.get(f"/tickets/{mine.tracking_no}/attachments/{photo.id}").status_code == 404
     # search and lists
-    for path in ("/search/?q=西江区保密", "/search/?q=诉求标题", f"/search/?q={theirs.tracking_no}", "/",
-                 "/workspace"):
+    for path in ("/search/?q=西江区保密", "/search/?q=诉求标题", f"/search/?q={theirs.tracking_no}", "/", "/workspace"):
         g.pop("_login_user", None)
         html = handler.get(path).get_data(as_text=True)
         assert f"/tickets/{theirs.tracking_no}" not in html and "西江区保密诉求标题" not in html, path
     g.pop("_login_user", None)
     assert mine.tracking_no in handler.get("/search/?q=诉求标题").get_data(as_text=True)
     # the API
-    token = app.test_client().post("/api/v1/auth/token", json={"username": "district_handler",
-                                                               "password": PASSWORD}).get_json()["access_token"]
+    token = (
+        app.test_client()
+        .post("/api/v1/auth/token", json={"username": "district_handler", "password": PASSWORD})
+        .get_json()["access_token"]
+    )
     headers = {"Authorization": f"Bearer {token}"}
     listed = app.test_client().get("/api/v1/tickets", headers=headers).get_json()
     assert theirs.tracking_no not in str(listed) and mine.tracking_no in str(listed)
@@ -166,6 +225,7 @@ def test_no_cross_unit_reads_through_ids_search_exports_or_attachments(app, worl
     # exports: a district supervisor exports only the district's tickets, never another unit's
     from hotline.accounts.models import Role
     from hotline.accounts.services import create_user
+
     create_user("d1-supervisor", PASSWORD, "区督办", org_unit=world.district, roles=[(Role.SUPERVISOR, world.district)])
     db.session.commit()
     supervisor = login(app.test_client(), "d1-supervisor")

@@ -1,4 +1,5 @@
 """Sessions, CSRF, sign-in throttling, password rules, headers and the audit history (issue 9, docs/security.md)."""
+
 from __future__ import annotations
 
 import base64
@@ -31,13 +32,21 @@ def audit_actions() -> list[str]:
 
 # --- headers --------------------------------------------------------------------------------------------------
 
+
 def test_every_page_carries_the_hardening_headers(client, world):
     for path in ("/portal", "/login", "/api/v1/openapi.json", "/open311/v2/services.json", "/no-such-page"):
         headers = client.get(path).headers
         csp = headers["Content-Security-Policy"]
         assert "script-src 'self';" in csp and "'unsafe-inline'" not in csp, path
-        for directive in ("default-src 'self'", "style-src 'self'", "img-src 'self' data: blob:",
-                          "object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'", "form-action 'self'"):
+        for directive in (
+            "default-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data: blob:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ):
             assert directive in csp, (path, directive)
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["X-Frame-Options"] == "DENY"
@@ -50,8 +59,13 @@ def test_every_page_carries_the_hardening_headers(client, world):
 
 def test_hsts_and_the_tile_server_follow_the_configuration(app):
     from hotline import create_app
-    other = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                       SESSION_COOKIE_SECURE=True, MAP_TILE_URL="https://tiles.city.gov.cn/{z}/{x}/{y}.png")
+
+    other = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        SESSION_COOKIE_SECURE=True,
+        MAP_TILE_URL="https://tiles.city.gov.cn/{z}/{x}/{y}.png",
+    )
     headers = other.test_client().get("/portal").headers
     assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
     assert "img-src 'self' data: blob: https://tiles.city.gov.cn;" in headers["Content-Security-Policy"]
@@ -90,10 +104,12 @@ def test_templates_have_no_inline_script_handler_or_style():
 
 # --- cookies and sessions ---------------------------------------------------------------------------------------
 
+
 def test_session_cookie_flags(app, client, world):
     cookie = login(client, "operator").headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     from config import ProductionConfig
+
     assert ProductionConfig.SESSION_COOKIE_SECURE and ProductionConfig.REMEMBER_COOKIE_SECURE
 
 
@@ -118,6 +134,7 @@ def test_sign_out_ends_the_session(client, world):
 
 # --- CSRF on every form ------------------------------------------------------------------------------------------
 
+
 def _row_counts() -> dict:
     counts = {}
     for table in db.metadata.sorted_tables:
@@ -128,15 +145,18 @@ def _row_counts() -> dict:
 def test_every_html_post_route_refuses_a_missing_csrf_token(app, world):
     from hotline import create_app
     from tests.integration.test_access_matrix import build_objects, url_for_rule
+
     objects = build_objects(world)
-    protected = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                           WTF_CSRF_ENABLED=True)
+    protected = create_app(
+        "testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True
+    )
     client = protected.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     assert client.post("/login", data={"username": "admin", "password": PASSWORD}).status_code == 400
-    assert client.post("/login", data={"username": "admin", "password": PASSWORD,
-                                       "csrf_token": token}).status_code == 302
+    assert (
+        client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token}).status_code == 302
+    )
     values = {**objects, "action": "sign", "kind": "note", "code": "en", "decision": "approve"}
     before = _row_counts()
     checked = []
@@ -144,10 +164,17 @@ def test_every_html_post_route_refuses_a_missing_csrf_token(app, world):
         if "POST" not in rule.methods or rule.rule.startswith(("/api/", "/open311/")):
             continue
         kinds = {"sla.decide": "extension", "sla.respond": "urging", "knowledge.change_state": "retire"}
-        actions = {"knowledge.change_state": "retire", "admin.user_action": "unlock", "admin.unit_action": "activate",
-                   "admin.category_action": "activate"}
-        path = url_for_rule(rule, {**values, **({"kind": kinds[rule.endpoint]} if rule.endpoint in kinds else {})}
-                            | ({"action": actions[rule.endpoint]} if rule.endpoint in actions else {}))
+        actions = {
+            "knowledge.change_state": "retire",
+            "admin.user_action": "unlock",
+            "admin.unit_action": "activate",
+            "admin.category_action": "activate",
+        }
+        path = url_for_rule(
+            rule,
+            {**values, **({"kind": kinds[rule.endpoint]} if rule.endpoint in kinds else {})}
+            | ({"action": actions[rule.endpoint]} if rule.endpoint in actions else {}),
+        )
         response = client.post(path, data={"note": "x", "title": "x", "body": "x", "version": "1"})
         assert response.status_code == 400, (rule.endpoint, response.status_code)
         checked.append(rule.endpoint)
@@ -159,6 +186,7 @@ def test_every_html_post_route_refuses_a_missing_csrf_token(app, world):
 
 
 # --- sign-in throttling ------------------------------------------------------------------------------------------
+
 
 def test_sign_in_is_locked_per_account_with_a_clear_message(client, world):
     for n in range(5):
@@ -175,8 +203,9 @@ def test_sign_in_is_locked_per_account_with_a_clear_message(client, world):
 
 
 def token_request(client, username, password=PASSWORD, address="10.2.0.1"):
-    return client.post("/api/v1/auth/token", json={"username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/api/v1/auth/token", json={"username": username, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
 
 
 def test_a_lock_on_the_web_holds_for_api_tokens(client, world):
@@ -200,6 +229,7 @@ def test_a_lock_through_api_tokens_holds_on_the_web(client, world):
 
 def test_failures_at_both_doors_add_up_and_an_unlock_opens_both(app, client, world):
     from hotline.accounts.services import unlock_sign_in
+
     for n in range(3):
         login(client, "operator", "wrong-guess", environ_base={"REMOTE_ADDR": f"10.0.3.{n}"})
     for n in range(2):
@@ -227,9 +257,21 @@ def test_successful_sign_ins_are_not_counted(app, world):
 
 # --- password rules -------------------------------------------------------------------------------------------
 
-WEAK = ["short", "1234567890123", "password123", "QwertyUIOP", "x" * 129,
-        # issue 23.7: accepted before zxcvbn; pinyin names with a birthday, love numbers, the name's own pinyin
-        "aaaaaaaa", "qwertyuiop1", "zhangwei1990", "lihua19880101", "woaini1314!", "chenjing888", "wangfang.1985"]
+WEAK = [
+    "short",
+    "1234567890123",
+    "password123",
+    "QwertyUIOP",
+    "x" * 129,
+    # issue 23.7: accepted before zxcvbn; pinyin names with a birthday, love numbers, the name's own pinyin
+    "aaaaaaaa",
+    "qwertyuiop1",
+    "zhangwei1990",
+    "lihua19880101",
+    "woaini1314!",
+    "chenjing888",
+    "wangfang.1985",
+]
 
 
 @pytest.mark.parametrize("password", WEAK)
@@ -248,14 +290,16 @@ def test_strong_passwords_are_accepted(world, password):
 
 def test_the_users_own_name_in_pinyin_is_refused_in_both_languages(app, world):
     from flask_babel import force_locale
+
     with pytest.raises(ValidationFailed) as refused:
         create_user("liuyang", "Wangfang@2024", "王芳", org_unit=world.district, roles=[("handler", world.district)])
     with force_locale("zh_Hans_CN"):
         assert "用户名或姓名" in str(refused.value.fields["password"])
     with force_locale("en"):
         assert "your username or name" in str(refused.value.fields["password"])
-    wang_fang = create_user("wf", "lake-side-1997", "王芳", org_unit=world.district,
-                            roles=[("handler", world.district)])
+    wang_fang = create_user(
+        "wf", "lake-side-1997", "王芳", org_unit=world.district, roles=[("handler", world.district)]
+    )
     with pytest.raises(ValidationFailed) as refused:
         set_password(wang_fang, "Fangwang-1988")  # given name first, as on an English form
     assert "password" in refused.value.fields
@@ -263,10 +307,10 @@ def test_the_users_own_name_in_pinyin_is_refused_in_both_languages(app, world):
 
 def test_a_password_containing_the_username_is_refused(world):
     with pytest.raises(ValidationFailed):
-        create_user("zhangwei", "Zhangwei-2024-x", "张伟", org_unit=world.district,
-                    roles=[("handler", world.district)])
-    assert create_user("zhangwei", "lake-side-1997", "张伟", org_unit=world.district,
-                       roles=[("handler", world.district)]).id
+        create_user("zhangwei", "Zhangwei-2024-x", "张伟", org_unit=world.district, roles=[("handler", world.district)])
+    assert create_user(
+        "zhangwei", "lake-side-1997", "张伟", org_unit=world.district, roles=[("handler", world.district)]
+    ).id
 
 
 def test_set_password_command_checks_the_rules_and_is_audited(app, world):
@@ -277,35 +321,63 @@ def test_set_password_command_checks_the_rules_and_is_audited(app, world):
     assert ok.exit_code == 0, ok.output
     db.session.expire_all()
     from hotline.accounts.services import authenticate
+
     assert authenticate("operator", "a-new-long-secret") is not None
     assert audit_actions() == ["user.set_password"]
 
 
 # --- the audit history ------------------------------------------------------------------------------------------
 
+
 def test_admin_actions_exports_and_contact_views_are_audited(client, world):
     from hotline.sla.models import SlaPolicy
+
     ticket = world.ticket_in("in_progress")
     login(client, "admin")
     assert client.post("/admin/canned", data={"title": "已转交", "body": "已转交相关部门。"}).status_code == 302
     assert client.post("/admin/canned/1/toggle").status_code == 302
-    assert client.post(f"/admin/routing?district={world.district.id}",
-                       data={f"route-{world.category.id}": str(world.department.id)}).status_code == 302
+    assert (
+        client.post(
+            f"/admin/routing?district={world.district.id}",
+            data={f"route-{world.category.id}": str(world.department.id)},
+        ).status_code
+        == 302
+    )
     assert client.post("/admin/calendar/day", data={"day": "2026-12-01", "is_workday": ""}).status_code == 302
     policy = db.session.execute(sa.select(SlaPolicy).limit(1)).scalar_one()
-    assert client.post(f"/admin/sla-policies/{policy.id}", data={
-        "sign_limit": "1", "sign_unit": "working_days", "answer_limit": "10", "answer_unit": "working_days"}
-    ).status_code == 302
-    assert client.post("/dashboard/projects/new", data={"year": "2026", "name": "背街小巷整治",
-                                                        "lead_unit_id": "0", "active": "y"}).status_code == 302
+    assert (
+        client.post(
+            f"/admin/sla-policies/{policy.id}",
+            data={"sign_limit": "1", "sign_unit": "working_days", "answer_limit": "10", "answer_unit": "working_days"},
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            "/dashboard/projects/new", data={"year": "2026", "name": "背街小巷整治", "lead_unit_id": "0", "active": "y"}
+        ).status_code
+        == 302
+    )
     assert client.get("/dashboard/export/tickets.csv?board=overdue").status_code == 200
     assert client.post(f"/tickets/{ticket.tracking_no}/contact").status_code == 200
     token = client.post("/api/v1/auth/token", json={"username": "operator", "password": PASSWORD}).get_json()
-    assert client.get(f"/api/v1/tickets/{ticket.tracking_no}",
-                      headers={"Authorization": f"Bearer {token['access_token']}"}).status_code == 200
-    assert audit_actions() == ["canned.create", "canned.toggle", "routing.update", "calendar.day",
-                               "sla_policy.update", "project.create", "export.tickets", "contact.view",
-                               "contact.view"]
+    assert (
+        client.get(
+            f"/api/v1/tickets/{ticket.tracking_no}", headers={"Authorization": f"Bearer {token['access_token']}"}
+        ).status_code
+        == 200
+    )
+    assert audit_actions() == [
+        "canned.create",
+        "canned.toggle",
+        "routing.update",
+        "calendar.day",
+        "sla_policy.update",
+        "project.create",
+        "export.tickets",
+        "contact.view",
+        "contact.view",
+    ]
     entry = db.session.execute(sa.select(AuditEntry).filter_by(action="contact.view")).scalars().first()
     assert entry.actor.username == "admin" and entry.target == ticket.tracking_no and entry.at is not None
     page = client.get("/admin/audit?action=contact")

@@ -1,4 +1,5 @@
 """The demo data: the city the README promises, every status, consistent histories, idempotent."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -27,9 +28,26 @@ def test_demo_city_has_the_promised_shape(seeded):
     assert _count(OrgUnit, OrgUnit.kind == "community") >= 24
     assert _count(OrgUnit, OrgUnit.kind == "department", OrgUnit.depth == 1) >= 12
     names = set(db.session.execute(select(Category.name)).scalars())
-    for field in ["最低生活保障", "特困人员供养", "医疗救助", "临时救助", "就业服务", "公租房", "棚户区改造",
-                  "住房维修", "空气质量", "饮用水", "污染排放", "食品安全", "药品安全", "乡村振兴与脱贫攻坚",
-                  "噪音扰民", "物业管理", "拖欠工资", "消费纠纷"]:
+    for field in [
+        "最低生活保障",
+        "特困人员供养",
+        "医疗救助",
+        "临时救助",
+        "就业服务",
+        "公租房",
+        "棚户区改造",
+        "住房维修",
+        "空气质量",
+        "饮用水",
+        "污染排放",
+        "食品安全",
+        "药品安全",
+        "乡村振兴与脱贫攻坚",
+        "噪音扰民",
+        "物业管理",
+        "拖欠工资",
+        "消费纠纷",
+    ]:
         assert field in names
     for username, *_ in DEMO_ACCOUNTS:
         assert authenticate(username, DEMO_PASSWORD) is not None, username

@@ -1,4 +1,5 @@
 """``flask seed-demo`` (and so ``make run``) never merges the demo into a real city's database by accident."""
+
 from sqlalchemy import delete, func, select
 
 from hotline.accounts.models import User
@@ -12,8 +13,10 @@ from hotline.tickets.models import Category, Ticket
 
 
 def _counts():
-    return tuple(db.session.execute(select(func.count()).select_from(m)).scalar_one()
-                 for m in (OrgUnit, User, Category, Ticket, AuditEntry, WorkCalendarDay))
+    return tuple(
+        db.session.execute(select(func.count()).select_from(m)).scalar_one()
+        for m in (OrgUnit, User, Category, Ticket, AuditEntry, WorkCalendarDay)
+    )
 
 
 def _seed(app, *args):

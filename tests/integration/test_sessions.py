@@ -1,14 +1,23 @@
 """Revocable sessions (issue 28.2): a session cookie, a remember cookie or an API token issued before a
 password change, deactivation, a role or unit change or "sign out everywhere" stops working at once."""
+
 from __future__ import annotations
+
+from datetime import UTC
 
 import pytest
 import sqlalchemy as sa
 from flask import g
 
 from hotline.accounts.models import Role
-from hotline.accounts.services import (deactivate_user, parse_session_identity, revoke_sessions, set_password,
-                                       set_user_roles, set_user_unit)
+from hotline.accounts.services import (
+    deactivate_user,
+    parse_session_identity,
+    revoke_sessions,
+    set_password,
+    set_user_roles,
+    set_user_unit,
+)
 from hotline.core.audit import AuditEntry
 from hotline.extensions import db
 from tests.factories import PASSWORD
@@ -18,8 +27,9 @@ from tests.integration.api_helpers import assert_error, token_for
 def signed_in_client(app, username="district_handler", remember=False):
     client = app.test_client()
     g.pop("_login_user", None)
-    response = client.post("/login", data={"username": username, "password": PASSWORD,
-                                           **({"remember": "y"} if remember else {})})
+    response = client.post(
+        "/login", data={"username": username, "password": PASSWORD, **({"remember": "y"} if remember else {})}
+    )
     assert response.status_code == 302
     return client
 
@@ -65,8 +75,13 @@ def _revoke(world):
     revoke_sessions(world.district_handler)
 
 
-EVENTS = {"password change": _change_password, "deactivation": _deactivate, "role change": _change_role,
-          "unit change": _change_unit, "sign out everywhere": _revoke}
+EVENTS = {
+    "password change": _change_password,
+    "deactivation": _deactivate,
+    "role change": _change_role,
+    "unit change": _change_unit,
+    "sign out everywhere": _revoke,
+}
 
 
 @pytest.mark.parametrize("event", EVENTS)
@@ -101,8 +116,9 @@ def test_an_api_token_stops_working(app, client, world, event):
 
 def test_the_set_password_command_ends_sessions(app, world):
     client = signed_in_client(app)
-    result = app.test_cli_runner().invoke(args=["users", "set-password", "district_handler",
-                                                "--password", "a-brand-new-secret-7"])
+    result = app.test_cli_runner().invoke(
+        args=["users", "set-password", "district_handler", "--password", "a-brand-new-secret-7"]
+    )
     assert result.exit_code == 0, result.output
     assert page_status(client) == 302
 
@@ -131,7 +147,8 @@ def test_role_and_unit_changes_are_audited_with_before_and_after(app, world):
     db.session.commit()
     assert audit_details() == [
         ("user.set_roles", "user district_handler", {"roles": [["handler@d1"], ["handler@d1-s1"]]}),
-        ("user.set_unit", "user district_handler", {"unit": ["d1", "d1-s1"]})]
+        ("user.set_unit", "user district_handler", {"unit": ["d1", "d1-s1"]}),
+    ]
 
 
 def test_an_unchanged_role_or_unit_keeps_sessions(app, world):
@@ -143,6 +160,7 @@ def test_an_unchanged_role_or_unit_keeps_sessions(app, world):
 
 
 # --- sign-out (issue 28.1) -------------------------------------------------------------------------------------
+
 
 def sign_out(client):
     g.pop("_login_user", None)
@@ -173,6 +191,7 @@ def test_the_remember_cookie_is_same_site_and_lasts_a_fortnight(app, world):
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token="))
     assert "SameSite=Lax" in cookie and "HttpOnly" in cookie
     expires = client.get_cookie("remember_token").expires
-    from datetime import datetime, timezone
-    days = (expires - datetime.now(timezone.utc)).days
+    from datetime import datetime
+
+    days = (expires - datetime.now(UTC)).days
     assert 13 <= days <= 14

@@ -1,4 +1,5 @@
 """Safe setup: PostgreSQL URLs as every tool writes them, and no development config on PostgreSQL by accident."""
+
 import os
 import re
 import subprocess
@@ -15,12 +16,15 @@ from tests.conftest import PG_ADMIN_URL
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("postgresql://hotline:pw@db:5432/hotline", "postgresql+psycopg://hotline:pw@db:5432/hotline"),
-    ("postgres://hotline@db/hotline", "postgresql+psycopg://hotline@db/hotline"),
-    ("postgresql+psycopg://hotline@db/hotline", "postgresql+psycopg://hotline@db/hotline"),
-    ("sqlite:////srv/hotline.db", "sqlite:////srv/hotline.db"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("postgresql://hotline:pw@db:5432/hotline", "postgresql+psycopg://hotline:pw@db:5432/hotline"),
+        ("postgres://hotline@db/hotline", "postgresql+psycopg://hotline@db/hotline"),
+        ("postgresql+psycopg://hotline@db/hotline", "postgresql+psycopg://hotline@db/hotline"),
+        ("sqlite:////srv/hotline.db", "sqlite:////srv/hotline.db"),
+    ],
+)
 def test_postgresql_urls_without_a_driver_use_psycopg(url, expected):
     assert sqlalchemy_url(url) == expected
 
@@ -35,6 +39,7 @@ def test_an_app_on_a_plain_postgresql_url_connects(pg_databases, monkeypatch):
     app = create_app(SQLALCHEMY_DATABASE_URI=_plain(PG_ADMIN_URL))
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
     from hotline.extensions import db
+
     with app.app_context():
         assert db.session.execute(sa.text("SELECT 1")).scalar() == 1
         db.engine.dispose()
@@ -65,14 +70,19 @@ def test_the_flask_command_refuses_from_the_environment(tmp_path):
     refused = subprocess.run(flask, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and "HOTLINE_CONFIG=development" in refused.stderr
     assert "s3cret" not in refused.stderr
-    run = subprocess.run([sys.executable, "scripts/run.py"], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=60)
+    run = subprocess.run(
+        [sys.executable, "scripts/run.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 2 and "HOTLINE_CONFIG=development" in run.stderr
 
 
 def test_a_csrf_failure_from_a_secure_cookie_over_http_says_so_in_the_log(app, caplog):
-    secure = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                        WTF_CSRF_ENABLED=True, SESSION_COOKIE_SECURE=True)
+    secure = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        WTF_CSRF_ENABLED=True,
+        SESSION_COOKIE_SECURE=True,
+    )
     page = secure.test_client().get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     # the browser kept the Secure cookie to itself over http://: the form arrives without its session
@@ -88,6 +98,7 @@ def test_a_csrf_failure_from_a_secure_cookie_over_http_says_so_in_the_log(app, c
     assert not [r for r in caplog.records if "CSRF failure" in r.getMessage()]
     with secure.app_context():
         from hotline.extensions import db
+
         db.engine.dispose()
 
 
@@ -97,8 +108,11 @@ def _catalogue(root: Path, language: str, compiled: bool, mo_older=False) -> Pat
     po.write_text('msgid ""\nmsgstr ""\n', encoding="utf-8")
     if compiled:
         mo = po.with_suffix(".mo")
-        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-i", str(po), "-o", str(mo)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "babel.messages.frontend", "compile", "-i", str(po), "-o", str(mo)],
+            check=True,
+            capture_output=True,
+        )
         if mo_older:
             os.utime(mo, (po.stat().st_mtime - 60, po.stat().st_mtime - 60))
     return po
@@ -117,8 +131,11 @@ def test_a_start_without_compiled_translations_warns_in_the_log(tmp_path, caplog
 
 def test_production_start_warns_too(tmp_path, caplog, monkeypatch):
     _catalogue(tmp_path, "zh_Hans_CN", compiled=False)
-    for name, value in {"SECRET_KEY": "x" * 32, "DATABASE_URL": "postgresql://h@db/h", "REDIS_URL": "redis://r/0"}.items():
+    for name, value in {
+        "SECRET_KEY": "x" * 32,
+        "DATABASE_URL": "postgresql://h@db/h",
+        "REDIS_URL": "redis://r/0",
+    }.items():
         monkeypatch.setenv(name, value)
     create_app("production", BABEL_TRANSLATION_DIRECTORIES=str(tmp_path))
     assert any("translations not compiled" in r.getMessage() for r in caplog.records)
-

@@ -1,4 +1,5 @@
 """Every signed-in page reads the user, their roles and units and the bell's unread count in one statement."""
+
 from flask_login import login_user
 
 from hotline.core.clock import utcnow
@@ -10,9 +11,17 @@ from tests.factories import PASSWORD
 
 def _notify(user, count, read=False):
     for _ in range(count):
-        db.session.add(Notification(channel="in_app", recipient=user.username, recipient_user_id=user.id,
-                                    template="urged", payload={}, status="sent",
-                                    read_at=utcnow() if read else None))
+        db.session.add(
+            Notification(
+                channel="in_app",
+                recipient=user.username,
+                recipient_user_id=user.id,
+                template="urged",
+                payload={},
+                status="sent",
+                read_at=utcnow() if read else None,
+            )
+        )
     db.session.commit()
 
 
@@ -20,7 +29,7 @@ def test_the_user_loader_reads_the_bell_count_with_the_user(app, world, statemen
     _notify(world.district_handler, 2)
     _notify(world.district_handler, 1, read=True)
     _notify(world.street_handler, 4)  # someone else's
-    user_id, identity = world.district_handler.id, world.district_handler.get_id()
+    identity = world.district_handler.get_id()
     db.session.expire_all()
     statements.clear()
     user = app.login_manager._user_callback(identity)

@@ -1,4 +1,5 @@
 """The calendar and sla commands, the admin pages, the bell and the ticket's supervision panel."""
+
 from pathlib import Path
 
 import pytest
@@ -9,15 +10,18 @@ from tests.factories import PASSWORD
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["2026-09-30T10:00:00+08:00", "--working-days", "1"], "2026-10-08T23:59:59+08:00\n"),
-    (["2026-09-30T10:00:00+08:00", "--working-days", "3"], "2026-10-10T23:59:59+08:00\n"),
-    (["2026-09-18T10:00:00+08:00", "--working-days", "1"], "2026-09-20T23:59:59+08:00\n"),  # make-up Sunday
-    (["2026-01-01T10:00:00+08:00", "--working-days", "1"], "2026-01-04T23:59:59+08:00\n"),  # make-up Sunday
-    (["2026-12-30T10:00:00+08:00", "--working-days", "3"], "2027-01-04T23:59:59+08:00 provisional\n"),
-    (["2026-10-01T09:00:00+08:00", "--hours", "2"], "2026-10-01T11:00:00+08:00\n"),
-    (["2026-10-01T01:00:00+00:00", "--hours", "24"], "2026-10-02T09:00:00+08:00\n"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["2026-09-30T10:00:00+08:00", "--working-days", "1"], "2026-10-08T23:59:59+08:00\n"),
+        (["2026-09-30T10:00:00+08:00", "--working-days", "3"], "2026-10-10T23:59:59+08:00\n"),
+        (["2026-09-18T10:00:00+08:00", "--working-days", "1"], "2026-09-20T23:59:59+08:00\n"),  # make-up Sunday
+        (["2026-01-01T10:00:00+08:00", "--working-days", "1"], "2026-01-04T23:59:59+08:00\n"),  # make-up Sunday
+        (["2026-12-30T10:00:00+08:00", "--working-days", "3"], "2027-01-04T23:59:59+08:00 provisional\n"),
+        (["2026-10-01T09:00:00+08:00", "--hours", "2"], "2026-10-01T11:00:00+08:00\n"),
+        (["2026-10-01T01:00:00+00:00", "--hours", "24"], "2026-10-02T09:00:00+08:00\n"),
+    ],
+)
 def test_sla_deadline_command(app, args, expected):
     result = app.test_cli_runner().invoke(args=["sla", "deadline", *args])
     assert result.exit_code == 0, result.output
@@ -44,7 +48,9 @@ def test_calendar_show_and_import(app, tmp_path):
 
 def test_sla_sweep_command_prints_counts(world, app):
     from datetime import datetime
+
     from hotline.core.clock import LOCAL_TZ, frozen_at, to_utc_naive
+
     with frozen_at(to_utc_naive(datetime(2026, 11, 23, 10, tzinfo=LOCAL_TZ))):
         world.ticket_in("in_progress")
     output = app.test_cli_runner().invoke(args=["sla", "sweep", "--now", "2026-12-08T09:00:00+08:00"]).output
@@ -60,24 +66,34 @@ def test_admin_pages_and_the_bell(client, world):
     assert client.get("/admin/calendar/2026").status_code == 200
     response = client.post("/admin/calendar/day", data={"day": "2026-11-30", "note": "测试"})
     assert response.status_code == 302
-    from hotline.sla.models import WorkCalendarDay
     import datetime as dt
+
+    from hotline.sla.models import WorkCalendarDay
+
     row = db.session.get(WorkCalendarDay, dt.date(2026, 11, 30))
     assert row.is_workday is False and row.source == "admin"
     client.post("/admin/calendar/day", data={"day": "2026-11-30", "is_workday": "y"})
     db.session.expire_all()
     assert db.session.get(WorkCalendarDay, dt.date(2026, 11, 30)).is_workday
     from hotline.sla.services import invalidate_calendar
+
     invalidate_calendar()
     assert client.get("/admin/sla-policies").status_code == 200
     from hotline.sla.models import SlaPolicy
-    policy = db.session.execute(db.select(SlaPolicy).filter_by(appeal_type="consultation", urgency="normal")).scalar_one()
-    client.post(f"/admin/sla-policies/{policy.id}", data={"sign_limit": "1", "sign_unit": "working_days",
-                                                          "answer_limit": "2", "answer_unit": "working_days"})
+
+    policy = db.session.execute(
+        db.select(SlaPolicy).filter_by(appeal_type="consultation", urgency="normal")
+    ).scalar_one()
+    client.post(
+        f"/admin/sla-policies/{policy.id}",
+        data={"sign_limit": "1", "sign_unit": "working_days", "answer_limit": "2", "answer_unit": "working_days"},
+    )
     db.session.refresh(policy)
     assert policy.answer_limit == 2
-    client.post(f"/admin/sla-policies/{policy.id}", data={"sign_limit": "1", "sign_unit": "working_days",
-                                                          "answer_limit": "3", "answer_unit": "working_days"})
+    client.post(
+        f"/admin/sla-policies/{policy.id}",
+        data={"sign_limit": "1", "sign_unit": "working_days", "answer_limit": "3", "answer_unit": "working_days"},
+    )
     client.post("/logout")
     login(client, "district_handler")
     assert client.get("/admin/calendar/2026").status_code == 403

@@ -1,4 +1,5 @@
 """Two sweeps at once on PostgreSQL (separate connections, threads): every step exactly once."""
+
 import threading
 from datetime import datetime
 
@@ -39,10 +40,16 @@ def test_two_sweeps_at_once_take_every_step_exactly_once(pg_app, pg_world):
         for t in threads:
             t.join(60)
     from hotline.core import clock
+
     assert clock._frozen is None
     assert not errors
-    counts = dict(db.session.execute(select(TicketEvent.action, func.count()).where(
-        TicketEvent.action.in_(["yellow_card", "red_card", "escalated"])).group_by(TicketEvent.action)).all())
+    counts = dict(
+        db.session.execute(
+            select(TicketEvent.action, func.count())
+            .where(TicketEvent.action.in_(["yellow_card", "red_card", "escalated"]))
+            .group_by(TicketEvent.action)
+        ).all()
+    )
     assert counts == {"yellow_card": 30, "red_card": 30, "escalated": 30}
 
 
@@ -80,5 +87,9 @@ def test_a_sweep_killed_mid_batch_loses_and_doubles_nothing(world):
     db.session.rollback()  # what the database does for a killed worker's open transaction
     run_sweep(now)
     run_sweep(now)
-    assert db.session.execute(select(func.count()).select_from(TicketEvent).where(
-        TicketEvent.action == "red_card")).scalar_one() == 5
+    assert (
+        db.session.execute(
+            select(func.count()).select_from(TicketEvent).where(TicketEvent.action == "red_card")
+        ).scalar_one()
+        == 5
+    )

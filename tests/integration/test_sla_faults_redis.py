@@ -10,6 +10,7 @@ on that broker, under a key prefix, sharing the test's PostgreSQL database.
   back; after a restart every ladder step of every ticket exists exactly once.
 - Two sweeps started at once on two workers: every step exactly once.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,9 +59,23 @@ class RedisServer:
 
     def start(self):
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        self.proc = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--daemonize", "no"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -82,9 +97,27 @@ class Worker:
         self.log = log
         self.handle = open(log, "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--pool=solo", "--loglevel=INFO",
-             "-n", f"{name}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=self.handle, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.app",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "-n",
+                f"{name}@%h",
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -129,15 +162,23 @@ def stack(pg_databases, tmp_path_factory):
     db_url = pg_databases.create("faults")
     prefix = f"hotline-faults-{uuid.uuid4().hex[:8]}:"
     gateway = Gateway()
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=db_url,
-                     CELERY=celery_settings(redis.url, redis.url, prefix))
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=db_url, CELERY=celery_settings(redis.url, redis.url, prefix))
     with app.app_context():
         upgrade()
         seed_reference_data()
         db.session.commit()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOTLINE_INSTANCE_DIR": str(tmp), "DATABASE_URL": db_url,
-           "CELERY_BROKER_URL": redis.url, "CELERY_RESULT_BACKEND": redis.url, "HOTLINE_REDIS_PREFIX": prefix,
-           "SMS_GATEWAY": "http", "SMS_GATEWAY_URL": gateway.url, "HOTLINE_CONFIG": "development"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HOTLINE_INSTANCE_DIR": str(tmp),
+        "DATABASE_URL": db_url,
+        "CELERY_BROKER_URL": redis.url,
+        "CELERY_RESULT_BACKEND": redis.url,
+        "HOTLINE_REDIS_PREFIX": prefix,
+        "SMS_GATEWAY": "http",
+        "SMS_GATEWAY_URL": gateway.url,
+        "HOTLINE_CONFIG": "development",
+    }
     env.pop("REDIS_URL", None)
     try:
         yield app, redis, env, gateway, tmp
@@ -192,6 +233,7 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.1, worker
 
 # --- Redis stopped while tickets are created ---------------------------------------------------------------
 
+
 def test_redis_down_tickets_saved_and_every_sms_sent_after_it_returns(fresh):
     from tests.factories import build_world
     from tests.integration.test_intake_web import appeal_form
@@ -223,8 +265,9 @@ def test_redis_down_tickets_saved_and_every_sms_sent_after_it_returns(fresh):
     db.session.rollback()
     titles = set(db.session.execute(select(Ticket.title).where(Ticket.title.like("断网期间的诉求%"))).scalars())
     assert titles == {f"断网期间的诉求{i}" for i in range(4)}
-    assert set(db.session.execute(select(Ticket.status).where(Ticket.tracking_no.in_(replied_nos))).scalars()) \
-        == {"pending_callback"}
+    assert set(db.session.execute(select(Ticket.status).where(Ticket.tracking_no.in_(replied_nos))).scalars()) == {
+        "pending_callback"
+    }
     sms = db.session.execute(select(Notification).where(Notification.channel == "sms")).scalars().all()
     assert len(sms) == 3 and {n.status for n in sms} == {"pending"} and {n.attempts for n in sms} == {0}
     assert gateway.requests == []
@@ -237,19 +280,31 @@ def test_redis_down_tickets_saved_and_every_sms_sent_after_it_returns(fresh):
         db.session.execute(sa.update(Notification).values(created_at=Notification.created_at - timedelta(minutes=5)))
         db.session.commit()
         send(app, "hotline.notify.redrive")  # what beat sends every minute
-        wait_for(lambda: db.session.execute(select(func.count()).select_from(Notification).where(
-            Notification.channel == "sms", Notification.status == "sent")).scalar_one() == 3,
-            60, "the re-driven SMS", workers=[worker])
+        wait_for(
+            lambda: (
+                db.session.execute(
+                    select(func.count())
+                    .select_from(Notification)
+                    .where(Notification.channel == "sms", Notification.status == "sent")
+                ).scalar_one()
+                == 3
+            ),
+            60,
+            "the re-driven SMS",
+            workers=[worker],
+        )
         assert "hotline.notify.redrive" in worker.text()
     finally:
         worker.stop()
     phones = sorted(json.loads(r["body"])["phone"] for r in gateway.requests)
     assert phones == ["13900000000", "13900000001", "13900000002"]  # each citizen texted exactly once
-    assert {n.attempts for n in db.session.execute(select(Notification).where(
-        Notification.channel == "sms")).scalars()} == {1}
+    assert {
+        n.attempts for n in db.session.execute(select(Notification).where(Notification.channel == "sms")).scalars()
+    } == {1}
 
 
 # --- the sweep under real workers ------------------------------------------------------------------------
+
 
 def load_overdue(n: int) -> None:
     """``n`` in-progress tickets at a district whose every ladder step is due (yellow, red + 督办单,
@@ -266,9 +321,17 @@ def load_overdue(n: int) -> None:
     create_user("supervisor", PASSWORD, "supervisor", org_unit=hotline, roles=[(Role.SUPERVISOR, city)])
     db.session.commit()
     now = utcnow()
-    params = dict(n=n, now=now - timedelta(days=30), hotline=hotline.id, district=district.id,
-                  warn=now - timedelta(days=12), deadline=now - timedelta(days=11), escalate=now - timedelta(days=1))
-    db.session.execute(sa.text("""
+    params = dict(
+        n=n,
+        now=now - timedelta(days=30),
+        hotline=hotline.id,
+        district=district.id,
+        warn=now - timedelta(days=12),
+        deadline=now - timedelta(days=11),
+        escalate=now - timedelta(days=1),
+    )
+    db.session.execute(
+        sa.text("""
         INSERT INTO ticket (id, tracking_no, channel, appeal_type, urgency, title, body, citizen_phone, confidential,
             allow_publish, status, intake_unit_id, lead_unit_id, sign_deadline_at, answer_deadline_at,
             deadline_provisional, next_deadline_at, warning_level, escalation_level, dispatch_count, redo_count,
@@ -276,19 +339,26 @@ def load_overdue(n: int) -> None:
         SELECT g, '2026' || lpad(g::text, 10, '0'), 'phone', 'complaint', 'normal', '小区物业乱收费', '物业费擅自上调',
             '13800138000', false, false, 'in_progress', :hotline, :district, :now, :deadline, false, :warn,
             'none', 0, 1, 0, :now, :now, :now, 1
-        FROM generate_series(1, :n) g"""), params)
-    db.session.execute(sa.text("""
+        FROM generate_series(1, :n) g"""),
+        params,
+    )
+    db.session.execute(
+        sa.text("""
         INSERT INTO sla_clock (ticket_id, kind, deadline_at, warn_at, escalate_at, stage)
-        SELECT g, 'answer', :deadline, :warn, :escalate, 0 FROM generate_series(1, :n) g"""), params)
+        SELECT g, 'answer', :deadline, :warn, :escalate, 0 FROM generate_series(1, :n) g"""),
+        params,
+    )
     db.session.execute(sa.text("SELECT setval(pg_get_serial_sequence('ticket', 'id'), :n)"), params)
     db.session.commit()
 
 
 def step_counts() -> dict[str, list[int]]:
     """For each ladder action: [tickets with it once, tickets with it more than once]."""
-    rows = db.session.execute(select(TicketEvent.action, TicketEvent.ticket_id, func.count())
-                              .where(TicketEvent.action.in_(LADDER_ACTIONS))
-                              .group_by(TicketEvent.action, TicketEvent.ticket_id)).all()
+    rows = db.session.execute(
+        select(TicketEvent.action, TicketEvent.ticket_id, func.count())
+        .where(TicketEvent.action.in_(LADDER_ACTIONS))
+        .group_by(TicketEvent.action, TicketEvent.ticket_id)
+    ).all()
     result = {a: [0, 0] for a in LADDER_ACTIONS}
     for action, _, count in rows:
         result[action][0 if count == 1 else 1] += 1
@@ -297,23 +367,28 @@ def step_counts() -> dict[str, list[int]]:
 
 def assert_every_step_exactly_once(n: int) -> None:
     assert step_counts() == {a: [n, 0] for a in LADDER_ACTIONS}
-    orders = db.session.execute(select(SupervisionOrder.ticket_id, func.count()).group_by(SupervisionOrder.ticket_id)
-                                ).all()
+    orders = db.session.execute(
+        select(SupervisionOrder.ticket_id, func.count()).group_by(SupervisionOrder.ticket_id)
+    ).all()
     assert len(orders) == n and {c for _, c in orders} == {1}
     # two recipients (the district's handler, the city supervisor) per step, once each
     notes = db.session.execute(select(Notification.template, func.count()).group_by(Notification.template)).all()
     assert dict(notes) == {"yellow_card": 2 * n, "red_card": 2 * n, "supervision_order": 2 * n, "escalated": 1 * n}
-    tickets = db.session.execute(select(Ticket.warning_level, Ticket.escalation_level, Ticket.version,
-                                        func.count()).group_by(Ticket.warning_level, Ticket.escalation_level,
-                                                               Ticket.version)).all()
+    tickets = db.session.execute(
+        select(Ticket.warning_level, Ticket.escalation_level, Ticket.version, func.count()).group_by(
+            Ticket.warning_level, Ticket.escalation_level, Ticket.version
+        )
+    ).all()
     assert tickets == [("red", 1, 2, n)]  # one bulk write per ticket, all three steps in it
 
 
 def sweep_done(n: int):
     def check():
-        due = db.session.execute(select(func.count()).select_from(Ticket).where(
-            Ticket.next_deadline_at <= utcnow())).scalar_one()
+        due = db.session.execute(
+            select(func.count()).select_from(Ticket).where(Ticket.next_deadline_at <= utcnow())
+        ).scalar_one()
         return due == 0 and step_counts()["escalated"][0] + step_counts()["escalated"][1] == n
+
     return check
 
 
@@ -370,8 +445,14 @@ def test_two_sweeps_at_once_on_two_workers_take_every_step_once(fresh):
             w.wait_ready()
         for _ in range(2):  # each worker takes one (prefetch 1, solo pool)
             send(app, "hotline.sla.sweep", batch_size=10)
-        wait_for(lambda: all("hotline.sla.sweep" in w.text() and "succeeded" in w.text() for w in workers)
-                 and sweep_done(n)(), 60, "both sweeps", workers=workers)
+        wait_for(
+            lambda: (
+                all("hotline.sla.sweep" in w.text() and "succeeded" in w.text() for w in workers) and sweep_done(n)()
+            ),
+            60,
+            "both sweeps",
+            workers=workers,
+        )
     finally:
         for w in workers:
             w.stop()

@@ -1,4 +1,5 @@
 """The escalation ladder and the sweep, on SQLite and PostgreSQL."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -9,8 +10,8 @@ from hotline.extensions import db
 from hotline.notify.models import Notification
 from hotline.sla import services as sla
 from hotline.sla.ladder import run_sweep
-from hotline.sla.models import SlaClock, SupervisionOrder, Urging
-from hotline.tickets.models import Ticket, TicketEvent
+from hotline.sla.models import SlaClock, SupervisionOrder
+from hotline.tickets.models import TicketEvent
 from hotline.tickets.services import apply_transition
 
 
@@ -19,11 +20,17 @@ def local(*args):
 
 
 def events(ticket, action):
-    return db.session.execute(select(func.count()).select_from(TicketEvent).where(
-        TicketEvent.ticket_id == ticket.id, TicketEvent.action == action)).scalar_one()
+    return db.session.execute(
+        select(func.count())
+        .select_from(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == action)
+    ).scalar_one()
 
 
-def in_progress(world, when=local(2026, 11, 23, 10)):
+MONDAY_MORNING = local(2026, 11, 23, 10)
+
+
+def in_progress(world, when=MONDAY_MORNING):
     with frozen_at(when):
         return world.ticket_in("in_progress")  # complaint: answer within 10 working days
 
@@ -63,8 +70,9 @@ def test_ladder_steps_happen_once_each_in_order(world):
         assert events(ticket, action) == 1, action
     assert run_sweep(local(2027, 1, 30, 9)).get("tickets", 0) == 0
     # the unit's handler and the city supervisor were told in-app
-    recipients = set(db.session.execute(select(Notification.recipient).where(
-        Notification.template == "red_card")).scalars())
+    recipients = set(
+        db.session.execute(select(Notification.recipient).where(Notification.template == "red_card")).scalars()
+    )
     assert {"district_handler", "supervisor"} <= recipients
 
 
@@ -162,6 +170,7 @@ def test_manual_urging_and_order_have_response_deadlines(world):
         db.session.commit()
     assert ticket.next_deadline_at == local(2026, 12, 4, 23, 59, 59)
     from hotline.core.errors import PermissionDenied
+
     with pytest.raises(PermissionDenied):
         sla.issue_supervision_order(ticket, world.district_handler, "x")
     db.session.rollback()
@@ -183,6 +192,7 @@ def test_hour_limits_yellow_in_the_last_fifth(world):
 def calendar_2027(app):
     """The calendar is reference data shared by the tests: take the imported year out again."""
     from hotline.sla.models import WorkCalendarDay
+
     yield
     db.session.rollback()
     db.session.execute(WorkCalendarDay.__table__.delete().where(WorkCalendarDay.day >= datetime(2027, 1, 1).date()))
@@ -192,6 +202,7 @@ def calendar_2027(app):
 
 def test_import_of_an_unknown_year_recomputes_provisional_deadlines(world, calendar_2027):
     from hotline.sla.notice import parse_csv
+
     with frozen_at(local(2026, 12, 30, 10)):
         ticket = world.ticket_in("in_progress")
     assert ticket.deadline_provisional
@@ -209,6 +220,7 @@ def test_import_of_an_unknown_year_recomputes_provisional_deadlines(world, calen
 
 def test_two_sweeps_cannot_overlap(world):
     from hotline.sla.ladder import sweep_lock
+
     in_progress(world)
     with sweep_lock() as first:
         assert first
@@ -225,9 +237,13 @@ def test_sweep_reads_only_due_tickets_through_the_partial_index(pg_world):
     from sqlalchemy.dialects import postgresql
 
     from hotline.sla.ladder import _due_tickets
+
     in_progress(pg_world)
-    sql = str(_due_tickets(local(2026, 12, 31, 9), 500).compile(dialect=postgresql.dialect(),
-                                                                compile_kwargs={"literal_binds": True}))
+    sql = str(
+        _due_tickets(local(2026, 12, 31, 9), 500).compile(
+            dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+        )
+    )
     assert "FOR NO KEY UPDATE OF ticket SKIP LOCKED" in sql
     db.session.execute(text("SET enable_seqscan = off"))
     db.session.execute(text("SET enable_nestloop = off"))  # what a plain join would then become: hash or merge
@@ -242,6 +258,7 @@ def test_a_sweep_with_nothing_due_is_one_index_probe(world):
     from sqlalchemy import event
 
     from hotline.sla.ladder import anything_due
+
     ticket = in_progress(world)
     statements = []
 
@@ -263,9 +280,11 @@ def test_the_nothing_due_probe_reads_the_partial_index(pg_world):
     from sqlalchemy.dialects import postgresql
 
     from hotline.sla.ladder import due_query
+
     in_progress(pg_world)
-    sql = str(due_query(local(2026, 12, 4, 12)).compile(dialect=postgresql.dialect(),
-                                                          compile_kwargs={"literal_binds": True}))
+    sql = str(
+        due_query(local(2026, 12, 4, 12)).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    )
     db.session.execute(text("SET enable_seqscan = off"))
     plan = "\n".join(db.session.execute(text("EXPLAIN " + sql)).scalars())
     db.session.rollback()
@@ -276,6 +295,7 @@ def test_a_batch_leaves_the_tickets_the_session_holds_current(world):
     """The bulk writes go around the ORM: a ticket the caller holds shows them and can still be saved
     (its version is the one the batch wrote, not a stale one)."""
     from hotline.sla.ladder import sweep_batch
+
     ticket = in_progress(world)
     version = ticket.version
     now = local(2026, 12, 31, 9)
@@ -309,9 +329,15 @@ def test_a_callback_timeout_and_an_overdue_urging_in_one_batch(world):
 
 
 def ladder_orders(ticket):
-    return db.session.execute(select(SupervisionOrder).where(
-        SupervisionOrder.ticket_id == ticket.id, SupervisionOrder.source == "ladder")
-        .order_by(SupervisionOrder.id)).scalars().all()
+    return (
+        db.session.execute(
+            select(SupervisionOrder)
+            .where(SupervisionOrder.ticket_id == ticket.id, SupervisionOrder.source == "ladder")
+            .order_by(SupervisionOrder.id)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def test_a_reply_sent_back_after_the_deadline_issues_no_second_order(world):
@@ -327,10 +353,15 @@ def test_a_reply_sent_back_after_the_deadline_issues_no_second_order(world):
     (order,) = ladder_orders(ticket)
     assert (order.ladder_stage, order.clock_kind, order.clock_deadline_at) == (2, "answer", ticket.answer_deadline_at)
     assert events(ticket, "supervision_order") == 1
-    assert db.session.execute(select(func.count()).select_from(Notification).where(
-        Notification.template == "supervision_order")).scalar_one() == 2  # the first order's two recipients
+    assert (
+        db.session.execute(
+            select(func.count()).select_from(Notification).where(Notification.template == "supervision_order")
+        ).scalar_one()
+        == 2
+    )  # the first order's two recipients
     # nor a supervisor's own while the ladder's waits for its answer (issue 22, item 6)
     from hotline.core.errors import InvalidTransition
+
     with pytest.raises(InvalidTransition):
         sla.issue_supervision_order(ticket, world.supervisor, "请今日内答复")
     db.session.rollback()
@@ -343,14 +374,28 @@ def test_the_database_refuses_a_second_ladder_order_for_a_stage_and_round(world)
     ticket = in_progress(world)
     run_sweep(local(2026, 12, 8, 9))
     (order,) = ladder_orders(ticket)
-    copy = {c: getattr(order, c) for c in ("ticket_id", "unit_id", "message", "source", "response_deadline",
-                                           "ladder_stage", "clock_kind", "clock_deadline_at", "created_at")}
+    copy = {
+        c: getattr(order, c)
+        for c in (
+            "ticket_id",
+            "unit_id",
+            "message",
+            "source",
+            "response_deadline",
+            "ladder_stage",
+            "clock_kind",
+            "clock_deadline_at",
+            "created_at",
+        )
+    }
     with pytest.raises(sa.exc.IntegrityError):
         db.session.execute(SupervisionOrder.__table__.insert(), [copy])
     db.session.rollback()
     # another round (a later deadline) and another source are each allowed
-    db.session.execute(SupervisionOrder.__table__.insert(), [
-        {**copy, "clock_deadline_at": copy["clock_deadline_at"] + timedelta(days=3)}, {**copy, "source": "manual"}])
+    db.session.execute(
+        SupervisionOrder.__table__.insert(),
+        [{**copy, "clock_deadline_at": copy["clock_deadline_at"] + timedelta(days=3)}, {**copy, "source": "manual"}],
+    )
     db.session.rollback()
 
 
@@ -362,8 +407,11 @@ def test_an_extension_after_the_red_card_is_a_new_round_with_its_own_order(world
         sla.refresh_clock(ticket)
         db.session.flush()
         from hotline.tickets.services import _refresh_next_deadline
+
         _refresh_next_deadline(ticket)
         db.session.commit()
     assert run_sweep(local(2026, 12, 11, 9))["supervision_order"] == 1
-    assert [o.clock_deadline_at for o in ladder_orders(ticket)] == [local(2026, 12, 7, 23, 59, 59),
-                                                                    local(2026, 12, 10, 23, 59, 59)]
+    assert [o.clock_deadline_at for o in ladder_orders(ticket)] == [
+        local(2026, 12, 7, 23, 59, 59),
+        local(2026, 12, 10, 23, 59, 59),
+    ]

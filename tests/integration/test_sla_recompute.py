@@ -1,5 +1,6 @@
 """Provisional deadlines recomputed when their year's calendar is entered keep what happened to them:
 extensions, suspensions, redo."""
+
 from datetime import date, datetime
 from pathlib import Path
 
@@ -37,8 +38,11 @@ def calendar_2027(app):
 @pytest.fixture
 def before_the_2026_notice(app):
     """The calendar as it stood before the State Council's 2026 notice: 2026 unknown, weekdays count."""
-    db.session.execute(WorkCalendarDay.__table__.delete().where(
-        WorkCalendarDay.day >= date(2026, 1, 1), WorkCalendarDay.day <= date(2026, 12, 31)))
+    db.session.execute(
+        WorkCalendarDay.__table__.delete().where(
+            WorkCalendarDay.day >= date(2026, 1, 1), WorkCalendarDay.day <= date(2026, 12, 31)
+        )
+    )
     db.session.commit()
     sla.invalidate_calendar()
     assert 2026 not in sla.current_calendar().known_years

@@ -1,4 +1,5 @@
 """No SLA policy shows a yellow card at dispatch: the card comes in the last share of the limit only."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -43,8 +44,9 @@ def _check(clock: SlaClock, started: datetime, limit: float, unit: str):
         assert clock.warn_at - started >= timedelta(hours=limit * (1 - share)) - timedelta(seconds=1)
         assert clock.deadline_at - clock.warn_at <= timedelta(hours=limit * share) + timedelta(seconds=1)
     else:
-        day = sla.current_calendar().end_of(datetime(2026, 1, 5).date(), LOCAL_TZ) - \
-            datetime(2026, 1, 5, tzinfo=LOCAL_TZ)
+        day = sla.current_calendar().end_of(datetime(2026, 1, 5).date(), LOCAL_TZ) - datetime(
+            2026, 1, 5, tzinfo=LOCAL_TZ
+        )
         assert _working_time(started, clock.warn_at) >= day * limit * (1 - share) - timedelta(seconds=1)
         assert _working_time(clock.warn_at, clock.deadline_at) <= day * limit * share + timedelta(seconds=1)
 
@@ -103,6 +105,7 @@ def test_the_warning_share_is_configurable(app, world):
 
 def test_rewarn_moves_old_clocks_and_takes_back_early_yellow_cards(app, world):
     from hotline.tickets.models import Ticket
+
     dispatched_at = local(2026, 12, 4, 23, 30)
     with frozen_at(dispatched_at):
         early, later = world.ticket_in("dispatched"), world.ticket_in("in_progress")

@@ -1,5 +1,6 @@
 """/supervision/requests: the supervisor's queue of pending extension and suspension requests, decided through the
 workflow's own decisions; and one open 督办单 per ticket and stage."""
+
 from datetime import datetime
 
 import pytest
@@ -42,15 +43,22 @@ def _sign_in(client, username):
 def test_the_queue_lists_pending_requests_oldest_first_in_scope(client, world):
     first, second, extension, suspension = _requests(world)
     rows = pending_requests(world.supervisor)
-    assert [(r.kind, r.tracking_no) for r in rows] == [("suspension", second.tracking_no),
-                                                         ("extension", first.tracking_no)]
+    assert [(r.kind, r.tracking_no) for r in rows] == [
+        ("suspension", second.tracking_no),
+        ("extension", first.tracking_no),
+    ]
     assert rows[1].deadline_at == local(2026, 12, 7, 23, 59, 59)
     assert rows[1].requested_at == local(2026, 12, 21, 23, 59, 59)  # Saturday 12-19 → Monday's end
     assert rows[0].requested_at == local(2026, 12, 14, 9) and rows[1].reason == "需要现场复核"
     assert pending_count(world.supervisor) == 2
     # a supervisor of the other district sees none of them; a handler may not open the queue
-    elsewhere = create_user("d2_supervisor", PASSWORD, "西江督办", org_unit=world.other_district,
-                            roles=[(Role.SUPERVISOR, world.other_district)])
+    elsewhere = create_user(
+        "d2_supervisor",
+        PASSWORD,
+        "西江督办",
+        org_unit=world.other_district,
+        roles=[(Role.SUPERVISOR, world.other_district)],
+    )
     db.session.commit()
     assert pending_requests(elsewhere) == [] and pending_count(elsewhere) == 0
     _sign_in(client, "district_handler")
@@ -73,12 +81,14 @@ def test_a_decision_from_the_queue_goes_through_the_workflow(client, world):
     assert db.session.get(ExtensionRequest, extension.id).state == "approved"
     ticket = db.session.merge(first)
     assert ticket.answer_deadline_at == local(2026, 12, 21, 23, 59, 59)
-    event = db.session.execute(select(TicketEvent).filter_by(ticket_id=first.id, action="extension_approved")
-                               ).scalar_one()
+    event = db.session.execute(
+        select(TicketEvent).filter_by(ticket_id=first.id, action="extension_approved")
+    ).scalar_one()
     assert event.note == "同意" and event.actor_id == world.supervisor.id
     # deciding again is refused with the workflow's message, nothing changes
-    page = client.post(f"/supervision/requests/extension/{extension.id}/deny", follow_redirects=True
-                       ).get_data(as_text=True)
+    page = client.post(f"/supervision/requests/extension/{extension.id}/deny", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert db.session.get(ExtensionRequest, extension.id).state == "approved"
     assert "already been decided" in page or "已" in page
     # a rejection with a note
@@ -93,8 +103,13 @@ def test_a_decision_from_the_queue_goes_through_the_workflow(client, world):
 
 def test_a_request_outside_the_supervisors_scope_is_not_found(client, world):
     first, second, extension, suspension = _requests(world)
-    create_user("d2_supervisor", PASSWORD, "西江督办", org_unit=world.other_district,
-                roles=[(Role.SUPERVISOR, world.other_district)])
+    create_user(
+        "d2_supervisor",
+        PASSWORD,
+        "西江督办",
+        org_unit=world.other_district,
+        roles=[(Role.SUPERVISOR, world.other_district)],
+    )
     db.session.commit()
     _sign_in(client, "d2_supervisor")
     assert client.post(f"/supervision/requests/extension/{extension.id}/approve").status_code == 404
@@ -105,8 +120,9 @@ def test_a_request_outside_the_supervisors_scope_is_not_found(client, world):
 
 
 def _orders(ticket):
-    return db.session.execute(select(func.count()).select_from(SupervisionOrder)
-                              .where(SupervisionOrder.ticket_id == ticket.id)).scalar_one()
+    return db.session.execute(
+        select(func.count()).select_from(SupervisionOrder).where(SupervisionOrder.ticket_id == ticket.id)
+    ).scalar_one()
 
 
 def test_no_second_order_for_the_same_stage_while_one_is_open(world):
@@ -140,7 +156,8 @@ def test_the_refusal_reads_on_the_ticket_page(client, world):
     sla.issue_supervision_order(ticket, world.supervisor, "请于明日前反馈")
     db.session.commit()
     _sign_in(client, "supervisor")
-    page = client.post(f"/tickets/{ticket.tracking_no}/supervise", data={"message": "第二次"},
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        f"/tickets/{ticket.tracking_no}/supervise", data={"message": "第二次"}, follow_redirects=True
+    ).get_data(as_text=True)
     assert _orders(ticket) == 1
     assert "仍在等待" in page or "still waiting" in page

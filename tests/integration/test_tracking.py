@@ -22,7 +22,10 @@ def test_tracking_number_is_the_local_date_and_a_daily_sequence(world):
         next_day = register_ticket(appeal(world), world.operator, "register")
     db.session.commit()
     assert (first.tracking_no, second.tracking_no, next_day.tracking_no) == (
-        "20260302000001", "20260302000002", "20260303000001")
+        "20260302000001",
+        "20260302000002",
+        "20260303000001",
+    )
 
 
 def test_the_daily_range_ends_at_999999(world):
@@ -47,6 +50,7 @@ def test_centre_is_read_again_after_the_org_tree_changes(world):
 
 
 # --- PostgreSQL: one sequence per day ---------------------------------------------------------------------
+
 
 def test_a_day_sequence_continues_the_days_daily_sequence_row(pg_world):
     """Numbers taken before the day's sequence existed (an upgrade mid-day, a bulk load) are not reused."""

@@ -1,4 +1,5 @@
 """Every transition of the workflow, applied by the right actor and refused for everyone else."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -36,8 +37,14 @@ CASES = {
     "rate_merged": ("merged", "citizen", {"satisfaction": "unsatisfied"}, "merged"),
 }
 # Someone holding none of the transition's roles.
-WRONG_ROLE = {"operator": "district_handler", "dispatcher": "operator", "district_handler": "dispatcher",
-              "supervisor": "district_handler", "citizen": "district_handler", "public": "district_handler"}
+WRONG_ROLE = {
+    "operator": "district_handler",
+    "dispatcher": "operator",
+    "district_handler": "dispatcher",
+    "supervisor": "district_handler",
+    "citizen": "district_handler",
+    "public": "district_handler",
+}
 
 
 def test_cases_cover_every_transition():
@@ -118,8 +125,14 @@ def test_handler_outside_the_subtree_is_refused(world, action):
 def test_hotline_role_scoped_elsewhere_is_refused(world):
     from hotline.accounts.models import Role
     from hotline.accounts.services import create_user
-    local_dispatcher = create_user("d2-dispatcher", "long-password-9", "x", org_unit=world.other_district,
-                                   roles=[(Role.DISPATCHER, world.other_district)])
+
+    local_dispatcher = create_user(
+        "d2-dispatcher",
+        "long-password-9",
+        "x",
+        org_unit=world.other_district,
+        roles=[(Role.DISPATCHER, world.other_district)],
+    )
     ticket = world.ticket_in("pending_dispatch")
     with pytest.raises(PermissionDenied):
         apply_transition(ticket, "dispatch", local_dispatcher, lead_unit=world.district)
@@ -185,6 +198,7 @@ def test_pass_down_refuses_a_unit_outside_the_own_subtree(world):
 
 def test_citizen_must_own_the_ticket(world):
     from hotline.tickets.services import CitizenActor
+
     ticket = world.ticket_in("pending_callback")
     with pytest.raises(PermissionDenied):
         apply_transition(ticket, "rate_satisfied", CitizenActor("13000000000"), satisfaction="satisfied")
@@ -224,8 +238,15 @@ def test_district_department_passes_down_to_a_street_of_its_district(world):
 
 # Every transition × every role: allowed exactly when the table gives the role the action (and the ticket
 # lies in the actor's subtree); refused with PermissionDenied, changing nothing, otherwise.
-ROLE_ACTORS = {"operator": "operator", "dispatcher": "dispatcher", "supervisor": "supervisor", "admin": "admin",
-               "handler": "district_handler", "handler_elsewhere": "outsider", "citizen_account": "citizen_user"}
+ROLE_ACTORS = {
+    "operator": "operator",
+    "dispatcher": "dispatcher",
+    "supervisor": "supervisor",
+    "admin": "admin",
+    "handler": "district_handler",
+    "handler_elsewhere": "outsider",
+    "citizen_account": "citizen_user",
+}
 
 
 def _expected(action: str, role: str) -> bool:

@@ -1,5 +1,6 @@
 """``flask users list|deactivate|activate|set-role|set-unit`` and passwords without a terminal, as an operator
 would run them: each change audited as ``cli``, sessions revoked, bad input refused with a non-zero exit."""
+
 from sqlalchemy import select
 
 from hotline.accounts.services import authenticate, get_user
@@ -67,8 +68,7 @@ def test_set_role_with_spaces_commas_and_scope(app, world):
     assert scoped.exit_code == 0, scoped.output
     db.session.expire_all()
     operator = get_user("operator")
-    assert sorted((r.role, r.scope_unit.code) for r in operator.roles) == [("dispatcher", "city"),
-                                                                        ("operator", "city")]
+    assert sorted((r.role, r.scope_unit.code) for r in operator.roles) == [("dispatcher", "city"), ("operator", "city")]
     audit = _audits("user.set_roles")
     assert [a.actor_name for a in audit] == ["cli", "cli"]
     assert audit[0].detail_data["roles"] == [["handler@d1-s1"], ["handler@d1-s1", "supervisor@d1-s1"]]
@@ -117,8 +117,9 @@ def test_create_without_terminal_or_password_names_password_stdin(app, world):
 
 
 def test_create_and_set_password_read_the_password_from_stdin(app, world):
-    created = _run(app, "create", "li", "--unit", "d1", "--role", "handler", "--password-stdin",
-                   input="harbour-s3cret-pass\n")
+    created = _run(
+        app, "create", "li", "--unit", "d1", "--role", "handler", "--password-stdin", input="harbour-s3cret-pass\n"
+    )
     assert created.exit_code == 0, created.output
     assert authenticate("li", "harbour-s3cret-pass") is not None
     changed = _run(app, "set-password", "li", "--password-stdin", input="another-l0ng-secret\n")

@@ -1,7 +1,7 @@
 """The staff UI: login, the ticket list limited to the user's units, the ticket page and its errors."""
+
 import re
 
-import pytest
 from flask_babel import refresh
 
 from hotline.extensions import db
@@ -135,8 +135,10 @@ def test_list_rows_name_the_category_and_lead_unit_in_the_users_language(client,
     login(client, "dispatcher")
 
     def row(page, ticket):
-        return re.search(rf'<tr><td><a class="tracking-no" href="/tickets/{ticket.tracking_no}">.*?</tr>', page,
-                         re.S).group(0)
+        return re.search(
+            rf'<tr><td><a class="tracking-no" href="/tickets/{ticket.tracking_no}">.*?</tr>', page, re.S
+        ).group(0)
+
     page = client.get("/").get_data(as_text=True)
     assert 'title="城乡建设与管理/物业管理">物业管理</td>' in row(page, dispatched)
     assert 'unit-cell">东湖区</td>' in row(page, dispatched)
@@ -162,8 +164,10 @@ def test_pages_need_a_login(client, world):
 
 
 def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(world):
-    from hotline import create_app
     from flask import request
+
+    from hotline import create_app
+
     app = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://", PROXY_COUNT=1)
 
     @app.route("/_whoami")
@@ -175,6 +179,7 @@ def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(world):
 
 def test_dispatch_desk_shows_a_bounded_page_of_each_queue_with_the_totals(client, world, monkeypatch):
     from hotline.tickets import queues
+
     monkeypatch.setattr(queues, "DESK_SIZE", 1)
     first, second = world.ticket_in("pending_dispatch"), world.ticket_in("pending_dispatch")
     returned = world.ticket_in("return_requested")
@@ -189,6 +194,7 @@ def test_dispatch_desk_shows_a_bounded_page_of_each_queue_with_the_totals(client
 
 def test_dispatch_desk_review_tabs_show_the_latest_reason_and_the_latest_submitted_answer(client, world):
     from hotline.tickets.services import apply_transition
+
     returned = world.ticket_in("return_requested")  # reason 不属于本单位职责
     apply_transition(returned, "reject_return", world.dispatcher, note="请先核实")
     apply_transition(returned, "request_return", world.district_handler, note="<b>再次</b>申请退回")
@@ -214,8 +220,9 @@ def test_list_counts_are_reused_for_a_few_seconds_per_scope(client, world, app, 
     import re
 
     def in_progress_count(page):
-        return int(re.search(r'status=in_progress"[^>]*>[^<]*<span class="badge rounded-pill count">(\d+)<', page)
-                   .group(1))
+        return int(
+            re.search(r'status=in_progress"[^>]*>[^<]*<span class="badge rounded-pill count">(\d+)<', page).group(1)
+        )
 
     world.ticket_in("in_progress")
     app.extensions.pop("hotline_live", None)
@@ -236,22 +243,43 @@ def test_list_counts_are_reused_for_a_few_seconds_per_scope(client, world, app, 
 
 def test_dispatch_desk_puts_the_most_urgent_first_then_the_oldest(client, world, monkeypatch):
     from hotline.tickets import queues
+
     monkeypatch.setattr(queues, "DESK_SIZE", 2)
     # different callers and places: none is shown as another's possible duplicate
-    old_normal = world.ticket_in("pending_dispatch", citizen_phone="13900000001", address="甲路1号", title="路灯不亮", body="小区路灯坏了一个月。")
-    urgent = world.ticket_in("pending_dispatch", urgency="urgent", citizen_phone="13900000002", address="乙路2号",
-                             title="井盖缺失", body="路口井盖丢失很危险。")
-    critical = world.ticket_in("pending_dispatch", urgency="critical", citizen_phone="13900000003",
-                               address="丙路3号", title="燃气泄漏", body="楼道里闻到煤气味。")
+    old_normal = world.ticket_in(
+        "pending_dispatch",
+        citizen_phone="13900000001",
+        address="甲路1号",
+        title="路灯不亮",
+        body="小区路灯坏了一个月。",
+    )
+    urgent = world.ticket_in(
+        "pending_dispatch",
+        urgency="urgent",
+        citizen_phone="13900000002",
+        address="乙路2号",
+        title="井盖缺失",
+        body="路口井盖丢失很危险。",
+    )
+    critical = world.ticket_in(
+        "pending_dispatch",
+        urgency="critical",
+        citizen_phone="13900000003",
+        address="丙路3号",
+        title="燃气泄漏",
+        body="楼道里闻到煤气味。",
+    )
     login(client, "dispatcher")
-    pending = client.get("/dispatch").get_data(as_text=True).split('data-testid="dispatch-queue"')[1] \
-        .split('id="returns"')[0]
+    pending = (
+        client.get("/dispatch").get_data(as_text=True).split('data-testid="dispatch-queue"')[1].split('id="returns"')[0]
+    )
     assert pending.index(critical.tracking_no) < pending.index(urgent.tracking_no)
     assert old_normal.tracking_no not in pending and 'data-testid="desk-more"' in pending
 
 
 def test_review_queue_shows_the_oldest_appeals_and_the_total(client, world, monkeypatch):
     from hotline.intake import views as intake_views
+
     monkeypatch.setattr(intake_views, "REVIEW_SIZE", 1)
     first, second = world.ticket_in("pending_review"), world.ticket_in("pending_review")
     login(client, "operator")

@@ -1,12 +1,14 @@
 """The fast template translations follow the request's language, force_locale and refresh like flask_babel's."""
+
 import flask_babel
 from flask import session
 
 from hotline import create_app
 from hotline.core.i18n import current_language
 
-TEMPLATE = ("{{ _('Status') }}|{{ gettext('Status') }}|{% trans %}Status{% endtrans %}|"
-            "{{ _('At most %(n)d photos.', n=n) }}")
+TEMPLATE = (
+    "{{ _('Status') }}|{{ gettext('Status') }}|{% trans %}Status{% endtrans %}|{{ _('At most %(n)d photos.', n=n) }}"
+)
 
 
 def _render(app, **context):
@@ -31,8 +33,9 @@ def test_templates_follow_force_locale_and_refresh():
 def test_variables_are_escaped_and_plain_text_templates_are_not():
     app = create_app("testing")
     with app.test_request_context("/"):
-        html = app.jinja_env.from_string("{{ _('Channel %(name)s already has an active key (%(id)d); "
-                                          "revoke it first.', name=name, id=1) }}")
+        html = app.jinja_env.from_string(
+            "{{ _('Channel %(name)s already has an active key (%(id)d); revoke it first.', name=name, id=1) }}"
+        )
         assert "&lt;b&gt;" in html.render(name="<b>")
         app.jinja_env.autoescape = False  # e-mail bodies are plain text: no entities in them
         plain = app.jinja_env.from_string("{{ _('At most %(n)d photos.', n=n) }} <b>")
@@ -80,8 +83,9 @@ def test_every_web_form_derives_from_the_project_form():
         pending.extend(cls.__subclasses__())
         if cls.__module__.startswith("hotline.") and cls is not Form:
             found.append(cls)
-    assert found and all(issubclass(cls, Form) for cls in found), \
-        [cls.__qualname__ for cls in found if not issubclass(cls, Form)]
+    assert found and all(issubclass(cls, Form) for cls in found), [
+        cls.__qualname__ for cls in found if not issubclass(cls, Form)
+    ]
 
 
 def test_constant_strings_are_kept_per_language_and_escaping():

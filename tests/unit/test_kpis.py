@@ -1,4 +1,5 @@
 """The KPI formulas (hotline.dashboard.kpis) against hand-counted numbers. No database."""
+
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -44,8 +45,18 @@ def test_satisfaction_rate_weights():
 
 
 def test_rates_from_counts():
-    c = UnitCounts(registered=50, direct_answered=5, repeat=4, dispatched=20, returned=2, redone=1,
-                   rated_satisfied=6, rated_basically=2, rated_unsatisfied=2, not_reached=2)
+    c = UnitCounts(
+        registered=50,
+        direct_answered=5,
+        repeat=4,
+        dispatched=20,
+        returned=2,
+        redone=1,
+        rated_satisfied=6,
+        rated_basically=2,
+        rated_unsatisfied=2,
+        not_reached=2,
+    )
     for hours, on_time in [(1, True), (2, True), (30, False), (3, True)]:
         c.record_sign(hours, on_time)
     for hours, on_time in [(24, True), (60, False)]:
@@ -53,14 +64,14 @@ def test_rates_from_counts():
     r = kpis.rates(c)
     assert r["sign_on_time_rate"] == 0.75
     assert r["answer_on_time_rate"] == 0.5
-    assert r["return_rate"] == 0.1            # returns / dispatches
-    assert r["redo_rate"] == 0.5              # redos / answers released
-    assert r["callback_rate"] == 10 / 12      # reached / (reached + not reached)
+    assert r["return_rate"] == 0.1  # returns / dispatches
+    assert r["redo_rate"] == 0.5  # redos / answers released
+    assert r["callback_rate"] == 10 / 12  # reached / (reached + not reached)
     assert r["satisfaction_rate"] == pytest.approx((6 + 0.9 * 2) / 10)
     assert r["direct_answer_rate"] == 0.1
     assert r["repeat_rate"] == 0.08
     assert r["avg_sign_hours"] == 9.0
-    assert r["p90_sign_hours"] == 30          # nearest rank: the 4th of 4
+    assert r["p90_sign_hours"] == 30  # nearest rank: the 4th of 4
     assert r["avg_answer_hours"] == 42.0
     assert r["p90_answer_hours"] == 60
 
@@ -77,15 +88,15 @@ def test_counts_add_up_with_histograms():
     b.record_sign(100, False)
     total = UnitCounts.total([a, b])
     assert (total.signed, total.signed_on_time) == (3, 1)
-    assert kpis.percentile(total.sign_hist, 0.5) == 5.5   # half-hour buckets under 8 h
-    assert kpis.percentile(total.sign_hist, 0.9) == 100   # 4 h buckets from 48 h to 240 h
+    assert kpis.percentile(total.sign_hist, 0.5) == 5.5  # half-hour buckets under 8 h
+    assert kpis.percentile(total.sign_hist, 0.9) == 100  # 4 h buckets from 48 h to 240 h
 
 
 def test_percentile_resolution_is_an_hour_under_two_days():
     h = {}
     for hours in range(1, 11):
-        kpis.add_to_histogram(h, hours * 4.0 - 0.2)   # 3.8, 7.8, …, 39.8
-    assert kpis.percentile(h, 0.9) == 36              # 9th of 10 is 35.8 → bucket (35, 36]
+        kpis.add_to_histogram(h, hours * 4.0 - 0.2)  # 3.8, 7.8, …, 39.8
+    assert kpis.percentile(h, 0.9) == 36  # 9th of 10 is 35.8 → bucket (35, 36]
     assert kpis.percentile({}, 0.9) is None
 
 
@@ -97,10 +108,14 @@ def test_place_key_drops_building_and_room():
 
 def test_hotspot_three_in_seven_days():
     t0 = datetime(2026, 3, 1, 8)
-    rows = [(1, t0, "人民路12号阳光花园1栋", 7, 3), (2, t0 + timedelta(days=2), "人民路12号阳光花园2栋", 7, 3),
-            (3, t0 + timedelta(days=6), "人民路12号阳光花园", 7, 3),
-            (4, t0 + timedelta(days=1), "人民路12号阳光花园", 8, 3),      # another category
-            (5, t0, "湖滨路1号", 7, 3), (6, t0 + timedelta(days=3), "湖滨路1号", 7, 3),
-            (7, t0 + timedelta(days=8), "湖滨路1号", 7, 3)]               # third one too late
+    rows = [
+        (1, t0, "人民路12号阳光花园1栋", 7, 3),
+        (2, t0 + timedelta(days=2), "人民路12号阳光花园2栋", 7, 3),
+        (3, t0 + timedelta(days=6), "人民路12号阳光花园", 7, 3),
+        (4, t0 + timedelta(days=1), "人民路12号阳光花园", 8, 3),  # another category
+        (5, t0, "湖滨路1号", 7, 3),
+        (6, t0 + timedelta(days=3), "湖滨路1号", 7, 3),
+        (7, t0 + timedelta(days=8), "湖滨路1号", 7, 3),
+    ]  # third one too late
     alerts = kpis.hotspot_alerts(rows)
     assert [(a.place, a.category_id, a.ticket_ids) for a in alerts] == [("人民路12号阳光花园", 7, (1, 2, 3))]

@@ -1,4 +1,5 @@
 """hotline.core.live: a figure reused for a few seconds per process, and the store kept bounded."""
+
 from flask import Flask
 
 from hotline.core import live
@@ -30,7 +31,7 @@ def test_expired_entries_are_dropped_when_the_store_is_full(monkeypatch):
     monkeypatch.setattr(live, "_MAX_KEYS", 5)
     with app.app_context():
         for key in range(5):
-            live.reused("n", key, 10, lambda: key)
+            live.reused("n", key, 10, lambda key=key: key)
         clock[0] = 20.0  # all five expired
         live.reused("n", "fresh", 10, lambda: "x")
         assert list(app.extensions["hotline_live"]) == [("n", "fresh")]
@@ -42,6 +43,6 @@ def test_a_store_full_of_fresh_entries_serves_new_keys_without_keeping_them(monk
     monkeypatch.setattr(live, "_MAX_KEYS", 3)
     with app.app_context():
         for key in range(3):
-            live.reused("n", key, 10, lambda: key)
+            live.reused("n", key, 10, lambda key=key: key)
         assert live.reused("n", "new", 10, lambda: "computed") == "computed"
         assert len(app.extensions["hotline_live"]) == 3 and ("n", "new") not in app.extensions["hotline_live"]

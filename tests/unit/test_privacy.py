@@ -1,5 +1,6 @@
 """The shared scrubber for public output (hotline.core.privacy) and the control-character rule (hotline.core.text):
 each shape of Chinese personal data in, no trace of it out; ordinary text stays readable."""
+
 import pytest
 
 from hotline.core.privacy import public_address, public_point, scrub_text
@@ -45,8 +46,11 @@ PII_SHAPES = [
     ("compound and number", "锦绣花园88号旁", ["锦绣", "花园", "88", "**"]),
     ("compound", "我家住在阳光花园", ["阳光花园", "阳光"]),
     ("compound with two words", "幸福家园小区门口", ["幸福", "家园"]),
-    ("probe", "我叫王小明，电话13912340001，身份证110101199003071234，住人民路88号3栋201室",
-     ["王小明", "13912340001", "110101199003071234", "88号", "3栋", "201", "室"]),
+    (
+        "probe",
+        "我叫王小明，电话13912340001，身份证110101199003071234，住人民路88号3栋201室",
+        ["王小明", "13912340001", "110101199003071234", "88号", "3栋", "201", "室"],
+    ),
 ]
 
 READABLE = [
@@ -81,25 +85,32 @@ def test_the_probe_keeps_its_street_and_its_sense():
 
 
 def test_the_tickets_own_values_go_wherever_they_appear():
-    clean = scrub_text("司马相如反映：东湖区人民路12号阳光花园3栋2单元501室漏水，打13711112222",
-                       names=["司马相如"], phones=["13711112222"], addresses=["东湖区人民路12号阳光花园3栋2单元501室"])
+    clean = scrub_text(
+        "司马相如反映：东湖区人民路12号阳光花园3栋2单元501室漏水，打13711112222",
+        names=["司马相如"],
+        phones=["13711112222"],
+        addresses=["东湖区人民路12号阳光花园3栋2单元501室"],
+    )
     assert clean == "某某反映：东湖区人民路漏水，打***"
     assert scrub_text(None) == "" and scrub_text("", names=["张伟"]) == ""
 
 
-@pytest.mark.parametrize("address, public", [
-    ("东湖区人民路88号3栋201室", "东湖区人民路"),
-    ("人民路88号", "人民路"),
-    ("东湖区人民路1号阳光花园", "东湖区人民路"),
-    ("锦绣花园88号旁", ""),
-    ("湖滨街道柳岸社区3组", "湖滨街道"),
-    ("东湖区中山大道100号", "东湖区中山大道"),
-    ("人民路与解放路路口", "人民路与解放路"),
-    ("海川市东湖区光谷软件园", "海川市东湖区"),
-    ("东湖区人民路菜市场门口", "东湖区人民路"),
-    ("12-3-401", ""),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        ("东湖区人民路88号3栋201室", "东湖区人民路"),
+        ("人民路88号", "人民路"),
+        ("东湖区人民路1号阳光花园", "东湖区人民路"),
+        ("锦绣花园88号旁", ""),
+        ("湖滨街道柳岸社区3组", "湖滨街道"),
+        ("东湖区中山大道100号", "东湖区中山大道"),
+        ("人民路与解放路路口", "人民路与解放路"),
+        ("海川市东湖区光谷软件园", "海川市东湖区"),
+        ("东湖区人民路菜市场门口", "东湖区人民路"),
+        ("12-3-401", ""),
+        (None, ""),
+    ],
+)
 def test_public_address_is_street_level(address, public):
     assert public_address(address) == public
 

@@ -1,4 +1,5 @@
 """Segmentation and highlighting on real appeal sentences (no database)."""
+
 from hotline.search.segment import document_tokens, query_tokens
 from hotline.search.services import highlight, similarity, snippet
 

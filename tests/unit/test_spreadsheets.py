@@ -1,4 +1,5 @@
 """hotline.core.spreadsheets: no text becomes a formula, numbers stay numbers (issue 28.3)."""
+
 import csv
 import io
 
@@ -8,12 +9,18 @@ from hotline.core.spreadsheets import csv_safe, to_csv, to_xlsx
 
 
 def test_csv_neutralises_every_formula_start_and_keeps_other_values():
-    assert [csv_safe(v) for v in ["=1+1", "+1", "-1", "@A1", "\tx", "\rx"]] == \
-        ["'=1+1", "'+1", "'-1", "'@A1", "'\tx", "'\rx"]
+    assert [csv_safe(v) for v in ["=1+1", "+1", "-1", "@A1", "\tx", "\rx"]] == [
+        "'=1+1",
+        "'+1",
+        "'-1",
+        "'@A1",
+        "'\tx",
+        "'\rx",
+    ]
     assert [csv_safe(v) for v in ["王先生", "a=b", "", -3, 2.5, None]] == ["王先生", "a=b", "", -3, 2.5, None]
-    text = to_csv(["标题", "n"], [["=HYPERLINK(\"x\")", -3]]).decode("utf-8")
+    text = to_csv(["标题", "n"], [['=HYPERLINK("x")', -3]]).decode("utf-8")
     assert text.startswith("\ufeff")
-    assert list(csv.reader(io.StringIO(text[1:]))) == [["标题", "n"], ["'=HYPERLINK(\"x\")", "-3"]]
+    assert list(csv.reader(io.StringIO(text[1:]))) == [["标题", "n"], ['\'=HYPERLINK("x")', "-3"]]
 
 
 def test_xlsx_writes_texts_as_strings_numbers_as_numbers_and_drops_xml_illegal_characters():

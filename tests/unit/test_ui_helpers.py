@@ -1,4 +1,5 @@
 """Template helpers that stand in for per-row url_for and csrf_token calls give the same answers."""
+
 from flask import url_for
 from flask_wtf.csrf import generate_csrf
 

@@ -1,4 +1,5 @@
 """The workflow table itself: complete, reachable, and closed where it should be."""
+
 from hotline.accounts.models import Role
 from hotline.tickets.workflow import FINAL_STATUSES, TRANSITIONS, Actor, Status, actions_from
 
