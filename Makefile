@@ -7,7 +7,7 @@ COMPILED := $(CATALOGS:.po=.mo)
 # Two processes: the machines have two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test translations extract-messages clean bench
+.PHONY: run test lint translations extract-messages clean bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ run: $(STAMP) translations
 
 test: $(STAMP) translations
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# Lint, format check and types (pyproject.toml); .ci/run runs it before the tests.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 extract-messages: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o hotline/translations/messages.pot hotline templates

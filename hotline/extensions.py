@@ -1,6 +1,7 @@
 """Flask extensions, created unbound and attached in ``create_app``."""
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
@@ -13,6 +14,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names so Alembic revisions are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -24,6 +26,16 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+# The models' base class. db.Model is made at run time, so a type checker cannot see it as a class: it
+# sees the SQLAlchemy 2.0 declarative base that db.Model is.
+if TYPE_CHECKING:
+
+    class Model(DeclarativeBase):
+        pass
+
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

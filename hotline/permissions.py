@@ -6,8 +6,12 @@ Models never import this module; it imports them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from flask import Flask
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, false, or_, select
 
@@ -25,7 +29,7 @@ _HOTLINE = {r.value for r in HOTLINE_ROLES}
 # --- reading tickets: the one scope rule, as SQL (lists) and as a row check (a ticket's page) ------------------
 
 
-def _at_units(unit_ids):
+def _at_units(unit_ids: Iterable[int]) -> ColumnElement[bool]:
     return Ticket.id.in_(
         select(Assignment.ticket_id).where(
             Assignment.unit_id.in_(unit_ids), Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)
@@ -33,7 +37,7 @@ def _at_units(unit_ids):
     )
 
 
-def ticket_scope(user: User) -> ColumnElement | None:
+def ticket_scope(user: User) -> ColumnElement[bool] | None:
     """The one rule of which tickets ``user`` may read, as a condition on ``Ticket``; None: every ticket.
 
     - hotline roles (operator, dispatcher, supervisor, admin) scoped to the city: every ticket;
@@ -62,7 +66,7 @@ def ticket_scope(user: User) -> ColumnElement | None:
     return or_(*conditions) if conditions else false()
 
 
-def in_scope_query(query: Select, user: User) -> Select:
+def in_scope_query(query: Select[Any], user: User) -> Select[Any]:
     """``query`` (on ``Ticket``) narrowed to what ``user`` may read: every list, search, export and API filter."""
     scope = ticket_scope(user)
     return query if scope is None else query.where(scope)
@@ -160,7 +164,7 @@ def act_units(scope: Scope, ticket: Ticket) -> list[OrgUnit]:
     return [ticket.intake_unit]
 
 
-def act_refusal(user: User, ticket: Ticket, transition: Transition) -> str | None:
+def act_refusal(user: User, ticket: Ticket, transition: Transition) -> LazyString | None:
     """Why ``user`` may not apply ``transition`` to ``ticket`` (a message for ``PermissionDenied``), or None.
 
     A citizen acts on their own appeals only; staff need one of the transition's roles over its units."""
@@ -232,5 +236,5 @@ TEMPLATE_GLOBALS = (
 )
 
 
-def register(app) -> None:
+def register(app: Flask) -> None:
     app.jinja_env.globals.update({name: globals()[name] for name in TEMPLATE_GLOBALS})

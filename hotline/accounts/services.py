@@ -19,7 +19,7 @@ from hotline.orgs.models import OrgUnit
 
 def check_password_rules(password: str | None, username: str | None = None, display_name: str | None = None) -> None:
     """Not only digits (birthdays, phone numbers), then the strength rules (hotline.accounts.passwords)."""
-    if (password or "").isdigit() and len(password) >= MIN_LENGTH:
+    if password and password.isdigit() and len(password) >= MIN_LENGTH:
         raise ValidationFailed(_l("The password may not be only digits."), field="password")
     check_password_strength(password, username, display_name)
 

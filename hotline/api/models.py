@@ -14,10 +14,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from hotline.accounts.models import User
 from hotline.core.clock import utcnow
 from hotline.core.models import created_at_column
-from hotline.extensions import db
+from hotline.extensions import Model
 
 
-class ApiKey(db.Model):
+class ApiKey(Model):
     """One partner channel's key (民心网, 民意网…); revoked keys stay for the record."""
 
     __tablename__ = "api_key"
@@ -44,7 +44,7 @@ class ApiKey(db.Model):
         return f"<ApiKey {self.id} {self.channel}>"
 
 
-class ApiSubmission(db.Model):
+class ApiSubmission(Model):
     """The key a ticket was filed with: a partner reads back its own appeals and nobody else's."""
 
     __tablename__ = "api_submission"
@@ -53,7 +53,7 @@ class ApiSubmission(db.Model):
     api_key_id: Mapped[int] = mapped_column(ForeignKey("api_key.id"), index=True)
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Model):
     """A partner's ``Idempotency-Key`` and the answer its first request got (hotline.api.idempotency).
 
     ``scope`` is the endpoint and the caller (an API key, a staff user, an anonymous address), so one

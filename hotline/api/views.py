@@ -51,8 +51,8 @@ bp = Blueprint(
     description="Tickets for staff tools and partner channels; tracking for citizens.",
 )
 
-BEARER = {"bearerAuth": []}
-API_KEY = {"apiKey": []}
+BEARER: dict[str, list[str]] = {"bearerAuth": []}
+API_KEY: dict[str, list[str]] = {"apiKey": []}
 ERRORS = {
     status: {"description": text, "content": {"application/json": {"schema": ErrorSchema}}}
     for status, text in [

@@ -17,7 +17,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.core.clock import utcnow
-from hotline.extensions import db
+from hotline.extensions import Model, db
 
 log = logging.getLogger("hotline.audit")
 
@@ -71,7 +71,7 @@ ACTIONS = (
 )
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     __tablename__ = "audit_entry"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

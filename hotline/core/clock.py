@@ -6,7 +6,9 @@ Services read the time here so that the demo seeder and the tests can move it.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import overload
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -21,7 +23,7 @@ def utcnow() -> datetime:
 
 
 @contextlib.contextmanager
-def frozen_at(moment: datetime):
+def frozen_at(moment: datetime) -> Iterator[None]:
     """Make ``utcnow()`` return ``moment`` (naive UTC) inside the block."""
     global _frozen
     previous, _frozen = _frozen, moment
@@ -31,7 +33,12 @@ def frozen_at(moment: datetime):
         _frozen = previous
 
 
+@overload
+def to_local(moment: datetime) -> datetime: ...
+@overload
+def to_local(moment: None) -> None: ...
 def to_local(moment: datetime | None) -> datetime | None:
+    """A stored moment (naive UTC) in Asia/Shanghai; None stays None."""
     if moment is None:
         return None
     return moment.replace(tzinfo=UTC).astimezone(LOCAL_TZ)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
@@ -38,7 +39,7 @@ def tile_host(tile_url: str | None) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
-def content_security_policy(script_hashes: list[str] = (), inline_styles: bool = False) -> str:
+def content_security_policy(script_hashes: Sequence[str] = (), inline_styles: bool = False) -> str:
     img = ["'self'", "data:", "blob:"]
     host = tile_host(current_app.config.get("MAP_TILE_URL"))
     if host:

@@ -28,13 +28,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.core.clock import utcnow
 from hotline.core.models import created_at_column
-from hotline.extensions import db
+from hotline.extensions import Model, db
 from hotline.orgs.models import OrgUnit
 from hotline.tickets.models import Assignment, Reply, Ticket, TicketEvent
 from hotline.tickets.workflow import OPEN_STATUSES
 
 
-class KpiUnitDay(db.Model):
+class KpiUnitDay(Model):
     """One unit's counts for one day (Asia/Shanghai); see ``hotline.dashboard.kpis.UnitCounts``."""
 
     __tablename__ = "kpi_unit_day"
@@ -61,7 +61,7 @@ class KpiUnitDay(db.Model):
     answer_hist: Mapped[dict | None] = mapped_column(JSON)
 
 
-class KpiIntakeDay(db.Model):
+class KpiIntakeDay(Model):
     """Appeals registered per day × channel × category × district (0 = none), for intake charts and
     category, district and public breakdowns."""
 
@@ -78,7 +78,7 @@ class KpiIntakeDay(db.Model):
     repeat: Mapped[int] = mapped_column(default=0)
 
 
-class KpiRollupRun(db.Model):
+class KpiRollupRun(Model):
     """When each day was last rolled up; ``final`` once it was rolled up after the day ended."""
 
     __tablename__ = "kpi_rollup_run"
@@ -89,7 +89,7 @@ class KpiRollupRun(db.Model):
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
 
 
-class KpiSnapshot(db.Model):
+class KpiSnapshot(Model):
     """Ready-made figures a page reads with one primary-key lookup (``hotline.dashboard.queries``).
 
     Written by the rollup task after each rollup (the dashboard's preset periods for every supervisor's
@@ -105,7 +105,7 @@ class KpiSnapshot(db.Model):
     computed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class HotspotAlertRow(db.Model):
+class HotspotAlertRow(Model):
     """The current 未诉先办 alerts (same place and category ≥ 3 times in 7 days); replaced on each refresh."""
 
     __tablename__ = "kpi_hotspot_alert"
@@ -131,7 +131,7 @@ project_ticket = Table(
 )
 
 
-class LivelihoodProject(db.Model):
+class LivelihoodProject(Model):
     """重点民生工程: one of the projects the city names each year; tickets are tagged to it."""
 
     __tablename__ = "livelihood_project"
@@ -149,7 +149,7 @@ class LivelihoodProject(db.Model):
     lead_unit: Mapped[OrgUnit | None] = relationship()
 
 
-class ExportRecord(db.Model):
+class ExportRecord(Model):
     """Who exported what, when: every export of KPI tables and ticket lists (they carry personal data)."""
 
     __tablename__ = "dashboard_export"

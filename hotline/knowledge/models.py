@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.core.clock import utcnow
 from hotline.core.models import created_at_column, enum_check, enum_column
-from hotline.extensions import db
+from hotline.extensions import Model
 from hotline.tickets.models import Category
 
 
@@ -20,7 +20,7 @@ class ArticleState(str, enum.Enum):
     RETIRED = "retired"
 
 
-class KnowledgeArticle(db.Model):
+class KnowledgeArticle(Model):
     __tablename__ = "knowledge_article"
     __table_args__ = (enum_check("state", ArticleState),)
 

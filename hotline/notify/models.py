@@ -9,7 +9,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.core.models import created_at_column, enum_check, enum_column
-from hotline.extensions import db
+from hotline.extensions import Model
 
 
 class NotifyChannel(str, enum.Enum):
@@ -24,7 +24,7 @@ class NotifyStatus(str, enum.Enum):
     FAILED = "failed"  # gave up after the last attempt
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notification"
     __table_args__ = (
         enum_check("channel", NotifyChannel),

@@ -12,7 +12,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.core.models import enum_check, enum_column
-from hotline.extensions import db
+from hotline.extensions import Model
 
 
 class UnitKind(str, enum.Enum):
@@ -24,7 +24,7 @@ class UnitKind(str, enum.Enum):
     HOTLINE_CENTRE = "hotline_centre"
 
 
-class OrgUnit(db.Model):
+class OrgUnit(Model):
     __tablename__ = "org_unit"
     __table_args__ = (
         enum_check("kind", UnitKind),

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.core.clock import utcnow
 from hotline.core.models import created_at_column
-from hotline.extensions import db
+from hotline.extensions import Model
 from hotline.tickets.models import Ticket
 
 
-class TicketSearch(db.Model):
+class TicketSearch(Model):
     __tablename__ = "ticket_search"
 
     ticket_id: Mapped[int] = mapped_column(
@@ -38,7 +38,7 @@ Index("ix_ticket_category_district_created", Ticket.category_id, Ticket.district
 Index("ix_ticket_category_address", Ticket.category_id, Ticket.address)
 
 
-class RoutingModel(db.Model):
+class RoutingModel(Model):
     """A trained routing classifier (pickled scikit-learn pipelines) and how well it did."""
 
     __tablename__ = "routing_model"

@@ -68,7 +68,7 @@ def query_tokens(text: str) -> tuple[str, ...]:
         if not word or not _keep(word):
             continue
         parts = [p for p in jieba.cut_for_search(word) if p != word and len(p) > 1]
-        covered = set()
+        covered: set[int] = set()
         for part in parts:
             start = word.find(part)
             covered.update(range(start, start + len(part)))

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from hotline.core.models import created_at_column, enum_check, enum_column
-from hotline.extensions import db
+from hotline.extensions import Model
 from hotline.orgs.models import OrgUnit
 from hotline.tickets.workflow import Appeal, Urgency
 
@@ -31,7 +31,7 @@ class CalendarSource(str, enum.Enum):
     WEEKDAY = "weekday"  # fallback: Monday–Friday
 
 
-class WorkCalendarDay(db.Model):
+class WorkCalendarDay(Model):
     __tablename__ = "work_calendar_day"
     __table_args__ = (enum_check("source", CalendarSource),)
 
@@ -46,7 +46,7 @@ class LimitUnit(str, enum.Enum):
     HOURS = "hours"
 
 
-class SlaPolicy(db.Model):
+class SlaPolicy(Model):
     """Sign and answer limits for one appeal type × urgency."""
 
     __tablename__ = "sla_policy"
@@ -93,7 +93,7 @@ class _SupervisionRecord:
         return relationship(OrgUnit)
 
 
-class SupervisionOrder(_SupervisionRecord, db.Model):
+class SupervisionOrder(_SupervisionRecord, Model):
     """督办单: a formal order to a unit, with a response deadline.
 
     One the ladder issues records the step and the round it belongs to: the stage (red) and the clock's
@@ -125,7 +125,7 @@ class SupervisionOrder(_SupervisionRecord, db.Model):
     LADDER_ROUND = ("ticket_id", "ladder_stage", "clock_kind", "clock_deadline_at")
 
 
-class Urging(_SupervisionRecord, db.Model):
+class Urging(_SupervisionRecord, Model):
     """催办: a reminder pressing a unit on a late ticket."""
 
     __tablename__ = "urging"
@@ -151,7 +151,7 @@ class LadderStage(enum.IntEnum):
     DONE = 9  # a one-shot step (callback timeout, auto resume) has run
 
 
-class SlaClock(db.Model):
+class SlaClock(Model):
     """The ladder's state for one ticket: the deadline it watches and the steps already taken.
 
     ``Ticket.next_deadline_at`` is the earliest pending step over this clock and the ticket's
@@ -189,7 +189,7 @@ class SlaClock(db.Model):
         return None
 
 
-class SweepLease(db.Model):
+class SweepLease(Model):
     """A named lease so that two sweeps never overlap (SQLite; PostgreSQL uses an advisory lock).
 
     A holder that dies leaves the lease to expire by itself.

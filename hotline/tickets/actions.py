@@ -9,7 +9,7 @@ ids; the API's ``ActionSchema``: unit codes, ISO 8601 times) into the same value
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +50,7 @@ class Action:
         self.call(ticket, user, values)
 
 
-def _roles(actors) -> tuple[str, ...]:
+def _roles(actors: Iterable[str]) -> tuple[str, ...]:
     return tuple(r for r in _ROLE_ORDER if r in actors)
 
 
@@ -92,7 +92,7 @@ def _service(
     return Action(name, reads, call, roles, web=False)
 
 
-def _required(values: Values, field: str):
+def _required(values: Values, field: str) -> Any:
     value = values.get(field)
     if value is None:
         raise ValidationFailed(_REQUIRED[field], field=field)
@@ -106,7 +106,7 @@ _REQUIRED = {
 }
 
 
-def _pending(model, ticket: Ticket):
+def _pending(model: type[ExtensionRequest] | type[SuspensionRequest], ticket: Ticket) -> Any:
     request = (
         db.session.execute(
             select(model).filter_by(ticket_id=ticket.id, state=RequestState.PENDING.value).order_by(model.id.desc())

@@ -3,6 +3,8 @@ caller's contact (logged), routing suggestions and canned answers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import joinedload
@@ -64,7 +66,7 @@ def send_opinion(ticket: Ticket, actor: User, text: str) -> TicketEvent:
     return record_event(ticket, "opinion", actor, note=_text(text), data={"unit": assignment.unit.code})
 
 
-def reveal_contact(ticket: Ticket, actor: User) -> dict:
+def reveal_contact(ticket: Ticket, actor: User) -> dict[str, str | None]:
     """The caller's full phone and name, for hotline staff only; every reveal is recorded."""
     if not permissions.can_reveal_contact(actor, ticket):
         raise PermissionDenied(_l("Only hotline staff may see a caller's contact data."))
@@ -80,7 +82,7 @@ def suggested_unit(ticket: Ticket) -> OrgUnit | None:
     return suggested_units([ticket]).get(ticket.id)
 
 
-def suggested_units(tickets) -> dict[int, OrgUnit]:
+def suggested_units(tickets: Sequence[Ticket]) -> dict[int, OrgUnit]:
     """``suggested_unit`` for a whole queue in one query; never a unit whose return of the ticket was approved."""
     pairs = {(t.category_id, t.district_id) for t in tickets if t.category_id and t.district_id}
     if not pairs:
@@ -90,7 +92,7 @@ def suggested_units(tickets) -> dict[int, OrgUnit]:
         .options(joinedload(CategoryRoute.unit))
         .where(tuple_(CategoryRoute.category_id, CategoryRoute.district_id).in_(pairs))
     ).scalars()
-    units = {(r.category_id, r.district_id): r.unit for r in routes}
+    units: dict[tuple[int | None, int | None], OrgUnit] = {(r.category_id, r.district_id): r.unit for r in routes}
     returned = returned_units(tickets)
     return {
         t.id: units[(t.category_id, t.district_id)]
@@ -100,7 +102,7 @@ def suggested_units(tickets) -> dict[int, OrgUnit]:
     }
 
 
-def returned_units(tickets) -> dict[int, set[int]]:
+def returned_units(tickets: Sequence[Ticket]) -> dict[int, set[int]]:
     """Ticket id → the units whose return (退单, e.g. "不在我单位辖区") of that ticket was approved: the
     dispatcher has already heard from them that the work is not theirs, so no suggestion names them again."""
     ids = [t.id for t in tickets if t.id is not None]

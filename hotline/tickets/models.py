@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from hotline.accounts.models import User
 from hotline.core.clock import utcnow
 from hotline.core.models import created_at_column, enum_check, enum_column
-from hotline.extensions import db
+from hotline.extensions import Model
 from hotline.orgs.models import OrgUnit
 from hotline.tickets.workflow import Appeal, Channel, Satisfaction, Status, Urgency
 
@@ -30,7 +30,7 @@ class WarningLevel(str, enum.Enum):
     RED = "red"  # 红牌: a deadline has passed
 
 
-class Category(db.Model):
+class Category(Model):
     """Two-level taxonomy (一级/二级分类)."""
 
     __tablename__ = "category"
@@ -56,7 +56,7 @@ class Category(db.Model):
         return f"{self.parent.name}/{self.name}" if self.parent else self.name
 
 
-class CategoryRoute(db.Model):
+class CategoryRoute(Model):
     """派单目录: the default lead unit for a category in a district."""
 
     __tablename__ = "category_route"
@@ -72,7 +72,7 @@ class CategoryRoute(db.Model):
     unit: Mapped[OrgUnit] = relationship(foreign_keys=[unit_id])
 
 
-class CannedAnswer(db.Model):
+class CannedAnswer(Model):
     """An answer template (常用答复) a unit can start from, for one category or for all."""
 
     __tablename__ = "canned_answer"
@@ -86,7 +86,7 @@ class CannedAnswer(db.Model):
     category: Mapped[Category | None] = relationship()
 
 
-class DailySequence(db.Model):
+class DailySequence(Model):
     """The last tracking-number sequence used on each day (Asia/Shanghai date). SQLite counts here; on
     PostgreSQL a day's own sequence starts after its row (``hotline.tickets.tracking``)."""
 
@@ -96,7 +96,7 @@ class DailySequence(db.Model):
     last_value: Mapped[int] = mapped_column(default=0)
 
 
-class Ticket(db.Model):
+class Ticket(Model):
     __tablename__ = "ticket"
     __table_args__ = (
         enum_check("status", Status),
@@ -227,7 +227,7 @@ ACTIVE_ASSIGNMENT_STATUSES = frozenset(
 )
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """One dispatch of a ticket to a unit; pass-down (下派) rows point at their parent."""
 
     __tablename__ = "assignment"
@@ -263,7 +263,7 @@ class EventActorKind(str, enum.Enum):
     SYSTEM = "system"
 
 
-class TicketEvent(db.Model):
+class TicketEvent(Model):
     """Append-only history of a ticket."""
 
     __tablename__ = "ticket_event"
@@ -304,7 +304,7 @@ class ReplyState(str, enum.Enum):
     SENT_BACK = "sent_back"
 
 
-class Reply(db.Model):
+class Reply(Model):
     """A unit's answer (答复) and its review (审核) by the hotline."""
 
     __tablename__ = "reply"
@@ -348,7 +348,7 @@ class _UnitRequest:
     created_at: Mapped[datetime] = created_at_column()
 
 
-class ExtensionRequest(_UnitRequest, db.Model):
+class ExtensionRequest(_UnitRequest, Model):
     """延期: a new answer deadline asked for before the old one passes."""
 
     __tablename__ = "extension_request"
@@ -357,7 +357,7 @@ class ExtensionRequest(_UnitRequest, db.Model):
     requested_deadline: Mapped[datetime] = mapped_column(DateTime)
 
 
-class SuspensionRequest(_UnitRequest, db.Model):
+class SuspensionRequest(_UnitRequest, Model):
     """挂起: the clock stops while the ticket is suspended."""
 
     __tablename__ = "suspension_request"
@@ -366,7 +366,7 @@ class SuspensionRequest(_UnitRequest, db.Model):
     resume_by: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """A photo or document; the bytes live in storage under ``storage_key``."""
 
     __tablename__ = "attachment"

@@ -68,8 +68,10 @@ def validate_appeal(appeal: AppealInput) -> None:
             errors["district_id"] = _l("Unknown district.")
     if (appeal.lat is None) != (appeal.lon is None):
         errors["lat"] = _l("Give both latitude and longitude, or neither.")
-    elif appeal.lat is not None and not (
-        LAT_RANGE[0] <= appeal.lat <= LAT_RANGE[1] and LON_RANGE[0] <= appeal.lon <= LON_RANGE[1]
+    elif (
+        appeal.lat is not None
+        and appeal.lon is not None
+        and not (LAT_RANGE[0] <= appeal.lat <= LAT_RANGE[1] and LON_RANGE[0] <= appeal.lon <= LON_RANGE[1])
     ):
         errors["lat"] = _l("The map point is outside China.")
     if appeal.confidential and appeal.appeal_type != Appeal.REPORT.value:
