@@ -28,7 +28,9 @@ def live_server(tmp_path_factory):
     from hotline.demo.seed import seed_demo
 
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'hotline.db'}"
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=True)
+    # Every browser test files from 127.0.0.1, more appeals a minute than one citizen may: the limits themselves
+    # are tested in tests/integration (test_intake_web, test_security_web, ...), so here they would only add flakes.
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=False)
     with app.app_context():
         upgrade()
         seed_demo(ticket_count=80)
