@@ -186,7 +186,7 @@ class City:
         from hotline.demo.seed import DEMO_ACCOUNTS, FREQUENT_CATEGORIES, OUTCOME_WEIGHTS
         from hotline.extensions import db
         from hotline.orgs.models import OrgUnit
-        from hotline.sla import services as sla
+        from hotline.sla import policy as sla
         from hotline.tickets.models import Category, CategoryRoute
         from hotline.tickets.services import PUBLIC_ACTIONS
 
@@ -273,7 +273,7 @@ class City:
         return self.add_wd(start, int(limit))
 
     def ladder_times(self, limit: float, unit: str, deadline: datetime) -> tuple[datetime, datetime]:
-        """(yellow card, escalation) as ``hotline.sla.services.ladder_times`` computes them."""
+        """(yellow card, escalation) as ``hotline.sla.deadlines.ladder_times`` computes them."""
         if unit == "hours":
             warn = deadline - timedelta(hours=limit / 4)
         else:

@@ -83,11 +83,10 @@ def _init_extensions(app: Flask) -> None:
     celery_init_app(app)
 
 
-LANGUAGE_COOKIE = "lang"  # the language switch's choice; not in the session, which sign-in and sign-out clear
-
-
 def _select_locale() -> str:
     from flask import current_app, has_request_context
+
+    from hotline.core.i18n import LANGUAGE_COOKIE
 
     wanted = None
     if has_request_context():  # CLI and tasks speak the default language
@@ -138,7 +137,7 @@ def _register_blueprints(app: Flask) -> None:
 
     register_search(app)
     csrf.exempt(open311_bp)
-    from hotline.core.audit import bp as audit_bp  # the admins' audit history page
+    from hotline.admin.audit import bp as audit_bp  # the admins' audit history page
 
     app.register_blueprint(audit_bp)
     from hotline.admin.views import bp as admin_bp  # users, units, categories, API keys

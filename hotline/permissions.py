@@ -98,6 +98,13 @@ def can_supervise(user: User) -> bool:
     return user.has_role(Role.SUPERVISOR)
 
 
+def supervises_ticket(user: User, ticket: Ticket) -> bool:
+    """A supervisor over the ticket's intake unit or a unit it is at: 催办, 督办单, deciding its extension and
+    suspension requests."""
+    units = [ticket.intake_unit, *(a.unit for a in ticket.active_assignments())]
+    return can_supervise(user) and any(user.in_scope(u, Role.SUPERVISOR) for u in units)
+
+
 def can_register_calls(user: User) -> bool:
     return user.has_role(Role.OPERATOR)
 
@@ -140,6 +147,11 @@ def can_note(user: User, ticket: Ticket) -> bool:
 def handles_unit(user: User, unit: OrgUnit | None) -> bool:
     """The user is a handler of ``unit`` (their handler scope contains it)."""
     return user.in_scope(unit, Role.HANDLER)
+
+
+def answers_supervision(user: User, record: Any) -> bool:
+    """The 催办 or 督办单 ``record`` was pressed on a unit the user handles."""
+    return handles_unit(user, record.unit)
 
 
 def assisting_assignments(user: User, ticket: Ticket) -> list[Assignment]:
@@ -195,7 +207,7 @@ def can_edit_knowledge(user: User) -> bool:
 class Rule:
     """A predicate's declared answer: ``roles`` any of which grants it (``None``: see ``scope``), ``scope``:
     the ticket rule that also applies ("" none, "read" ``ticket_scope``, "intake" the intake unit, "assist"
-    an assisting unit), and ``pages``: endpoints guarded by it."""
+    an assisting unit, "supervise" a supervisor's scope over one of its units), and ``pages``: endpoints guarded by it."""
 
     roles: frozenset[str] | None
     scope: str = ""
@@ -217,6 +229,7 @@ TABLE: dict[str, Rule] = {
     "can_reveal_contact": Rule(_HOTLINE_NAMES, scope="intake", pages=("tickets.reveal",)),
     "can_note": Rule(frozenset({Role.HANDLER.value, *_HOTLINE_NAMES}), scope="read"),
     "can_opine": Rule(frozenset({Role.HANDLER.value}), scope="assist"),
+    "supervises_ticket": Rule(frozenset({Role.SUPERVISOR.value}), scope="supervise"),
 }
 
 # Jinja globals: the predicates templates may call (on objects the view has loaded).

@@ -109,7 +109,7 @@ def app(request, database_url):
 def _restore_reference_data():
     """Reference tables are kept between tests for speed; put back what a test edited (calendar days,
     SLA policies), so no test sees another's changes."""
-    from hotline.sla import services as sla
+    from hotline.sla import policy as sla_policy
     from hotline.sla.calendar import from_chinesecalendar
     from hotline.sla.models import CalendarSource, SlaPolicy, WorkCalendarDay
 
@@ -124,13 +124,13 @@ def _restore_reference_data():
             day.is_workday, day.source, day.note = package[day.day], CalendarSource.PACKAGE.value, None
         else:
             db.session.delete(day)
-    defaults = {(p["appeal_type"], p["urgency"]): p for p in sla.default_policies()}
+    defaults = {(p["appeal_type"], p["urgency"]): p for p in sla_policy.default_policies()}
     for policy in db.session.execute(sa.select(SlaPolicy)).scalars():
         for name, value in defaults[(policy.appeal_type, policy.urgency)].items():
             setattr(policy, name, value)
     db.session.commit()
     db.session.remove()
-    sla.invalidate_calendar()
+    sla_policy.invalidate_calendar()
 
 
 def _empty_tables():

@@ -14,6 +14,7 @@ from hotline.accounts.passwords import MIN_LENGTH, check_password_strength
 from hotline.core.clock import utcnow
 from hotline.core.errors import ValidationFailed
 from hotline.extensions import db
+from hotline.notify.services import unread_groups
 from hotline.orgs.models import OrgUnit
 
 
@@ -336,11 +337,25 @@ def user_with_roles_statement():
     )
 
 
+@cache
+def _signed_in_statement():
+    unread = unread_groups(User.id).scalar_subquery()
+    return user_with_roles_statement().add_columns(unread.label("unread"))
+
+
+def load_signed_in(user_id: int):
+    """The signed-in user with roles, scopes and unit, and the bell's unread count (``unread_on_load``), in one
+    statement: every staff page needs both. The statement is built once (building it costs more than running it)."""
+    row = db.session.execute(_signed_in_statement(), {"user_id": user_id}).unique().first()
+    if row is None:
+        return None
+    user, user.unread_on_load = row
+    return user
+
+
 def user_for_session(identity: str) -> User | None:
     """Flask-Login's user loader (session and remember cookie): the user, with roles, units and the bell's
     count, while the identity's session version is still current."""
-    from hotline.notify.services import load_signed_in
-
     parsed = parse_session_identity(identity)
     if parsed is None:
         return None

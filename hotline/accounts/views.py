@@ -10,6 +10,7 @@ from hotline.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm
 from hotline.accounts.services import authenticate, change_own_password, choose_language, sign_out, sign_out_everywhere
 from hotline.core.errors import ValidationFailed
 from hotline.core.forms import add_errors
+from hotline.core.i18n import LANGUAGE_COOKIE
 from hotline.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
@@ -96,8 +97,6 @@ def logout():
 def set_language(code):
     """The language switch: kept in a cookie of its own (sign-in and sign-out start a new session) and, for a
     signed-in user, as the account's preference (another browser starts in it)."""
-    from hotline import LANGUAGE_COOKIE
-
     response = redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code

@@ -21,7 +21,7 @@ from hotline.api import present
 from hotline.api.auth import Caller, require_authenticated
 from hotline.api.queries import visible_ticket
 from hotline.api.schemas import TicketSchema
-from hotline.api.views import BEARER, _errors, bp
+from hotline.api.views import BEARER, bp, error_responses
 from hotline.core.clock import to_utc_naive
 from hotline.core.errors import PermissionDenied, ValidationFailed
 from hotline.core.params import FIRST_MOMENT, LAST_MOMENT
@@ -71,7 +71,7 @@ class ActionSchema(ma.Schema):
 @bp.response(200, TicketSchema)
 @bp.doc(
     security=[BEARER],
-    responses=_errors(400, 401, 403, 404, 409, 422),
+    responses=error_responses(400, 401, 403, 404, 409, 422),
     description=api_description(),
     parameters=[
         {"in": "path", "name": "action", "required": True, "schema": {"type": "string", "enum": list(API_ACTIONS)}}

@@ -68,7 +68,7 @@ ERRORS = {
 }
 
 
-def _errors(*statuses):
+def error_responses(*statuses):
     return {s: ERRORS[s] for s in statuses}
 
 
@@ -96,7 +96,7 @@ def _token_locked(limit) -> None:
 @bp.route("/auth/token", methods=["POST"])
 @bp.arguments(TokenRequestSchema)
 @bp.response(200, TokenSchema)
-@bp.doc(security=[], responses=_errors(401, 403, 422, 429))
+@bp.doc(security=[], responses=error_responses(401, 403, 422, 429))
 @limiter.limit(_config_limit("API_TOKEN_RATE_LIMIT", "10 per minute"), deduct_when=_status_is(401))
 @sign_in_lockout(_posted_username, _status_is(401), on_breach=_token_locked)
 def token(credentials):
@@ -129,7 +129,7 @@ def token(credentials):
             "multipart/form-data": {"schema": TicketCreateFormSchema},
         },
     },
-    responses=_errors(400, 401, 403, 413, 422, 429),
+    responses=error_responses(400, 401, 403, 413, 422, 429),
 )
 @bp.response(201, TicketSummarySchema)
 @limiter.limit(_config_limit("API_PUBLIC_INTAKE_RATE_LIMIT", "10 per minute"), exempt_when=is_authenticated_quietly)
@@ -280,7 +280,7 @@ def _appeal_input(data: dict) -> tuple[AppealInput, dict]:
 @bp.route("/tickets", methods=["GET"])
 @bp.arguments(TicketQuerySchema, location="query")
 @bp.response(200, TicketPageSchema)
-@bp.doc(security=[BEARER, API_KEY], responses=_errors(401, 422))
+@bp.doc(security=[BEARER, API_KEY], responses=error_responses(401, 422))
 def list_tickets(args):
     """Tickets the caller may see, newest first.
 
@@ -306,7 +306,7 @@ def list_tickets(args):
 
 @bp.route("/tickets/<tracking_no>", methods=["GET"])
 @bp.response(200, TicketSchema)
-@bp.doc(security=[BEARER, API_KEY], responses=_errors(401, 404))
+@bp.doc(security=[BEARER, API_KEY], responses=error_responses(401, 404))
 def ticket_detail(tracking_no):
     """One ticket with its history. Not found, too, when it exists but is outside the caller's scope."""
     caller = require_authenticated()
@@ -321,7 +321,7 @@ def ticket_detail(tracking_no):
 @bp.route("/track", methods=["GET"])
 @bp.arguments(TrackQuerySchema, location="query")
 @bp.response(200, TrackSchema)
-@bp.doc(security=[], responses=_errors(404, 422, 429))
+@bp.doc(security=[], responses=error_responses(404, 422, 429))
 @limiter.limit(_config_limit("API_TRACK_RATE_LIMIT", "10 per minute"), deduct_when=_status_is(404))
 def track(args):
     """The citizen's view: tracking number + phone → status, public timeline, released answer.

@@ -135,28 +135,3 @@ def audit_entries(*, action: str | None = None, actor: str | None = None, target
     if target:
         query = query.where(AuditEntry.target.contains(target))
     return query
-
-
-# --- the admins' page ---------------------------------------------------------------------------------------
-
-
-def _blueprint():
-    from flask import Blueprint, render_template, request
-
-    from hotline.accounts.decorators import roles_required
-    from hotline.accounts.models import Role
-    from hotline.core.params import query_page
-
-    bp = Blueprint("audit", __name__, url_prefix="/admin")
-
-    @bp.route("/audit")
-    @roles_required(Role.ADMIN)
-    def index():
-        filters = {k: (request.args.get(k) or "").strip()[:80] or None for k in ("action", "actor", "target")}
-        page = db.paginate(audit_entries(**filters), page=query_page(), per_page=100, error_out=False)
-        return render_template("admin/audit.html", page=page, filters=filters, actions=ACTIONS)
-
-    return bp
-
-
-bp = _blueprint()

@@ -19,6 +19,8 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from wtforms.i18n import messages_path
 
+LANGUAGE_COOKIE = "lang"  # the language switch's choice; not in the session, which sign-in and sign-out clear
+
 
 def _babel_state():
     """flask_babel's per-context namespace (it lives on ``g``), or None outside an app context."""

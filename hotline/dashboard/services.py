@@ -51,7 +51,7 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def _is_workday():
-    from hotline.sla.services import current_calendar
+    from hotline.sla.policy import current_calendar
 
     calendar = current_calendar()
     return lambda d: calendar.is_workday(d)[0]

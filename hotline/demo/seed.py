@@ -23,7 +23,7 @@ from hotline.knowledge.services import seed_demo_articles
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.orgs.services import create_unit, get_unit_by_code
 from hotline.search.routing import train_routing_model
-from hotline.sla.services import seed_calendar_from_package, seed_default_policies
+from hotline.sla.admin import seed_calendar_from_package, seed_default_policies
 from hotline.tickets.models import CannedAnswer, Category, CategoryRoute, Ticket
 from hotline.tickets.services import AppealInput, CitizenActor, apply_transition, register_ticket
 from hotline.tickets.workflow import OPEN_STATUSES, Channel, Status

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import String, cast, distinct, func, or_, select, update
@@ -222,32 +221,14 @@ def _group_key():
     )
 
 
-def _unread_groups(user_id):
+def unread_groups(user_id):
+    """The bell's count as a statement: ``user_id`` a value or a column (the signed-in user's load embeds it)."""
     return select(func.count(distinct(_group_key()))).where(*_unread_where(user_id))
 
 
 def unread_count(user_id: int) -> int:
     """The bell: how many tickets and kinds have unread news."""
-    return db.session.execute(_unread_groups(user_id)).scalar_one()
-
-
-@cache
-def _signed_in_statement():
-    from hotline.accounts.models import User
-    from hotline.accounts.services import user_with_roles_statement
-
-    unread = _unread_groups(User.id).scalar_subquery()
-    return user_with_roles_statement().add_columns(unread.label("unread"))
-
-
-def load_signed_in(user_id: int):
-    """The signed-in user with roles, scopes and unit, and the bell's unread count (``unread_on_load``), in one
-    statement: every staff page needs both. The statement is built once (building it costs more than running it)."""
-    row = db.session.execute(_signed_in_statement(), {"user_id": user_id}).unique().first()
-    if row is None:
-        return None
-    user, user.unread_on_load = row
-    return user
+    return db.session.execute(unread_groups(user_id)).scalar_one()
 
 
 class NotificationGroup(NamedTuple):

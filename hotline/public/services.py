@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from hotline.core.clock import to_local, utcnow
 from hotline.extensions import db
+from hotline.sla.deadlines import deadline_after
+from hotline.sla.policy import policy_for
 from hotline.tickets.models import Attachment, Reply, Ticket
 from hotline.tickets.workflow import Status
 
@@ -37,12 +39,10 @@ class CitizenView:
 def expected_answer(ticket: Ticket, now: datetime | None = None) -> ExpectedAnswer | None:
     """When the citizen may expect the answer, from the SLA policy (hotline.sla): the running answer deadline
     once a unit has it; before dispatch, the policy's answer limit counted from now, marked as an estimate."""
-    from hotline.sla import services as sla
-
     status = Status(ticket.status)
     if status in NOT_DISPATCHED:
-        policy = sla.policy_for(ticket.appeal_type, ticket.urgency)
-        due = sla.deadline_after(now or utcnow(), policy["answer_limit"], policy["answer_unit"])
+        policy = policy_for(ticket.appeal_type, ticket.urgency)
+        due = deadline_after(now or utcnow(), policy["answer_limit"], policy["answer_unit"])
         return ExpectedAnswer(to_local(due.at).date(), estimated=True)
     if status in AT_A_UNIT and ticket.answer_deadline_at is not None:
         return ExpectedAnswer(to_local(ticket.answer_deadline_at).date(), estimated=bool(ticket.deadline_provisional))

@@ -21,8 +21,8 @@ sla_cli = AppGroup("sla", help="Deadlines and the escalation ladder (统一督�
 @click.option("--year", type=int, help="The year, when a pasted notice does not name it.")
 def import_command(file: Path, year: int | None):
     """Import a year from FILE: a CSV (date,is_workday[,note]) or the State Council notice's text."""
+    from hotline.sla.admin import import_calendar_year
     from hotline.sla.notice import NoticeError, parse_calendar_text
-    from hotline.sla.services import import_calendar_year
 
     try:
         parsed = parse_calendar_text(file.read_text(encoding="utf-8-sig"), year)
@@ -41,7 +41,8 @@ def import_command(file: Path, year: int | None):
 @click.argument("year", type=int)
 def show_command(year: int):
     """Print YEAR month by month: holidays and make-up workdays, and whether the year is known."""
-    from hotline.sla.services import calendar_year, current_calendar
+    from hotline.sla.admin import calendar_year
+    from hotline.sla.policy import current_calendar
 
     rows = calendar_year(year)
     known = year in current_calendar().known_years
@@ -80,7 +81,8 @@ def show_command(year: int):
 @click.option("--hours", type=float)
 def deadline_command(start: str, working_days: int | None, hours: float | None):
     """Print the deadline N working days (or hours) after START (ISO 8601 with offset)."""
-    from hotline.sla.services import WD, H, deadline_after
+    from hotline.sla.deadlines import deadline_after
+    from hotline.sla.policy import WD, H
 
     if (working_days is None) == (hours is None):
         raise click.UsageError("give exactly one of --working-days N or --hours N")
@@ -123,7 +125,7 @@ def rewarn_command(batch_size: int):
     """Put open tickets' yellow-card times on the rule in force (after an upgrade or a change of
     SLA_WARNING_SHARE / SLA_WARNING_WORKING_DAYS); early yellow cards are taken back."""
     from hotline.core.clock import utcnow
-    from hotline.sla.services import recompute_warnings
+    from hotline.sla.deadlines import recompute_warnings
 
     counts = recompute_warnings(utcnow(), batch_size=batch_size, commit=db.session.commit)
     db.session.commit()
@@ -133,7 +135,7 @@ def rewarn_command(batch_size: int):
 @sla_cli.command("seed-policies")
 def seed_policies_command():
     """Add the default SLA policies that are missing."""
-    from hotline.sla.services import seed_default_policies
+    from hotline.sla.admin import seed_default_policies
 
     added = seed_default_policies()
     db.session.commit()

@@ -37,8 +37,9 @@ from hotline.extensions import db
 from hotline.notify.services import insert_notifications, notification_rows
 from hotline.orgs.models import OrgUnit
 from hotline.sla import bulk
-from hotline.sla import services as sla
+from hotline.sla.deadlines import deadline_after, next_step_at
 from hotline.sla.models import ClockKind, LadderStage, SlaClock, SupervisionOrder, SupervisionSource, SweepLease, Urging
+from hotline.sla.policy import WD, setting
 from hotline.tickets.models import EventActorKind, Ticket, TicketEvent, WarningLevel
 from hotline.tickets.workflow import OPEN_STATUSES
 
@@ -118,7 +119,7 @@ def _run_sweep(now: datetime, batch_size: int, commit) -> Counter:
         if not acquired:
             counts["skipped_locked"] += 1
             return counts
-        context = _Context()
+        context = SweepContext()
         seen: set[int] = set()
         while True:
             try:
@@ -155,14 +156,14 @@ def anything_due(now: datetime) -> bool:
         return conn.execute(due_query(now)).first() is not None
 
 
-def sweep_batch(now: datetime, batch_size: int, context: _Context | None = None) -> tuple[Counter, list[int]]:
+def sweep_batch(now: datetime, batch_size: int, context: SweepContext | None = None) -> tuple[Counter, list[int]]:
     """Apply the due steps of up to ``batch_size`` due tickets; flushes, never commits.
 
     The tickets and their clocks are read as plain rows, in one statement. Yellow, red (with its 督办单),
     escalation and overdue supervision are written in bulk: one statement per table for the tickets,
     their clocks, the supervision records, the events and the notifications. The two steps that change
     a ticket's status (callback timeout, planned resume) go through the workflow one by one."""
-    context = context or _Context()
+    context = context or SweepContext()
     counts: Counter = Counter()
     batch = [_Due(row) for row in db.session.execute(_due_tickets(now, batch_size))]
     if not batch:
@@ -425,7 +426,7 @@ class _Writes:
         return refused
 
 
-def _take_ladder_steps(due: _Due, now: datetime, counts: Counter, context: _Context, writes: _Writes) -> bool:
+def _take_ladder_steps(due: _Due, now: datetime, counts: Counter, context: SweepContext, writes: _Writes) -> bool:
     """Take the due yellow, red and escalation steps of one ticket (in bulk). True when its due step is
     one that changes its status instead: the workflow takes that one."""
     while True:
@@ -474,7 +475,7 @@ def _take_ladder_steps(due: _Due, now: datetime, counts: Counter, context: _Cont
             counts["escalate"] += 1
 
 
-def _ladder_order(due: _Due, unit: _Unit, context: _Context, payload: dict, writes: _Writes) -> None:
+def _ladder_order(due: _Due, unit: _Unit, context: SweepContext, payload: dict, writes: _Writes) -> None:
     response_deadline = context.order_due(writes.now)
     deadline_iso, deadline_text = writes.local_times(response_deadline)
     event = writes.event(
@@ -509,7 +510,7 @@ def _workflow_steps(batch: list[_Due], counts: Counter, supervision: dict) -> se
             apply_transition(ticket, "resume", SYSTEM)
             counts["resumed"] += 1
     for ticket_id in ids:
-        tickets[ticket_id].next_deadline_at = sla.next_step_at(
+        tickets[ticket_id].next_deadline_at = next_step_at(
             tickets[ticket_id], supervision.get(ticket_id), refresh=False
         )
     db.session.flush()
@@ -517,7 +518,7 @@ def _workflow_steps(batch: list[_Due], counts: Counter, supervision: dict) -> se
 
 
 def _supervision(
-    tracking_nos: dict[int, str], now: datetime, counts: Counter, context: _Context, writes: _Writes
+    tracking_nos: dict[int, str], now: datetime, counts: Counter, context: SweepContext, writes: _Writes
 ) -> dict[int, datetime]:
     """The batch's unanswered 督办单 and 催办, in one statement. One unanswered at its response deadline is
     flagged once (``overdue_at``) and supervisors are told; returns the earliest response deadline still
@@ -588,7 +589,7 @@ class _Person(NamedTuple):
     email: str | None
 
 
-class _Context:
+class SweepContext:
     """What one sweep looks up once: units, their staff and the supervisors over them.
 
     Kept as plain values, not ORM objects: those expire at every batch's commit and would be read
@@ -603,7 +604,7 @@ class _Context:
     def order_due(self, now: datetime) -> datetime:
         """The response deadline of a 督办单 the ladder issues at ``now``."""
         if now not in self._order_due:
-            self._order_due[now] = sla.deadline_after(now, sla.setting("SLA_ORDER_RESPONSE_WORKING_DAYS"), sla.WD).at
+            self._order_due[now] = deadline_after(now, setting("SLA_ORDER_RESPONSE_WORKING_DAYS"), WD).at
         return self._order_due[now]
 
     def load_units(self, ids) -> None:

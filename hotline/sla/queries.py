@@ -1,7 +1,7 @@
 """The supervisor's queue of pending extension (延期) and suspension (挂起) requests: ``/supervision/requests``.
 
 Read through the one scope predicate (``hotline.permissions.in_scope_query``); decided through
-``decide_extension`` / ``decide_suspension`` (``hotline.sla.services``), as on the ticket page and by the API's
+``decide_extension`` / ``decide_suspension`` (``hotline.sla.clock``), as on the ticket page and by the API's
 ``judge_extension`` / ``judge_suspension``."""
 
 from __future__ import annotations

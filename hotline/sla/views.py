@@ -15,7 +15,7 @@ from hotline.core.clock import LOCAL_TZ, to_local, to_utc_naive, utcnow
 from hotline.core.errors import DomainError
 from hotline.extensions import db
 from hotline.permissions import can_handle, can_read, can_supervise
-from hotline.sla import services
+from hotline.sla import admin, clock, deadlines, policy, supervision
 from hotline.sla.forms import (
     CalendarDayForm,
     CalendarImportForm,
@@ -41,8 +41,8 @@ def calendar(year: int | None = None):
     year = year or to_local(utcnow()).year
     if not 2000 <= year <= 2100:
         abort(404)
-    rows = {r.day: r for r in services.calendar_year(year)}
-    known = year in services.current_calendar().known_years
+    rows = {r.day: r for r in admin.calendar_year(year)}
+    known = year in policy.current_calendar().known_years
     months = [(m, _stdcal.Calendar(firstweekday=0).monthdatescalendar(year, m)) for m in range(1, 13)]
     return render_template(
         "sla/calendar.html",
@@ -62,7 +62,7 @@ def calendar_day():
     if not form.validate():
         flash(_("The form is not valid."), "danger")
         return redirect(url_for(".calendar"))
-    services.set_calendar_day(form.day.data, form.is_workday.data, form.note.data)
+    admin.set_calendar_day(form.day.data, form.is_workday.data, form.note.data)
     from hotline.core.audit import record_audit
 
     record_audit(
@@ -93,7 +93,7 @@ def calendar_import():
     except NoticeError as exc:
         flash(_("The text could not be read: %(error)s", error=str(exc)), "danger")
         return redirect(url_for(".calendar", year=form.year.data or None))
-    result = services.import_calendar_year(parsed)
+    result = admin.import_calendar_year(parsed)
     from hotline.core.audit import record_audit
 
     record_audit(
@@ -123,7 +123,7 @@ def calendar_import():
 @roles_required(Role.ADMIN)
 def policies():
     return render_template(
-        "sla/policies.html", policies=services.all_policies(), form=PolicyForm(formdata=None), errors={}
+        "sla/policies.html", policies=admin.all_policies(), form=PolicyForm(formdata=None), errors={}
     )
 
 
@@ -136,7 +136,7 @@ def policy_update(policy_id: int):
         flash(_("The form is not valid."), "danger")
         return redirect(url_for(".policies"))
     try:
-        services.update_policy(
+        admin.update_policy(
             policy,
             sign_limit=float(form.sign_limit.data),
             sign_unit=form.sign_unit.data,
@@ -192,7 +192,7 @@ def _run(tracking_no, call, done_message):
 def urge(tracking_no):
     ticket, form = _ticket(tracking_no), MessageForm()
     return _run(
-        tracking_no, lambda: services.urge_ticket(ticket, current_user, form.message.data or ""), _("Urging sent.")
+        tracking_no, lambda: supervision.urge_ticket(ticket, current_user, form.message.data or ""), _("Urging sent.")
     )
 
 
@@ -202,7 +202,7 @@ def supervise(tracking_no):
     ticket, form = _ticket(tracking_no), MessageForm()
     return _run(
         tracking_no,
-        lambda: services.issue_supervision_order(ticket, current_user, form.message.data or ""),
+        lambda: supervision.issue_supervision_order(ticket, current_user, form.message.data or ""),
         _("Supervision order issued."),
     )
 
@@ -218,7 +218,7 @@ def respond(tracking_no, kind, record_id):
     form = MessageForm()
     return _run(
         tracking_no,
-        lambda: services.respond_to_supervision(record, current_user, form.message.data or ""),
+        lambda: supervision.respond_to_supervision(record, current_user, form.message.data or ""),
         _("Response recorded."),
     )
 
@@ -231,10 +231,10 @@ def extension(tracking_no):
         flash(_("The form is not valid."), "danger")
         return redirect(url_for("tickets.detail", tracking_no=tracking_no) + "#supervision")
     deadline = to_utc_naive(datetime.combine(form.deadline.data, time(12), tzinfo=LOCAL_TZ))
-    asked = to_local(services.extension_deadline(form.deadline.data).at).strftime("%Y-%m-%d %H:%M")
+    asked = to_local(deadlines.extension_deadline(form.deadline.data).at).strftime("%Y-%m-%d %H:%M")
     return _run(
         tracking_no,
-        lambda: services.request_extension(ticket, current_user, deadline, form.reason.data),
+        lambda: clock.request_extension(ticket, current_user, deadline, form.reason.data),
         _("Extension requested: if approved, the answer is due %(time)s.", time=asked),
     )
 
@@ -249,7 +249,7 @@ def suspension(tracking_no):
     resume_by = to_utc_naive(form.resume_by.data.replace(tzinfo=LOCAL_TZ)) if form.resume_by.data else None
     return _run(
         tracking_no,
-        lambda: services.request_suspension(ticket, current_user, form.reason.data, resume_by),
+        lambda: clock.request_suspension(ticket, current_user, form.reason.data, resume_by),
         _("Suspension requested."),
     )
 
@@ -264,7 +264,7 @@ def decide(tracking_no, kind, request_id, decision):
     req = db.session.get(model, request_id)
     if req is None or req.ticket_id != ticket.id:
         abort(404)
-    decide_fn = services.decide_extension if kind == "extension" else services.decide_suspension
+    decide_fn = clock.decide_extension if kind == "extension" else clock.decide_suspension
     form = DecisionForm()
     return _run(
         tracking_no,
@@ -294,14 +294,14 @@ def decide_from_queue(kind, request_id, decision):
     if decision not in ("approve", "deny"):
         abort(404)
     req = db.session.get(model, request_id)
-    if req is None or not can_read(current_user, services.record_ticket(req)):
+    if req is None or not can_read(current_user, supervision.record_ticket(req)):
         abort(404)
-    decide_fn = services.decide_extension if kind == "extension" else services.decide_suspension
+    decide_fn = clock.decide_extension if kind == "extension" else clock.decide_suspension
     form = DecisionForm()
     if not form.validate():
         flash(_("The form is not valid."), "danger")
         return redirect(url_for(".requests_queue"))
-    tracking_no = services.record_ticket(req).tracking_no
+    tracking_no = supervision.record_ticket(req).tracking_no
     try:
         decide_fn(req, current_user, decision == "approve", (form.note.data or "").strip() or None)
         db.session.commit()
@@ -341,9 +341,7 @@ def supervision_panel():
             "is_handler": is_handler,
             # For the extension form's preview: today, and the days off of the coming year.
             "today": today.isoformat(),
-            "days_off": (
-                [d.isoformat() for d in services.current_calendar().days_off(today, 366)] if is_handler else []
-            ),
+            "days_off": ([d.isoformat() for d in policy.current_calendar().days_off(today, 366)] if is_handler else []),
         }
 
     return {"sla_panel": panel}

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from hotline.accounts.models import User
 from hotline.core.errors import NotFound, ValidationFailed
 from hotline.extensions import db
-from hotline.sla import services as sla
+from hotline.sla import clock
 from hotline.tickets import handling
 from hotline.tickets.models import ExtensionRequest, RequestState, SuspensionRequest, Ticket
 from hotline.tickets.services import apply_transition
@@ -168,7 +168,7 @@ ACTIONS: dict[str, Action] = {
         _service(
             "request_extension",
             ("new_deadline",),
-            lambda ticket, user, values: sla.request_extension(
+            lambda ticket, user, values: clock.request_extension(
                 ticket, user, _required(values, "new_deadline"), values.get("note") or ""
             ),
             _HANDLER,
@@ -176,7 +176,7 @@ ACTIONS: dict[str, Action] = {
         _service(
             "judge_extension",
             ("approve",),
-            lambda ticket, user, values: sla.decide_extension(
+            lambda ticket, user, values: clock.decide_extension(
                 _pending(ExtensionRequest, ticket), user, _required(values, "approve"), values.get("note")
             ),
             _SUPERVISOR,
@@ -184,7 +184,7 @@ ACTIONS: dict[str, Action] = {
         _service(
             "request_suspension",
             ("resume_by",),
-            lambda ticket, user, values: sla.request_suspension(
+            lambda ticket, user, values: clock.request_suspension(
                 ticket, user, values.get("note") or "", values.get("resume_by")
             ),
             _HANDLER,
@@ -192,7 +192,7 @@ ACTIONS: dict[str, Action] = {
         _service(
             "judge_suspension",
             ("approve",),
-            lambda ticket, user, values: sla.decide_suspension(
+            lambda ticket, user, values: clock.decide_suspension(
                 _pending(SuspensionRequest, ticket), user, _required(values, "approve"), values.get("note")
             ),
             _SUPERVISOR,

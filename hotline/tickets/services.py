@@ -26,7 +26,7 @@ from hotline.core.errors import Conflict, InvalidTransition, NotFound, Permissio
 from hotline.core.text import strip_control
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
-from hotline.sla import services as sla
+from hotline.sla import deadlines
 from hotline.tickets.models import (
     Assignment,
     AssignmentRole,
@@ -210,7 +210,7 @@ def apply_transition(
     flag_modified(ticket, "updated_at")  # every action bumps the version, self-loops too
     if target not in OPEN_STATUSES and ticket.closed_at is None:
         ticket.closed_at = now
-    _refresh_next_deadline(ticket)
+    deadlines.refresh_next_deadline(ticket)  # hotline.sla owns the ladder
     event = _event_values(action, actor, from_status=current, to_status=target, note=note, data=data, at=now)
     if ticket.id is None:
         _insert_new(ticket, event)
@@ -328,12 +328,6 @@ def _authorise(transition: Transition, ticket: Ticket, actor: AnyActor) -> None:
     raise PermissionDenied()
 
 
-def _refresh_next_deadline(ticket: Ticket) -> None:
-    """Keep ``next_deadline_at`` the earliest pending ladder step of an open ticket (yellow, red,
-    escalation, callback timeout, planned resume, a supervision response); ``hotline.sla`` owns the ladder."""
-    ticket.next_deadline_at = sla.next_step_at(ticket)
-
-
 # --- effects of each action --------------------------------------------------------------------------------
 
 
@@ -341,7 +335,7 @@ def _no_effect(ticket, actor, now, **params):
     return None
 
 
-def _lead_assignment_for(ticket: Ticket, actor: AnyActor) -> Assignment:
+def lead_assignment_for(ticket: Ticket, actor: AnyActor) -> Assignment:
     """The deepest active lead assignment the acting handler's scope contains."""
     candidates = [a for a in ticket.active_assignments() if a.role == AssignmentRole.LEAD.value]
     if isinstance(actor, User):
@@ -353,20 +347,10 @@ def _lead_assignment_for(ticket: Ticket, actor: AnyActor) -> Assignment:
 
 def _acting_assignment(ticket: Ticket, actor: AnyActor, now: datetime) -> Assignment:
     """The acting unit's assignment; a unit the work was passed down to signs for it by acting on it."""
-    assignment = _lead_assignment_for(ticket, actor)
+    assignment = lead_assignment_for(ticket, actor)
     if assignment.status == AssignmentStatus.DISPATCHED.value:
         assignment.status, assignment.signed_at = AssignmentStatus.SIGNED.value, now
     return assignment
-
-
-def _set_deadlines(ticket: Ticket, now: datetime) -> tuple[datetime, datetime]:
-    policy = sla.policy_for(ticket.appeal_type, ticket.urgency)
-    sign = sla.deadline_after(now, policy["sign_limit"], policy["sign_unit"])
-    answer = sla.deadline_after(now, policy["answer_limit"], policy["answer_unit"])
-    ticket.sign_deadline_at, ticket.answer_deadline_at = sign.at, answer.at
-    ticket.deadline_provisional = sign.provisional or answer.provisional
-    ticket.warning_level = WarningLevel.NONE.value
-    return sign.at, answer.at
 
 
 def _dispatch(
@@ -385,7 +369,8 @@ def _dispatch(
     for unit, field in [(lead_unit, "lead_unit"), *((u, "assist_units") for u in assist_units)]:
         if not unit.active or unit.kind in (UnitKind.CITY.value, UnitKind.HOTLINE_CENTRE.value):
             raise ValidationFailed(_l("%(unit)s cannot take tickets.", unit=unit.name), field=field)
-    sign_at, answer_at = _set_deadlines(ticket, now)
+    deadlines.start(ticket, now)
+    ticket.warning_level = WarningLevel.NONE.value
     by = actor if isinstance(actor, User) else None
     for unit, role in [(lead_unit, AssignmentRole.LEAD), *((u, AssignmentRole.ASSIST) for u in assist_units)]:
         ticket.assignments.append(
@@ -394,8 +379,8 @@ def _dispatch(
                 role=role.value,
                 dispatched_by_id=by and by.id,
                 dispatched_at=now,
-                sign_deadline_at=sign_at,
-                answer_deadline_at=answer_at,
+                sign_deadline_at=ticket.sign_deadline_at,
+                answer_deadline_at=ticket.answer_deadline_at,
                 instructions=instructions,
             )
         )
@@ -428,7 +413,7 @@ def _merge(ticket, actor, now, *, master: Ticket | None = None, **_):
 
 
 def _sign(ticket, actor, now, **_):
-    assignment = _lead_assignment_for(ticket, actor)
+    assignment = lead_assignment_for(ticket, actor)
     assignment.status, assignment.signed_at = AssignmentStatus.SIGNED.value, now
     return {"assignment": assignment.id}
 
@@ -472,22 +457,9 @@ def _suspend(ticket, actor, now, **_):
 
 
 def _resume(ticket, actor, now, **_):
-    """Suspended time does not count: working-day deadlines keep the working days they had left,
-    hour deadlines the hours (hotline.sla.services.pause_deadline)."""
-    paused_at = ticket.suspended_at or now
-    policy = sla.policy_for(ticket.appeal_type, ticket.urgency)
-    unit = sla.WD if ticket.redo_count else policy["answer_unit"]
-    old = ticket.answer_deadline_at
-    ticket.answer_deadline_at, provisional = sla.pause_deadline(old, unit, paused_at, now)
-    ticket.deadline_provisional = bool(ticket.deadline_provisional or provisional)
-    for a in ticket.active_assignments():
-        if a.answer_deadline_at == old:
-            a.answer_deadline_at = ticket.answer_deadline_at
-        elif a.answer_deadline_at:
-            a.answer_deadline_at = sla.pause_deadline(a.answer_deadline_at, unit, paused_at, now)[0]
-    ticket.suspended_at = None
+    paused_seconds = deadlines.resume(ticket, now)  # suspended time does not count
     return {
-        "paused_seconds": int((now - paused_at).total_seconds()),
+        "paused_seconds": paused_seconds,
         "answer_deadline": ticket.answer_deadline_at.isoformat() if ticket.answer_deadline_at else None,
     }
 
@@ -569,12 +541,9 @@ def _rate(ticket, actor, now, *, satisfaction: str | None = None, comment: str |
 def _rate_unsatisfied(ticket, actor, now, *, comment: str | None = None, **_):
     ticket.satisfaction, ticket.satisfaction_comment, ticket.rated_at = (Satisfaction.UNSATISFIED.value, comment, now)
     ticket.redo_count += 1  # 重办: the same lead unit redoes it against a redo deadline
-    redo = sla.deadline_after(now, sla.REDO_WORKING_DAYS, sla.WD)
-    ticket.answer_deadline_at, ticket.answered_at = redo.at, None
-    ticket.deadline_provisional = redo.provisional
+    ticket.answered_at = None
     _reopen_assignments(ticket)
-    for a in ticket.active_assignments():
-        a.answer_deadline_at = redo.at
+    deadlines.redo(ticket, now)
     return {"satisfaction": Satisfaction.UNSATISFIED.value, "redo": ticket.redo_count}
 
 
@@ -648,8 +617,7 @@ def merged_callback_open(ticket: Ticket, now: datetime | None = None) -> bool:
         return False
     if ticket.rated_at is not None and ticket.rated_at >= released:
         return False
-    window = sla.deadline_after(released, sla.setting("SLA_CALLBACK_WORKING_DAYS"), sla.WD).at
-    return (now or utcnow()) <= window
+    return (now or utcnow()) <= deadlines.callback_deadline(released)
 
 
 def merged_callback_cutoff(now: datetime | None = None) -> datetime:
@@ -661,7 +629,7 @@ def merged_callback_cutoff(now: datetime | None = None) -> datetime:
     from hotline.core.clock import LOCAL_TZ, to_local, to_utc_naive
 
     now = now or utcnow()
-    days, today = sla.setting("SLA_CALLBACK_WORKING_DAYS"), to_local(now).date()
+    today = to_local(now).date()
 
     def day_start(day):
         return to_utc_naive(datetime.combine(day, _clock_time(), tzinfo=LOCAL_TZ))
@@ -669,7 +637,7 @@ def merged_callback_cutoff(now: datetime | None = None) -> datetime:
     earliest = today
     for back in range(1, 370):
         day = today - timedelta(days=back)
-        if sla.deadline_after(day_start(day), days, sla.WD).at < now:
+        if deadlines.callback_deadline(day_start(day)) < now:
             break
         earliest = day
     return day_start(earliest)
@@ -809,7 +777,7 @@ def can_pass_down_to(source: OrgUnit, target: OrgUnit) -> bool:
 def pass_down_targets(user: User, ticket: Ticket) -> list[OrgUnit]:
     """Units the user's own lead assignment could pass this ticket down to."""
     try:
-        own = _lead_assignment_for(ticket, user)
+        own = lead_assignment_for(ticket, user)
     except PermissionDenied:
         return []
     taken = {a.unit_id for a in ticket.active_assignments()}

@@ -11,7 +11,7 @@ def _extension_request():
 
     from hotline.accounts.models import User
     from hotline.extensions import db
-    from hotline.sla import services as sla
+    from hotline.sla import clock as sla_clock
     from hotline.tickets.models import Ticket
 
     with LIVE["app"].app_context():
@@ -22,7 +22,7 @@ def _extension_request():
             if handler is None or not ticket.answer_deadline_at or ticket.extension_requests:
                 continue
             try:
-                req = sla.request_extension(
+                req = sla_clock.request_extension(
                     ticket, handler, ticket.answer_deadline_at + timedelta(days=7), "需要现场复核（端到端测试）"
                 )
             except Exception:  # noqa: BLE001 — e.g. this one's deadline has passed: try the next

@@ -234,7 +234,8 @@ def build_objects(world) -> dict:
     from hotline.core.storage import storage
     from hotline.dashboard.services import save_project
     from hotline.knowledge.services import ArticleInput, change_state, save_article
-    from hotline.sla import services as sla
+    from hotline.sla import clock as sla_clock
+    from hotline.sla import supervision as sla_supervision
     from hotline.sla.models import SlaPolicy
     from hotline.tickets.models import Attachment, CannedAnswer
 
@@ -250,8 +251,8 @@ def build_objects(world) -> dict:
         created_at=utcnow(),
     )
     db.session.add(photo)
-    extension = sla.request_extension(ticket, world.district_handler, utcnow() + timedelta(days=30), "需要检测")
-    urging = sla.urge_ticket(ticket, world.supervisor, "请加快办理")
+    extension = sla_clock.request_extension(ticket, world.district_handler, utcnow() + timedelta(days=30), "需要检测")
+    urging = sla_supervision.urge_ticket(ticket, world.supervisor, "请加快办理")
     article = save_article(ArticleInput(title="低保申请条件", body="户籍、收入、财产三项条件。"), world.admin)
     change_state(article, "publish", world.admin)
     project = save_project(world.admin, year=2026, name="老旧小区改造", public=True)

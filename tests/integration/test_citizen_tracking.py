@@ -11,7 +11,8 @@ from hotline.core.clock import frozen_at, to_local
 from hotline.extensions import db, limiter
 from hotline.notify.models import Notification
 from hotline.public.services import expected_answer
-from hotline.sla import services as sla
+from hotline.sla import deadlines as sla_deadlines
+from hotline.sla import policy as sla_policy
 from hotline.tickets.models import Ticket
 from tests.factories import PHONE
 from tests.integration.test_intake_web import appeal_form, png_bytes
@@ -73,9 +74,9 @@ def test_the_pending_page_shows_the_citizens_text_photos_and_an_estimated_date(c
     assert len(photos) == 2
     assert client.get(photos[0]).status_code == 200 and client.get(photos[0]).mimetype == "image/png"
     # the SLA policy's answer limit, counted from now, and said to be an estimate
-    policy = sla.policy_for(ticket.appeal_type, ticket.urgency)
+    policy = sla_policy.policy_for(ticket.appeal_type, ticket.urgency)
     with frozen_at(datetime(2026, 11, 23, 2, 0)):
-        due = sla.deadline_after(datetime(2026, 11, 23, 2, 0), policy["answer_limit"], policy["answer_unit"])
+        due = sla_deadlines.deadline_after(datetime(2026, 11, 23, 2, 0), policy["answer_limit"], policy["answer_unit"])
     assert expected.estimated and expected.day == to_local(due.at).date()
     assert f'datetime="{expected.day.isoformat()}"' in page and "预计答复日期（估算）" in page
     assert PHONE not in page and "李娜" not in page  # no personal data on the page

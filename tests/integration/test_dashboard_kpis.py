@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from hotline.core.clock import frozen_at, to_utc_naive
 from hotline.dashboard import queries, services
 from hotline.extensions import db
-from hotline.sla.services import decide_extension, request_extension
+from hotline.sla.clock import decide_extension, request_extension
 from hotline.tickets.services import apply_transition, register_ticket
 from tests.factories import appeal
 

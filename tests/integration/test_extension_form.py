@@ -14,7 +14,7 @@ def test_the_request_forms_sit_with_the_actions_and_list_the_days_off(client, wo
     actions = page.split('id="time-requests"')[0].rsplit("<section", 1)[1]
     assert "/actions/reply" in actions  # the same card as the answer
     assert "<details" not in page.split('id="time-requests"')[1].split("</section>")[0]
-    from hotline.sla.services import current_calendar
+    from hotline.sla.policy import current_calendar
 
     calendar = current_calendar()
     days_off = [date.fromisoformat(d) for d in re.search(r'data-days-off="([^"]*)"', page).group(1).split(",")]
@@ -25,7 +25,7 @@ def test_the_request_forms_sit_with_the_actions_and_list_the_days_off(client, wo
 
 def test_a_day_off_asked_for_is_answered_with_the_next_working_days_end(client, world):
     from hotline.core.clock import utcnow
-    from hotline.sla.services import current_calendar
+    from hotline.sla.policy import current_calendar
 
     ticket = world.ticket_in("in_progress")
     client.post("/login", data={"username": "district_handler", "password": PASSWORD})

@@ -75,7 +75,7 @@ def test_admin_pages_and_the_bell(client, world):
     client.post("/admin/calendar/day", data={"day": "2026-11-30", "is_workday": "y"})
     db.session.expire_all()
     assert db.session.get(WorkCalendarDay, dt.date(2026, 11, 30)).is_workday
-    from hotline.sla.services import invalidate_calendar
+    from hotline.sla.policy import invalidate_calendar
 
     invalidate_calendar()
     assert client.get("/admin/sla-policies").status_code == 200

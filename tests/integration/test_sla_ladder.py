@@ -8,7 +8,11 @@ from sqlalchemy import func, select
 from hotline.core.clock import LOCAL_TZ, frozen_at, to_utc_naive
 from hotline.extensions import db
 from hotline.notify.models import Notification
-from hotline.sla import services as sla
+from hotline.sla import admin as sla_admin
+from hotline.sla import clock as sla_clock
+from hotline.sla import deadlines as sla_deadlines
+from hotline.sla import policy as sla_policy
+from hotline.sla import supervision as sla_supervision
 from hotline.sla.ladder import run_sweep
 from hotline.sla.models import SlaClock, SupervisionOrder
 from hotline.tickets.models import TicketEvent
@@ -114,8 +118,8 @@ def test_callback_timeout_closes_as_not_reached(world):
 def test_suspension_pauses_working_days_and_resumes_by_itself(world):
     ticket = in_progress(world)  # deadline Mon 12-07
     with frozen_at(local(2026, 11, 30, 10)):  # 5 working days left (12-01..12-07)
-        req = sla.request_suspension(ticket, world.district_handler, "等待检测报告", local(2026, 12, 14, 9))
-        sla.decide_suspension(req, world.supervisor, True)
+        req = sla_clock.request_suspension(ticket, world.district_handler, "等待检测报告", local(2026, 12, 14, 9))
+        sla_clock.decide_suspension(req, world.supervisor, True)
         db.session.commit()
     assert ticket.status == "suspended" and ticket.next_deadline_at == local(2026, 12, 14, 9)
     assert run_sweep(local(2026, 12, 14, 9, 1))["resumed"] == 1
@@ -130,9 +134,9 @@ def test_extension_changes_the_deadline_and_restarts_the_ladder(world):
     db.session.refresh(ticket)
     assert ticket.warning_level == "yellow"
     with frozen_at(local(2026, 12, 5, 10)):
-        req = sla.request_extension(ticket, world.district_handler, local(2026, 12, 19, 12), "需要现场复核")
+        req = sla_clock.request_extension(ticket, world.district_handler, local(2026, 12, 19, 12), "需要现场复核")
         db.session.commit()
-        sla.decide_extension(req, world.supervisor, True, "同意")
+        sla_clock.decide_extension(req, world.supervisor, True, "同意")
         db.session.commit()
     assert req.requested_deadline == local(2026, 12, 21, 23, 59, 59)  # Saturday → next working day's end
     assert ticket.answer_deadline_at == req.requested_deadline and ticket.warning_level == "none"
@@ -145,8 +149,8 @@ def test_an_extension_to_a_make_up_workday_and_a_pause_over_it(world):
     ticket = in_progress(world, local(2026, 9, 1, 10))  # 10 working days: Tue 09-15
     assert ticket.answer_deadline_at == local(2026, 9, 15, 23, 59, 59)
     with frozen_at(local(2026, 9, 2, 10)):
-        req = sla.request_extension(ticket, world.district_handler, local(2026, 9, 20, 12), "需要现场复核")
-        sla.decide_extension(req, world.supervisor, True)
+        req = sla_clock.request_extension(ticket, world.district_handler, local(2026, 9, 20, 12), "需要现场复核")
+        sla_clock.decide_extension(req, world.supervisor, True)
         db.session.commit()
     assert ticket.answer_deadline_at == req.requested_deadline == local(2026, 9, 20, 23, 59, 59)
     assert ticket.next_deadline_at == local(2026, 9, 18, 23, 59, 59)  # yellow: Friday, Saturday is off
@@ -162,19 +166,19 @@ def test_an_extension_to_a_make_up_workday_and_a_pause_over_it(world):
 def test_manual_urging_and_order_have_response_deadlines(world):
     ticket = in_progress(world)
     with frozen_at(local(2026, 11, 24, 10)):
-        urging = sla.urge_ticket(ticket, world.supervisor, "请加快办理")
+        urging = sla_supervision.urge_ticket(ticket, world.supervisor, "请加快办理")
         db.session.commit()
     assert ticket.next_deadline_at == urging.response_deadline == local(2026, 11, 25, 23, 59, 59)
     with frozen_at(local(2026, 11, 25, 10)):
-        sla.respond_to_supervision(urging, world.district_handler, "正在协调")
+        sla_supervision.respond_to_supervision(urging, world.district_handler, "正在协调")
         db.session.commit()
     assert ticket.next_deadline_at == local(2026, 12, 4, 23, 59, 59)
     from hotline.core.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        sla.issue_supervision_order(ticket, world.district_handler, "x")
+        sla_supervision.issue_supervision_order(ticket, world.district_handler, "x")
     db.session.rollback()
-    order = sla.issue_supervision_order(ticket, world.supervisor, "请于明日前反馈")
+    order = sla_supervision.issue_supervision_order(ticket, world.supervisor, "请于明日前反馈")
     db.session.commit()
     assert order.source == "manual" and events(ticket, "urged") == 1 and events(ticket, "supervision_order") == 1
 
@@ -197,7 +201,7 @@ def calendar_2027(app):
     db.session.rollback()
     db.session.execute(WorkCalendarDay.__table__.delete().where(WorkCalendarDay.day >= datetime(2027, 1, 1).date()))
     db.session.commit()
-    sla.invalidate_calendar()
+    sla_policy.invalidate_calendar()
 
 
 def test_import_of_an_unknown_year_recomputes_provisional_deadlines(world, calendar_2027):
@@ -209,7 +213,7 @@ def test_import_of_an_unknown_year_recomputes_provisional_deadlines(world, calen
     provisional = ticket.answer_deadline_at
     # 2027 as a (fictional) notice: 01-04 and 01-05 off.
     days = "date,is_workday,note\n2027-01-01,0,元旦\n2027-01-04,0,元旦\n2027-01-05,0,元旦\n"
-    result = sla.import_calendar_year(parse_csv(days))
+    result = sla_admin.import_calendar_year(parse_csv(days))
     db.session.commit()
     assert result["recomputed"] == 1
     db.session.refresh(ticket)
@@ -316,7 +320,7 @@ def test_a_callback_timeout_and_an_overdue_urging_in_one_batch(world):
     with frozen_at(local(2026, 11, 23, 10)):
         ticket = world.ticket_in("pending_callback")  # the callback window ends 11-26
     with frozen_at(local(2026, 11, 24, 10)):
-        urging = sla.urge_ticket(ticket, world.supervisor, "请尽快回访")
+        urging = sla_supervision.urge_ticket(ticket, world.supervisor, "请尽快回访")
         db.session.commit()
     assert urging.response_deadline == local(2026, 11, 25, 23, 59, 59)
     counts = run_sweep(local(2026, 11, 27, 0, 1))
@@ -363,7 +367,7 @@ def test_a_reply_sent_back_after_the_deadline_issues_no_second_order(world):
     from hotline.core.errors import InvalidTransition
 
     with pytest.raises(InvalidTransition):
-        sla.issue_supervision_order(ticket, world.supervisor, "请今日内答复")
+        sla_supervision.issue_supervision_order(ticket, world.supervisor, "请今日内答复")
     db.session.rollback()
     assert db.session.execute(select(func.count()).select_from(SupervisionOrder)).scalar_one() == 1
 
@@ -404,11 +408,9 @@ def test_an_extension_after_the_red_card_is_a_new_round_with_its_own_order(world
     run_sweep(local(2026, 12, 8, 9))
     with frozen_at(local(2026, 12, 8, 10)):  # the deadline moves: as a redo or an approved extension would
         ticket.answer_deadline_at = local(2026, 12, 10, 23, 59, 59)
-        sla.refresh_clock(ticket)
+        sla_deadlines.refresh_clock(ticket)
         db.session.flush()
-        from hotline.tickets.services import _refresh_next_deadline
-
-        _refresh_next_deadline(ticket)
+        sla_deadlines.refresh_next_deadline(ticket)
         db.session.commit()
     assert run_sweep(local(2026, 12, 11, 9))["supervision_order"] == 1
     assert [o.clock_deadline_at for o in ladder_orders(ticket)] == [

@@ -8,7 +8,9 @@ import pytest
 
 from hotline.core.clock import LOCAL_TZ, frozen_at, to_utc_naive
 from hotline.extensions import db
-from hotline.sla import services as sla
+from hotline.sla import admin as sla_admin
+from hotline.sla import clock as sla_clock
+from hotline.sla import policy as sla_policy
 from hotline.sla.models import WorkCalendarDay
 from hotline.sla.notice import parse_csv, parse_notice
 from hotline.tickets.services import apply_transition
@@ -32,7 +34,7 @@ def calendar_2027(app):
     db.session.rollback()
     db.session.execute(WorkCalendarDay.__table__.delete().where(WorkCalendarDay.day >= datetime(2027, 1, 1).date()))
     db.session.commit()
-    sla.invalidate_calendar()
+    sla_policy.invalidate_calendar()
 
 
 @pytest.fixture
@@ -44,22 +46,22 @@ def before_the_2026_notice(app):
         )
     )
     db.session.commit()
-    sla.invalidate_calendar()
-    assert 2026 not in sla.current_calendar().known_years
+    sla_policy.invalidate_calendar()
+    assert 2026 not in sla_policy.current_calendar().known_years
     yield
     db.session.rollback()
-    sla.seed_calendar_from_package()  # the package's 2026 days that the test did not import again
+    sla_admin.seed_calendar_from_package()  # the package's 2026 days that the test did not import again
     db.session.commit()
 
 
 def import_2026():
-    result = sla.import_calendar_year(parse_notice((DATA / "notice_2026.txt").read_text()))
+    result = sla_admin.import_calendar_year(parse_notice((DATA / "notice_2026.txt").read_text()))
     db.session.commit()
     return result
 
 
 def import_2027():
-    result = sla.import_calendar_year(parse_csv(NOTICE_2027))
+    result = sla_admin.import_calendar_year(parse_csv(NOTICE_2027))
     db.session.commit()
     return result
 
@@ -101,9 +103,9 @@ def test_a_suspension_keeps_its_working_days_after_the_recompute(world, calendar
 def test_an_extension_keeps_its_requested_day_after_the_recompute(world, calendar_2027):
     ticket = in_progress_on_monday(world)
     with frozen_at(local(2026, 12, 22, 10)):
-        req = sla.request_extension(ticket, world.district_handler, local(2027, 1, 5, 12), "需要现场复核")
+        req = sla_clock.request_extension(ticket, world.district_handler, local(2027, 1, 5, 12), "需要现场复核")
         db.session.commit()
-        sla.decide_extension(req, world.supervisor, True, "同意")
+        sla_clock.decide_extension(req, world.supervisor, True, "同意")
         db.session.commit()
     assert ticket.answer_deadline_at == end_of(2027, 1, 5) and ticket.deadline_provisional
 
@@ -118,8 +120,8 @@ def test_an_extension_keeps_its_requested_day_after_the_recompute(world, calenda
 def test_extension_then_suspension_both_survive(world, calendar_2027):
     ticket = in_progress_on_monday(world)
     with frozen_at(local(2026, 12, 22, 10)):
-        req = sla.request_extension(ticket, world.district_handler, local(2027, 1, 6, 12), "需要现场复核")
-        sla.decide_extension(req, world.supervisor, True)
+        req = sla_clock.request_extension(ticket, world.district_handler, local(2027, 1, 6, 12), "需要现场复核")
+        sla_clock.decide_extension(req, world.supervisor, True)
         db.session.commit()
     with frozen_at(local(2026, 12, 30, 10)):
         apply_transition(ticket, "suspend", world.supervisor, note="等待检测报告")
@@ -165,7 +167,7 @@ def extension_to_sunday_4_january(world):
         ticket = world.ticket_in("in_progress")
     assert ticket.answer_deadline_at == end_of(2025, 12, 29) and not ticket.deadline_provisional
     with frozen_at(local(2025, 12, 16, 10)):
-        req = sla.request_extension(ticket, world.district_handler, local(2026, 1, 4, 12), "需要现场复核")
+        req = sla_clock.request_extension(ticket, world.district_handler, local(2026, 1, 4, 12), "需要现场复核")
         db.session.commit()
     assert req.requested_deadline == end_of(2026, 1, 5)  # for now: Sunday → Monday
     return ticket, req
@@ -174,7 +176,7 @@ def extension_to_sunday_4_january(world):
 def test_a_requested_day_off_that_becomes_a_make_up_workday(world, before_the_2026_notice):
     ticket, req = extension_to_sunday_4_january(world)
     with frozen_at(local(2025, 12, 16, 11)):
-        sla.decide_extension(req, world.supervisor, True, "同意")
+        sla_clock.decide_extension(req, world.supervisor, True, "同意")
         db.session.commit()
     assert ticket.answer_deadline_at == end_of(2026, 1, 5) and ticket.deadline_provisional
 
@@ -189,7 +191,7 @@ def test_an_extension_approved_after_the_notice_uses_it(world, before_the_2026_n
     ticket, req = extension_to_sunday_4_january(world)
     assert import_2026()["recomputed"] == 0  # nothing provisional yet: the request waits for a decision
     with frozen_at(local(2025, 12, 17, 10)):
-        sla.decide_extension(req, world.supervisor, True, "同意")
+        sla_clock.decide_extension(req, world.supervisor, True, "同意")
         db.session.commit()
     assert ticket.answer_deadline_at == end_of(2026, 1, 4) and not ticket.deadline_provisional
     assert lead_assignment(ticket).answer_deadline_at == end_of(2026, 1, 4)

@@ -7,7 +7,9 @@ from sqlalchemy import select
 
 from hotline.core.clock import LOCAL_TZ, frozen_at, to_local, to_utc_naive
 from hotline.extensions import db
-from hotline.sla import services as sla
+from hotline.sla import admin as sla_admin
+from hotline.sla import deadlines as sla_deadlines
+from hotline.sla import policy as sla_policy
 from hotline.sla.ladder import run_sweep
 from hotline.sla.models import SlaClock, SlaPolicy
 from hotline.tickets.services import apply_transition
@@ -24,7 +26,7 @@ DISPATCH_TIMES = [local(2026, 12, 4, 23, 30), local(2026, 9, 30, 18)]
 
 def _working_time(start: datetime, end: datetime) -> timedelta:
     """Working time between two naive UTC moments (whole working days, midnight to the day's end)."""
-    calendar = sla.current_calendar()
+    calendar = sla_policy.current_calendar()
     start, end = to_local(start), to_local(end)
     total, day = timedelta(), start.date()
     while day <= end.date():
@@ -38,13 +40,13 @@ def _working_time(start: datetime, end: datetime) -> timedelta:
 
 
 def _check(clock: SlaClock, started: datetime, limit: float, unit: str):
-    share, _ = sla.warning_window()
+    share, _ = sla_policy.warning_window()
     assert clock.warn_at is not None and clock.warn_at < clock.deadline_at
-    if unit == sla.H:
+    if unit == sla_policy.H:
         assert clock.warn_at - started >= timedelta(hours=limit * (1 - share)) - timedelta(seconds=1)
         assert clock.deadline_at - clock.warn_at <= timedelta(hours=limit * share) + timedelta(seconds=1)
     else:
-        day = sla.current_calendar().end_of(datetime(2026, 1, 5).date(), LOCAL_TZ) - datetime(
+        day = sla_policy.current_calendar().end_of(datetime(2026, 1, 5).date(), LOCAL_TZ) - datetime(
             2026, 1, 5, tzinfo=LOCAL_TZ
         )
         assert _working_time(started, clock.warn_at) >= day * limit * (1 - share) - timedelta(seconds=1)
@@ -53,11 +55,11 @@ def _check(clock: SlaClock, started: datetime, limit: float, unit: str):
 
 @pytest.mark.parametrize("dispatched_at", DISPATCH_TIMES)
 def test_no_policy_warns_at_dispatch_or_at_signing(world, dispatched_at):
-    sla.seed_default_policies()
+    sla_admin.seed_default_policies()
     db.session.commit()
     policies = list(db.session.execute(select(SlaPolicy)).scalars())
     assert {(p.appeal_type, p.urgency) for p in policies} == {(a.value, u.value) for a in Appeal for u in Urgency}
-    assert len(policies) == len(sla.default_policies())
+    assert len(policies) == len(sla_policy.default_policies())
     tickets = []
     for policy in policies:
         with frozen_at(dispatched_at):
@@ -79,11 +81,13 @@ def test_no_policy_warns_at_dispatch_or_at_signing(world, dispatched_at):
     assert run_sweep(signed_at + timedelta(minutes=1)).get("yellow", 0) == 0
 
 
-@pytest.mark.parametrize("limit, unit", [(1, sla.WD), (2, sla.WD), (0.5, sla.H), (1, sla.H), (4, sla.H)])
+@pytest.mark.parametrize(
+    "limit, unit", [(1, sla_policy.WD), (2, sla_policy.WD), (0.5, sla_policy.H), (1, sla_policy.H), (4, sla_policy.H)]
+)
 def test_an_edited_short_policy_still_does_not_warn_at_dispatch(world, limit, unit):
-    sla.seed_default_policies()
+    sla_admin.seed_default_policies()
     policy = db.session.execute(select(SlaPolicy).filter_by(appeal_type="complaint", urgency="normal")).scalar_one()
-    sla.update_policy(policy, sign_limit=limit, sign_unit=unit, answer_limit=limit, answer_unit=unit)
+    sla_admin.update_policy(policy, sign_limit=limit, sign_unit=unit, answer_limit=limit, answer_unit=unit)
     db.session.commit()
     for dispatched_at in DISPATCH_TIMES:
         with frozen_at(dispatched_at):
@@ -116,7 +120,9 @@ def test_rewarn_moves_old_clocks_and_takes_back_early_yellow_cards(app, world):
     db.session.get(SlaClock, later.id).warn_at = dispatched_at + timedelta(hours=1)
     db.session.commit()
     with frozen_at(dispatched_at + timedelta(hours=2)):
-        counts = sla.recompute_warnings(dispatched_at + timedelta(hours=2), batch_size=1, commit=db.session.commit)
+        counts = sla_deadlines.recompute_warnings(
+            dispatched_at + timedelta(hours=2), batch_size=1, commit=db.session.commit
+        )
     db.session.commit()
     assert counts == {"moved": 2, "withdrawn": 1}
     clock, ticket = db.session.get(SlaClock, early.id), db.session.get(Ticket, early.id)

@@ -11,7 +11,8 @@ from hotline.accounts.services import create_user
 from hotline.core.clock import LOCAL_TZ, frozen_at, to_utc_naive
 from hotline.core.errors import InvalidTransition
 from hotline.extensions import db
-from hotline.sla import services as sla
+from hotline.sla import clock as sla_clock
+from hotline.sla import supervision as sla_supervision
 from hotline.sla.ladder import run_sweep
 from hotline.sla.models import SupervisionOrder
 from hotline.sla.queries import pending_count, pending_requests
@@ -29,9 +30,11 @@ def _requests(world):
     with frozen_at(local(2026, 11, 23, 10)):
         first, second = world.ticket_in("in_progress"), world.ticket_in("in_progress")
     with frozen_at(local(2026, 11, 24, 9)):
-        suspension = sla.request_suspension(second, world.district_handler, "等待检测报告", local(2026, 12, 14, 9))
+        suspension = sla_clock.request_suspension(
+            second, world.district_handler, "等待检测报告", local(2026, 12, 14, 9)
+        )
     with frozen_at(local(2026, 11, 25, 9)):
-        extension = sla.request_extension(first, world.district_handler, local(2026, 12, 19, 12), "需要现场复核")
+        extension = sla_clock.request_extension(first, world.district_handler, local(2026, 12, 19, 12), "需要现场复核")
     db.session.commit()
     return first, second, extension, suspension
 
@@ -131,21 +134,21 @@ def test_no_second_order_for_the_same_stage_while_one_is_open(world):
     counts = run_sweep(local(2026, 12, 8, 9))  # past the answer deadline: red card and the ladder's order
     assert counts["supervision_order"] == 1
     with frozen_at(local(2026, 12, 8, 9, 5)), pytest.raises(InvalidTransition) as refused:
-        sla.issue_supervision_order(db.session.merge(ticket), world.supervisor, "请立即办理")
+        sla_supervision.issue_supervision_order(db.session.merge(ticket), world.supervisor, "请立即办理")
     assert "2026-12-08" in str(refused.value.message)
     db.session.rollback()
     assert _orders(ticket) == 1
     # once the unit answered, a supervisor may order again
     order = db.session.execute(select(SupervisionOrder).filter_by(ticket_id=ticket.id)).scalar_one()
     with frozen_at(local(2026, 12, 8, 10)):
-        sla.respond_to_supervision(order, world.district_handler, "正在处理")
+        sla_supervision.respond_to_supervision(order, world.district_handler, "正在处理")
         db.session.commit()
     with frozen_at(local(2026, 12, 8, 11)):
-        manual = sla.issue_supervision_order(db.session.merge(ticket), world.supervisor, "请今日办结")
+        manual = sla_supervision.issue_supervision_order(db.session.merge(ticket), world.supervisor, "请今日办结")
         db.session.commit()
     assert (manual.clock_kind, manual.clock_deadline_at) == ("answer", local(2026, 12, 7, 23, 59, 59))
     with frozen_at(local(2026, 12, 8, 12)), pytest.raises(InvalidTransition):
-        sla.issue_supervision_order(db.session.merge(ticket), world.supervisor, "再次督办")
+        sla_supervision.issue_supervision_order(db.session.merge(ticket), world.supervisor, "再次督办")
     db.session.rollback()
     assert _orders(ticket) == 2
 
@@ -153,7 +156,7 @@ def test_no_second_order_for_the_same_stage_while_one_is_open(world):
 def test_the_refusal_reads_on_the_ticket_page(client, world):
     with frozen_at(local(2026, 11, 23, 10)):
         ticket = world.ticket_in("in_progress")
-    sla.issue_supervision_order(ticket, world.supervisor, "请于明日前反馈")
+    sla_supervision.issue_supervision_order(ticket, world.supervisor, "请于明日前反馈")
     db.session.commit()
     _sign_in(client, "supervisor")
     page = client.post(
