@@ -105,6 +105,11 @@ def supervises_ticket(user: User, ticket: Ticket) -> bool:
     return can_supervise(user) and any(user.in_scope(u, Role.SUPERVISOR) for u in units)
 
 
+def is_citizen(user: User) -> bool:
+    """A citizen's portal account: it follows its own appeals."""
+    return user.has_role(Role.CITIZEN)
+
+
 def can_register_calls(user: User) -> bool:
     return user.has_role(Role.OPERATOR)
 
@@ -219,6 +224,7 @@ _HOTLINE_NAMES = frozenset(_HOTLINE)
 TABLE: dict[str, Rule] = {
     "can_administer": Rule(frozenset({Role.ADMIN.value}), pages=("admin.users", "knowledge.edit")),
     "can_supervise": Rule(frozenset({Role.SUPERVISOR.value}), pages=("sla.requests_queue",)),
+    "is_citizen": Rule(frozenset({Role.CITIZEN.value})),
     "can_register_calls": Rule(frozenset({Role.OPERATOR.value}), pages=("intake.register_call",)),
     "can_dispatch": Rule(frozenset({Role.DISPATCHER.value}), pages=("queues.dispatch",)),
     "can_handle": Rule(frozenset({Role.HANDLER.value}), pages=("queues.workspace",)),

@@ -1,19 +1,23 @@
-"""View guards: a login plus at least one of the given roles."""
+"""View guards: a login plus a permission predicate (``hotline.permissions``); the per-account sign-in lockout."""
 
+from collections.abc import Callable
 from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
 
-from hotline.accounts.models import Role
+from hotline.accounts.models import User
 
 
-def roles_required(*roles: Role):
+def permission_required(predicate: Callable[[User], bool]):
+    """A login plus ``predicate(current_user)``, else 403: the page is guarded by the same named rule that
+    shows its link and that ``permissions.TABLE`` declares."""
+
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if not current_user.has_role(*roles):
+            if not predicate(current_user):
                 abort(403)
             return view(*args, **kwargs)
 

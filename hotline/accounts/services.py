@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
+from hotline import permissions
 from hotline.accounts.models import Role, User, UserRole
 from hotline.accounts.passwords import MIN_LENGTH, check_password_strength
 from hotline.core.clock import utcnow
@@ -135,7 +136,7 @@ def set_user_roles(user: User, roles: list[tuple[Role, OrgUnit]], *, actor) -> U
     wanted = {(Role(role).value, scope.id): scope for role, scope in roles}
     if (
         getattr(actor, "id", None) == user.id
-        and user.has_role(Role.ADMIN)
+        and permissions.can_administer(user)
         and Role.ADMIN.value not in {role for role, _scope in wanted}
     ):
         raise ValidationFailed(_l("You cannot remove your own administrator role."), field="roles")

@@ -17,12 +17,12 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from hotline.accounts.decorators import roles_required
-from hotline.accounts.models import Role
+from hotline.accounts.decorators import permission_required
 from hotline.admin import bulk
 from hotline.admin.forms import IMPORT_KINDS, ApplyImportForm, ImportForm
 from hotline.core.spreadsheets import CONTENT_TYPES
 from hotline.extensions import db
+from hotline.permissions import can_administer
 
 bp = Blueprint("imports", __name__, url_prefix="/admin")
 PREVIEW_ROWS = 500  # created / changed rows listed on the preview; the rest are counted
@@ -37,7 +37,7 @@ KIND_PAGES = {
 
 
 @bp.before_request
-@roles_required(Role.ADMIN)
+@permission_required(can_administer)
 def admins_only():
     return None
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from hotline.accounts import services as accounts
-from hotline.accounts.decorators import roles_required
+from hotline.accounts.decorators import permission_required
 from hotline.accounts.forms import ConfirmForm
 from hotline.accounts.models import Role, User
 from hotline.accounts.queries import user_list
@@ -29,6 +29,7 @@ from hotline.core.forms import add_errors, options
 from hotline.extensions import db
 from hotline.orgs import services as orgs
 from hotline.orgs.models import OrgUnit
+from hotline.permissions import can_administer
 from hotline.tickets import categories as taxonomy
 from hotline.tickets.models import Category
 
@@ -37,7 +38,7 @@ USERS_PER_PAGE = 50
 
 
 @bp.before_request
-@roles_required(Role.ADMIN)
+@permission_required(can_administer)
 def admins_only():
     return None
 

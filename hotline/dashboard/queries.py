@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import Integer, Select, case, cast, func, or_, select, true
 
-from hotline.accounts.models import HOTLINE_ROLES, Role, User, UserRole
+from hotline.accounts.models import Role, User, UserRole
 from hotline.core import privacy
 from hotline.core.live import reused
 from hotline.dashboard import kpis
@@ -608,6 +608,3 @@ def last_months(today: date, n: int) -> list[tuple[date, date]]:
         months.append(month_bounds(y, m))
         y, m = (y - 1, 12) if m == 1 else (y, m - 1)
     return list(reversed(months))
-
-
-_ = HOTLINE_ROLES

@@ -12,8 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from hotline.accounts.decorators import roles_required
-from hotline.accounts.models import Role
+from hotline.accounts.decorators import permission_required
 from hotline.core.clock import utcnow
 from hotline.core.errors import DomainError, NotFound
 from hotline.core.forms import options
@@ -25,12 +24,11 @@ from hotline.dashboard.forms import PeriodError, ProjectForm, TagForm, parse_per
 from hotline.dashboard.models import LivelihoodProject
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
-from hotline.permissions import can_administer, in_scope_query
+from hotline.permissions import can_administer, can_see_dashboard, in_scope_query
 from hotline.tickets.models import Ticket
 from hotline.tickets.workflow import Channel
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-STAFF = (Role.SUPERVISOR, Role.ADMIN)
 EXPORT_LIMIT = 50_000
 
 
@@ -56,7 +54,7 @@ def _period_and_unit():
 
 
 @bp.route("/")
-@roles_required(*STAFF)
+@permission_required(can_see_dashboard)
 def index():
     start, end, unit = _period_and_unit()
     # The body is the same for everyone who asks the same question within a few seconds (a wall screen,
@@ -208,7 +206,7 @@ def _drill_down(unit):
 
 
 @bp.route("/tickets")
-@roles_required(*STAFF)
+@permission_required(can_see_dashboard)
 def tickets():
     unit = chosen_unit(current_user, query_id("unit"))
     query, title = _list_query(unit)
@@ -246,7 +244,7 @@ def _download(kind: str, file_format: str, title: str, header, body, params: dic
 
 
 @bp.route("/export/kpi.<any(xlsx, csv):file_format>")
-@roles_required(*STAFF)
+@permission_required(can_see_dashboard)
 def export_kpi(file_format):
     start, end, unit = _period_and_unit()
     rows, total = queries.unit_table(unit, start, end, services.weights())
@@ -262,7 +260,7 @@ def export_kpi(file_format):
 
 
 @bp.route("/export/tickets.<any(xlsx, csv):file_format>")
-@roles_required(*STAFF)
+@permission_required(can_see_dashboard)
 def export_tickets(file_format):
     unit = chosen_unit(current_user, query_id("unit"))
     query, title = _list_query(unit)
@@ -283,7 +281,7 @@ def export_tickets(file_format):
 
 
 @bp.route("/projects")
-@roles_required(*STAFF)
+@permission_required(can_see_dashboard)
 def projects():
     items = queries.projects()
     return render_template(
@@ -302,7 +300,7 @@ def _project_form(project=None) -> ProjectForm:
 
 @bp.route("/projects/new", methods=["GET", "POST"])
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@permission_required(can_administer)
 def edit_project(project_id=None):
     project = db.get_or_404(LivelihoodProject, project_id) if project_id else None
     form = _project_form(project)
@@ -339,7 +337,7 @@ def edit_project(project_id=None):
 
 
 @bp.route("/projects/<int:project_id>", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@permission_required(can_see_dashboard)
 def project(project_id):
     item = db.get_or_404(LivelihoodProject, project_id)
     form = TagForm()

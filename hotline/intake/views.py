@@ -4,13 +4,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from hotline.accounts.decorators import roles_required
-from hotline.accounts.models import Role
+from hotline.accounts.decorators import permission_required
 from hotline.core.errors import ValidationFailed
 from hotline.core.forms import options
 from hotline.extensions import db
 from hotline.intake import services as intake
 from hotline.intake.forms import OperatorCallForm
+from hotline.permissions import can_register_calls
 from hotline.tickets import queries
 from hotline.tickets.models import Ticket
 from hotline.tickets.validation import normalise_phone
@@ -20,7 +20,7 @@ bp = Blueprint("intake", __name__, url_prefix="/console")
 
 
 @bp.route("/", methods=["GET", "POST"])
-@roles_required(Role.OPERATOR)
+@permission_required(can_register_calls)
 def register_call():
     form = OperatorCallForm()
     form.district_id.choices = options([("", _("Choose a district…"))] + intake.district_choices())
@@ -48,7 +48,7 @@ def register_call():
 
 
 @bp.route("/caller")
-@roles_required(Role.OPERATOR)
+@permission_required(can_register_calls)
 def caller():
     """The caller's history, as a fragment the console shows beside the form (the duplicate hints are the
     assistant panel's, ``search.assist``: one list, each candidate once)."""
@@ -60,7 +60,7 @@ REVIEW_SIZE = 20  # appeals shown at once, oldest first: the rest move up as the
 
 
 @bp.route("/review")
-@roles_required(Role.OPERATOR)
+@permission_required(can_register_calls)
 def review_queue():
     """Web and API appeals waiting for an operator to accept or refuse them, oldest first."""
     tickets = (

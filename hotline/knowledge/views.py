@@ -7,14 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from hotline.accounts.decorators import roles_required
-from hotline.accounts.models import HOTLINE_ROLES, Role
+from hotline.accounts.decorators import permission_required
 from hotline.core.errors import DomainError
 from hotline.core.forms import options
 from hotline.extensions import db
 from hotline.knowledge import services
 from hotline.knowledge.forms import ArticleForm
 from hotline.knowledge.models import ArticleState, KnowledgeArticle
+from hotline.permissions import can_administer, is_staff
 from hotline.tickets.models import Category
 
 bp = Blueprint("knowledge", __name__, url_prefix="/knowledge")
@@ -39,7 +39,7 @@ def _categories():
 
 
 @bp.route("/")
-@roles_required(*HOTLINE_ROLES)
+@permission_required(is_staff)
 def index():
     q = (request.args.get("q") or "").strip()
     state = request.args.get("state") or None
@@ -57,14 +57,14 @@ def index():
 
 
 @bp.route("/<int:article_id>")
-@roles_required(*HOTLINE_ROLES)
+@permission_required(is_staff)
 def show(article_id):
     return render_template("knowledge/show.html", article=_article(article_id))
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @bp.route("/<int:article_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@permission_required(can_administer)
 def edit(article_id=None):
     article = _article(article_id) if article_id else None
     form = ArticleForm(obj=article)
@@ -100,7 +100,7 @@ def edit(article_id=None):
 
 
 @bp.route("/<int:article_id>/<any(publish, retire, unpublish):action>", methods=["POST"])
-@roles_required(Role.ADMIN)
+@permission_required(can_administer)
 def change_state(article_id, action):
     article = _article(article_id)
     services.change_state(article, action, current_user)

@@ -7,13 +7,12 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from hotline.accounts.models import Role
 from hotline.core.errors import DomainError, ValidationFailed
 from hotline.core.forms import options
 from hotline.extensions import db, limiter
 from hotline.intake import services as intake
 from hotline.intake.forms import CitizenAppealForm, ForgotNumberForm, RateForm, TrackForm
-from hotline.permissions import can_read
+from hotline.permissions import can_read, is_citizen
 from hotline.public import services as citizen
 from hotline.tickets.labels import citizen_status
 from hotline.tickets.services import (
@@ -187,7 +186,7 @@ def _followable(tracking_no: str):
     """The appeal, if this browser proved it (number + phone) or the signed-in citizen account owns it."""
     if tracking_no in _proven():
         return find_for_citizen(tracking_no, None, check_phone=False)
-    if current_user.is_authenticated and current_user.has_role(Role.CITIZEN):
+    if current_user.is_authenticated and is_citizen(current_user):
         ticket = find_for_citizen(tracking_no, None, check_phone=False)
         if ticket is not None and can_read(current_user, ticket):
             return ticket

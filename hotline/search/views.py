@@ -8,12 +8,12 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from hotline.accounts.decorators import roles_required
-from hotline.accounts.models import Role
+from hotline.accounts.decorators import permission_required
 from hotline.core.params import in_date_range, query_id, query_page
 from hotline.extensions import db
 from hotline.knowledge.services import find_articles
 from hotline.orgs.models import OrgUnit, UnitKind
+from hotline.permissions import can_register_calls
 from hotline.search import services
 from hotline.tickets.labels import STATUS
 from hotline.tickets.models import Category
@@ -74,7 +74,7 @@ def results():
 
 
 @bp.route("/assist")
-@roles_required(Role.OPERATOR)
+@permission_required(can_register_calls)
 def assist():
     """Fragment beside the call form: open tickets like this appeal, and articles that answer it."""
     args = request.args

@@ -9,12 +9,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from hotline.accounts.decorators import roles_required
-from hotline.accounts.models import Role
+from hotline.accounts.decorators import permission_required
 from hotline.core.clock import LOCAL_TZ, to_local, to_utc_naive, utcnow
 from hotline.core.errors import DomainError
 from hotline.extensions import db
-from hotline.permissions import can_handle, can_read, can_supervise
+from hotline.permissions import can_administer, can_handle, can_read, can_supervise
 from hotline.sla import admin, clock, deadlines, policy, supervision
 from hotline.sla.forms import (
     CalendarDayForm,
@@ -36,7 +35,7 @@ bp = Blueprint("sla", __name__)
 
 @bp.route("/admin/calendar/")
 @bp.route("/admin/calendar/<int:year>")
-@roles_required(Role.ADMIN)
+@permission_required(can_administer)
 def calendar(year: int | None = None):
     year = year or to_local(utcnow()).year
     if not 2000 <= year <= 2100:
@@ -56,7 +55,7 @@ def calendar(year: int | None = None):
 
 
 @bp.route("/admin/calendar/day", methods=["POST"])
-@roles_required(Role.ADMIN)
+@permission_required(can_administer)
 def calendar_day():
     form = CalendarDayForm()
     if not form.validate():
@@ -77,7 +76,7 @@ def calendar_day():
 
 
 @bp.route("/admin/calendar/import", methods=["POST"])
-@roles_required(Role.ADMIN)
+@permission_required(can_administer)
 def calendar_import():
     from hotline.sla.notice import NoticeError, parse_calendar_text
 
@@ -120,7 +119,7 @@ def calendar_import():
 
 
 @bp.route("/admin/sla-policies", methods=["GET"])
-@roles_required(Role.ADMIN)
+@permission_required(can_administer)
 def policies():
     return render_template(
         "sla/policies.html", policies=admin.all_policies(), form=PolicyForm(formdata=None), errors={}
@@ -128,7 +127,7 @@ def policies():
 
 
 @bp.route("/admin/sla-policies/<int:policy_id>", methods=["POST"])
-@roles_required(Role.ADMIN)
+@permission_required(can_administer)
 def policy_update(policy_id: int):
     policy = db.session.get(SlaPolicy, policy_id) or abort(404)
     form = PolicyForm()
@@ -188,7 +187,7 @@ def _run(tracking_no, call, done_message):
 
 
 @bp.route("/tickets/<tracking_no>/urge", methods=["POST"])
-@roles_required(Role.SUPERVISOR)
+@permission_required(can_supervise)
 def urge(tracking_no):
     ticket, form = _ticket(tracking_no), MessageForm()
     return _run(
@@ -197,7 +196,7 @@ def urge(tracking_no):
 
 
 @bp.route("/tickets/<tracking_no>/supervise", methods=["POST"])
-@roles_required(Role.SUPERVISOR)
+@permission_required(can_supervise)
 def supervise(tracking_no):
     ticket, form = _ticket(tracking_no), MessageForm()
     return _run(
@@ -208,7 +207,7 @@ def supervise(tracking_no):
 
 
 @bp.route("/tickets/<tracking_no>/supervision/<kind>/<int:record_id>/respond", methods=["POST"])
-@roles_required(Role.HANDLER)
+@permission_required(can_handle)
 def respond(tracking_no, kind, record_id):
     model = {"order": SupervisionOrder, "urging": Urging}.get(kind) or abort(404)
     ticket = _ticket(tracking_no)
@@ -224,7 +223,7 @@ def respond(tracking_no, kind, record_id):
 
 
 @bp.route("/tickets/<tracking_no>/extension", methods=["POST"])
-@roles_required(Role.HANDLER)
+@permission_required(can_handle)
 def extension(tracking_no):
     ticket, form = _ticket(tracking_no), ExtensionForm()
     if not form.validate():
@@ -240,7 +239,7 @@ def extension(tracking_no):
 
 
 @bp.route("/tickets/<tracking_no>/suspension", methods=["POST"])
-@roles_required(Role.HANDLER)
+@permission_required(can_handle)
 def suspension(tracking_no):
     ticket, form = _ticket(tracking_no), SuspensionForm()
     if not form.validate():
@@ -255,7 +254,7 @@ def suspension(tracking_no):
 
 
 @bp.route("/tickets/<tracking_no>/requests/<kind>/<int:request_id>/<decision>", methods=["POST"])
-@roles_required(Role.SUPERVISOR)
+@permission_required(can_supervise)
 def decide(tracking_no, kind, request_id, decision):
     model = {"extension": ExtensionRequest, "suspension": SuspensionRequest}.get(kind) or abort(404)
     if decision not in ("approve", "deny"):
@@ -277,7 +276,7 @@ def decide(tracking_no, kind, request_id, decision):
 
 
 @bp.route("/supervision/requests")
-@roles_required(Role.SUPERVISOR)
+@permission_required(can_supervise)
 def requests_queue():
     from hotline.sla.queries import pending_requests
 
@@ -287,7 +286,7 @@ def requests_queue():
 
 
 @bp.route("/supervision/requests/<kind>/<int:request_id>/<decision>", methods=["POST"])
-@roles_required(Role.SUPERVISOR)
+@permission_required(can_supervise)
 def decide_from_queue(kind, request_id, decision):
     """The queue's approve / reject: the same decision as on the ticket page, back to the queue."""
     model = {"extension": ExtensionRequest, "suspension": SuspensionRequest}.get(kind) or abort(404)

@@ -5,11 +5,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from hotline.accounts.decorators import roles_required
-from hotline.accounts.models import Role
+from hotline.accounts.decorators import permission_required
 from hotline.core.params import form_id, query_id
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
+from hotline.permissions import can_administer
 from hotline.tickets import handling
 from hotline.tickets.models import CannedAnswer, Category, CategoryRoute
 from hotline.tickets.validation import LIMITS
@@ -24,7 +24,7 @@ def _districts() -> list[OrgUnit]:
 
 
 @bp.route("/routing", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@permission_required(can_administer)
 def routing():
     districts = _districts()
     if not districts:
@@ -80,7 +80,7 @@ def routing():
 
 
 @bp.route("/canned", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@permission_required(can_administer)
 def canned():
     categories = list(
         db.session.execute(select(Category).where(Category.parent_id.isnot(None)).order_by(Category.code)).scalars()
@@ -115,7 +115,7 @@ def canned():
 
 
 @bp.route("/canned/<int:answer_id>/toggle", methods=["POST"])
-@roles_required(Role.ADMIN)
+@permission_required(can_administer)
 def toggle_canned(answer_id):
     answer = db.session.get(CannedAnswer, answer_id) or abort(404)
     answer.active = not answer.active

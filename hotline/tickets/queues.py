@@ -3,12 +3,12 @@
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from hotline.accounts.decorators import roles_required
-from hotline.accounts.models import Role
+from hotline.accounts.decorators import permission_required
 from hotline.core.clock import utcnow
 from hotline.core.params import query_page
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
+from hotline.permissions import can_dispatch, can_handle
 from hotline.tickets import queries
 
 bp = Blueprint("queues", __name__)
@@ -21,7 +21,7 @@ DESK_TABS = tuple(queries.DESK_STATUSES)
 
 
 @bp.route("/dispatch")
-@roles_required(Role.DISPATCHER)
+@permission_required(can_dispatch)
 def dispatch():
     """?tab= (pending, returns, replies) opens that tab; ?sort=newest and ?page= apply to it, the others
     show their first page in working order. An action taken here comes back to the same tab."""
@@ -72,7 +72,7 @@ def dispatch():
 
 
 @bp.route("/workspace")
-@roles_required(Role.HANDLER)
+@permission_required(can_handle)
 def workspace():
     """What the handler's units have to do, by the deadline shown; ?show=waiting: the rest of their open work."""
     waiting = request.args.get("show") == "waiting"

@@ -58,7 +58,7 @@ def everyone(code=200) -> dict:
 
 
 def web(allowed: set, ok=200, denied=403) -> dict:
-    """A staff page behind ``roles_required``: anonymous → sign in, ``allowed`` → ok, others → denied."""
+    """A staff page behind ``permission_required``: anonymous → sign in, ``allowed`` → ok, others → denied."""
     return {r: LOGIN if r == "anonymous" else (ok if r in allowed else denied) for r in ROLES}
 
 

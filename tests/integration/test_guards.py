@@ -1,17 +1,16 @@
-"""The role guard for views: anonymous users are sent to log in, wrong roles get 403."""
+"""The view guard: anonymous users are sent to log in, users the predicate refuses get 403."""
 
 import pytest
 from flask import Blueprint
 
-from hotline.accounts.decorators import roles_required
-from hotline.accounts.models import Role
+from hotline.accounts.decorators import permission_required
 from tests.factories import PASSWORD
 
 guarded = Blueprint("guarded_for_test", __name__)
 
 
 @guarded.route("/_test/dispatch-only")
-@roles_required(Role.DISPATCHER, Role.ADMIN)
+@permission_required(lambda user: user.username in {"dispatcher", "admin"})
 def dispatch_only():
     return "ok"
 
@@ -41,7 +40,7 @@ def guarded_client(app, world):
         ("citizen", 403),
     ],
 )
-def test_roles_required(guarded_client, world, username, expected):
+def test_permission_required(guarded_client, world, username, expected):
     if username:
         guarded_client.post("/login", data={"username": username, "password": PASSWORD})
     assert guarded_client.get("/_test/dispatch-only").status_code == expected
