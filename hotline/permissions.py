@@ -201,10 +201,6 @@ def can_act(user: User, ticket: Ticket, transition: Transition) -> bool:
     return act_refusal(user, ticket, transition) is None
 
 
-def can_edit_knowledge(user: User) -> bool:
-    return can_administer(user)
-
-
 # --- the table the access-matrix test reads -------------------------------------------------------------------
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel import support
-from flask import Flask
+from flask import Flask, current_app
 from flask.globals import _cv_app  # the app context itself, without a LocalProxy hop per call
-from flask_babel import get_locale, get_translations
+from flask_babel import LazyString, force_locale, get_locale, get_translations
 from jinja2 import pass_context
 from markupsafe import Markup
 from wtforms.i18n import messages_path
@@ -50,6 +50,13 @@ def translations():
 def current_language() -> str:
     """The current locale as a string, ``zh_Hans_CN`` or ``en`` (``str(Locale)`` is slow; tables ask per row)."""
     return _for_locale("hotline_language", lambda: str(get_locale()))
+
+
+def in_default_language(text: LazyString) -> str:
+    """``text`` in the installation's default language: for words stored with the data (a 督办单's message, the
+    quote of a policy article in an answer to a citizen), which every reader sees as they were written."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return str(text)
 
 
 def install(app: Flask) -> None:

@@ -180,15 +180,9 @@ def intake_by_channel_day(scope: OrgUnit, start: date, end: date) -> dict:
     return {"days": [d.isoformat() for d in days], "series": dict(sorted(series.items()))}
 
 
-def breakdown(scope: OrgUnit, start: date, end: date, by: str, limit: int | None = None) -> list[dict]:
-    """Registrations by first-level category (``by="category"``), second-level category (``"subcategory"``)
-    or district (``"district"``), largest first."""
-    result = breakdowns(scope, start, end)[by]
-    return result[:limit] if limit else result
-
-
 def breakdowns(scope: OrgUnit, start: date, end: date) -> dict[str, list[dict]]:
-    """The three breakdowns of ``breakdown`` from one grouped read of the intake rollup."""
+    """Registrations by first-level category (``"category"``), second-level category (``"subcategory"``) and
+    district (``"district"``), largest first, from one grouped read of the intake rollup."""
     rows = db.session.execute(
         _where(
             select(
@@ -469,16 +463,6 @@ def project_tickets_query(project_id: int) -> Select:
         .join(project_ticket, project_ticket.c.ticket_id == Ticket.id)
         .where(project_ticket.c.project_id == project_id)
         .order_by(Ticket.created_at.desc())
-    )
-
-
-def project_of(ticket_ids) -> dict[int, int]:
-    return dict(
-        db.session.execute(
-            select(project_ticket.c.ticket_id, project_ticket.c.project_id).where(
-                project_ticket.c.ticket_id.in_(ticket_ids)
-            )
-        ).all()
     )
 
 

@@ -22,6 +22,7 @@ from hotline.accounts.models import User
 from hotline.core import privacy
 from hotline.core.clock import to_local, utcnow
 from hotline.core.errors import PermissionDenied, ValidationFailed
+from hotline.core.i18n import in_default_language
 from hotline.extensions import db
 from hotline.knowledge.models import ArticleState, KnowledgeArticle
 from hotline.permissions import can_administer
@@ -224,15 +225,11 @@ def find_articles(
     return hits[:limit]
 
 
-def article_by_reference(reference: str) -> KnowledgeArticle | None:
-    m = REFERENCE.fullmatch(reference or "")
-    return db.session.get(KnowledgeArticle, int(m.group(1))) if m else None
-
-
 def quoted_text(article: KnowledgeArticle) -> str:
     """What the console inserts into an answer: the explanation with its reference."""
     source = f"《{article.source}》" if article.source else ""
-    return f"{article.body.strip()}\n（依据：{source}政策解读 {article.reference}）"
+    basis = _l("(Basis: %(source)s policy interpretation %(reference)s)", source=source, reference=article.reference)
+    return f"{article.body.strip()}\n{in_default_language(basis)}"
 
 
 # --- recording use ------------------------------------------------------------------------------------------

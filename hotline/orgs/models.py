@@ -56,9 +56,5 @@ class OrgUnit(Model):
             unit = unit.parent
         return chain
 
-    @property
-    def is_hotline(self) -> bool:
-        return self.kind == UnitKind.HOTLINE_CENTRE.value
-
     def __repr__(self) -> str:
         return f"<OrgUnit {self.code} {self.name}>"

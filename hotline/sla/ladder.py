@@ -28,11 +28,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import literal, select, true, union_all, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.accounts.models import Role, User, UserRole
 from hotline.core.clock import frozen_at, to_local, utcnow
+from hotline.core.i18n import in_default_language
 from hotline.extensions import db
 from hotline.notify.services import insert_notifications, notification_rows
 from hotline.orgs.models import OrgUnit
@@ -484,7 +486,10 @@ def _ladder_order(due: _Due, unit: _Unit, context: SweepContext, payload: dict, 
     notes = writes.notify(
         context.recipients(unit), "supervision_order", due.id, {**payload, "response_deadline": deadline_text}
     )
-    writes.order(due, unit, f"工单{due.tracking_no}已超期，请立即办理并于期限内反馈。", response_deadline, event, notes)
+    message = _l(
+        "Ticket %(tracking_no)s is overdue: handle it at once and report back in time.", tracking_no=due.tracking_no
+    )
+    writes.order(due, unit, in_default_language(message), response_deadline, event, notes)
 
 
 def _workflow_steps(batch: list[_Due], counts: Counter, supervision: dict) -> set[int]:

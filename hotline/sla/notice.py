@@ -92,7 +92,7 @@ def parse_notice(text: str, year: int | None = None) -> CalendarYear:
                 seen_holiday = True
         for sentence in _WORK_SENTENCE.finditer(body):
             for month, dd in _SINGLE.findall(sentence.group(1)):
-                days[date(year, int(month), int(dd))] = (True, f"{name}调休上班")
+                days[date(year, int(month), int(dd))] = (True, name)  # the page marks it a make-up workday
     if not seen_holiday:
         raise NoticeError("no holiday range (…至…放假) was found in the text")
     return CalendarYear(year, days)
