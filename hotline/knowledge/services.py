@@ -224,6 +224,11 @@ def find_articles(
     return hits[:limit]
 
 
+def hints_for_ticket(ticket, limit: int = 3) -> list[ArticleHit]:
+    """The policy explanations offered beside a ticket's answer form."""
+    return find_articles(f"{ticket.title} {ticket.body}", ticket.category_id, limit=limit, whole_text=True)
+
+
 def article_by_reference(reference: str) -> KnowledgeArticle | None:
     m = REFERENCE.fullmatch(reference or "")
     return db.session.get(KnowledgeArticle, int(m.group(1))) if m else None
