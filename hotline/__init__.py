@@ -243,8 +243,9 @@ def _register_template_helpers(app: Flask) -> None:
         return to_local(moment).strftime(fmt) if moment else ""
 
     from hotline.core.ui import HELPERS, csrf_token
+    from hotline.tickets.ui import HELPERS as TICKET_HELPERS
 
-    app.jinja_env.globals.update(label=label, **HELPERS)
+    app.jinja_env.globals.update(label=label, **HELPERS, **TICKET_HELPERS)
     from hotline import permissions
 
     permissions.register(app)  # the named predicates, so templates ask what a user may do, not which role
