@@ -81,6 +81,9 @@ def _init_extensions(app: Flask) -> None:
         return user_for_session(identity)
 
     celery_init_app(app)
+    from hotline.cti import bus as cti_bus
+
+    cti_bus.init_app(app)
 
 
 def _select_locale() -> str:
@@ -115,6 +118,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(intake_bp)
+    from hotline.cti.views import bp as cti_bp  # the console's screen pop
+
+    app.register_blueprint(cti_bp)
     app.register_blueprint(queues_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(tickets_bp)
