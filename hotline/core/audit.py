@@ -39,6 +39,7 @@ ACTIONS = (
     "export.tickets",
     "export.kpi",
     "contact.view",
+    "call.recording",
     "login.failed",
     "login.locked",
     "user.activate",

@@ -13,12 +13,14 @@ from sqlalchemy.exc import IntegrityError
 
 from hotline import permissions
 from hotline.accounts.models import User
+from hotline.core.audit import record_audit
 from hotline.core.clock import utcnow
-from hotline.core.errors import ValidationFailed
+from hotline.core.errors import NotFound, PermissionDenied, ValidationFailed
 from hotline.cti.bus import bus
 from hotline.cti.models import Call, CallState
 from hotline.extensions import db
 from hotline.tickets.models import Ticket
+from hotline.tickets.services import record_event
 
 EVENTS = ("ringing", "answered", "hangup")
 CALL_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
@@ -149,6 +151,19 @@ def link_to_ticket(call_id: str | None, ticket: Ticket, user: User) -> Call | No
     call.ticket_id = ticket.id
     db.session.flush()
     return call
+
+
+def recording_for(ticket: Ticket, call_pk: int, actor: User) -> str:
+    """The link to a call's recording, for staff who may see the caller's contact; every play is recorded
+    (history and audit), as a full phone number is."""
+    if not permissions.can_reveal_contact(actor, ticket):
+        raise PermissionDenied(_l("Only hotline staff may see a caller's contact data."))
+    call = db.session.get(Call, call_pk)
+    if call is None or call.ticket_id != ticket.id or not call.recording_url:
+        raise NotFound(_l("This ticket has no such recording."))
+    record_event(ticket, "play_recording", actor, data={"call": call.call_id})
+    record_audit(actor, "call.recording", ticket.tracking_no, {"call": call.call_id})
+    return call.recording_url
 
 
 def calls_of(ticket: Ticket) -> list[Call]:

@@ -45,6 +45,7 @@ ACTION = {
     "note": _l("Progress note"),
     "opinion": _l("Assisting unit's opinion"),
     "reveal_contact": _l("Full contact data viewed"),
+    "play_recording": _l("Call recording played"),
     "yellow_card": _l("Yellow card: deadline near"),
     "red_card": _l("Red card: deadline passed"),
     "escalated": _l("Escalated one level up"),

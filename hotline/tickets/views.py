@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from hotline.core.errors import DomainError, InvalidTransition
 from hotline.core.params import query_page
 from hotline.core.storage import storage
+from hotline.cti.services import calls_of, recording_for
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.permissions import can_note, can_opine, can_read, can_see_contact
@@ -120,6 +121,7 @@ def _render_detail(ticket: Ticket, error: str | None = None, revealed: dict | No
         units=_dispatch_units() if dispatching else [],
         pass_down_units=services.pass_down_targets(current_user, ticket) if "pass_down" in offered else [],
         show_contact=can_see_contact(current_user),
+        calls=calls_of(ticket) if can_see_contact(current_user) else [],
         revealed=revealed,
         suggested=handling.suggested_unit(ticket) if dispatching else None,
         canned=handling.canned_answers(ticket) if "reply" in offered else [],
@@ -205,6 +207,20 @@ def reveal(tracking_no):
         db.session.rollback()
         return _render_detail(services.get_ticket(tracking_no, whole=True), error=str(exc.message)), exc.status_code
     return _render_detail(services.get_ticket(tracking_no, whole=True), revealed=contact)
+
+
+@bp.route("/tickets/<tracking_no>/calls/<int:call_pk>/recording", methods=["POST"])
+@login_required
+def play_recording(tracking_no, call_pk):
+    """Open a call's recording; who listened is recorded in the history and the audit log."""
+    ticket = _load_visible(tracking_no)
+    try:
+        url = recording_for(ticket, call_pk, current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_detail(services.get_ticket(tracking_no, whole=True), error=str(exc.message)), exc.status_code
+    return redirect(url)
 
 
 @bp.route("/tickets/<tracking_no>/attachments/<int:attachment_id>")

@@ -120,6 +120,10 @@ MATRIX: dict[str, Row] = {
     "tickets.write": Row(post=ticket_scoped(SEES_TICKET, ok=OK_POST), values={"kind": "note"}),
     # only the hotline sees a caller's full contact: a handler of the unit gets 403
     "tickets.reveal": Row(post={**ticket_scoped(HOTLINE, ok=OK_POST), "handler_in": 403}),
+    # no call with that id on the ticket: who may listen learns it is not there; the handling unit may not listen
+    "tickets.play_recording": Row(
+        post={**ticket_scoped(HOTLINE, ok=404), "handler_in": 403}, values={"call_pk": 999999}
+    ),
     "intake.register_call": Row(get=web({"operator"}), post=web_post({"operator"})),
     "intake.caller": Row(get=web({"operator"})),
     "intake.review_queue": Row(get=web({"operator"})),

@@ -225,3 +225,49 @@ def test_a_console_that_reconnects_is_given_the_call_it_missed(app, cti):
     stream = as_own(operator.get, "/console/calls/stream").get_data(as_text=True)
     assert 'event: call\ndata: {"call_id": "c-9"}' in stream  # published before this stream existed
     assert "c-9" not in as_own(other.get, "/console/calls/stream").get_data(as_text=True)
+
+
+def test_staff_see_the_tickets_calls_and_playing_a_recording_is_recorded(app, cti):
+    from hotline.core.audit import AuditEntry
+    from hotline.tickets.models import TicketEvent
+
+    ticket = cti.ticket_in("in_progress")
+    post(
+        app.test_client(),
+        cti.cti_key,
+        event="answered",
+        call_id="c-10",
+        caller="13800138000",
+        agent="8001",
+        time="2026-12-07T09:00:00+08:00",
+    )
+    post(
+        app.test_client(),
+        cti.cti_key,
+        event="hangup",
+        call_id="c-10",
+        time="2026-12-07T09:02:05+08:00",
+        recording_url="https://pbx.example.gov.cn/rec/c-10.wav",
+    )
+    call = call_row("c-10")
+    call.ticket_id = ticket.id
+    db.session.commit()
+    page_url, play_url = f"/tickets/{ticket.tracking_no}", f"/tickets/{ticket.tracking_no}/calls/{call.id}/recording"
+
+    dispatcher = app.test_client()
+    as_own(sign_in, dispatcher, "dispatcher")
+    page = as_own(dispatcher.get, page_url).get_data(as_text=True)
+    assert 'data-testid="calls"' in page and "c-10" in page and "2 分 5 秒" in page
+    played = as_own(dispatcher.post, play_url)
+    assert played.status_code == 302 and played.headers["Location"] == "https://pbx.example.gov.cn/rec/c-10.wav"
+    db.session.expire_all()
+    events = db.session.execute(select(TicketEvent).filter_by(ticket_id=ticket.id, action="play_recording")).scalars()
+    assert [e.data for e in events] == [{"call": "c-10"}]
+    audit = db.session.execute(select(AuditEntry).filter_by(action="call.recording")).scalars().all()
+    assert [a.target for a in audit] == [ticket.tracking_no]
+
+    handler = app.test_client()  # the unit handling it sees neither the calls nor the recording
+    as_own(sign_in, handler, "district_handler")
+    assert "c-10" not in as_own(handler.get, page_url).get_data(as_text=True)
+    assert as_own(handler.post, play_url).status_code == 403
+    assert as_own(dispatcher.post, f"/tickets/{ticket.tracking_no}/calls/{call.id + 99}/recording").status_code == 404
