@@ -9,16 +9,20 @@ every row of the document. Both write the same rows; the caller's transaction ho
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import cache
+from typing import TypeVar
 
-from sqlalchemy import Table, any_, bindparam, text
+from sqlalchemy import ColumnElement, Table, any_, bindparam, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import QueryableAttribute
 
 from hotline.extensions import db
 
 _PG = postgresql.dialect()
+_T = TypeVar("_T")
 
 
 @cache
@@ -127,10 +131,10 @@ def update_rows(
     return len(rows) if result.rowcount == -1 else result.rowcount
 
 
-def among(column, ids):
+def among(column: ColumnElement[_T] | QueryableAttribute[_T], ids: Iterable[_T]) -> ColumnElement[bool]:
     """``column IN ids`` for a batch of ids: on PostgreSQL ``= ANY(:array)``, one parameter and a cached
     statement, instead of an IN list SQLAlchemy renders anew for every batch size."""
-    ids = list(ids)
+    values = list(ids)
     if db.session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("ids", ids, type_=ARRAY(column.type), unique=True))
-    return column.in_(ids)
+        return column == any_(bindparam("ids", values, type_=ARRAY(column.type), unique=True))
+    return column.in_(values)
