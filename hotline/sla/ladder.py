@@ -24,6 +24,7 @@ import os
 import socket
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -600,7 +601,7 @@ class SweepContext:
     Kept as plain values, not ORM objects: those expire at every batch's commit and would be read
     again, one query each, in the next batch."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.units: dict[int, _Unit] = {}
         self._staff: dict[int, list[_Person]] = {}
         self._supervisors: list[tuple[str, _Person]] | None = None
@@ -612,7 +613,7 @@ class SweepContext:
             self._order_due[now] = deadline_after(now, setting("SLA_ORDER_RESPONSE_WORKING_DAYS"), WD).at
         return self._order_due[now]
 
-    def load_units(self, ids) -> None:
+    def load_units(self, ids: Iterable[int]) -> None:
         missing = set(ids) - set(self.units)
         if missing:
             for row in db.session.execute(
@@ -622,13 +623,13 @@ class SweepContext:
             ):
                 self.units[row.id] = _Unit(*row)
 
-    def parent_of(self, unit) -> _Unit | None:
+    def parent_of(self, unit: _Unit | OrgUnit | None) -> _Unit | None:
         if unit is None or unit.parent_id is None:
             return None
         self.load_units([unit.parent_id])
         return self.units.get(unit.parent_id)
 
-    def supervisors_over(self, unit) -> list[_Person]:
+    def supervisors_over(self, unit: _Unit | OrgUnit | None) -> list[_Person]:
         if self._supervisors is None:
             rows = db.session.execute(
                 select(OrgUnit.path, User.id, User.username, User.email)
@@ -642,7 +643,7 @@ class SweepContext:
             return []
         return list({u.id: u for path, u in self._supervisors if unit.path.startswith(path)}.values())
 
-    def recipients(self, unit) -> list[_Person]:
+    def recipients(self, unit: _Unit | OrgUnit | None) -> list[_Person]:
         """The unit's own staff and the supervisors whose scope covers it."""
         if unit is None:
             return []
