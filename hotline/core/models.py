@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, DateTime, String, Table
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hotline.core.clock import utcnow
 
@@ -24,3 +24,11 @@ def enum_check(column: str, enum_cls: type[enum.Enum], name: str | None = None) 
 
 def created_at_column() -> Mapped[datetime]:
     return mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+def table_of(model: type[DeclarativeBase]) -> Table:
+    """A mapped class's ``Table``, for Core statements (SQLAlchemy types ``__table__`` as any ``FromClause``)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table

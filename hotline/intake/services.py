@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -87,13 +88,17 @@ def reencode_photo(data: bytes, kind: str) -> bytes:
     elif kind in ("PNG", "WEBP") and picture.mode not in ("RGB", "RGBA", "L", "LA", "P"):
         picture = picture.convert("RGBA")
     out = io.BytesIO()
-    options = {"JPEG": {"quality": 88, "optimize": True}, "PNG": {"optimize": True}, "WEBP": {"quality": 85}}[kind]
-    picture.save(out, kind, **options)  # no exif=, icc_profile= or pnginfo=: nothing but pixels
+    options: dict[str, dict[str, int | bool]] = {
+        "JPEG": {"quality": 88, "optimize": True},
+        "PNG": {"optimize": True},
+        "WEBP": {"quality": 85},
+    }
+    picture.save(out, kind, **options[kind])  # no exif=, icc_profile= or pnginfo=: nothing but pixels
     return out.getvalue()
 
 
 def intake_appeal(
-    appeal: AppealInput, actor: AnyActor, outcome: str, *, photos: list[Photo] = (), note: str | None = None
+    appeal: AppealInput, actor: AnyActor, outcome: str, *, photos: Sequence[Photo] = (), note: str | None = None
 ) -> Ticket:
     """Register an appeal with its photos, all or nothing: a rollback removes the stored files."""
     if len(photos) > MAX_PHOTOS:

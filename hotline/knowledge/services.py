@@ -163,13 +163,13 @@ def _hint_words(text: str) -> set[str]:
 def _category_groups() -> dict[int, int]:
     """Category id → the id of its top-level group (itself for a group)."""
     rows = db.session.execute(select(Category.id, Category.parent_id)).all()
-    parents = dict(rows)
+    parents: dict[int, int | None] = {category_id: parent_id for category_id, parent_id in rows}
     out = {}
     for category_id, _parent_id in rows:
         top, seen = category_id, set()
-        while parents.get(top) and top not in seen:
+        while (parent_id := parents.get(top)) and top not in seen:
             seen.add(top)
-            top = parents[top]
+            top = parent_id
         out[category_id] = top
     return out
 
@@ -291,7 +291,7 @@ def seed_demo_articles() -> int:
                 question=item.get("question"),
                 body=item["body"],
                 source=item.get("source"),
-                category_id=codes.get(item.get("category")),
+                category_id=codes.get(item["category"]),
                 effective_from=item.get("effective_from"),
                 effective_until=item.get("effective_until"),
                 state=item.get("state", ArticleState.PUBLISHED.value),
