@@ -22,6 +22,7 @@ from hotline.api.models import ApiKey, ApiSubmission
 from hotline.core.audit import record_audit
 from hotline.core.clock import utcnow
 from hotline.core.errors import NotFound, ValidationFailed
+from hotline.core.models import table_of
 from hotline.extensions import db
 from hotline.tickets.models import Ticket
 
@@ -90,7 +91,7 @@ class ActiveKey(NamedTuple):
 _ACTIVE_KEY = select(ApiKey.id, ApiKey.channel).where(
     ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
 )
-_INSERT_SUBMISSION = insert(ApiSubmission.__table__)
+_INSERT_SUBMISSION = insert(table_of(ApiSubmission))
 
 
 def find_active_key(raw_key: str | None) -> ActiveKey | None:
@@ -113,7 +114,7 @@ class UsageMeter:
     that dies loses at most that many seconds of counts; the appeals themselves are never at stake here.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: Counter[int] = Counter()
         self._last_used: dict[int, object] = {}
@@ -200,6 +201,6 @@ def user_for_token(token: str) -> User | None:
         return None
     uid = payload.get("uid")
     user = load_user(uid) if isinstance(uid, int) else None
-    if not session_is_current(user, payload.get("sv")) or payload.get("pw") != _password_stamp(user):
+    if user is None or not session_is_current(user, payload.get("sv")) or payload.get("pw") != _password_stamp(user):
         return None
     return user
