@@ -1,11 +1,13 @@
-"""Model helpers shared by the domain packages."""
+"""Model helpers shared by the domain packages; ``table_of`` and ``rows_matched`` type Core statements."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, String, Table
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hotline.core.clock import utcnow
@@ -32,3 +34,11 @@ def table_of(model: type[DeclarativeBase]) -> Table:
     if not isinstance(table, Table):
         raise TypeError(f"{model.__name__} is not mapped to a single table")
     return table
+
+
+def rows_matched(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched (-1 when the driver cannot tell): ``Session.execute`` types every
+    result as a plain ``Result``, the cursor's is the one such a statement gives."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"no row count on a {type(result).__name__}")
+    return result.rowcount

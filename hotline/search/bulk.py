@@ -97,6 +97,7 @@ def _store(rows: list[tuple[int, str]], dialect: str) -> int:
         return 0
     if dialect == "postgresql":
         raw = db.session.connection().connection.driver_connection  # psycopg 3
+        assert raw is not None, "a connection in use has its driver's connection"
         buffer = io.StringIO()
         for ticket_id, document in rows:
             buffer.write(f"{ticket_id}\t{_copy_escape(document)}\tnow()\n")

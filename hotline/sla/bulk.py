@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Table, any_, bindparam, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.orm import QueryableAttribute
 
+from hotline.core.models import rows_matched
 from hotline.extensions import db
 
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialect constructors are unannotated
@@ -135,14 +135,6 @@ def update_rows(
     ]
     matched = rows_matched(db.session.execute(stmt, each_row))
     return len(rows) if matched == -1 else matched
-
-
-def rows_matched(result: Result[Any]) -> int:
-    """The rows an UPDATE or DELETE matched (-1 when the driver cannot tell): ``Session.execute`` types every
-    result as a plain ``Result``, the cursor's is the one such a statement gives."""
-    if not isinstance(result, CursorResult):
-        raise TypeError(f"no row count on a {type(result).__name__}")
-    return result.rowcount
 
 
 def among(column: ColumnElement[_T] | QueryableAttribute[_T], ids: Iterable[_T]) -> ColumnElement[bool]:

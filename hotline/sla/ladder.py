@@ -36,7 +36,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from hotline.accounts.models import Role, User, UserRole
 from hotline.core.clock import frozen_at, to_local, utcnow
 from hotline.core.i18n import in_default_language
-from hotline.core.models import table_of
+from hotline.core.models import rows_matched, table_of
 from hotline.extensions import db
 from hotline.notify.services import insert_notifications, notification_rows
 from hotline.orgs.models import OrgUnit
@@ -583,7 +583,7 @@ def _supervision(
         if not record_ids:
             continue
         table = table_of(model)
-        flagged = bulk.rows_matched(
+        flagged = rows_matched(
             db.session.execute(
                 table.update()
                 .where(bulk.among(table.c.id, record_ids), table.c.overdue_at.is_(None))

@@ -79,8 +79,8 @@ def _create_day_sequence(day: date) -> None:
 
 
 def _next_from_table(day: date) -> int:
-    stmt = sqlite.insert(DailySequence).values(day=day, last_value=1)
-    stmt = stmt.on_conflict_do_update(
+    first = sqlite.insert(DailySequence).values(day=day, last_value=1)
+    upsert = first.on_conflict_do_update(
         index_elements=[DailySequence.day], set_={"last_value": DailySequence.last_value + 1}
     ).returning(DailySequence.last_value)
-    return db.session.execute(stmt).scalar_one()
+    return db.session.execute(upsert).scalar_one()
