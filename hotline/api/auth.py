@@ -43,11 +43,14 @@ class Caller:
         return self.user is not None and self.user.is_hotline_staff
 
 
+_CALLER_KEY = "hotline.api_caller"  # in the request's WSGI environ
+
+
 def current_caller() -> Caller:
     # Cached on the request, not on g: an app context may outlive one request (tests, CLI).
-    caller = getattr(request, "hotline_api_caller", None)
-    if caller is None:
-        caller = request.hotline_api_caller = _resolve()
+    caller = request.environ.get(_CALLER_KEY)
+    if not isinstance(caller, Caller):
+        caller = request.environ[_CALLER_KEY] = _resolve()
     return caller
 
 
