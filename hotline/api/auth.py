@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import request
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import Unauthorized
 
@@ -18,7 +19,7 @@ API_KEY_HEADER = "X-API-Key"
 class InvalidCredentials(Unauthorized):
     """Credentials were sent but are wrong, expired or revoked: never silently anonymous."""
 
-    def __init__(self, message):
+    def __init__(self, message: LazyString) -> None:
         super().__init__()
         self.data = {"message": message}
 

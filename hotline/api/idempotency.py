@@ -48,7 +48,7 @@ class KeyReused(DomainError):
     status_code = 422
     default_message = _l("This Idempotency-Key was already used for a different request; send a new key.")
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(field=HEADER)
 
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.accounts.models import User
@@ -165,7 +165,7 @@ def record_submission(ticket: Ticket, key: ActiveKey) -> None:
     db.session.execute(_INSERT_SUBMISSION, {"ticket_id": ticket.id, "api_key_id": key.id})
 
 
-def submitted_with(key: ActiveKey):
+def submitted_with(key: ActiveKey) -> Select[tuple[int]]:
     """A subquery of the ids of tickets filed with ``key``."""
     return select(ApiSubmission.ticket_id).where(ApiSubmission.api_key_id == key.id)
 

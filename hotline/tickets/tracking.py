@@ -55,7 +55,7 @@ def next_tracking_no(now_utc: datetime) -> str:
 
 def _next_from_sequence(day: date) -> int:
     name = sequence_name(day)
-    value = db.session.execute(_NEXTVAL, {"name": name}).scalar()
+    value: int | None = db.session.execute(_NEXTVAL, {"name": name}).scalar()
     if value is None:
         _create_day_sequence(day)
         value = db.session.execute(_NEXTVAL_NEW, {"name": name}).scalar_one()
