@@ -6,11 +6,13 @@ import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import IO
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from hotline.accounts.models import User
 from hotline.core.clock import utcnow
@@ -39,7 +41,7 @@ class Photo:
     suffix: str = ""
 
 
-def read_photo(filename: str, stream, field: str = "photos") -> Photo:
+def read_photo(filename: str, stream: IO[bytes], field: str = "photos") -> Photo:
     """Read at most the size limit (a larger upload is refused before it is read whole) and check the
     content, not the name: it must decode as a JPEG, PNG or WebP image."""
     data = stream.read(MAX_PHOTO_BYTES + 1)
@@ -140,7 +142,7 @@ def _keep_files(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _remove_files(session: Session, previous_transaction) -> None:
+def _remove_files(session: Session, previous_transaction: SessionTransaction) -> None:
     if session.in_transaction():
         return
     keys = session.info.pop(_ROLLBACK_KEY, [])
@@ -193,7 +195,7 @@ def district_choices() -> list[tuple[int, str]]:
     ]
 
 
-def appeal_from_form(form, channel: str) -> AppealInput:
+def appeal_from_form(form: FlaskForm, channel: str) -> AppealInput:
     """The form's fields (named as in ``AppealInput``) as an appeal; validation happens in intake."""
     fields = {
         name: form[name].data

@@ -280,10 +280,10 @@ def _event_values(
 # rows a flush writes: ``hook(ticket, first_event)``, called with the ticket's id known and before its first
 # event (a dict of its column values, which the hook may change) is written. Registered with ``on_new_ticket``:
 # the search index row (hotline.search), the knowledge articles an answer quotes (hotline.knowledge).
-_NEW_TICKET_HOOKS: list[Callable[[Ticket, dict], None]] = []
+_NEW_TICKET_HOOKS: list[Callable[[Ticket, dict[str, Any]], None]] = []
 
 
-def on_new_ticket(hook: Callable[[Ticket, dict], None]) -> Callable[[Ticket, dict], None]:
+def on_new_ticket(hook: Callable[[Ticket, dict[str, Any]], None]) -> Callable[[Ticket, dict[str, Any]], None]:
     _NEW_TICKET_HOOKS.append(hook)
     return hook
 
