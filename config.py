@@ -74,6 +74,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = sqlalchemy_url(os.environ.get("DATABASE_URL") or _sqlite_url("hotline.db"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL")
+    # Screen pops go through Redis pub/sub so that every web worker and host can deliver them (hotline.cti.bus).
+    CTI_BUS_URL = os.environ.get("CTI_BUS_URL") or REDIS_URL
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
@@ -152,6 +154,8 @@ class TestingConfig(Config):
     CELERY = celery_settings("memory://", "cache+memory://")
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STORAGE_OPTIONS = {}
+    CTI_BUS_URL = None  # in-process; test_cti wires Redis
+    CTI_STREAM_SECONDS = 1  # a test that reads a stream reads it to its end
     TICKET_COUNTS_SECONDS = 0
     DESK_HINTS_SECONDS = 0
 

@@ -83,6 +83,9 @@ def _init_extensions(app: Flask) -> None:
         return user_for_session(identity)
 
     celery_init_app(app)
+    from hotline.cti import bus as cti_bus
+
+    cti_bus.init_app(app)
 
 
 def _select_locale() -> str:
@@ -119,6 +122,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(intake_bp)
+    from hotline.cti.views import bp as cti_bp  # the console's screen pop
+
+    app.register_blueprint(cti_bp)
     app.register_blueprint(queues_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(tickets_bp)
@@ -247,8 +253,9 @@ def _register_template_helpers(app: Flask) -> None:
         return to_local(moment).strftime(fmt) if moment else ""
 
     from hotline.core.ui import HELPERS, csrf_token
+    from hotline.tickets.ui import HELPERS as TICKET_HELPERS
 
-    app.jinja_env.globals.update(label=label, **HELPERS)
+    app.jinja_env.globals.update(label=label, **HELPERS, **TICKET_HELPERS)
     from hotline import permissions
 
     permissions.register(app)  # the named predicates, so templates ask what a user may do, not which role

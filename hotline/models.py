@@ -2,6 +2,7 @@
 
 from hotline.accounts.models import User, UserRole  # noqa: F401
 from hotline.core.audit import AuditEntry  # noqa: F401
+from hotline.cti.models import Call  # noqa: F401
 from hotline.dashboard.models import (  # noqa: F401
     ExportRecord,
     HotspotAlertRow,

@@ -215,6 +215,20 @@ def set_role_command(username, roles, scope_code):
     )
 
 
+@users_cli.command("set-extension")
+@click.argument("username")
+@click.argument("extension")
+def set_extension_command(username, extension):
+    """Give an operator their telephone extension ("" removes it): calls answered there pop up on their console."""
+    user = _user(username)
+    _apply(
+        lambda: services.set_user_extension(user, extension, actor=CLI_ACTOR),
+        lambda: (
+            f"{user.username} at extension {user.extension}" if user.extension else f"{user.username}: no extension"
+        ),
+    )
+
+
 @users_cli.command("set-unit")
 @click.argument("username")
 @click.argument("unit_code")

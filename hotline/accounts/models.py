@@ -40,6 +40,8 @@ class User(UserMixin, Model):
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(16))
+    # The operator's telephone extension: a call answered there pops up on their console (hotline.cti).
+    extension: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)
     created_at: Mapped[datetime] = created_at_column()
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Bumped to end every session, remember cookie and API token at once (accounts.services.revoke_sessions).

@@ -292,6 +292,24 @@ def set_user_unit(user: User, unit: OrgUnit, *, actor) -> User:
     return user
 
 
+def set_user_extension(user: User, extension: str | None, *, actor) -> User:
+    """The operator's telephone extension (empty: none): calls answered there pop up on their console."""
+    import re
+
+    extension = (extension or "").strip() or None
+    if extension is not None and not re.fullmatch(r"[0-9A-Za-z*#]{1,16}", extension):
+        raise ValidationFailed(_l("An extension is 1 to 16 digits or letters."), field="extension")
+    holder = db.session.execute(select(User).where(User.extension == extension, User.id != user.id)).scalar()
+    if extension is not None and holder is not None:
+        raise ValidationFailed(
+            _l("Extension %(ext)s belongs to %(user)s.", ext=extension, user=holder.username), field="extension"
+        )
+    if user.extension != extension:
+        _audit(actor, "user.set_extension", user, {"extension": [user.extension, extension]})
+        user.extension = extension
+    return user
+
+
 # A stored hash no password matches (Werkzeug's check_password_hash answers False for it): an imported user
 # signs in only after an admin's reset or ``flask users set-password``.
 UNUSABLE_PASSWORD = "!"

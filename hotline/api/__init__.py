@@ -44,6 +44,7 @@ def init_api(app: Flask) -> None:
     from hotline.api import actions  # noqa: F401  (its routes join the tickets blueprint)
     from hotline.api.cli import apikeys_cli
     from hotline.api.views import bp
+    from hotline.cti import api as cti_api  # noqa: F401  (the telephony's door joins it too)
     from hotline.extensions import csrf
 
     for name, value in OPENAPI_CONFIG.items():

@@ -13,15 +13,22 @@ apikeys_cli = AppGroup("apikeys", help="Manage API keys of partner channels.")
 
 @apikeys_cli.command("create")
 @click.argument("channel")
-def create_command(channel):
+@click.option(
+    "--kind",
+    type=click.Choice(["partner", "cti"]),
+    default="partner",
+    show_default=True,
+    help="partner: a channel that files appeals; cti: the call centre's telephony, which only reports calls.",
+)
+def create_command(channel, kind):
     """Create the key for CHANNEL and print it once (only its hash is stored)."""
     try:
-        key, raw = create_api_key(channel)
+        key, raw = create_api_key(channel, kind=kind)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc.message)) from exc
-    click.echo(f"API key {key.id} for {key.channel}:")
+    click.echo(f"API key {key.id} ({key.kind}) for {key.channel}:")
     click.echo(raw)
     click.echo("Store it now: it cannot be shown again.", err=True)
 
@@ -33,7 +40,7 @@ def list_command():
         revoked = f"revoked {to_local(key.revoked_at):%Y-%m-%d %H:%M}" if key.revoked_at else "active"
         used = f"last used {to_local(key.last_used_at):%Y-%m-%d %H:%M}" if key.last_used_at else "never used"
         click.echo(
-            f"{key.id}\t{key.channel}\t{key.prefix}…\tcreated {to_local(key.created_at):%Y-%m-%d %H:%M}"
+            f"{key.id}\t{key.channel}\t{key.kind}\t{key.prefix}…\tcreated {to_local(key.created_at):%Y-%m-%d %H:%M}"
             f"\t{revoked}\t{used}\t{key.request_count} requests"
         )
 

@@ -6,6 +6,7 @@ is enough and lets every request find its key with one indexed lookup.
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
@@ -13,17 +14,24 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.accounts.models import User
 from hotline.core.clock import utcnow
-from hotline.core.models import created_at_column
+from hotline.core.models import created_at_column, enum_check, enum_column
 from hotline.extensions import Model
 
 
+class KeyKind(enum.StrEnum):
+    PARTNER = "partner"  # a partner channel files and reads back its appeals
+    CTI = "cti"  # the call centre's telephony reports calls, and may do nothing else
+
+
 class ApiKey(Model):
-    """One partner channel's key (民心网, 民意网…); revoked keys stay for the record."""
+    """One partner channel's key (民心网, 民意网…) or the telephony's; revoked keys stay for the record."""
 
     __tablename__ = "api_key"
+    __table_args__ = (enum_check("kind", KeyKind),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = enum_column(KeyKind, default=KeyKind.PARTNER.value, server_default=KeyKind.PARTNER.value)
     # The first characters of the key, shown in lists so an admin can tell keys apart.
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)

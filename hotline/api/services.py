@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.accounts.models import User
 from hotline.accounts.services import load_user, session_is_current
-from hotline.api.models import ApiKey, ApiSubmission
+from hotline.api.models import ApiKey, ApiSubmission, KeyKind
 from hotline.core.audit import record_audit
 from hotline.core.clock import utcnow
 from hotline.core.errors import NotFound, ValidationFailed
@@ -38,11 +38,16 @@ def _digest(raw_key: str) -> str:
 # --- API keys ----------------------------------------------------------------------------------------------
 
 
-def create_api_key(channel: str, created_by: User | None = None) -> tuple[ApiKey, str]:
-    """A new key for ``channel``; the raw key is returned once and never stored."""
+def create_api_key(
+    channel: str, created_by: User | None = None, kind: str = KeyKind.PARTNER.value
+) -> tuple[ApiKey, str]:
+    """A new key for ``channel`` (a partner's, or with ``kind="cti"`` the telephony's); the raw key is returned
+    once and never stored."""
     channel = (channel or "").strip()
     if not channel or len(channel) > 64:
         raise ValidationFailed(_l("A channel name of at most 64 characters is required."), field="channel")
+    if kind not in {k.value for k in KeyKind}:
+        raise ValidationFailed(_l("The kind is partner or cti."), field="kind")
     active = (
         db.session.execute(select(ApiKey).where(ApiKey.channel == channel, ApiKey.revoked_at.is_(None)))
         .scalars()
@@ -54,10 +59,12 @@ def create_api_key(channel: str, created_by: User | None = None) -> tuple[ApiKey
             field="channel",
         )
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(channel=channel, prefix=raw[:10], key_hash=_digest(raw), created_at=utcnow(), created_by=created_by)
+    key = ApiKey(
+        channel=channel, kind=kind, prefix=raw[:10], key_hash=_digest(raw), created_at=utcnow(), created_by=created_by
+    )
     db.session.add(key)
     db.session.flush()
-    record_audit(created_by or "cli", "apikey.create", f"api key {key.id}", {"channel": key.channel})
+    record_audit(created_by or "cli", "apikey.create", f"api key {key.id}", {"channel": key.channel, "kind": kind})
     return key, raw
 
 
@@ -80,24 +87,27 @@ def list_api_keys() -> list[ApiKey]:
 
 
 class ActiveKey(NamedTuple):
-    """What a partner request needs of its key: which key (its submissions) and which channel."""
+    """What a request needs of its key: which key (its submissions), which channel, and its kind (a partner's
+    or the telephony's)."""
 
     id: int
     channel: str
+    kind: str
 
 
 # Statements every partner request runs, built once (building one costs more than running it). The key is
 # read as a plain row: an ORM object of it cost a tenth of a partner intake's CPU.
-_ACTIVE_KEY = select(ApiKey.id, ApiKey.channel).where(
-    ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
+_ACTIVE_KEY = select(ApiKey.id, ApiKey.channel, ApiKey.kind).where(
+    ApiKey.key_hash == bindparam("key_hash"), ApiKey.kind == bindparam("kind"), ApiKey.revoked_at.is_(None)
 )
 _INSERT_SUBMISSION = insert(table_of(ApiSubmission))
 
 
-def find_active_key(raw_key: str | None) -> ActiveKey | None:
+def find_active_key(raw_key: str | None, kind: str = KeyKind.PARTNER.value) -> ActiveKey | None:
+    """The active key of that kind: a partner's door does not open to the telephony's key, nor the reverse."""
     if not raw_key or not raw_key.startswith(KEY_PREFIX) or len(raw_key) > 100:
         return None
-    row = db.session.execute(_ACTIVE_KEY, {"key_hash": _digest(raw_key)}).first()
+    row = db.session.execute(_ACTIVE_KEY, {"key_hash": _digest(raw_key), "kind": kind}).first()
     if row is None:
         return None
     key = ActiveKey(*row)
@@ -118,7 +128,7 @@ class UsageMeter:
         self._lock = threading.Lock()
         self._pending: Counter[int] = Counter()
         self._last_used: dict[int, object] = {}
-        self._written_at = 0.0
+        self._written_at = time.monotonic()  # the first counts wait their turn too, whatever the machine's uptime
 
     def count(self, key_id: int) -> None:
         with self._lock:
@@ -133,7 +143,7 @@ class UsageMeter:
         with self._lock:
             self._pending.clear()
             self._last_used.clear()
-            self._written_at = 0.0
+            self._written_at = time.monotonic()
 
     def flush(self) -> None:
         with self._lock:

@@ -44,6 +44,7 @@ ACTIONS = (
     "user.activate",
     "user.set_roles",
     "user.set_unit",
+    "user.set_extension",
     "user.sign_out_everywhere",
     "user.update",
     "user.reset_password",

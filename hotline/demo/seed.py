@@ -31,6 +31,7 @@ from hotline.tickets.workflow import OPEN_STATUSES, Channel, Status
 
 DEMO_PASSWORD = "hotline-demo"
 CITIZEN_PHONE = "13800138000"
+DEMO_EXTENSION = "8001"
 # username, display name, unit code, roles (scoped to the unit's subtree, or the city for hotline roles)
 DEMO_ACCOUNTS = [
     ("admin", "系统管理员", "hotline", ["admin"]),
@@ -221,6 +222,8 @@ def _seed_accounts(units: dict[str, OrgUnit]) -> dict[str, User]:
             roles=[(Role(r), scope) for r in roles],
             phone=CITIZEN_PHONE if username == "citizen" else None,
         )
+        if username == "operator" and accounts[username].extension is None:
+            accounts[username].extension = DEMO_EXTENSION  # the screen pop's demo: calls answered at 8001
     # One handler for every other unit that takes tickets, so the demo can play every step.
     for code, unit in units.items():
         if unit.kind in (UnitKind.CITY.value, UnitKind.HOTLINE_CENTRE.value):

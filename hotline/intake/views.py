@@ -7,6 +7,7 @@ from flask_login import current_user
 from hotline.accounts.decorators import permission_required
 from hotline.core.errors import ValidationFailed
 from hotline.core.forms import options
+from hotline.cti.services import link_to_ticket
 from hotline.extensions import db
 from hotline.intake import services as intake
 from hotline.intake.forms import OperatorCallForm
@@ -33,6 +34,7 @@ def register_call():
             ticket = intake.intake_appeal(
                 intake.appeal_from_form(form, Channel.PHONE.value), current_user, outcome, note=note
             )
+            link_to_ticket(form.call_id.data, ticket, current_user)
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()

@@ -226,6 +226,11 @@ def find_articles(
     return hits[:limit]
 
 
+def hints_for_ticket(ticket: Ticket, limit: int = 3) -> list[ArticleHit]:
+    """The policy explanations offered beside a ticket's answer form."""
+    return find_articles(f"{ticket.title} {ticket.body}", ticket.category_id, limit=limit, whole_text=True)
+
+
 def quoted_text(article: KnowledgeArticle) -> str:
     """What the console inserts into an answer: the explanation with its reference."""
     source = f"《{article.source}》" if article.source else ""

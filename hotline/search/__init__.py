@@ -1,7 +1,8 @@
 """Chinese search over tickets, duplicate detection and smart dispatch (jieba + PostgreSQL FTS / SQLite FTS5).
 
-``register(app)`` wires the search and knowledge pages, the template helpers the dispatch desk and the
-ticket page call, and the ``search`` / ``routing`` commands.
+``register(app)`` wires the search and knowledge pages, the knowledge base's template helpers (pure: the
+duplicates, routing suggestions and policy hints a page shows are loaded by its view), and the ``search`` /
+``routing`` commands.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ def register(app) -> None:
     from hotline.knowledge.services import quoted_text
     from hotline.knowledge.views import bp as knowledge_bp
     from hotline.knowledge.views import public_bp as faq_bp
-    from hotline.search import services
     from hotline.search.cli import routing_cli, search_cli
-    from hotline.search.routing import suggest_route
     from hotline.search.views import bp as search_bp
 
     app.register_blueprint(search_bp)
@@ -22,19 +21,10 @@ def register(app) -> None:
     app.cli.add_command(search_cli)
     app.cli.add_command(routing_cli)
     app.jinja_env.globals.update(
-        routing_suggestion=suggest_route,
-        ticket_duplicates=services.duplicates_of,
-        knowledge_for_ticket=_knowledge_for_ticket,
         kb_quote=quoted_text,
         kb_state_label=_state_label,
         kb_state_badge=_state_badge,
     )
-
-
-def _knowledge_for_ticket(ticket, limit: int = 3):
-    from hotline.knowledge.services import find_articles
-
-    return find_articles(f"{ticket.title} {ticket.body}", ticket.category_id, limit=limit, whole_text=True)
 
 
 def _state_label(state: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar as _stdcal
 from datetime import datetime, time
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -312,35 +312,33 @@ def decide_from_queue(kind, request_id, decision):
     return redirect(url_for(".requests_queue"))
 
 
-@bp.app_context_processor
-def pending_requests_nav():
-    """The nav's count of requests waiting for the signed-in supervisor."""
-    if not (current_user.is_authenticated and can_supervise(current_user)):
-        return {}
-    from hotline.sla.queries import pending_count
+@bp.before_app_request
+def count_pending_requests():
+    """The nav's count of requests waiting for the signed-in supervisor, read before the view into ``g`` (the
+    layout shows it on every page; a template never queries). Not for the API, Open311 or static files."""
+    if request.path.startswith(("/api/", "/open311/", "/static/", "/bootstrap/")):
+        return
+    if current_user.is_authenticated and can_supervise(current_user):
+        from hotline.sla.queries import pending_count
 
-    return {"pending_requests": pending_count(current_user)}
+        g.pending_requests = pending_count(current_user)
 
 
-@bp.app_context_processor
-def supervision_panel():
-    """What the ticket page's supervision panel needs (loaded lazily, only where it is shown)."""
-
-    def panel(ticket):
-        is_handler = current_user.is_authenticated and can_handle(current_user)
-        today = to_local(utcnow()).date()
-        return {
-            "records": sorted(ticket.supervision_orders + ticket.urgings, key=lambda r: r.created_at),
-            "extensions": ticket.extension_requests,
-            "suspensions": ticket.suspension_requests,
-            # Only handlers see the request forms (their labels come from the form classes).
-            "extension_form": ExtensionForm(formdata=None) if is_handler else None,
-            "suspension_form": SuspensionForm(formdata=None) if is_handler else None,
-            "is_supervisor": current_user.is_authenticated and can_supervise(current_user),
-            "is_handler": is_handler,
-            # For the extension form's preview: today, and the days off of the coming year.
-            "today": today.isoformat(),
-            "days_off": ([d.isoformat() for d in policy.current_calendar().days_off(today, 366)] if is_handler else []),
-        }
-
-    return {"sla_panel": panel}
+def supervision_panel(ticket):
+    """What the ticket page's supervision panel and the handler's request forms show (the ticket's records and
+    requests come loaded with it: ``get_ticket(whole=True)``)."""
+    is_handler = current_user.is_authenticated and can_handle(current_user)
+    today = to_local(utcnow()).date()
+    return {
+        "records": sorted(ticket.supervision_orders + ticket.urgings, key=lambda r: r.created_at),
+        "extensions": ticket.extension_requests,
+        "suspensions": ticket.suspension_requests,
+        # Only handlers see the request forms (their labels come from the form classes).
+        "extension_form": ExtensionForm(formdata=None) if is_handler else None,
+        "suspension_form": SuspensionForm(formdata=None) if is_handler else None,
+        "is_supervisor": current_user.is_authenticated and can_supervise(current_user),
+        "is_handler": is_handler,
+        # For the extension form's preview: today, and the days off of the coming year.
+        "today": today.isoformat(),
+        "days_off": [d.isoformat() for d in policy.current_calendar().days_off(today, 366)] if is_handler else [],
+    }

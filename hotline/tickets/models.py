@@ -194,6 +194,13 @@ class Ticket(Model):
     def active_assignments(self) -> list[Assignment]:
         return [a for a in self.assignments if a.status in ACTIVE_ASSIGNMENT_STATUSES]
 
+    def lead_assignment(self) -> Assignment | None:
+        """The active lead assignment at the top of any pass-down chain."""
+        for a in self.active_assignments():
+            if a.role == AssignmentRole.LEAD.value and a.parent_id is None:
+                return a
+        return None
+
     def __repr__(self) -> str:
         return f"<Ticket {self.tracking_no} {self.status}>"
 

@@ -162,7 +162,7 @@ def workspace_counts(user: User) -> dict[str, int]:
 
 _parent_category, _lead_unit = aliased(Category), aliased(OrgUnit)
 _LEAD_UNIT_NAMES = (_lead_unit.name.label("lead_unit_name"), _lead_unit.name_en.label("lead_unit_name_en"))
-# What a row of the ticket list shows (core.ui.ticket_rows), as plain columns.
+# What a row of the ticket list shows (tickets.ui.ticket_rows), as plain columns.
 LIST_ROW = (
     Ticket.tracking_no,
     Ticket.title,

@@ -89,6 +89,8 @@ def detail(tracking_no):
 
 
 def _render_detail(ticket: Ticket, error: str | None = None, revealed: dict | None = None):
+    """The ticket page; ``ticket`` comes with what the page shows (``get_ticket(whole=True)``): the template
+    only renders (tests/integration/test_render_queries.py)."""
     actions = services.available_actions(current_user, ticket)
     offered = {t.action for t in actions}  # only the forms on offer need their choices read
     dispatching = "dispatch" in offered
@@ -98,10 +100,21 @@ def _render_detail(ticket: Ticket, error: str | None = None, revealed: dict | No
         if "rate_merged" in offered
         else None
     )
+    # What the page shows beyond the ticket, loaded here so that the template only renders (the merge
+    # candidates, the smart-dispatch suggestion and the policy hints, each only with its form).
+    from hotline.knowledge.services import hints_for_ticket
+    from hotline.search.routing import suggest_route
+    from hotline.search.services import duplicates_of
+    from hotline.sla.views import supervision_panel
+
     return render_template(
         "tickets/detail.html",
         ticket=ticket,
         actions=actions,
+        duplicates=duplicates_of(ticket) if "merge" in offered else [],
+        route=suggest_route(ticket) if dispatching else None,
+        knowledge=hints_for_ticket(ticket) if "reply" in offered else [],
+        sla_panel=supervision_panel(ticket),
         labels=ACTION_LABELS,
         error=error,
         units=_dispatch_units() if dispatching else [],
@@ -122,7 +135,7 @@ def act(tracking_no, action):
     ticket = _load_visible(tracking_no)
     form = ActionForm()
     if not form.validate():
-        return _render_detail(ticket, error=_("The form is not valid.")), 400
+        return _render_detail(_load_visible(tracking_no, whole=True), error=_("The form is not valid.")), 400
     entry = WEB_ACTIONS.get(action)
     try:
         if entry is None:
@@ -139,7 +152,7 @@ def act(tracking_no, action):
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()  # nothing of the refused action is kept
-        return _render_detail(services.get_ticket(tracking_no), error=str(exc.message)), exc.status_code
+        return _render_detail(services.get_ticket(tracking_no, whole=True), error=str(exc.message)), exc.status_code
     flash(_("Done: %(action)s.", action=label("action", action)), "success")
     back = {"review": "intake.review_queue", "dispatch": "queues.dispatch"}.get(request.form.get("next"))
     if back:  # back to the queue (and the desk's tab) the action was taken from
@@ -175,7 +188,7 @@ def write(tracking_no, kind):
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        return _render_detail(services.get_ticket(tracking_no), error=str(exc.message)), exc.status_code
+        return _render_detail(services.get_ticket(tracking_no, whole=True), error=str(exc.message)), exc.status_code
     flash(_("Saved."), "success")
     return redirect(url_for(".detail", tracking_no=tracking_no))
 
@@ -190,8 +203,8 @@ def reveal(tracking_no):
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        return _render_detail(services.get_ticket(tracking_no), error=str(exc.message)), exc.status_code
-    return _render_detail(ticket, revealed=contact)
+        return _render_detail(services.get_ticket(tracking_no, whole=True), error=str(exc.message)), exc.status_code
+    return _render_detail(services.get_ticket(tracking_no, whole=True), revealed=contact)
 
 
 @bp.route("/tickets/<tracking_no>/attachments/<int:attachment_id>")

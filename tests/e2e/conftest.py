@@ -30,7 +30,9 @@ def live_server(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'hotline.db'}"
     # Every browser test files from 127.0.0.1, more appeals a minute than one citizen may: the limits themselves
     # are tested in tests/integration (test_intake_web, test_security_web, ...), so here they would only add flakes.
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=False)
+    app = create_app(
+        "testing", SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=False, CTI_STREAM_SECONDS=30
+    )
     with app.app_context():
         upgrade()
         seed_demo(ticket_count=80)

@@ -123,6 +123,8 @@ MATRIX: dict[str, Row] = {
     "intake.register_call": Row(get=web({"operator"}), post=web_post({"operator"})),
     "intake.caller": Row(get=web({"operator"})),
     "intake.review_queue": Row(get=web({"operator"})),
+    "cti.stream": Row(get=web({"operator"})),
+    "cti.show": Row(get={**web({"operator"}), "operator": 404}, values={"call_id": "no-such-call"}),  # not theirs
     "queues.dispatch": Row(get=web({"dispatcher"})),
     "queues.workspace": Row(get=web({"handler_in", "handler_out"})),
     "notify.inbox": Row(get=web(STAFF_AND_CITIZEN)),
@@ -187,6 +189,7 @@ MATRIX: dict[str, Row] = {
         post={**api(SEES_TICKET, ok=OK_POST, denied=403), "handler_out": 404, "citizen": 404}, values={"action": "sign"}
     ),
     "api.track": Row(get=everyone(422)),
+    "api.cti_events": Row(post=everyone(401)),  # the telephony's key only: no staff token opens it
     "stats_api.overview": Row(get=api(SUPERVISION)),
     "stats_api.units": Row(get=api(SUPERVISION)),
     # --- Open311 (public; partner keys only change the channel) ----------------------------------------------

@@ -37,7 +37,11 @@ def test_a_created_key_is_shown_once_works_and_is_audited(client, admin, world):
     assert client.get("/api/v1/tickets", headers={"X-API-Key": raw}).status_code == 200
     page = get(admin, "/admin/api-keys").get_data(as_text=True)
     assert "民意网" in page and raw not in page and raw[:10] in page
-    assert ("apikey.create", f"api key {key_of('民意网').id}", {"channel": "民意网"}) in audit_details()
+    assert (
+        "apikey.create",
+        f"api key {key_of('民意网').id}",
+        {"channel": "民意网", "kind": "partner"},
+    ) in audit_details()
 
 
 def test_a_second_active_key_for_a_channel_or_a_blank_name_is_refused(admin, world):

@@ -19,6 +19,7 @@ LANDED = {
     "a9c3e7d1f2b4_idempotency_keys.py": "b63474305dc9257f3fc55df102ba9953e8052661ad948d1aa9dd20cc7d070f4d",
     "b3f1c2d4e5a6_search_recency_brin.py": "600b4f50442e13e4ebebeafe94e1b3ff1d79ecc56f7fe7f7349484a6d3abfd68",
     "b8d4f0a2c6e1_supervision_order_ladder_round.py": "e74d2e5abbd29fc410c324d309eece5d3196737c82ad316cce8631cf81268f8c",
+    "c3a7e2f9d1b5_telephony_calls.py": "0406e3df054da6d4e5238ed46050ea35132988e58587338d148e7cce4602d5e5",
     "c7d2e9f1a3b4_duplicate_address_index.py": "75c8718e6e9f45888bf93a1dbd5257e5301a7a19a43169e9a623e6f28c90149a",
     "d4e8a1b2c3f5_dispatch_desk_indexes.py": "e464b61439522a12bb43ce01e32d7d0dc0fc15248c47e24179cbe68bec292acc",
     "e5f9b3c4d6a7_ticket_list_index.py": "7f9575095c2c7e7b4dba7064adc2d2c60c684a70b3837299882f85f03b240416",

@@ -1,0 +1,100 @@
+"""How a screen pop reaches one operator's open consoles: Redis pub/sub across web workers and hosts
+(``CTI_BUS_URL``, by default ``REDIS_URL``), or, in the embedded default without Redis, within the process.
+
+A message names only the call (``{"call_id": …}``): the console then loads the caller through a scoped page, so
+no phone number passes through Redis."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+Receive = Callable[[float], dict[str, Any] | None]  # wait up to N seconds for the next message
+
+
+class LocalBus:
+    """One process's subscribers (``make run``, tests): a queue per open console."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queues: dict[int, set[queue.Queue[dict[str, Any]]]] = {}
+
+    def publish(self, user_id: int, message: dict[str, Any]) -> None:
+        with self._lock:
+            for q in self._queues.get(user_id, ()):
+                q.put(message)
+
+    @contextmanager
+    def subscribe(self, user_id: int) -> Iterator[Receive]:
+        q: queue.Queue[dict[str, Any]] = queue.Queue()
+        with self._lock:
+            self._queues.setdefault(user_id, set()).add(q)
+
+        def receive(timeout: float) -> dict[str, Any] | None:
+            try:
+                return q.get(timeout=timeout)
+            except queue.Empty:
+                return None
+
+        try:
+            yield receive
+        finally:
+            with self._lock:
+                self._queues.get(user_id, set()).discard(q)
+
+
+class RedisBus:
+    """A channel per operator, ``<prefix>:cti:operator:<id>``; every web worker's stream listens on its own."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self._client = redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=30)
+        self._prefix = prefix
+
+    def _channel(self, user_id: int) -> str:
+        return f"{self._prefix}:cti:operator:{user_id}"
+
+    def publish(self, user_id: int, message: dict[str, Any]) -> None:
+        try:
+            self._client.publish(self._channel(user_id), json.dumps(message))
+        except redis.RedisError:
+            # The call is stored; the operator still finds it under "calls without a ticket" on the console.
+            log.warning("screen pop for user %s not delivered: Redis unavailable", user_id, exc_info=True)
+
+    @contextmanager
+    def subscribe(self, user_id: int) -> Iterator[Receive]:
+        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(self._channel(user_id))
+
+        def receive(timeout: float) -> dict[str, Any] | None:
+            message = pubsub.get_message(timeout=timeout)
+            if not message or message.get("type") != "message":
+                return None
+            return dict(json.loads(message["data"]))
+
+        try:
+            yield receive
+        finally:
+            pubsub.close()
+
+
+Bus = LocalBus | RedisBus
+
+
+def init_app(app: Flask) -> None:
+    url = app.config.get("CTI_BUS_URL")
+    prefix = app.config.get("RATELIMIT_KEY_PREFIX") or "hotline"
+    app.extensions["hotline_cti_bus"] = RedisBus(url, prefix) if url else LocalBus()
+
+
+def bus() -> Bus:
+    found: Bus = current_app.extensions["hotline_cti_bus"]
+    return found

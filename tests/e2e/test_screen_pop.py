@@ -1,0 +1,93 @@
+"""The screen pop in Chromium: the telephony reports a call answered at extension 8001; the console of the
+operator at 8001 fills in the caller without a reload, and another operator's console shows nothing."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from tests.e2e.conftest import LIVE, screenshot
+from tests.e2e.test_staff_journey import sign_in
+
+
+@pytest.fixture(scope="module")
+def telephony_key(live_server):
+    from hotline.accounts.models import Role
+    from hotline.accounts.services import create_user, get_user, set_user_extension
+    from hotline.api.services import create_api_key
+    from hotline.extensions import db
+    from hotline.orgs.services import get_unit_by_code
+
+    with LIVE["app"].app_context():
+        _, raw = create_api_key("呼叫中心（端到端测试）", kind="cti")
+        if get_user("operator2") is None:
+            other = create_user(
+                "operator2",
+                "hotline-demo",
+                "话务员 王丽",
+                org_unit=get_unit_by_code("hotline"),
+                roles=[(Role.OPERATOR, get_unit_by_code("city"))],
+            )
+            set_user_extension(other, "8002", actor="test")
+        db.session.commit()
+    return raw
+
+
+def report(base: str, key: str, **event) -> dict:
+    request = urllib.request.Request(
+        f"{base}/api/v1/cti/events",
+        data=json.dumps(event).encode(),
+        headers={"Content-Type": "application/json", "X-API-Key": key},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_only_the_answering_operator_pops_up(browser, live_server, telephony_key):
+    mine = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    theirs = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    try:
+        for page, user in ((mine, "operator"), (theirs, "operator2")):
+            sign_in(page, live_server, user)
+            page.goto(f"{live_server}/console/")
+            page.wait_for_function("document.getElementById('screen-pop') !== null")
+        mine.wait_for_timeout(800)  # both streams are open
+        url_before = mine.url
+        report(live_server, telephony_key, event="ringing", call_id="e2e-1", caller="13911112222")
+        answered = report(
+            live_server, telephony_key, event="answered", call_id="e2e-1", caller="13911112222", agent="8001"
+        )
+        assert answered["state"] == "answered"
+        mine.wait_for_selector("#screen-pop:not([hidden])", timeout=10000)
+        assert mine.input_value("#citizen_phone") == "13911112222"
+        assert mine.input_value("input[name=call_id]") == "e2e-1"
+        assert mine.url == url_before  # no reload
+        mine.wait_for_function(
+            "document.getElementById('caller-panel').textContent.includes('13911112222') || "
+            "document.getElementById('caller-panel').children.length > 0"
+        )
+        screenshot(mine, "screen-pop-console")
+        theirs.wait_for_timeout(1000)
+        assert theirs.is_hidden("#screen-pop") and theirs.input_value("#citizen_phone") == ""
+        # The operator completes the form and saves: the call stays with the ticket.
+        mine.select_option("#appeal_type", "complaint")
+        mine.fill("#title", "来电反映路灯不亮（端到端测试）")
+        mine.fill("#body", "人民路8号附近路灯连续三晚不亮。")
+        mine.select_option("#district_id", index=1)
+        mine.locator("select#category_id").select_option(index=1)
+        mine.click("#call-form button[type=submit]")
+        mine.wait_for_selector(".alert-success")
+        with LIVE["app"].app_context():
+            from sqlalchemy import select
+
+            from hotline.cti.models import Call
+            from hotline.extensions import db
+
+            call = db.session.execute(select(Call).filter_by(call_id="e2e-1")).scalar_one()
+            assert call.ticket_id is not None and call.operator.username == "operator"
+    finally:
+        mine.context.close()
+        theirs.context.close()
