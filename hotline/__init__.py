@@ -28,7 +28,9 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         count = int(app.config["PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap its WSGI app
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count
+        )
     _init_extensions(app)
     from hotline.core.params import install_converters, refuse_unstorable_input
 
@@ -101,7 +103,9 @@ def _select_locale() -> str:
             or (current_user.is_authenticated and current_user.locale)
             or None
         )
-    return wanted if wanted in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    if isinstance(wanted, str) and wanted in current_app.config["LANGUAGES"]:
+        return wanted
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -171,7 +175,7 @@ def _register_error_handlers(app: Flask) -> None:
         # abort(400, description=…) says what was wrong; werkzeug's own English descriptions are not shown.
         message = exc.description if exc.description != type(exc).description else None
         retry = {k: v for k, v in exc.get_headers() if k.lower() == "retry-after"}
-        return error_page(exc.code, message, headers=retry)
+        return error_page(exc.code or 500, message, headers=retry)  # a bare HTTPException has no code
 
     from flask_wtf.csrf import CSRFError
 

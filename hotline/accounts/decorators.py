@@ -2,21 +2,32 @@
 
 from collections.abc import Callable
 from functools import wraps
+from typing import ParamSpec, TypeVar
 
-from flask import abort
+from flask import Response, abort
+from flask_limiter import RequestLimit, RouteLimit
 from flask_login import current_user, login_required
 
 from hotline.accounts.models import User
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
-def permission_required(predicate: Callable[[User], bool]):
+
+def _login_required(view: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Flask-Login's ``login_required``, typed (Flask-Login ships no types): the same signature back."""
+    guarded: Callable[_P, _R] = login_required(view)
+    return guarded
+
+
+def permission_required(predicate: Callable[[User], bool]) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     """A login plus ``predicate(current_user)``, else 403: the page is guarded by the same named rule that
     shows its link and that ``permissions.TABLE`` declares."""
 
-    def decorator(view):
+    def decorator(view: Callable[_P, _R]) -> Callable[_P, _R]:
         @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
+        @_login_required
+        def wrapped(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             if not predicate(current_user):
                 abort(403)
             return view(*args, **kwargs)
@@ -26,7 +37,11 @@ def permission_required(predicate: Callable[[User], bool]):
     return decorator
 
 
-def sign_in_lockout(username, failed, on_breach=None):
+def sign_in_lockout(
+    username: Callable[[], str | None],
+    failed: Callable[[Response], bool],
+    on_breach: Callable[[RequestLimit], Response | None] | None = None,
+) -> RouteLimit:
     """The per-account lockout every door that takes a password wears: the web sign-in and the API's token
     request count failures under one shared limit per account (issue 23.6), so a lock on one door holds on
     the other. ``username()`` reads the posted name; ``failed(response)`` tells a failure. Flask-Limiter keeps
@@ -46,7 +61,7 @@ def sign_in_lockout(username, failed, on_breach=None):
     )
 
 
-def record_lockout(username: str | None, limit) -> None:
+def record_lockout(username: str | None, limit: RequestLimit) -> None:
     """The audit row of a refused, locked sign-in; committed at once (the request that follows fails)."""
     from flask import current_app, request
 

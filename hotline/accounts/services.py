@@ -90,7 +90,8 @@ def parse_session_identity(identity: str | None) -> tuple[int, int] | None:
     return int(user_id), int(version)
 
 
-def session_is_current(user: User | None, version: int) -> bool:
+def session_is_current(user: User | None, version: object) -> bool:
+    """Whether ``version`` (as a session or a token carried it) is the active user's session version."""
     return user is not None and user.active and user.session_version == version
 
 

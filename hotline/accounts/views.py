@@ -1,8 +1,9 @@
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 
 from hotline.accounts.decorators import record_lockout, sign_in_lockout
@@ -25,11 +26,11 @@ def _login_address_key() -> str:
     return "login-address:" + (request.remote_addr or "unknown")
 
 
-def _login_failed(response) -> bool:
+def _login_failed(response: Response) -> bool:
     return request.method == "POST" and response.status_code != 302
 
 
-def _login_locked(limit) -> object:
+def _login_locked(limit: RequestLimit) -> Response:
     """The lockout answer: the sign-in page again, with a clear message and 429."""
     record_lockout(request.form.get("username"), limit)
     form = LoginForm()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -271,7 +272,7 @@ def _export_users() -> list[list[str]]:
 
 
 def _export_routing() -> list[list[str]]:
-    routes = db.session.execute(select(CategoryRoute)).scalars().all()
+    routes = list(db.session.execute(select(CategoryRoute)).scalars())
     routes.sort(
         key=lambda r: (
             r.district.code,
@@ -320,9 +321,13 @@ class _Importer:
     FIELD_COLUMNS: dict[str, str] = {}
     column_of_key = "code"
 
-    def __init__(self, actor):
+    def __init__(self, actor: User | str) -> None:  # a user, or the CLI's name for itself
         self.actor = actor
-        self.deferred: list[tuple[int, int, object]] = []  # (order, row, callable)
+        self.deferred: list[tuple[int, int, Callable[[], object]]] = []  # (order, row, action)
+
+    def row(self, n: int, v: dict) -> RowPlan:
+        """Check row ``n`` (``v``: column → text) and run it through the services."""
+        raise NotImplementedError
 
     def column(self, service_field: str | None) -> str:
         return self.FIELD_COLUMNS.get(service_field or "", service_field or self.column_of_key)
@@ -410,7 +415,7 @@ class _UnitImporter(_Importer):
 class _CategoryImporter(_Importer):
     FIELD_COLUMNS = {"parent_id": "parent", "category": "active", "code": "code", "name": "name"}
 
-    def __init__(self, actor):
+    def __init__(self, actor: User | str) -> None:
         super().__init__(actor)
         self.requested: dict[str, tuple[int, bool | None, str]] = {}  # code -> (row, active, parent code)
 
@@ -526,6 +531,7 @@ class _UserImporter(_Importer):
             except RowProblem as bad_roles:
                 problems.update(bad_roles.problems)
         _check_lengths(v, {"username": 64, "display_name": 64, "phone": 20}, problems)
+        assert unit is not None, "an unknown unit is among the problems _check_lengths raised"
         if user is None:
             user = accounts.create_account_without_password(
                 actor=self.actor, username=username, display_name=display_name, unit=unit, roles=roles, phone=phone
@@ -590,6 +596,7 @@ class _RoutingImporter(_Importer):
             )
         if problems:
             raise RowProblem(problems)
+        assert category is not None and district is not None and unit is not None, "each missing one is a problem"
         route = db.session.execute(
             select(CategoryRoute).filter_by(category_id=category.id, district_id=district.id)
         ).scalar_one_or_none()

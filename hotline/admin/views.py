@@ -68,7 +68,7 @@ def _prepare(form, units):
     form.roles.choices = options(_role_choices())
 
 
-def _roles_from(form, units_by_id) -> tuple[OrgUnit, list]:
+def _roles_from(form, units_by_id) -> tuple[OrgUnit | None, list]:
     unit = units_by_id.get(form.org_unit_id.data)
     scope = units_by_id.get(form.scope_unit_id.data) or unit
     if unit is None:

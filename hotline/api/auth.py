@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import request
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import Unauthorized
 
@@ -18,7 +19,7 @@ API_KEY_HEADER = "X-API-Key"
 class InvalidCredentials(Unauthorized):
     """Credentials were sent but are wrong, expired or revoked: never silently anonymous."""
 
-    def __init__(self, message):
+    def __init__(self, message: LazyString) -> None:
         super().__init__()
         self.data = {"message": message}
 
@@ -43,11 +44,14 @@ class Caller:
         return self.user is not None and self.user.is_hotline_staff
 
 
+_CALLER_KEY = "hotline.api_caller"  # in the request's WSGI environ
+
+
 def current_caller() -> Caller:
     # Cached on the request, not on g: an app context may outlive one request (tests, CLI).
-    caller = getattr(request, "hotline_api_caller", None)
-    if caller is None:
-        caller = request.hotline_api_caller = _resolve()
+    caller = request.environ.get(_CALLER_KEY)
+    if not isinstance(caller, Caller):
+        caller = request.environ[_CALLER_KEY] = _resolve()
     return caller
 
 

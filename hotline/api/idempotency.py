@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from hotline.api.models import IdempotencyKey
 from hotline.core.clock import utcnow
 from hotline.core.errors import DomainError, ValidationFailed
+from hotline.core.models import rows_matched, table_of
 from hotline.extensions import db
 
 HEADER = "Idempotency-Key"
@@ -47,7 +48,7 @@ class KeyReused(DomainError):
     status_code = 422
     default_message = _l("This Idempotency-Key was already used for a different request; send a new key.")
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(field=HEADER)
 
 
@@ -124,7 +125,7 @@ def previous_answer(attempt: Attempt) -> Response | None:
 def remember_answer(attempt: Attempt, response: Response) -> None:
     """Keep the answer in the current transaction; an IntegrityError means another request with the key won."""
     db.session.execute(
-        insert(IdempotencyKey.__table__).values(
+        insert(table_of(IdempotencyKey)).values(
             scope=attempt.scope,
             key=attempt.key,
             request_sha256=attempt.request_sha256,
@@ -140,7 +141,7 @@ def remember_answer(attempt: Attempt, response: Response) -> None:
 def purge_expired_keys(now: datetime | None = None) -> int:
     """Forget the keys older than their lifetime (beat, hourly); the number deleted."""
     cutoff = (now or utcnow()) - _lifetime()
-    return db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)).rowcount or 0
+    return rows_matched(db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))) or 0
 
 
 def commit_with_answer(attempt: Attempt | None, response: Response) -> Response:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.accounts.models import User
@@ -22,6 +22,7 @@ from hotline.api.models import ApiKey, ApiSubmission, KeyKind
 from hotline.core.audit import record_audit
 from hotline.core.clock import utcnow
 from hotline.core.errors import NotFound, ValidationFailed
+from hotline.core.models import table_of
 from hotline.extensions import db
 from hotline.tickets.models import Ticket
 
@@ -99,7 +100,7 @@ class ActiveKey(NamedTuple):
 _ACTIVE_KEY = select(ApiKey.id, ApiKey.channel, ApiKey.kind).where(
     ApiKey.key_hash == bindparam("key_hash"), ApiKey.kind == bindparam("kind"), ApiKey.revoked_at.is_(None)
 )
-_INSERT_SUBMISSION = insert(ApiSubmission.__table__)
+_INSERT_SUBMISSION = insert(table_of(ApiSubmission))
 
 
 def find_active_key(raw_key: str | None, kind: str = KeyKind.PARTNER.value) -> ActiveKey | None:
@@ -123,7 +124,7 @@ class UsageMeter:
     that dies loses at most that many seconds of counts; the appeals themselves are never at stake here.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: Counter[int] = Counter()
         self._last_used: dict[int, object] = {}
@@ -174,7 +175,7 @@ def record_submission(ticket: Ticket, key: ActiveKey) -> None:
     db.session.execute(_INSERT_SUBMISSION, {"ticket_id": ticket.id, "api_key_id": key.id})
 
 
-def submitted_with(key: ActiveKey):
+def submitted_with(key: ActiveKey) -> Select[tuple[int]]:
     """A subquery of the ids of tickets filed with ``key``."""
     return select(ApiSubmission.ticket_id).where(ApiSubmission.api_key_id == key.id)
 
@@ -210,6 +211,6 @@ def user_for_token(token: str) -> User | None:
         return None
     uid = payload.get("uid")
     user = load_user(uid) if isinstance(uid, int) else None
-    if not session_is_current(user, payload.get("sv")) or payload.get("pw") != _password_stamp(user):
+    if user is None or not session_is_current(user, payload.get("sv")) or payload.get("pw") != _password_stamp(user):
         return None
     return user

@@ -62,7 +62,7 @@ def in_default_language(text: LazyString) -> str:
 def install(app: Flask) -> None:
     """Replace flask_babel's Jinja callables (same newstyle behaviour: autoescaped, ``%(name)s`` variables)."""
     env = app.jinja_env
-    env.install_gettext_callables(
+    env.install_gettext_callables(  # type: ignore[attr-defined]  # added by jinja2.ext.i18n (Environment.extend)
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         pgettext=lambda c, s: translations().upgettext(c, s),

@@ -23,7 +23,7 @@ from flask import Flask, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestURITooLarge
-from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
+from werkzeug.routing import BaseConverter, IntegerConverter, PathConverter, UnicodeConverter, ValidationError
 
 from hotline.core.errors import DomainError, ValidationFailed
 
@@ -111,7 +111,7 @@ class IdConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
-class _NoControl:
+class _NoControl(BaseConverter):
     def to_python(self, value: str) -> str:
         if _PATH_CONTROL.search(value):
             raise ValidationError()  # the rule does not match: 404

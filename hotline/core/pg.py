@@ -30,7 +30,8 @@ class LazyDescription(Sequence):
 
     def _built(self) -> list[Column]:
         if self._columns is None:
-            self._columns = [Column(self._source, i) for i in range(self._count)]
+            # Column reads only these three attributes of its cursor
+            self._columns = [Column(self._source, i) for i in range(self._count)]  # type: ignore[arg-type]
         return self._columns
 
     def __len__(self) -> int:
@@ -48,7 +49,7 @@ class LazyDescription(Sequence):
 
 class Cursor(psycopg.Cursor):
     @property
-    def description(self) -> LazyDescription | None:
+    def description(self) -> LazyDescription | None:  # type: ignore[override]  # the same Columns, made lazily
         result = self.pgresult  # the conditions of psycopg's own property
         if result and (result.nfields or result.status in _TUPLES):
             return LazyDescription(self, result)

@@ -8,8 +8,10 @@ project boards. Every function takes the scope unit; nothing here writes.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NotRequired, TypedDict
 
 from flask import current_app
 from sqlalchemy import Integer, Select, case, cast, func, or_, select, true
@@ -89,7 +91,9 @@ _SUMS = [func.coalesce(func.sum(getattr(KpiUnitDay, n)), 0).label(n) for n in kp
 
 
 def _counts(row, hists=()) -> kpis.UnitCounts:
-    c = kpis.UnitCounts(**{n: getattr(row, n) or 0 for n in kpis.UnitCounts.NUMBERS})
+    c = kpis.UnitCounts()
+    for n in kpis.UnitCounts.NUMBERS:
+        setattr(c, n, getattr(row, n) or 0)
     c.sign_hist = kpis.merge_histograms(h[0] for h in hists)
     c.answer_hist = kpis.merge_histograms(h[1] for h in hists)
     return c
@@ -196,13 +200,18 @@ def breakdowns(scope: OrgUnit, start: date, end: date) -> dict[str, list[dict]]:
     ).all()
     categories = _categories()
     names = _unit_names({r[1] for r in rows})
-    merged = {by: defaultdict(lambda: [0, 0]) for by in ("category", "subcategory", "district")}
+    merged: dict[str, defaultdict[str | None, list[int]]] = {
+        by: defaultdict(lambda: [0, 0]) for by in ("category", "subcategory", "district")
+    }
     for category_id, district_id, n, rep in rows:
         cat = categories.get(category_id)
-        top = categories.get(cat[2]) if cat is not None and cat[2] is not None else cat
+        top = categories[cat[2]] if cat is not None and cat[2] is not None else cat  # a parent always exists
+        subcategory = None
+        if cat is not None and top is not None:
+            subcategory = f"{top[1]}/{cat[1]}" if top is not cat else cat[1]
         labels = {
             "category": top[1] if top else None,
-            "subcategory": (f"{top[1]}/{cat[1]}" if top is not cat else cat[1]) if cat else None,
+            "subcategory": subcategory,
             "district": names.get(district_id),
         }
         for by, label in labels.items():
@@ -224,11 +233,11 @@ def _categories() -> dict[int, tuple]:
     }
 
 
-def _unit_names(ids) -> dict:
-    ids = [i for i in ids if i]
-    if not ids:
+def _unit_names(ids: Iterable[int | None]) -> dict[int, str]:
+    known = [i for i in ids if i]
+    if not known:
         return {}
-    return dict(db.session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids))).all())
+    return dict(db.session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(known))).tuples().all())
 
 
 def rollup_freshness() -> datetime | None:
@@ -321,8 +330,7 @@ def _in_scope_groups(scope: OrgUnit) -> list[tuple]:
 
 
 def open_status_counts(scope: OrgUnit) -> dict[str, int]:
-    counts = dict.fromkeys(s.value for s in Status if s in OPEN_STATUSES)
-    counts.update({k: 0 for k in counts})
+    counts = {s.value: 0 for s in Status if s in OPEN_STATUSES}
     for status, _level, _district, _lead, n in _in_scope_groups(scope):
         counts[status] = counts.get(status, 0) + n
     return counts
@@ -370,7 +378,9 @@ def hotspot_alerts(scope: OrgUnit, limit: int = 20) -> list[dict]:
         dict(
             db.session.execute(
                 select(Category.id, Category.name).where(Category.id.in_({a.category_id for a in alerts}))
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         if alerts
         else {}
@@ -414,9 +424,18 @@ def projects(public_only: bool = False, year: int | None = None) -> list[Livelih
     return list(db.session.execute(query.order_by(LivelihoodProject.year.desc(), LivelihoodProject.id)).scalars())
 
 
-def project_boards(project_ids: list[int]) -> dict[int, dict]:
+class ProjectBoard(TypedDict):
+    volume: int
+    statuses: dict[str, int]
+    open: int
+    answered: int
+    answered_on_time: int
+    on_time_rate: NotRequired[float | None]
+
+
+def project_boards(project_ids: list[int]) -> dict[int, ProjectBoard]:
     """Per project: volume, tickets by status, answered and answered on time (one grouped query)."""
-    boards = {
+    boards: dict[int, ProjectBoard] = {
         pid: {"volume": 0, "statuses": {}, "open": 0, "answered": 0, "answered_on_time": 0} for pid in project_ids
     }
     if not project_ids:
@@ -445,12 +464,12 @@ def project_boards(project_ids: list[int]) -> dict[int, dict]:
 PUBLIC_PROJECTS_KEY = "projects:public"
 
 
-def public_project_boards(project_ids: list[int]) -> dict[int, dict]:
+def public_project_boards(project_ids: list[int]) -> dict[int, ProjectBoard]:
     """``project_boards`` for the public page: from the rollup task's snapshot (up to 5 minutes old, like
     the period figures); a project the snapshot does not hold yet is counted now."""
     snapshot = db.session.get(KpiSnapshot, PUBLIC_PROJECTS_KEY)
     held = snapshot.payload if snapshot is not None else {}
-    boards = {pid: held[str(pid)] for pid in project_ids if str(pid) in held}
+    boards: dict[int, ProjectBoard] = {pid: held[str(pid)] for pid in project_ids if str(pid) in held}
     missing = [pid for pid in project_ids if pid not in boards]
     if missing:
         boards.update(project_boards(missing))
@@ -510,7 +529,7 @@ def category_trend(months: list[tuple[date, date]]) -> dict:
         cat = categories.get(category_id)
         if cat is None:
             continue
-        top = categories.get(cat[2]) if cat[2] is not None else cat
+        top = categories[cat[2]] if cat[2] is not None else cat  # a parent always exists
         i = next(i for lo, i in reversed(month_of) if lo <= day)
         series.setdefault(top[1], [0] * len(months))[i] += int(n)
     ordered = dict(sorted(series.items(), key=lambda kv: -sum(kv[1])))
@@ -556,9 +575,9 @@ def released_answers(limit: int = 10) -> list[dict]:
     ).all()
     categories = (
         dict(
-            db.session.execute(
-                select(Category.id, Category.name).where(Category.id.in_({r.category_id for r in rows}))
-            ).all()
+            db.session.execute(select(Category.id, Category.name).where(Category.id.in_({r.category_id for r in rows})))
+            .tuples()
+            .all()
         )
         if rows
         else {}

@@ -402,8 +402,8 @@ def refresh_hotspots(now: datetime | None = None) -> int:
         select(Ticket.id, Ticket.created_at, Ticket.address, Ticket.category_id, Ticket.district_id).where(
             Ticket.created_at >= since, Ticket.merged_into_id.is_(None)
         )
-    ).all()
-    alerts = kpis.hotspot_alerts(rows)
+    ).tuples()
+    alerts = kpis.hotspot_alerts(rows.all())
     db.session.execute(delete(HotspotAlertRow))
     if alerts:
         db.session.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -92,9 +93,9 @@ def foreign_data() -> dict[str, list[str]]:
         return {}
     unit_codes, category_codes = demo_unit_codes(), demo_category_codes()
     usernames = {a[0] for a in DEMO_ACCOUNTS} | {f"h-{code}" for code in unit_codes}
-    units = db.session.execute(select(OrgUnit.code)).scalars().all()
-    users = db.session.execute(select(User.username)).scalars().all()
-    categories = db.session.execute(select(Category.code)).scalars().all()
+    units = list(db.session.execute(select(OrgUnit.code)).scalars())
+    users = list(db.session.execute(select(User.username)).scalars())
+    categories = list(db.session.execute(select(Category.code)).scalars())
     foreign = {
         "org units": sorted(set(units) - unit_codes),
         "users": sorted(set(users) - usernames),
@@ -102,7 +103,7 @@ def foreign_data() -> dict[str, list[str]]:
     }
     if any(foreign.values()):
         return {kind: found for kind, found in foreign.items() if found}
-    tickets = db.session.execute(select(Ticket.tracking_no).limit(5)).scalars().all()
+    tickets = list(db.session.execute(select(Ticket.tracking_no).limit(5)).scalars())
     if not (units or users or categories or tickets):
         return {}  # empty: a fresh installation
     if {a[0] for a in DEMO_ACCOUNTS} <= set(users):
@@ -396,6 +397,8 @@ class _DemoTickets:
                 "transfer_emergency": rng.choice(data.EMERGENCY_TRANSFERS),
             }.get(action)
             return register_ticket(appeal, acc["operator"], action, note=note)
+        if ticket is None:
+            raise ValueError(f"the demo script plays {action} before the ticket is registered")
         if action == "note":
             from hotline.tickets.services import record_event
 
@@ -403,16 +406,21 @@ class _DemoTickets:
                 ticket, "note", self._handler(self._deepest_lead(ticket)), note=rng.choice(data.PROGRESS_NOTES)
             )
             return ticket
-        actor, params = acc["dispatcher"], {}
+        actor: User | CitizenActor = acc["dispatcher"]
+        params: dict[str, Any] = {}  # apply_transition's keyword arguments
         if action == "accept":
             actor = acc["operator"]
         elif action == "dispatch":
+            if ticket.category_id is None or ticket.district_id is None:
+                raise ValueError("a demo ticket is routed by its category and district")
             lead = self.routes[(ticket.category_id, ticket.district_id)]
             if ticket.dispatch_count:  # re-dispatch after a return: the district government takes it
                 lead = self.units[f"d{_district_no(ticket, self.units)}"]
             params["lead_unit"] = lead
             if rng.random() < 0.15:
-                district = community.parent.parent
+                district = community.parent.parent if community.parent else None
+                if district is None:
+                    raise ValueError(f"the demo community {community.code} is not in a street of a district")
                 helpers = [u for u in district.children if u.kind == UnitKind.DEPARTMENT.value and u.id != lead.id]
                 params["assist_units"] = [rng.choice(helpers)]
         elif action == "merge":

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import IO
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from hotline.accounts.models import User
 from hotline.core.clock import utcnow
@@ -38,7 +41,7 @@ class Photo:
     suffix: str = ""
 
 
-def read_photo(filename: str, stream, field: str = "photos") -> Photo:
+def read_photo(filename: str, stream: IO[bytes], field: str = "photos") -> Photo:
     """Read at most the size limit (a larger upload is refused before it is read whole) and check the
     content, not the name: it must decode as a JPEG, PNG or WebP image."""
     data = stream.read(MAX_PHOTO_BYTES + 1)
@@ -87,13 +90,17 @@ def reencode_photo(data: bytes, kind: str) -> bytes:
     elif kind in ("PNG", "WEBP") and picture.mode not in ("RGB", "RGBA", "L", "LA", "P"):
         picture = picture.convert("RGBA")
     out = io.BytesIO()
-    options = {"JPEG": {"quality": 88, "optimize": True}, "PNG": {"optimize": True}, "WEBP": {"quality": 85}}[kind]
-    picture.save(out, kind, **options)  # no exif=, icc_profile= or pnginfo=: nothing but pixels
+    options: dict[str, dict[str, int | bool]] = {
+        "JPEG": {"quality": 88, "optimize": True},
+        "PNG": {"optimize": True},
+        "WEBP": {"quality": 85},
+    }
+    picture.save(out, kind, **options[kind])  # no exif=, icc_profile= or pnginfo=: nothing but pixels
     return out.getvalue()
 
 
 def intake_appeal(
-    appeal: AppealInput, actor: AnyActor, outcome: str, *, photos: list[Photo] = (), note: str | None = None
+    appeal: AppealInput, actor: AnyActor, outcome: str, *, photos: Sequence[Photo] = (), note: str | None = None
 ) -> Ticket:
     """Register an appeal with its photos, all or nothing: a rollback removes the stored files."""
     if len(photos) > MAX_PHOTOS:
@@ -135,7 +142,7 @@ def _keep_files(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _remove_files(session: Session, previous_transaction) -> None:
+def _remove_files(session: Session, previous_transaction: SessionTransaction) -> None:
     if session.in_transaction():
         return
     keys = session.info.pop(_ROLLBACK_KEY, [])
@@ -188,7 +195,7 @@ def district_choices() -> list[tuple[int, str]]:
     ]
 
 
-def appeal_from_form(form, channel: str) -> AppealInput:
+def appeal_from_form(form: FlaskForm, channel: str) -> AppealInput:
     """The form's fields (named as in ``AppealInput``) as an appeal; validation happens in intake."""
     fields = {
         name: form[name].data

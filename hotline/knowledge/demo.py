@@ -1,8 +1,24 @@
 """The demo city's knowledge base: policy explanations and FAQs operators read out on the phone. Data only."""
 
 from datetime import date
+from typing import Required, TypedDict
 
-ARTICLES = [
+
+class DemoArticle(TypedDict, total=False):
+    """One article as ``seed_demo_articles`` stores it; ``kind`` and ``state`` default to policy, published."""
+
+    category: Required[str]  # the category's code
+    kind: str
+    title: Required[str]
+    question: str
+    source: str
+    effective_from: date
+    effective_until: date
+    state: str
+    body: Required[str]
+
+
+ARTICLES: list[DemoArticle] = [
     {
         "category": "0101",
         "title": "最低生活保障（低保）申请条件和办理流程",

@@ -13,10 +13,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, event, or_, select
+from sqlalchemy.orm import Session, UOWTransaction
 
 from hotline.accounts.models import User
 from hotline.core import privacy
@@ -27,7 +28,7 @@ from hotline.extensions import db
 from hotline.knowledge.models import ArticleState, KnowledgeArticle
 from hotline.permissions import can_administer
 from hotline.search.segment import document_tokens, query_tokens
-from hotline.tickets.models import Category, TicketEvent
+from hotline.tickets.models import Category, Ticket, TicketEvent
 from hotline.tickets.services import on_new_ticket
 
 REFERENCE = re.compile(r"KB-(\d{4,})")
@@ -96,7 +97,7 @@ def change_state(article: KnowledgeArticle, action: str, actor: User) -> Knowled
     return article
 
 
-def in_force(today: date | None = None):
+def in_force(today: date | None = None) -> Select[tuple[KnowledgeArticle]]:
     """Published articles whose effective period includes today (Asia/Shanghai)."""
     today = today or to_local(utcnow()).date()
     return select(KnowledgeArticle).where(
@@ -163,13 +164,13 @@ def _hint_words(text: str) -> set[str]:
 def _category_groups() -> dict[int, int]:
     """Category id → the id of its top-level group (itself for a group)."""
     rows = db.session.execute(select(Category.id, Category.parent_id)).all()
-    parents = dict(rows)
+    parents: dict[int, int | None] = {category_id: parent_id for category_id, parent_id in rows}
     out = {}
     for category_id, _parent_id in rows:
         top, seen = category_id, set()
-        while parents.get(top) and top not in seen:
+        while (parent_id := parents.get(top)) and top not in seen:
             seen.add(top)
-            top = parents[top]
+            top = parent_id
         out[category_id] = top
     return out
 
@@ -225,7 +226,7 @@ def find_articles(
     return hits[:limit]
 
 
-def hints_for_ticket(ticket, limit: int = 3) -> list[ArticleHit]:
+def hints_for_ticket(ticket: Ticket, limit: int = 3) -> list[ArticleHit]:
     """The policy explanations offered beside a ticket's answer form."""
     return find_articles(f"{ticket.title} {ticket.body}", ticket.category_id, limit=limit, whole_text=True)
 
@@ -244,7 +245,7 @@ def referenced_article_ids(value: str | None) -> list[int]:
     return sorted({int(m) for m in REFERENCE.findall(value or "")})
 
 
-def _with_articles_used(session: Session, data: dict | None, text: str | None) -> dict | None:
+def _with_articles_used(session: Session, data: dict[str, Any] | None, text: str | None) -> dict[str, Any] | None:
     """The event data with the articles quoted as KB-nnnn in ``text`` that exist."""
     ids = referenced_article_ids(text)
     if ids:
@@ -256,7 +257,7 @@ def _with_articles_used(session: Session, data: dict | None, text: str | None) -
 
 
 @event.listens_for(Session, "before_flush")
-def _record_article_use(session: Session, flush_context, instances) -> None:
+def _record_article_use(session: Session, flush_context: UOWTransaction, instances: object) -> None:
     """An answer that quotes KB-nnnn records the article on its (new, append-only) event."""
     for obj in session.new:
         if isinstance(obj, TicketEvent) and obj.action in USE_ACTIONS:
@@ -269,7 +270,7 @@ def _record_article_use(session: Session, flush_context, instances) -> None:
 
 
 @on_new_ticket
-def _record_article_use_at_intake(ticket, first_event: dict) -> None:
+def _record_article_use_at_intake(ticket: Ticket, first_event: dict[str, Any]) -> None:
     """The same for a ticket answered directly when registered (its first event is written without a flush)."""
     if first_event["action"] in USE_ACTIONS:
         first_event["data"] = _with_articles_used(db.session(), first_event["data"], first_event["note"])
@@ -296,7 +297,7 @@ def seed_demo_articles() -> int:
                 question=item.get("question"),
                 body=item["body"],
                 source=item.get("source"),
-                category_id=codes.get(item.get("category")),
+                category_id=codes.get(item["category"]),
                 effective_from=item.get("effective_from"),
                 effective_until=item.get("effective_until"),
                 state=item.get("state", ArticleState.PUBLISHED.value),

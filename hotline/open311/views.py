@@ -178,7 +178,9 @@ def as_request(ticket: Ticket, own: bool = False) -> dict:
     notes = answer["body"] if answer else label("status", ticket.status)
     description, address, (lat, lon) = ticket.body, ticket.address, (ticket.lat, ticket.lon)
     if not own:
-        known = dict(names=[ticket.citizen_name], phones=[ticket.citizen_phone], addresses=[ticket.address])
+        known: dict[str, list[str | None]] = dict(
+            names=[ticket.citizen_name], phones=[ticket.citizen_phone], addresses=[ticket.address]
+        )
         notes, description = privacy.scrub_text(notes, **known), privacy.scrub_text(description, **known)
         address = privacy.public_address(address) or None
         lat, lon = privacy.public_point(lat, lon)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 from sqlalchemy import select, text
@@ -17,14 +18,17 @@ from hotline.search.schema import FTS_TABLE, PG_INDEX, PG_RECENCY_INDEX, POSTGRE
 from hotline.search.segment import document_text
 from hotline.tickets.models import Reply, Ticket
 
+# (ticket id, title, body, address, released answers): what a ticket's search document is made of.
+_Source = tuple[int, str, str, str | None, list[str]]
 
-def _segment(rows: list[tuple]) -> list[tuple[int, str]]:
+
+def _segment(rows: list[_Source]) -> list[tuple[int, str]]:
     return [
         (ticket_id, document_text(title, body, address, *answers)) for ticket_id, title, body, address, answers in rows
     ]
 
 
-def _batches(batch: int):
+def _batches(batch: int) -> Iterator[list[_Source]]:
     last = 0
     while True:
         tickets = db.session.execute(
@@ -47,7 +51,7 @@ def _batches(batch: int):
         last = ids[-1]
 
 
-def rebuild(batch: int = 2000, workers: int | None = None, progress=None) -> int:
+def rebuild(batch: int = 2000, workers: int | None = None, progress: Callable[[int], object] | None = None) -> int:
     session = db.session
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -97,6 +101,7 @@ def _store(rows: list[tuple[int, str]], dialect: str) -> int:
         return 0
     if dialect == "postgresql":
         raw = db.session.connection().connection.driver_connection  # psycopg 3
+        assert raw is not None, "a connection in use has its driver's connection"
         buffer = io.StringIO()
         for ticket_id, document in rows:
             buffer.write(f"{ticket_id}\t{_copy_escape(document)}\tnow()\n")

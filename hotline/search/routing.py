@@ -17,9 +17,11 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from sqlalchemy import select
 
+from hotline.core.models import table_of
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
 from hotline.search.models import RoutingModel
@@ -30,6 +32,8 @@ from hotline.tickets.workflow import Status
 MIN_CONFIDENCE = 0.5
 MIN_SAMPLES = 20
 _cache: dict[str, tuple[int, dict]] = {}
+# (category or unit id, probability): no id when nothing was predicted.
+Scored = tuple[int | None, float]
 
 
 def features(title: str | None, body: str | None) -> str:
@@ -99,22 +103,28 @@ def _category_probabilities(model, docs: list[str]) -> list[list[tuple[int, floa
     return out
 
 
-def _unit_scores(categories: list[tuple[int, float]], district: int | None, units: dict, routes: dict) -> Counter:
-    scores: Counter = Counter()
+def _unit_scores(
+    categories: list[tuple[int, float]], district: int | None, units: dict, routes: dict
+) -> dict[int, float]:
+    scores: dict[int, float] = {}
     for category_id, p in categories:
-        counts = Counter(units.get((category_id, district), {}))
+        counts: dict[int, float] = dict(units.get((category_id, district), {}))
         route = routes.get((category_id, district))
         if route:
-            counts[route] += CATALOGUE_WEIGHT
+            counts[route] = counts.get(route, 0) + CATALOGUE_WEIGHT
         total = sum(counts.values())
         for unit_id, n in counts.items():
-            scores[unit_id] += p * n / total
+            scores[unit_id] = scores.get(unit_id, 0) + p * n / total
     return scores
+
+
+def _best(ranked: list[tuple[int, float]]) -> Scored:
+    return ranked[0] if ranked else (None, 0.0)
 
 
 def predict(
     models: dict, items: list[tuple[str, int | None]], exclude: Sequence[set[int]] | None = None, top: int = 1
-) -> list[tuple[tuple, list[tuple[int, float]]]]:
+) -> list[tuple[Scored, list[tuple[int, float]]]]:
     """((category id, p), [(unit id, p), …]) for each (features, district id): the ``top`` most likely lead
     units, best first, leaving out the units in ``exclude`` (one set per item: those that returned the ticket).
     An excluded unit's share is not handed to the others: the confidence shown stays what the text supports."""
@@ -122,10 +132,11 @@ def predict(
     routes = _routes()
     out = []
     for i, (cats, (_, district)) in enumerate(zip(categories, items)):
-        best = cats[0] if cats else (None, 0.0)
+        best: Scored = cats[0] if cats else (None, 0.0)
         skip = exclude[i] if exclude else set()
         scores = _unit_scores(cats, district, models["units"], routes)
-        ranked = [(u, p) for u, p in scores.most_common() if u not in skip][:top]
+        most_likely = sorted(scores.items(), key=itemgetter(1), reverse=True)  # as Counter.most_common
+        ranked = [(u, p) for u, p in most_likely if u not in skip][:top]
         out.append((best, ranked))
     return out
 
@@ -158,7 +169,7 @@ def evaluate(test_share: float = 0.25, seed: int = 7) -> Evaluation:
     test, train = rows[:cut], rows[cut:]
     models = fit(train)
     predicted = predict(models, [(r[0], r[1]) for r in test])
-    cats, units = [p[0] for p in predicted], [(p[1] or [(None, 0.0)])[0] for p in predicted]
+    cats, units = [p[0] for p in predicted], [_best(p[1]) for p in predicted]
     majority_cat = Counter(r[2] for r in train).most_common(1)[0][0]
     majority_unit = Counter(r[3] for r in train).most_common(1)[0][0]
     confident = [(u, r) for u, r in zip(units, test) if u[1] >= MIN_CONFIDENCE]
@@ -198,7 +209,7 @@ def train_routing_model() -> RoutingModel | None:
     # Keep the three newest models; older ones only take space.
     old = db.session.execute(select(RoutingModel.id).order_by(RoutingModel.id.desc()).offset(3)).scalars().all()
     if old:
-        db.session.execute(RoutingModel.__table__.delete().where(RoutingModel.id.in_(old)))
+        db.session.execute(table_of(RoutingModel).delete().where(RoutingModel.id.in_(old)))
     return model
 
 
@@ -206,10 +217,10 @@ def current_models() -> dict | None:
     latest = db.session.execute(select(RoutingModel.id).order_by(RoutingModel.id.desc()).limit(1)).scalar()
     if latest is None:
         return None
-    key = str(db.session.get_bind().url)
+    key = str(db.session.get_bind().engine.url)
     cached = _cache.get(key)
     if cached is None or cached[0] != latest:
-        blob = db.session.get(RoutingModel, latest).blob
+        blob = db.session.get_one(RoutingModel, latest).blob
         _cache[key] = cached = (latest, pickle.loads(blob))  # our own blob, written by train_routing_model
     return cached[1]
 
@@ -240,20 +251,21 @@ def suggest_routes(tickets: Sequence[Ticket]) -> dict[int, RoutingSuggestion]:
             [(features(t.title, t.body), t.district_id) for t in tickets],
             exclude=[returned.get(t.id, set()) for t in tickets],
         )
-        cats, units = [p[0] for p in predicted], [(p[1] or [(None, 0.0)])[0] for p in predicted]
+        cats, units = [p[0] for p in predicted], [_best(p[1]) for p in predicted]
     else:
-        cats = units = [(None, 0.0)] * len(tickets)
+        nothing: list[Scored] = [(None, 0.0)] * len(tickets)
+        cats = units = nothing
     ids = {i for i, _ in cats if i} | {i for i, _ in units if i}
     categories = {c.id: c for c in db.session.execute(select(Category).where(Category.id.in_(ids))).scalars()}
     org_units = {u.id: u for u in db.session.execute(select(OrgUnit).where(OrgUnit.id.in_(ids))).scalars()}
     catalogue = suggested_units(tickets)
     out = {}
     for ticket, (cat_id, cat_p), (unit_id, unit_p) in zip(tickets, cats, units):
-        unit, source = org_units.get(unit_id), "model"
+        unit, source = (org_units.get(unit_id) if unit_id is not None else None), "model"
         if unit is None or unit_p < MIN_CONFIDENCE or not unit.active:
             unit, unit_p, source = catalogue.get(ticket.id), 0.0, "catalogue"
         out[ticket.id] = RoutingSuggestion(
-            category=categories.get(cat_id),
+            category=categories.get(cat_id) if cat_id is not None else None,
             category_confidence=round(cat_p, 2),
             unit=unit,
             unit_confidence=round(unit_p, 2),

@@ -13,17 +13,33 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from flask import current_app
 from markupsafe import Markup, escape
-from sqlalchemy import Integer, and_, any_, bindparam, event, func, insert, literal_column, or_, select, text, union
+from sqlalchemy import (
+    BindParameter,
+    ColumnClause,
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    event,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    union,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, attributes
 
 from hotline.accounts.models import User
 from hotline.core.clock import utcnow
 from hotline.core.live import reused_each
+from hotline.core.models import table_of
 from hotline.extensions import db
 from hotline.search.models import TicketSearch
 from hotline.search.schema import FTS_TABLE
@@ -65,7 +81,7 @@ def index_ticket(ticket: Ticket, session: Session | None = None) -> TicketSearch
 def _index_new_ticket(ticket: Ticket, first_event: dict) -> None:
     """A ticket registered through ``register_ticket`` (written without a flush) gets its row at once."""
     db.session.execute(
-        insert(TicketSearch.__table__),
+        insert(table_of(TicketSearch)),
         {
             "ticket_id": ticket.id,
             "document": document_text(ticket.title, ticket.body, ticket.address),
@@ -145,7 +161,7 @@ def match_clause(tokens: Sequence[str]):
     """(where-clause on ticket_search, rank expression: higher is better) for the current back end."""
     if _dialect() == "postgresql":
         query = func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(tokens))
-        tsv = literal_column("ticket_search.tsv")
+        tsv: ColumnClause[Any] = literal_column("ticket_search.tsv")
         return tsv.op("@@")(query), func.ts_rank_cd(tsv, query)
     fts = " AND ".join('"' + t.replace('"', '""') + '"' for t in tokens)
     matched = (
@@ -384,9 +400,12 @@ class TicketRef(NamedTuple):
     title: str
 
 
+_Other = TypeVar("_Other", Ticket, TicketRef)
+
+
 @dataclass
-class Duplicate:
-    ticket: Ticket | TicketRef  # a plain TicketRef on the desk (duplicates_for_queue)
+class Duplicate(Generic[_Other]):
+    ticket: _Other  # the ticket itself (find_duplicates), a plain TicketRef on the desk (duplicates_for_queue)
     reason: str  # why, "+"-joined in this order: "caller" (and category), "address" (and category), "text"
     score: float  # 0..1: 1 for the same caller or address, the text similarity otherwise
 
@@ -395,7 +414,7 @@ class Duplicate:
         return self.reason.split("+")
 
 
-def _strongest_first(d: Duplicate):
+def _strongest_first(d: Duplicate[Ticket]) -> tuple[float, int, int]:
     return -d.score, -len(d.reasons), -d.ticket.id
 
 
@@ -431,7 +450,7 @@ def find_duplicates(
     exclude_id: int | None = None,
     limit: int = 5,
     candidates: int = 200,
-) -> list[Duplicate]:
+) -> list[Duplicate[Ticket]]:
     """Open tickets of the last 30 days that look like the same appeal: the same caller about the same category
     (and district, when known), the same address in the same category, or similar text in the same category and
     district. The caller's other appeals (another category or district) are not duplicates: the console shows
@@ -493,7 +512,7 @@ def find_duplicates(
     return sorted(found, key=_strongest_first)[:limit]
 
 
-def duplicates_of(ticket: Ticket, limit: int = 5) -> list[Duplicate]:
+def duplicates_of(ticket: Ticket, limit: int = 5) -> list[Duplicate[Ticket]]:
     """Earlier open tickets the dispatcher could merge ``ticket`` into (never a later one)."""
     found = find_duplicates(
         phone=ticket.citizen_phone,
@@ -514,7 +533,7 @@ def _queue_candidates(pairs: int, with_phones: bool, candidates: int):
     its phones: built once per shape, as building it (a subquery per pair) costs more than running it.
     Plain rows, not ORM objects, and per pair only the newest ``candidates`` (one index range each, as
     ``find_duplicates``): a popular pair holds thousands of open tickets at a million."""
-    since = bindparam("since")
+    since: BindParameter[datetime] = bindparam("since")
     columns = (
         Ticket.id,
         Ticket.citizen_phone,
@@ -546,7 +565,7 @@ _NO_TOKENS: frozenset[str] = frozenset()
 
 def duplicates_for_queue(
     tickets: Sequence[Ticket], limit: int = 3, candidates: int = 200
-) -> dict[int, list[Duplicate]]:
+) -> dict[int, list[Duplicate[TicketRef]]]:
     """``duplicates_of`` for a whole queue (the dispatch desk), with plain ``TicketRef`` tickets. A process
     reuses a ticket's hints for ``DESK_HINTS_SECONDS`` while the ticket is unchanged (its id and version): the
     desk is reloaded after every dispatch and each view showed the same twenty tickets' hints anew, a third of
@@ -562,11 +581,13 @@ def duplicates_for_queue(
     return {key[0]: hints for key, hints in found.items() if hints}
 
 
-def _queue_duplicates(tickets: Sequence[Ticket], limit: int, candidates: int) -> dict[tuple, list[Duplicate]]:
+def _queue_duplicates(
+    tickets: Sequence[Ticket], limit: int, candidates: int
+) -> dict[tuple[int, int], list[Duplicate[TicketRef]]]:
     """The hints of each ticket by (id, version), in one query for the queue: the candidates are grouped by
     phone, by category and district, and by category and address, so each ticket is compared only with its
     own groups, and each candidate's tokens are split once. A ticket with no hint gets an empty list."""
-    none = {(t.id, t.version): [] for t in tickets}
+    none: dict[tuple[int, int], list[Duplicate[TicketRef]]] = {(t.id, t.version): [] for t in tickets}
     if not tickets:
         return none
     pairs = sorted({(t.category_id, t.district_id) for t in tickets if t.category_id and t.district_id})

@@ -13,6 +13,7 @@ from hotline.extensions import db
 from hotline.sla.calendar import from_chinesecalendar
 from hotline.sla.deadlines import recompute_provisional_deadlines
 from hotline.sla.models import CalendarSource, SlaPolicy, WorkCalendarDay
+from hotline.sla.notice import CalendarYear
 from hotline.sla.policy import WD, H, default_policies, invalidate_calendar
 from hotline.tickets.workflow import Appeal, Urgency
 
@@ -92,7 +93,7 @@ def set_calendar_day(day: date, is_workday: bool, note: str | None = None) -> Wo
     return row
 
 
-def import_calendar_year(parsed) -> dict:
+def import_calendar_year(parsed: CalendarYear) -> dict[str, int]:
     """Store every day of a parsed year (``hotline.sla.notice.CalendarYear``) as an admin entry."""
     existing = {r.day: r for r in calendar_year(parsed.year)}
     changed = 0

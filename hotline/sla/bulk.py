@@ -9,16 +9,21 @@ every row of the document. Both write the same rows; the caller's transaction ho
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import cache
+from typing import Any, TypeVar
 
-from sqlalchemy import Table, any_, bindparam, text
+from sqlalchemy import ColumnElement, Table, any_, bindparam, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import QueryableAttribute
 
+from hotline.core.models import rows_matched
 from hotline.extensions import db
 
-_PG = postgresql.dialect()
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialect constructors are unannotated
+_T = TypeVar("_T")
 
 
 @cache
@@ -26,15 +31,15 @@ def _pg_type(table: Table, column: str) -> str:
     return table.c[column].type.compile(dialect=_PG)
 
 
-def _json_default(value):
+def _json_default(value: object) -> str:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     raise TypeError(f"cannot send {type(value).__name__} in bulk")
 
 
 def _recordset(
-    table: Table, columns: list[str], rows: list[dict], keys: list[str] | None = None, alias: str = "v"
-) -> tuple[str, dict]:
+    table: Table, columns: list[str], rows: list[dict[str, Any]], keys: list[str] | None = None, alias: str = "v"
+) -> tuple[str, dict[str, Any]]:
     """``json_to_recordset(:rows) AS v(key type, …)``: the rows as one JSON parameter, typed by the
     table's columns (the cheapest way to hand PostgreSQL thousands of rows in one statement)."""
     keys = keys or columns
@@ -52,13 +57,13 @@ def _constant(table: Table, column: str) -> str:
 
 def insert_rows(
     table: Table,
-    rows: list[dict],
+    rows: list[dict[str, Any]],
     *,
-    constants: dict | None = None,
+    constants: dict[str, Any] | None = None,
     returning_ids: bool = False,
     returning: str | None = None,
     skip_conflicts: tuple[tuple[str, ...], str] | None = None,
-) -> list:
+) -> list[Any]:
     """INSERT every row (all with the same keys) with ``constants`` (column → the value of every row);
     the new ids (or the ``returning`` column) of the rows written when asked.
 
@@ -99,7 +104,12 @@ def insert_rows(
 
 
 def update_rows(
-    table: Table, rows: list[dict], *, where: dict[str, str], values: dict[str, str], constants: dict | None = None
+    table: Table,
+    rows: list[dict[str, Any]],
+    *,
+    where: dict[str, str],
+    values: dict[str, str],
+    constants: dict[str, Any] | None = None,
 ) -> int:
     """UPDATE one row per dict: ``where`` and ``values`` map column → the dict's key, ``constants`` column →
     the value set in every row. Returns the number of rows the WHERE matched (an optimistic check
@@ -115,22 +125,22 @@ def update_rows(
         )
         conds = " AND ".join(f't."{c}" = v."{k}"' for c, k in where.items())
         sql = f'UPDATE "{table.name}" AS t SET {sets} FROM {source} WHERE {conds}'
-        return db.session.execute(text(sql), params).rowcount
+        return rows_matched(db.session.execute(text(sql), params))
     stmt = table.update()
     for column, key in where.items():
         stmt = stmt.where(table.c[column] == bindparam(f"w_{key}"))
     stmt = stmt.values({**{column: bindparam(f"s_{key}") for column, key in values.items()}, **constants})
-    params = [
+    each_row = [
         {**{f"w_{k}": row[k] for k in where.values()}, **{f"s_{k}": row[k] for k in values.values()}} for row in rows
     ]
-    result = db.session.execute(stmt, params)
-    return len(rows) if result.rowcount == -1 else result.rowcount
+    matched = rows_matched(db.session.execute(stmt, each_row))
+    return len(rows) if matched == -1 else matched
 
 
-def among(column, ids):
+def among(column: ColumnElement[_T] | QueryableAttribute[_T], ids: Iterable[_T]) -> ColumnElement[bool]:
     """``column IN ids`` for a batch of ids: on PostgreSQL ``= ANY(:array)``, one parameter and a cached
     statement, instead of an IN list SQLAlchemy renders anew for every batch size."""
-    ids = list(ids)
+    values = list(ids)
     if db.session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("ids", ids, type_=ARRAY(column.type), unique=True))
-    return column.in_(ids)
+        return column == any_(bindparam("ids", values, type_=ARRAY(column.type), unique=True))
+    return column.in_(values)

@@ -14,9 +14,9 @@ depended on such a day is *provisional*.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 END_OF_WORKING_DAY = time(23, 59, 59)
 
@@ -53,10 +53,10 @@ class WorkCalendar:
             counted += workday
         return Deadline(self.end_of(day, start.tzinfo), provisional)
 
-    def end_of(self, day: date, tzinfo) -> datetime:
+    def end_of(self, day: date, tzinfo: tzinfo | None) -> datetime:
         return datetime.combine(day, self.day_ends, tzinfo=tzinfo)
 
-    def deadline_on(self, day: date, tzinfo) -> Deadline:
+    def deadline_on(self, day: date, tzinfo: tzinfo | None) -> Deadline:
         """The end of ``day``, or of the next working day when it is a day off: an extension's day.
 
         Always computed from the day asked for, never from the day it was once moved to: a weekend
@@ -168,7 +168,7 @@ def from_chinesecalendar() -> WorkCalendar:
     return WorkCalendar(days=days, known_years=frozenset(range(first, last + 1)))
 
 
-def complete_years(days) -> frozenset[int]:
+def complete_years(days: Iterable[date]) -> frozenset[int]:
     """The years for which every day is present in ``days``."""
     counts: dict[int, int] = {}
     for day in days:

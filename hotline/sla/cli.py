@@ -84,7 +84,8 @@ def deadline_command(start: str, working_days: int | None, hours: float | None):
     from hotline.sla.deadlines import deadline_after
     from hotline.sla.policy import WD, H
 
-    if (working_days is None) == (hours is None):
+    limit = working_days if hours is None else hours
+    if limit is None or (working_days is not None and hours is not None):
         raise click.UsageError("give exactly one of --working-days N or --hours N")
     try:
         moment = datetime.fromisoformat(start)
@@ -94,7 +95,7 @@ def deadline_command(start: str, working_days: int | None, hours: float | None):
         raise click.BadParameter("START needs an offset, e.g. 2026-09-30T10:00:00+08:00")
     if working_days is not None and working_days < 1:
         raise click.BadParameter("--working-days is at least 1")
-    result = deadline_after(to_utc_naive(moment), working_days if hours is None else hours, WD if hours is None else H)
+    result = deadline_after(to_utc_naive(moment), limit, WD if hours is None else H)
     text = to_local(result.at).isoformat()
     click.echo(f"{text} provisional" if result.provisional else text)
 

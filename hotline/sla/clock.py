@@ -4,21 +4,25 @@ requests and their decisions. The deadline rules they apply live in ``hotline.sl
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from hotline.accounts.models import User
 from hotline.core.clock import to_local, utcnow
 from hotline.core.errors import InvalidTransition, ValidationFailed
 from hotline.extensions import db
 from hotline.sla import deadlines
 from hotline.sla.supervision import notify_supervisors, notify_unit, record_ticket, require_supervisor
-from hotline.tickets.models import ExtensionRequest, RequestState, SuspensionRequest, TicketEvent
+from hotline.tickets.models import ExtensionRequest, RequestState, SuspensionRequest, Ticket, TicketEvent
 from hotline.tickets.services import apply_transition, lead_assignment_for, record_event
 from hotline.tickets.workflow import Status
 
+_Request = TypeVar("_Request", ExtensionRequest, SuspensionRequest)
 
-def request_extension(ticket, actor, new_deadline_utc: datetime, reason: str):
+
+def request_extension(ticket: Ticket, actor: User, new_deadline_utc: datetime, reason: str) -> ExtensionRequest:
     """A lead-unit handler asks, before the answer deadline, for a later one."""
     if ticket.status != Status.IN_PROGRESS.value:
         raise InvalidTransition(_l("An extension can only be asked while the ticket is in progress."))
@@ -58,7 +62,7 @@ def request_extension(ticket, actor, new_deadline_utc: datetime, reason: str):
     return req
 
 
-def _requested_day(req) -> date:
+def _requested_day(req: ExtensionRequest) -> date:
     """The day ``req`` asked for, from its request event (written in the same flush, same time)."""
     data = db.session.execute(
         select(TicketEvent.data)
@@ -73,7 +77,7 @@ def _requested_day(req) -> date:
     return deadlines.asked_day(data or {"deadline": to_local(req.requested_deadline).isoformat()})
 
 
-def decide_extension(req, actor, approve: bool, note: str | None = None):
+def decide_extension(req: ExtensionRequest, actor: User, approve: bool, note: str | None = None) -> ExtensionRequest:
     ticket = record_ticket(req)
     require_supervisor(ticket, actor)
     if req.state != RequestState.PENDING.value:
@@ -101,7 +105,9 @@ def decide_extension(req, actor, approve: bool, note: str | None = None):
     return req
 
 
-def request_suspension(ticket, actor, reason: str, resume_by_utc: datetime | None = None):
+def request_suspension(
+    ticket: Ticket, actor: User, reason: str, resume_by_utc: datetime | None = None
+) -> SuspensionRequest:
     if ticket.status != Status.IN_PROGRESS.value:
         raise InvalidTransition(_l("A suspension can only be asked while the ticket is in progress."))
     assignment = lead_assignment_for(ticket, actor)
@@ -127,7 +133,7 @@ def request_suspension(ticket, actor, reason: str, resume_by_utc: datetime | Non
     return req
 
 
-def decide_suspension(req, actor, approve: bool, note: str | None = None):
+def decide_suspension(req: SuspensionRequest, actor: User, approve: bool, note: str | None = None) -> SuspensionRequest:
     """Approval suspends the ticket through the workflow (the clock stops); denial records the decision."""
     ticket = record_ticket(req)
     require_supervisor(ticket, actor)
@@ -148,6 +154,6 @@ def decide_suspension(req, actor, approve: bool, note: str | None = None):
     return req
 
 
-def requests_of(model, ticket) -> list:
+def requests_of(model: type[_Request], ticket: Ticket) -> list[_Request]:
     """A ticket's extension or suspension requests, every state."""
     return list(db.session.execute(select(model).where(model.ticket_id == ticket.id)).scalars())

@@ -7,7 +7,10 @@ ticket's history when the calendar changes. Nothing here imports the ticket serv
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
+from typing import Any, Literal, Protocol, TypedDict
 
 from sqlalchemy import func, select, union_all
 
@@ -20,6 +23,7 @@ from hotline.sla.policy import (
     REDO_WORKING_DAYS,
     WD,
     H,
+    Limits,
     current_calendar,
     policy_for,
     policy_table,
@@ -34,6 +38,34 @@ from hotline.tickets.models import (
     WarningLevel,
 )
 from hotline.tickets.workflow import OPEN_STATUSES, Status
+
+# An event's (action, when, data), oldest first: what ``replay_deadlines`` reads.
+History = list[tuple[str, datetime, dict[str, Any]]]
+
+
+class AssignmentDeadline(Protocol):
+    answer_deadline_at: datetime | None
+
+
+class DeadlineHolder(Protocol):
+    """What the deadline rules read and set: a ``Ticket``, or the copy ``replay_deadlines`` rebuilds from
+    its history."""
+
+    appeal_type: str
+    urgency: str
+    redo_count: int
+    sign_deadline_at: datetime | None
+    answer_deadline_at: datetime | None
+    deadline_provisional: bool
+    suspended_at: datetime | None
+
+    def active_assignments(self) -> Sequence[AssignmentDeadline]: ...
+
+
+class ReplayedDeadlines(TypedDict):
+    sign: datetime | None
+    answer: datetime | None
+    provisional: bool
 
 
 def deadline_after(start_utc: datetime, limit: float, unit: str) -> Deadline:
@@ -72,7 +104,7 @@ def callback_deadline(released_at: datetime) -> datetime:
     return deadline_after(released_at, setting("SLA_CALLBACK_WORKING_DAYS"), WD).at
 
 
-def answer_limit(ticket, policy: dict | None = None) -> tuple[float, str]:
+def answer_limit(ticket: DeadlineHolder, policy: Limits | None = None) -> tuple[float, str]:
     """(limit, unit) of the answer deadline running now: a redo's working days, else the policy's."""
     if ticket.redo_count:
         return REDO_WORKING_DAYS, WD
@@ -83,7 +115,7 @@ def answer_limit(ticket, policy: dict | None = None) -> tuple[float, str]:
 # --- the rules: each sets the ticket's deadlines and its active assignments' ------------------------------
 
 
-def start(ticket, now: datetime) -> None:
+def start(ticket: DeadlineHolder, now: datetime) -> None:
     """Dispatch: the policy's sign-for and answer limits, counted from now."""
     policy = policy_for(ticket.appeal_type, ticket.urgency)
     sign = deadline_after(now, policy["sign_limit"], policy["sign_unit"])
@@ -92,7 +124,7 @@ def start(ticket, now: datetime) -> None:
     ticket.deadline_provisional = sign.provisional or answer.provisional
 
 
-def redo(ticket, now: datetime) -> None:
+def redo(ticket: DeadlineHolder, now: datetime) -> None:
     """重办 after a 不满意 rating: every active assignment answers again within the redo limit."""
     deadline = deadline_after(now, REDO_WORKING_DAYS, WD)
     ticket.answer_deadline_at, ticket.deadline_provisional = deadline.at, deadline.provisional
@@ -100,7 +132,7 @@ def redo(ticket, now: datetime) -> None:
         a.answer_deadline_at = deadline.at
 
 
-def extend(ticket, day: date) -> Deadline:
+def extend(ticket: DeadlineHolder, day: date) -> Deadline:
     """An approved 延期: the answer deadline becomes the end of ``day`` (with the calendar of now)."""
     deadline = extension_deadline(day)
     old = ticket.answer_deadline_at
@@ -111,7 +143,7 @@ def extend(ticket, day: date) -> Deadline:
     return deadline
 
 
-def resume(ticket, now: datetime) -> int:
+def resume(ticket: DeadlineHolder, now: datetime) -> int:
     """The end of a 挂起: suspended time does not count. Working-day deadlines keep the working days they had
     left, hour deadlines the hours. Returns the seconds the ticket was paused."""
     paused_at = ticket.suspended_at or now
@@ -128,7 +160,7 @@ def resume(ticket, now: datetime) -> int:
     return int((now - paused_at).total_seconds())
 
 
-def asked_day(data: dict) -> date:
+def asked_day(data: dict[str, Any]) -> date:
     """The day an extension event asked for; events from before it was recorded give their deadline's."""
     if data.get("day"):
         return date.fromisoformat(data["day"])
@@ -141,30 +173,32 @@ def asked_day(data: dict) -> date:
 class _Replay:
     """A ticket's deadline fields, rebuilt from its history by the same rules the live actions apply."""
 
-    def __init__(self, ticket):
+    def __init__(self, ticket: Ticket) -> None:
         self.appeal_type, self.urgency = ticket.appeal_type, ticket.urgency
-        self.sign_deadline_at = self.answer_deadline_at = self.suspended_at = None
+        self.sign_deadline_at: datetime | None = None
+        self.answer_deadline_at: datetime | None = None
+        self.suspended_at: datetime | None = None
         self.deadline_provisional, self.redo_count = False, 0
 
-    def active_assignments(self) -> tuple:
+    def active_assignments(self) -> tuple[()]:
         return ()  # the caller moves the assignments' deadlines with the ticket's
 
-    def dispatch(self, when: datetime, data: dict) -> None:
+    def dispatch(self, when: datetime, data: dict[str, Any]) -> None:
         start(self, when)
         self.suspended_at = None
 
-    def rate_unsatisfied(self, when: datetime, data: dict) -> None:
+    def rate_unsatisfied(self, when: datetime, data: dict[str, Any]) -> None:
         self.redo_count += 1
         redo(self, when)
 
-    def extension_approved(self, when: datetime, data: dict) -> None:
+    def extension_approved(self, when: datetime, data: dict[str, Any]) -> None:
         if data.get("deadline"):
             extend(self, asked_day(data))
 
-    def suspend(self, when: datetime, data: dict) -> None:
+    def suspend(self, when: datetime, data: dict[str, Any]) -> None:
         self.suspended_at = when
 
-    def resume(self, when: datetime, data: dict) -> None:
+    def resume(self, when: datetime, data: dict[str, Any]) -> None:
         if self.suspended_at is not None:
             resume(self, when)
 
@@ -172,7 +206,7 @@ class _Replay:
 DEADLINE_ACTIONS = ("dispatch", "rate_unsatisfied", "extension_approved", "suspend", "resume")
 
 
-def replay_deadlines(ticket, history: list[tuple[str, datetime, dict]]) -> dict | None:
+def replay_deadlines(ticket: Ticket, history: History) -> ReplayedDeadlines | None:
     """The sign and answer deadlines ``ticket`` has after ``history`` ((action, when, data), oldest
     first), with the calendar as it is now. None when the ticket was never dispatched.
 
@@ -180,7 +214,7 @@ def replay_deadlines(ticket, history: list[tuple[str, datetime, dict]]) -> dict 
     if not any(action == "dispatch" for action, _, _ in history):
         if ticket.dispatched_at is None:
             return None
-        history = [("dispatch", ticket.dispatched_at, {})] + list(history)  # rows loaded without events
+        history = [("dispatch", ticket.dispatched_at, {}), *history]  # rows loaded without events
     replay = _Replay(ticket)
     for action, when, data in history:
         getattr(replay, action)(when, data)
@@ -191,7 +225,7 @@ def replay_deadlines(ticket, history: list[tuple[str, datetime, dict]]) -> dict 
     }
 
 
-def _deadline_histories(ticket_ids: list[int]) -> dict[int, list]:
+def _deadline_histories(ticket_ids: list[int]) -> dict[int, History]:
     """The events that set or move deadlines, per ticket, oldest first (one query)."""
     if not ticket_ids:
         return {}
@@ -200,7 +234,7 @@ def _deadline_histories(ticket_ids: list[int]) -> dict[int, list]:
         .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.action.in_(DEADLINE_ACTIONS))
         .order_by(TicketEvent.ticket_id, TicketEvent.id)
     ).all()
-    histories: dict[int, list] = {}
+    histories: dict[int, History] = {}
     for ticket_id, action, created_at, data in rows:
         histories.setdefault(ticket_id, []).append((action, created_at, data or {}))
     return histories
@@ -242,7 +276,7 @@ def recompute_provisional_deadlines() -> int:
 # --- the ladder's clock for one ticket -----------------------------------------------------------------
 
 
-def watched_deadline(ticket) -> tuple[str | None, datetime | None]:
+def watched_deadline(ticket: Ticket) -> tuple[str | None, datetime | None]:
     """Which deadline of ``ticket`` runs now, by its status."""
     status = Status(ticket.status)
     if status is Status.DISPATCHED:
@@ -263,7 +297,7 @@ def watched_deadline(ticket) -> tuple[str | None, datetime | None]:
     return None, None
 
 
-def refresh_clock(ticket) -> datetime | None:
+def refresh_clock(ticket: Ticket) -> datetime | None:
     """Point the ladder at the deadline that runs now and return the ladder's next due step time.
 
     A new deadline (another phase, an extension, a resume, a redo) starts the ladder afresh;
@@ -287,7 +321,9 @@ def refresh_clock(ticket) -> datetime | None:
     return step[1] if step else None
 
 
-def ladder_times(ticket, kind: str, deadline: datetime, policy: dict | None = None) -> tuple[datetime, datetime]:
+def ladder_times(
+    ticket: DeadlineHolder, kind: str, deadline: datetime, policy: Limits | None = None
+) -> tuple[datetime, datetime]:
     """(yellow card time, escalation time) for a working-day or hour deadline (naive UTC)."""
     policy = policy or policy_for(ticket.appeal_type, ticket.urgency)
     if kind == ClockKind.SIGN.value:
@@ -301,7 +337,9 @@ def ladder_times(ticket, kind: str, deadline: datetime, policy: dict | None = No
     return warn, escalate
 
 
-def recompute_warnings(now: datetime, batch_size: int = 500, commit=None) -> dict[str, int]:
+def recompute_warnings(
+    now: datetime, batch_size: int = 500, commit: Callable[[], None] | None = None
+) -> dict[str, int]:
     """Put every open ticket's sign-for or answer clock on the yellow-card rule in force (``yellow_card_at``,
     ``SLA_WARNING_SHARE``, ``SLA_WARNING_WORKING_DAYS``): run once after the rule or those settings change
     (``flask sla rewarn``). A yellow card shown before the time the rule now gives is taken back and comes
@@ -342,7 +380,7 @@ def recompute_warnings(now: datetime, batch_size: int = 500, commit=None) -> dic
             commit()
 
 
-def open_supervision_deadline(ticket_ids) -> dict[int, datetime]:
+def open_supervision_deadline(ticket_ids: Iterable[int]) -> dict[int, datetime]:
     """The earliest unanswered, not yet overdue response deadline of each ticket's 督办单 and 催办."""
     ids = list(ticket_ids)
     if not ids:
@@ -358,10 +396,16 @@ def open_supervision_deadline(ticket_ids) -> dict[int, datetime]:
     return {ticket_id: due for ticket_id, due in rows}
 
 
-_UNSET = object()
+class _Unset(enum.Enum):
+    UNSET = enum.auto()  # next_step_at looks the supervision deadline up itself
 
 
-def next_step_at(ticket, supervision_due=_UNSET, *, refresh: bool = True) -> datetime | None:
+_UNSET: Literal[_Unset.UNSET] = _Unset.UNSET
+
+
+def next_step_at(
+    ticket: Ticket, supervision_due: datetime | None | _Unset = _UNSET, *, refresh: bool = True
+) -> datetime | None:
     """The earliest pending ladder step of ``ticket``: its clock's next step or an unanswered
     supervision record's response deadline. None once the ticket is finished."""
     with db.session.no_autoflush:  # a flush here would bump the ticket's version a second time
@@ -379,7 +423,7 @@ def next_step_at(ticket, supervision_due=_UNSET, *, refresh: bool = True) -> dat
     return min(candidates) if candidates else None
 
 
-def refresh_next_deadline(ticket) -> None:
+def refresh_next_deadline(ticket: Ticket) -> None:
     """Keep ``next_deadline_at`` the earliest pending ladder step of an open ticket (yellow, red, escalation,
     callback timeout, planned resume, a supervision response): every act on a ticket calls it."""
     ticket.next_deadline_at = next_step_at(ticket)

@@ -24,23 +24,34 @@ import os
 import socket
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import literal, select, true, union_all, update
+from sqlalchemy import Row, literal, select, true, union_all, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from hotline.accounts.models import Role, User, UserRole
 from hotline.core.clock import frozen_at, to_local, utcnow
 from hotline.core.i18n import in_default_language
+from hotline.core.models import rows_matched, table_of
 from hotline.extensions import db
 from hotline.notify.services import insert_notifications, notification_rows
 from hotline.orgs.models import OrgUnit
 from hotline.sla import bulk
 from hotline.sla.deadlines import deadline_after, next_step_at
-from hotline.sla.models import ClockKind, LadderStage, SlaClock, SupervisionOrder, SupervisionSource, SweepLease, Urging
+from hotline.sla.models import (
+    ClockKind,
+    LadderStage,
+    SlaClock,
+    SupervisionOrder,
+    SupervisionSource,
+    SweepLease,
+    Urging,
+    next_ladder_step,
+)
 from hotline.sla.policy import WD, setting
 from hotline.tickets.models import EventActorKind, Ticket, TicketEvent, WarningLevel
 from hotline.tickets.workflow import OPEN_STATUSES
@@ -91,7 +102,7 @@ def _take_lease(holder: str) -> bool:
     with db.engine.begin() as conn:
         if conn.execute(select(SweepLease.name).where(SweepLease.name == "sla")).first() is None:
             try:
-                conn.execute(SweepLease.__table__.insert().values(name="sla", holder=None, expires_at=None))
+                conn.execute(table_of(SweepLease).insert().values(name="sla", holder=None, expires_at=None))
             except Exception:  # another process inserted it first
                 pass
         taken = conn.execute(
@@ -263,9 +274,23 @@ class _Due:
         "stage",
         "read_stage",
     )
-    next_step = SlaClock.next_step  # the clock's own rule, on these values (a ticket with no clock has none)
+    id: int
+    version: int
+    status: str
+    lead_unit_id: int | None
+    tracking_no: str
+    title: str
+    warning_level: str
+    escalation_level: int
+    next_deadline_at: datetime | None
+    kind: str | None  # the clock's columns: None for a ticket with no clock
+    deadline_at: datetime | None
+    warn_at: datetime | None
+    escalate_at: datetime | None
+    stage: int
+    read_stage: int
 
-    def __init__(self, row):
+    def __init__(self, row: Row[Any]) -> None:
         (
             self.id,
             self.version,
@@ -284,6 +309,10 @@ class _Due:
         ) = row
         self.read_stage = self.stage
 
+    def next_step(self) -> tuple[str, datetime] | None:
+        """The clock's own rule (``SlaClock.next_step``), on these values (a ticket with no clock has none)."""
+        return next_ladder_step(self)
+
 
 def _write_bulk(ticket_rows: list[dict], clock_rows: list[dict], now: datetime) -> None:
     """One statement per table (``hotline.sla.bulk``). The WHERE on the version (and on the old stage) is the
@@ -291,7 +320,7 @@ def _write_bulk(ticket_rows: list[dict], clock_rows: list[dict], now: datetime) 
     rolled back."""
     if ticket_rows:
         matched = bulk.update_rows(
-            Ticket.__table__,
+            table_of(Ticket),
             ticket_rows,
             where={"id": "b_id", "version": "b_version"},
             values={
@@ -306,7 +335,7 @@ def _write_bulk(ticket_rows: list[dict], clock_rows: list[dict], now: datetime) 
             raise StaleDataError(f"{len(ticket_rows) - matched} tickets changed during the sweep")
     if clock_rows:
         matched = bulk.update_rows(
-            SlaClock.__table__, clock_rows, where={"ticket_id": "b_id", "stage": "b_old"}, values={"stage": "stage"}
+            table_of(SlaClock), clock_rows, where={"ticket_id": "b_id", "stage": "b_old"}, values={"stage": "stage"}
         )
         if matched != len(clock_rows):
             raise StaleDataError("a ladder clock changed during the sweep")
@@ -315,11 +344,11 @@ def _write_bulk(ticket_rows: list[dict], clock_rows: list[dict], now: datetime) 
 def _expire_loaded(ids: list[int]) -> None:
     """Tickets and clocks of the batch that the session holds (the caller's own, the workflow's) were
     written behind the ORM's back: read them again when next used."""
-    ids = set(ids)
+    batch = set(ids)
     identity_map = db.session.identity_map
     for key in list(identity_map.keys()):  # by key: an expired object would be loaded to read its id
         obj = identity_map.get(key)
-        if key[0] in (Ticket, SlaClock) and key[1][0] in ids and obj is not None:
+        if key[0] in (Ticket, SlaClock) and key[1][0] in batch and obj is not None:
             db.session.expire(obj)
 
 
@@ -386,7 +415,7 @@ class _Writes:
         already had one (``uq_supervision_order_ladder_round``): those leave no event and tell nobody."""
         issued = set(
             bulk.insert_rows(
-                SupervisionOrder.__table__,
+                table_of(SupervisionOrder),
                 self.orders,
                 constants={
                     "issued_by_id": None,
@@ -412,7 +441,7 @@ class _Writes:
             self.events = [row for row in self.events if id(row) not in dropped]
             self.notes = [row for row in self.notes if id(row) not in dropped]
         bulk.insert_rows(
-            TicketEvent.__table__,
+            table_of(TicketEvent),
             self.events,
             constants={
                 "from_status": None,
@@ -438,7 +467,8 @@ def _take_ladder_steps(due: _Due, now: datetime, counts: Counter, context: Sweep
         name = step[0]
         if name in ("callback", "resume"):
             return True
-        unit = context.units.get(due.lead_unit_id)
+        assert due.deadline_at is not None, "next_ladder_step gives a step only while a deadline is watched"
+        unit = context.units.get(due.lead_unit_id) if due.lead_unit_id is not None else None
         deadline_iso, deadline_text = writes.local_times(due.deadline_at)
         data = {"deadline": deadline_iso, "clock": due.kind, "unit": unit.code if unit else None}
         payload = {
@@ -552,13 +582,15 @@ def _supervision(
         record_ids = [r.id for r in overdue if r.kind == kind]
         if not record_ids:
             continue
-        table = model.__table__
-        flagged = db.session.execute(
-            table.update()
-            .where(bulk.among(table.c.id, record_ids), table.c.overdue_at.is_(None))
-            .values(overdue_at=now)
+        table = table_of(model)
+        flagged = rows_matched(
+            db.session.execute(
+                table.update()
+                .where(bulk.among(table.c.id, record_ids), table.c.overdue_at.is_(None))
+                .values(overdue_at=now)
+            )
         )
-        if flagged.rowcount not in (-1, len(record_ids)):
+        if flagged not in (-1, len(record_ids)):
             raise StaleDataError("a supervision record changed during the sweep")
     context.load_units({r.unit_id for r in overdue})
     for record in overdue:
@@ -600,7 +632,7 @@ class SweepContext:
     Kept as plain values, not ORM objects: those expire at every batch's commit and would be read
     again, one query each, in the next batch."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.units: dict[int, _Unit] = {}
         self._staff: dict[int, list[_Person]] = {}
         self._supervisors: list[tuple[str, _Person]] | None = None
@@ -612,7 +644,7 @@ class SweepContext:
             self._order_due[now] = deadline_after(now, setting("SLA_ORDER_RESPONSE_WORKING_DAYS"), WD).at
         return self._order_due[now]
 
-    def load_units(self, ids) -> None:
+    def load_units(self, ids: Iterable[int]) -> None:
         missing = set(ids) - set(self.units)
         if missing:
             for row in db.session.execute(
@@ -622,13 +654,13 @@ class SweepContext:
             ):
                 self.units[row.id] = _Unit(*row)
 
-    def parent_of(self, unit) -> _Unit | None:
+    def parent_of(self, unit: _Unit | OrgUnit | None) -> _Unit | None:
         if unit is None or unit.parent_id is None:
             return None
         self.load_units([unit.parent_id])
         return self.units.get(unit.parent_id)
 
-    def supervisors_over(self, unit) -> list[_Person]:
+    def supervisors_over(self, unit: _Unit | OrgUnit | None) -> list[_Person]:
         if self._supervisors is None:
             rows = db.session.execute(
                 select(OrgUnit.path, User.id, User.username, User.email)
@@ -642,7 +674,7 @@ class SweepContext:
             return []
         return list({u.id: u for path, u in self._supervisors if unit.path.startswith(path)}.values())
 
-    def recipients(self, unit) -> list[_Person]:
+    def recipients(self, unit: _Unit | OrgUnit | None) -> list[_Person]:
         """The unit's own staff and the supervisors whose scope covers it."""
         if unit is None:
             return []

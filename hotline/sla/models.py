@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import (
     CheckConstraint,
@@ -151,6 +152,31 @@ class LadderStage(enum.IntEnum):
     DONE = 9  # a one-shot step (callback timeout, auto resume) has run
 
 
+class LadderState(Protocol):
+    """The values the ladder's next step is read from: a ``SlaClock``, or the sweep's plain copy of one."""
+
+    kind: str | None
+    deadline_at: datetime | None
+    warn_at: datetime | None
+    escalate_at: datetime | None
+    stage: int
+
+
+def next_ladder_step(clock: LadderState) -> tuple[str, datetime] | None:
+    """(step name, when it is due) for the watched deadline, or None when nothing is left."""
+    if clock.deadline_at is None:
+        return None
+    if clock.kind in (ClockKind.CALLBACK.value, ClockKind.RESUME.value):
+        return None if clock.stage == LadderStage.DONE else (clock.kind, clock.deadline_at)
+    if clock.stage == LadderStage.NONE:
+        return ("yellow", clock.warn_at or clock.deadline_at)
+    if clock.stage == LadderStage.YELLOW:
+        return ("red", clock.deadline_at)
+    if clock.stage == LadderStage.RED and clock.escalate_at is not None:
+        return ("escalate", clock.escalate_at)
+    return None
+
+
 class SlaClock(Model):
     """The ladder's state for one ticket: the deadline it watches and the steps already taken.
 
@@ -176,17 +202,7 @@ class SlaClock(Model):
 
     def next_step(self) -> tuple[str, datetime] | None:
         """(step name, when it is due) for the watched deadline, or None when nothing is left."""
-        if self.deadline_at is None:
-            return None
-        if self.kind in (ClockKind.CALLBACK.value, ClockKind.RESUME.value):
-            return None if self.stage == LadderStage.DONE else (self.kind, self.deadline_at)
-        if self.stage == LadderStage.NONE:
-            return ("yellow", self.warn_at or self.deadline_at)
-        if self.stage == LadderStage.YELLOW:
-            return ("red", self.deadline_at)
-        if self.stage == LadderStage.RED and self.escalate_at is not None:
-            return ("escalate", self.escalate_at)
-        return None
+        return next_ladder_step(self)
 
 
 class SweepLease(Model):

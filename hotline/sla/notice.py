@@ -48,7 +48,8 @@ class CalendarYear:
 
 
 def _plain_year(year: int) -> dict[date, tuple[bool, str | None]]:
-    days, day = {}, date(year, 1, 1)
+    days: dict[date, tuple[bool, str | None]] = {}
+    day = date(year, 1, 1)
     while day.year == year:
         days[day] = (day.weekday() < 5, None)
         day += timedelta(days=1)
@@ -74,14 +75,14 @@ def parse_notice(text: str, year: int | None = None) -> CalendarYear:
             if "放假" not in sentence:
                 continue
             head = sentence.split("放假")[0]
-            found = _DATES.findall(head)
-            if not found or not found[0][0]:
+            dates: list[tuple[str, str]] = _DATES.findall(head)  # (month or "", day) per date
+            if not dates or not dates[0][0]:
                 continue
-            start_month, start_day = found[0]
+            start_month, start_day = dates[0]
             start = date(year, int(start_month), int(start_day))
             end = start
-            if "至" in head and len(found) > 1:
-                end_month, end_day = found[1]
+            if "至" in head and len(dates) > 1:
+                end_month, end_day = dates[1]
                 end = date(year, int(end_month or start_month), int(end_day))
             if end < start:
                 raise NoticeError(f"{name}: the range ends before it starts")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time as _time
 from datetime import time
-from typing import Any
+from typing import TypedDict
 
 from flask import current_app
 from sqlalchemy import select
@@ -36,6 +36,27 @@ LADDER_DEFAULTS = {
 }
 
 
+class Limits(TypedDict):
+    """One policy's sign-for and answer limits (``LimitUnit`` values as units)."""
+
+    sign_limit: float
+    sign_unit: str
+    answer_limit: float
+    answer_unit: str
+
+
+class PolicyRow(Limits):
+    """A default policy: the limits and the appeal type × urgency they apply to."""
+
+    appeal_type: str
+    urgency: str
+
+
+class _CalendarCache(TypedDict):
+    calendar: WorkCalendar | None
+    loaded: float
+
+
 def setting(name: str) -> int:
     return int(current_app.config.get(name, LADDER_DEFAULTS[name]))
 
@@ -48,11 +69,11 @@ def warning_window() -> tuple[float, float]:
     return min(max(share, 0.0), 0.9), max(days, 0.0)  # a share of 0.9 still leaves a tenth of the time unwarned
 
 
-def default_policies() -> list[dict]:
-    rows: list[dict[str, Any]] = []
+def default_policies() -> list[PolicyRow]:
+    rows: list[PolicyRow] = []
     for appeal in Appeal:
         rows.append(
-            dict(
+            PolicyRow(
                 appeal_type=appeal.value,
                 urgency=Urgency.NORMAL.value,
                 sign_limit=1,
@@ -63,7 +84,7 @@ def default_policies() -> list[dict]:
         )
         for urgency, (sign_h, answer_h) in DEFAULT_URGENT.items():
             rows.append(
-                dict(
+                PolicyRow(
                     appeal_type=appeal.value,
                     urgency=urgency.value,
                     sign_limit=sign_h,
@@ -75,8 +96,8 @@ def default_policies() -> list[dict]:
     return rows
 
 
-def _limits(policy: SlaPolicy) -> dict:
-    return dict(
+def _limits(policy: SlaPolicy) -> Limits:
+    return Limits(
         sign_limit=policy.sign_limit,
         sign_unit=policy.sign_unit,
         answer_limit=policy.answer_limit,
@@ -84,7 +105,7 @@ def _limits(policy: SlaPolicy) -> dict:
     )
 
 
-def policy_for(appeal_type: str, urgency: str) -> dict:
+def policy_for(appeal_type: str, urgency: str) -> Limits:
     policy = db.session.execute(
         select(SlaPolicy).filter_by(appeal_type=appeal_type, urgency=urgency)
     ).scalar_one_or_none()
@@ -93,16 +114,16 @@ def policy_for(appeal_type: str, urgency: str) -> dict:
     return next(p for p in default_policies() if p["appeal_type"] == appeal_type and p["urgency"] == urgency)
 
 
-def policy_table() -> dict[tuple[str, str], dict]:
+def policy_table() -> dict[tuple[str, str], Limits]:
     """Every (appeal type, urgency)'s limits, stored or default: for work over many tickets (one query)."""
-    table = {(p["appeal_type"], p["urgency"]): p for p in default_policies()}
+    table: dict[tuple[str, str], Limits] = {(p["appeal_type"], p["urgency"]): p for p in default_policies()}
     table.update({(p.appeal_type, p.urgency): _limits(p) for p in db.session.execute(select(SlaPolicy)).scalars()})
     return table
 
 
 # --- the working-day calendar, cached per process ------------------------------------------------------------
 
-_cache: dict = {"calendar": None, "loaded": 0.0}
+_cache: _CalendarCache = {"calendar": None, "loaded": 0.0}
 _CACHE_SECONDS = 60  # other processes see an admin's calendar edit within a minute
 
 
@@ -117,11 +138,10 @@ def working_day_ends() -> time:
 
 
 def current_calendar() -> WorkCalendar:
-    if _cache["calendar"] is None or _time.monotonic() - _cache["loaded"] > _CACHE_SECONDS:
+    calendar = _cache["calendar"]
+    if calendar is None or _time.monotonic() - _cache["loaded"] > _CACHE_SECONDS:
         rows = db.session.execute(select(WorkCalendarDay.day, WorkCalendarDay.is_workday, WorkCalendarDay.source)).all()
         days = {d: w for d, w, src in rows if src != CalendarSource.WEEKDAY.value}
-        _cache.update(
-            calendar=WorkCalendar(days=days, known_years=complete_years(days), day_ends=working_day_ends()),
-            loaded=_time.monotonic(),
-        )
-    return _cache["calendar"]
+        calendar = WorkCalendar(days=days, known_years=complete_years(days), day_ends=working_day_ends())
+        _cache["calendar"], _cache["loaded"] = calendar, _time.monotonic()
+    return calendar

@@ -7,9 +7,9 @@ Read through the one scope predicate (``hotline.permissions.in_scope_query``); d
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from hotline.accounts.models import User
 from hotline.extensions import db
@@ -17,7 +17,12 @@ from hotline.orgs.models import OrgUnit
 from hotline.permissions import in_scope_query
 from hotline.tickets.models import ExtensionRequest, RequestState, SuspensionRequest, Ticket
 
-KINDS = {"extension": ExtensionRequest, "suspension": SuspensionRequest}
+KINDS: dict[str, type[ExtensionRequest] | type[SuspensionRequest]] = {
+    "extension": ExtensionRequest,
+    "suspension": SuspensionRequest,
+}
+# What each kind asks for: the new answer deadline, or the suspension's planned end.
+_REQUESTED = {"extension": ExtensionRequest.requested_deadline, "suspension": SuspensionRequest.resume_by}
 
 
 class PendingRequest(NamedTuple):
@@ -34,9 +39,9 @@ class PendingRequest(NamedTuple):
     requested_by: str | None
 
 
-def _pending(kind: str, user: User):
+def _pending(kind: str, user: User) -> Select[Any]:
     model = KINDS[kind]
-    requested = model.requested_deadline if kind == "extension" else model.resume_by
+    requested = _REQUESTED[kind]
     return in_scope_query(
         select(
             model.id,
@@ -61,7 +66,7 @@ def _pending(kind: str, user: User):
 
 def pending_requests(user: User, limit: int = 200) -> list[PendingRequest]:
     """Pending requests on tickets ``user`` may read, the longest waiting first (at most ``limit``)."""
-    rows = []
+    rows: list[PendingRequest] = []
     for kind, model in KINDS.items():
         query = _pending(kind, user).order_by(model.created_at, model.id).limit(limit)
         rows += [PendingRequest(kind, *row) for row in db.session.execute(query)]

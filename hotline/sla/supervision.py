@@ -3,10 +3,13 @@ unit's answer. Each record has its own response deadline on the ladder (``hotlin
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from hotline import permissions
+from hotline.accounts.models import User
 from hotline.core.clock import to_local, utcnow
 from hotline.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from hotline.extensions import db
@@ -15,17 +18,21 @@ from hotline.sla.deadlines import deadline_after, refresh_next_deadline, watched
 from hotline.sla.ladder import SweepContext
 from hotline.sla.models import SupervisionOrder, SupervisionSource, Urging
 from hotline.sla.policy import WD, setting
-from hotline.tickets.models import Ticket
+from hotline.tickets.models import ExtensionRequest, SuspensionRequest, Ticket
 from hotline.tickets.services import record_event
 from hotline.tickets.workflow import OPEN_STATUSES, Status
 
+_Record = TypeVar("_Record", SupervisionOrder, Urging)
 
-def require_supervisor(ticket: Ticket, actor) -> None:
+
+def require_supervisor(ticket: Ticket, actor: User) -> None:
     if not permissions.supervises_ticket(actor, ticket):
         raise PermissionDenied(_l("Only a supervisor over this ticket may do this."))
 
 
-def _supervise(model, ticket, actor, message: str, action: str, template: str, days_setting: str):
+def _supervise(
+    model: type[_Record], ticket: Ticket, actor: User, message: str, action: str, template: str, days_setting: str
+) -> _Record:
     require_supervisor(ticket, actor)
     if Status(ticket.status) not in OPEN_STATUSES or ticket.lead_unit is None:
         raise InvalidTransition(_l("Only an open ticket at a unit can be pressed."))
@@ -69,12 +76,12 @@ def _supervise(model, ticket, actor, message: str, action: str, template: str, d
     return record
 
 
-def urge_ticket(ticket, actor, message: str):
+def urge_ticket(ticket: Ticket, actor: User, message: str) -> Urging:
     """催办: press the lead unit; it answers by the urging's response deadline."""
     return _supervise(Urging, ticket, actor, message, "urged", "urging", "SLA_URGING_RESPONSE_WORKING_DAYS")
 
 
-def issue_supervision_order(ticket, actor, message: str):
+def issue_supervision_order(ticket: Ticket, actor: User, message: str) -> SupervisionOrder:
     """督办单: a formal order to the lead unit, with its own response deadline on the ladder.
 
     One per ticket and stage (the deadline watched now): while an order of that stage, the ladder's or a
@@ -118,7 +125,7 @@ def issue_supervision_order(ticket, actor, message: str):
     return record
 
 
-def respond_to_supervision(record, actor, response: str):
+def respond_to_supervision(record: _Record, actor: User, response: str) -> _Record:
     """The unit's answer to a 催办 or 督办单: the record leaves the ladder."""
     if not permissions.answers_supervision(actor, record):
         raise PermissionDenied(_l("This ticket is outside your units."))
@@ -144,12 +151,12 @@ def respond_to_supervision(record, actor, response: str):
     return record
 
 
-def record_ticket(record) -> Ticket:
+def record_ticket(record: SupervisionOrder | Urging | ExtensionRequest | SuspensionRequest) -> Ticket:
     """The ticket a supervision record or an extension / suspension request belongs to."""
     return db.session.get_one(Ticket, record.ticket_id)
 
 
-def notify_supervisors(ticket: Ticket, template: str, extra: dict) -> None:
+def notify_supervisors(ticket: Ticket, template: str, extra: dict[str, str]) -> None:
     """In-app notice to the supervisors over the ticket's intake unit."""
     unit = ticket.lead_unit
     notify_users(
@@ -160,7 +167,7 @@ def notify_supervisors(ticket: Ticket, template: str, extra: dict) -> None:
     )
 
 
-def notify_unit(ticket: Ticket, template: str, extra: dict) -> None:
+def notify_unit(ticket: Ticket, template: str, extra: dict[str, str]) -> None:
     """In-app notice to the lead unit's staff and the supervisors over it."""
     unit = ticket.lead_unit
     notify_users(

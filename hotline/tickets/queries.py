@@ -3,11 +3,13 @@ docs/security.md, "Scope")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from hotline.accounts.models import Role, User
@@ -77,7 +79,7 @@ def dispatch_queue(user: User, limit: int, offset: int = 0, newest: bool = False
             break
         of_urgency = pending.where(Ticket.urgency == urgency.value)
         if offset:
-            count = db.session.execute(select(func.count()).select_from(of_urgency.subquery())).scalar()
+            count = db.session.execute(select(func.count()).select_from(of_urgency.subquery())).scalar_one()
             if offset >= count:
                 offset -= count
                 continue
@@ -94,7 +96,7 @@ def desk_counts(user: User) -> dict[str, int]:
     """The desk's three tab counts, counted now (not the list's reused counts): after an action the tab's
     count must agree with its list. Three statuses on the status index: cheap even at a million tickets."""
     visible = visible_tickets(user).where(Ticket.status.in_([s.value for s in DESK_STATUSES.values()])).subquery()
-    counts = dict(db.session.execute(select(visible.c.status, func.count()).group_by(visible.c.status)).all())
+    counts = dict(db.session.execute(select(visible.c.status, func.count()).group_by(visible.c.status)).tuples().all())
     return {tab: counts.get(status.value, 0) for tab, status in DESK_STATUSES.items()}
 
 
@@ -109,7 +111,9 @@ def status_counts(user: User) -> dict[str, int]:
         "ticket_counts",
         "city" if scope is None else ("user", user.id),
         current_app.config["TICKET_COUNTS_SECONDS"],
-        lambda: dict(db.session.execute(select(visible.c.status, func.count()).group_by(visible.c.status)).all()),
+        lambda: dict(
+            db.session.execute(select(visible.c.status, func.count()).group_by(visible.c.status)).tuples().all()
+        ),
     )
 
 
@@ -151,7 +155,7 @@ def workspace_counts(user: User) -> dict[str, int]:
     return {
         name: db.session.execute(
             select(func.count()).select_from(workspace(user, waiting=name == "waiting").order_by(None).subquery())
-        ).scalar()
+        ).scalar_one()
         for name in ("to_do", "waiting")
     }
 
@@ -221,7 +225,7 @@ _REVIEW_ROW = (Ticket.id, Ticket.tracking_no, Ticket.title, Ticket.body, Ticket.
 _answer_unit = aliased(OrgUnit)
 
 
-def return_requests(user: User, limit: int, offset: int = 0, newest: bool = False) -> list:
+def return_requests(user: User, limit: int, offset: int = 0, newest: bool = False) -> Sequence[Row[Any]]:
     """退单审核: ``limit`` return requests from ``offset``, longest waiting first (or newest first), with the
     lead unit's name and the reason of its latest request (``note``)."""
     note = (
@@ -243,7 +247,7 @@ def return_requests(user: User, limit: int, offset: int = 0, newest: bool = Fals
     return db.session.execute(query).all()
 
 
-def answers_to_review(user: User, limit: int, offset: int = 0, newest: bool = False) -> list:
+def answers_to_review(user: User, limit: int, offset: int = 0, newest: bool = False) -> Sequence[Row[Any]]:
     """答复审核: ``limit`` answered tickets from ``offset``, longest waiting first (or newest first), with the
     latest submitted answer (``answer``, None if there is none) and its unit's name."""
     latest = (

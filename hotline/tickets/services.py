@@ -14,15 +14,18 @@ from functools import cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, event, insert, inspect, select
+from sqlalchemy import BindParameter, Column, ColumnDefault, bindparam, event, insert, inspect, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import MANYTOONE, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.schema import CallableColumnDefault
 
 from hotline import permissions
 from hotline.accounts.models import User
 from hotline.core.clock import utcnow
 from hotline.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from hotline.core.models import table_of
 from hotline.core.text import strip_control
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
@@ -162,7 +165,10 @@ def register_ticket(
     centre_id = hotline_centre_id()
     ticket = Ticket(**vars(appeal), status=None, intake_unit_id=centre_id, created_at=now)
     if isinstance(actor, User):  # staff are authorised by the centre's place in the org tree
-        ticket.intake_unit, ticket.created_by = db.session.get(OrgUnit, centre_id), actor
+        centre = db.session.get(OrgUnit, centre_id)
+        if centre is None:  # removed since its id was cached
+            raise NotFound(_l("No hotline centre is configured."))
+        ticket.intake_unit, ticket.created_by = centre, actor
     ticket.tracking_no = next_tracking_no(now)
     return apply_transition(ticket, outcome, actor, note=note)
 
@@ -205,6 +211,7 @@ def apply_transition(
     now = utcnow()
     data = _EFFECTS.get(action, _no_effect)(ticket, actor, now, **params) or {}
     target = transition.target or current
+    assert target is not None, "the transition table gives every action on a new ticket a target"
     ticket.status = target.value
     ticket.updated_at = now
     flag_modified(ticket, "updated_at")  # every action bumps the version, self-loops too
@@ -273,10 +280,10 @@ def _event_values(
 # rows a flush writes: ``hook(ticket, first_event)``, called with the ticket's id known and before its first
 # event (a dict of its column values, which the hook may change) is written. Registered with ``on_new_ticket``:
 # the search index row (hotline.search), the knowledge articles an answer quotes (hotline.knowledge).
-_NEW_TICKET_HOOKS: list[Callable[[Ticket, dict], None]] = []
+_NEW_TICKET_HOOKS: list[Callable[[Ticket, dict[str, Any]], None]] = []
 
 
-def on_new_ticket(hook: Callable[[Ticket, dict], None]) -> Callable[[Ticket, dict], None]:
+def on_new_ticket(hook: Callable[[Ticket, dict[str, Any]], None]) -> Callable[[Ticket, dict[str, Any]], None]:
     _NEW_TICKET_HOOKS.append(hook)
     return hook
 
@@ -292,25 +299,40 @@ def _insert_new(ticket: Ticket, event: dict) -> None:
     mapper = inspect(Ticket)
     for rel in mapper.relationships:  # a flush would copy these from the related objects
         if rel.direction is MANYTOONE and ticket.__dict__.get(rel.key) is not None:
-            for local, remote in rel.local_remote_pairs:
-                setattr(ticket, mapper.get_property_by_column(local).key, getattr(ticket.__dict__[rel.key], remote.key))
+            for local, remote in rel.local_remote_pairs or ():
+                remote_key = rel.mapper.get_property_by_column(remote).key
+                setattr(ticket, mapper.get_property_by_column(local).key, getattr(ticket.__dict__[rel.key], remote_key))
     values = {}
     for column in mapper.columns:
         key = mapper.get_property_by_column(column).key
         if column.primary_key:
             continue
         if key not in ticket.__dict__:  # the Python-side default a flush would apply, or NULL
-            default = column.default
-            setattr(ticket, key, None if default is None else default.arg(None) if default.is_callable else default.arg)
+            setattr(ticket, key, _python_default(column))
         values[key] = ticket.__dict__[key]
     session = db.session()
-    ticket.id = session.execute(insert(Ticket.__table__), values).inserted_primary_key[0]
+    result = session.execute(insert(table_of(Ticket)), values)
+    primary_key = result.inserted_primary_key if isinstance(result, CursorResult) else None
+    assert primary_key is not None, "a Core INSERT of one row reports its primary key"
+    ticket.id = primary_key[0]
     make_transient_to_detached(ticket)
     session.add(ticket)
     event = {**event, "ticket_id": ticket.id}
     for hook in _NEW_TICKET_HOOKS:
         hook(ticket, event)
-    session.execute(insert(TicketEvent.__table__), event)
+    session.execute(insert(table_of(TicketEvent)), event)
+
+
+def _python_default(column: Column[Any]) -> Any:
+    """The value a flush gives a column the object left unset: its Python-side default, or NULL."""
+    default = column.default
+    if default is None:
+        return None
+    if isinstance(default, CallableColumnDefault):
+        return default.arg(None)  # type: ignore[arg-type]  # our defaults take no context (utcnow, ...)
+    if isinstance(default, ColumnDefault):
+        return default.arg
+    raise TypeError(f"{column.key}: a {type(default).__name__} default is not applied by _insert_new")
 
 
 def _authorise(transition: Transition, ticket: Ticket, actor: AnyActor) -> None:
@@ -465,7 +487,8 @@ def _resume(ticket, actor, now, **_):
 
 
 def _reply(ticket, actor, now, *, body: str | None = None, **_):
-    if not (body or "").strip():
+    text = (body or "").strip()
+    if not text:
         raise ValidationFailed(_l("The answer text is required."), field="body")
     assignment = _acting_assignment(ticket, actor, now)
     top = assignment
@@ -478,7 +501,7 @@ def _reply(ticket, actor, now, *, body: str | None = None, **_):
         ticket=ticket,
         assignment_id=top.id,
         unit=assignment.unit,
-        body=body.strip(),
+        body=text,
         author_id=actor.id if isinstance(actor, User) else None,
         submitted_at=now,
     )
@@ -590,7 +613,8 @@ def followed_ticket(ticket: Ticket) -> Ticket:
 
 def merged_callers(master: Ticket) -> list[Ticket]:
     """The appeals merged into ``master`` (and into those, for a master merged on), oldest first."""
-    found, level = [], [master.id]
+    found: list[Ticket] = []
+    level = [master.id]
     for _ in range(_MERGE_DEPTH):
         with db.session.no_autoflush:  # read in the middle of an action: its changes flush once, at its end
             rows = (
@@ -669,6 +693,7 @@ def get_ticket(tracking_no: str, *, whole: bool = False) -> Ticket:
     """The ticket; ``whole`` loads what its page shows (history with actors and units, assignments, answers,
     photos, merged duplicates, supervision records and requests, category and units) in a few queries instead
     of one per item."""
+    row = None
     if not whole:
         ticket = db.session.execute(select(Ticket).filter_by(tracking_no=tracking_no)).scalar_one_or_none()
     else:
@@ -676,7 +701,7 @@ def get_ticket(tracking_no: str, *, whole: bool = False) -> Ticket:
         ticket = row[0] if row is not None else None
     if ticket is None:
         raise NotFound(_l("No ticket with tracking number %(no)s.", no=tracking_no))
-    if whole:
+    if row is not None:  # the whole page
         queries = _page_queries()
         present = {name for name, has_rows in zip(_OFTEN_EMPTY, row[1:]) if has_rows}
         for name in ("events", *_OFTEN_EMPTY):
@@ -709,7 +734,7 @@ def _page_queries() -> dict:
     running them."""
     from hotline.sla.models import SupervisionOrder, Urging
 
-    ticket_id = bindparam("ticket_id")
+    ticket_id: BindParameter[int] = bindparam("ticket_id")
 
     def rows_of(model, *options):
         return select(model).where(model.ticket_id == ticket_id).order_by(model.id).options(*options)

@@ -55,7 +55,7 @@ def next_tracking_no(now_utc: datetime) -> str:
 
 def _next_from_sequence(day: date) -> int:
     name = sequence_name(day)
-    value = db.session.execute(_NEXTVAL, {"name": name}).scalar()
+    value: int | None = db.session.execute(_NEXTVAL, {"name": name}).scalar()
     if value is None:
         _create_day_sequence(day)
         value = db.session.execute(_NEXTVAL_NEW, {"name": name}).scalar_one()
@@ -79,8 +79,8 @@ def _create_day_sequence(day: date) -> None:
 
 
 def _next_from_table(day: date) -> int:
-    stmt = sqlite.insert(DailySequence).values(day=day, last_value=1)
-    stmt = stmt.on_conflict_do_update(
+    first = sqlite.insert(DailySequence).values(day=day, last_value=1)
+    upsert = first.on_conflict_do_update(
         index_elements=[DailySequence.day], set_={"last_value": DailySequence.last_value + 1}
     ).returning(DailySequence.last_value)
-    return db.session.execute(stmt).scalar_one()
+    return db.session.execute(upsert).scalar_one()

@@ -41,3 +41,8 @@ def test_only_the_hotline_closes_the_loop():
 def test_intake_transitions_start_from_nothing():
     intake = {t.action for t in TRANSITIONS.values() if None in t.sources}
     assert intake == {"submit", "register", "answer_directly", "refuse", "transfer_emergency"}
+
+
+def test_every_intake_transition_names_the_status_it_creates():
+    """``apply_transition`` relies on it: a new ticket has no status to stay in."""
+    assert [t.action for t in TRANSITIONS.values() if None in t.sources and t.target is None] == []
