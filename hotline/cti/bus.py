@@ -71,7 +71,7 @@ class RedisBus:
 
     @contextmanager
     def subscribe(self, user_id: int) -> Iterator[Receive]:
-        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        pubsub = self._client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
         pubsub.subscribe(self._channel(user_id))
 
         def receive(timeout: float) -> dict[str, Any] | None:

@@ -10,14 +10,15 @@ down at commit time, worker lost).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import NamedTuple
 
 from sqlalchemy import String, cast, distinct, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from hotline.core.after_commit import enqueue_after_commit
 from hotline.core.clock import utcnow
+from hotline.core.models import rows_matched, table_of
 from hotline.extensions import db
 from hotline.notify.models import Notification, NotifyChannel, NotifyStatus
 
@@ -119,7 +120,7 @@ def insert_notifications(rows: list[dict], now=None) -> int:
     from hotline.sla.bulk import insert_rows
 
     now = now or utcnow()
-    table = Notification.__table__
+    table = table_of(Notification)
     common = {"attempts": 0, "last_error": None, "created_at": now, "next_attempt_at": None, "read_at": None}
     in_app = [r for r in rows if r["channel"] == NotifyChannel.IN_APP.value]
     others = [r for r in rows if r["channel"] != NotifyChannel.IN_APP.value]
@@ -231,7 +232,8 @@ def unread_count(user_id: int) -> int:
     return db.session.execute(unread_groups(user_id)).scalar_one()
 
 
-class NotificationGroup(NamedTuple):
+@dataclass(frozen=True)
+class NotificationGroup:
     """The notifications of one ticket and kind: the latest, how many, how many unread."""
 
     latest: Notification
@@ -275,4 +277,4 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
             stmt = stmt.where(Notification.id == notification_id)
         else:
             stmt = stmt.where(Notification.template == note.template, Notification.ticket_id == note.ticket_id)
-    return db.session.execute(stmt.values(read_at=utcnow())).rowcount
+    return rows_matched(db.session.execute(stmt.values(read_at=utcnow())))

@@ -118,9 +118,9 @@ def render(template: str, payload: dict | None, locale: str | None = None) -> tu
     payload = payload or {}
     field = VARIANT_FIELD.get(template)
     code = payload.get(field) if field else None
-    subject, body = VARIANTS.get((template, LEGACY_CODES.get(code, code))) or TEMPLATES.get(
-        template, (template, template)
-    )
+    code = LEGACY_CODES.get(code, code) if isinstance(code, str) else None
+    variant = VARIANTS.get((template, code)) if code is not None else None
+    subject, body = variant or TEMPLATES.get(template, (template, template))
     values = _Missing(payload)
     with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         return str(subject) % values, str(body) % values
