@@ -128,7 +128,7 @@ MATRIX: dict[str, Row] = {
     "intake.caller": Row(get=web({"operator"})),
     "intake.review_queue": Row(get=web({"operator"})),
     "cti.stream": Row(get=web({"operator"})),
-    "cti.show": Row(get={**web({"operator"}), "operator": 404}, values={"call_id": "no-such-call"}),  # not theirs
+    "cti.show": Row(get={**web({"operator"}), "operator": 404}),  # no such call of theirs
     "queues.dispatch": Row(get=web({"dispatcher"})),
     "queues.workspace": Row(get=web({"handler_in", "handler_out"})),
     "notify.inbox": Row(get=web(STAFF_AND_CITIZEN)),
@@ -274,6 +274,8 @@ def build_objects(world) -> dict:
         "tracking_no": ticket.tracking_no,
         "service_request_id": ticket.tracking_no,
         "attachment_id": photo.id,
+        "call_pk": 999999,  # no such call on the ticket
+        "call_id": "no-such-call",
         "request_id": extension.id,
         "record_id": urging.id,
         "article_id": article.id,
