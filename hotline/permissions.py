@@ -6,7 +6,6 @@ Models never import this module; it imports them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +28,7 @@ _HOTLINE = {r.value for r in HOTLINE_ROLES}
 # --- reading tickets: the one scope rule, as SQL (lists) and as a row check (a ticket's page) ------------------
 
 
-def _at_units(unit_ids: Iterable[int]) -> ColumnElement[bool]:
+def _at_units(unit_ids: Select[tuple[int]]) -> ColumnElement[bool]:
     return Ticket.id.in_(
         select(Assignment.ticket_id).where(
             Assignment.unit_id.in_(unit_ids), Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)

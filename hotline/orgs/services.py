@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from hotline.core.errors import ValidationFailed
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
+
+if TYPE_CHECKING:
+    from hotline.accounts.models import User
 
 
 def create_unit(
@@ -26,7 +32,7 @@ def get_unit_by_code(code: str) -> OrgUnit | None:
     return db.session.execute(select(OrgUnit).filter_by(code=code)).scalar_one_or_none()
 
 
-def subtree_ids(unit: OrgUnit):
+def subtree_ids(unit: OrgUnit) -> Select[tuple[int]]:
     """A subquery of the ids of ``unit`` and every unit below it."""
     return select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))
 
@@ -35,7 +41,7 @@ def subtree_ids(unit: OrgUnit):
 
 # Which kind of unit may sit under which (None: the root). 市 → 区 → 街道 → 社区; departments at the city,
 # district and street levels; the hotline centre under the city.
-PARENT_KINDS: dict[str, frozenset] = {
+PARENT_KINDS: dict[str, frozenset[str | None]] = {
     UnitKind.CITY.value: frozenset({None}),
     UnitKind.DISTRICT.value: frozenset({UnitKind.CITY.value}),
     UnitKind.STREET.value: frozenset({UnitKind.DISTRICT.value}),
@@ -45,7 +51,7 @@ PARENT_KINDS: dict[str, frozenset] = {
 }
 
 
-def _audit(actor, action: str, unit: OrgUnit, detail: dict | None = None) -> None:
+def _audit(actor: User | str, action: str, unit: OrgUnit, detail: dict[str, Any] | None = None) -> None:
     from hotline.core.audit import record_audit
 
     record_audit(actor, action, f"unit {unit.code}", detail)
@@ -72,10 +78,12 @@ def _check_place(kind: str, parent: OrgUnit | None) -> None:
         raise ValidationFailed(_l("The unit %(name)s is deactivated.", name=parent.name), field="parent_id")
 
 
-def add_unit(*, actor, code: str, name: str, kind: str, parent: OrgUnit | None, name_en: str | None = None) -> OrgUnit:
+def add_unit(
+    *, actor: User | str, code: str, name: str, kind: str, parent: OrgUnit | None, name_en: str | None = None
+) -> OrgUnit:
     """A new unit in the tree, of a kind its parent may hold."""
     code, name, name_en = (code or "").strip(), (name or "").strip(), (name_en or "").strip() or None
-    errors = {}
+    errors: dict[str, LazyString] = {}
     if not code or len(code) > 32:
         errors["code"] = _l("A code of at most 32 characters is required.")
     elif get_unit_by_code(code) is not None:
@@ -93,7 +101,7 @@ def add_unit(*, actor, code: str, name: str, kind: str, parent: OrgUnit | None, 
     return unit
 
 
-def rename_unit(unit: OrgUnit, *, actor, name: str, name_en: str | None) -> OrgUnit:
+def rename_unit(unit: OrgUnit, *, actor: User | str, name: str, name_en: str | None) -> OrgUnit:
     name, name_en = (name or "").strip(), (name_en or "").strip() or None
     if not name or len(name) > 120:
         raise ValidationFailed(_l("A name of at most 120 characters is required."), field="name")
@@ -107,7 +115,7 @@ def rename_unit(unit: OrgUnit, *, actor, name: str, name_en: str | None) -> OrgU
     return unit
 
 
-def move_unit(unit: OrgUnit, new_parent: OrgUnit, *, actor) -> OrgUnit:
+def move_unit(unit: OrgUnit, new_parent: OrgUnit, *, actor: User | str) -> OrgUnit:
     """Put ``unit`` and its subtree under ``new_parent``: the materialised paths and depths of the whole
     subtree are recomputed. Refused under the unit itself or below it, and where its kind does not fit."""
     if new_parent.id == unit.parent_id:
@@ -150,7 +158,7 @@ def unit_holdings(unit: OrgUnit) -> dict[str, int]:
     return {"tickets": tickets, "users": users, "children": children}
 
 
-def deactivate_unit(unit: OrgUnit, *, actor) -> OrgUnit:
+def deactivate_unit(unit: OrgUnit, *, actor: User | str) -> OrgUnit:
     """Hide the unit from dispatch and from new users; refused while it still holds open tickets, active users
     or active units below, naming how many."""
     if not unit.active:
@@ -172,7 +180,7 @@ def deactivate_unit(unit: OrgUnit, *, actor) -> OrgUnit:
     return unit
 
 
-def activate_unit(unit: OrgUnit, *, actor) -> OrgUnit:
+def activate_unit(unit: OrgUnit, *, actor: User | str) -> OrgUnit:
     if unit.active:
         raise ValidationFailed(_l("%(name)s is already active.", name=unit.name), field="unit")
     if unit.parent is not None and not unit.parent.active:
