@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint, false
@@ -51,6 +52,10 @@ class User(UserMixin, Model):
 
     org_unit: Mapped[OrgUnit | None] = relationship()
     roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+
+    if TYPE_CHECKING:
+        # Not a column: the bell's count, set on the signed-in user by accounts.services.load_signed_in.
+        unread_on_load: int
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

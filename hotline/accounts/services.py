@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from functools import cache
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from hotline import permissions
@@ -98,7 +99,7 @@ def session_is_current(user: User | None, version: object) -> bool:
 # --- administration of accounts: each change audited with before -> after, and sessions revoked -------------
 
 
-def _audit(actor, action: str, user: User, detail: dict | None = None) -> None:
+def _audit(actor: User | str | None, action: str, user: User, detail: dict[str, Any] | None = None) -> None:
     from hotline.core.audit import record_audit
 
     record_audit(actor, action, f"user {user.username}", detail)
@@ -109,7 +110,7 @@ def role_pairs(user: User) -> list[str]:
     return sorted(f"{r.role}@{r.scope_unit.code}" for r in user.roles)
 
 
-def deactivate_user(user: User, *, actor) -> User:
+def deactivate_user(user: User, *, actor: User | str | None) -> User:
     """The user can no longer sign in; their sessions and API tokens stop at once."""
     if not user.active:
         raise ValidationFailed(_l("%(name)s is already deactivated.", name=user.username), field="user")
@@ -121,7 +122,7 @@ def deactivate_user(user: User, *, actor) -> User:
     return user
 
 
-def activate_user(user: User, *, actor) -> User:
+def activate_user(user: User, *, actor: User | str | None) -> User:
     if user.active:
         raise ValidationFailed(_l("%(name)s is already active.", name=user.username), field="user")
     user.active = True
@@ -130,7 +131,7 @@ def activate_user(user: User, *, actor) -> User:
     return user
 
 
-def set_user_roles(user: User, roles: list[tuple[Role, OrgUnit]], *, actor) -> User:
+def set_user_roles(user: User, roles: list[tuple[Role, OrgUnit]], *, actor: User | str | None) -> User:
     """Replace the user's roles (each scoped to a unit's subtree); sessions end so new rights apply at once."""
     if not roles:
         raise ValidationFailed(_l("Give the user at least one role."), field="roles")
@@ -164,7 +165,7 @@ def temporary_password() -> str:
 
 def create_account(
     *,
-    actor,
+    actor: User | str | None,
     username: str,
     display_name: str,
     unit: OrgUnit,
@@ -188,7 +189,7 @@ def create_account(
 
 def create_account_without_password(
     *,
-    actor,
+    actor: User | str | None,
     username: str,
     display_name: str,
     unit: OrgUnit,
@@ -211,7 +212,7 @@ def create_account_without_password(
     return user
 
 
-def reset_password(user: User, *, actor, password: str | None = None) -> str:
+def reset_password(user: User, *, actor: User | str | None, password: str | None = None) -> str:
     """An admin sets a temporary password (theirs or generated): every session of the user ends and the user
     chooses a new one at the next sign-in. Returns the password, to be shown once."""
     password = password or temporary_password()
@@ -233,7 +234,7 @@ def login_account_key(username: str | None) -> str:
     return "login-account:" + (username or "").strip().lower()[:64]
 
 
-def unlock_sign_in(user: User, *, actor) -> User:
+def unlock_sign_in(user: User, *, actor: User | str | None) -> User:
     """Forget the account's failed sign-ins, so a locked-out user can try again at once. The per-address limit
     is not tied to an account and runs out on its own."""
     from flask import current_app
@@ -250,7 +251,9 @@ def unlock_sign_in(user: User, *, actor) -> User:
     return user
 
 
-def update_user(user: User, *, actor, display_name: str, unit: OrgUnit, roles: list[tuple[Role, OrgUnit]]) -> User:
+def update_user(
+    user: User, *, actor: User | str | None, display_name: str, unit: OrgUnit, roles: list[tuple[Role, OrgUnit]]
+) -> User:
     """An admin's edit form: name, unit and roles, each change audited (unit and role changes end sessions)."""
     display_name = (display_name or "").strip() or user.display_name
     if display_name != user.display_name:
@@ -261,14 +264,14 @@ def update_user(user: User, *, actor, display_name: str, unit: OrgUnit, roles: l
     return user
 
 
-def update_user_details(user: User, *, actor, display_name: str, phone: str | None) -> User:
+def update_user_details(user: User, *, actor: User | str | None, display_name: str, phone: str | None) -> User:
     """Name and phone (bulk import); the audit row says the phone changed, not what it is."""
     display_name, phone = (display_name or "").strip(), (phone or "").strip() or None
     if not display_name or len(display_name) > 64:
         raise ValidationFailed(_l("A name of at most 64 characters is required."), field="display_name")
     if phone is not None and len(phone) > 20:
         raise ValidationFailed(_l("A phone number has at most 20 characters."), field="phone")
-    changes: dict = {}
+    changes: dict[str, Any] = {}
     if display_name != user.display_name:
         changes["display_name"] = [user.display_name, display_name]
     if phone != user.phone:
@@ -280,7 +283,7 @@ def update_user_details(user: User, *, actor, display_name: str, phone: str | No
     return user
 
 
-def set_user_unit(user: User, unit: OrgUnit, *, actor) -> User:
+def set_user_unit(user: User, unit: OrgUnit, *, actor: User | str | None) -> User:
     """Move the user to another unit; sessions end so the new unit applies at once."""
     if not unit.active:
         raise ValidationFailed(_l("The unit %(name)s is deactivated.", name=unit.name), field="org_unit")
@@ -292,7 +295,7 @@ def set_user_unit(user: User, unit: OrgUnit, *, actor) -> User:
     return user
 
 
-def set_user_extension(user: User, extension: str | None, *, actor) -> User:
+def set_user_extension(user: User, extension: str | None, *, actor: User | str | None) -> User:
     """The operator's telephone extension (empty: none): calls answered there pop up on their console."""
     import re
 
@@ -347,7 +350,7 @@ def create_user(
 
 
 @cache
-def user_with_roles_statement():
+def user_with_roles_statement() -> Select[tuple[User]]:
     """The user by id with their roles, each role's scope unit and their own unit, in one statement (every
     permission check reads them). Built once: building it costs more than running it."""
     return (
@@ -358,18 +361,19 @@ def user_with_roles_statement():
 
 
 @cache
-def _signed_in_statement():
+def _signed_in_statement() -> Select[tuple[User, int]]:
     unread = unread_groups(User.id).scalar_subquery()
     return user_with_roles_statement().add_columns(unread.label("unread"))
 
 
-def load_signed_in(user_id: int):
+def load_signed_in(user_id: int) -> User | None:
     """The signed-in user with roles, scopes and unit, and the bell's unread count (``unread_on_load``), in one
     statement: every staff page needs both. The statement is built once (building it costs more than running it)."""
     row = db.session.execute(_signed_in_statement(), {"user_id": user_id}).unique().first()
     if row is None:
         return None
-    user, user.unread_on_load = row
+    user, unread = row._tuple()
+    user.unread_on_load = unread
     return user
 
 

@@ -13,8 +13,8 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import String, cast, distinct, func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Select, String, cast, distinct, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from hotline.core.after_commit import enqueue_after_commit
 from hotline.core.clock import utcnow
@@ -207,7 +207,7 @@ def pending_ids(older_than: timedelta = timedelta(minutes=2), limit: int = 500) 
 # same news as its first), a notification about no ticket on its own. A new one bumps its group to the top.
 
 
-def _unread_where(user_id):
+def _unread_where(user_id: int | InstrumentedAttribute[int]) -> tuple[ColumnElement[bool], ...]:
     return (
         Notification.recipient_user_id == user_id,
         Notification.channel == NotifyChannel.IN_APP.value,
@@ -215,14 +215,14 @@ def _unread_where(user_id):
     )
 
 
-def _group_key():
+def _group_key() -> ColumnElement[str]:
     """``template:ticket`` (``template:-id`` without a ticket) as one value, for COUNT(DISTINCT …)."""
     return Notification.template.concat(":").concat(
         cast(func.coalesce(Notification.ticket_id, -Notification.id), String)
     )
 
 
-def unread_groups(user_id):
+def unread_groups(user_id: int | InstrumentedAttribute[int]) -> Select[tuple[int]]:
     """The bell's count as a statement: ``user_id`` a value or a column (the signed-in user's load embeds it)."""
     return select(func.count(distinct(_group_key()))).where(*_unread_where(user_id))
 
