@@ -1,5 +1,6 @@
 """A live hotline (SQLite, demo data) served on a local port, and Chromium driven by Playwright."""
 
+import itertools
 import os
 import threading
 from pathlib import Path
@@ -28,10 +29,10 @@ def live_server(tmp_path_factory):
     from hotline.demo.seed import seed_demo
 
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'hotline.db'}"
-    # Every browser test files from 127.0.0.1, more appeals a minute than one citizen may: the limits themselves
-    # are tested in tests/integration (test_intake_web, test_security_web, ...), so here they would only add flakes.
+    # Behind a "proxy" (PROXY_COUNT=1): each browser context below sends its own X-Forwarded-For, so the tests are
+    # different citizens to the rate limits instead of one address filing more appeals a minute than one may.
     app = create_app(
-        "testing", SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=False, CTI_STREAM_SECONDS=30
+        "testing", SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=True, PROXY_COUNT=1, CTI_STREAM_SECONDS=30
     )
     with app.app_context():
         upgrade()
@@ -81,6 +82,14 @@ def browser():
         pytest.fail("Chromium is missing: apt-get install chromium fonts-noto-cjk", pytrace=False)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        open_context, addresses = browser.new_context, itertools.count(1)
+
+        def new_context(**options):
+            n = next(addresses)
+            headers = {"X-Forwarded-For": f"10.77.{n // 250}.{n % 250 + 1}", **options.pop("extra_http_headers", {})}
+            return open_context(extra_http_headers=headers, **options)
+
+        browser.new_context = new_context
         yield browser
         browser.close()
 
