@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from hotline.core.models import created_at_column, enum_check, enum_column
 from hotline.extensions import Model
 from hotline.orgs.models import OrgUnit
+
+# An operator's telephone extension, as the user form and the telephony's events give it (hotline.cti).
+EXTENSION = re.compile(r"^[0-9A-Za-z*#]{1,16}$")
 
 
 class Role(str, enum.Enum):

@@ -11,7 +11,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from hotline import permissions
-from hotline.accounts.models import Role, User, UserRole
+from hotline.accounts.models import EXTENSION, Role, User, UserRole
 from hotline.accounts.passwords import MIN_LENGTH, check_password_strength
 from hotline.core.clock import utcnow
 from hotline.core.errors import ValidationFailed
@@ -297,10 +297,8 @@ def set_user_unit(user: User, unit: OrgUnit, *, actor: User | str | None) -> Use
 
 def set_user_extension(user: User, extension: str | None, *, actor: User | str | None) -> User:
     """The operator's telephone extension (empty: none): calls answered there pop up on their console."""
-    import re
-
     extension = (extension or "").strip() or None
-    if extension is not None and not re.fullmatch(r"[0-9A-Za-z*#]{1,16}", extension):
+    if extension is not None and not EXTENSION.match(extension):
         raise ValidationFailed(_l("An extension is 1 to 16 digits or letters."), field="extension")
     holder = db.session.execute(select(User).where(User.extension == extension, User.id != user.id)).scalar()
     if extension is not None and holder is not None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hotline import permissions
-from hotline.accounts.models import User
+from hotline.accounts.models import EXTENSION, User
 from hotline.core.audit import record_audit
 from hotline.core.clock import utcnow
 from hotline.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -21,13 +21,13 @@ from hotline.cti.models import Call, CallState
 from hotline.extensions import db
 from hotline.tickets.models import Ticket
 from hotline.tickets.services import record_event
+from hotline.tickets.validation import normalise_phone
 
 EVENTS = ("ringing", "answered", "hangup")
 CALL_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
 # E.164 (+86…, or another country's +…) or a Chinese local number: a mobile, a landline with or without its area
 # code, a short service number (110, 12345).
 CALLER = re.compile(r"^(\+\d{6,15}|\d{3,20})$")
-EXTENSION = re.compile(r"^[0-9A-Za-z*#]{1,16}$")
 _FIELD = {"ringing": "ringing_at", "answered": "answered_at", "hangup": "ended_at"}
 
 
@@ -42,10 +42,8 @@ class CallEvent:
 
 
 def normalise_caller(number: str | None) -> str:
-    """Digits as the telephony sends them, without spaces or dashes; a Chinese +86 prefix dropped so the number
-    matches the one an operator types (``tickets.validation.normalise_phone``)."""
-    number = re.sub(r"[\s()\-]", "", number or "")
-    return number[3:] if number.startswith("+86") else number
+    """The number as operators' typing is normalised (``normalise_phone``: no spaces, no +86), dashes dropped."""
+    return normalise_phone(number).replace("-", "")
 
 
 def check_event(event: CallEvent) -> CallEvent:

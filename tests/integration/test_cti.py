@@ -271,3 +271,23 @@ def test_staff_see_the_tickets_calls_and_playing_a_recording_is_recorded(app, ct
     assert "c-10" not in as_own(handler.get, page_url).get_data(as_text=True)
     assert as_own(handler.post, play_url).status_code == 403
     assert as_own(dispatcher.post, f"/tickets/{ticket.tracking_no}/calls/{call.id + 99}/recording").status_code == 404
+
+
+def test_set_extension_from_the_command_line(app, cti):
+    from hotline.core.audit import AuditEntry
+
+    def users(*args):
+        return app.test_cli_runner().invoke(args=["users", *args])
+
+    done = users("set-extension", "dispatcher", "8003")
+    assert done.exit_code == 0 and "dispatcher at extension 8003" in done.output
+    taken = users("set-extension", "dispatcher", "8001")  # the operator's
+    assert taken.exit_code == 1 and "operator" in taken.output
+    bad = users("set-extension", "dispatcher", "80 03")
+    assert bad.exit_code == 1
+    removed = users("set-extension", "dispatcher", "")
+    assert removed.exit_code == 0 and "no extension" in removed.output
+    db.session.expire_all()
+    assert cti.dispatcher.extension is None
+    changes = db.session.execute(select(AuditEntry).filter_by(action="user.set_extension")).scalars().all()
+    assert len(changes) == 2  # set, then removed; the refusals changed nothing
