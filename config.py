@@ -120,6 +120,8 @@ class Config:
     SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "logging")
     SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
     SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN")
+    # Every SMS webhook (replies, delivery receipts) is signed with this secret (docs/sms.md); unset: refused.
+    SMS_WEBHOOK_SECRET = os.environ.get("SMS_WEBHOOK_SECRET")
     # Rate limits live in Redis when there is one (shared by all gunicorn workers), in memory otherwise.
     # If Redis goes down, Flask-Limiter falls back to per-process memory and never fails a request.
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"

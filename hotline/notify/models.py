@@ -58,5 +58,9 @@ class Notification(Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)  # backoff after a failed attempt
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # SMS: the provider's id of the message, and what its delivery receipt said (docs/sms.md).
+    provider_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    receipt: Mapped[str | None] = mapped_column(String(16))  # delivered | undelivered
+    receipt_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     ticket = relationship("Ticket")

@@ -158,6 +158,7 @@ class Ticket(Model):
     redo_count: Mapped[int] = mapped_column(default=0)
     satisfaction: Mapped[str | None] = enum_column(Satisfaction, nullable=True)
     satisfaction_comment: Mapped[str | None] = mapped_column(Text)
+    rated_via: Mapped[str | None] = mapped_column(String(8))  # RatingChannel; None before 2026-12
 
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

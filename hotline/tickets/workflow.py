@@ -64,6 +64,16 @@ class Satisfaction(str, enum.Enum):
     NOT_REACHED = "not_reached"  # 未回访成功 (no rating within the callback window)
 
 
+class RatingChannel(str, enum.Enum):
+    """How a rating reached the hotline (the 满意率's channels on the dashboard)."""
+
+    PHONE = "phone"  # the operator's callback (回访)
+    WEB = "web"  # the citizen's tracking page
+    LINK = "link"  # the signed link in the release SMS, no sign-in
+    SMS = "sms"  # a reply 1 / 2 / 3 to the release SMS
+    API = "api"  # a partner system
+
+
 class Actor(str, enum.Enum):
     """Who may trigger a transition, beyond the staff roles."""
 

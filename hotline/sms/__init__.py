@@ -1,0 +1,1 @@
+"""Two-way SMS: the provider adapters, delivery receipts, citizens' replies and opt-outs (docs/sms.md)."""
