@@ -76,6 +76,17 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     # Screen pops go through Redis pub/sub so that every web worker and host can deliver them (hotline.cti.bus).
     CTI_BUS_URL = os.environ.get("CTI_BUS_URL") or REDIS_URL
+    # The Asterisk adapter (flask cti asterisk, docs/telephony.md): its AMI login, the hotline it reports to and
+    # the cti key it reports with, and where the PBX serves MixMonitor's recordings (unset: none reported).
+    CTI_AMI_HOST = os.environ.get("CTI_AMI_HOST", "127.0.0.1")
+    CTI_AMI_PORT = int(os.environ.get("CTI_AMI_PORT", "5038"))
+    CTI_AMI_USERNAME = os.environ.get("CTI_AMI_USERNAME")
+    CTI_AMI_SECRET = os.environ.get("CTI_AMI_SECRET")
+    CTI_AMI_CONTEXTS = [c for c in os.environ.get("CTI_AMI_CONTEXTS", "").split(",") if c.strip()]
+    CTI_AMI_MONITOR_DIR = os.environ.get("CTI_AMI_MONITOR_DIR", "/var/spool/asterisk/monitor")
+    CTI_RECORDING_URL_PREFIX = os.environ.get("CTI_RECORDING_URL_PREFIX")
+    CTI_HOTLINE_URL = os.environ.get("CTI_HOTLINE_URL", "http://127.0.0.1:5000")
+    CTI_API_KEY = os.environ.get("CTI_API_KEY")
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}

@@ -288,3 +288,6 @@ def _register_commands(app: Flask) -> None:
 
     app.cli.add_command(orgs_cli)
     app.cli.add_command(categories_cli)
+    from hotline.cti.cli import cti_cli
+
+    app.cli.add_command(cti_cli)
