@@ -112,10 +112,13 @@ def abandoned_call(caller: str = "027-87654321", call: str = ABANDONED_CALL) -> 
 
 class FakeAmi:
     """Serves on 127.0.0.1 (a free port) in a thread of its own. Connection n gets ``scripts[n]``; every scripted
-    connection but the last is then closed (a dropped link), the last stays open and answers pings."""
+    connection but the last is then closed (a dropped link), or with ``hang`` falls silent and answers nothing
+    (a link that died without a goodbye); the last stays open and answers pings."""
 
-    def __init__(self, scripts: list[list[str]], username: str = "hotline", secret: str = "s3cret") -> None:
-        self.scripts, self.username, self.secret = scripts, username, secret
+    def __init__(
+        self, scripts: list[list[str]], username: str = "hotline", secret: str = "s3cret", hang: bool = False
+    ) -> None:
+        self.scripts, self.username, self.secret, self.hang = scripts, username, secret, hang
         self.logins: list[dict[str, str]] = []
         self.loop = asyncio.new_event_loop()
         self.port = 0
@@ -175,6 +178,8 @@ class FakeAmi:
             writer.write(text.encode())
             await writer.drain()
         if n < len(self.scripts) - 1:
+            while self.hang and await reader.read(1024):
+                pass  # pings go unanswered
             writer.close()
             return
         while (action := await self._block(reader)) is not None:

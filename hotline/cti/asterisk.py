@@ -25,6 +25,17 @@ EVENTS_PATH = "/api/v1/cti/events"
 _LOGIN_ID = "hotline-login"
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """urllib would follow a redirect of a POST as a GET without the body (http:// to https://, say): a 3xx is
+    reported instead, so the address can be corrected."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 class LoginRefused(Exception):
     """Asterisk answered the Login action with an error (wrong username or secret, or a host not permitted)."""
 
@@ -209,12 +220,18 @@ def post_event(settings: AdapterSettings, body: dict[str, Any]) -> str:
     )
     what = f"{body['event']} of call {body['call_id']}"
     try:
-        with urllib.request.urlopen(request, timeout=settings.timeout_seconds) as response:
+        with _opener.open(request, timeout=settings.timeout_seconds) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
         status = exc.code
         detail = exc.read(2000).decode("utf-8", "replace")
-        if outcome_of(status) == "refused":
+        if 300 <= status < 400:
+            log.error(
+                "the hotline redirected the %s to %s: set CTI_HOTLINE_URL to that address; dropped",
+                what,
+                exc.headers.get("Location"),
+            )
+        elif outcome_of(status) == "refused":
             log.error("the hotline refused the %s (HTTP %d): %s; dropped", what, status, _error_message(detail))
         else:
             log.warning("the hotline answered HTTP %d to the %s", status, what)

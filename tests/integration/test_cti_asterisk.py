@@ -6,24 +6,31 @@ read while the hotline is down are delivered once it is back."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from hotline.api.services import create_api_key
-from hotline.cti.asterisk import AdapterSettings, run
+from hotline.cti.asterisk import AdapterSettings, post_event, run
 from hotline.cti.models import Call
 from hotline.extensions import db
 from tests.fake_ami import ABANDONED_CALL, ANSWERED_CALL, FakeAmi, abandoned_call, answered_call
 
 PREFIX = "https://pbx.example.gov.cn/rec/"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -145,6 +152,45 @@ def test_an_answered_call_and_an_abandoned_one_are_stored_as_asterisk_reported_t
     ]
 
 
+def test_the_command_reads_its_settings_from_the_environment_and_stops_on_sigterm(
+    app, telephony, hotline, fake_ami, tmp_path
+):
+    """``flask cti asterisk`` as systemd runs it: its own process, configured by environment variables."""
+    ami = fake_ami(answered_call())
+    env = {
+        **os.environ,
+        "FLASK_APP": "wsgi",
+        "HOTLINE_CONFIG": "testing",
+        "HOTLINE_INSTANCE_DIR": str(tmp_path),
+        "CTI_AMI_PORT": str(ami.port),
+        "CTI_AMI_USERNAME": "hotline",
+        "CTI_AMI_SECRET": "s3cret",
+        "CTI_HOTLINE_URL": hotline.url,
+        "CTI_API_KEY": telephony.cti_key,
+        "CTI_RECORDING_URL_PREFIX": PREFIX,
+    }
+    adapter = subprocess.Popen(
+        [sys.executable, "-m", "flask", "cti", "asterisk"],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not ended(ANSWERED_CALL)() and time.monotonic() < deadline and adapter.poll() is None:
+            time.sleep(0.1)
+        adapter.send_signal(signal.SIGTERM)
+        _, log = adapter.communicate(timeout=15)
+    finally:
+        adapter.kill()
+    assert adapter.returncode == 0, log
+    assert f"logged in to AMI at 127.0.0.1:{ami.port} as hotline" in log
+    assert "call 1796605200.17: answered" in log and "13800138000" not in log  # calls by id, never the caller's number
+    call = calls()[ANSWERED_CALL]
+    assert call.operator_id == telephony.operator.id and call.recording_url.startswith(PREFIX)
+
+
 def test_a_refused_login_ends_the_adapter_with_status_2_and_says_why(app, fake_ami):
     ami = fake_ami([], secret="the-right-one")
     result = app.test_cli_runner().invoke(
@@ -164,6 +210,13 @@ def test_a_dropped_ami_link_is_dialled_again_and_the_call_completes(app, telepho
     assert len(ami.logins) == 2
     assert call.operator_id == telephony.operator.id and call.duration_seconds == 210
     assert call.recording_url.endswith("in-12345-1796605200.17.wav")  # what was read before the drop is kept
+
+
+def test_a_link_that_falls_silent_is_pinged_then_given_up_and_dialled_again(app, telephony, hotline, fake_ami):
+    ami = fake_ami(answered_call()[:8], answered_call()[8:], hang=True)
+    settings = replace(settings_for(ami, hotline.url, telephony.cti_key), ping_seconds=0.3)
+    run_adapter(settings, ended(ANSWERED_CALL))
+    assert len(ami.logins) == 2 and calls()[ANSWERED_CALL].duration_seconds == 210
 
 
 def test_events_read_while_the_hotline_is_down_are_delivered_when_it_is_back(app, telephony, fake_ami):
@@ -199,3 +252,23 @@ def test_an_event_the_hotline_refuses_is_dropped_and_the_next_call_still_arrives
     found = calls()
     assert set(found) == {ANSWERED_CALL}  # the bad call's ringing and hang-up were refused (422) and dropped
     assert found[ANSWERED_CALL].operator_id == telephony.operator.id
+
+
+def test_a_redirect_is_not_followed_as_a_get_but_reported(caplog):
+    """nginx sending http:// on to https:// would turn the POST into a GET without its body."""
+
+    def redirecting(environ, start_response):
+        start_response("308 Permanent Redirect", [("Location", "https://hotline.example.gov.cn/api/v1/cti/events")])
+        return [b""]
+
+    server = make_server("127.0.0.1", 0, redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = AdapterSettings("127.0.0.1", 5038, "u", "s", f"http://127.0.0.1:{server.server_port}", "k")
+        with caplog.at_level(logging.ERROR, logger="hotline.cti.asterisk"):
+            outcome = post_event(settings, {"event": "hangup", "call_id": "c-1"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert outcome == "refused"
+    assert "redirected the hangup of call c-1 to https://hotline.example.gov.cn/api/v1/cti/events" in caplog.text
