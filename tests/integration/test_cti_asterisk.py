@@ -245,10 +245,9 @@ def test_an_event_the_hotline_refuses_is_dropped_and_the_next_call_still_arrives
     queue behind it."""
     bad = "1796605100.5"
     ami = fake_ami(abandoned_call(caller="12", call=bad) + answered_call())
-    settings = replace(settings_for(ami, hotline.url, telephony.cti_key), retry_first_seconds=5)
-    started = time.monotonic()
-    run_adapter(settings, ended(ANSWERED_CALL))
-    assert time.monotonic() - started < 5  # no pause: nothing was retried
+    # A retry would hold the queue for a minute, longer than the test waits for the answered call behind it.
+    settings = replace(settings_for(ami, hotline.url, telephony.cti_key), retry_first_seconds=60)
+    run_adapter(settings, ended(ANSWERED_CALL), timeout=30)
     found = calls()
     assert set(found) == {ANSWERED_CALL}  # the bad call's ringing and hang-up were refused (422) and dropped
     assert found[ANSWERED_CALL].operator_id == telephony.operator.id
