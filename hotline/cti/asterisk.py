@@ -139,7 +139,8 @@ async def listen_forever(settings: AdapterSettings, mapper: CallMapper, queue: a
 
 async def _messages(reader: asyncio.StreamReader, timeout: float | None = None) -> Message | None:
     """The next message, None at the end of the stream. Raises ``TimeoutError`` when no line comes in
-    ``timeout``; a line already read is kept in ``reader``'s buffer until whole (``readline`` is not cut)."""
+    ``timeout`` (a half-arrived line stays in ``reader``'s buffer; the lines of a message cut off by the timeout
+    are dropped, which only a stalled Asterisk would do: it writes each message at once)."""
     lines: list[str] = []
     while True:
         raw = await asyncio.wait_for(reader.readline(), timeout)
