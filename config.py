@@ -5,6 +5,7 @@ Development config runs everything embedded: SQLite under ``instance/`` and
 Celery on kombu's SQLAlchemy transport over another SQLite file.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +25,16 @@ def sqlalchemy_url(url: str) -> str:
         if url.startswith(scheme):
             return "postgresql+psycopg://" + url[len(scheme) :]
     return url
+
+
+def _json_environ(name: str, default: object) -> object:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} is not valid JSON: {exc}") from exc
 
 
 DEFAULT_SECRET_KEY = "dev-only-change-me"  # public: it is in this file
@@ -128,9 +139,17 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "12345@hotline.local")
     MAIL_SUPPRESS_SEND = not os.environ.get("MAIL_SERVER")  # no SMTP server configured: log only
+    # SMS (docs/sms.md): SMS_GATEWAY is logging, http (a JSON relay) or aliyun (Alibaba Cloud SMS).
     SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "logging")
     SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
     SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN")
+    SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("SMS_ALIYUN_ACCESS_KEY_ID")
+    SMS_ALIYUN_ACCESS_KEY_SECRET = os.environ.get("SMS_ALIYUN_ACCESS_KEY_SECRET")
+    SMS_ALIYUN_SIGN_NAME = os.environ.get("SMS_ALIYUN_SIGN_NAME")
+    # Our notification template names → the TemplateCodes Aliyun approved, as JSON: {"reply_released": "SMS_1"}.
+    SMS_ALIYUN_TEMPLATES = _json_environ("SMS_ALIYUN_TEMPLATES", {})
+    SMS_ALIYUN_ENDPOINT = os.environ.get("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+    SMS_ALIYUN_REGION = os.environ.get("SMS_ALIYUN_REGION", "cn-hangzhou")
     # Every SMS webhook (replies, delivery receipts) is signed with this secret (docs/sms.md); unset: refused.
     SMS_WEBHOOK_SECRET = os.environ.get("SMS_WEBHOOK_SECRET")
     # Rate limits live in Redis when there is one (shared by all gunicorn workers), in memory otherwise.

@@ -22,6 +22,9 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     refuse_development_on_postgresql(
         app.config["SQLALCHEMY_DATABASE_URI"], config_chosen=config is not None or "HOTLINE_CONFIG" in os.environ
     )
+    from hotline.sms.providers import check_sms_config
+
+    check_sms_config(app.config)  # a mistyped SMS_GATEWAY or missing credentials stop the start, not each SMS
     os.makedirs(app.instance_path, exist_ok=True)
 
     if app.config.get("PROXY_COUNT"):  # behind nginx: the client's address and scheme come from X-Forwarded-*

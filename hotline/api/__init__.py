@@ -46,6 +46,7 @@ def init_api(app: Flask) -> None:
     from hotline.api.views import bp
     from hotline.cti import api as cti_api  # noqa: F401  (the telephony's door joins it too)
     from hotline.extensions import csrf
+    from hotline.sms import webhooks as sms_webhooks  # noqa: F401  (and the SMS provider's)
 
     for name, value in OPENAPI_CONFIG.items():
         app.config.setdefault(name, value)

@@ -137,12 +137,16 @@ def insert_notifications(rows: list[dict], now=None) -> int:
 
 
 def _send(note: Notification) -> None:
-    from hotline.notify.channels import send_email, sms_gateway
+    from hotline.notify.channels import send_email
     from hotline.notify.templates import render
+    from hotline.sms.providers import sms_provider
 
     subject, body = render(note.template, note.payload, locale=_recipient_locale(note))
     if note.channel == NotifyChannel.SMS.value:
-        sms_gateway().send(note.recipient, body)
+        # The provider's id of the message: its delivery receipt names it (hotline.sms.receipts).
+        note.provider_ref = sms_provider().send(
+            note.recipient, body, template=note.template, params=note.payload, out_id=str(note.id)
+        )
     elif note.channel == NotifyChannel.EMAIL.value:
         send_email(note.recipient, subject, body)
 
