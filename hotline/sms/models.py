@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.core.models import created_at_column, enum_check, enum_column
@@ -37,6 +37,9 @@ class InboundSms(Model):
     received_at: Mapped[datetime] = created_at_column()
     outcome: Mapped[str] = enum_column(InboundOutcome)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    # A draft (outcome drafted) waits in the review queue until an operator registers or dismisses it.
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class SmsOptOut(Model):

@@ -51,6 +51,7 @@ from hotline.tickets.workflow import (
     OPEN_STATUSES,
     Actor,
     Channel,
+    RatingChannel,
     Satisfaction,
     Status,
     Transition,
@@ -63,9 +64,11 @@ from hotline.tickets.workflow import (
 
 @dataclass(frozen=True)
 class CitizenActor:
-    """The appeal's own citizen, proven by tracking number + phone on the track page."""
+    """The appeal's own citizen, proven by tracking number + phone on the track page, by the signed link of the
+    release SMS (``via`` link) or by replying from the appeal's phone (``via`` sms)."""
 
     phone: str
+    via: str = RatingChannel.WEB.value
     kind = EventActorKind.CITIZEN
 
 
@@ -553,16 +556,23 @@ def _reopen_assignments(ticket: Ticket) -> None:
             a.status = AssignmentStatus.SIGNED.value
 
 
+def rating_channel(actor: AnyActor) -> str:
+    """How a rating arrived: the citizen's own door (page, link, SMS reply) or staff recording a callback."""
+    return actor.via if isinstance(actor, CitizenActor) else RatingChannel.PHONE.value
+
+
 def _rate(ticket, actor, now, *, satisfaction: str | None = None, comment: str | None = None, **_):
     allowed = {Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value}
     if satisfaction not in allowed:
         raise ValidationFailed(_l("Choose satisfied or basically satisfied."), field="satisfaction")
     ticket.satisfaction, ticket.satisfaction_comment, ticket.rated_at = satisfaction, comment, now
+    ticket.rated_via = rating_channel(actor)
     return {"satisfaction": satisfaction}
 
 
 def _rate_unsatisfied(ticket, actor, now, *, comment: str | None = None, **_):
     ticket.satisfaction, ticket.satisfaction_comment, ticket.rated_at = (Satisfaction.UNSATISFIED.value, comment, now)
+    ticket.rated_via = rating_channel(actor)
     ticket.redo_count += 1  # 重办: the same lead unit redoes it against a redo deadline
     ticket.answered_at = None
     _reopen_assignments(ticket)
@@ -585,6 +595,7 @@ def _rate_merged(ticket, actor, now, *, satisfaction: str | None = None, comment
         raise ValidationFailed(_l("Choose a rating."), field="satisfaction")
     comment = strip_control(comment)
     ticket.satisfaction, ticket.satisfaction_comment, ticket.rated_at = satisfaction, comment, now
+    ticket.rated_via = rating_channel(actor)
     record_event(
         master,
         "merged_rated",

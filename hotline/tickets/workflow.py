@@ -71,7 +71,6 @@ class RatingChannel(str, enum.Enum):
     WEB = "web"  # the citizen's tracking page
     LINK = "link"  # the signed link in the release SMS, no sign-in
     SMS = "sms"  # a reply 1 / 2 / 3 to the release SMS
-    API = "api"  # a partner system
 
 
 class Actor(str, enum.Enum):

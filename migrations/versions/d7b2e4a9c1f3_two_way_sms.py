@@ -28,8 +28,11 @@ def upgrade():
     sa.Column('received_at', sa.DateTime(), nullable=False),
     sa.Column('outcome', sa.String(length=16), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('handled_at', sa.DateTime(), nullable=True),
+    sa.Column('handled_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("outcome IN ('rated', 'noted', 'drafted', 'opted_out', 'refused', 'ignored')", name=op.f('ck_sms_inbound_outcome_valid')),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], name=op.f('fk_sms_inbound_ticket_id_ticket')),
+    sa.ForeignKeyConstraint(['handled_by_id'], ['user_account.id'], name=op.f('fk_sms_inbound_handled_by_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_inbound')),
     sa.UniqueConstraint('provider', 'message_id', name=op.f('uq_sms_inbound_provider'))
     )

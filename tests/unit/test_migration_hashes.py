@@ -21,7 +21,7 @@ LANDED = {
     "b8d4f0a2c6e1_supervision_order_ladder_round.py": "e74d2e5abbd29fc410c324d309eece5d3196737c82ad316cce8631cf81268f8c",
     "c3a7e2f9d1b5_telephony_calls.py": "0406e3df054da6d4e5238ed46050ea35132988e58587338d148e7cce4602d5e5",
     "c7d2e9f1a3b4_duplicate_address_index.py": "75c8718e6e9f45888bf93a1dbd5257e5301a7a19a43169e9a623e6f28c90149a",
-    "d7b2e4a9c1f3_two_way_sms.py": "374a01d0d7f9de012909c34994ac73fe1edb806064d602aa76a538257dcf37f2",
+    "d7b2e4a9c1f3_two_way_sms.py": "6a08b7cfb77cb65af65bff045ad8ac9583b9795b072efba77281deef626501be",
     "d4e8a1b2c3f5_dispatch_desk_indexes.py": "e464b61439522a12bb43ce01e32d7d0dc0fc15248c47e24179cbe68bec292acc",
     "e5f9b3c4d6a7_ticket_list_index.py": "7f9575095c2c7e7b4dba7064adc2d2c60c684a70b3837299882f85f03b240416",
     "f1a2b3c4d5e6_admin_sessions_usage.py": "e177c4cc6c8d09ec8991c521fccc0da088adea2702f4cfd6527f626f335059c2",
