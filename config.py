@@ -76,6 +76,8 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     # Screen pops go through Redis pub/sub so that every web worker and host can deliver them (hotline.cti.bus).
     CTI_BUS_URL = os.environ.get("CTI_BUS_URL") or REDIS_URL
+    # The console's wrap-up list: the operator's calls that ended without a ticket in the last this many hours.
+    CTI_WRAP_UP_HOURS = float(os.environ.get("CTI_WRAP_UP_HOURS", "8"))
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
