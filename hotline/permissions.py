@@ -247,7 +247,6 @@ TEMPLATE_GLOBALS = (
     "can_administer",
     "can_supervise",
     "can_register_calls",
-    "can_wrap_up_call",
     "can_dispatch",
     "can_handle",
     "can_see_dashboard",
