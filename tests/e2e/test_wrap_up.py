@@ -5,8 +5,14 @@ shows the calls."""
 from __future__ import annotations
 
 from tests.e2e.conftest import LIVE, screenshot
+from tests.e2e.test_accessibility import AXE_SOURCE, RUN_AXE, WCAG_AA
 from tests.e2e.test_screen_pop import report, telephony_key  # noqa: F401 (the fixture)
 from tests.e2e.test_staff_journey import sign_in
+
+
+def serious_violations(page) -> list:
+    page.evaluate(AXE_SOURCE)
+    return page.evaluate(RUN_AXE, WCAG_AA)
 
 
 def test_the_operator_wraps_up_calls_and_the_dashboard_counts_them(page, browser, live_server, telephony_key):  # noqa: F811
@@ -23,6 +29,7 @@ def test_the_operator_wraps_up_calls_and_the_dashboard_counts_them(page, browser
     assert page.locator("#wrap-up tr[data-call='e2e-w2']").count() == 1
     page.locator("#wrap-up").scroll_into_view_if_needed()
     screenshot(page, "console-wrap-up")
+    assert serious_violations(page) == []
 
     # Click 1: the row's link; the form comes prefilled but for the category and the answer.
     page.locator("#wrap-up tr[data-call='e2e-w1'] a").click()
@@ -30,6 +37,7 @@ def test_the_operator_wraps_up_calls_and_the_dashboard_counts_them(page, browser
     page.locator("select#category_id").select_option(index=1)
     page.fill("#answer", "办理居住证请携带身份证到所在街道服务中心。")
     screenshot(page, "wrap-up-direct-answer-form")
+    assert serious_violations(page) == []
     page.click("#direct-answer-form button[type=submit]")  # click 2
     page.wait_for_selector(".alert-success")
     assert page.locator("#wrap-up tr[data-call='e2e-w1']").count() == 0
