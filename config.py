@@ -98,6 +98,8 @@ class Config:
     CTI_RECORDING_URL_PREFIX = os.environ.get("CTI_RECORDING_URL_PREFIX")
     CTI_HOTLINE_URL = os.environ.get("CTI_HOTLINE_URL", "http://127.0.0.1:5000")
     CTI_API_KEY = os.environ.get("CTI_API_KEY")
+    # The console's wrap-up list: the operator's calls that ended without a ticket in the last this many hours.
+    CTI_WRAP_UP_HOURS = float(os.environ.get("CTI_WRAP_UP_HOURS", "8"))
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, false, or_, select
 
 from hotline.accounts.models import HOTLINE_ROLES, Role, User
+from hotline.cti.models import Call
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit
 from hotline.orgs.services import subtree_ids
@@ -113,6 +114,12 @@ def can_register_calls(user: User) -> bool:
     return user.has_role(Role.OPERATOR)
 
 
+def can_wrap_up_call(user: User, call: Call) -> bool:
+    """Wrap up a call that ended without a ticket (record it as a direct answer, mark an abandoned one called
+    back or dismissed): the operator it was answered or rang at, nobody else; supervisors see the figures."""
+    return can_register_calls(user) and call.operator_id is not None and call.operator_id == user.id
+
+
 def can_dispatch(user: User) -> bool:
     return user.has_role(Role.DISPATCHER)
 
@@ -207,7 +214,8 @@ def can_act(user: User, ticket: Ticket, transition: Transition) -> bool:
 class Rule:
     """A predicate's declared answer: ``roles`` any of which grants it (``None``: see ``scope``), ``scope``:
     the ticket rule that also applies ("" none, "read" ``ticket_scope``, "intake" the intake unit, "assist"
-    an assisting unit, "supervise" a supervisor's scope over one of its units), and ``pages``: endpoints guarded by it."""
+    an assisting unit, "supervise" a supervisor's scope over one of its units, "call" the user's own call),
+    and ``pages``: endpoints guarded by it."""
 
     roles: frozenset[str] | None
     scope: str = ""
@@ -221,6 +229,7 @@ TABLE: dict[str, Rule] = {
     "can_supervise": Rule(frozenset({Role.SUPERVISOR.value}), pages=("sla.requests_queue",)),
     "is_citizen": Rule(frozenset({Role.CITIZEN.value})),
     "can_register_calls": Rule(frozenset({Role.OPERATOR.value}), pages=("intake.register_call",)),
+    "can_wrap_up_call": Rule(frozenset({Role.OPERATOR.value}), scope="call"),
     "can_dispatch": Rule(frozenset({Role.DISPATCHER.value}), pages=("queues.dispatch",)),
     "can_handle": Rule(frozenset({Role.HANDLER.value}), pages=("queues.workspace",)),
     "can_see_dashboard": Rule(frozenset({Role.SUPERVISOR.value, Role.ADMIN.value}), pages=("dashboard.index",)),

@@ -19,9 +19,18 @@ class CallState(enum.StrEnum):
     ENDED = "ended"
 
 
+class WrapUp(enum.StrEnum):
+    """How an operator closed an abandoned call that has no ticket (the wrap-up list)."""
+
+    CALLED_BACK = "called_back"
+    DISMISSED = "dismissed"
+
+
 class Call(Model):
     """One call, keyed by the telephony's ``call_id``: when it rang, was answered at which extension (and so by
-    which operator), ended, where its recording is, and the ticket it was registered as (if any)."""
+    which operator; a call that rang at an extension and was never answered is that operator's too), ended,
+    where its recording is, the ticket it was registered as (if any), and how an abandoned call was wrapped up
+    (who did it is in the audit log)."""
 
     __tablename__ = "phone_call"
     __table_args__ = (enum_check("state", CallState),)
@@ -38,6 +47,8 @@ class Call(Model):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
     recording_url: Mapped[str | None] = mapped_column(String(500))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    wrap_up: Mapped[str | None] = mapped_column(String(16))  # a WrapUp value (no CHECK: added to SQLite)
+    wrapped_up_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = created_at_column()
 
     operator: Mapped[User | None] = relationship()
@@ -52,6 +63,11 @@ class Call(Model):
         if self.answered_at is None or self.ended_at is None:
             return None
         return max(int((self.ended_at - self.answered_at).total_seconds()), 0)
+
+    @property
+    def abandoned(self) -> bool:
+        """The caller hung up before anyone answered."""
+        return self.ended_at is not None and self.answered_at is None
 
     def __repr__(self) -> str:
         return f"<Call {self.call_id} {self.state}>"

@@ -1,5 +1,6 @@
 """The rules of telephony events: a call's life (ringing → answered → ended), idempotent per call and event;
-the operator an answered call belongs to; the screen pop; and the link between a call and its ticket."""
+the operator a call belongs to; the screen pop; the link between a call and its ticket; and the wrap-up of
+the operator's calls that ended without one (docs/telephony.md, "Wrap-up")."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from hotline import permissions
 from hotline.accounts.models import EXTENSION, User
 from hotline.core.audit import record_audit
-from hotline.core.clock import utcnow
+from hotline.core.clock import to_local, utcnow
 from hotline.core.errors import NotFound, PermissionDenied, ValidationFailed
 from hotline.cti.bus import bus
-from hotline.cti.models import Call, CallState
+from hotline.cti.models import Call, CallState, WrapUp
 from hotline.extensions import db
+from hotline.intake.services import intake_appeal
 from hotline.tickets.models import Ticket
-from hotline.tickets.services import record_event
+from hotline.tickets.services import AppealInput, record_event
 from hotline.tickets.validation import normalise_phone
+from hotline.tickets.workflow import Appeal, Channel
 
 EVENTS = ("ringing", "answered", "hangup")
 CALL_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
@@ -98,7 +101,9 @@ def record_call_event(event: CallEvent, api_key_id: int | None = None) -> tuple[
     setattr(call, field, event.at)
     if event.caller and not call.caller:
         call.caller = event.caller
-    if event.event == "answered":
+    # The extension that answered owns the call; before (or without) an answer, the one it rang at does, so
+    # a call abandoned while ringing there is on that operator's wrap-up list.
+    if event.event == "answered" or (event.event == "ringing" and event.agent and call.answered_at is None):
         call.agent = event.agent
         operator = operator_at(event.agent)
         call.operator_id = operator.id if operator else None
@@ -166,3 +171,78 @@ def recording_for(ticket: Ticket, call_pk: int, actor: User) -> str:
 
 def calls_of(ticket: Ticket) -> list[Call]:
     return list(db.session.execute(select(Call).where(Call.ticket_id == ticket.id).order_by(Call.id)).scalars())
+
+
+# --- wrap-up: the operator's calls that ended without a ticket ----------------------------------------------
+
+
+def calls_to_wrap_up(user: User, hours: float) -> list[Call]:
+    """The user's calls that ended in the last ``hours`` with no ticket and no wrap-up, newest first: calls
+    answered by voice (to record as a direct answer) and calls abandoned at their extension (to call back)."""
+    since = utcnow() - timedelta(hours=hours)
+    return list(
+        db.session.execute(
+            select(Call)
+            .where(
+                Call.operator_id == user.id,
+                Call.state == CallState.ENDED.value,
+                Call.ticket_id.is_(None),
+                Call.wrap_up.is_(None),
+                Call.ended_at >= since,
+            )
+            .order_by(Call.ended_at.desc(), Call.id.desc())
+        ).scalars()
+    )
+
+
+def call_to_wrap_up(call_id: str, actor: User) -> Call:
+    """The ended call without a ticket that ``actor`` may wrap up; ``NotFound`` or ``PermissionDenied``."""
+    call = db.session.execute(select(Call).where(Call.call_id == call_id)).scalar()
+    if call is None:
+        raise NotFound(_l("There is no such call."))
+    if not permissions.can_wrap_up_call(actor, call):
+        raise PermissionDenied(_l("Only the operator the call rang at may wrap it up."))
+    if call.state != CallState.ENDED.value or call.ticket_id is not None or call.wrap_up is not None:
+        raise ValidationFailed(_l("This call has been wrapped up already, or has not ended."), field="call")
+    return call
+
+
+def direct_answer_title(call: Call) -> str:
+    """The title a direct answer's form starts with: the operator usually keeps it."""
+    started = to_local(call.started_at or call.ended_at or call.created_at)
+    return str(_l("Consultation by phone, %(time)s", time=started.strftime("%m-%d %H:%M")))
+
+
+def answer_call_directly(call: Call, actor: User, *, category_id: int | None, title: str, answer: str) -> Ticket:
+    """Record a call answered by voice as a consultation answered directly (直接答复): the same intake and
+    ``answer_directly`` action as the console, the call linked to the ticket. The title stands for the
+    question; ``answer`` is the answer the operator gave."""
+    if not permissions.can_wrap_up_call(actor, call):
+        raise PermissionDenied(_l("Only the operator the call rang at may wrap it up."))
+    if call.abandoned:
+        raise ValidationFailed(_l("Nobody answered this call: it cannot have been answered directly."), field="call")
+    appeal = AppealInput(
+        appeal_type=Appeal.CONSULTATION.value,
+        title=title,
+        body=title,
+        citizen_phone=call.caller,
+        channel=Channel.PHONE.value,
+        category_id=category_id,
+    )
+    ticket = intake_appeal(appeal, actor, "answer_directly", note=answer)
+    link_to_ticket(call.call_id, ticket, actor)
+    return ticket
+
+
+def close_abandoned_call(call: Call, actor: User, outcome: str) -> Call:
+    """Mark an abandoned call ``called_back`` or ``dismissed``: it leaves the wrap-up list (audited)."""
+    if not permissions.can_wrap_up_call(actor, call):
+        raise PermissionDenied(_l("Only the operator the call rang at may wrap it up."))
+    if outcome not in {w.value for w in WrapUp}:
+        raise ValidationFailed(_l("Choose called back or dismissed."), field="outcome")
+    if not call.abandoned:
+        raise ValidationFailed(_l("An answered call is recorded as a ticket, not dismissed."), field="outcome")
+    call.wrap_up, call.wrapped_up_at = outcome, utcnow()
+    record_audit(actor, "call.wrap_up", call.call_id, {"outcome": outcome})
+    db.session.flush()
+    return call

@@ -1,5 +1,6 @@
 """The operator's end of the screen pop: a Server-Sent Events stream per signed-in operator, and the call it
-names. The console's script (static/js/screen-pop.js) fills the intake form from it without a reload."""
+names. The console's script (static/js/screen-pop.js) fills the intake form from it without a reload. And the
+wrap-up of the console's list of calls without a ticket: record one as a direct answer, close an abandoned one."""
 
 from __future__ import annotations
 
@@ -7,14 +8,38 @@ import json
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, abort, current_app, jsonify, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from hotline.accounts.decorators import permission_required
 from hotline.core.clock import to_local
+from hotline.core.errors import ValidationFailed
+from hotline.core.forms import add_errors
 from hotline.cti.bus import bus
-from hotline.cti.services import call_for_operator, waiting_call
+from hotline.cti.forms import CloseCallForm, DirectAnswerForm
+from hotline.cti.services import (
+    answer_call_directly,
+    call_for_operator,
+    call_to_wrap_up,
+    close_abandoned_call,
+    direct_answer_title,
+    waiting_call,
+)
 from hotline.extensions import db
+from hotline.intake.services import category_choices
 from hotline.permissions import can_register_calls
 
 bp = Blueprint("cti", __name__, url_prefix="/console/calls")
@@ -58,3 +83,49 @@ def show(call_id: str):
         abort(404)
     answered = to_local(call.answered_at).strftime("%H:%M:%S") if call.answered_at else None
     return jsonify(call_id=call.call_id, caller=call.caller, state=call.state, answered_at=answered)
+
+
+# --- wrap-up (the list is on the console: intake.register_call) ---------------------------------------------
+
+
+@bp.route("/<call_id>/answer", methods=["GET", "POST"])
+@permission_required(can_register_calls)
+def answer_directly(call_id: str):
+    """A call answered by voice, recorded as a consultation answered directly and linked to the call."""
+    try:
+        call = call_to_wrap_up(call_id, current_user)
+    except ValidationFailed as exc:  # wrapped up meanwhile (another tab, a double submit): nothing to do
+        flash(str(exc.message), "warning")
+        return redirect(url_for("intake.register_call"))
+    form = DirectAnswerForm()
+    if request.method == "GET":
+        form.title.data = direct_answer_title(call)
+    if form.validate_on_submit():
+        try:
+            ticket = answer_call_directly(
+                call, current_user, category_id=form.category_id.data, title=form.title.data, answer=form.answer.data
+            )
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            add_errors(form, exc, default="answer")
+        else:
+            flash(_("Recorded as a direct answer: %(no)s.", no=ticket.tracking_no), "success")
+            return redirect(url_for("intake.register_call", last=ticket.tracking_no))
+    return render_template(
+        "cti/answer.html", form=form, call=call, category_groups=category_choices()
+    ), 400 if form.errors else 200
+
+
+@bp.route("/<call_id>/close", methods=["POST"])
+@permission_required(can_register_calls)
+def close_call(call_id: str):
+    """An abandoned call marked called back or dismissed: it leaves the wrap-up list."""
+    call = call_to_wrap_up(call_id, current_user)
+    form = CloseCallForm()
+    if not form.validate_on_submit():
+        raise ValidationFailed(_("Choose called back or dismissed."), field="outcome")
+    close_abandoned_call(call, current_user, form.outcome.data)
+    db.session.commit()
+    flash(_("Call marked as called back.") if form.outcome.data == "called_back" else _("Call dismissed."), "success")
+    return redirect(url_for("intake.register_call"))

@@ -19,6 +19,7 @@ from hotline.core.forms import options
 from hotline.core.i18n import current_language
 from hotline.core.live import reused
 from hotline.core.params import query_id, query_page
+from hotline.cti.stats import call_figures_for
 from hotline.dashboard import exports, queries, services
 from hotline.dashboard.forms import PeriodError, ProjectForm, TagForm, parse_period
 from hotline.dashboard.models import LivelihoodProject
@@ -101,6 +102,17 @@ def _board(unit, start, end) -> dict:
         "x": [d["name"] or _("No district") for d in districts],
         "series": [{"name": _("Appeals"), "data": [d["registered"] for d in districts]}],
     }
+    calls = call_figures_for(unit, start, end)
+    if calls is not None:
+        charts["calls"] = {
+            "kind": "line",
+            "x": [d[0].isoformat() for d in calls.days],
+            "series": [
+                {"name": _("Calls received"), "data": [d[1] for d in calls.days]},
+                {"name": _("Calls answered"), "data": [d[2] for d in calls.days]},
+                {"name": _("Calls abandoned"), "data": [d[3] for d in calls.days]},
+            ],
+        }
     columns = exports.page_columns()
     link = url_for("dashboard.index") + "?unit={}&" + urlencode({"from": start.isoformat(), "to": end.isoformat()})
     rows = [
@@ -120,6 +132,7 @@ def _board(unit, start, end) -> dict:
         trend=trend,
         categories=categories,
         districts=districts,
+        calls=calls,
         status_counts=queries.open_status_counts(unit),
         boards={name: (_first_of_board(unit, name), n) for name, n in queries.board_counts(unit).items()},
         top_subcategories=figures["subcategories"],

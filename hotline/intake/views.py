@@ -1,13 +1,13 @@
 """The operator console (话务员): register a call in under a minute, and the review queue for web/API appeals."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from hotline.accounts.decorators import permission_required
 from hotline.core.errors import ValidationFailed
 from hotline.core.forms import options
-from hotline.cti.services import link_to_ticket
+from hotline.cti.services import calls_to_wrap_up, link_to_ticket
 from hotline.extensions import db
 from hotline.intake import services as intake
 from hotline.intake.forms import OperatorCallForm
@@ -45,7 +45,12 @@ def register_call():
             flash(_("Registered %(no)s.", no=ticket.tracking_no), "success")
             return redirect(url_for(".register_call", last=ticket.tracking_no))
     return render_template(
-        "intake/console.html", form=form, last=request.args.get("last"), category_groups=intake.category_choices()
+        "intake/console.html",
+        form=form,
+        last=request.args.get("last"),
+        category_groups=intake.category_choices(),
+        wrap_up=calls_to_wrap_up(current_user, current_app.config["CTI_WRAP_UP_HOURS"]),
+        wrap_up_hours=current_app.config["CTI_WRAP_UP_HOURS"],
     ), 400 if form.errors else 200
 
 

@@ -129,6 +129,11 @@ MATRIX: dict[str, Row] = {
     "intake.review_queue": Row(get=web({"operator"})),
     "cti.stream": Row(get=web({"operator"})),
     "cti.show": Row(get={**web({"operator"}), "operator": 404}),  # no such call of theirs
+    # wrap-up of a call without a ticket: operators only (the call's own, can_wrap_up_call); no such call → 404
+    "cti.answer_directly": Row(
+        get={**web({"operator"}), "operator": 404}, post={**web_post({"operator"}), "operator": 404}
+    ),
+    "cti.close_call": Row(post={**web_post({"operator"}), "operator": 404}),
     "queues.dispatch": Row(get=web({"dispatcher"})),
     "queues.workspace": Row(get=web({"handler_in", "handler_out"})),
     "notify.inbox": Row(get=web(STAFF_AND_CITIZEN)),
@@ -441,17 +446,21 @@ def test_the_permissions_table_agrees_with_the_predicates_and_the_pages(app, wor
     lets in exactly the roles the predicate grants."""
     from hotline import permissions
     from hotline.accounts.models import User
+    from hotline.cti.models import Call
 
     ticket = world.ticket_in("in_progress")
     users = {
         role: db.session.execute(db.select(User).filter_by(username=name)).scalar_one()
         for role, name in USERNAMES.items()
     }
+    # a "call"-scoped predicate is asked about the operator's own call (its rule grants operators only)
+    call = Call(call_id="table-call", caller="13800138000", operator_id=users["operator"].id, state="ended")
     problems = []
     for name, rule in permissions.TABLE.items():
         predicate = getattr(permissions, name)
         for role, user in users.items():
-            answer = predicate(user, ticket) if rule.scope else predicate(user)
+            subject = call if rule.scope == "call" else ticket
+            answer = predicate(user, subject) if rule.scope else predicate(user)
             held = {r.role for r in user.roles}
             if rule.roles is not None and answer and not held & rule.roles:
                 problems.append(f"{name} grants {role}, whose roles {held} the table does not list")

@@ -25,6 +25,7 @@ LANDED = {
     "d4e8a1b2c3f5_dispatch_desk_indexes.py": "e464b61439522a12bb43ce01e32d7d0dc0fc15248c47e24179cbe68bec292acc",
     "e5f9b3c4d6a7_ticket_list_index.py": "7f9575095c2c7e7b4dba7064adc2d2c60c684a70b3837299882f85f03b240416",
     "f1a2b3c4d5e6_admin_sessions_usage.py": "e177c4cc6c8d09ec8991c521fccc0da088adea2702f4cfd6527f626f335059c2",
+    "a8c4e6f2b9d1_call_wrap_up.py": "cfd9a65809e2e2510ffb02f93a0b67873f1fad36beadcf875ee8492da1bdad11",
 }
 
 
