@@ -50,7 +50,7 @@ class HttpSmsGateway:
             raise DeliveryError(f"SMS gateway unreachable: {exc}") from exc
 
 
-def sms_gateway():
+def sms_gateway() -> LoggingSmsGateway | HttpSmsGateway:
     kind = current_app.config.get("SMS_GATEWAY", "logging")
     if kind == "http":
         return HttpSmsGateway(
