@@ -271,10 +271,6 @@ def _register_template_helpers(app: Flask) -> None:
         # csrf_token: flask_wtf's context processor (registered earlier) would shadow the global.
         return {"current_locale": current_language(), "languages": app.config["LANGUAGES"], "csrf_token": csrf_token}
 
-    from hotline.notify.views import inject_unread_count
-
-    app.context_processor(inject_unread_count)
-
 
 def _register_commands(app: Flask) -> None:
     from hotline.accounts.cli import users_cli

@@ -105,6 +105,16 @@ def csrf_token() -> str:
     return token
 
 
+# Requests whose answer is never a page with the layout: the nav's counts are not read for them.
+_NO_LAYOUT = ("/api/", "/open311/", "/static/", "/bootstrap/")
+
+
+def may_show_layout() -> bool:
+    """Whether this request may answer with a page of the layout (the before-request loaders of the nav's
+    counts ask); not the API, Open311 or static files."""
+    return not request.path.startswith(_NO_LAYOUT)
+
+
 HELPERS = {
     f.__name__: f
     for f in (

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import time as _time
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import Label, Row, and_, delete, func, insert, select
 
 from hotline.core.clock import LOCAL_TZ, to_local, to_utc_naive, utcnow
 from hotline.core.errors import NotFound
@@ -33,10 +35,17 @@ from hotline.dashboard.models import (
 from hotline.extensions import db
 from hotline.tickets.models import Assignment, AssignmentRole, Reply, ReplyState, Ticket, TicketEvent
 
+if TYPE_CHECKING:
+    from hotline.accounts.models import User
+
 CATCH_UP_DAYS = 62  # how far back the nightly run fills days it never finalised
+# History rows the rollup reads: (ticket_id, action, data, created_at); a day's events add the lead_unit_id.
+_ClockEvent = Row[tuple[int, str, dict[str, Any] | None, datetime]]
+_DayEvent = Row[tuple[int, str, dict[str, Any] | None, datetime, int | None]]
+_IntakeKey = tuple[str, int, int]  # channel, category_id (0: none), district_id (0: none)
 
 
-def weights() -> dict:
+def weights() -> dict[str, float]:
     return {**kpis.DEFAULT_SATISFACTION_WEIGHTS, **(current_app.config.get("KPI_SATISFACTION_WEIGHTS") or {})}
 
 
@@ -50,7 +59,7 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return to_utc_naive(start), to_utc_naive(start + timedelta(days=1))
 
 
-def _is_workday():
+def _is_workday() -> Callable[[date], bool]:
     from hotline.sla.policy import current_calendar
 
     calendar = current_calendar()
@@ -60,13 +69,13 @@ def _is_workday():
 # --- the rollup ----------------------------------------------------------------------------------------------
 
 
-def rollup_day(day: date, *, final: bool = False) -> dict:
+def rollup_day(day: date, *, final: bool = False) -> dict[str, object]:
     """Recount ``day`` and replace its rollup rows. Idempotent."""
     started = _time.monotonic()
     lo, hi = day_bounds(day)
     is_workday = _is_workday()
     units: dict[int, kpis.UnitCounts] = defaultdict(kpis.UnitCounts)
-    intake: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    intake: dict[_IntakeKey, list[int]] = defaultdict(lambda: [0, 0, 0])
 
     # Registrations (intake unit), direct answers and repeat appeals.
     registered = db.session.execute(
@@ -175,7 +184,7 @@ def rollup_day(day: date, *, final: bool = False) -> dict:
     return {"day": day.isoformat(), "units": len(units), "registered": len(registered), "seconds": run.seconds}
 
 
-def _repeat_flag():
+def _repeat_flag() -> Label[bool]:
     """True when the same phone filed in the same category within the repeat window before."""
     earlier = Ticket.__table__.alias("earlier")
     return (
@@ -192,10 +201,10 @@ def _repeat_flag():
     )
 
 
-def _clock_events(ticket_ids: set[int]) -> dict[int, list]:
+def _clock_events(ticket_ids: set[int]) -> dict[int, list[_ClockEvent]]:
     if not ticket_ids:
         return {}
-    history: dict[int, list] = defaultdict(list)
+    history: dict[int, list[_ClockEvent]] = defaultdict(list)
     for chunk in _chunks(ticket_ids):
         for row in db.session.execute(
             select(TicketEvent.ticket_id, TicketEvent.action, TicketEvent.data, TicketEvent.created_at)
@@ -212,19 +221,22 @@ def _clock_events(ticket_ids: set[int]) -> dict[int, list]:
 IN_CHUNK = 10_000  # ids per IN list (PostgreSQL takes at most 65,535 parameters a statement)
 
 
-def _chunks(ids) -> list[list]:
-    ids = sorted(ids)
-    return [ids[i : i + IN_CHUNK] for i in range(0, len(ids), IN_CHUNK)]
+def _chunks(ids: Iterable[int]) -> list[list[int]]:
+    ordered = sorted(ids)
+    return [ordered[i : i + IN_CHUNK] for i in range(0, len(ordered), IN_CHUNK)]
 
 
-def _answer_clock(events, dispatched_at, submitted_at, current_deadline):
+def _answer_clock(
+    events: Sequence[_ClockEvent], dispatched_at: datetime, submitted_at: datetime, current_deadline: datetime | None
+) -> tuple[datetime, list[tuple[datetime, datetime]], datetime | None]:
     """(clock start, suspended intervals, deadline in force) for an answer submitted at ``submitted_at``.
 
     A redo restarts the clock at the 不满意 rating. The deadline in force is the current one unless the
     ticket was redone after this answer: then it is the deadline before the redo (the one recorded by
     a later pause or extension, else the current one).
     """
-    start, pauses, paused_at = dispatched_at, [], None
+    start, paused_at = dispatched_at, None
+    pauses: list[tuple[datetime, datetime]] = []
     for e in events:
         if e.created_at > submitted_at:
             break
@@ -253,17 +265,17 @@ def _answer_clock(events, dispatched_at, submitted_at, current_deadline):
     return start, pauses, deadline
 
 
-def _deadline_from(event) -> datetime | None:
+def _deadline_from(event: _ClockEvent) -> datetime | None:
     value = event.data.get("answer_deadline" if event.action == "resume" else "deadline")
     moment = datetime.fromisoformat(value)
     return to_utc_naive(moment) if moment.tzinfo else moment  # resume stores naive UTC, extensions local
 
 
-def _returning_units(events) -> dict[tuple, int]:
+def _returning_units(events: Sequence[_DayEvent]) -> dict[tuple[int, datetime], int]:
     """The lead unit whose return was approved at each approve_return event."""
     if not events:
         return {}
-    by_ticket: dict[int, list] = defaultdict(list)
+    by_ticket: dict[int, list[Row[tuple[int, int, datetime]]]] = defaultdict(list)
     for chunk in _chunks({e.ticket_id for e in events}):
         for row in db.session.execute(
             select(Assignment.ticket_id, Assignment.unit_id, Assignment.dispatched_at)
@@ -276,7 +288,7 @@ def _returning_units(events) -> dict[tuple, int]:
             .order_by(Assignment.dispatched_at)
         ).all():
             by_ticket[row.ticket_id].append(row)
-    result = {}
+    result: dict[tuple[int, datetime], int] = {}
     for e in events:
         before = [a for a in by_ticket.get(e.ticket_id, []) if a.dispatched_at <= e.created_at]
         if before:
@@ -284,7 +296,7 @@ def _returning_units(events) -> dict[tuple, int]:
     return result
 
 
-def _replace_day(day: date, units: dict, intake: dict) -> None:
+def _replace_day(day: date, units: dict[int, kpis.UnitCounts], intake: dict[_IntakeKey, list[int]]) -> None:
     db.session.execute(delete(KpiUnitDay).where(KpiUnitDay.day == day))
     db.session.execute(delete(KpiIntakeDay).where(KpiIntakeDay.day == day))
     unit_rows = []
@@ -310,7 +322,7 @@ def _replace_day(day: date, units: dict, intake: dict) -> None:
         db.session.execute(insert(KpiIntakeDay), intake_rows)
 
 
-def rollup_today(now: datetime | None = None) -> dict:
+def rollup_today(now: datetime | None = None) -> dict[str, object]:
     """Today's running figures and the hotspot alerts (every few minutes)."""
     now = now or utcnow()
     rollup_closed_days(now)  # nothing to do unless a day ended (or the worker was down)
@@ -360,7 +372,9 @@ def refresh_snapshots(now: datetime | None = None) -> int:
     return len(payloads)
 
 
-def rollup_closed_days(now: datetime | None = None, commit=None) -> list[dict]:
+def rollup_closed_days(
+    now: datetime | None = None, commit: Callable[[], None] | None = None
+) -> list[dict[str, object]]:
     """Finalise every ended day not final yet (yesterday, and any the worker missed), oldest first."""
     now = now or utcnow()
     today = local_today(now)
@@ -374,7 +388,8 @@ def rollup_closed_days(now: datetime | None = None, commit=None) -> list[dict]:
             select(KpiRollupRun.day).where(KpiRollupRun.final.is_(True), KpiRollupRun.day >= first)
         ).scalars()
     )
-    results, day = [], first
+    results: list[dict[str, object]] = []
+    day = first
     while day < today:
         if day not in done:
             results.append(rollup_day(day, final=True))
@@ -384,7 +399,7 @@ def rollup_closed_days(now: datetime | None = None, commit=None) -> list[dict]:
     return results
 
 
-def rebuild(start: date, end: date, commit=None) -> int:
+def rebuild(start: date, end: date, commit: Callable[[], None] | None = None) -> int:
     """Recount every day of [start, end] (an admin's repair after a calendar correction)."""
     today, day, n = local_today(), start, 0
     while day <= end:
@@ -430,7 +445,7 @@ def refresh_hotspots(now: datetime | None = None) -> int:
 
 
 def save_project(
-    actor,
+    actor: User,
     *,
     project: LivelihoodProject | None = None,
     year: int,
@@ -461,7 +476,7 @@ def save_project(
     return project
 
 
-def tag_ticket(project: LivelihoodProject | None, ticket: Ticket, actor) -> None:
+def tag_ticket(project: LivelihoodProject | None, ticket: Ticket, actor: User) -> None:
     """Tag ``ticket`` to ``project`` (None: untag). A ticket belongs to at most one project. Acting on a
     ticket by its number needs the same scope as reading it: another district's ticket is not found."""
     from hotline.permissions import can_read
@@ -490,7 +505,7 @@ def tag_ticket(project: LivelihoodProject | None, ticket: Ticket, actor) -> None
 # --- exports ------------------------------------------------------------------------------------------------
 
 
-def record_export(user, kind: str, file_format: str, params: dict, row_count: int) -> ExportRecord:
+def record_export(user: User, kind: str, file_format: str, params: dict[str, Any], row_count: int) -> ExportRecord:
     record = ExportRecord(
         user_id=user.id, kind=kind, file_format=file_format, params=params, row_count=row_count, created_at=utcnow()
     )

@@ -10,8 +10,11 @@ down at commit time, worker lost).
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import ColumnElement, Select, String, cast, distinct, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
@@ -21,6 +24,9 @@ from hotline.core.clock import utcnow
 from hotline.core.models import rows_matched, table_of
 from hotline.extensions import db
 from hotline.notify.models import Notification, NotifyChannel, NotifyStatus
+
+if TYPE_CHECKING:
+    from hotline.tickets.models import Ticket
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
@@ -34,13 +40,24 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
 
 
+class Recipient(Protocol):
+    """A staff member to notify: a ``User``, or the lighter row of one the ladder sweep loads."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def email(self) -> str | None: ...
+
+
 def queue_notification(
     channel: str,
     recipient: str,
     template: str,
     *,
-    ticket=None,
-    payload: dict | None = None,
+    ticket: Ticket | None = None,
+    payload: dict[str, object] | None = None,
     recipient_user_id: int | None = None,
 ) -> Notification:
     """Write the outbox row in the caller's transaction; delivery is enqueued after it commits."""
@@ -62,7 +79,14 @@ def queue_notification(
     return note
 
 
-def notify_users(users, template: str, *, ticket=None, payload: dict | None = None, email: bool = False) -> int:
+def notify_users(
+    users: Iterable[Recipient],
+    template: str,
+    *,
+    ticket: Ticket | None = None,
+    payload: dict[str, object] | None = None,
+    email: bool = False,
+) -> int:
     """In-app to every user; e-mail too when ``email`` and the user has an address."""
     count = 0
     for user in users:
@@ -77,17 +101,22 @@ def notify_users(users, template: str, *, ticket=None, payload: dict | None = No
 # --- the delivery task, sent once the outbox rows are committed --------------------------------------------
 
 
-def _deliver_after_commit(note_or_id) -> None:
+def _deliver_after_commit(note_or_id: Notification | int) -> None:
     enqueue_after_commit(db.session, DELIVER_TASK, note_or_id)
 
 
 def notification_rows(
-    users, template: str, *, ticket_id: int | None, payload: dict | None, email: bool = False
-) -> list[dict]:
+    users: Iterable[Recipient],
+    template: str,
+    *,
+    ticket_id: int | None,
+    payload: dict[str, object] | None,
+    email: bool = False,
+) -> list[dict[str, object]]:
     """The outbox rows ``notify_users`` writes, for ``insert_notifications`` (bulk writers): what differs
     from one row to the next; ``insert_notifications`` adds the status and times."""
     payload = payload or {}
-    rows = []
+    rows: list[dict[str, object]] = []
     for user in users:
         rows.append(
             {
@@ -113,7 +142,7 @@ def notification_rows(
     return rows
 
 
-def insert_notifications(rows: list[dict], now=None) -> int:
+def insert_notifications(rows: list[dict[str, object]], now: datetime | None = None) -> int:
     """Write ``notification_rows`` in bulk in the caller's transaction: the in-app ones as sent (the row
     is the delivery), the others pending, with RETURNING, and enqueued after the commit like
     ``queue_notification``'s."""
@@ -254,16 +283,18 @@ def inbox(user_id: int, limit: int = 100, scan: int = 1000) -> list[Notification
         .limit(scan)
         .options(selectinload(Notification.ticket))
     ).scalars()
-    groups: dict[tuple, list] = {}
+    latest: dict[tuple[str, int], Notification] = {}
+    count: Counter[tuple[str, int]] = Counter()
+    unread: Counter[tuple[str, int]] = Counter()
     for note in notes:
         key = (note.template, note.ticket_id if note.ticket_id is not None else -note.id)
-        if key not in groups:
-            if len(groups) == limit:
+        if key not in latest:
+            if len(latest) == limit:
                 continue
-            groups[key] = [note, 0, 0]
-        groups[key][1] += 1
-        groups[key][2] += note.read_at is None
-    return [NotificationGroup(*group) for group in groups.values()]
+            latest[key] = note
+        count[key] += 1
+        unread[key] += note.read_at is None
+    return [NotificationGroup(note, count[key], unread[key]) for key, note in latest.items()]
 
 
 def mark_read(user_id: int, notification_id: int | None = None) -> int:

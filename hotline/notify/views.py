@@ -1,9 +1,10 @@
 """The in-app inbox: the bell's unread count on every page and the list of one's notifications."""
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from hotline.core.params import form_id
+from hotline.core.ui import may_show_layout
 from hotline.extensions import db
 from hotline.notify import services
 from hotline.notify.templates import render
@@ -11,14 +12,16 @@ from hotline.notify.templates import render
 bp = Blueprint("notify", __name__)
 
 
-def inject_unread_count():
-    if not current_user.is_authenticated:
-        return {"unread_notifications": 0}
-    # Read with the user at the start of the request; a request that may have changed it counts again.
+@bp.before_app_request
+def count_unread_notifications() -> None:
+    """The bell's count, in ``g`` before the view (the layout shows it on every page; a template never queries):
+    read with the signed-in user (``unread_on_load``), counted here only for a user loaded without it. A form
+    shown again with its errors changed nothing, so the count read at the start still holds; a request that
+    changes notifications redirects, and the next page reads them anew."""
+    if not (may_show_layout() and current_user.is_authenticated):
+        return
     counted = getattr(current_user, "unread_on_load", None)
-    if counted is None or request.method not in ("GET", "HEAD"):
-        counted = services.unread_count(current_user.id)
-    return {"unread_notifications": counted}
+    g.unread_notifications = counted if counted is not None else services.unread_count(current_user.id)
 
 
 @bp.route("/notifications")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -19,8 +19,10 @@ from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy import (
     BindParameter,
-    ColumnClause,
+    ColumnElement,
     Integer,
+    Select,
+    Subquery,
     and_,
     any_,
     bindparam,
@@ -34,7 +36,7 @@ from sqlalchemy import (
     union,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session, attributes
+from sqlalchemy.orm import Session, UOWTransaction, attributes
 
 from hotline.accounts.models import User
 from hotline.core.clock import utcnow
@@ -53,6 +55,11 @@ DUPLICATE_MIN_SCORE = 0.45
 RANK_WINDOW = 1000
 COUNT_CAP = 1000
 _TEXT_FIELDS = ("title", "body", "address")
+_Row = TypeVar("_Row", bound=tuple[object, ...])
+# Adds conditions on ``Ticket`` (scope, filters) to a statement of matching ticket ids.
+Narrow = Callable[[Select[tuple[int]]], Select[tuple[int]]]
+# A duplicate candidate of the desk: id, citizen_phone, category_id, district_id, address, created_at, document.
+_Candidate = tuple[int, str, int | None, int | None, str | None, datetime, str | None]
 
 
 # --- keeping the index in step ------------------------------------------------------------------------------
@@ -78,7 +85,7 @@ def index_ticket(ticket: Ticket, session: Session | None = None) -> TicketSearch
 
 
 @on_new_ticket
-def _index_new_ticket(ticket: Ticket, first_event: dict) -> None:
+def _index_new_ticket(ticket: Ticket, first_event: dict[str, Any]) -> None:
     """A ticket registered through ``register_ticket`` (written without a flush) gets its row at once."""
     db.session.execute(
         insert(table_of(TicketSearch)),
@@ -96,7 +103,7 @@ def _text_changed(ticket: Ticket) -> bool:
 
 
 @event.listens_for(Session, "before_flush")
-def _index_changed_tickets(session: Session, flush_context, instances) -> None:
+def _index_changed_tickets(session: Session, flush_context: UOWTransaction, instances: Sequence[object] | None) -> None:
     tickets: dict[int, Ticket] = {}
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, Ticket) and (obj in session.new or _text_changed(obj)):
@@ -108,7 +115,7 @@ def _index_changed_tickets(session: Session, flush_context, instances) -> None:
         index_ticket(ticket, session)
 
 
-def reindex(batch: int = 2000, progress=None) -> int:
+def reindex(batch: int = 2000, progress: Callable[[int], object] | None = None) -> int:
     """Rebuild every ticket's index row (after a bulk load). Flushes per batch; the caller commits."""
     from hotline.search.bulk import rebuild
 
@@ -157,12 +164,9 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def match_clause(tokens: Sequence[str]):
-    """(where-clause on ticket_search, rank expression: higher is better) for the current back end."""
-    if _dialect() == "postgresql":
-        query = func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(tokens))
-        tsv: ColumnClause[Any] = literal_column("ticket_search.tsv")
-        return tsv.op("@@")(query), func.ts_rank_cd(tsv, query)
+def match_clause(tokens: Sequence[str]) -> tuple[Subquery, ColumnElement[float]]:
+    """SQLite's FTS5 match (a subquery of ``id``, to join on ``Ticket.id``) and its rank expression (higher is
+    better); PostgreSQL matches in ``_pg_window``."""
     fts = " AND ".join('"' + t.replace('"', '""') + '"' for t in tokens)
     matched = (
         select(literal_column("rowid").label("id"), literal_column(f"bm25({FTS_TABLE})").label("r"))
@@ -173,7 +177,7 @@ def match_clause(tokens: Sequence[str]):
     return matched, -matched.c.r
 
 
-def newest_matches(q: str, narrow=None) -> list[int] | None:
+def newest_matches(q: str, narrow: Narrow | None = None) -> list[int] | None:
     """Ids of the newest tickets matching every word of ``q``, newest first: up to COUNT_CAP + 1 of them
     (more than COUNT_CAP means "1000+"). ``narrow(select)`` adds conditions on ``Ticket`` (scope,
     filters); None when ``q`` has no words. For lists that page by recency (the API's ``?q=``)."""
@@ -188,14 +192,14 @@ def newest_matches(q: str, narrow=None) -> list[int] | None:
     return list(db.session.execute(query.order_by(Ticket.id.desc()).limit(COUNT_CAP + 1)).scalars())
 
 
-def _scope(user: User):
+def _scope(user: User) -> ColumnElement[bool] | None:
     """The where-clause of what ``user`` may see; None for city-wide hotline staff (everything)."""
     from hotline.permissions import ticket_scope
 
     return ticket_scope(user)
 
 
-def _scope_and_filters(query, user: User | None, filters: SearchFilters):
+def _scope_and_filters(query: Select[_Row], user: User | None, filters: SearchFilters) -> Select[_Row]:
     if user is not None:
         scope = _scope(user)
         if scope is not None:
@@ -269,11 +273,11 @@ RECENT_SCAN = 30_000
 SLICE_TARGET = 1_600
 
 
-def _tsquery(tokens: Sequence[str]):
+def _tsquery(tokens: Sequence[str]) -> ColumnElement[object]:
     return func.plainto_tsquery(literal_column("'simple'::regconfig"), " ".join(tokens))
 
 
-def _pg_window(tokens: Sequence[str], narrow=None) -> list[int]:
+def _pg_window(tokens: Sequence[str], narrow: Narrow | None = None) -> list[int]:
     """Ids of up to COUNT_CAP + 1 matching tickets, newest first (fewer only when that is all of them);
     ``narrow`` adds conditions on ``Ticket`` (joined only when given)."""
     limit = max(RANK_WINDOW, COUNT_CAP) + 1
@@ -323,7 +327,9 @@ def _pg_ranked(tokens: Sequence[str], window: list[int], limit: int, offset: int
     ]
 
 
-def _sqlite_ranked(tokens, user, filters, limit: int, offset: int, count: bool) -> tuple[list, int]:
+def _sqlite_ranked(
+    tokens: Sequence[str], user: User | None, filters: SearchFilters, limit: int, offset: int, count: bool
+) -> tuple[list[tuple[int, float]], int]:
     """SQLite (development, tests): FTS5 with bm25 over the newest RANK_WINDOW matches, and the capped count."""
     matched, rank = match_clause(tokens)
     base = select(Ticket.id.label("id"), rank.label("rank")).join(matched, matched.c.id == Ticket.id)
@@ -356,7 +362,7 @@ def ticket_snippet_text(ticket: Ticket) -> str:
 # --- highlighting ---------------------------------------------------------------------------------------------
 
 
-def _pattern(tokens: Iterable[str]) -> re.Pattern | None:
+def _pattern(tokens: Iterable[str]) -> re.Pattern[str] | None:
     words = sorted({t for t in tokens if t}, key=len, reverse=True)
     return re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE) if words else None
 
@@ -429,11 +435,11 @@ def appeal_tokens(title: str | None, body: str | None, address: str | None = Non
     return token_set(" ".join(p for p in (title, body, address) if p))
 
 
-def _open_recent(now: datetime):
+def _open_recent(now: datetime) -> ColumnElement[bool]:
     return _open_since(now - DUPLICATE_WINDOW)
 
 
-def _open_since(since):
+def _open_since(since: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     return and_(
         Ticket.status.in_([s.value for s in OPEN_STATUSES]), Ticket.merged_into_id.is_(None), Ticket.created_at >= since
     )
@@ -528,7 +534,7 @@ def duplicates_of(ticket: Ticket, limit: int = 5) -> list[Duplicate[Ticket]]:
 
 
 @lru_cache(maxsize=64)
-def _queue_candidates(pairs: int, with_phones: bool, candidates: int):
+def _queue_candidates(pairs: int, with_phones: bool, candidates: int) -> Select[_Candidate]:
     """The candidate rows for a queue with ``pairs`` (category, district) pairs (bound as c0, d0, c1, …), and
     its phones: built once per shape, as building it (a subquery per pair) costs more than running it.
     Plain rows, not ORM objects, and per pair only the newest ``candidates`` (one index range each, as
@@ -561,6 +567,7 @@ def _queue_candidates(pairs: int, with_phones: bool, candidates: int):
 
 
 _NO_TOKENS: frozenset[str] = frozenset()
+_Entry = tuple[int, datetime, frozenset[str]]  # a candidate as the desk compares it: id, created_at, tokens
 
 
 def duplicates_for_queue(
@@ -599,9 +606,10 @@ def _queue_duplicates(
         params[f"c{i}"], params[f"d{i}"] = category_id, district_id
     rows = db.session.execute(_queue_candidates(len(pairs), bool(phones), candidates), params).all()
     # Plain tuples (id, created_at, tokens) grouped three ways; each candidate's document is split once.
-    by_phone: dict[tuple, list] = {}  # the same caller about the same category and district
-    by_place: dict[tuple, list] = {}
-    by_address: dict[tuple, list] = {}
+    # by_phone: the same caller about the same category and district
+    by_phone: dict[tuple[str, int | None, int | None], list[_Entry]] = {}
+    by_place: dict[tuple[int | None, int | None], list[_Entry]] = {}
+    by_address: dict[tuple[int | None, str], list[_Entry]] = {}
     for other_id, phone, category_id, district_id, address, created_at, document in rows:
         entry = (other_id, created_at, frozenset(document.split()) if document else _NO_TOKENS)
         by_phone.setdefault((phone, category_id, district_id), []).append(entry)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import calendar as _stdcal
 from datetime import datetime, time
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from hotline.accounts.decorators import permission_required
 from hotline.core.clock import LOCAL_TZ, to_local, to_utc_naive, utcnow
 from hotline.core.errors import DomainError
+from hotline.core.ui import may_show_layout
 from hotline.extensions import db
 from hotline.permissions import can_administer, can_handle, can_read, can_supervise
 from hotline.sla import admin, clock, deadlines, policy, supervision
@@ -316,9 +317,7 @@ def decide_from_queue(kind, request_id, decision):
 def count_pending_requests():
     """The nav's count of requests waiting for the signed-in supervisor, read before the view into ``g`` (the
     layout shows it on every page; a template never queries). Not for the API, Open311 or static files."""
-    if request.path.startswith(("/api/", "/open311/", "/static/", "/bootstrap/")):
-        return
-    if current_user.is_authenticated and can_supervise(current_user):
+    if may_show_layout() and current_user.is_authenticated and can_supervise(current_user):
         from hotline.sla.queries import pending_count
 
         g.pending_requests = pending_count(current_user)

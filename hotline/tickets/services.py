@@ -9,16 +9,28 @@ from __future__ import annotations
 import time as _time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BindParameter, Column, ColumnDefault, bindparam, event, insert, inspect, select
-from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import MANYTOONE, joinedload, make_transient_to_detached
+from sqlalchemy import (
+    BindParameter,
+    Column,
+    ColumnDefault,
+    Executable,
+    Select,
+    bindparam,
+    event,
+    insert,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import Connection, CursorResult, Engine
+from sqlalchemy.orm import MANYTOONE, Mapper, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.schema import CallableColumnDefault
 
 from hotline import permissions
@@ -58,6 +70,9 @@ from hotline.tickets.workflow import (
     Urgency,
     transition_for,
 )
+
+if TYPE_CHECKING:
+    from hotline.sla.models import SupervisionOrder, Urging
 
 # --- actors -----------------------------------------------------------------------------------------------
 
@@ -132,7 +147,7 @@ INTAKE_OUTCOMES = ("submit", "register", "answer_directly", "refuse", "transfer_
 # The hotline centre is reference data: read once a minute per process, not once per intake. A change to
 # the org tree made in this process forgets it at once (the tests build a new tree for every test).
 _CENTRE_SECONDS = 60.0
-_centre_ids: dict = {}  # engine -> (id, read at)
+_centre_ids: dict[Engine, tuple[int, float]] = {}  # engine -> (id, read at)
 
 
 def hotline_centre_id() -> int:
@@ -152,7 +167,7 @@ def hotline_centre_id() -> int:
 @event.listens_for(OrgUnit, "after_insert")
 @event.listens_for(OrgUnit, "after_update")
 @event.listens_for(OrgUnit, "after_delete")
-def _forget_centre(mapper, connection, unit) -> None:
+def _forget_centre(mapper: Mapper[OrgUnit], connection: Connection, unit: OrgUnit) -> None:
     _centre_ids.clear()
 
 
@@ -241,7 +256,7 @@ def record_event(
     from_status: Status | None = None,
     to_status: Status | None = None,
     note: str | None = None,
-    data: dict | None = None,
+    data: dict[str, object] | None = None,
     at: datetime | None = None,
 ) -> TicketEvent:
     event = TicketEvent(
@@ -259,9 +274,9 @@ def _event_values(
     from_status: Status | None,
     to_status: Status | None,
     note: str | None,
-    data: dict | None,
+    data: dict[str, object] | None,
     at: datetime | None,
-) -> dict:
+) -> dict[str, Any]:
     user = actor if isinstance(actor, User) else None
     return dict(
         action=action,
@@ -291,7 +306,7 @@ def on_new_ticket(hook: Callable[[Ticket, dict[str, Any]], None]) -> Callable[[T
     return hook
 
 
-def _insert_new(ticket: Ticket, event: dict) -> None:
+def _insert_new(ticket: Ticket, event: dict[str, Any]) -> None:
     """Write a new ticket and its first event with plain INSERTs, then attach the object as if loaded.
 
     Intake is the busiest write, and a flush of a new ticket (a unit of work planned over its score of
@@ -305,7 +320,7 @@ def _insert_new(ticket: Ticket, event: dict) -> None:
             for local, remote in rel.local_remote_pairs or ():
                 remote_key = rel.mapper.get_property_by_column(remote).key
                 setattr(ticket, mapper.get_property_by_column(local).key, getattr(ticket.__dict__[rel.key], remote_key))
-    values = {}
+    values: dict[str, Any] = {}
     for column in mapper.columns:
         key = mapper.get_property_by_column(column).key
         if column.primary_key:
@@ -356,7 +371,13 @@ def _authorise(transition: Transition, ticket: Ticket, actor: AnyActor) -> None:
 # --- effects of each action --------------------------------------------------------------------------------
 
 
-def _no_effect(ticket, actor, now, **params):
+class _Effect(Protocol):
+    """An action's own changes to the ticket; what it returns is its event's data."""
+
+    def __call__(self, ticket: Ticket, actor: AnyActor, now: datetime, **params: Any) -> dict[str, object] | None: ...
+
+
+def _no_effect(ticket: Ticket, actor: AnyActor, now: datetime, **params: object) -> None:
     return None
 
 
@@ -379,15 +400,15 @@ def _acting_assignment(ticket: Ticket, actor: AnyActor, now: datetime) -> Assign
 
 
 def _dispatch(
-    ticket,
-    actor,
-    now,
+    ticket: Ticket,
+    actor: AnyActor,
+    now: datetime,
     *,
     lead_unit: OrgUnit | None = None,
     assist_units: Iterable[OrgUnit] = (),
     instructions: str | None = None,
-    **_,
-):
+    **_: object,
+) -> dict[str, object]:
     if lead_unit is None:
         raise ValidationFailed(_l("Choose a lead unit."), field="lead_unit")
     assist_units = [u for u in assist_units if u.id != lead_unit.id]
@@ -415,7 +436,9 @@ def _dispatch(
     return {"lead_unit": lead_unit.code, "assist_units": [u.code for u in assist_units]}
 
 
-def _merge(ticket, actor, now, *, master: Ticket | None = None, **_):
+def _merge(
+    ticket: Ticket, actor: AnyActor, now: datetime, *, master: Ticket | None = None, **_: object
+) -> dict[str, object]:
     from hotline.permissions import can_read
 
     # The target is named by its number: it needs the same scope as reading it (another district's: not found).
@@ -437,26 +460,34 @@ def _merge(ticket, actor, now, *, master: Ticket | None = None, **_):
     return {"master": master.tracking_no}
 
 
-def _sign(ticket, actor, now, **_):
+def _sign(ticket: Ticket, actor: AnyActor, now: datetime, **_: object) -> dict[str, object]:
     assignment = lead_assignment_for(ticket, actor)
     assignment.status, assignment.signed_at = AssignmentStatus.SIGNED.value, now
     return {"assignment": assignment.id}
 
 
-def _approve_return(ticket, actor, now, **_):
+def _approve_return(ticket: Ticket, actor: AnyActor, now: datetime, **_: object) -> None:
     for a in ticket.active_assignments():
         a.status = AssignmentStatus.RETURNED.value
     ticket.lead_unit = None
     ticket.sign_deadline_at = ticket.answer_deadline_at = None
 
 
-def _reject_return(ticket, actor, now, **_):
+def _reject_return(ticket: Ticket, actor: AnyActor, now: datetime, **_: object) -> None:
     for a in ticket.active_assignments():  # the dispatcher designates the unit: it holds the work now
         if a.role == AssignmentRole.LEAD.value and a.signed_at is None:
             a.status, a.signed_at = AssignmentStatus.SIGNED.value, now
 
 
-def _pass_down(ticket, actor, now, *, unit: OrgUnit | None = None, instructions: str | None = None, **_):
+def _pass_down(
+    ticket: Ticket,
+    actor: AnyActor,
+    now: datetime,
+    *,
+    unit: OrgUnit | None = None,
+    instructions: str | None = None,
+    **_: object,
+) -> dict[str, object]:
     parent = _acting_assignment(ticket, actor, now)
     if unit is None or not can_pass_down_to(parent.unit, unit):
         raise ValidationFailed(_l("Choose a unit below your own."), field="unit")
@@ -476,12 +507,12 @@ def _pass_down(ticket, actor, now, *, unit: OrgUnit | None = None, instructions:
     return {"from_unit": parent.unit.code, "to_unit": unit.code}
 
 
-def _suspend(ticket, actor, now, **_):
+def _suspend(ticket: Ticket, actor: AnyActor, now: datetime, **_: object) -> dict[str, object]:
     ticket.suspended_at = now
     return {"answer_deadline": ticket.answer_deadline_at.isoformat() if ticket.answer_deadline_at else None}
 
 
-def _resume(ticket, actor, now, **_):
+def _resume(ticket: Ticket, actor: AnyActor, now: datetime, **_: object) -> dict[str, object]:
     paused_seconds = deadlines.resume(ticket, now)  # suspended time does not count
     return {
         "paused_seconds": paused_seconds,
@@ -489,7 +520,9 @@ def _resume(ticket, actor, now, **_):
     }
 
 
-def _reply(ticket, actor, now, *, body: str | None = None, **_):
+def _reply(
+    ticket: Ticket, actor: AnyActor, now: datetime, *, body: str | None = None, **_: object
+) -> dict[str, object]:
     text = (body or "").strip()
     if not text:
         raise ValidationFailed(_l("The answer text is required."), field="body")
@@ -519,7 +552,7 @@ def _pending_reply(ticket: Ticket) -> Reply:
     return reply
 
 
-def _approve_reply(ticket, actor, now, **_):
+def _approve_reply(ticket: Ticket, actor: AnyActor, now: datetime, **_: object) -> dict[str, object]:
     reply = _pending_reply(ticket)
     reply.state, reply.reviewed_at, reply.released_at = ReplyState.APPROVED.value, now, now
     reply.reviewed_by_id = actor.id if isinstance(actor, User) else None
@@ -542,7 +575,7 @@ def _approve_reply(ticket, actor, now, **_):
     return {"reply": reply.id, "callers": len(told)}
 
 
-def _send_back_reply(ticket, actor, now, **_):
+def _send_back_reply(ticket: Ticket, actor: AnyActor, now: datetime, **_: object) -> dict[str, object]:
     reply = _pending_reply(ticket)
     reply.state, reply.reviewed_at = ReplyState.SENT_BACK.value, now
     reply.reviewed_by_id = actor.id if isinstance(actor, User) else None
@@ -561,7 +594,15 @@ def rating_channel(actor: AnyActor) -> str:
     return actor.via if isinstance(actor, CitizenActor) else RatingChannel.PHONE.value
 
 
-def _rate(ticket, actor, now, *, satisfaction: str | None = None, comment: str | None = None, **_):
+def _rate(
+    ticket: Ticket,
+    actor: AnyActor,
+    now: datetime,
+    *,
+    satisfaction: str | None = None,
+    comment: str | None = None,
+    **_: object,
+) -> dict[str, object]:
     allowed = {Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value}
     if satisfaction not in allowed:
         raise ValidationFailed(_l("Choose satisfied or basically satisfied."), field="satisfaction")
@@ -570,7 +611,9 @@ def _rate(ticket, actor, now, *, satisfaction: str | None = None, comment: str |
     return {"satisfaction": satisfaction}
 
 
-def _rate_unsatisfied(ticket, actor, now, *, comment: str | None = None, **_):
+def _rate_unsatisfied(
+    ticket: Ticket, actor: AnyActor, now: datetime, *, comment: str | None = None, **_: object
+) -> dict[str, object]:
     ticket.satisfaction, ticket.satisfaction_comment, ticket.rated_at = (Satisfaction.UNSATISFIED.value, comment, now)
     ticket.rated_via = rating_channel(actor)
     ticket.redo_count += 1  # 重办: the same lead unit redoes it against a redo deadline
@@ -580,11 +623,19 @@ def _rate_unsatisfied(ticket, actor, now, *, comment: str | None = None, **_):
     return {"satisfaction": Satisfaction.UNSATISFIED.value, "redo": ticket.redo_count}
 
 
-def _close_unreached(ticket, actor, now, **_):
+def _close_unreached(ticket: Ticket, actor: AnyActor, now: datetime, **_: object) -> None:
     ticket.satisfaction = Satisfaction.NOT_REACHED.value
 
 
-def _rate_merged(ticket, actor, now, *, satisfaction: str | None = None, comment: str | None = None, **_):
+def _rate_merged(
+    ticket: Ticket,
+    actor: AnyActor,
+    now: datetime,
+    *,
+    satisfaction: str | None = None,
+    comment: str | None = None,
+    **_: object,
+) -> dict[str, object]:
     """A merged caller's rating of the master's answer: kept on their own ticket (which stays merged) and noted
     in the master's history. It neither closes nor reopens the master (its own caller's callback does) and the
     unit KPIs do not count it: one released answer, one callback (hotline/dashboard/kpis.py)."""
@@ -666,7 +717,7 @@ def merged_callback_cutoff(now: datetime | None = None) -> datetime:
     now = now or utcnow()
     today = to_local(now).date()
 
-    def day_start(day):
+    def day_start(day: date) -> datetime:
         return to_utc_naive(datetime.combine(day, _clock_time(), tzinfo=LOCAL_TZ))
 
     earliest = today
@@ -678,7 +729,7 @@ def merged_callback_cutoff(now: datetime | None = None) -> datetime:
     return day_start(earliest)
 
 
-_EFFECTS: dict[str, Callable] = {
+_EFFECTS: dict[str, _Effect] = {
     "dispatch": _dispatch,
     "merge": _merge,
     "sign": _sign,
@@ -708,12 +759,12 @@ def get_ticket(tracking_no: str, *, whole: bool = False) -> Ticket:
     if not whole:
         ticket = db.session.execute(select(Ticket).filter_by(tracking_no=tracking_no)).scalar_one_or_none()
     else:
-        row = db.session.execute(_page_queries()["ticket"], {"tracking_no": tracking_no}).one_or_none()
+        row = db.session.execute(_page_queries().ticket, {"tracking_no": tracking_no}).one_or_none()
         ticket = row[0] if row is not None else None
     if ticket is None:
         raise NotFound(_l("No ticket with tracking number %(no)s.", no=tracking_no))
     if row is not None:  # the whole page
-        queries = _page_queries()
+        queries = _page_queries().rows
         present = {name for name, has_rows in zip(_OFTEN_EMPTY, row[1:]) if has_rows}
         for name in ("events", *_OFTEN_EMPTY):
             found = (
@@ -739,39 +790,63 @@ _OFTEN_EMPTY = (
 )
 
 
+class _PageQueries(NamedTuple):
+    ticket: Select[tuple[Ticket, *tuple[bool, ...]]]  # by tracking_no: the ticket, and which _OFTEN_EMPTY have rows
+    rows: dict[str, Executable]  # by ticket_id: the rows of "events" and of each _OFTEN_EMPTY name
+
+
+# The models whose rows the ticket page reads by their ticket_id.
+_PageRow = TypeVar(
+    "_PageRow",
+    TicketEvent,
+    Assignment,
+    Reply,
+    Attachment,
+    "SupervisionOrder",
+    "Urging",
+    ExtensionRequest,
+    SuspensionRequest,
+)
+
+
 @cache
-def _page_queries() -> dict:
+def _page_queries() -> _PageQueries:
     """The ticket page's statements, built once: building them (eight EXISTS subqueries) costs more than
     running them."""
     from hotline.sla.models import SupervisionOrder, Urging
 
     ticket_id: BindParameter[int] = bindparam("ticket_id")
 
-    def rows_of(model, *options):
+    def rows_of(model: type[_PageRow], *options: ExecutableOption) -> Select[tuple[_PageRow]]:
         return select(model).where(model.ticket_id == ticket_id).order_by(model.id).options(*options)
 
-    return {
-        "ticket": select(Ticket, *(getattr(Ticket, name).any().label(name) for name in _OFTEN_EMPTY))
+    ticket = (
+        select(Ticket, *(getattr(Ticket, name).any().label(name) for name in _OFTEN_EMPTY))
         .where(Ticket.tracking_no == bindparam("tracking_no"))
         .options(
             joinedload(Ticket.category).joinedload(Category.parent),
             joinedload(Ticket.intake_unit),
             joinedload(Ticket.lead_unit),
             joinedload(Ticket.district),
-        ),
-        # The history shows actors' names only: their roles (loaded eagerly elsewhere) stay unread.
-        "events": rows_of(
-            TicketEvent, joinedload(TicketEvent.actor).lazyload(User.roles), joinedload(TicketEvent.unit)
-        ),
-        "assignments": rows_of(Assignment, joinedload(Assignment.unit)),
-        "replies": rows_of(Reply, joinedload(Reply.unit)),
-        "attachments": rows_of(Attachment),
-        "duplicates": select(Ticket).where(Ticket.merged_into_id == ticket_id).order_by(Ticket.id),
-        "supervision_orders": rows_of(SupervisionOrder),
-        "urgings": rows_of(Urging),
-        "extension_requests": rows_of(ExtensionRequest),
-        "suspension_requests": rows_of(SuspensionRequest),
-    }
+        )
+    )
+    return _PageQueries(
+        ticket,
+        {
+            # The history shows actors' names only: their roles (loaded eagerly elsewhere) stay unread.
+            "events": rows_of(
+                TicketEvent, joinedload(TicketEvent.actor).lazyload(User.roles), joinedload(TicketEvent.unit)
+            ),
+            "assignments": rows_of(Assignment, joinedload(Assignment.unit)),
+            "replies": rows_of(Reply, joinedload(Reply.unit)),
+            "attachments": rows_of(Attachment),
+            "duplicates": select(Ticket).where(Ticket.merged_into_id == ticket_id).order_by(Ticket.id),
+            "supervision_orders": rows_of(SupervisionOrder),
+            "urgings": rows_of(Urging),
+            "extension_requests": rows_of(ExtensionRequest),
+            "suspension_requests": rows_of(SuspensionRequest),
+        },
+    )
 
 
 def available_actions(user: User, ticket: Ticket) -> list[Transition]:

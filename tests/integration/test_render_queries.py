@@ -1,7 +1,8 @@
-"""Views load, templates render (issue 24.4): the ticket page and the dispatch desk run no SQL while their
-template renders. Every statement is counted between Flask's ``before_render_template`` and
-``template_rendered`` signals; the pages are built with everything they can show (duplicates, the model's
-routing suggestion, policy hints, supervision records and requests, the supervisor's pending count)."""
+"""Views load, templates render (issue 24.4): the ticket page, the dispatch desk and a form shown again with its
+errors run no SQL while their template renders. Every statement is counted from the template context
+processors (which Flask runs just before ``before_render_template``) to ``template_rendered``; the pages are
+built with everything they can show (duplicates, the model's routing suggestion, policy hints, supervision
+records and requests, the supervisor's pending count, the bell's unread count)."""
 
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from flask import before_render_template, template_rendered
 from hotline.core.clock import utcnow
 from hotline.extensions import db
 from hotline.knowledge.services import seed_demo_articles
+from hotline.notify.services import queue_notification
 from hotline.sla.models import SupervisionOrder, Urging
 from hotline.tickets.models import ExtensionRequest, SuspensionRequest
 from tests.factories import PASSWORD
@@ -19,22 +21,34 @@ from tests.integration.test_routing import closed_history
 
 
 @pytest.fixture
-def rendering(app):
+def rendering(app, monkeypatch):
     """The statements run while a template renders, per template (clear it before the request to check)."""
     seen: dict[str, list[str]] = {}
     current: list[str] = []
+    processors: list[str] = []  # run by the context processors of the template about to render
+
+    update_template_context = app.update_template_context
+
+    def with_processors(context):
+        current.append("")
+        try:
+            update_template_context(context)
+        finally:
+            current.remove("")
 
     def started(sender, template, context, **extra):
         current.append(template.name)
-        seen.setdefault(template.name, [])
+        seen.setdefault(template.name, []).extend(processors)
+        processors.clear()
 
     def finished(sender, template, context, **extra):
         current.remove(template.name)
 
     def executed(conn, cursor, statement, *args):
         for name in current:
-            seen[name].append(statement)
+            (seen[name] if name else processors).append(statement)
 
+    monkeypatch.setattr(app, "update_template_context", with_processors)
     before_render_template.connect(started, app)
     template_rendered.connect(finished, app)
     sa.event.listen(db.engine, "before_cursor_execute", executed)
@@ -118,3 +132,16 @@ def test_a_refused_action_renders_the_page_again_without_queries(app, world, cli
         )
     assert response.status_code == 409 and 'id="supervision"' in response.get_data(as_text=True)
     assert rendering["tickets/detail.html"] == []
+
+
+def test_a_form_shown_again_with_its_errors_renders_without_queries(app, world, client, rendering):
+    queue_notification("in_app", "operator", "urged", recipient_user_id=world.operator.id)
+    db.session.commit()
+    client.post("/login", data={"username": "operator", "password": PASSWORD})
+    rendering.clear()
+    with app.app_context():
+        response = client.post("/console/", data={"outcome": "forward"})  # not an outcome the form offers
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'id="call-form"' in page  # the form again, with what was typed
+    assert rendering["intake/console.html"] == []
+    assert 'id="unread-count">1<' in page  # the bell's count was read before the view

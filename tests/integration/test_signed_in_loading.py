@@ -1,11 +1,12 @@
 """Every signed-in page reads the user, their roles and units and the bell's unread count in one statement."""
 
+from flask import g
 from flask_login import login_user
 
 from hotline.core.clock import utcnow
 from hotline.extensions import db
 from hotline.notify.models import Notification
-from hotline.notify.views import inject_unread_count
+from hotline.notify.views import count_unread_notifications
 from tests.factories import PASSWORD
 
 
@@ -47,13 +48,23 @@ def test_the_bell_shows_the_count_and_clears(client, world):
     assert 'id="unread-count"' not in client.get("/").get_data(as_text=True)
 
 
-def test_a_request_that_may_have_changed_notifications_counts_again(app, world):
+def test_the_bell_count_is_read_before_the_view(app, world, statements):
     _notify(world.district_handler, 1)
+    user = db.session.get(type(world.district_handler), world.district_handler.id)
+    for method in ("GET", "POST"):
+        with app.test_request_context("/", method=method):
+            user.unread_on_load = 7  # as read with the user when the request started
+            login_user(user)
+            statements.clear()
+            count_unread_notifications()
+            assert g.unread_notifications == 7 and statements == []
     with app.test_request_context("/", method="POST"):
-        user = db.session.get(type(world.district_handler), world.district_handler.id)
-        user.unread_on_load = 7  # as read when the request started
+        del user.unread_on_load  # a user loaded otherwise (just signed in) is counted
         login_user(user)
-        assert inject_unread_count() == {"unread_notifications": 1}
-    with app.test_request_context("/", method="GET"):
+        count_unread_notifications()
+        assert g.unread_notifications == 1
+    with app.test_request_context("/api/v1/tickets"):
+        g.pop("unread_notifications", None)
         login_user(user)
-        assert inject_unread_count() == {"unread_notifications": 7}
+        count_unread_notifications()
+        assert "unread_notifications" not in g  # no layout there
