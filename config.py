@@ -154,6 +154,10 @@ class Config:
     SMS_ALIYUN_REGION = os.environ.get("SMS_ALIYUN_REGION", "cn-hangzhou")
     # Every SMS webhook (replies, delivery receipts) is signed with this secret (docs/sms.md); unset: refused.
     SMS_WEBHOOK_SECRET = os.environ.get("SMS_WEBHOOK_SECRET")
+    # The release SMS's rating link: valid this many days (and only while the answer awaits its rating), on
+    # this public address (unset: the address the reviewer's request came to).
+    SMS_RATING_LINK_DAYS = int(os.environ.get("SMS_RATING_LINK_DAYS", 7))
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
     # Rate limits live in Redis when there is one (shared by all gunicorn workers), in memory otherwise.
     # If Redis goes down, Flask-Limiter falls back to per-process memory and never fails a request.
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, FloatField, HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from hotline.core.forms import Form, options
 from hotline.core.params import coerce_id
@@ -61,6 +61,7 @@ class OperatorCallForm(AppealFields):
     note = TextAreaField(_l("Answer, reason or transfer record"))
     emergency_line = SelectField(_l("Emergency line"), choices=EMERGENCY_LINES, default="110")
     call_id = HiddenField(validators=[Optional(), Length(max=64)])  # the answered call the screen pop filled in
+    sms_id = HiddenField(validators=[Optional(), Regexp(r"^\d{1,12}$")])  # the SMS draft it registers
 
 
 class TrackForm(Form):

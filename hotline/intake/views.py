@@ -1,6 +1,6 @@
 """The operator console (话务员): register a call in under a minute, and the review queue for web/API appeals."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,6 +12,7 @@ from hotline.extensions import db
 from hotline.intake import services as intake
 from hotline.intake.forms import OperatorCallForm
 from hotline.permissions import can_register_calls
+from hotline.sms import inbound
 from hotline.tickets import queries
 from hotline.tickets.models import Ticket
 from hotline.tickets.validation import normalise_phone
@@ -25,6 +26,8 @@ bp = Blueprint("intake", __name__, url_prefix="/console")
 def register_call():
     form = OperatorCallForm()
     form.district_id.choices = options([("", _("Choose a district…"))] + intake.district_choices())
+    if request.method == "GET" and (draft := inbound.open_draft(request.args.get("sms", type=int))):
+        form.citizen_phone.data, form.body.data, form.sms_id.data = draft.phone, draft.text, str(draft.id)
     if form.validate_on_submit():
         outcome = form.outcome.data
         note = (form.note.data or "").strip() or None
@@ -35,6 +38,9 @@ def register_call():
                 intake.appeal_from_form(form, Channel.PHONE.value), current_user, outcome, note=note
             )
             link_to_ticket(form.call_id.data, ticket, current_user)
+            draft = inbound.open_draft(int(form.sms_id.data) if form.sms_id.data else None)
+            if draft is not None:
+                inbound.close_draft(draft, current_user, ticket)
             db.session.commit()
         except ValidationFailed as exc:
             db.session.rollback()
@@ -80,4 +86,17 @@ def review_queue():
         .all()
     )
     total = queries.status_counts(current_user).get(Status.PENDING_REVIEW.value, 0)
-    return render_template("intake/review.html", tickets=tickets, total=total)
+    return render_template("intake/review.html", tickets=tickets, total=total, drafts=inbound.drafts(REVIEW_SIZE))
+
+
+@bp.route("/sms/<int:sms_id>/dismiss", methods=["POST"])
+@permission_required(can_register_calls)
+def dismiss_sms(sms_id):
+    """An SMS draft that is no appeal (a thank-you, a wrong number): off the review queue, audited."""
+    draft = inbound.open_draft(sms_id)
+    if draft is None:
+        abort(404)
+    inbound.close_draft(draft, current_user)
+    db.session.commit()
+    flash(_("The SMS was dismissed."), "success")
+    return redirect(url_for(".review_queue"))

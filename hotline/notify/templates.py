@@ -58,6 +58,40 @@ TEMPLATES = {
             "[12345] Your appeal %(tracking_no)s has been answered. Look it up with its tracking number and your phone number."
         ),
     ),
+    "reply_released_rate": (
+        _l("Answer to your appeal %(tracking_no)s"),
+        _l(
+            "[12345] Your appeal %(tracking_no)s has been answered. Please rate it: reply 1 satisfied, 2 basically "
+            "satisfied, 3 unsatisfied, or open %(rate_url)s . Reply TD to stop surveys."
+        ),
+    ),
+    "sms_rated": (
+        _l("Rating recorded"),
+        _l("[12345] Thank you: your rating of appeal %(tracking_no)s was recorded."),
+    ),
+    "sms_nothing_to_rate": (
+        _l("Nothing to rate"),
+        _l(
+            "[12345] No answered appeal of this phone number awaits a rating. To file an appeal, call 12345 or "
+            "send us what happened."
+        ),
+    ),
+    "sms_noted": (
+        _l("Message added to your appeal"),
+        _l("[12345] Your message was added to appeal %(tracking_no)s for the operator."),
+    ),
+    "sms_drafted": (
+        _l("Message received"),
+        _l("[12345] Your message was received: an operator will register it as an appeal and send you its number."),
+    ),
+    "sms_opted_out": (
+        _l("Unsubscribed"),
+        _l("[12345] You will get no more surveys by SMS. Messages about your own appeals still reach you."),
+    ),
+    "citizen_sms": (
+        _l("SMS from the caller of %(tracking_no)s"),
+        _l("The caller of ticket %(tracking_no)s sent an SMS; it is in the ticket's history."),
+    ),
     "ticket_merged": (
         _l("Your appeal %(tracking_no)s was merged"),
         _l(

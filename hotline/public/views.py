@@ -14,6 +14,7 @@ from hotline.intake import services as intake
 from hotline.intake.forms import CitizenAppealForm, ForgotNumberForm, RateForm, TrackForm
 from hotline.permissions import can_read, is_citizen
 from hotline.public import services as citizen
+from hotline.sms.inbound import ticket_for_rate_link
 from hotline.tickets.labels import citizen_status
 from hotline.tickets.services import (
     CitizenActor,
@@ -23,13 +24,14 @@ from hotline.tickets.services import (
     merged_callback_open,
 )
 from hotline.tickets.validation import normalise_phone, phone_is_valid
-from hotline.tickets.workflow import Channel, Status
+from hotline.tickets.workflow import Channel, RatingChannel, Status
 
 bp = Blueprint("public", __name__)
 # Tracking numbers this browser has proven it owns (number + phone), newest last. Only the numbers: the
 # session cookie is signed, not encrypted, so the phone would be readable in it (issue 28.8).
 _TRACKED = "tracked"
 _TRACKED_KEEP = 10
+_RATE_LINK = "rate_link"  # the tracking number this browser opened from the release SMS's link
 # The master's own intake is its caller's, not the merged caller's: their page shows the master from dispatch on.
 _MASTER_INTAKE = frozenset({"submit", "register", "accept"})
 
@@ -112,8 +114,10 @@ def tracked(tracking_no):
         if action != "rate_unsatisfied":
             params["satisfaction"] = form.satisfaction.data
         try:
-            apply_transition(ticket, action, CitizenActor(phone), **params)
+            via = RatingChannel.LINK if session.get(_RATE_LINK) == tracking_no else RatingChannel.WEB
+            apply_transition(ticket, action, CitizenActor(phone, via=via.value), **params)
             db.session.commit()
+            session.pop(_RATE_LINK, None)
             flash(_("Thank you for your rating."), "success")
             return redirect(url_for(".tracked", tracking_no=tracking_no))
         except DomainError as exc:
@@ -141,6 +145,26 @@ def tracked(tracking_no):
         master_shown=citizen_status(followed.status),
         can_rate=ticket.status == Status.PENDING_CALLBACK.value or merged_callback_open(ticket),
     )
+
+
+@bp.route("/r/<token>")
+@limiter.limit("30 per minute")
+def rate_link(token):
+    """The release SMS's link: opens the appeal's page to rate it, without the tracking number and phone. A
+    GET rates nothing (SMS apps and scanners open links first); the page's form does."""
+    ticket = ticket_for_rate_link(token)
+    if ticket is None:
+        flash(
+            _(
+                "This rating link has expired or its answer was already rated. Look your appeal up with its "
+                "tracking number and phone number."
+            ),
+            "warning",
+        )
+        return redirect(url_for(".track"))
+    _remember(ticket.tracking_no)
+    session[_RATE_LINK] = ticket.tracking_no
+    return redirect(url_for(".tracked", tracking_no=ticket.tracking_no))
 
 
 @bp.route("/track/<tracking_no>/photos/<int:attachment_id>")

@@ -1,4 +1,5 @@
-"""The SMS provider's signed doors on the API: ``POST /api/v1/sms/receipts`` (delivery receipts).
+"""The SMS provider's signed doors on the API: ``POST /api/v1/sms/receipts`` (delivery receipts) and
+``POST /api/v1/sms/inbound`` (citizens' replies).
 
 Every body is checked against ``SMS_WEBHOOK_SECRET`` (``verify_webhook``) before it is read: a stranger learns
 nothing of the format, and an unsigned or replayed body changes nothing.
@@ -18,6 +19,7 @@ from hotline.api.auth import InvalidCredentials
 from hotline.api.views import bp, error_responses
 from hotline.core.errors import ValidationFailed
 from hotline.extensions import db
+from hotline.sms.inbound import handle_inbound
 from hotline.sms.providers import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookFormatError, sms_provider, verify_webhook
 from hotline.sms.receipts import record_receipts
 
@@ -84,3 +86,47 @@ def sms_receipts():
     counts = record_receipts(receipts)
     db.session.commit()
     return {"code": 0, "msg": "OK", **vars(counts)}
+
+
+class InboundResultSchema(Schema):
+    code = fields.Integer(metadata={"description": "0: received (the acknowledgement Aliyun's push expects)."})
+    msg = fields.String()
+    received = fields.Integer(metadata={"description": "Messages in the body."})
+    outcomes = fields.List(
+        fields.String(),
+        metadata={
+            "description": "Per message, in order: rated, noted, drafted, opted_out, refused (a rating with nothing "
+            "to rate), ignored (no valid phone or no text), or duplicate (handled before)."
+        },
+    )
+
+
+@bp.route("/sms/inbound", methods=["POST"])
+@signed_webhook
+@bp.response(200, InboundResultSchema)
+@bp.doc(
+    security=[],
+    parameters=SIGNATURE_PARAMETERS,
+    requestBody={
+        "required": True,
+        "description": "The configured provider's reply shape: Aliyun's SmsUp array, or "
+        '`{"messages": [{"id", "phone", "text"}]}` (logging, http).',
+        "content": {"application/json": {"schema": {}}},
+    },
+    responses=error_responses(401, 422),
+)
+def sms_inbound():
+    """Citizens' SMS to the hotline. A reply `1`, `2` or `3` rates the phone's latest released answer (满意 /
+    基本满意 / 不满意, as the release SMS says); `TD` or `退订` stops non-essential SMS; other text becomes a note
+    on the phone's open appeal, or a draft for an operator. Idempotent per provider message id."""
+    provider = sms_provider()
+    try:
+        messages = provider.parse_inbound(request.get_data(cache=True))
+    except WebhookFormatError as exc:
+        raise ValidationFailed(fields={exc.field: str(exc)}) from exc
+    outcomes = []
+    for message in messages:
+        handled = handle_inbound(provider.name, message)
+        outcomes.append("duplicate" if handled.duplicate else handled.sms.outcome)
+    db.session.commit()
+    return {"code": 0, "msg": "OK", "received": len(messages), "outcomes": outcomes}

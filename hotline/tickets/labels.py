@@ -40,6 +40,7 @@ ACTION = {
     "approve_reply": _l("Answer released"),
     "send_back_reply": _l("Answer sent back"),
     "rate_satisfied": _l("Rated by the citizen"),
+    "citizen_sms": _l("SMS from the citizen"),
     "rate_unsatisfied": _l("Rated unsatisfied: redo"),
     "close_unreached": _l("Closed: citizen not reached"),
     "note": _l("Progress note"),

@@ -565,14 +565,21 @@ def _approve_reply(ticket: Ticket, actor: AnyActor, now: datetime, **_: object) 
     for caller in [ticket, *merged_callers(ticket)]:
         if caller.citizen_phone and caller.citizen_phone not in told:
             told.add(caller.citizen_phone)
-            queue_notification(
-                "sms",
-                caller.citizen_phone,
-                "reply_released",
-                ticket=caller,
-                payload={"tracking_no": caller.tracking_no},
-            )
+            template, payload = _release_sms(caller, reply)
+            queue_notification("sms", caller.citizen_phone, template, ticket=caller, payload=payload)
     return {"reply": reply.id, "callers": len(told)}
+
+
+def _release_sms(caller: Ticket, reply: Reply) -> tuple[str, dict[str, object]]:
+    """The release SMS: it invites a rating (reply 1 / 2 / 3 or the signed link) unless the phone opted out of
+    non-essential SMS, or no public address is known to link to."""
+    from hotline.sms import services as sms
+
+    payload: dict[str, object] = {"tracking_no": caller.tracking_no}
+    url = None if sms.is_opted_out(caller.citizen_phone) else sms.rate_link_url(caller.id, reply.id)
+    if url is None:
+        return "reply_released", payload
+    return "reply_released_rate", {**payload, "rate_url": url}
 
 
 def _send_back_reply(ticket: Ticket, actor: AnyActor, now: datetime, **_: object) -> dict[str, object]:

@@ -101,6 +101,7 @@ MATRIX: dict[str, Row] = {
     "public.track": Row(get=everyone(), post=everyone(400)),
     "public.tracked": Row(get=everyone(302), post=everyone(302)),  # no phone proven in this session
     "public.tracked_photo": Row(get=everyone(404), values={"attachment_id": 1}),  # not proven: no photo
+    "public.rate_link": Row(get=everyone(302), values={"token": "1.1.1.forged"}),  # a bad link: to /track
     "public.forgot_number": Row(get=everyone(), post=everyone(400)),
     "public_stats.stats": Row(get=everyone()),
     "faq.faq": Row(get=everyone()),
@@ -127,6 +128,7 @@ MATRIX: dict[str, Row] = {
     "intake.register_call": Row(get=web({"operator"}), post=web_post({"operator"})),
     "intake.caller": Row(get=web({"operator"})),
     "intake.review_queue": Row(get=web({"operator"})),
+    "intake.dismiss_sms": Row(post={**web_post({"operator"}), "operator": 404}, values={"sms_id": 1}),  # no draft
     "cti.stream": Row(get=web({"operator"})),
     "cti.show": Row(get={**web({"operator"}), "operator": 404}),  # no such call of theirs
     # wrap-up of a call without a ticket: operators only (the call's own, can_wrap_up_call); no such call → 404
@@ -199,7 +201,8 @@ MATRIX: dict[str, Row] = {
     ),
     "api.track": Row(get=everyone(422)),
     "api.cti_events": Row(post=everyone(401)),  # the telephony's key only: no staff token opens it
-    "api.sms_receipts": Row(post=everyone(401)),  # signed with SMS_WEBHOOK_SECRET only: no token opens it
+    "api.sms_receipts": Row(post=everyone(401)),
+    "api.sms_inbound": Row(post=everyone(401)),  # signed like the receipts  # signed with SMS_WEBHOOK_SECRET only: no token opens it
     "stats_api.overview": Row(get=api(SUPERVISION)),
     "stats_api.units": Row(get=api(SUPERVISION)),
     # --- Open311 (public; partner keys only change the channel) ----------------------------------------------

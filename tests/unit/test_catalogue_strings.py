@@ -23,6 +23,7 @@ DATA_MODULES = {
     "hotline/knowledge/services.py": "words too common to suggest an article",
     "hotline/notify/templates.py": "the Chinese payload words of rows written before codes",
     "hotline/search/segment.py": "stop words",
+    "hotline/sms/words.py": "the unsubscribe words citizens reply with",
     "hotline/sla/notice.py": "the State Council notice's wording, which the parser reads",
 }
 # Reference text for developers and partners (OpenAPI field descriptions, CLI help) glosses terms in Chinese.

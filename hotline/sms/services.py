@@ -1,0 +1,88 @@
+"""Opt-outs and the release SMS's rating link: rules that need no ticket services (``tickets.services`` calls
+them when it releases an answer; ``sms.inbound`` and the public link page call back into the tickets)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app, has_request_context, request
+
+from hotline.core.clock import utcnow
+from hotline.extensions import db
+from hotline.sms.models import SmsOptOut
+
+RATE_LINK_PATH = "/r/"  # the public blueprint's short route (hotline/public/views.py rate_link)
+_EPOCH = datetime(2026, 1, 1)
+
+
+# --- opt-out ------------------------------------------------------------------------------------------------
+
+
+def is_opted_out(phone: str) -> bool:
+    return db.session.get(SmsOptOut, phone) is not None
+
+
+def opt_out(phone: str, via: str = "sms") -> bool:
+    """Stop non-essential SMS to ``phone`` (the rating invitation; later surveys). True if it was new."""
+    if is_opted_out(phone):
+        return False
+    db.session.add(SmsOptOut(phone=phone, via=via, created_at=utcnow()))
+    return True
+
+
+# --- the signed rating link ---------------------------------------------------------------------------------
+
+# A link carries the ticket, the released answer and its expiry day, signed with the app's secret: short
+# enough for an SMS (about 25 characters after /r/). It works while that answer awaits this ticket's rating,
+# so it is used once: after the rating, a redo or the end of the callback window it opens nothing.
+
+
+@dataclass(frozen=True)
+class RateLink:
+    ticket_id: int
+    reply_id: int
+    expires: datetime
+
+
+def _signature(message: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, b"rate-link:" + message.encode(), hashlib.sha256).digest()[:9]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def rate_link_token(ticket_id: int, reply_id: int, now: datetime | None = None) -> str:
+    days = int(current_app.config.get("SMS_RATING_LINK_DAYS", 7))
+    expires_day = ((now or utcnow()) - _EPOCH).days + days + 1
+    message = f"{ticket_id:x}.{reply_id:x}.{expires_day:x}"
+    return f"{message}.{_signature(message)}"
+
+
+def parse_rate_link(token: str, now: datetime | None = None) -> RateLink | None:
+    """The link's ticket and answer, or None for a forged, mangled or expired one (one answer for all)."""
+    parts = token.split(".")
+    if len(parts) != 4 or len(token) > 80:
+        return None
+    message = ".".join(parts[:3])
+    if not hmac.compare_digest(_signature(message), parts[3]):
+        return None
+    try:
+        ticket_id, reply_id, expires_day = (int(p, 16) for p in parts[:3])
+    except ValueError:
+        return None
+    expires = _EPOCH + timedelta(days=expires_day)
+    if (now or utcnow()) >= expires:
+        return None
+    return RateLink(ticket_id, reply_id, expires)
+
+
+def rate_link_url(ticket_id: int, reply_id: int) -> str | None:
+    """The link for the release SMS: on ``PUBLIC_BASE_URL``, else the address this request came to; None
+    outside a request without that setting (a CLI release: the SMS then goes without a link)."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or (request.url_root if has_request_context() else None)
+    if not base:
+        return None
+    return base.rstrip("/") + RATE_LINK_PATH + rate_link_token(ticket_id, reply_id)
