@@ -115,7 +115,9 @@ def _rate(row: InboundSms, phone: str, rating: Satisfaction) -> None:
         action = "rate_unsatisfied" if rating is Satisfaction.UNSATISFIED else "rate_satisfied"
     try:
         with db.session.begin_nested():  # a refused rating leaves the reply's own row in place
-            apply_transition(ticket, action, CitizenActor(phone, via=RatingChannel.SMS.value), satisfaction=rating.value)
+            apply_transition(
+                ticket, action, CitizenActor(phone, via=RatingChannel.SMS.value), satisfaction=rating.value
+            )
     except DomainError:
         row.outcome = InboundOutcome.REFUSED.value
         queue_notification("sms", phone, "sms_nothing_to_rate")

@@ -202,7 +202,9 @@ MATRIX: dict[str, Row] = {
     "api.track": Row(get=everyone(422)),
     "api.cti_events": Row(post=everyone(401)),  # the telephony's key only: no staff token opens it
     "api.sms_receipts": Row(post=everyone(401)),
-    "api.sms_inbound": Row(post=everyone(401)),  # signed like the receipts  # signed with SMS_WEBHOOK_SECRET only: no token opens it
+    "api.sms_inbound": Row(
+        post=everyone(401)
+    ),  # signed like the receipts  # signed with SMS_WEBHOOK_SECRET only: no token opens it
     "stats_api.overview": Row(get=api(SUPERVISION)),
     "stats_api.units": Row(get=api(SUPERVISION)),
     # --- Open311 (public; partner keys only change the channel) ----------------------------------------------

@@ -18,8 +18,8 @@ from hotline.sms.services import parse_rate_link, rate_link_token
 from hotline.tickets.models import Ticket, TicketEvent
 from hotline.tickets.services import apply_transition
 from tests.factories import PASSWORD, PHONE
-from tests.integration.test_intake_web import appeal_form
 from tests.integration.sms_helpers import WEBHOOK_SECRET, signed_headers
+from tests.integration.test_intake_web import appeal_form
 
 URL = "/api/v1/sms/inbound"
 OTHER = "13700001111"
@@ -44,7 +44,8 @@ def sms_to(phone):
     return [
         (n.template, n.payload)
         for n in db.session.execute(
-            select(Notification).where(Notification.recipient == phone, Notification.channel == "sms")
+            select(Notification)
+            .where(Notification.recipient == phone, Notification.channel == "sms")
             .order_by(Notification.id)
         ).scalars()
     ]
