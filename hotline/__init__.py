@@ -290,3 +290,6 @@ def _register_commands(app: Flask) -> None:
     from hotline.cti.cli import cti_cli
 
     app.cli.add_command(cti_cli)
+    from hotline.sms.cli import sms_cli
+
+    app.cli.add_command(sms_cli)

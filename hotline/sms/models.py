@@ -43,8 +43,8 @@ class InboundSms(Model):
 
 
 class SmsOptOut(Model):
-    """A phone that asked for no non-essential SMS; a later ``TD`` changes nothing, a call to the hotline can
-    lift it (the row is deleted)."""
+    """A phone that asked for no non-essential SMS (``TD``, or ``flask sms opt-out``); a later ``TD`` changes
+    nothing; ``flask sms opt-in`` lifts it (the row is deleted)."""
 
     __tablename__ = "sms_opt_out"
 

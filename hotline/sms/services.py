@@ -34,6 +34,15 @@ def opt_out(phone: str, via: str = "sms") -> bool:
     return True
 
 
+def opt_in(phone: str) -> bool:
+    """Lift an opt-out; True if there was one."""
+    row = db.session.get(SmsOptOut, phone)
+    if row is None:
+        return False
+    db.session.delete(row)
+    return True
+
+
 # --- the signed rating link ---------------------------------------------------------------------------------
 
 # A link carries the ticket, the released answer and its expiry day, signed with the app's secret: short

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from hotline.core.audit import audit_entries
 from hotline.core.clock import frozen_at, utcnow
 from hotline.extensions import db, limiter
 from hotline.notify.models import Notification
@@ -306,3 +307,18 @@ def test_a_console_error_keeps_the_draft_waiting(client, world):
     assert client.post("/console/", data=data).status_code == 400
     db.session.refresh(draft)
     assert draft.handled_at is None
+
+
+def test_an_operator_records_or_lifts_an_opt_out_from_the_command_line(app, world):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["sms", "opt-out", "139 1234 5678"])
+    assert result.exit_code == 0 and "opted out" in result.output
+    assert db.session.get(SmsOptOut, PHONE).via == "operator"
+    assert "already" in runner.invoke(args=["sms", "opt-out", PHONE]).output
+    result = runner.invoke(args=["sms", "opt-in", PHONE])
+    assert result.exit_code == 0 and db.session.get(SmsOptOut, PHONE) is None
+    assert "had not opted out" in runner.invoke(args=["sms", "opt-in", PHONE]).output
+    bad = runner.invoke(args=["sms", "opt-out", "12345"])
+    assert bad.exit_code == 2 and "not a Chinese phone number" in bad.output
+    actions = [e.action for e in db.session.execute(audit_entries(target=PHONE)).scalars()]
+    assert sorted(actions) == ["sms.opt_in", "sms.opt_out"]
