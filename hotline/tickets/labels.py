@@ -142,6 +142,12 @@ SATISFACTION = {
     "unsatisfied": _l("Unsatisfied"),
     "not_reached": _l("Not reached"),
 }
+RATED_VIA = {
+    "phone": _l("by the operator's callback"),
+    "web": _l("on the tracking page"),
+    "link": _l("by the SMS link"),
+    "sms": _l("by SMS reply"),
+}
 ROLE = {
     "citizen": _l("Citizen"),
     "operator": _l("Operator"),
@@ -169,6 +175,7 @@ ALL = {
     "urgency": URGENCY,
     "channel": CHANNEL,
     "satisfaction": SATISFACTION,
+    "rated_via": RATED_VIA,
     "role": ROLE,
     "unit_kind": UNIT_KIND,
     "warning": WARNING,

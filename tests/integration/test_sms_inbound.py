@@ -322,3 +322,11 @@ def test_an_operator_records_or_lifts_an_opt_out_from_the_command_line(app, worl
     assert bad.exit_code == 2 and "not a Chinese phone number" in bad.output
     actions = [e.action for e in db.session.execute(audit_entries(target=PHONE)).scalars()]
     assert sorted(actions) == ["sms.opt_in", "sms.opt_out"]
+
+
+def test_the_ticket_page_says_how_the_rating_arrived(client, world):
+    ticket = world.ticket_in("pending_callback")
+    post(client, [sms("1")])
+    login(client, "dispatcher")
+    page = client.get(f"/tickets/{ticket.tracking_no}").get_data(as_text=True)
+    assert "满意" in page and "（短信回复评价）" in page
