@@ -148,6 +148,17 @@ RATED_VIA = {
     "link": _l("by the SMS link"),
     "sms": _l("by SMS reply"),
 }
+# How a rating came (workflow.RatingChannel) as a name, for lists and the dashboard (RATED_VIA says it within a
+# sentence); "unknown": rated before the channel was recorded (2026-12).
+RATING_CHANNEL = {
+    "phone": _l("Callback"),
+    "web": _l("Tracking page"),
+    "link": _l("SMS link"),
+    "sms": _l("SMS reply"),
+    "unknown": _l("Not recorded"),
+}
+# What became of a ticket's release SMS (tickets.queries.release_sms_states).
+SMS_DELIVERY = {"delivered": _l("Delivered"), "undelivered": _l("Not delivered"), "sending": _l("Sending")}
 ROLE = {
     "citizen": _l("Citizen"),
     "operator": _l("Operator"),
@@ -176,6 +187,8 @@ ALL = {
     "channel": CHANNEL,
     "satisfaction": SATISFACTION,
     "rated_via": RATED_VIA,
+    "rating_channel": RATING_CHANNEL,
+    "sms_delivery": SMS_DELIVERY,
     "role": ROLE,
     "unit_kind": UNIT_KIND,
     "warning": WARNING,

@@ -120,6 +120,9 @@ class Ticket(Model):
         # The ticket list's order (newest first, the id breaks ties): its pages are found from the index
         # alone. The dashboard's rollups find each day's tickets by the leading column.
         Index("ix_ticket_created_at_id", "created_at", "id"),
+        # Ratings by the time they came: the dashboard's channels of a period, the callback list's "rated
+        # without a call" (a few days' ratings, not every ticket).
+        Index("ix_ticket_rated_at", "rated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,11 +15,12 @@ from sqlalchemy.orm import aliased, joinedload
 from hotline.accounts.models import Role, User
 from hotline.core.live import reused
 from hotline.extensions import db
+from hotline.notify.models import Notification, NotifyChannel, NotifyStatus
 from hotline.orgs.models import OrgUnit
 from hotline.orgs.services import subtree_ids
 from hotline.permissions import in_scope_query
 from hotline.tickets.models import Assignment, AssignmentStatus, Category, Reply, ReplyState, Ticket, TicketEvent
-from hotline.tickets.workflow import OPEN_STATUSES, Status, Urgency
+from hotline.tickets.workflow import OPEN_STATUSES, RatingChannel, Satisfaction, Status, Urgency
 
 
 def visible_tickets(user: User) -> Select:
@@ -63,6 +64,65 @@ def callbacks_due(since: datetime) -> ColumnElement:
         .exists()
     )
     return or_(Ticket.status == Status.PENDING_CALLBACK.value, and_(Ticket.status == Status.MERGED.value, merged_due))
+
+
+# The SMS that tells a caller their answer is out (tickets.services._approve_reply; with a rating link or not).
+RELEASE_SMS_TEMPLATES = ("reply_released", "reply_released_rate")
+# The citizen's own doors: a rating that came through one of them needed no call.
+CITIZEN_CHANNELS = (RatingChannel.SMS.value, RatingChannel.LINK.value, RatingChannel.WEB.value)
+_CITIZEN_RATINGS = (
+    Satisfaction.SATISFIED.value,
+    Satisfaction.BASICALLY_SATISFIED.value,
+    Satisfaction.UNSATISFIED.value,
+)
+
+
+def release_sms_states(ticket_ids: Sequence[int]) -> dict[int, str]:
+    """Per ticket, what became of its latest release SMS: ``delivered`` or ``undelivered`` (the provider's
+    receipt, or our last attempt failed), else ``sending`` (queued, or sent with no receipt yet). A ticket
+    without one is absent. One statement for the whole page, on the index of ``notification.ticket_id``."""
+    if not ticket_ids:
+        return {}
+    rows = db.session.execute(
+        select(Notification.ticket_id, Notification.status, Notification.receipt)
+        .where(
+            Notification.ticket_id.in_(ticket_ids),
+            Notification.channel == NotifyChannel.SMS.value,
+            Notification.template.in_(RELEASE_SMS_TEMPLATES),
+        )
+        .order_by(Notification.id)
+    ).all()
+    states = {}
+    for ticket_id, status, receipt in rows:  # in order: the latest release's SMS stays
+        if receipt in ("delivered", "undelivered"):
+            states[ticket_id] = receipt
+        else:
+            states[ticket_id] = "undelivered" if status == NotifyStatus.FAILED.value else "sending"
+    return states
+
+
+def rated_without_call(user: User, since: datetime) -> Select:
+    """The tickets in ``user``'s scope rated since ``since`` by the citizen (SMS reply, SMS link, tracking
+    page), newest rating first: callbacks an operator need not make. ``since`` is the callback window's start
+    (``services.merged_callback_cutoff``); ``ix_ticket_rated_at`` finds those few days' ratings."""
+    return (
+        visible_tickets(user)
+        .where(
+            Ticket.rated_at >= since,
+            Ticket.rated_via.in_(CITIZEN_CHANNELS),
+            Ticket.satisfaction.in_(_CITIZEN_RATINGS),
+        )
+        .order_by(Ticket.rated_at.desc(), Ticket.id.desc())
+    )
+
+
+def rated_without_call_counts(user: User, since: datetime) -> dict[str, int]:
+    """``rated_without_call``'s tickets per channel (sms, link, web; 0 when none)."""
+    rated = rated_without_call(user, since).order_by(None).subquery()
+    counts = dict(
+        db.session.execute(select(rated.c.rated_via, func.count()).group_by(rated.c.rated_via)).tuples().all()
+    )
+    return {channel: counts.get(channel, 0) for channel in CITIZEN_CHANNELS}
 
 
 def dispatch_queue(user: User, limit: int, offset: int = 0, newest: bool = False) -> list[Ticket]:
@@ -164,6 +224,7 @@ _parent_category, _lead_unit = aliased(Category), aliased(OrgUnit)
 _LEAD_UNIT_NAMES = (_lead_unit.name.label("lead_unit_name"), _lead_unit.name_en.label("lead_unit_name_en"))
 # What a row of the ticket list shows (tickets.ui.ticket_rows), as plain columns.
 LIST_ROW = (
+    Ticket.id,
     Ticket.tracking_no,
     Ticket.title,
     Ticket.status,

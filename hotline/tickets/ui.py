@@ -40,11 +40,19 @@ def warning_badge(level: str | None) -> Markup:
     return _badge("warning", level, f"badge warning-card warning-{level}")
 
 
-def ticket_rows(tickets) -> Markup:
+def sms_delivery_badge(state: str | None) -> Markup:
+    """已送达 / 未送达 / 发送中 of a release SMS (``queries.release_sms_states``); a dash when none was sent."""
+    if state is None:
+        return Markup('<span class="text-body-secondary">—</span>')
+    return _badge("sms_delivery", state, f"badge sms-delivery sms-{state}")
+
+
+def ticket_rows(tickets, sms_states: dict[int, str] | None = None) -> Markup:
     """The rows of the staff ticket table (tickets/index.html), from plain rows of ``queries.LIST_ROW``. Built
     here, not in Jinja: a list page has fifty, and as template code each row made some fifteen calls and
     twenty-five escapes, half the page's time. The columns after the title hide on a phone, where the badges
-    show under the title instead."""
+    show under the title instead. With ``sms_states`` (the callback list) a last column says whether the
+    release SMS reached the caller."""
     env = current_app.jinja_env
     cell = '<td class="d-none d-md-table-cell'
     rows = []
@@ -53,6 +61,7 @@ def ticket_rows(tickets) -> Markup:
         number, status, warning = escape(t.tracking_no), status_badge(t.status), warning_badge(t.warning_level)
         overdue = ' class="deadline-overdue"' if t.warning_level == "red" else ""
         next_deadline = deadline(t.next_deadline_at, t.deadline_provisional, short=True) if t.next_deadline_at else ""
+        sms = "" if sms_states is None else f'<td data-sms="{t.id}">{sms_delivery_badge(sms_states.get(t.id))}</td>'
         rows.append(
             f'<tr><td><a class="tracking-no" href="{ticket_url(t.tracking_no)}">{number}</a></td>'
             f'<td class="title-cell">{escape(do_truncate(env, t.title, 40, True, "…"))}\n'
@@ -63,9 +72,9 @@ def ticket_rows(tickets) -> Markup:
             f'{cell}">{status}</td>{cell}">{warning}</td>'
             f'{cell} wrap-cell unit-cell">{unit_label(t.lead_unit_name, t.lead_unit_name_en)}</td>'
             f'{cell} text-body-secondary">{when(t.created_at, short=True)}</td>'
-            f"<td{overdue}>{next_deadline}</td></tr>"
+            f"<td{overdue}>{next_deadline}</td>{sms}</tr>"
         )
     return Markup("\n".join(rows))
 
 
-HELPERS = {f.__name__: f for f in (status_badge, urgency_badge, warning_badge, ticket_rows)}
+HELPERS = {f.__name__: f for f in (status_badge, urgency_badge, warning_badge, sms_delivery_badge, ticket_rows)}

@@ -16,7 +16,7 @@ from hotline.cti.services import calls_of, recording_for
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.permissions import can_note, can_opine, can_read, can_see_contact
-from hotline.tickets import handling, services
+from hotline.tickets import handling, queries, services
 from hotline.tickets.actions import ACTIONS, WEB_ACTIONS
 from hotline.tickets.forms import ACTION_LABELS, ActionForm
 from hotline.tickets.labels import STATUS, citizen_status, label
@@ -45,24 +45,36 @@ def index():
     page = query_page()
     query = visible_tickets(current_user)
     counts = status_counts(current_user)
-    merged_callbacks = 0
+    per_page = current_app.config["TICKETS_PER_PAGE"]
+    merged_callbacks, callbacks = 0, None
     if status == Status.PENDING_CALLBACK.value:  # 回访: every caller, those of merged appeals too
-        query = query.where(callbacks_due(services.merged_callback_cutoff()))
+        since = services.merged_callback_cutoff()
+        query = query.where(callbacks_due(since))
         merged_callbacks = db.session.execute(
             select(func.count()).select_from(query.where(Ticket.status == Status.MERGED.value).subquery())
         ).scalar()
+        rated = queries.rated_without_call_counts(current_user, since)
+        callbacks = {"to_call": counts.get(status, 0) + merged_callbacks, "rated": rated, "rated_page": None}
+        if request.args.get("show") == "rated":  # those the citizen rated: no call needed
+            callbacks["rated_page"] = db.paginate(
+                queries.rated_without_call(current_user, since),
+                page=page,
+                per_page=per_page,
+                error_out=False,
+                count=False,
+            )
+            callbacks["rated_page"].total = sum(rated.values())
     elif status:
         query = query.where(Ticket.status == status)
-    # The per-status counts already give the total: no second COUNT over the same rows.
-    tickets = NewestFirstPage(
-        select=query,
-        session=db.session(),
-        page=page,
-        per_page=current_app.config["TICKETS_PER_PAGE"],
-        error_out=False,
-        count=False,
-    )
-    tickets.total = (counts.get(status, 0) + merged_callbacks) if status else sum(counts.values())
+    tickets = sms = None
+    if callbacks is None or callbacks["rated_page"] is None:
+        # The per-status counts already give the total: no second COUNT over the same rows.
+        tickets = NewestFirstPage(
+            select=query, session=db.session(), page=page, per_page=per_page, error_out=False, count=False
+        )
+        tickets.total = (counts.get(status, 0) + merged_callbacks) if status else sum(counts.values())
+        if callbacks is not None:  # the page's release SMS, in one statement
+            sms = queries.release_sms_states([t.id for t in tickets.items])
     return render_template(
         "tickets/index.html",
         tickets=tickets,
@@ -70,6 +82,8 @@ def index():
         counts=counts,
         statuses=list(Status),
         merged_callbacks=merged_callbacks,
+        callbacks=callbacks,
+        sms=sms,
     )
 
 
