@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import NotRequired, TypedDict
 
 from flask import current_app
@@ -18,6 +18,7 @@ from sqlalchemy import Integer, Select, case, cast, func, or_, select, true
 
 from hotline.accounts.models import Role, User, UserRole
 from hotline.core import privacy
+from hotline.core.clock import LOCAL_TZ, to_utc_naive
 from hotline.core.live import reused
 from hotline.dashboard import kpis
 from hotline.dashboard.models import (
@@ -33,7 +34,7 @@ from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.orgs.services import subtree_ids
 from hotline.tickets.models import Category, Reply, ReplyState, Ticket, WarningLevel
-from hotline.tickets.workflow import OPEN_STATUSES, Status
+from hotline.tickets.workflow import OPEN_STATUSES, RatingChannel, Satisfaction, Status
 
 DASHBOARD_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 OPEN = sorted(s.value for s in OPEN_STATUSES)
@@ -298,6 +299,40 @@ def snapshot_scopes() -> list[OrgUnit]:
 
 
 # --- live reads ---------------------------------------------------------------------------------------------
+
+# The 满意率's channels (workflow.RatingChannel), and "unknown" for ratings from before the channel was kept.
+RATING_CHANNELS = (*(c.value for c in RatingChannel), "unknown")
+_RATINGS = (Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value, Satisfaction.UNSATISFIED.value)
+
+
+def rating_channels(scope: OrgUnit, start: date, end: date) -> dict[str, dict[str, int]]:
+    """How the period's ratings came, per channel: ``{channel: {satisfied, basically, unsatisfied, total}}``.
+
+    Counted live from the tickets rated in [start, end] (local days) whose lead unit is in ``scope``'s
+    subtree, the unit the satisfaction rate counts a rating for; masters only, as the rate (a merged caller's
+    rating stays on their ticket). A ticket counts once, with its latest rating: one rated 不满意 and rated
+    again after the redo within the period is one here and two in the rate. One grouped read of the period's
+    range of ``ix_ticket_rated_at``."""
+    lo = to_utc_naive(datetime.combine(start, time.min, tzinfo=LOCAL_TZ))
+    hi = to_utc_naive(datetime.combine(end + timedelta(days=1), time.min, tzinfo=LOCAL_TZ))
+    rows = db.session.execute(
+        select(Ticket.rated_via, Ticket.satisfaction, func.count())
+        .where(
+            Ticket.rated_at >= lo,
+            Ticket.rated_at < hi,
+            Ticket.satisfaction.in_(_RATINGS),
+            Ticket.status != Status.MERGED.value,
+            Ticket.lead_unit_id.in_(subtree_ids(scope)),
+        )
+        .group_by(Ticket.rated_via, Ticket.satisfaction)
+    ).all()
+    figures = {channel: dict.fromkeys((*_RATINGS, "total"), 0) for channel in RATING_CHANNELS}
+    for via, satisfaction, n in rows:
+        counts = figures[via if via in figures else "unknown"]
+        counts[satisfaction] += n
+        counts["total"] += n
+    return figures
+
 
 LIVE_SECONDS = 15  # how long a process reuses its count of the open tickets (config DASHBOARD_LIVE_SECONDS)
 

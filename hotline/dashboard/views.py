@@ -102,6 +102,17 @@ def _board(unit, start, end) -> dict:
         "x": [d["name"] or _("No district") for d in districts],
         "series": [{"name": _("Appeals"), "data": [d["registered"] for d in districts]}],
     }
+    ratings = queries.rating_channels(unit, start, end)
+    charts["ratings"] = {
+        "kind": "bar",
+        "stack": True,
+        "horizontal": True,
+        "x": [_label("rating_channel", c) for c in ratings],
+        "series": [
+            {"name": _label("satisfaction", s), "data": [ratings[c][s] for c in ratings]}
+            for s in ("satisfied", "basically", "unsatisfied")
+        ],
+    }
     calls = call_figures_for(unit, start, end)
     if calls is not None:
         charts["calls"] = {
@@ -133,6 +144,11 @@ def _board(unit, start, end) -> dict:
         categories=categories,
         districts=districts,
         calls=calls,
+        ratings=ratings,
+        rating_table=[
+            [name, *(ratings[c][s] for s in ("satisfied", "basically", "unsatisfied", "total"))]
+            for name, c in zip(charts["ratings"]["x"], ratings, strict=True)
+        ],
         status_counts=queries.open_status_counts(unit),
         boards={name: (_first_of_board(unit, name), n) for name, n in queries.board_counts(unit).items()},
         top_subcategories=figures["subcategories"],
@@ -177,6 +193,12 @@ def _label_channel(code):
     from hotline.tickets.labels import label
 
     return label("channel", code) if code in Channel._value2member_map_ else code
+
+
+def _label(kind: str, code: str) -> str:
+    from hotline.tickets.labels import label
+
+    return label(kind, code)
 
 
 def _pct(value):

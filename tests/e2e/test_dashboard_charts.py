@@ -18,7 +18,12 @@ def test_supervisor_dashboard_draws_every_chart(page, live_server):
     page.goto(f"{live_server}/dashboard/")
     page.wait_for_selector("[data-chart][data-drawn=true] canvas")
     ink = page.evaluate(DRAWN_PIXELS)
-    assert len(ink) == 5 and all(n > 500 for n in ink), ink  # intake, trend, categories, districts, calls
+    assert len(ink) == 6 and all(n > 500 for n in ink), ink  # intake, trend, categories, districts, ratings, calls
+    ratings = page.evaluate("() => echarts.getInstanceByDom(document.getElementById('chart-ratings')).getOption()")
+    assert all(s["stack"] == "all" for s in ratings["series"]) and ratings["yAxis"][0]["type"] == "category"
+    assert sum(sum(s["data"]) for s in ratings["series"]) == sum(
+        int(n) for n in page.locator("[data-rating-channel]").all_inner_texts()
+    )
     option = page.evaluate("() => echarts.getInstanceByDom(document.getElementById('chart-intake')).getOption()")
     assert sum(sum(v or 0 for v in s["data"]) for s in option["series"]) > 0
     assert page.locator("#kpi-table tbody tr").count() > 3

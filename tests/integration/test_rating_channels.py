@@ -1,6 +1,7 @@
 """How ratings came (``ticket.rated_via``): the callback list's release-SMS column and its "rated without a call"
-tab, on a known set of tickets, limited to the user's scope."""
+tab, and the dashboard's ratings by channel, on a known set of tickets; both limited to the user's scope."""
 
+import json
 import re
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from hotline.accounts.models import Role
 from hotline.accounts.services import create_user
 from hotline.core.clock import utcnow
+from hotline.dashboard.services import local_today
 from hotline.extensions import db
 from hotline.notify.models import Notification
 from hotline.tickets.services import CitizenActor, apply_transition, register_ticket
@@ -153,6 +155,8 @@ def test_a_district_supervisor_sees_only_the_districts_callbacks_and_ratings(cli
     page = client.get("/?status=pending_callback&show=rated").get_data(as_text=True)
     assert known.by_sms[0].tracking_no in page and known.west.tracking_no not in page
     assert "短信回复 2，短信链接 1，网上 1" in page
+    board = client.get(_period()).get_data(as_text=True)
+    assert _figures(board) == {"phone": 1, "web": 1, "link": 1, "sms": 2, "unknown": 1}
 
 
 def test_unknown_show_opens_the_list_to_call(client, known):
@@ -176,3 +180,38 @@ def test_the_callback_list_reads_its_receipts_in_one_statement(client, known, st
     statements.clear()
     client.get("/?status=pending_callback")
     assert len(statements) == few
+
+
+def _period(**params) -> str:
+    today = local_today().isoformat()
+    query = {"from": today, "to": today, **params}
+    return "/dashboard/?" + "&".join(f"{k}={v}" for k, v in query.items())
+
+
+def _figures(page: str) -> dict[str, int]:
+    return {k: int(v) for k, v in re.findall(r'data-rating-channel="(\w+)">(\d+)<', page)}
+
+
+def test_dashboard_counts_the_periods_ratings_by_channel(client, known):
+    login(client, "supervisor")
+    page = client.get(_period()).get_data(as_text=True)
+    assert _figures(page) == {"phone": 1, "web": 1, "link": 1, "sms": 3, "unknown": 1}
+    assert 'type="application/json" id="chart-data-ratings"' in page
+    spec = json.loads(re.search(r'id="chart-data-ratings">(.*?)</script>', page, re.S).group(1))
+    assert spec["stack"] and spec["x"] == ["电话回访", "查询页面", "短信链接", "短信回复", "未记录"]
+    assert [s["data"] for s in spec["series"]] == [[1, 0, 0, 2, 1], [0, 0, 1, 1, 0], [0, 1, 0, 0, 0]]
+    table = page[page.index('id="chart-data-ratings"') :].split("</table>")[0]
+    assert "<td>短信回复</td><td>2</td><td>1</td><td>0</td><td>3</td>" in table
+    assert "<td>查询页面</td><td>0</td><td>0</td><td>1</td><td>1</td>" in table
+    assert "<td>未记录</td><td>1</td><td>0</td><td>0</td><td>1</td>" in table
+    # A chosen unit: 西江区 has only its SMS rating.
+    west = _figures(client.get(_period(unit=known.other_district.id)).get_data(as_text=True))
+    assert west == {"phone": 0, "web": 0, "link": 0, "sms": 1, "unknown": 0}
+
+
+def test_dashboard_ratings_of_another_period_and_bad_periods(client, known):
+    login(client, "supervisor")
+    page = client.get("/dashboard/?from=2020-01-01&to=2020-01-31").get_data(as_text=True)
+    assert set(_figures(page).values()) == {0}
+    for query in ("from=2026-13-01", "from=2027-01-02&to=2027-01-01", "unit=abc", "to=1800-01-01"):
+        assert client.get(f"/dashboard/?{query}").status_code == 400, query

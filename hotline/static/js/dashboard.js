@@ -1,6 +1,6 @@
 /* Draws the dashboard's and the public page's charts with the vendored ECharts.
  * Each chart is a <div data-chart="ID"> whose numbers sit in <script type="application/json" id="ID">
- * ({kind: "line"|"bar", x: [...], series: [{name, data}], percent}); the same numbers are in the table
+ * ({kind: "line"|"bar", x: [...], series: [{name, data}], percent, stack, horizontal}); the numbers are in the table
  * under the chart. No inline scripts; nothing is fetched. */
 (function () {
   "use strict";
@@ -9,7 +9,7 @@
 
   function option(spec) {
     var bar = spec.kind === "bar";
-    var horizontal = bar && spec.x.length > 6;
+    var horizontal = bar && (spec.horizontal || spec.x.length > 6);
     var category = {type: "category", data: spec.x, axisLabel: {hideOverlap: true}};
     var value = {type: "value", minInterval: spec.percent ? 0 : 1,
                  max: spec.percent ? 100 : null,
@@ -25,7 +25,7 @@
       yAxis: horizontal ? category : value,
       series: spec.series.map(function (s) {
         return {name: s.name, type: bar ? "bar" : "line", data: s.data, connectNulls: false,
-                showSymbol: spec.x.length <= 31, smooth: false};
+                showSymbol: spec.x.length <= 31, smooth: false, stack: spec.stack ? "all" : undefined};
       })
     };
   }
