@@ -79,6 +79,8 @@ PAGES = {
     "sla-policies": ("admin", lambda p, b: p.goto(f"{b}/admin/sla-policies")),
     "knowledge": ("admin", lambda p, b: p.goto(f"{b}/knowledge/")),
     "review-queue": ("operator", lambda p, b: p.goto(f"{b}/console/review")),
+    "callbacks": ("operator", lambda p, b: p.goto(f"{b}/?status=pending_callback")),
+    "callbacks-rated": ("operator", lambda p, b: p.goto(f"{b}/?status=pending_callback&show=rated")),
     "notifications": ("handler", lambda p, b: p.goto(f"{b}/notifications")),
     "search": ("dispatcher", lambda p, b: p.goto(f"{b}/search/?q=物业")),
     "pending-requests": ("supervisor", lambda p, b: p.goto(f"{b}/supervision/requests")),
