@@ -447,7 +447,10 @@ class _DemoTickets:
             actor = acc["supervisor"]
             params["note"] = rng.choice(data.SUSPEND_REASONS) if action == "suspend" else None
         elif action in ("rate_satisfied", "rate_unsatisfied", "close_unreached"):
-            actor = CitizenActor(ticket.citizen_phone) if rng.random() < 0.3 else acc["operator"]
+            # A citizen's own rating came by the tracking page, the SMS's link or a reply (not drawn from rng:
+            # the demo's other draws stay as they were).
+            via = ("web", "link", "sms")[(ticket.id or 0) % 3]
+            actor = CitizenActor(ticket.citizen_phone, via=via) if rng.random() < 0.3 else acc["operator"]
             if action == "close_unreached":
                 actor = acc["operator"]
             if action == "rate_satisfied":

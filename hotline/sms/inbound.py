@@ -176,7 +176,7 @@ def drafts(limit: int = 20) -> list[InboundSms]:
 
 
 def open_draft(sms_id: int | None) -> InboundSms | None:
-    if sms_id is None:
+    if sms_id is None or not 0 < sms_id < 2**31:  # a mangled ?sms= is no draft (and no PostgreSQL error)
         return None
     row = db.session.get(InboundSms, sms_id)
     if row is None or row.outcome != InboundOutcome.DRAFTED.value or row.handled_at is not None:

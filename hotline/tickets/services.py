@@ -576,7 +576,9 @@ def _release_sms(caller: Ticket, reply: Reply) -> tuple[str, dict[str, object]]:
     from hotline.sms import services as sms
 
     payload: dict[str, object] = {"tracking_no": caller.tracking_no}
-    url = None if sms.is_opted_out(caller.citizen_phone) else sms.rate_link_url(caller.id, reply.id)
+    with db.session.no_autoflush:  # read in the middle of the action: its changes flush once, at its end
+        opted_out = sms.is_opted_out(caller.citizen_phone)
+    url = None if opted_out else sms.rate_link_url(caller.id, reply.id)
     if url is None:
         return "reply_released", payload
     return "reply_released_rate", {**payload, "rate_url": url}

@@ -101,7 +101,7 @@ MATRIX: dict[str, Row] = {
     "public.track": Row(get=everyone(), post=everyone(400)),
     "public.tracked": Row(get=everyone(302), post=everyone(302)),  # no phone proven in this session
     "public.tracked_photo": Row(get=everyone(404), values={"attachment_id": 1}),  # not proven: no photo
-    "public.rate_link": Row(get=everyone(302), values={"token": "1.1.1.forged"}),  # a bad link: to /track
+    "public.rate_link": Row(get=everyone(302)),  # a bad link: to /track
     "public.forgot_number": Row(get=everyone(), post=everyone(400)),
     "public_stats.stats": Row(get=everyone()),
     "faq.faq": Row(get=everyone()),
@@ -128,7 +128,7 @@ MATRIX: dict[str, Row] = {
     "intake.register_call": Row(get=web({"operator"}), post=web_post({"operator"})),
     "intake.caller": Row(get=web({"operator"})),
     "intake.review_queue": Row(get=web({"operator"})),
-    "intake.dismiss_sms": Row(post={**web_post({"operator"}), "operator": 404}, values={"sms_id": 1}),  # no draft
+    "intake.dismiss_sms": Row(post={**web_post({"operator"}), "operator": 404}),  # no such draft
     "cti.stream": Row(get=web({"operator"})),
     "cti.show": Row(get={**web({"operator"}), "operator": 404}),  # no such call of theirs
     # wrap-up of a call without a ticket: operators only (the call's own, can_wrap_up_call); no such call → 404
@@ -302,6 +302,8 @@ def build_objects(world) -> dict:
         "service_code": world.category.code,
         "file_format": "csv",
         "ticket": ticket,
+        "sms_id": 1,  # no such SMS draft
+        "token": "1.1.1.forged",  # no valid rating link
     }
 
 
