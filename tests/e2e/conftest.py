@@ -75,6 +75,30 @@ def ticket_at_the_housing_bureau(title: str, body: str, phone: str, address: str
 
 
 @pytest.fixture(scope="session")
+def telephony_key(live_server):
+    """One telephony key and a second operator for the whole run: a channel has one active key."""
+    from hotline.accounts.models import Role
+    from hotline.accounts.services import create_user, get_user, set_user_extension
+    from hotline.api.services import create_api_key
+    from hotline.extensions import db
+    from hotline.orgs.services import get_unit_by_code
+
+    with LIVE["app"].app_context():
+        _, raw = create_api_key("呼叫中心（端到端测试）", kind="cti")
+        if get_user("operator2") is None:
+            other = create_user(
+                "operator2",
+                "hotline-demo",
+                "话务员 王丽",
+                org_unit=get_unit_by_code("hotline"),
+                roles=[(Role.OPERATOR, get_unit_by_code("city"))],
+            )
+            set_user_extension(other, "8002", actor="test")
+        db.session.commit()
+    return raw
+
+
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tests.e2e.conftest import LIVE, screenshot
 from tests.e2e.test_accessibility import AXE_SOURCE, RUN_AXE, WCAG_AA
-from tests.e2e.test_screen_pop import report, telephony_key  # noqa: F401 (the fixture)
+from tests.e2e.test_screen_pop import report
 from tests.e2e.test_staff_journey import sign_in
 
 
@@ -15,7 +15,7 @@ def serious_violations(page) -> list:
     return page.evaluate(RUN_AXE, WCAG_AA)
 
 
-def test_the_operator_wraps_up_calls_and_the_dashboard_counts_them(page, browser, live_server, telephony_key):  # noqa: F811
+def test_the_operator_wraps_up_calls_and_the_dashboard_counts_them(page, browser, live_server, telephony_key):
     key = telephony_key
     report(live_server, key, event="ringing", call_id="e2e-w1", caller="13922223333", agent="8001")
     report(live_server, key, event="answered", call_id="e2e-w1", caller="13922223333", agent="8001")
