@@ -12,16 +12,7 @@ from hotline.extensions import db
 from hotline.notify.models import Notification
 from hotline.notify.services import MAX_ATTEMPTS, deliver, queue_notification
 from hotline.sms.providers import LoggingSmsGateway
-from tests.integration.sms_helpers import SIGN_NAME, TEMPLATE_CODES, FakeAliyun, aliyun_config
-
-
-@pytest.fixture
-def aliyun(app, monkeypatch):
-    fake = FakeAliyun()
-    for name, value in aliyun_config(fake.url).items():
-        monkeypatch.setitem(app.config, name, value)
-    yield fake
-    fake.close()
+from tests.integration.sms_helpers import SIGN_NAME, TEMPLATE_CODES, aliyun_config
 
 
 def sms(template="reply_released", payload=None) -> Notification:

@@ -12,18 +12,9 @@ import pytest
 from hotline.extensions import db
 from hotline.notify.models import Notification
 from hotline.notify.services import deliver, queue_notification
-from tests.integration.sms_helpers import FakeAliyun, aliyun_config, signed_headers
+from tests.integration.sms_helpers import signed_headers
 
 URL = "/api/v1/sms/receipts"
-
-
-@pytest.fixture
-def aliyun(app, monkeypatch):
-    fake = FakeAliyun()
-    for name, value in aliyun_config(fake.url).items():
-        monkeypatch.setitem(app.config, name, value)
-    yield fake
-    fake.close()
 
 
 @pytest.fixture
