@@ -84,6 +84,11 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = sqlalchemy_url(os.environ.get("DATABASE_URL") or _sqlite_url("hotline.db"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A PostgreSQL streaming replica for the dashboard, the public statistics and the exports; used while at
+    # most REPLICA_MAX_STALENESS_SECONDS behind (measured every REPLICA_CHECK_SECONDS), else the primary.
+    DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL")
+    REPLICA_MAX_STALENESS_SECONDS = float(os.environ.get("REPLICA_MAX_STALENESS_SECONDS", "60"))
+    REPLICA_CHECK_SECONDS = float(os.environ.get("REPLICA_CHECK_SECONDS", "5"))
     REDIS_URL = os.environ.get("REDIS_URL")
     # Screen pops go through Redis pub/sub so that every web worker and host can deliver them (hotline.cti.bus).
     CTI_BUS_URL = os.environ.get("CTI_BUS_URL") or REDIS_URL

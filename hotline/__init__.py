@@ -19,6 +19,10 @@ def create_app(config: str | type | None = None, **overrides) -> Flask:
     app.config.from_prefixed_env("HOTLINE")  # any setting from the environment: HOTLINE_<NAME>=<json or text>
     app.config.update(overrides)
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config.get("DATABASE_REPLICA_URL"):
+        from hotline.core.replica import engine_options
+
+        app.config["SQLALCHEMY_BINDS"] = {"replica": engine_options(app.config["DATABASE_REPLICA_URL"])}
     refuse_development_on_postgresql(
         app.config["SQLALCHEMY_DATABASE_URI"], config_chosen=config is not None or "HOTLINE_CONFIG" in os.environ
     )
@@ -55,6 +59,11 @@ def _init_extensions(app: Flask) -> None:
     from hotline.extensions import babel, bootstrap, csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
+    if app.config.get("DATABASE_REPLICA_URL"):
+        from hotline.core.replica import listen
+
+        with app.app_context():
+            listen(db.engines["replica"])
     from hotline.core import transactions
 
     transactions.init_app(app)
@@ -255,10 +264,11 @@ def _register_template_helpers(app: Flask) -> None:
     def local_time(moment, fmt="%Y-%m-%d %H:%M"):
         return to_local(moment).strftime(fmt) if moment else ""
 
+    from hotline.core.replica import read_source
     from hotline.core.ui import HELPERS, csrf_token
     from hotline.tickets.ui import HELPERS as TICKET_HELPERS
 
-    app.jinja_env.globals.update(label=label, **HELPERS, **TICKET_HELPERS)
+    app.jinja_env.globals.update(label=label, read_source=read_source, **HELPERS, **TICKET_HELPERS)
     from hotline import permissions
 
     permissions.register(app)  # the named predicates, so templates ask what a user may do, not which role

@@ -1,7 +1,7 @@
 """Flask extensions, created unbound and attached in ``create_app``."""
 
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
@@ -11,10 +11,13 @@ from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase
+
+from hotline.core import replica
 
 # Stable constraint names so Alembic revisions are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -25,7 +28,25 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+class RoutingSession(FlaskSession):
+    """Sends the SELECTs of views marked ``@read_from_replica`` to the replica when one is configured and
+    fresh enough (hotline.core.replica); everything else, flushes included, to the primary."""
+
+    def get_bind(
+        self, mapper: Any = None, clause: Any = None, bind: Engine | Connection | None = None, **kwargs: Any
+    ) -> Engine | Connection:
+        if bind is None:
+            if self._flushing:
+                self.info["wrote"] = True  # it must read what it wrote: the primary from now on
+            else:
+                engine = replica.route(self.info, clause)
+                if engine is not None:
+                    return engine
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION), session_options={"class_": RoutingSession})
 
 # The models' base class. db.Model is made at run time, so a type checker cannot see it as a class: it
 # sees the SQLAlchemy 2.0 declarative base that db.Model is.

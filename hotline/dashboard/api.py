@@ -7,12 +7,15 @@ Errors: ``{"error": {"code", "message", "fields"}}``.
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from hotline.core.errors import ValidationFailed
 from hotline.core.params import query_id
+from hotline.core.replica import read_source, replica_reads
 from hotline.dashboard import queries, services
 from hotline.dashboard.forms import PeriodError, parse_period
 from hotline.extensions import db
@@ -88,30 +91,34 @@ def overview():
     user = _caller()
     unit = _scope(user)
     start, end = _period()
+    with replica_reads():  # the caller was checked on the primary; the figures may come from the replica
+        return jsonify(_overview(unit, start, end))
+
+
+def _overview(unit: OrgUnit, start: date, end: date) -> dict:
     weights = services.weights()
     figures = queries.period(unit, start, end, weights)
     freshness = queries.rollup_freshness()
     boards = queries.board_counts(unit)
-    return jsonify(
-        {
-            "unit": _unit_json(unit),
-            "from": start.isoformat(),
-            "to": end.isoformat(),
-            "rollup_at": freshness.isoformat() + "Z" if freshness else None,
-            "open_by_status": queries.open_status_counts(unit),
-            "overdue": boards["overdue"],
-            "yellow_card": boards["yellow"],
-            "totals": figures["total"],
-            "intake": figures["intake"],
-            "categories": figures["categories"],
-            "districts": figures["districts"],
-            "hotspots": [
-                {k: (v.isoformat() + "Z" if hasattr(v, "isoformat") else v) for k, v in h.items() if k != "ticket_ids"}
-                for h in queries.hotspot_alerts(unit)
-            ],
-            "satisfaction_weights": weights,
-        }
-    )
+    return {
+        "unit": _unit_json(unit),
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "rollup_at": freshness.isoformat() + "Z" if freshness else None,
+        "open_by_status": queries.open_status_counts(unit),
+        "overdue": boards["overdue"],
+        "yellow_card": boards["yellow"],
+        "totals": figures["total"],
+        "intake": figures["intake"],
+        "categories": figures["categories"],
+        "districts": figures["districts"],
+        "hotspots": [
+            {k: (v.isoformat() + "Z" if hasattr(v, "isoformat") else v) for k, v in h.items() if k != "ticket_ids"}
+            for h in queries.hotspot_alerts(unit)
+        ],
+        "satisfaction_weights": weights,
+        "data_source": read_source(),
+    }
 
 
 @bp.get("/units")
@@ -120,15 +127,18 @@ def units():
     user = _caller()
     unit = _scope(user)
     start, end = _period()
-    figures = queries.period(unit, start, end, services.weights())
-    return jsonify(
-        {
-            "unit": _unit_json(unit),
-            "from": start.isoformat(),
-            "to": end.isoformat(),
-            "units": [
-                {"unit": {k: v for k, v in r["unit"].items() if k != "depth"}, **r["figures"]} for r in figures["rows"]
-            ],
-            "total": figures["total"],
-        }
-    )
+    with replica_reads():
+        figures = queries.period(unit, start, end, services.weights())
+        return jsonify(
+            {
+                "unit": _unit_json(unit),
+                "from": start.isoformat(),
+                "to": end.isoformat(),
+                "units": [
+                    {"unit": {k: v for k, v in r["unit"].items() if k != "depth"}, **r["figures"]}
+                    for r in figures["rows"]
+                ],
+                "total": figures["total"],
+                "data_source": read_source(),
+            }
+        )

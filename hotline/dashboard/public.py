@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from hotline.core.i18n import current_language
 from hotline.core.live import reused
+from hotline.core.replica import read_from_replica
 from hotline.dashboard import queries, services
 
 bp = Blueprint("public_stats", __name__, url_prefix="/public")
@@ -15,6 +16,7 @@ TREND_MONTHS = services.PUBLIC_MONTHS
 
 
 @bp.route("/stats")
+@read_from_replica
 def stats():
     today = services.local_today()
     months = queries.last_months(today, TREND_MONTHS)

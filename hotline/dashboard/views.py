@@ -19,6 +19,7 @@ from hotline.core.forms import options
 from hotline.core.i18n import current_language
 from hotline.core.live import reused
 from hotline.core.params import query_id, query_page
+from hotline.core.replica import read_from_replica
 from hotline.cti.stats import call_figures_for
 from hotline.dashboard import exports, queries, services
 from hotline.dashboard.forms import PeriodError, ProjectForm, TagForm, parse_period
@@ -56,6 +57,7 @@ def _period_and_unit():
 
 @bp.route("/")
 @permission_required(can_see_dashboard)
+@read_from_replica
 def index():
     start, end, unit = _period_and_unit()
     # The body is the same for everyone who asks the same question within a few seconds (a wall screen,
@@ -242,6 +244,7 @@ def _drill_down(unit):
 
 @bp.route("/tickets")
 @permission_required(can_see_dashboard)
+@read_from_replica
 def tickets():
     unit = chosen_unit(current_user, query_id("unit"))
     query, title = _list_query(unit)
@@ -280,6 +283,7 @@ def _download(kind: str, file_format: str, title: str, header, body, params: dic
 
 @bp.route("/export/kpi.<any(xlsx, csv):file_format>")
 @permission_required(can_see_dashboard)
+@read_from_replica
 def export_kpi(file_format):
     start, end, unit = _period_and_unit()
     rows, total = queries.unit_table(unit, start, end, services.weights())
@@ -296,6 +300,7 @@ def export_kpi(file_format):
 
 @bp.route("/export/tickets.<any(xlsx, csv):file_format>")
 @permission_required(can_see_dashboard)
+@read_from_replica
 def export_tickets(file_format):
     unit = chosen_unit(current_user, query_id("unit"))
     query, title = _list_query(unit)
