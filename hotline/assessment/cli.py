@@ -22,6 +22,10 @@ def assessment_cli() -> None:
 def close(label: str, create: bool) -> None:
     """Close a period: compute and freeze every unit's scores (audited as the system)."""
     try:
+        services.parse_label(label)
+    except DomainError as exc:
+        raise click.BadParameter(str(exc.message), param_hint="--period") from exc
+    try:
         try:
             period = services.find_period(label)
         except DomainError:
