@@ -140,15 +140,15 @@ def _form_fields(exc: DomainError) -> DomainError:
     return exc
 
 
-@bp.route("/<int:period_id>/<any(close, recompute, release):action>", methods=["POST"])
+@bp.route("/<int:period_id>/<any(close, recompute, release):step>", methods=["POST"])
 @permission_required(can_run_assessment)
-def change(period_id: int, action: str) -> BaseResponse | tuple[str, int]:
+def change(period_id: int, step: str) -> BaseResponse | tuple[str, int]:
     period = _period(period_id)
     form = ReasonForm()
     try:
-        if action == "close":
+        if step == "close":
             services.close_period(current_user, period)
-        elif action == "release":
+        elif step == "release":
             services.release_period(current_user, period)
         else:
             services.recompute_period(current_user, period, form.reason.data or "")
@@ -156,13 +156,13 @@ def change(period_id: int, action: str) -> BaseResponse | tuple[str, int]:
     except DomainError as exc:
         db.session.rollback()
         period = _period(period_id)
-        if action == "recompute":
+        if step == "recompute":
             add_errors(form, exc, "reason")
         flash(str(exc.message), "danger")
         return _render_period(period, exc.status_code, reason_form=form)
     flash(
         {"close": _("Period closed: its scores are frozen."), "release": _("Released on the public page.")}.get(
-            action, _("Recomputed.")
+            step, _("Recomputed.")
         ),
         "success",
     )

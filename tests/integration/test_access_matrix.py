@@ -198,7 +198,7 @@ MATRIX: dict[str, Row] = {
     "assessment.export": Row(get=web(ASSESSMENT)),
     "assessment.new_period": Row(post=web_post(ADMIN)),
     "assessment.weights": Row(post=web_post(ADMIN)),
-    "assessment.change": Row(post=web_post(ADMIN), values={"action": "recompute"}),
+    "assessment.change": Row(post=web_post(ADMIN)),
     "assessment.object_to": Row(post=web_post(ASSESSMENT)),
     "assessment.decide": Row(post=web_post(SUPERVISOR), values={"decision": "reject"}),
     # --- JSON API (bearer token of the role) ----------------------------------------------------------------
@@ -328,6 +328,7 @@ def build_objects(world) -> dict:
         "token": "1.1.1.forged",  # no valid rating link
         "period_id": period.id,
         "objection_id": objection.id,
+        "step": "recompute",  # an assessment period's close / recompute / release
     }
 
 
