@@ -191,21 +191,21 @@ def object_to(period_id: int) -> BaseResponse | tuple[str, int]:
     return _render_period(period, 400, objection_form=form)
 
 
-@bp.route("/objections/<int:objection_id>/<any(uphold, reject):decision>", methods=["POST"])
+@bp.route("/objections/<int:objection_id>/<any(uphold, reject):verdict>", methods=["POST"])
 @permission_required(can_decide_objection)
-def decide(objection_id: int, decision: str) -> BaseResponse | tuple[str, int]:
+def decide(objection_id: int, verdict: str) -> BaseResponse | tuple[str, int]:
     objection = db.session.get(AssessmentObjection, objection_id)
     if objection is None:
         abort(404)
     form = DecisionForm()
     try:
-        services.decide_objection(current_user, objection, decision == "uphold", form.note.data or "")
+        services.decide_objection(current_user, objection, verdict == "uphold", form.note.data or "")
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc.message), "danger")
         return _render_period(_period(objection.period_id), exc.status_code)
-    flash(_("Objection upheld.") if decision == "uphold" else _("Objection rejected."), "success")
+    flash(_("Objection upheld.") if verdict == "uphold" else _("Objection rejected."), "success")
     return redirect(url_for(".period", period_id=objection.period_id) + "#objections")
 
 

@@ -200,7 +200,7 @@ MATRIX: dict[str, Row] = {
     "assessment.weights": Row(post=web_post(ADMIN)),
     "assessment.change": Row(post=web_post(ADMIN)),
     "assessment.object_to": Row(post=web_post(ASSESSMENT)),
-    "assessment.decide": Row(post=web_post(SUPERVISOR), values={"decision": "reject"}),
+    "assessment.decide": Row(post=web_post(SUPERVISOR)),
     # --- JSON API (bearer token of the role) ----------------------------------------------------------------
     "api.token": Row(post=everyone(422)),
     "api.create_ticket": Row(post={r: 422 for r in ROLES}),
@@ -329,6 +329,7 @@ def build_objects(world) -> dict:
         "period_id": period.id,
         "objection_id": objection.id,
         "step": "recompute",  # an assessment period's close / recompute / release
+        "verdict": "reject",  # an objection's decision
     }
 
 
