@@ -328,3 +328,25 @@ def test_flask_assessment_close(world, app):
     assert runner.invoke(args=["assessment", "close", "--period", "2026-02"]).exit_code == 1
     assert runner.invoke(args=["assessment", "close", "--period", "bad"]).exit_code == 2  # a usage error
     assert len(_audits("assessment.close")) == 1 and _audits("assessment.close")[0].actor_name == "system"
+
+
+def test_a_supervisor_decides_an_objection_on_the_page(march, client):
+    w = march
+    objection = services.file_objection(w.district_handler, w.period, w.district, w.b.tracking_no, "派单错误")
+    db.session.commit()
+    login(client, "district_handler")
+    assert client.post(f"/assessment/objections/{objection.id}/uphold", data={"note": "自批"}).status_code == 403
+    client = client.application.test_client()  # signed in afresh: /login keeps a signed-in session as it is
+    login(client, "supervisor")
+    assert client.post(f"/assessment/objections/{objection.id}/uphold", data={"note": ""}).status_code == 400
+    db.session.expire_all()
+    assert objection.status == "pending"
+    response = client.post(f"/assessment/objections/{objection.id}/reject", data={"note": "退单理由不足"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (objection.status, objection.decision_note, objection.decided_by_id) == (
+        "rejected",
+        "退单理由不足",
+        w.supervisor.id,
+    )
+    assert json.loads(_audits("assessment.objection_decided")[0].detail)["decision"] == "rejected"
