@@ -168,6 +168,9 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.admin.imports import bp as imports_bp  # bulk import and export
 
     app.register_blueprint(imports_bp)
+    from hotline.assessment import register as register_assessment  # 考核: unit assessment (docs/assessment.md)
+
+    register_assessment(app)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """Imports every model so that metadata (and Alembic) see the whole schema."""
 
 from hotline.accounts.models import User, UserRole  # noqa: F401
+from hotline.assessment.models import AssessmentObjection, AssessmentPeriod, AssessmentScore  # noqa: F401
 from hotline.core.audit import AuditEntry  # noqa: F401
 from hotline.cti.models import Call  # noqa: F401
 from hotline.dashboard.models import (  # noqa: F401

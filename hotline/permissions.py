@@ -133,6 +133,34 @@ def can_see_dashboard(user: User) -> bool:
     return user.has_role(Role.SUPERVISOR, Role.ADMIN)
 
 
+# --- 考核: the assessment of units (hotline/assessment, docs/assessment.md) -----------------------------------
+
+
+def can_see_assessment(user: User) -> bool:
+    """The assessment pages: supervisors and admins see every unit, a handler their own units."""
+    return user.has_role(Role.HANDLER, Role.SUPERVISOR, Role.ADMIN)
+
+
+def can_run_assessment(user: User) -> bool:
+    """Create periods, set their weights, close, recompute (audited) and release them."""
+    return user.has_role(Role.ADMIN)
+
+
+def can_decide_objection(user: User) -> bool:
+    """Uphold or reject a unit's objection (申诉) to a ticket's counting."""
+    return user.has_role(Role.SUPERVISOR)
+
+
+def sees_assessment_of(user: User, unit: OrgUnit) -> bool:
+    """One unit's assessment figures: a supervisor or admin over it, or a handler of it (or a unit above it)."""
+    return user.in_scope(unit, Role.SUPERVISOR, Role.ADMIN, Role.HANDLER)
+
+
+def can_object_for(user: User, unit: OrgUnit) -> bool:
+    """File an objection for ``unit``: a handler of it."""
+    return handles_unit(user, unit)
+
+
 # --- work on one ticket ---------------------------------------------------------------------------------------
 
 
@@ -240,6 +268,11 @@ TABLE: dict[str, Rule] = {
     "can_note": Rule(frozenset({Role.HANDLER.value, *_HOTLINE_NAMES}), scope="read"),
     "can_opine": Rule(frozenset({Role.HANDLER.value}), scope="assist"),
     "supervises_ticket": Rule(frozenset({Role.SUPERVISOR.value}), scope="supervise"),
+    "can_see_assessment": Rule(
+        frozenset({Role.HANDLER.value, Role.SUPERVISOR.value, Role.ADMIN.value}), pages=("assessment.index",)
+    ),
+    "can_run_assessment": Rule(frozenset({Role.ADMIN.value}), pages=("assessment.new_period",)),
+    "can_decide_objection": Rule(frozenset({Role.SUPERVISOR.value}), pages=("assessment.decide",)),
 }
 
 # Jinja globals: the predicates templates may call (on objects the view has loaded).
@@ -256,6 +289,9 @@ TEMPLATE_GLOBALS = (
     "can_reveal_contact",
     "can_note",
     "can_opine",
+    "can_see_assessment",
+    "can_run_assessment",
+    "can_decide_objection",
 )
 
 

@@ -70,6 +70,14 @@ ACTIONS = (
     "export.categories",
     "export.users",
     "export.routing",
+    "assessment.create",
+    "assessment.weights",
+    "assessment.close",
+    "assessment.recompute",
+    "assessment.release",
+    "assessment.objection",
+    "assessment.objection_decided",
+    "export.assessment",
 )
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from hotline.assessment.queries import public_ranking
 from hotline.core.i18n import current_language
 from hotline.core.live import reused
 from hotline.core.replica import read_from_replica
@@ -60,4 +61,5 @@ def _figures(month, months, start, end) -> dict:
         projects=public_projects,
         boards=queries.public_project_boards([p.id for p in public_projects]),
         weights=weights,
+        assessment=public_ranking(),
     )

@@ -73,7 +73,28 @@ def rollup_day(day: date, *, final: bool = False) -> dict[str, object]:
     """Recount ``day`` and replace its rollup rows. Idempotent."""
     started = _time.monotonic()
     lo, hi = day_bounds(day)
+    units, intake, registered = count_facts(lo, hi)
+    _replace_day(day, units, intake)
+    db.session.execute(delete(KpiSnapshot))  # computed from the rows just replaced: gone until refreshed
+    run = db.session.get(KpiRollupRun, day) or KpiRollupRun(day=day)
+    run.computed_at, run.final = utcnow(), final or run.final
+    run.seconds = round(_time.monotonic() - started, 3)
+    db.session.add(run)
+    db.session.flush()
+    return {"day": day.isoformat(), "units": len(units), "registered": registered, "seconds": run.seconds}
+
+
+def count_facts(
+    lo: datetime, hi: datetime, ticket_ids: Sequence[int] | None = None
+) -> tuple[dict[int, kpis.UnitCounts], dict[_IntakeKey, list[int]], int]:
+    """Per unit, the facts that became final in [lo, hi) (naive UTC): the rollup's counting, read only.
+    ``ticket_ids``: only those tickets' facts (an assessment takes one ticket's share out of a unit's period).
+    Returns the units' counts, the intake counts and how many tickets were registered."""
     is_workday = _is_workday()
+
+    def only(column: Any) -> list[Any]:
+        return [] if ticket_ids is None else [column.in_(list(ticket_ids))]
+
     units: dict[int, kpis.UnitCounts] = defaultdict(kpis.UnitCounts)
     intake: dict[_IntakeKey, list[int]] = defaultdict(lambda: [0, 0, 0])
 
@@ -87,12 +108,15 @@ def rollup_day(day: date, *, final: bool = False) -> dict[str, object]:
             Ticket.intake_unit_id,
             Ticket.status,
             _repeat_flag(),
-        ).where(Ticket.created_at >= lo, Ticket.created_at < hi)
+        ).where(Ticket.created_at >= lo, Ticket.created_at < hi, *only(Ticket.id))
     ).all()
     direct_ids = set(
         db.session.execute(
             select(TicketEvent.ticket_id).where(
-                TicketEvent.action == "answer_directly", TicketEvent.created_at >= lo, TicketEvent.created_at < hi
+                TicketEvent.action == "answer_directly",
+                TicketEvent.created_at >= lo,
+                TicketEvent.created_at < hi,
+                *only(TicketEvent.ticket_id),
             )
         ).scalars()
     )
@@ -113,7 +137,7 @@ def rollup_day(day: date, *, final: bool = False) -> dict[str, object]:
     top_lead = and_(Assignment.role == AssignmentRole.LEAD.value, Assignment.parent_id.is_(None))
     for unit_id, count in db.session.execute(
         select(Assignment.unit_id, func.count())
-        .where(top_lead, Assignment.dispatched_at >= lo, Assignment.dispatched_at < hi)
+        .where(top_lead, Assignment.dispatched_at >= lo, Assignment.dispatched_at < hi, *only(Assignment.ticket_id))
         .group_by(Assignment.unit_id)
     ).all():
         units[unit_id].dispatched += count
@@ -121,7 +145,7 @@ def rollup_day(day: date, *, final: bool = False) -> dict[str, object]:
     # Signs: on time against the assignment's sign deadline; time since dispatch in working hours.
     for unit_id, dispatched_at, signed_at, deadline in db.session.execute(
         select(Assignment.unit_id, Assignment.dispatched_at, Assignment.signed_at, Assignment.sign_deadline_at).where(
-            top_lead, Assignment.signed_at >= lo, Assignment.signed_at < hi
+            top_lead, Assignment.signed_at >= lo, Assignment.signed_at < hi, *only(Assignment.ticket_id)
         )
     ).all():
         units[unit_id].record_sign(
@@ -139,7 +163,12 @@ def rollup_day(day: date, *, final: bool = False) -> dict[str, object]:
             Assignment.answer_deadline_at,
         )
         .join(Assignment, Assignment.id == Reply.assignment_id)
-        .where(Reply.state == ReplyState.APPROVED.value, Reply.released_at >= lo, Reply.released_at < hi)
+        .where(
+            Reply.state == ReplyState.APPROVED.value,
+            Reply.released_at >= lo,
+            Reply.released_at < hi,
+            *only(Reply.ticket_id),
+        )
     ).all()
     history = _clock_events({r.ticket_id for r in released})
     for ticket_id, submitted_at, unit_id, dispatched_at, current_deadline in released:
@@ -156,7 +185,12 @@ def rollup_day(day: date, *, final: bool = False) -> dict[str, object]:
     events = db.session.execute(
         select(TicketEvent.ticket_id, TicketEvent.action, TicketEvent.data, TicketEvent.created_at, Ticket.lead_unit_id)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .where(TicketEvent.action.in_(actions), TicketEvent.created_at >= lo, TicketEvent.created_at < hi)
+        .where(
+            TicketEvent.action.in_(actions),
+            TicketEvent.created_at >= lo,
+            TicketEvent.created_at < hi,
+            *only(TicketEvent.ticket_id),
+        )
     ).all()
     returned_units = _returning_units([e for e in events if e.action == "approve_return"])
     for ticket_id, action, data, at, lead_unit_id in events:
@@ -173,15 +207,7 @@ def rollup_day(day: date, *, final: bool = False) -> dict[str, object]:
                 c.redone += 1
             else:
                 c.record_rating("not_reached")
-
-    _replace_day(day, units, intake)
-    db.session.execute(delete(KpiSnapshot))  # computed from the rows just replaced: gone until refreshed
-    run = db.session.get(KpiRollupRun, day) or KpiRollupRun(day=day)
-    run.computed_at, run.final = utcnow(), final or run.final
-    run.seconds = round(_time.monotonic() - started, 3)
-    db.session.add(run)
-    db.session.flush()
-    return {"day": day.isoformat(), "units": len(units), "registered": len(registered), "seconds": run.seconds}
+    return units, intake, len(registered)
 
 
 def _repeat_flag() -> Label[bool]:

@@ -82,6 +82,7 @@ ADMIN = {"admin"}
 SUPERVISION = {"supervisor", "admin"}
 SUPERVISOR = {"supervisor"}
 SEES_TICKET = HOTLINE | {"handler_in"}
+ASSESSMENT = {"handler_in", "handler_out", "supervisor", "admin"}
 
 MATRIX: dict[str, Row] = {
     # --- sign-in, language ----------------------------------------------------------------------------------
@@ -191,6 +192,15 @@ MATRIX: dict[str, Row] = {
     "dashboard.export_kpi": Row(get=web(SUPERVISION), values={"file_format": "csv"}),
     "dashboard.export_tickets": Row(get=web(SUPERVISION), values={"file_format": "csv"}, query="board=overdue"),
     "dashboard.tickets": Row(get=web(SUPERVISION), query="board=overdue"),
+    # --- 考核: unit assessment (handlers see their own units; admins run periods; supervisors decide objections)
+    "assessment.index": Row(get=web(ASSESSMENT)),
+    "assessment.period": Row(get=web(ASSESSMENT)),
+    "assessment.export": Row(get=web(ASSESSMENT)),
+    "assessment.new_period": Row(post=web_post(ADMIN)),
+    "assessment.weights": Row(post=web_post(ADMIN)),
+    "assessment.change": Row(post=web_post(ADMIN)),
+    "assessment.object_to": Row(post=web_post(ASSESSMENT)),
+    "assessment.decide": Row(post=web_post(SUPERVISOR)),
     # --- JSON API (bearer token of the role) ----------------------------------------------------------------
     "api.token": Row(post=everyone(422)),
     "api.create_ticket": Row(post={r: 422 for r in ROLES}),
@@ -279,6 +289,18 @@ def build_objects(world) -> dict:
     from hotline.api.services import create_api_key
 
     api_key, _raw = create_api_key("民意网")
+    from hotline.assessment.models import AssessmentObjection
+    from hotline.assessment.services import create_period
+
+    period = create_period(world.admin, "2026-01")
+    objection = AssessmentObjection(
+        period_id=period.id,
+        unit_id=world.district.id,
+        ticket_id=ticket.id,
+        reason="非本单位",
+        filed_by_id=world.district_handler.id,
+    )
+    db.session.add(objection)
     db.session.commit()
     policy = db.session.execute(db.select(SlaPolicy).limit(1)).scalar_one()
     return {
@@ -304,6 +326,10 @@ def build_objects(world) -> dict:
         "ticket": ticket,
         "sms_id": 1,  # no such SMS draft
         "token": "1.1.1.forged",  # no valid rating link
+        "period_id": period.id,
+        "objection_id": objection.id,
+        "step": "recompute",  # an assessment period's close / recompute / release
+        "verdict": "reject",  # an objection's decision
     }
 
 
