@@ -70,6 +70,10 @@ ACTIONS = (
     "export.categories",
     "export.users",
     "export.routing",
+    "accountability.open",
+    "accountability.report",
+    "accountability.review",
+    "accountability.remind",
 )
 
 
