@@ -30,9 +30,7 @@ class OpenCaseForm(Form):
     origin = SelectField(_l("Arises from"), validate_choice=False, validators=[DataRequired()])
     order = HiddenField()
     unit = SelectField(_l("Unit held to account"), coerce=coerce_id, validate_choice=False, validators=[Optional()])
-    official_name = StringField(
-        _l("Official held to account (optional)"), validators=[Optional(), Length(max=80)]
-    )
+    official_name = StringField(_l("Official held to account (optional)"), validators=[Optional(), Length(max=80)])
     findings = TextAreaField(_l("Findings"), validators=[DataRequired(), Length(max=4000)])
     measure = SelectField(
         _l("Measure"), choices=options(list(MEASURE_LABELS.items())), validate_choice=False, validators=[DataRequired()]
@@ -48,7 +46,9 @@ class ReportForm(Form):
 class ReviewForm(Form):
     decision = RadioField(
         _l("Decision"),
-        choices=options([("accept", _l("Accept the report and close the case")), ("return", _l("Return it for a new report"))]),
+        choices=options(
+            [("accept", _l("Accept the report and close the case")), ("return", _l("Return it for a new report"))]
+        ),
         validators=[DataRequired()],
     )
     note = TextAreaField(_l("Review note (required to return)"), validators=[Optional(), Length(max=4000)])

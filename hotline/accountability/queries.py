@@ -27,9 +27,7 @@ def overdue_condition(now: datetime):
     """A report or a review past its deadline."""
     return or_(
         and_(AccountabilityCase.status.in_(AWAITING_REPORT), AccountabilityCase.report_due_at < now),
-        and_(
-            AccountabilityCase.status == CaseStatus.REPORT_SUBMITTED.value, AccountabilityCase.review_due_at < now
-        ),
+        and_(AccountabilityCase.status == CaseStatus.REPORT_SUBMITTED.value, AccountabilityCase.review_due_at < now),
     )
 
 

@@ -131,7 +131,9 @@ def _check_origin(data: CaseInput) -> tuple[Ticket | None, OrgUnit]:
         if data.ticket is not None and data.ticket.id != order.ticket_id:
             raise ValidationFailed(_l("The supervision order is not about this ticket."), field="origin")
         if data.unit is not None and data.unit.id != order.unit_id:
-            raise ValidationFailed(_l("A case from a supervision order is against the unit it was issued to."), field="unit")
+            raise ValidationFailed(
+                _l("A case from a supervision order is against the unit it was issued to."), field="unit"
+            )
         return db.session.get(Ticket, order.ticket_id), order.unit
     ticket = data.ticket
     if ticket is None:
@@ -140,7 +142,10 @@ def _check_origin(data: CaseInput) -> tuple[Ticket | None, OrgUnit]:
         raise InvalidTransition(
             _l("Ticket %(no)s never had a red card: no case can arise from one.", no=ticket.tracking_no)
             if data.origin == CaseOrigin.RED_CARD.value
-            else _l("Ticket %(no)s was never rated unsatisfied and redone: no case can arise from a redo.", no=ticket.tracking_no)
+            else _l(
+                "Ticket %(no)s was never rated unsatisfied and redone: no case can arise from a redo.",
+                no=ticket.tracking_no,
+            )
         )
     unit = data.unit
     if unit is None:

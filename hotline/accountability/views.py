@@ -198,7 +198,9 @@ def new(tracking_no: str):
             add_errors(form, exc, "origin")
             ticket = _visible_ticket(tracking_no)
         else:
-            flash(_("Accountability case %(id)d opened; %(unit)s was told.", id=case.id, unit=case.unit.name), "success")
+            flash(
+                _("Accountability case %(id)d opened; %(unit)s was told.", id=case.id, unit=case.unit.name), "success"
+            )
             return redirect(url_for(".show", case_id=case.id))
     status = 400 if request.method == "POST" else 200
     return (

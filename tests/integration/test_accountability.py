@@ -76,9 +76,13 @@ def audit_actions(case):
 
 
 def notes_to(user, template):
-    return db.session.execute(
-        select(Notification).where(Notification.recipient_user_id == user.id, Notification.template == template)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            select(Notification).where(Notification.recipient_user_id == user.id, Notification.template == template)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def count_cases():
@@ -92,7 +96,12 @@ def test_a_supervisor_opens_a_case_from_a_red_card(world):
     ticket = red_carded(world)
     case = open_case(world.supervisor, case_input(world, ticket, "red_card"))
     db.session.commit()
-    assert (case.unit_id, case.origin, case.ticket_id, case.status) == (world.district.id, "red_card", ticket.id, "opened")
+    assert (case.unit_id, case.origin, case.ticket_id, case.status) == (
+        world.district.id,
+        "red_card",
+        ticket.id,
+        "opened",
+    )
     assert case.official_name == "李主任" and case.measure == "interview"
     assert utcnow() < case.report_due_at < case.review_due_at
     assert audit_actions(case) == ["accountability.open"]
@@ -165,7 +174,11 @@ def test_the_unit_must_have_worked_on_the_ticket_and_only_its_supervisor_opens(w
     with pytest.raises(PermissionDenied):
         open_case(world.district_handler, case_input(world, ticket, "red_card"))
     west = create_user(
-        "west_supervisor", PASSWORD, "west", org_unit=world.other_district, roles=[(Role.SUPERVISOR, world.other_district)]
+        "west_supervisor",
+        PASSWORD,
+        "west",
+        org_unit=world.other_district,
+        roles=[(Role.SUPERVISOR, world.other_district)],
     )
     with pytest.raises(PermissionDenied):
         open_case(west, case_input(world, ticket, "red_card"))
