@@ -296,3 +296,6 @@ def _register_commands(app: Flask) -> None:
     from hotline.sms.cli import sms_cli
 
     app.cli.add_command(sms_cli)
+    from hotline.accountability.cli import accountability_cli
+
+    app.cli.add_command(accountability_cli)

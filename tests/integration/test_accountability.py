@@ -366,3 +366,16 @@ def test_case_counts_per_unit_and_period(world):
     assert case_counts(ids, end, end + timedelta(days=1)) == {world.district.id: 0, world.other_district.id: 0}
     assert case_counts([], start, end) == {}
     assert case_counts([world.district.id], datetime(2000, 1, 1), start) == {world.district.id: 0}
+
+
+def test_the_remind_command_tells_overdue_units_once(app, world):
+    ticket = red_carded(world)
+    case = open_case(world.supervisor, case_input(world, ticket, "red_card"))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    with frozen_at(case.report_due_at + timedelta(minutes=5)):
+        first = runner.invoke(args=["accountability", "remind"])
+        second = runner.invoke(args=["accountability", "remind"])
+    assert first.exit_code == 0 and "1 overdue" in first.output
+    assert second.exit_code == 0 and "0 overdue" in second.output
+    assert len(notes_to(world.district_handler, "accountability_overdue")) == 1
