@@ -157,7 +157,17 @@ def _check_origin(data: CaseInput) -> tuple[Ticket | None, OrgUnit]:
     return ticket, unit
 
 
+MAX_DAYS_AHEAD = 366  # a deadline further out is a typing slip (and past the calendar's years)
+
+
+def _day(day: date | None, now: datetime, field: str) -> date | None:
+    if day is not None and not 0 <= (day - to_local(now).date()).days <= MAX_DAYS_AHEAD:
+        raise ValidationFailed(_l("Pick a day within the coming year."), field=field)
+    return day
+
+
 def _deadlines(now: datetime, report_day: date | None, review_day: date | None) -> tuple[datetime, datetime]:
+    report_day, review_day = _day(report_day, now, "report_due"), _day(review_day, now, "review_due")
     report_due = extension_deadline(report_day).at if report_day else default_report_due(now)
     if report_due <= now:
         raise ValidationFailed(_l("The report deadline must be in the future."), field="report_due")

@@ -22,7 +22,7 @@ from hotline.accounts.decorators import permission_required
 from hotline.core.clock import to_local, utcnow
 from hotline.core.errors import DomainError
 from hotline.core.forms import add_errors, options
-from hotline.core.params import query_id, query_page
+from hotline.core.params import coerce_id, query_id, query_page
 from hotline.extensions import db
 from hotline.permissions import (
     can_handle,
@@ -155,6 +155,14 @@ def _origin_choices(ticket: Ticket) -> list[tuple[str, str]]:
     return [(o, str(ORIGIN_LABELS[o])) for o in origins]
 
 
+def _order_id(raw: str | None) -> int | None:
+    """The posted supervision order's id; a bad or out-of-range one is none (the service then refuses)."""
+    try:
+        return coerce_id(raw)
+    except ValueError:
+        return None
+
+
 @bp.route("/tickets/<tracking_no>/new", methods=["GET", "POST"])
 @permission_required(can_supervise)
 def new(tracking_no: str):
@@ -167,16 +175,17 @@ def new(tracking_no: str):
     orders = sorted(ticket.supervision_orders, key=lambda o: o.id)
     if request.method == "GET":
         form.origin.data = request.args.get("origin") or (origins[0][0] if origins else None)
-        form.order.data = request.args.get("order") or (str(orders[-1].id) if orders else "")
+        asked = _order_id(request.args.get("order"))
+        form.order.data = str(asked) if asked else (str(orders[-1].id) if orders else "")
         now = utcnow()
         report_due = services.default_report_due(now)
         form.report_due.data = to_local(report_due).date()
         form.review_due.data = to_local(services.default_review_due(report_due)).date()
     elif form.validate():
-        order_id = form.order.data if (form.order.data or "").isdigit() else None
-        order = next((o for o in orders if str(o.id) == order_id), None) if order_id else None
+        order_id = _order_id(form.order.data)
+        order = next((o for o in orders if o.id == order_id), None) if order_id else None
         if form.origin.data == CaseOrigin.SUPERVISION_ORDER.value and order is None and order_id:
-            order = db.session.get(SupervisionOrder, int(order_id))  # not this ticket's: refused as such
+            order = db.session.get(SupervisionOrder, order_id)  # not this ticket's: refused as such
         data = services.CaseInput(
             origin=form.origin.data or "",
             unit=next((u for u in units if u.id == form.unit.data), None)

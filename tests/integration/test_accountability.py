@@ -202,6 +202,9 @@ def test_deadlines_must_be_in_order(world):
     with pytest.raises(ValidationFailed) as past:
         open_case(world.supervisor, case_input(world, ticket, "red_card", report_due=today - timedelta(days=3)))
     assert past.value.field == "report_due"
+    with pytest.raises(ValidationFailed) as far:
+        open_case(world.supervisor, case_input(world, ticket, "red_card", review_due=today + timedelta(days=400)))
+    assert far.value.field == "review_due"
     with pytest.raises(ValidationFailed) as order:
         open_case(
             world.supervisor,
