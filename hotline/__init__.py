@@ -145,6 +145,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(sla_bp)
     app.register_blueprint(notify_bp)
+    from hotline.accountability.views import bp as accountability_bp  # 责任追究
+
+    app.register_blueprint(accountability_bp)
     # The machine channels: JSON API (flask-smorest, OpenAPI) and Open311; no cookies, so no CSRF.
     from hotline.api import init_api
     from hotline.extensions import csrf
@@ -306,3 +309,6 @@ def _register_commands(app: Flask) -> None:
     from hotline.sms.cli import sms_cli
 
     app.cli.add_command(sms_cli)
+    from hotline.accountability.cli import accountability_cli
+
+    app.cli.add_command(accountability_cli)

@@ -1,5 +1,6 @@
 """Imports every model so that metadata (and Alembic) see the whole schema."""
 
+from hotline.accountability.models import AccountabilityCase  # noqa: F401
 from hotline.accounts.models import User, UserRole  # noqa: F401
 from hotline.assessment.models import AssessmentObjection, AssessmentPeriod, AssessmentScore  # noqa: F401
 from hotline.core.audit import AuditEntry  # noqa: F401

@@ -14,6 +14,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, false, or_, select
 
+from hotline.accountability.models import AccountabilityCase
 from hotline.accounts.models import HOTLINE_ROLES, Role, User
 from hotline.cti.models import Call
 from hotline.extensions import db
@@ -235,6 +236,47 @@ def can_act(user: User, ticket: Ticket, transition: Transition) -> bool:
     return act_refusal(user, ticket, transition) is None
 
 
+# --- accountability cases (责任追究) ----------------------------------------------------------------------------
+
+
+def can_see_accountability(user: User) -> bool:
+    """The accountability case lists: supervisors (the cases they may open and review) and handlers (their own
+    units' cases)."""
+    return user.has_role(Role.SUPERVISOR, Role.HANDLER)
+
+
+def holds_unit_accountable(user: User, unit: OrgUnit | None) -> bool:
+    """Open an accountability case against ``unit`` and review its rectification reports: a supervisor whose
+    scope holds the unit."""
+    return user.in_scope(unit, Role.SUPERVISOR)
+
+
+def reports_on_case(user: User, case: AccountabilityCase) -> bool:
+    """Submit the rectification report of ``case``: a handler of the unit held to account."""
+    return handles_unit(user, case.unit)
+
+
+def can_read_case(user: User, case: AccountabilityCase) -> bool:
+    """One case's page: a supervisor over its unit or a handler of it (others get 404, as for a ticket)."""
+    return holds_unit_accountable(user, case.unit) or reports_on_case(user, case)
+
+
+def can_see_official(user: User) -> bool:
+    """The name of the official a case holds to account: personal data, hotline staff only (never the unit's
+    pages, a notification or anything public)."""
+    return user.is_hotline_staff
+
+
+def case_scope(user: User) -> ColumnElement[bool] | None:
+    """The cases ``user`` may list, as a condition on ``AccountabilityCase`` (None: every case): those of the
+    units in the subtrees of the user's supervisor and handler scopes."""
+    scopes = user.scopes(Role.SUPERVISOR, Role.HANDLER)
+    if any(unit.parent_id is None for unit in scopes):
+        return None
+    conditions = [AccountabilityCase.unit_id.in_(subtree_ids(unit)) for unit in scopes]
+    return or_(*conditions) if conditions else false()
+
+
 # --- the table the access-matrix test reads -------------------------------------------------------------------
 
 
@@ -242,7 +284,8 @@ def can_act(user: User, ticket: Ticket, transition: Transition) -> bool:
 class Rule:
     """A predicate's declared answer: ``roles`` any of which grants it (``None``: see ``scope``), ``scope``:
     the ticket rule that also applies ("" none, "read" ``ticket_scope``, "intake" the intake unit, "assist"
-    an assisting unit, "supervise" a supervisor's scope over one of its units, "call" the user's own call),
+    an assisting unit, "supervise" a supervisor's scope over one of its units, "call" the user's own call,
+    "unit" the user's scope over the ticket's lead unit),
     and ``pages``: endpoints guarded by it."""
 
     roles: frozenset[str] | None
@@ -273,6 +316,10 @@ TABLE: dict[str, Rule] = {
     ),
     "can_run_assessment": Rule(frozenset({Role.ADMIN.value}), pages=("assessment.new_period",)),
     "can_decide_objection": Rule(frozenset({Role.SUPERVISOR.value}), pages=("assessment.decide",)),
+    "can_see_accountability": Rule(
+        frozenset({Role.SUPERVISOR.value, Role.HANDLER.value}), pages=("accountability.index",)
+    ),
+    "holds_unit_accountable": Rule(frozenset({Role.SUPERVISOR.value}), scope="unit"),
 }
 
 # Jinja globals: the predicates templates may call (on objects the view has loaded).
@@ -292,6 +339,8 @@ TEMPLATE_GLOBALS = (
     "can_see_assessment",
     "can_run_assessment",
     "can_decide_objection",
+    "can_see_accountability",
+    "can_see_official",
 )
 
 

@@ -86,7 +86,9 @@ class AssessmentScore(Model):
     redo_rate: Mapped[float | None] = mapped_column(Float)
     satisfaction_rate: Mapped[float | None] = mapped_column(Float)
     supervision_rate: Mapped[float | None] = mapped_column(Float)
-    cases: Mapped[int] = mapped_column(Integer, default=0)  # per-case deductions (scoring.CASE_SOURCES)
+    cases: Mapped[int] = mapped_column(
+        Integer, default=0
+    )  # accountability cases opened in the period (case_points each)
     deduction: Mapped[float] = mapped_column(Float, default=0.0)
     score: Mapped[float | None] = mapped_column(Float)  # None: nothing to assess
     rank: Mapped[int | None] = mapped_column(Integer)  # within the level; None without a score

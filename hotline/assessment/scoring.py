@@ -12,7 +12,7 @@ only weighs them. Five components, each a fraction 0–1 where higher is better:
 score = 100 × Σ wₖ·componentₖ / Σ wₖ over the components the unit has data for (a unit that received no
 督办单 is scored on the other four), minus the deductions, never below 0. No component at all: no score
 and no rank. The weights are the period's (set by an admin while it is open). ``case_points`` is the
-points taken off per extra case counted for the unit (``CASE_SOURCES`` in ``services``).
+points taken off per accountability case (问责) opened against the unit in the period.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -18,6 +18,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
+from hotline.accountability.services import case_counts
 from hotline.accounts.models import User
 from hotline.assessment import scoring
 from hotline.assessment.models import (
@@ -43,13 +44,6 @@ from hotline.tickets.models import Assignment, AssignmentRole, Ticket
 
 # The levels ranked, in the order the pages show them.
 LEVELS = (UnitKind.DEPARTMENT.value, UnitKind.DISTRICT.value, UnitKind.STREET.value)
-
-# Extra cases counted per unit that cost ``case_points`` each, e.g. accountability cases (问责): each source is
-# ``(unit_ids, start, end) -> {unit_id: cases}`` over the period's local days. A package adds its own with
-# ``CASE_SOURCES.append(case_counts)``; there is none yet, so ``cases`` is 0 everywhere.
-CaseSource = Callable[[list[int], date, date], Mapping[int, int]]
-CASE_SOURCES: list[CaseSource] = []
-
 
 # --- periods ------------------------------------------------------------------------------------------------
 
@@ -251,10 +245,9 @@ def compute(period: AssessmentPeriod, *, finish_rollups: bool = False) -> list[S
             figures[unit_id] = scoring.UnitFigures(counts=kpis.UnitCounts())
         figures[unit_id].orders += 1
         figures[unit_id].orders_on_time += kpis.is_on_time(responded_at, deadline)
-    for source in CASE_SOURCES:
-        for unit_id, n in source(sorted(figures), period.start, period.end).items():
-            if unit_id in figures:
-                figures[unit_id].cases += int(n)
+    # Accountability cases (问责) opened against a unit in the period cost ``case_points`` each.
+    for unit_id, n in case_counts(sorted(figures), lo, hi).items():
+        figures[unit_id].cases += n
     rows = []
     for unit_id, f in figures.items():
         r = scoring.rates(f, satisfaction_weights)

@@ -78,6 +78,10 @@ ACTIONS = (
     "assessment.objection",
     "assessment.objection_decided",
     "export.assessment",
+    "accountability.open",
+    "accountability.report",
+    "accountability.review",
+    "accountability.remind",
 )
 
 

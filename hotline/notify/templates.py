@@ -107,6 +107,29 @@ TEMPLATES = {
             "tracking number and this phone number."
         ),
     ),
+    "accountability_opened": (
+        _l("Accountability case %(case)s against %(unit)s"),
+        _l(
+            "An accountability case was opened against %(unit)s on ticket %(tracking_no)s. Its rectification "
+            "report is due %(report_due)s."
+        ),
+    ),
+    "accountability_report": (
+        _l("Rectification report on accountability case %(case)s"),
+        _l("%(unit)s submitted its rectification report on case %(case)s (ticket %(tracking_no)s) for review."),
+    ),
+    "accountability_returned": (
+        _l("Rectification report returned: case %(case)s"),
+        _l("The rectification report of %(unit)s on case %(case)s was returned: a new report is due %(report_due)s."),
+    ),
+    "accountability_closed": (
+        _l("Accountability case %(case)s closed"),
+        _l("The rectification report of %(unit)s on case %(case)s was accepted and the case is closed."),
+    ),
+    "accountability_overdue": (
+        _l("Rectification report overdue: case %(case)s"),
+        _l("The rectification report of %(unit)s on case %(case)s was due %(report_due)s and has not come in."),
+    ),
 }
 
 # Notifications whose wording depends on a coded value of the payload: one whole sentence per value, so each

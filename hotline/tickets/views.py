@@ -117,6 +117,7 @@ def _render_detail(ticket: Ticket, error: str | None = None, revealed: dict | No
     )
     # What the page shows beyond the ticket, loaded here so that the template only renders (the merge
     # candidates, the smart-dispatch suggestion and the policy hints, each only with its form).
+    from hotline.accountability.views import accountability_panel
     from hotline.knowledge.services import hints_for_ticket
     from hotline.search.routing import suggest_route
     from hotline.search.services import duplicates_of
@@ -130,6 +131,7 @@ def _render_detail(ticket: Ticket, error: str | None = None, revealed: dict | No
         route=suggest_route(ticket) if dispatching else None,
         knowledge=hints_for_ticket(ticket) if "reply" in offered else [],
         sla_panel=supervision_panel(ticket),
+        accountability=accountability_panel(ticket),
         labels=ACTION_LABELS,
         error=error,
         units=_dispatch_units() if dispatching else [],

@@ -159,6 +159,12 @@ MATRIX: dict[str, Row] = {
     "sla.respond": Row(post={**web_post({"handler_in"}), "handler_out": 404}, values={"kind": "urging"}),
     "sla.extension": Row(post={**web_post({"handler_in"}), "handler_out": 404}),
     "sla.suspension": Row(post={**web_post({"handler_in"}), "handler_out": 404}),
+    # --- accountability cases (责任追究): the case is against 东湖区; another district's handler gets 404 -----
+    "accountability.index": Row(get=web(SUPERVISOR | {"handler_in", "handler_out"})),
+    "accountability.show": Row(get={**web(SUPERVISOR | {"handler_in", "handler_out"}), "handler_out": 404}),
+    "accountability.new": Row(get=web(SUPERVISOR), post=web_post(SUPERVISOR)),
+    "accountability.report": Row(post={**web_post({"handler_in", "handler_out"}), "handler_out": 404}),
+    "accountability.review": Row(post=web_post(SUPERVISOR)),
     # --- administration ---------------------------------------------------------------------------------------
     "catalogue.routing": Row(get=web(ADMIN), post=web_post(ADMIN)),
     "catalogue.canned": Row(get=web(ADMIN), post=web_post(ADMIN)),
@@ -258,6 +264,7 @@ def _png() -> bytes:
 
 def build_objects(world) -> dict:
     """Real objects for every URL value: a ticket in the handler's subtree, its photo, requests on it…"""
+    from hotline.accountability.services import CaseInput, open_case
     from hotline.core.clock import utcnow
     from hotline.core.storage import storage
     from hotline.dashboard.services import save_project
@@ -281,6 +288,11 @@ def build_objects(world) -> dict:
     db.session.add(photo)
     extension = sla_clock.request_extension(ticket, world.district_handler, utcnow() + timedelta(days=30), "需要检测")
     urging = sla_supervision.urge_ticket(ticket, world.supervisor, "请加快办理")
+    order = sla_supervision.issue_supervision_order(ticket, world.supervisor, "请限期办结")
+    case = open_case(
+        world.supervisor,
+        CaseInput(origin="supervision_order", unit=None, findings="督办后仍未办结", measure="interview", order=order),
+    )
     article = save_article(ArticleInput(title="低保申请条件", body="户籍、收入、财产三项条件。"), world.admin)
     change_state(article, "publish", world.admin)
     project = save_project(world.admin, year=2026, name="老旧小区改造", public=True)
@@ -311,6 +323,7 @@ def build_objects(world) -> dict:
         "call_id": "no-such-call",
         "request_id": extension.id,
         "record_id": urging.id,
+        "case_id": case.id,
         "article_id": article.id,
         "project_id": project.id,
         "answer_id": canned.id,
@@ -492,7 +505,7 @@ def test_the_permissions_table_agrees_with_the_predicates_and_the_pages(app, wor
     for name, rule in permissions.TABLE.items():
         predicate = getattr(permissions, name)
         for role, user in users.items():
-            subject = call if rule.scope == "call" else ticket
+            subject = call if rule.scope == "call" else ticket.lead_unit if rule.scope == "unit" else ticket
             answer = predicate(user, subject) if rule.scope else predicate(user)
             held = {r.role for r in user.roles}
             if rule.roles is not None and answer and not held & rule.roles:
