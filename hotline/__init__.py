@@ -159,6 +159,11 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.admin.imports import bp as imports_bp  # bulk import and export
 
     app.register_blueprint(imports_bp)
+    from hotline.evaluation.views import bp as evaluation_bp  # 社会监督评议
+    from hotline.evaluation.views import public_bp as evaluation_public_bp
+
+    app.register_blueprint(evaluation_bp)
+    app.register_blueprint(evaluation_public_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
