@@ -9,7 +9,10 @@ from hotline.evaluation.models import QuestionKind
 
 SCORE_CHOICES = [(5, "5"), (4, "4"), (3, "3"), (2, "2"), (1, "1")]
 CHOICE_CHOICES = [(3, _l("Satisfied")), (2, _l("Basically satisfied")), (1, _l("Unsatisfied"))]
-KIND_LABELS = {QuestionKind.SCORE.value: _l("Score 1–5"), QuestionKind.CHOICE.value: _l("Satisfied / basically / unsatisfied")}
+KIND_LABELS = {
+    QuestionKind.SCORE.value: _l("Score 1–5"),
+    QuestionKind.CHOICE.value: _l("Satisfied / basically / unsatisfied"),
+}
 
 
 class QuestionnaireForm(Form):

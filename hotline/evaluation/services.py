@@ -30,9 +30,13 @@ from hotline.evaluation.models import (
     RespondentKind,
 )
 from hotline.extensions import db
+from hotline.notify.models import Notification
+from hotline.notify.services import queue_notification
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.permissions import can_administer, in_scope_query, is_citizen, is_evaluator
+from hotline.sms.services import is_opted_out
 from hotline.tickets.models import Ticket
+from hotline.tickets.workflow import Status
 
 S = QuestionnaireStatus
 RATED_UNIT_KINDS = (UnitKind.DISTRICT.value, UnitKind.DEPARTMENT.value, UnitKind.STREET.value)
@@ -45,6 +49,7 @@ TRANSITIONS = {
     "unpublish": ({S.PUBLISHED}, S.CLOSED),
 }
 _EPOCH = datetime(2026, 1, 1)
+LINK_PATH = "/e/"  # the public blueprint's short route (hotline/evaluation/views.py link)
 
 
 def _require_admin(actor: User) -> None:
@@ -257,6 +262,68 @@ def link_target(token: str) -> LinkTarget:
     return LinkTarget(questionnaire, ticket, ticket.lead_unit, respondent)
 
 
+INVITE_TEMPLATE = "evaluation_invite"
+
+
+def ticket_evaluation_path(ticket: Ticket) -> str | None:
+    """The tracking page's link to evaluate the unit that led a closed appeal, while a questionnaire is open
+    and this ticket has not rated it yet; None otherwise."""
+    if ticket.status != Status.CLOSED.value or ticket.lead_unit_id is None:
+        return None
+    for questionnaire in open_questionnaires():
+        respondent = Respondent(RespondentKind.CITIZEN, ticket_id=ticket.id)
+        if ticket.lead_unit_id not in rated_unit_ids(questionnaire, respondent):
+            return LINK_PATH + evaluation_link_token(ticket.id, questionnaire.id)
+    return None
+
+
+def evaluation_link_url(base_url: str, ticket_id: int, questionnaire_id: int) -> str:
+    return base_url.rstrip("/") + LINK_PATH + evaluation_link_token(ticket_id, questionnaire_id)
+
+
+def invite_by_sms(actor: User, questionnaire: Questionnaire, base_url: str, limit: int = 5000) -> int:
+    """Queue one SMS with the ticket's evaluation link to the caller of every appeal closed in the
+    questionnaire's year that a unit led; phones that opted out of surveys and tickets already invited are
+    skipped, so running it again invites only the new ones. Returns the number queued."""
+    _require_admin(actor)
+    if questionnaire.status != S.OPEN.value:
+        raise ValidationFailed(_l("Invitations go out only while the questionnaire is open."), field="action")
+    start, end = datetime(questionnaire.year, 1, 1), datetime(questionnaire.year + 1, 1, 1)
+    invited = select(Notification.ticket_id).where(
+        Notification.template == INVITE_TEMPLATE, Notification.ticket_id.is_not(None)
+    )
+    tickets = db.session.execute(
+        select(Ticket)
+        .where(
+            Ticket.status == Status.CLOSED.value,
+            Ticket.lead_unit_id.is_not(None),
+            Ticket.closed_at >= start,
+            Ticket.closed_at < end,
+            Ticket.id.not_in(invited),
+        )
+        .order_by(Ticket.id)
+        .limit(limit)
+    ).scalars()
+    queued = 0
+    for ticket in tickets:
+        if not ticket.citizen_phone or is_opted_out(ticket.citizen_phone) or ticket.lead_unit is None:
+            continue
+        queue_notification(
+            "sms",
+            ticket.citizen_phone,
+            INVITE_TEMPLATE,
+            ticket=ticket,
+            payload={
+                "tracking_no": ticket.tracking_no,
+                "unit": ticket.lead_unit.name,
+                "evaluation_url": evaluation_link_url(base_url, ticket.id, questionnaire.id),
+            },
+        )
+        queued += 1
+    db.session.flush()
+    return queued
+
+
 # --- taking a response ---------------------------------------------------------------------------------------
 
 
@@ -324,7 +391,13 @@ def results(questionnaire: Questionnaire) -> list[UnitResult]:
     """Per unit, per question, for everyone and split citizen / evaluator: n, mean, distribution (two grouped
     queries)."""
     counts = db.session.execute(
-        select(Answer.question_id, EvaluationResponse.unit_id, EvaluationResponse.respondent_kind, Answer.value, func.count())
+        select(
+            Answer.question_id,
+            EvaluationResponse.unit_id,
+            EvaluationResponse.respondent_kind,
+            Answer.value,
+            func.count(),
+        )
         .join(EvaluationResponse, EvaluationResponse.id == Answer.response_id)
         .where(EvaluationResponse.questionnaire_id == questionnaire.id)
         .group_by(Answer.question_id, EvaluationResponse.unit_id, EvaluationResponse.respondent_kind, Answer.value)
@@ -348,9 +421,7 @@ def results(questionnaire: Questionnaire) -> list[UnitResult]:
     answered: dict[int, dict[str, int]] = defaultdict(dict)
     for unit_id, kind, count in responses:
         answered[unit_id][kind] = count
-    units = {
-        u.id: u for u in db.session.execute(select(OrgUnit).where(OrgUnit.id.in_(list(answered)))).scalars()
-    }
+    units = {u.id: u for u in db.session.execute(select(OrgUnit).where(OrgUnit.id.in_(list(answered)))).scalars()}
     out = []
     for unit_id in sorted(answered, key=lambda i: units[i].path):
         questions = {}
@@ -371,7 +442,7 @@ def published_results(questionnaire: Questionnaire) -> list[dict]:
         questions = []
         for question in questionnaire.questions:
             split = unit_result.questions[question.id]
-            row = {"question": question.text, "kind": question.kind}
+            row: dict[str, object] = {"question": question.text, "kind": question.kind}
             for key in ("all", "citizen", "evaluator"):
                 result = split[key]
                 value = result.satisfaction if question.kind == QuestionKind.CHOICE.value else result.mean

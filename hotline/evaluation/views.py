@@ -3,7 +3,7 @@ citizens and evaluators (/evaluation/), the ticket's link (/e/<token>) and the p
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -116,6 +116,24 @@ def change_status(questionnaire_id, action):
     else:
         db.session.commit()
         flash(_("Questionnaire updated."), "success")
+    return redirect(url_for(".edit", questionnaire_id=questionnaire.id))
+
+
+@bp.route("/admin/<int:questionnaire_id>/invite", methods=["POST"])
+@permission_required(can_administer)
+def invite(questionnaire_id):
+    questionnaire = _questionnaire(questionnaire_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root
+    try:
+        queued = services.invite_by_sms(current_user, questionnaire, base)
+    except DomainError as exc:
+        db.session.rollback()
+        _refused(exc)
+    else:
+        db.session.commit()
+        flash(_("%(n)d SMS invitations queued.", n=queued), "success")
     return redirect(url_for(".edit", questionnaire_id=questionnaire.id))
 
 
