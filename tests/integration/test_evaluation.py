@@ -259,7 +259,7 @@ def test_the_closed_appeals_tracking_page_and_the_sms_invitation_carry_the_link(
 
 
 def _respond(w, q, unit, citizens=(), evaluators=()):
-    for i, choice in enumerate(citizens):
+    for choice in citizens:
         ticket = w.ticket_in("closed")
         services.submit_response(
             q,
