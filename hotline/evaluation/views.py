@@ -102,14 +102,14 @@ def change_question(questionnaire_id, question_id, change):
     return redirect(url_for(".edit", questionnaire_id=questionnaire.id))
 
 
-@bp.route("/admin/<int:questionnaire_id>/<any(open,close,publish,unpublish):action>", methods=["POST"])
+@bp.route("/admin/<int:questionnaire_id>/<any(open,close,publish,unpublish):step>", methods=["POST"])
 @permission_required(can_administer)
-def change_status(questionnaire_id, action):
+def change_status(questionnaire_id, step):
     questionnaire = _questionnaire(questionnaire_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        services.change_status(current_user, questionnaire, action)
+        services.change_status(current_user, questionnaire, step)
     except DomainError as exc:
         db.session.rollback()
         _refused(exc)
