@@ -40,11 +40,15 @@ def test_the_citizen_answers_the_questionnaire_from_the_link_on_a_phone(browser,
         # the answer buttons fit the phone's width: no sideways scrolling
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.locator("label", has_text="4").first.click()
+        assert page.locator("input[type=radio]:checked").count() == 1
+        page.wait_for_timeout(400)  # the button's colour transition
         screenshot(page, "evaluation-link-phone")
-        page.locator("button[type=submit]").click()  # one question left unanswered: refused, nothing recorded
+        page.locator(
+            "#evaluation-form button[type=submit]"
+        ).click()  # one question left unanswered: refused, nothing recorded
         assert page.locator(".text-danger").count() == 1
         page.locator("label", has_text="基本满意").click()
-        page.locator("button[type=submit]").click()
+        page.locator("#evaluation-form button[type=submit]").click()
         page.wait_for_selector("#thanks")
         screenshot(page, "evaluation-link-thanks")
         page.goto(link)  # used: the link opens nothing any more
