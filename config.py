@@ -163,8 +163,10 @@ class Config:
     # this public address (unset: the address the reviewer's request came to).
     SMS_RATING_LINK_DAYS = int(os.environ.get("SMS_RATING_LINK_DAYS", 7))
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
-    # The public page shows no satisfaction rate resting on fewer ratings than this (样本不足 instead).
+    # No rate is published on fewer answers than this (hotline.core.stats.published_rate): "too few answers".
     PUBLIC_MIN_ANSWERS = int(os.environ.get("PUBLIC_MIN_ANSWERS", "10"))
+    # The 社会监督评议 link sent after a ticket (hotline.evaluation.services.evaluation_link_token): valid days.
+    EVALUATION_LINK_DAYS = int(os.environ.get("EVALUATION_LINK_DAYS", 60))
     # Rate limits live in Redis when there is one (shared by all gunicorn workers), in memory otherwise.
     # If Redis goes down, Flask-Limiter falls back to per-process memory and never fails a request.
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"

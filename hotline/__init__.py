@@ -175,6 +175,12 @@ def _register_blueprints(app: Flask) -> None:
 
     register_assessment(app)
 
+    from hotline.evaluation.views import bp as evaluation_bp  # 社会监督评议
+    from hotline.evaluation.views import public_bp as evaluation_public_bp
+
+    app.register_blueprint(evaluation_bp)
+    app.register_blueprint(evaluation_public_bp)
+
 
 def _register_error_handlers(app: Flask) -> None:
     from werkzeug.exceptions import HTTPException, ServiceUnavailable

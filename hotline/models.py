@@ -13,6 +13,7 @@ from hotline.dashboard.models import (  # noqa: F401
     KpiUnitDay,
     LivelihoodProject,
 )
+from hotline.evaluation.models import Answer, EvaluationResponse, Question, Questionnaire  # noqa: F401
 from hotline.knowledge.models import KnowledgeArticle  # noqa: F401
 from hotline.notify.models import Notification  # noqa: F401
 from hotline.orgs.models import OrgUnit  # noqa: F401

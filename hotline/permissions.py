@@ -111,6 +111,16 @@ def is_citizen(user: User) -> bool:
     return user.has_role(Role.CITIZEN)
 
 
+def is_evaluator(user: User) -> bool:
+    """An invited evaluator (人大代表 / 政协委员): rates any unit in the 社会监督评议 (hotline.evaluation)."""
+    return user.has_role(Role.EVALUATOR)
+
+
+def can_evaluate(user: User) -> bool:
+    """Takes part in the 社会监督评议: a citizen account (the units of its appeals) or an evaluator (any unit)."""
+    return user.has_role(Role.CITIZEN, Role.EVALUATOR)
+
+
 def can_register_calls(user: User) -> bool:
     return user.has_role(Role.OPERATOR)
 
@@ -299,6 +309,8 @@ TABLE: dict[str, Rule] = {
     "can_administer": Rule(frozenset({Role.ADMIN.value}), pages=("admin.users", "knowledge.edit")),
     "can_supervise": Rule(frozenset({Role.SUPERVISOR.value}), pages=("sla.requests_queue",)),
     "is_citizen": Rule(frozenset({Role.CITIZEN.value})),
+    "is_evaluator": Rule(frozenset({Role.EVALUATOR.value})),
+    "can_evaluate": Rule(frozenset({Role.CITIZEN.value, Role.EVALUATOR.value}), pages=("evaluation.mine",)),
     "can_register_calls": Rule(frozenset({Role.OPERATOR.value}), pages=("intake.register_call",)),
     "can_wrap_up_call": Rule(frozenset({Role.OPERATOR.value}), scope="call"),
     "can_dispatch": Rule(frozenset({Role.DISPATCHER.value}), pages=("queues.dispatch",)),
@@ -341,6 +353,7 @@ TEMPLATE_GLOBALS = (
     "can_decide_objection",
     "can_see_accountability",
     "can_see_official",
+    "can_evaluate",
 )
 
 

@@ -27,6 +27,7 @@ class Role(str, enum.Enum):
     HANDLER = "handler"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    EVALUATOR = "evaluator"  # 人大代表 / 政协委员 invited to rate units (hotline.evaluation)
 
 
 # Roles that work at the hotline centre and may see full contact data.

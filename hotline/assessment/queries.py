@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from hotline.accounts.models import User
 from hotline.assessment import services
 from hotline.assessment.models import AssessmentObjection, AssessmentPeriod, PeriodStatus
+from hotline.core.stats import enough_answers, published_rate
 from hotline.extensions import db
 from hotline.permissions import sees_assessment_of
 
@@ -64,7 +64,6 @@ def public_ranking() -> dict[str, Any] | None:
     period = released_period()
     if period is None:
         return None
-    minimum = int(current_app.config.get("PUBLIC_MIN_ANSWERS", 10))
     levels = {}
     for level, rows in services.by_level(services.stored_rows(period)).items():
         levels[level] = [
@@ -75,8 +74,8 @@ def public_ranking() -> dict[str, Any] | None:
                 "on_time_rate": row.rates["on_time_rate"],
                 "return_rate": row.rates["return_rate"],
                 "redo_rate": row.rates["redo_rate"],
-                "satisfaction_rate": row.rates["satisfaction_rate"] if row.figures.counts.rated >= minimum else None,
-                "satisfaction_sample_small": row.figures.counts.rated < minimum,
+                "satisfaction_rate": published_rate(row.rates["satisfaction_rate"], row.figures.counts.rated),
+                "satisfaction_sample_small": not enough_answers(row.figures.counts.rated),
                 "supervision_rate": row.rates["supervision_rate"],
             }
             for row in rows

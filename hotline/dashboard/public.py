@@ -10,7 +10,9 @@ from hotline.assessment.queries import public_ranking
 from hotline.core.i18n import current_language
 from hotline.core.live import reused
 from hotline.core.replica import read_from_replica
+from hotline.core.stats import minimum_answers, published_rate
 from hotline.dashboard import queries, services
+from hotline.evaluation.services import published_questionnaires, published_results
 
 bp = Blueprint("public_stats", __name__, url_prefix="/public")
 TREND_MONTHS = services.PUBLIC_MONTHS
@@ -38,12 +40,28 @@ def stats():
         seconds,
         lambda: Markup(render_template("dashboard/_public_board.html", **_figures(month, months, start, end))),
     )
-    return render_template("dashboard/public_stats.html", board=board, title=_("Public statistics"))
+    # 社会监督评议: published questionnaires, in their own section (every figure gated by the minimum n).
+    evaluation = [(q, published_results(q)) for q in published_questionnaires()]
+    return render_template(
+        "dashboard/public_stats.html",
+        board=board,
+        evaluation=evaluation,
+        min_answers=minimum_answers(),
+        title=_("Public statistics"),
+    )
 
 
 def _figures(month, months, start, end) -> dict:
     weights = services.weights()
-    units = queries.public_month(start, end, weights)
+    # No rate on fewer answers than PUBLIC_MIN_ANSWERS: the page says "too few answers (n=…)" instead.
+    units = [
+        {
+            **u,
+            "on_time_rate": published_rate(u["on_time_rate"], u["answered"]),
+            "satisfaction_rate": published_rate(u["satisfaction_rate"], u["rated"]),
+        }
+        for u in queries.public_month(start, end, weights)
+    ]
     trend = queries.public_trend(months)
     public_projects = queries.projects(public_only=True)
     chart = {
@@ -59,7 +77,11 @@ def _figures(month, months, start, end) -> dict:
         chart=chart,
         answers=queries.released_answers(),
         projects=public_projects,
-        boards=queries.public_project_boards([p.id for p in public_projects]),
+        boards={
+            pid: {**b, "on_time_rate": published_rate(b["on_time_rate"], b["answered"])}
+            for pid, b in queries.public_project_boards([p.id for p in public_projects]).items()
+        },
         weights=weights,
         assessment=public_ranking(),
+        min_answers=minimum_answers(),
     )

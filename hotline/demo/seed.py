@@ -43,8 +43,9 @@ DEMO_ACCOUNTS = [
     ("district", "东湖区政府 赵军", "d1", ["handler"]),
     ("community", "柳岸社区 刘芳", "d1-s1-c1", ["handler"]),
     ("citizen", "市民 张伟", "city", ["citizen"]),
+    ("evaluator", "人大代表 孙丽", "city", ["evaluator"]),
 ]
-HOTLINE_ROLES = {"admin", "operator", "dispatcher", "supervisor", "citizen"}
+HOTLINE_ROLES = {"admin", "operator", "dispatcher", "supervisor", "citizen", "evaluator"}
 
 FREQUENT_CATEGORIES = {"0501", "0404", "0503", "0506", "0101", "0104", "0901", "1101"}
 OUTCOME_WEIGHTS = {

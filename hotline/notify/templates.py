@@ -65,6 +65,13 @@ TEMPLATES = {
             "satisfied, 3 unsatisfied, or open %(rate_url)s . Reply TD to stop surveys."
         ),
     ),
+    "evaluation_invite": (
+        _l("Public evaluation of the units"),
+        _l(
+            "[12345] Your appeal %(tracking_no)s was handled by %(unit)s. Please rate the unit in this year's public "
+            "evaluation: %(evaluation_url)s . Reply TD to stop surveys."
+        ),
+    ),
     "sms_rated": (
         _l("Rating recorded"),
         _l("[12345] Thank you: your rating of appeal %(tracking_no)s was recorded."),

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from hotline.core.errors import DomainError, ValidationFailed
 from hotline.core.forms import options
+from hotline.evaluation.services import ticket_evaluation_path
 from hotline.extensions import db, limiter
 from hotline.intake import services as intake
 from hotline.intake.forms import CitizenAppealForm, ForgotNumberForm, RateForm, TrackForm
@@ -144,6 +145,7 @@ def tracked(tracking_no):
         shown=citizen_status(ticket.status),
         master_shown=citizen_status(followed.status),
         can_rate=ticket.status == Status.PENDING_CALLBACK.value or merged_callback_open(ticket),
+        evaluation_path=ticket_evaluation_path(ticket),
     )
 
 

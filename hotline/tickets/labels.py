@@ -166,6 +166,7 @@ ROLE = {
     "handler": _l("Handler"),
     "supervisor": _l("Supervisor"),
     "admin": _l("Administrator"),
+    "evaluator": _l("Evaluator"),
 }
 UNIT_KIND = {
     "city": _l("City"),

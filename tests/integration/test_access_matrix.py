@@ -232,6 +232,18 @@ MATRIX: dict[str, Row] = {
     "open311.show_request": Row(get=everyone(404)),
     "open311.show_token": Row(get=everyone(404), values={"token": "no-such-token"}),
     "open311.create_request": Row(post=everyone(403)),  # filing needs a partner's api_key
+    # --- 社会监督评议 (hotline.evaluation): admins define; citizen accounts and evaluators answer --------------
+    "evaluation.questionnaires": Row(get=web(ADMIN), post=web_post(ADMIN)),
+    "evaluation.edit": Row(get=web(ADMIN), post=web_post(ADMIN)),
+    "evaluation.change_question": Row(post=web_post(ADMIN)),
+    "evaluation.change_status": Row(post=web_post(ADMIN)),  # close a draft: refused, 302
+    "evaluation.invite": Row(post=web_post(ADMIN)),  # a draft: refused with a message
+    "evaluation.results": Row(get=web(ADMIN)),
+    "evaluation.mine": Row(get=web({"citizen"})),  # and evaluators (tests/integration/test_evaluation.py)
+    # the questionnaire is a draft: not open, so not found for the citizen too
+    "evaluation.answer": Row(get={**web({"citizen"}), "citizen": 404}, post={**web({"citizen"}), "citizen": 404}),
+    "evaluation_public.link": Row(get=everyone(404), post=everyone(404)),  # a forged link
+    "evaluation_public.published_json": Row(get=everyone()),
 }
 
 # Endpoints added later to a known blueprint get its rule until they have their own row.
@@ -313,6 +325,11 @@ def build_objects(world) -> dict:
         filed_by_id=world.district_handler.id,
     )
     db.session.add(objection)
+
+    from hotline.evaluation.services import add_question, create_questionnaire
+
+    questionnaire = create_questionnaire(world.admin, 2026, "年度社会监督评议")
+    question = add_question(world.admin, questionnaire, "总体满意度", "choice")
     db.session.commit()
     policy = db.session.execute(db.select(SlaPolicy).limit(1)).scalar_one()
     return {
@@ -341,8 +358,11 @@ def build_objects(world) -> dict:
         "token": "1.1.1.forged",  # no valid rating link
         "period_id": period.id,
         "objection_id": objection.id,
-        "step": "recompute",  # an assessment period's close / recompute / release
         "verdict": "reject",  # an objection's decision
+        "questionnaire_id": questionnaire.id,
+        "question_id": question.id,
+        "change": "up",
+        "step": "close",  # an assessment period's or a questionnaire's close
     }
 
 

@@ -29,6 +29,7 @@ LANDED = {
     "b6e1f3a5c7d9_ticket_rated_at_index.py": "3840d9996bb7dc3c8603cf5565286b2493f4f998a6a0af8a64d03266ab216fb2",
     "e1a2c3d4b5f6_unit_assessment.py": "b0eda1f214860cd5e0fd25cf84d575551d87b86490b9e0c01c36a3cc84e3a28b",
     "e2b3d4c5a6f7_accountability_cases.py": "cec4c5ffcd54d9761b56ac502096412a02ff9dd464f1218a196eafb4168a4c88",
+    "e5f6a7b8c9d0_public_evaluation.py": "fdb3dbbc12c84f544a56429d859ae6782cb04b676bcbce3eb964cd1a68155889",
 }
 
 
