@@ -70,6 +70,14 @@ ACTIONS = (
     "export.categories",
     "export.users",
     "export.routing",
+    "opinion.open",
+    "opinion.link",
+    "opinion.unlink",
+    "opinion.analyse",
+    "opinion.handle",
+    "opinion.note",
+    "opinion.respond",
+    "opinion.close",
 )
 
 

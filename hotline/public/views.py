@@ -12,6 +12,7 @@ from hotline.core.forms import options
 from hotline.extensions import db, limiter
 from hotline.intake import services as intake
 from hotline.intake.forms import CitizenAppealForm, ForgotNumberForm, RateForm, TrackForm
+from hotline.opinion.services import responses_for_tickets
 from hotline.permissions import can_read, is_citizen
 from hotline.public import services as citizen
 from hotline.sms.inbound import ticket_for_rate_link
@@ -144,6 +145,7 @@ def tracked(tracking_no):
         shown=citizen_status(ticket.status),
         master_shown=citizen_status(followed.status),
         can_rate=ticket.status == Status.PENDING_CALLBACK.value or merged_callback_open(ticket),
+        opinion_responses=responses_for_tickets([ticket, followed]),
     )
 
 

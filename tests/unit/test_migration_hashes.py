@@ -27,6 +27,7 @@ LANDED = {
     "f1a2b3c4d5e6_admin_sessions_usage.py": "e177c4cc6c8d09ec8991c521fccc0da088adea2702f4cfd6527f626f335059c2",
     "a8c4e6f2b9d1_call_wrap_up.py": "cfd9a65809e2e2510ffb02f93a0b67873f1fad36beadcf875ee8492da1bdad11",
     "b6e1f3a5c7d9_ticket_rated_at_index.py": "3840d9996bb7dc3c8603cf5565286b2493f4f998a6a0af8a64d03266ab216fb2",
+    "e3c4d5e6b7a8_opinion_cases.py": "a3e6d7a4efcb8920d1042a4e4bf463072f26c44fcbfe31dc561a47af64e99971",
 }
 
 
