@@ -27,7 +27,7 @@ from hotline.opinion.forms import (
     RespondForm,
     StepForm,
 )
-from hotline.opinion.models import CaseStage, OpinionCase
+from hotline.opinion.models import OpinionCase
 from hotline.permissions import (
     can_manage_opinion,
     can_oversee_opinion,

@@ -82,6 +82,7 @@ ADMIN = {"admin"}
 SUPERVISION = {"supervisor", "admin"}
 SUPERVISOR = {"supervisor"}
 SEES_TICKET = HOTLINE | {"handler_in"}
+OPINION = {"dispatcher", "supervisor"}
 
 MATRIX: dict[str, Row] = {
     # --- sign-in, language ----------------------------------------------------------------------------------
@@ -191,6 +192,17 @@ MATRIX: dict[str, Row] = {
     "dashboard.export_kpi": Row(get=web(SUPERVISION), values={"file_format": "csv"}),
     "dashboard.export_tickets": Row(get=web(SUPERVISION), values={"file_format": "csv"}, query="board=overdue"),
     "dashboard.tickets": Row(get=web(SUPERVISION), query="board=overdue"),
+    # --- opinion cases (舆情): managed by dispatchers and supervisors; a handler reads the cases its unit leads --
+    "opinion.index": Row(get=web(HOTLINE | {"handler_in", "handler_out"})),
+    "opinion.new_case": Row(get=web(OPINION), post=web_post(OPINION)),
+    "opinion.open_from_hotspot": Row(  # no such hotspot: the managers learn it is gone
+        post={**web_post(OPINION), **{r: 404 for r in OPINION}}, values={"alert_id": 999999}
+    ),
+    "opinion.detail": Row(get={**web(HOTLINE | {"handler_in"}), "handler_out": 404}),
+    "opinion.act": Row(post={**web_post(OPINION), "handler_out": 404}, values={"step": "analyse"}),
+    "opinion.overview": Row(get=web(SUPERVISION)),
+    "opinion_public.public_index": Row(get=everyone()),
+    "opinion_public.public_show": Row(get=everyone(404)),  # not published yet
     # --- JSON API (bearer token of the role) ----------------------------------------------------------------
     "api.token": Row(post=everyone(422)),
     "api.create_ticket": Row(post={r: 422 for r in ROLES}),
@@ -279,6 +291,24 @@ def build_objects(world) -> dict:
     from hotline.api.services import create_api_key
 
     api_key, _raw = create_api_key("民意网")
+    from hotline.opinion.services import analyse_case, open_external_case
+
+    case = open_external_case(
+        world.supervisor,
+        source="news",
+        url="https://news.example.cn/a/1",
+        title="小区物业乱收费",
+        excerpt=None,
+        category_id=world.category.id,
+    )
+    analyse_case(
+        case,
+        world.supervisor,
+        level="general",
+        lead_unit_id=world.district.id,
+        deadline=utcnow().date() + timedelta(days=7),
+        analysis="多次投诉",
+    )
     db.session.commit()
     policy = db.session.execute(db.select(SlaPolicy).limit(1)).scalar_one()
     return {
@@ -291,6 +321,7 @@ def build_objects(world) -> dict:
         "record_id": urging.id,
         "article_id": article.id,
         "project_id": project.id,
+        "case_id": case.id,
         "answer_id": canned.id,
         "policy_id": policy.id,
         "user_id": world.street_handler.id,
