@@ -385,6 +385,10 @@ class Trend:
     linked: list[int]
     similar: list[int]  # same place and category, not linked
 
+    @property
+    def labels(self) -> list[str]:
+        return [d.strftime("%m-%d") for d in self.days]
+
 
 def trend(case: OpinionCase, today: date | None = None) -> Trend:
     """Tickets a day over the last 30 days: those linked to the case, and (for a case with a place and a

@@ -322,6 +322,8 @@ def build_objects(world) -> dict:
         "article_id": article.id,
         "project_id": project.id,
         "case_id": case.id,
+        "alert_id": 999999,  # no such hotspot
+        "step": "analyse",
         "answer_id": canned.id,
         "policy_id": policy.id,
         "user_id": world.street_handler.id,
