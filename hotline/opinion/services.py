@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from hotline.accounts.models import User
 from hotline.core import privacy
@@ -35,7 +36,7 @@ from hotline.opinion.models import (
 )
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.permissions import can_manage_opinion, handles_opinion_case, opinion_scope
-from hotline.tickets.models import Ticket
+from hotline.tickets.models import Category, Ticket
 
 TREND_DAYS = 30
 MAX_URL = 1000
@@ -330,8 +331,27 @@ def close_case(case: OpinionCase, actor: User, review: str | None) -> OpinionCas
 # --- reading ------------------------------------------------------------------------------------------------------
 
 
+def load_case(case_id: int) -> OpinionCase | None:
+    """One case with everything its page shows (links and their tickets, notes and their units), loaded before
+    the template renders."""
+    return db.session.execute(
+        select(OpinionCase)
+        .where(OpinionCase.id == case_id)
+        .options(
+            joinedload(OpinionCase.lead_unit),
+            joinedload(OpinionCase.category).joinedload(Category.parent),
+            selectinload(OpinionCase.links).joinedload(OpinionCaseTicket.ticket),
+            selectinload(OpinionCase.notes).joinedload(OpinionNote.unit),
+        )
+    ).scalar_one_or_none()
+
+
+def _listed() -> Select[tuple[OpinionCase]]:
+    return select(OpinionCase).options(joinedload(OpinionCase.lead_unit), selectinload(OpinionCase.links))
+
+
 def visible_cases(user: User, stage: str | None = None) -> Select[tuple[OpinionCase]]:
-    query = select(OpinionCase).order_by(OpinionCase.created_at.desc(), OpinionCase.id.desc())
+    query = _listed().order_by(OpinionCase.created_at.desc(), OpinionCase.id.desc())
     scope = opinion_scope(user)
     if scope is not None:
         query = query.where(scope)
@@ -364,7 +384,7 @@ def overview(today: date | None = None) -> list[OverviewGroup]:
     """Open cases by level (重大 first), oldest first within a level."""
     today = today or local_today()
     cases = db.session.execute(
-        select(OpinionCase)
+        _listed()
         .where(OpinionCase.stage.in_([s.value for s in OPEN_STAGES]))
         .order_by(OpinionCase.created_at, OpinionCase.id)
     ).scalars()
@@ -446,12 +466,21 @@ def _public(case: OpinionCase) -> PublicResponse:
 
 
 def public_responses(limit: int = 100) -> list[PublicResponse]:
-    query = _published().order_by(OpinionCase.published_at.desc(), OpinionCase.id.desc()).limit(limit)
+    query = (
+        _published()
+        .options(joinedload(OpinionCase.category), joinedload(OpinionCase.lead_unit))
+        .order_by(OpinionCase.published_at.desc(), OpinionCase.id.desc())
+        .limit(limit)
+    )
     return [_public(c) for c in db.session.execute(query).scalars()]
 
 
 def public_response(case_id: int) -> PublicResponse | None:
-    case = db.session.execute(_published().where(OpinionCase.id == case_id)).scalar_one_or_none()
+    case = db.session.execute(
+        _published()
+        .where(OpinionCase.id == case_id)
+        .options(joinedload(OpinionCase.category), joinedload(OpinionCase.lead_unit))
+    ).scalar_one_or_none()
     return _public(case) if case else None
 
 

@@ -44,7 +44,7 @@ LABELS = {"levels": LEVEL_LABELS, "sources": SOURCE_LABELS, "stages": STAGE_LABE
 
 
 def _case(case_id: int) -> OpinionCase:
-    case = db.session.get(OpinionCase, case_id)
+    case = services.load_case(case_id)
     if case is None or not reads_opinion_case(current_user, case):
         abort(404)  # another unit's case: its existence is not confirmed
     return case

@@ -14,6 +14,7 @@ from hotline.extensions import db
 from hotline.opinion import services
 from hotline.opinion.models import OpinionCase, OpinionCaseTicket
 from tests.factories import PASSWORD, PHONE
+from tests.integration.test_render_queries import _page, rendering  # noqa: F401  (the fixture)
 
 
 def login(client, username):
@@ -339,3 +340,18 @@ def test_supervisors_see_open_cases_by_level_and_age_with_the_overdue_marked(cli
     client.post("/logout")
     login(client, "dispatcher")
     assert client.get("/opinion/overview").status_code == 403
+
+
+def test_the_opinion_pages_render_without_queries(app, client, world, rendering):  # noqa: F811
+    tickets, alert = _hotspot(world)
+    case = services.open_hotspot_case(alert.id, world.supervisor)
+    _analysed(world, case)
+    services.start_handling(case, world.supervisor)
+    services.add_handling_note(case, world.district_handler, "已现场核查。")
+    _external(world)
+    db.session.commit()
+    case_id = case.id
+    page = _page(app, client, "supervisor", f"/opinion/{case_id}", rendering, "opinion/detail.html")
+    assert tickets[0].tracking_no in page and "已现场核查。" in page
+    _page(app, client, "supervisor", "/opinion/", rendering, "opinion/index.html")
+    _page(app, client, "supervisor", "/opinion/overview", rendering, "opinion/overview.html")
