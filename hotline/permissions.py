@@ -256,7 +256,8 @@ def handles_opinion_case(user: User, case: OpinionCase) -> bool:
 class Rule:
     """A predicate's declared answer: ``roles`` any of which grants it (``None``: see ``scope``), ``scope``:
     the ticket rule that also applies ("" none, "read" ``ticket_scope``, "intake" the intake unit, "assist"
-    an assisting unit, "supervise" a supervisor's scope over one of its units, "call" the user's own call),
+    an assisting unit, "supervise" a supervisor's scope over one of its units, "call" the user's own call,
+    "opinion" an opinion case's lead unit),
     and ``pages``: endpoints guarded by it."""
 
     roles: frozenset[str] | None
@@ -285,6 +286,8 @@ TABLE: dict[str, Rule] = {
     "can_manage_opinion": Rule(frozenset({Role.SUPERVISOR.value, Role.DISPATCHER.value}), pages=("opinion.new_case",)),
     "can_see_opinion_cases": Rule(frozenset({Role.HANDLER.value, *_HOTLINE_NAMES}), pages=("opinion.index",)),
     "can_oversee_opinion": Rule(frozenset({Role.SUPERVISOR.value, Role.ADMIN.value}), pages=("opinion.overview",)),
+    "reads_opinion_case": Rule(frozenset({Role.HANDLER.value, *_HOTLINE_NAMES}), scope="opinion"),
+    "handles_opinion_case": Rule(frozenset({Role.HANDLER.value}), scope="opinion"),
 }
 
 # Jinja globals: the predicates templates may call (on objects the view has loaded).

@@ -495,11 +495,14 @@ def test_the_permissions_table_agrees_with_the_predicates_and_the_pages(app, wor
     }
     # a "call"-scoped predicate is asked about the operator's own call (its rule grants operators only)
     call = Call(call_id="table-call", caller="13800138000", operator_id=users["operator"].id, state="ended")
+    from hotline.opinion.models import OpinionCase
+
+    case = OpinionCase(source="news", title="x", lead_unit=world.district)  # an "opinion"-scoped rule's case
     problems = []
     for name, rule in permissions.TABLE.items():
         predicate = getattr(permissions, name)
         for role, user in users.items():
-            subject = call if rule.scope == "call" else ticket
+            subject = call if rule.scope == "call" else case if rule.scope == "opinion" else ticket
             answer = predicate(user, subject) if rule.scope else predicate(user)
             held = {r.role for r in user.roles}
             if rule.roles is not None and answer and not held & rule.roles:
