@@ -121,8 +121,6 @@ def new_case():
         else:
             flash(_("Opinion case opened."), "success")
             return redirect(url_for(".detail", case_id=case.id))
-    elif request.method == "POST" and not form.errors:
-        form.title.errors = [_("The input is not valid.")]
     return render_template("opinion/new.html", form=form), 400 if form.errors else 200
 
 
