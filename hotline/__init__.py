@@ -161,6 +161,9 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.search import register as register_search  # search, smart dispatch, knowledge base
 
     register_search(app)
+    from hotline.opinion import register as register_opinion  # 舆情 cases and their public responses
+
+    register_opinion(app)
     csrf.exempt(open311_bp)
     from hotline.admin.audit import bp as audit_bp  # the admins' audit history page
 

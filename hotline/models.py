@@ -16,6 +16,7 @@ from hotline.dashboard.models import (  # noqa: F401
 from hotline.evaluation.models import Answer, EvaluationResponse, Question, Questionnaire  # noqa: F401
 from hotline.knowledge.models import KnowledgeArticle  # noqa: F401
 from hotline.notify.models import Notification  # noqa: F401
+from hotline.opinion.models import OpinionCase, OpinionCaseTicket, OpinionNote  # noqa: F401
 from hotline.orgs.models import OrgUnit  # noqa: F401
 from hotline.search.models import RoutingModel, TicketSearch  # noqa: F401
 from hotline.sla.models import SlaClock, SlaPolicy, SupervisionOrder, SweepLease, Urging, WorkCalendarDay  # noqa: F401

@@ -18,6 +18,7 @@ from hotline.accountability.models import AccountabilityCase
 from hotline.accounts.models import HOTLINE_ROLES, Role, User
 from hotline.cti.models import Call
 from hotline.extensions import db
+from hotline.opinion.models import OpinionCase
 from hotline.orgs.models import OrgUnit
 from hotline.orgs.services import subtree_ids
 from hotline.tickets.models import ACTIVE_ASSIGNMENT_STATUSES, Assignment, AssignmentRole, AssignmentStatus, Ticket
@@ -287,6 +288,47 @@ def case_scope(user: User) -> ColumnElement[bool] | None:
     return or_(*conditions) if conditions else false()
 
 
+# --- opinion cases (舆情, docs/opinion.md) -----------------------------------------------------------------------
+
+
+def can_manage_opinion(user: User) -> bool:
+    """Open, link, analyse (研判), hand over, publish the response (回应) and close opinion cases."""
+    return user.has_role(Role.SUPERVISOR, Role.DISPATCHER)
+
+
+def can_see_opinion_cases(user: User) -> bool:
+    """The case list: hotline staff (every case) and handlers (the cases their units lead)."""
+    return user.is_hotline_staff or user.has_role(Role.HANDLER)
+
+
+def can_oversee_opinion(user: User) -> bool:
+    """The overview of open cases by level and age."""
+    return user.has_role(Role.SUPERVISOR, Role.ADMIN)
+
+
+def opinion_scope(user: User) -> ColumnElement[bool] | None:
+    """Which cases ``user`` may read, as a condition on ``OpinionCase``; None: every case. Hotline staff read
+    every case; a handler the cases led by a unit of their subtree."""
+    if user.is_hotline_staff:
+        return None
+    conditions = [
+        OpinionCase.lead_unit_id.in_(subtree_ids(role.scope_unit))
+        for role in user.roles
+        if role.role == Role.HANDLER.value
+    ]
+    return or_(*conditions) if conditions else false()
+
+
+def reads_opinion_case(user: User, case: OpinionCase) -> bool:
+    """One case's page: hotline staff, or a handler over its lead unit."""
+    return user.is_hotline_staff or handles_opinion_case(user, case)
+
+
+def handles_opinion_case(user: User, case: OpinionCase) -> bool:
+    """Handling notes (处置): a handler of the case's lead unit (or a unit above it)."""
+    return case.lead_unit is not None and user.in_scope(case.lead_unit, Role.HANDLER)
+
+
 # --- the table the access-matrix test reads -------------------------------------------------------------------
 
 
@@ -296,6 +338,8 @@ class Rule:
     the ticket rule that also applies ("" none, "read" ``ticket_scope``, "intake" the intake unit, "assist"
     an assisting unit, "supervise" a supervisor's scope over one of its units, "call" the user's own call,
     "unit" the user's scope over the ticket's lead unit),
+
+    "opinion" an opinion case's lead unit),
     and ``pages``: endpoints guarded by it."""
 
     roles: frozenset[str] | None
@@ -332,6 +376,11 @@ TABLE: dict[str, Rule] = {
         frozenset({Role.SUPERVISOR.value, Role.HANDLER.value}), pages=("accountability.index",)
     ),
     "holds_unit_accountable": Rule(frozenset({Role.SUPERVISOR.value}), scope="unit"),
+    "can_manage_opinion": Rule(frozenset({Role.SUPERVISOR.value, Role.DISPATCHER.value}), pages=("opinion.new_case",)),
+    "can_see_opinion_cases": Rule(frozenset({Role.HANDLER.value, *_HOTLINE_NAMES}), pages=("opinion.index",)),
+    "can_oversee_opinion": Rule(frozenset({Role.SUPERVISOR.value, Role.ADMIN.value}), pages=("opinion.overview",)),
+    "reads_opinion_case": Rule(frozenset({Role.HANDLER.value, *_HOTLINE_NAMES}), scope="opinion"),
+    "handles_opinion_case": Rule(frozenset({Role.HANDLER.value}), scope="opinion"),
 }
 
 # Jinja globals: the predicates templates may call (on objects the view has loaded).
@@ -354,6 +403,9 @@ TEMPLATE_GLOBALS = (
     "can_see_accountability",
     "can_see_official",
     "can_evaluate",
+    "can_see_opinion_cases",
+    "can_manage_opinion",
+    "can_oversee_opinion",
 )
 
 

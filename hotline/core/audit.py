@@ -82,6 +82,14 @@ ACTIONS = (
     "accountability.report",
     "accountability.review",
     "accountability.remind",
+    "opinion.open",
+    "opinion.link",
+    "opinion.unlink",
+    "opinion.analyse",
+    "opinion.handle",
+    "opinion.note",
+    "opinion.respond",
+    "opinion.close",
 )
 
 

@@ -13,6 +13,7 @@ from hotline.evaluation.services import ticket_evaluation_path
 from hotline.extensions import db, limiter
 from hotline.intake import services as intake
 from hotline.intake.forms import CitizenAppealForm, ForgotNumberForm, RateForm, TrackForm
+from hotline.opinion.services import responses_for_tickets
 from hotline.permissions import can_read, is_citizen
 from hotline.public import services as citizen
 from hotline.sms.inbound import ticket_for_rate_link
@@ -146,6 +147,7 @@ def tracked(tracking_no):
         master_shown=citizen_status(followed.status),
         can_rate=ticket.status == Status.PENDING_CALLBACK.value or merged_callback_open(ticket),
         evaluation_path=ticket_evaluation_path(ticket),
+        opinion_responses=responses_for_tickets([ticket, followed]),
     )
 
 

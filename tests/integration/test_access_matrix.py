@@ -84,6 +84,8 @@ SUPERVISOR = {"supervisor"}
 SEES_TICKET = HOTLINE | {"handler_in"}
 ASSESSMENT = {"handler_in", "handler_out", "supervisor", "admin"}
 
+OPINION = {"dispatcher", "supervisor"}
+
 MATRIX: dict[str, Row] = {
     # --- sign-in, language ----------------------------------------------------------------------------------
     "accounts.login": Row(
@@ -207,6 +209,17 @@ MATRIX: dict[str, Row] = {
     "assessment.change": Row(post=web_post(ADMIN)),
     "assessment.object_to": Row(post=web_post(ASSESSMENT)),
     "assessment.decide": Row(post=web_post(SUPERVISOR)),
+    # --- opinion cases (舆情): managed by dispatchers and supervisors; a handler reads the cases its unit leads --
+    "opinion.index": Row(get=web(HOTLINE | {"handler_in", "handler_out"})),
+    "opinion.new_case": Row(get=web(OPINION), post=web_post(OPINION)),
+    "opinion.open_from_hotspot": Row(  # no such hotspot: the managers learn it is gone
+        post={**web_post(OPINION), **{r: 404 for r in OPINION}}, values={"alert_id": 999999}
+    ),
+    "opinion.detail": Row(get={**web(HOTLINE | {"handler_in"}), "handler_out": 404}),
+    "opinion.act": Row(post={**web_post(OPINION), "handler_out": 404}, values={"step": "analyse"}),
+    "opinion.overview": Row(get=web(SUPERVISION)),
+    "opinion_public.public_index": Row(get=everyone()),
+    "opinion_public.public_show": Row(get=everyone(404)),  # not published yet
     # --- JSON API (bearer token of the role) ----------------------------------------------------------------
     "api.token": Row(post=everyone(422)),
     "api.create_ticket": Row(post={r: 422 for r in ROLES}),
@@ -330,6 +343,25 @@ def build_objects(world) -> dict:
 
     questionnaire = create_questionnaire(world.admin, 2026, "年度社会监督评议")
     question = add_question(world.admin, questionnaire, "总体满意度", "choice")
+
+    from hotline.opinion.services import analyse_case, open_external_case
+
+    opinion_case = open_external_case(
+        world.supervisor,
+        source="news",
+        url="https://news.example.cn/a/1",
+        title="小区物业乱收费",
+        excerpt=None,
+        category_id=world.category.id,
+    )
+    analyse_case(
+        opinion_case,
+        world.supervisor,
+        level="general",
+        lead_unit_id=world.district.id,
+        deadline=utcnow().date() + timedelta(days=7),
+        analysis="多次投诉",
+    )
     db.session.commit()
     policy = db.session.execute(db.select(SlaPolicy).limit(1)).scalar_one()
     return {
@@ -343,6 +375,8 @@ def build_objects(world) -> dict:
         "case_id": case.id,
         "article_id": article.id,
         "project_id": project.id,
+        "opinion_id": opinion_case.id,
+        "alert_id": 999999,  # no such hotspot
         "answer_id": canned.id,
         "policy_id": policy.id,
         "user_id": world.street_handler.id,
@@ -521,11 +555,14 @@ def test_the_permissions_table_agrees_with_the_predicates_and_the_pages(app, wor
     }
     # a "call"-scoped predicate is asked about the operator's own call (its rule grants operators only)
     call = Call(call_id="table-call", caller="13800138000", operator_id=users["operator"].id, state="ended")
+    from hotline.opinion.models import OpinionCase
+
+    case = OpinionCase(source="news", title="x", lead_unit=world.district)  # an "opinion"-scoped rule's case
     problems = []
     for name, rule in permissions.TABLE.items():
         predicate = getattr(permissions, name)
         for role, user in users.items():
-            subject = call if rule.scope == "call" else ticket.lead_unit if rule.scope == "unit" else ticket
+            subject = {"call": call, "unit": ticket.lead_unit, "opinion": case}.get(rule.scope, ticket)
             answer = predicate(user, subject) if rule.scope else predicate(user)
             held = {r.role for r in user.roles}
             if rule.roles is not None and answer and not held & rule.roles:

@@ -30,6 +30,7 @@ LANDED = {
     "e1a2c3d4b5f6_unit_assessment.py": "b0eda1f214860cd5e0fd25cf84d575551d87b86490b9e0c01c36a3cc84e3a28b",
     "e2b3d4c5a6f7_accountability_cases.py": "cec4c5ffcd54d9761b56ac502096412a02ff9dd464f1218a196eafb4168a4c88",
     "e5f6a7b8c9d0_public_evaluation.py": "fdb3dbbc12c84f544a56429d859ae6782cb04b676bcbce3eb964cd1a68155889",
+    "e3c4d5e6b7a8_opinion_cases.py": "b9d2044c4518085d74ff81def221866df606e87f7179fdbd99583d1e43a0a267",
 }
 
 
