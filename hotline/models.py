@@ -11,6 +11,7 @@ from hotline.dashboard.models import (  # noqa: F401
     KpiUnitDay,
     LivelihoodProject,
 )
+from hotline.interviews.models import InterviewQuestion, InterviewSession  # noqa: F401
 from hotline.knowledge.models import KnowledgeArticle  # noqa: F401
 from hotline.notify.models import Notification  # noqa: F401
 from hotline.orgs.models import OrgUnit  # noqa: F401

@@ -27,6 +27,7 @@ LANDED = {
     "f1a2b3c4d5e6_admin_sessions_usage.py": "e177c4cc6c8d09ec8991c521fccc0da088adea2702f4cfd6527f626f335059c2",
     "a8c4e6f2b9d1_call_wrap_up.py": "cfd9a65809e2e2510ffb02f93a0b67873f1fad36beadcf875ee8492da1bdad11",
     "b6e1f3a5c7d9_ticket_rated_at_index.py": "3840d9996bb7dc3c8603cf5565286b2493f4f998a6a0af8a64d03266ab216fb2",
+    "e4d5e6f7c8b9_interviews.py": "6c778371fa9a493da568d3243223ef88e8c289194a38f7cfcfab8b88a6a8f014",
 }
 
 
