@@ -82,6 +82,7 @@ ADMIN = {"admin"}
 SUPERVISION = {"supervisor", "admin"}
 SUPERVISOR = {"supervisor"}
 SEES_TICKET = HOTLINE | {"handler_in"}
+INTERVIEW_STAFF = {"handler_in", "supervisor", "admin"}
 
 MATRIX: dict[str, Row] = {
     # --- sign-in, language ----------------------------------------------------------------------------------
@@ -191,6 +192,15 @@ MATRIX: dict[str, Row] = {
     "dashboard.export_kpi": Row(get=web(SUPERVISION), values={"file_format": "csv"}),
     "dashboard.export_tickets": Row(get=web(SUPERVISION), values={"file_format": "csv"}, query="board=overdue"),
     "dashboard.tickets": Row(get=web(SUPERVISION), query="board=overdue"),
+    # --- online interviews (a session at 东湖区's housing bureau): staff manage their units' sessions ---------
+    "interviews.index": Row(get=web(INTERVIEW_STAFF | {"handler_out"})),
+    "interviews.new": Row(get=web(SUPERVISION), post=web_post(SUPERVISION)),
+    "interviews.show": Row(get={**web(INTERVIEW_STAFF), "handler_out": 404}),
+    "interviews.act": Row(post={**web_post(INTERVIEW_STAFF), "handler_out": 404}, values={"action": "start"}),
+    "interviews.question": Row(post={**web_post(INTERVIEW_STAFF), "handler_out": 404}, values={"action": "approve"}),
+    "interviews_public.sessions": Row(get=everyone()),
+    "interviews_public.session_page": Row(get=everyone(), post=everyone(400)),  # an empty question
+    "interviews_public.live": Row(get=everyone()),
     # --- JSON API (bearer token of the role) ----------------------------------------------------------------
     "api.token": Row(post=everyone(422)),
     "api.create_ticket": Row(post={r: 422 for r in ROLES}),
@@ -279,6 +289,16 @@ def build_objects(world) -> dict:
     from hotline.api.services import create_api_key
 
     api_key, _raw = create_api_key("民意网")
+    from hotline.interviews import services as interviews
+
+    start = utcnow() + timedelta(hours=1)
+    interview = interviews.schedule_session(
+        interviews.ScheduleInput(
+            "interview", "加装电梯", world.department.id, start, start + timedelta(hours=1), "局长"
+        ),
+        world.supervisor,
+    )
+    question = interviews.submit_question(interview, "补贴多少？")
     db.session.commit()
     policy = db.session.execute(db.select(SlaPolicy).limit(1)).scalar_one()
     return {
@@ -304,6 +324,8 @@ def build_objects(world) -> dict:
         "ticket": ticket,
         "sms_id": 1,  # no such SMS draft
         "token": "1.1.1.forged",  # no valid rating link
+        "interview_id": interview.id,
+        "question_id": question.id,
     }
 
 
@@ -462,11 +484,15 @@ def test_the_permissions_table_agrees_with_the_predicates_and_the_pages(app, wor
     }
     # a "call"-scoped predicate is asked about the operator's own call (its rule grants operators only)
     call = Call(call_id="table-call", caller="13800138000", operator_id=users["operator"].id, state="ended")
+    # an "interview"-scoped predicate is asked about a session of the ticket's district (handler_in's unit)
+    from hotline.interviews.models import InterviewSession
+
+    interview = InterviewSession(topic="t", unit=world.district, guests="g")
     problems = []
     for name, rule in permissions.TABLE.items():
         predicate = getattr(permissions, name)
         for role, user in users.items():
-            subject = call if rule.scope == "call" else ticket
+            subject = {"call": call, "interview": interview}.get(rule.scope, ticket)
             answer = predicate(user, subject) if rule.scope else predicate(user)
             held = {r.role for r in user.roles}
             if rule.roles is not None and answer and not held & rule.roles:
