@@ -112,6 +112,7 @@ def _render_show(session: InterviewSession, status: int = 200, **forms):
         answer_forms=forms.get("answer_forms", {}),
         summary_form=forms.get("summary_form") or SummaryForm(summary=session.summary),
         answer_form=AnswerForm(),
+        shown_answers={item["id"]: item["answer"] for item in services.public_items(session)},
     ), status
 
 
