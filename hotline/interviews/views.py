@@ -122,18 +122,18 @@ def show(interview_id):
     return _render_show(_managed(interview_id, whole=True))
 
 
-@bp.route("/<int:interview_id>/<any(start, end, publish):action>", methods=["POST"])
+@bp.route("/<int:interview_id>/<any(start, end, publish):step>", methods=["POST"])
 @permission_required(can_run_interviews)
-def act(interview_id, action):
+def act(interview_id, step):
     session = _managed(interview_id)
     summary_form = SummaryForm()
     if not summary_form.validate_on_submit():
         return _render_show(session, 400, summary_form=summary_form)
     try:
-        if action == "start":
+        if step == "start":
             services.start_session(session, current_user)
             message = _("The session is live: answers you publish appear on the portal within seconds.")
-        elif action == "end":
+        elif step == "end":
             already = session.status != InterviewStatus.LIVE.value
             tickets = services.end_session(session, current_user)
             if already and not tickets and session.status != InterviewStatus.LIVE.value:
@@ -156,9 +156,9 @@ def act(interview_id, action):
     return redirect(url_for(".show", interview_id=interview_id))
 
 
-@bp.route("/<int:interview_id>/questions/<int:question_id>/<any(approve, reject, answer):action>", methods=["POST"])
+@bp.route("/<int:interview_id>/questions/<int:question_id>/<any(approve, reject, answer):decision>", methods=["POST"])
 @permission_required(can_run_interviews)
-def question(interview_id, question_id, action):
+def question(interview_id, question_id, decision):
     session = _managed(interview_id)
     try:
         item = services.get_question(session, question_id)
@@ -166,7 +166,7 @@ def question(interview_id, question_id, action):
         abort(404)
     form = AnswerForm()
     try:
-        if action == "answer":
+        if decision == "answer":
             if not form.validate_on_submit():
                 return _render_show(session, 400, answer_forms={item.id: form})
             services.answer_question(item, current_user, form.answer.data)
@@ -174,14 +174,14 @@ def question(interview_id, question_id, action):
         else:
             if not Form().validate_on_submit():  # the CSRF token
                 abort(400)
-            services.moderate_question(item, current_user, action)
+            services.moderate_question(item, current_user, decision)
             message = (
-                _("The question is shown on the portal.") if action == "approve" else _("The question is rejected.")
+                _("The question is shown on the portal.") if decision == "approve" else _("The question is rejected.")
             )
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        if action == "answer":
+        if decision == "answer":
             add_errors(form, exc, "answer")
             return _render_show(session, exc.status_code, answer_forms={item.id: form})
         flash(str(exc.message), "danger")

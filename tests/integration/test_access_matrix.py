@@ -196,8 +196,8 @@ MATRIX: dict[str, Row] = {
     "interviews.index": Row(get=web(INTERVIEW_STAFF | {"handler_out"})),
     "interviews.new": Row(get=web(SUPERVISION), post=web_post(SUPERVISION)),
     "interviews.show": Row(get={**web(INTERVIEW_STAFF), "handler_out": 404}),
-    "interviews.act": Row(post={**web_post(INTERVIEW_STAFF), "handler_out": 404}, values={"action": "start"}),
-    "interviews.question": Row(post={**web_post(INTERVIEW_STAFF), "handler_out": 404}, values={"action": "approve"}),
+    "interviews.act": Row(post={**web_post(INTERVIEW_STAFF), "handler_out": 404}, values={"step": "start"}),
+    "interviews.question": Row(post={**web_post(INTERVIEW_STAFF), "handler_out": 404}, values={"decision": "approve"}),
     "interviews_public.sessions": Row(get=everyone()),
     "interviews_public.session_page": Row(get=everyone(), post=everyone(400)),  # an empty question
     "interviews_public.live": Row(get=everyone()),
@@ -326,6 +326,7 @@ def build_objects(world) -> dict:
         "token": "1.1.1.forged",  # no valid rating link
         "interview_id": interview.id,
         "question_id": question.id,
+        "step": "start",
     }
 
 
