@@ -165,6 +165,9 @@ def _register_blueprints(app: Flask) -> None:
 
     register_opinion(app)
     csrf.exempt(open311_bp)
+    from hotline.interviews import register as register_interviews  # 在线访谈 / 新闻发布会 (docs/interviews.md)
+
+    register_interviews(app)
     from hotline.admin.audit import bp as audit_bp  # the admins' audit history page
 
     app.register_blueprint(audit_bp)

@@ -14,6 +14,7 @@ from hotline.dashboard.models import (  # noqa: F401
     LivelihoodProject,
 )
 from hotline.evaluation.models import Answer, EvaluationResponse, Question, Questionnaire  # noqa: F401
+from hotline.interviews.models import InterviewQuestion, InterviewSession  # noqa: F401
 from hotline.knowledge.models import KnowledgeArticle  # noqa: F401
 from hotline.notify.models import Notification  # noqa: F401
 from hotline.opinion.models import OpinionCase, OpinionCaseTicket, OpinionNote  # noqa: F401

@@ -18,6 +18,7 @@ from hotline.accountability.models import AccountabilityCase
 from hotline.accounts.models import HOTLINE_ROLES, Role, User
 from hotline.cti.models import Call
 from hotline.extensions import db
+from hotline.interviews.models import InterviewSession
 from hotline.opinion.models import OpinionCase
 from hotline.orgs.models import OrgUnit
 from hotline.orgs.services import subtree_ids
@@ -171,6 +172,39 @@ def sees_assessment_of(user: User, unit: OrgUnit) -> bool:
 def can_object_for(user: User, unit: OrgUnit) -> bool:
     """File an objection for ``unit``: a handler of it."""
     return handles_unit(user, unit)
+
+
+# --- online interviews and press conferences (hotline.interviews) --------------------------------------------
+
+_INTERVIEW_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.HANDLER)
+
+
+def can_run_interviews(user: User) -> bool:
+    """The staff list of interviews and press conferences: admins and supervisors (every session in their scope)
+    and units' handlers (their units' sessions)."""
+    return user.has_role(*_INTERVIEW_ROLES)
+
+
+def can_schedule_interviews(user: User) -> bool:
+    """Schedule a session for a unit in one's scope: admins and supervisors."""
+    return user.has_role(Role.ADMIN, Role.SUPERVISOR)
+
+
+def manages_interview(user: User, session: InterviewSession) -> bool:
+    """Moderate a session's questions, start and end it, publish answers and the transcript: an admin or a
+    supervisor whose scope holds the session's unit, or a handler of that unit (or of a unit above it)."""
+    return user.in_scope(session.unit, *_INTERVIEW_ROLES)
+
+
+def interview_scope(user: User) -> ColumnElement[bool] | None:
+    """Which sessions the staff list shows ``user`` (those ``manages_interview`` allows), as a condition on
+    ``InterviewSession``; None: every session."""
+    conditions = []
+    for unit in user.scopes(*_INTERVIEW_ROLES):
+        if unit.parent_id is None:
+            return None
+        conditions.append(InterviewSession.unit_id.in_(subtree_ids(unit)))
+    return or_(*conditions) if conditions else false()
 
 
 # --- work on one ticket ---------------------------------------------------------------------------------------
@@ -337,9 +371,8 @@ class Rule:
     """A predicate's declared answer: ``roles`` any of which grants it (``None``: see ``scope``), ``scope``:
     the ticket rule that also applies ("" none, "read" ``ticket_scope``, "intake" the intake unit, "assist"
     an assisting unit, "supervise" a supervisor's scope over one of its units, "call" the user's own call,
-    "unit" the user's scope over the ticket's lead unit),
-
-    "opinion" an opinion case's lead unit),
+    "unit" the user's scope over the ticket's lead unit, "opinion" an opinion case's lead unit, "interview" a
+    session's unit in the user's scope),
     and ``pages``: endpoints guarded by it."""
 
     roles: frozenset[str] | None
@@ -381,6 +414,13 @@ TABLE: dict[str, Rule] = {
     "can_oversee_opinion": Rule(frozenset({Role.SUPERVISOR.value, Role.ADMIN.value}), pages=("opinion.overview",)),
     "reads_opinion_case": Rule(frozenset({Role.HANDLER.value, *_HOTLINE_NAMES}), scope="opinion"),
     "handles_opinion_case": Rule(frozenset({Role.HANDLER.value}), scope="opinion"),
+    "can_run_interviews": Rule(
+        frozenset({Role.ADMIN.value, Role.SUPERVISOR.value, Role.HANDLER.value}), pages=("interviews.index",)
+    ),
+    "can_schedule_interviews": Rule(frozenset({Role.ADMIN.value, Role.SUPERVISOR.value}), pages=("interviews.new",)),
+    "manages_interview": Rule(
+        frozenset({Role.ADMIN.value, Role.SUPERVISOR.value, Role.HANDLER.value}), scope="interview"
+    ),
 }
 
 # Jinja globals: the predicates templates may call (on objects the view has loaded).
@@ -406,6 +446,9 @@ TEMPLATE_GLOBALS = (
     "can_see_opinion_cases",
     "can_manage_opinion",
     "can_oversee_opinion",
+    "can_run_interviews",
+    "can_schedule_interviews",
+    "manages_interview",
 )
 
 

@@ -112,13 +112,13 @@ TRANSITIONS: dict[str, Transition] = {
     for t in [
         # 统一受理
         _t("submit", [None], S.PENDING_REVIEW, ["public", "citizen", "operator"]),
-        _t("register", [None], S.PENDING_DISPATCH, ["operator"]),
+        _t("register", [None], S.PENDING_DISPATCH, ["operator", "system"]),
         _t("accept", [S.PENDING_REVIEW], S.PENDING_DISPATCH, ["operator"]),
         _t("answer_directly", [None, S.PENDING_REVIEW], S.ANSWERED_DIRECTLY, ["operator"], reason_required=True),
         _t("refuse", [None, S.PENDING_REVIEW], S.NOT_ACCEPTED, ["operator"], reason_required=True),
         _t("transfer_emergency", [None, S.PENDING_REVIEW], S.TRANSFERRED, ["operator"], reason_required=True),
         # 派单
-        _t("dispatch", [S.PENDING_DISPATCH], S.DISPATCHED, ["dispatcher"]),
+        _t("dispatch", [S.PENDING_DISPATCH], S.DISPATCHED, ["dispatcher", "system"]),
         _t("merge", [S.PENDING_DISPATCH], S.MERGED, ["dispatcher"]),
         # 办理
         _t("sign", [S.DISPATCHED], S.IN_PROGRESS, ["handler"], Scope.LEAD),

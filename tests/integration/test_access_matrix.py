@@ -86,6 +86,8 @@ ASSESSMENT = {"handler_in", "handler_out", "supervisor", "admin"}
 
 OPINION = {"dispatcher", "supervisor"}
 
+INTERVIEW_STAFF = {"handler_in", "supervisor", "admin"}
+
 MATRIX: dict[str, Row] = {
     # --- sign-in, language ----------------------------------------------------------------------------------
     "accounts.login": Row(
@@ -220,6 +222,15 @@ MATRIX: dict[str, Row] = {
     "opinion.overview": Row(get=web(SUPERVISION)),
     "opinion_public.public_index": Row(get=everyone()),
     "opinion_public.public_show": Row(get=everyone(404)),  # not published yet
+    # --- online interviews (a session at 东湖区's housing bureau): staff manage their units' sessions ---------
+    "interviews.index": Row(get=web(INTERVIEW_STAFF | {"handler_out"})),
+    "interviews.new": Row(get=web(SUPERVISION), post=web_post(SUPERVISION)),
+    "interviews.show": Row(get={**web(INTERVIEW_STAFF), "handler_out": 404}),
+    "interviews.act": Row(post={**web_post(INTERVIEW_STAFF), "handler_out": 404}, values={"stage": "start"}),
+    "interviews.question": Row(post={**web_post(INTERVIEW_STAFF), "handler_out": 404}, values={"decision": "approve"}),
+    "interviews_public.sessions": Row(get=everyone()),
+    "interviews_public.session_page": Row(get=everyone(), post=everyone(400)),  # an empty question
+    "interviews_public.live": Row(get=everyone()),
     # --- JSON API (bearer token of the role) ----------------------------------------------------------------
     "api.token": Row(post=everyone(422)),
     "api.create_ticket": Row(post={r: 422 for r in ROLES}),
@@ -362,6 +373,17 @@ def build_objects(world) -> dict:
         deadline=utcnow().date() + timedelta(days=7),
         analysis="多次投诉",
     )
+
+    from hotline.interviews import services as interviews
+
+    start = utcnow() + timedelta(hours=1)
+    interview = interviews.schedule_session(
+        interviews.ScheduleInput(
+            "interview", "加装电梯", world.department.id, start, start + timedelta(hours=1), "局长"
+        ),
+        world.supervisor,
+    )
+    interview_question = interviews.submit_question(interview, "补贴多少？")
     db.session.commit()
     policy = db.session.execute(db.select(SlaPolicy).limit(1)).scalar_one()
     return {
@@ -397,6 +419,9 @@ def build_objects(world) -> dict:
         "question_id": question.id,
         "change": "up",
         "step": "close",  # an assessment period's or a questionnaire's close
+        "interview_id": interview.id,
+        "interview_question_id": interview_question.id,
+        "stage": "start",  # an interview's start / end / publish
     }
 
 
@@ -558,11 +583,18 @@ def test_the_permissions_table_agrees_with_the_predicates_and_the_pages(app, wor
     from hotline.opinion.models import OpinionCase
 
     case = OpinionCase(source="news", title="x", lead_unit=world.district)  # an "opinion"-scoped rule's case
+
+    # an "interview"-scoped predicate is asked about a session of the ticket's district (handler_in's unit)
+    from hotline.interviews.models import InterviewSession
+
+    interview = InterviewSession(topic="t", unit=world.district, guests="g")
     problems = []
     for name, rule in permissions.TABLE.items():
         predicate = getattr(permissions, name)
         for role, user in users.items():
-            subject = {"call": call, "unit": ticket.lead_unit, "opinion": case}.get(rule.scope, ticket)
+            subject = {"call": call, "unit": ticket.lead_unit, "opinion": case, "interview": interview}.get(
+                rule.scope, ticket
+            )
             answer = predicate(user, subject) if rule.scope else predicate(user)
             held = {r.role for r in user.roles}
             if rule.roles is not None and answer and not held & rule.roles:

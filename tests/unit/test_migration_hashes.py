@@ -31,6 +31,7 @@ LANDED = {
     "e2b3d4c5a6f7_accountability_cases.py": "cec4c5ffcd54d9761b56ac502096412a02ff9dd464f1218a196eafb4168a4c88",
     "e5f6a7b8c9d0_public_evaluation.py": "fdb3dbbc12c84f544a56429d859ae6782cb04b676bcbce3eb964cd1a68155889",
     "e3c4d5e6b7a8_opinion_cases.py": "b9d2044c4518085d74ff81def221866df606e87f7179fdbd99583d1e43a0a267",
+    "e4d5e6f7c8b9_interviews.py": "98e31bfd8a292662911e94c0f13c73d722c5047618384c1d4c7c215a9bab4af3",
 }
 
 
