@@ -9,7 +9,8 @@ The replica is used only while it is at most ``REPLICA_MAX_STALENESS_SECONDS`` b
 every ``REPLICA_CHECK_SECONDS`` per process (caught up with what it received and still hearing from the
 primary: the time since the primary's last message; otherwise the age of the last replayed transaction).
 Down, unreachable or too far behind, the reads go to the primary. A replica that fails between two checks
-fails the statements it was given then (the next check falls back); docs/deployment.md, "Read replica".
+is noticed by the failing statement: the view runs once more, on the primary (``on_replica``);
+docs/deployment.md, "Read replica".
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from config import sqlalchemy_url
 BIND = "replica"
 _wanted: ContextVar[bool] = ContextVar("replica_reads", default=False)
 _served: ContextVar[ReplicaState | None] = ContextVar("replica_served", default=None)
+_failed: ContextVar[bool] = ContextVar("replica_failed", default=False)
 
 # Seconds behind the primary, as one query on the replica (a server not in recovery is the primary itself).
 LAG_SQL = text("""
@@ -108,9 +110,10 @@ def listen(engine: Engine) -> None:
     """Called once per replica engine: a connection error there falls back at once."""
 
     @event.listens_for(engine, "handle_error")
-    def _failed(context: Any) -> None:
+    def _on_error(context: Any) -> None:
         if context.is_disconnect or context.connection is None:
             mark_down(engine)
+            _failed.set(True)
 
 
 def route(info: dict[str, Any], clause: Any) -> Engine | None:
@@ -143,14 +146,31 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def on_replica(read: Callable[[], R]) -> R:
+    """``read()`` with its SELECTs on the replica; if the replica fails on the way (it died since the last
+    check), once more on the primary, so that the reader gets a page rather than an error."""
+    failed = _failed.set(False)
+    try:
+        try:
+            with replica_reads():
+                return read()
+        except Exception:
+            if not _failed.get():
+                raise
+            current_app.extensions["sqlalchemy"].session.rollback()
+            with replica_reads():  # the replica is marked down now: every read goes to the primary
+                return read()
+    finally:
+        _failed.reset(failed)
+
+
 def read_from_replica(view: Callable[P, R]) -> Callable[P, R]:
     """Mark a read-mostly view: its SELECTs may go to the replica (put it under the permission check, so that
     the signed-in user is read from the primary)."""
 
     @wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with replica_reads():
-            return view(*args, **kwargs)
+        return on_replica(lambda: view(*args, **kwargs))
 
     return wrapper
 

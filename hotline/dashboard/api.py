@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from hotline.core.errors import ValidationFailed
 from hotline.core.params import query_id
-from hotline.core.replica import read_source, replica_reads
+from hotline.core.replica import on_replica, read_source
 from hotline.dashboard import queries, services
 from hotline.dashboard.forms import PeriodError, parse_period
 from hotline.extensions import db
@@ -91,8 +91,8 @@ def overview():
     user = _caller()
     unit = _scope(user)
     start, end = _period()
-    with replica_reads():  # the caller was checked on the primary; the figures may come from the replica
-        return jsonify(_overview(unit, start, end))
+    # The caller was checked on the primary; the figures may come from the replica.
+    return on_replica(lambda: jsonify(_overview(unit, start, end)))
 
 
 def _overview(unit: OrgUnit, start: date, end: date) -> dict:
@@ -127,18 +127,20 @@ def units():
     user = _caller()
     unit = _scope(user)
     start, end = _period()
-    with replica_reads():
-        figures = queries.period(unit, start, end, services.weights())
-        return jsonify(
-            {
-                "unit": _unit_json(unit),
-                "from": start.isoformat(),
-                "to": end.isoformat(),
-                "units": [
-                    {"unit": {k: v for k, v in r["unit"].items() if k != "depth"}, **r["figures"]}
-                    for r in figures["rows"]
-                ],
-                "total": figures["total"],
-                "data_source": read_source(),
-            }
-        )
+    return on_replica(lambda: _units(unit, start, end))
+
+
+def _units(unit: OrgUnit, start: date, end: date) -> Response:
+    figures = queries.period(unit, start, end, services.weights())
+    return jsonify(
+        {
+            "unit": _unit_json(unit),
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "units": [
+                {"unit": {k: v for k, v in r["unit"].items() if k != "depth"}, **r["figures"]} for r in figures["rows"]
+            ],
+            "total": figures["total"],
+            "data_source": read_source(),
+        }
+    )

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = 'e2b3d4c5a6f7'
-down_revision = 'b6e1f3a5c7d9'
+down_revision = 'e1a2c3d4b5f6'
 branch_labels = None
 depends_on = None
 

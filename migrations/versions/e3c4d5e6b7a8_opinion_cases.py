@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = 'e3c4d5e6b7a8'
-down_revision = "e5f6a7b8c9d0"
+down_revision = 'e5f6a7b8c9d0'
 branch_labels = None
 depends_on = None
 

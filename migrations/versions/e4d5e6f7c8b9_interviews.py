@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = 'e4d5e6f7c8b9'
-down_revision = "e3c4d5e6b7a8"
+down_revision = 'e3c4d5e6b7a8'
 branch_labels = None
 depends_on = None
 

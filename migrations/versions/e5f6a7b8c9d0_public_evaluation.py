@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = 'e5f6a7b8c9d0'
-down_revision = "e2b3d4c5a6f7"
+down_revision = 'e2b3d4c5a6f7'
 branch_labels = None
 depends_on = None
 

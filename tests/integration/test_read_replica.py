@@ -42,9 +42,12 @@ def replica_app(pg_databases):
         conn.execute(sa.text(f"GRANT USAGE ON SCHEMA public TO {role}"))
         conn.execute(sa.text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"))
     read_only = sa.engine.make_url(url).set(username=role).render_as_string(hide_password=False)
-    yield lambda **overrides: create_app(
-        "testing", SQLALCHEMY_DATABASE_URI=url, DATABASE_REPLICA_URL=read_only, **overrides
-    )
+
+    def make(**overrides):
+        return create_app("testing", SQLALCHEMY_DATABASE_URI=url, DATABASE_REPLICA_URL=read_only, **overrides)
+
+    make.role, make.admin = role, admin
+    yield make
     with admin.connect() as conn:
         conn.execute(sa.text(f"DROP OWNED BY {role}"))
     admin.dispose()
@@ -188,3 +191,22 @@ def test_without_a_replica_nothing_is_said(client, world):
     page = client.get("/public/stats")
     assert page.status_code == 200
     assert 'id="data-source"' not in page.get_data(as_text=True)
+
+
+def test_a_replica_that_dies_between_checks_costs_no_page(replica_app):
+    app = replica_app(REPLICA_CHECK_SECONDS=3600, PUBLIC_STATS_SECONDS=0)  # measured once: "usable" from then on
+    client = app.test_client()
+    assert "数据读自只读副本" in client.get("/public/stats").get_data(as_text=True)
+    with replica_app.admin.connect() as conn:  # the replica goes away: no new logins, its connections cut
+        conn.execute(sa.text(f"ALTER ROLE {replica_app.role} NOLOGIN"))
+        conn.execute(
+            sa.text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{replica_app.role}'")
+        )
+    try:
+        page = client.get("/public/stats")
+        assert page.status_code == 200
+        assert "数据读自主数据库" in page.get_data(as_text=True)
+        assert client.get("/public/stats").status_code == 200  # and it stays on the primary
+    finally:
+        with replica_app.admin.connect() as conn:
+            conn.execute(sa.text(f"ALTER ROLE {replica_app.role} LOGIN"))

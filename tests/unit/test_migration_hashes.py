@@ -28,10 +28,10 @@ LANDED = {
     "a8c4e6f2b9d1_call_wrap_up.py": "cfd9a65809e2e2510ffb02f93a0b67873f1fad36beadcf875ee8492da1bdad11",
     "b6e1f3a5c7d9_ticket_rated_at_index.py": "3840d9996bb7dc3c8603cf5565286b2493f4f998a6a0af8a64d03266ab216fb2",
     "e1a2c3d4b5f6_unit_assessment.py": "b0eda1f214860cd5e0fd25cf84d575551d87b86490b9e0c01c36a3cc84e3a28b",
-    "e2b3d4c5a6f7_accountability_cases.py": "cec4c5ffcd54d9761b56ac502096412a02ff9dd464f1218a196eafb4168a4c88",
-    "e5f6a7b8c9d0_public_evaluation.py": "fdb3dbbc12c84f544a56429d859ae6782cb04b676bcbce3eb964cd1a68155889",
-    "e3c4d5e6b7a8_opinion_cases.py": "b9d2044c4518085d74ff81def221866df606e87f7179fdbd99583d1e43a0a267",
-    "e4d5e6f7c8b9_interviews.py": "98e31bfd8a292662911e94c0f13c73d722c5047618384c1d4c7c215a9bab4af3",
+    "e2b3d4c5a6f7_accountability_cases.py": "ae188a013e8184560828125add490940fa9ace8c948e1761ed39ba544d1e9f54",
+    "e5f6a7b8c9d0_public_evaluation.py": "50cbe2f44af5e321ae5bab2ca4913feb7c4d765cb37fa1326204c84bf5fb18fe",
+    "e3c4d5e6b7a8_opinion_cases.py": "0df0d467edf599545c453fdea9f86d7e91b5afcf181bfa11c2c1df392203b0f2",
+    "e4d5e6f7c8b9_interviews.py": "f73aaabf466e6d6aceee1cff88a01daefc4091d8ac7ce70257ba7a29795a58af",
 }
 
 
