@@ -350,3 +350,25 @@ def test_a_supervisor_decides_an_objection_on_the_page(march, client):
         w.supervisor.id,
     )
     assert json.loads(_audits("assessment.objection_decided")[0].detail)["decision"] == "rejected"
+
+
+def test_accountability_cases_opened_in_the_period_cost_their_points(march):
+    from hotline.accountability.services import CaseInput, open_case
+    from hotline.sla.models import SupervisionOrder
+
+    w = march
+    order = db.session.execute(select(SupervisionOrder).filter_by(ticket_id=w.d.id)).scalar_one()
+    with frozen_at(at(4, 13)):
+        open_case(
+            w.supervisor,
+            CaseInput(
+                origin="supervision_order", unit=None, findings="督办后仍未办结", measure="interview", order=order
+            ),
+        )
+    services.set_weights(w.admin, w.period, {**w.period.weights, "case_points": 5})
+    services.close_period(w.admin, w.period)
+    db.session.commit()
+    district = _score(w.period, w.district)
+    assert (district.cases, district.deduction) == (1, 5)
+    assert district.score == pytest.approx(round(100 * (30 + 10 * 2 / 3 + 15 + 35 + 10) / 100 - 5, 2))
+    assert _score(w.period, w.street).cases == 0
