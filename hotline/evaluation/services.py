@@ -4,12 +4,9 @@ sample sizes (rates under ``PUBLIC_MIN_ANSWERS`` answers are not published: ``ho
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -19,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from hotline.accounts.models import User
 from hotline.core.clock import to_local, utcnow
 from hotline.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from hotline.core.links import link_token, parse_link_token
 from hotline.core.stats import enough_answers, published_rate
 from hotline.evaluation.models import (
     Answer,
@@ -48,7 +46,6 @@ TRANSITIONS = {
     "publish": ({S.CLOSED}, S.PUBLISHED),
     "unpublish": ({S.PUBLISHED}, S.CLOSED),
 }
-_EPOCH = datetime(2026, 1, 1)
 LINK_PATH = "/e/"  # the public blueprint's short route (hotline/evaluation/views.py link)
 
 
@@ -206,35 +203,15 @@ class EvaluationLink:
     expires: datetime
 
 
-def _signature(message: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(key, b"evaluation-link:" + message.encode(), hashlib.sha256).digest()[:9]
-    return base64.urlsafe_b64encode(digest).decode()
-
-
 def evaluation_link_token(ticket_id: int, questionnaire_id: int, now: datetime | None = None) -> str:
     days = int(current_app.config.get("EVALUATION_LINK_DAYS", 60))
-    expires_day = ((now or utcnow()) - _EPOCH).days + days + 1
-    message = f"{ticket_id:x}.{questionnaire_id:x}.{expires_day:x}"
-    return f"{message}.{_signature(message)}"
+    return link_token("evaluation-link", ticket_id, questionnaire_id, days, now)
 
 
 def parse_evaluation_link(token: str, now: datetime | None = None) -> EvaluationLink | None:
     """The link's ticket and questionnaire, or None for a forged, mangled or expired one."""
-    parts = token.split(".")
-    if len(parts) != 4 or len(token) > 80:
-        return None
-    message = ".".join(parts[:3])
-    if not hmac.compare_digest(_signature(message), parts[3]):
-        return None
-    try:
-        ticket_id, questionnaire_id, expires_day = (int(p, 16) for p in parts[:3])
-    except ValueError:
-        return None
-    expires = _EPOCH + timedelta(days=expires_day)
-    if (now or utcnow()) >= expires:
-        return None
-    return EvaluationLink(ticket_id, questionnaire_id, expires)
+    link = parse_link_token("evaluation-link", token, now)
+    return None if link is None else EvaluationLink(link.first, link.second, link.expires)
 
 
 @dataclass(frozen=True)

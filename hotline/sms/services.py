@@ -3,20 +3,17 @@ them when it releases an answer; ``sms.inbound`` and the public link page call b
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app, has_request_context, request
 
 from hotline.core.clock import utcnow
+from hotline.core.links import link_token, parse_link_token
 from hotline.extensions import db
 from hotline.sms.models import SmsOptOut
 
 RATE_LINK_PATH = "/r/"  # the public blueprint's short route (hotline/public/views.py rate_link)
-_EPOCH = datetime(2026, 1, 1)
 
 
 # --- opt-out ------------------------------------------------------------------------------------------------
@@ -57,35 +54,15 @@ class RateLink:
     expires: datetime
 
 
-def _signature(message: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(key, b"rate-link:" + message.encode(), hashlib.sha256).digest()[:9]
-    return base64.urlsafe_b64encode(digest).decode()
-
-
 def rate_link_token(ticket_id: int, reply_id: int, now: datetime | None = None) -> str:
     days = int(current_app.config.get("SMS_RATING_LINK_DAYS", 7))
-    expires_day = ((now or utcnow()) - _EPOCH).days + days + 1
-    message = f"{ticket_id:x}.{reply_id:x}.{expires_day:x}"
-    return f"{message}.{_signature(message)}"
+    return link_token("rate-link", ticket_id, reply_id, days, now)
 
 
 def parse_rate_link(token: str, now: datetime | None = None) -> RateLink | None:
     """The link's ticket and answer, or None for a forged, mangled or expired one (one answer for all)."""
-    parts = token.split(".")
-    if len(parts) != 4 or len(token) > 80:
-        return None
-    message = ".".join(parts[:3])
-    if not hmac.compare_digest(_signature(message), parts[3]):
-        return None
-    try:
-        ticket_id, reply_id, expires_day = (int(p, 16) for p in parts[:3])
-    except ValueError:
-        return None
-    expires = _EPOCH + timedelta(days=expires_day)
-    if (now or utcnow()) >= expires:
-        return None
-    return RateLink(ticket_id, reply_id, expires)
+    link = parse_link_token("rate-link", token, now)
+    return None if link is None else RateLink(link.first, link.second, link.expires)
 
 
 def rate_link_url(ticket_id: int, reply_id: int) -> str | None:
