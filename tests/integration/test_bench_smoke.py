@@ -290,3 +290,25 @@ def test_the_labelled_appeals_name_the_demo_citys_units_and_are_not_its_own_text
     catalogue = {name for _c, name, _e, children in data.CATEGORIES for name in [name, *(c[1] for c in children)]}
     assert not any(c["title"] in demo_texts or c["body"] in demo_texts or c["title"] in catalogue for c in cases)
     assert len({(c["title"], c["body"]) for c in cases}) == len(cases)
+
+
+def test_cluster_drill_loses_nothing_and_tears_itself_down():
+    """bench/cluster.py --smoke: network namespaces as hosts (root; haproxy from .ci/run), every drill, the table;
+    exit 0 only when no appeal was lost or doubled, no due step missed or doubled and the restore matched."""
+    before = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "cluster.py"), "--smoke", "--subnet", "10.231.9"],
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
+    print(done.stdout)  # the drill's table, in the CI log
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for phase in ("web1 killed mid-load", "Redis restarted", "PostgreSQL restarted", "replica killed"):
+        assert re.search(rf"^{phase} .* lost 0 · duplicated 0", done.stdout, re.M), done.stdout
+    assert re.search(r"^worker1 killed mid-sweep .* missed 0 · doubled 0", done.stdout, re.M), done.stdout
+    assert re.search(r"^second beat by mistake .* missed 0 · doubled 0 .* sweeps sent ([2-9]|\d\d)", done.stdout, re.M)
+    restored = re.search(r"tickets on the primary (\d+) · on the replica (\d+) · restored (\d+)", done.stdout)
+    assert restored and len(set(restored.groups())) == 1, done.stdout
+    after = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+    assert after == before  # torn down
