@@ -490,7 +490,7 @@ def client_main(args) -> int:
                 status, data = one("GET", path, None, {})
                 record = {"t": started, "kind": "read", "status": status, "tries": 1}
                 if path == "/public/stats" and status == 200:  # the footnote says which database served
-                    record["source"] = "replica" if "只读副本" in data.decode() else "primary"
+                    record["source"] = "replica" if "数据读自只读副本" in data.decode() else "primary"
             with lock:
                 out.write(json.dumps(record) + "\n")
 
