@@ -134,6 +134,9 @@ COLUMNS = {
 }
 CHUNK = 5000  # tickets per block handed to the COPY writers
 DEFAULT_PER_DAY = 8000  # tickets a day when --days is not given (a large city's 12345 line)
+# Open work is recent: the demo's mix of statuses holds for the newest RECENT_DAYS of the window; what came
+# before is finished (final statuses only), as in a city with years of history, whose open work is weeks deep.
+RECENT_DAYS = 30
 N = r"\N"
 LOCAL_OFFSET = timedelta(hours=8)  # Asia/Shanghai has no DST
 FINAL = {"answered_directly", "not_accepted", "transferred", "merged", "closed"}
@@ -338,7 +341,8 @@ class Loader:
         self.sequences[day] = value
         return f"{day:%Y%m%d}{value:06d}"
 
-    def ticket(self, outcome: str, out: dict) -> None:
+    def ticket(self, outcome: str, out: dict, *, history: bool = False) -> None:
+        """``history``: a final ticket from before the recent RECENT_DAYS."""
         c, rng, r = self.city, self.rng, self.rng.random
         path = self._path(outcome)
         master = None
@@ -372,7 +376,7 @@ class Loader:
             start = now - timedelta(days=rng.uniform(0.01, 1.0))
             span = (now - start) * 0.9
         elif outcome in FINAL:
-            start = now - timedelta(days=rng.uniform(0.05, self.days))
+            start = now - timedelta(days=rng.uniform(RECENT_DAYS if history else 0.05, self.days))
             span = min(now - start, timedelta(days=rng.uniform(0.1, 4.0) * (len(path) / 4 + 0.2))) * 0.95
         else:
             low, high = OPEN_AGE_DAYS[outcome]
@@ -891,14 +895,18 @@ def generate(
     for w in writers.values():
         w.start()
     bar = Progress(tickets, "generate", enabled=progress)
-    # Every status at least once, then by the demo's weights; merges come after their masters exist.
-    forced = sorted(city.outcomes, key=lambda o: o == "merged") if tickets >= len(city.outcomes) else []
-    outcomes = forced + rng.choices(city.outcomes, weights=city.outcome_weights, k=tickets - len(forced))
+    # The history before the recent days: final statuses by the demo's weights (merges need an open master).
+    recent = tickets if days <= RECENT_DAYS else round(tickets * RECENT_DAYS / days)
+    finals = [(o, w) for o, w in zip(city.outcomes, city.outcome_weights, strict=True) if o in FINAL and o != "merged"]
+    history = rng.choices([o for o, _ in finals], weights=[w for _, w in finals], k=tickets - recent)
+    # The recent days: every status at least once, then by the demo's weights; merges after their masters.
+    forced = sorted(city.outcomes, key=lambda o: o == "merged") if recent >= len(city.outcomes) else []
+    outcomes = history + forced + rng.choices(city.outcomes, weights=city.outcome_weights, k=recent - len(forced))
     try:
         for offset in range(0, tickets, CHUNK):
             out = {t: [] for t in TABLES}
-            for outcome in outcomes[offset : offset + CHUNK]:
-                loader.ticket(outcome, out)
+            for i, outcome in enumerate(outcomes[offset : offset + CHUNK], start=offset):
+                loader.ticket(outcome, out, history=i < len(history))
             for t in TABLES:
                 writers[t].put(out[t])
             bar.update(min(CHUNK, tickets - offset))
