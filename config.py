@@ -165,6 +165,9 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
     # No rate is published on fewer answers than this (hotline.core.stats.published_rate): "too few answers".
     PUBLIC_MIN_ANSWERS = int(os.environ.get("PUBLIC_MIN_ANSWERS", "10"))
+    # `flask archive` moves tickets closed more than this many years ago out of the working tables
+    # (docs/operations.md "Retention and the archive"): two full years stay for year-on-year figures.
+    ARCHIVE_AFTER_YEARS = int(os.environ.get("ARCHIVE_AFTER_YEARS", "3"))
     # The 社会监督评议 link sent after a ticket (hotline.evaluation.services.evaluation_link_token): valid days.
     EVALUATION_LINK_DAYS = int(os.environ.get("EVALUATION_LINK_DAYS", 60))
     # Rate limits live in Redis when there is one (shared by all gunicorn workers), in memory otherwise.

@@ -324,3 +324,6 @@ def _register_commands(app: Flask) -> None:
     from hotline.accountability.cli import accountability_cli
 
     app.cli.add_command(accountability_cli)
+    from hotline.archive.cli import archive_cli
+
+    app.cli.add_command(archive_cli)

@@ -2,6 +2,7 @@
 
 from hotline.accountability.models import AccountabilityCase  # noqa: F401
 from hotline.accounts.models import User, UserRole  # noqa: F401
+from hotline.archive.models import ArchivedTicket  # noqa: F401
 from hotline.assessment.models import AssessmentObjection, AssessmentPeriod, AssessmentScore  # noqa: F401
 from hotline.core.audit import AuditEntry  # noqa: F401
 from hotline.cti.models import Call  # noqa: F401

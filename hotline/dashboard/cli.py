@@ -7,6 +7,7 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
+from hotline.core.errors import DomainError
 from hotline.extensions import db
 
 kpi_cli = AppGroup("kpi", help="KPI rollups for the dashboard and the public page.")
@@ -36,7 +37,11 @@ def rebuild_command(start, end):
     """Recount every day of a period (after a calendar or data correction)."""
     from hotline.dashboard import services
 
-    n = services.rebuild(start.date(), end.date(), commit=db.session.commit)
+    try:
+        n = services.rebuild(start.date(), end.date(), commit=db.session.commit)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc.message)) from exc
     services.refresh_snapshots()
     db.session.commit()
     click.echo(f"rebuilt {n} days")

@@ -19,8 +19,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Label, Row, and_, delete, func, insert, select
 
+from hotline.archive.queries import archived_until
 from hotline.core.clock import LOCAL_TZ, to_local, to_utc_naive, utcnow
-from hotline.core.errors import NotFound
+from hotline.core.errors import DomainError, NotFound
 from hotline.dashboard import kpis
 from hotline.dashboard.models import (
     ExportRecord,
@@ -426,7 +427,18 @@ def rollup_closed_days(
 
 
 def rebuild(start: date, end: date, commit: Callable[[], None] | None = None) -> int:
-    """Recount every day of [start, end] (an admin's repair after a calendar correction)."""
+    """Recount every day of [start, end] (an admin's repair after a calendar correction). Days whose facts
+    are partly in the archive are refused: recounting them from the working tables would lose those."""
+    horizon = archived_until()
+    if horizon is not None and start <= local_today(horizon):
+        raise DomainError(
+            _l(
+                "Days up to %(day)s include archived tickets: restore them first (flask archive restore "
+                "--closed-after) or rebuild from a later day.",
+                day=local_today(horizon).isoformat(),
+            ),
+            field="from",
+        )
     today, day, n = local_today(), start, 0
     while day <= end:
         rollup_day(day, final=day < today)

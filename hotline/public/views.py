@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from hotline.archive.queries import archived_for_citizen
 from hotline.core.errors import DomainError, ValidationFailed
 from hotline.core.forms import options
 from hotline.evaluation.services import ticket_evaluation_path
@@ -91,10 +92,14 @@ def track():
     if request.method == "GET" and re.fullmatch(r"\d{14}", request.args.get("no", "")):
         form.tracking_no.data = request.args["no"]  # from /track/<no> opened without proof: keep the number
     if form.validate_on_submit():
-        ticket = find_for_citizen(form.tracking_no.data.strip(), normalise_phone(form.phone.data))
+        number, phone = form.tracking_no.data.strip(), normalise_phone(form.phone.data)
+        ticket = find_for_citizen(number, phone)
         if ticket is not None:
             _remember(ticket.tracking_no)
             return redirect(url_for(".tracked", tracking_no=ticket.tracking_no))
+        archived = archived_for_citizen(number, phone)
+        if archived is not None:  # closed years ago: its closing, not its file (docs/operations.md)
+            return render_template("public/archived.html", archived=archived, shown=citizen_status(archived.status))
         # One message for a wrong number and a wrong phone: nothing to learn by guessing.
         form.tracking_no.errors = [_("No appeal matches this tracking number and phone number.")]
     return render_template("public/track.html", form=form), 400 if form.errors else 200

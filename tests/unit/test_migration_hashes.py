@@ -32,6 +32,7 @@ LANDED = {
     "e5f6a7b8c9d0_public_evaluation.py": "50cbe2f44af5e321ae5bab2ca4913feb7c4d765cb37fa1326204c84bf5fb18fe",
     "e3c4d5e6b7a8_opinion_cases.py": "0df0d467edf599545c453fdea9f86d7e91b5afcf181bfa11c2c1df392203b0f2",
     "e4d5e6f7c8b9_interviews.py": "f73aaabf466e6d6aceee1cff88a01daefc4091d8ac7ce70257ba7a29795a58af",
+    "f6a7b8c9d0e1_ticket_archive.py": "77edcf3e63ac270269e1811985c8ecf215e8ba46fae7e8107a315552de2c607c",
 }
 
 
