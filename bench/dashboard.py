@@ -13,7 +13,8 @@ rollup (``hotline.dashboard.services.rollup_day``) counts the last ``--rollup-da
 5-minute task's snapshots are computed (``services.refresh_snapshots``), both timed, and a
 threaded server on 127.0.0.1 answers ``--requests`` requests per endpoint after 5 warm-ups; the script
 prints p50 and p95 in ms. The scratch database is dropped afterwards unless --keep. ``--reuse URL``
-measures again on a kept database (migrated to the current schema, snapshots refreshed first).
+measures again on a kept database (migrated to the current schema, snapshots refreshed first); on a
+database straight from ``bench/generate.py`` (no rollups yet) it tags the projects and rolls up first.
 """
 
 from __future__ import annotations
@@ -156,7 +157,9 @@ def main() -> None:
     parser.add_argument("--rollup-days", type=int, default=30)
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--reuse", help="measure again on a database kept by an earlier --keep run (its URL)")
+    parser.add_argument(
+        "--reuse", help="measure on a kept database (an earlier --keep run, or one made by bench/generate.py)"
+    )
     args = parser.parse_args()
 
     from flask_migrate import upgrade
@@ -190,7 +193,7 @@ def main() -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         with app.app_context():
             upgrade()  # on --reuse: brings a kept database to the current schema
-            if args.reuse:
+            if args.reuse and db.session.execute(sa.text("SELECT EXISTS (SELECT 1 FROM kpi_rollup_run)")).scalar():
                 refresh_snapshots()
             else:
                 tag_projects()

@@ -11,6 +11,9 @@ INSERT … SELECT generate_series, with their ladder clocks) and measures:
 The machine's load average is printed at the start and after each size: on a busy machine the figures
 are lower.
 The scratch database is dropped afterwards unless --keep.
+
+``--database-url URL`` (repeatable) instead measures the none-due sweep on databases made by
+``bench/generate.py`` (a realistic history: open work is weeks deep, the rest closed), read only.
 """
 
 from __future__ import annotations
@@ -179,13 +182,53 @@ def measure(admin_url: str, n: int, keep: bool) -> dict:
     return result
 
 
+def measure_existing(url: str) -> dict:
+    """On a database from ``bench/generate.py`` (read only): the none-due sweep, as of just before the
+    earliest pending deadline, over every open ticket of a realistic history."""
+    from hotline import create_app
+    from hotline.extensions import db
+    from hotline.sla.ladder import run_sweep
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        tickets, pending, first = db.session.execute(
+            sa.text(
+                "SELECT (SELECT count(*) FROM ticket), count(*), min(next_deadline_at) FROM ticket "
+                "WHERE next_deadline_at IS NOT NULL"
+            )
+        ).one()
+        quiet = first - timedelta(minutes=1)
+        run_sweep(quiet)
+        times = []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            counts = run_sweep(quiet)
+            times.append((time.perf_counter() - t0) * 1000)
+            assert counts.get("tickets", 0) == 0, counts
+        plan = probe_plan(quiet)
+        db.session.remove()
+        db.engine.dispose()
+    return {"tickets": tickets, "pending": pending, "none_due_ms": round(statistics.median(times), 2), "plan": plan}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--database-url", action="append", help="a bench/generate.py database (repeatable): none due only"
+    )
     args = parser.parse_args()
     import os
+
+    if args.database_url:
+        print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+        print(f"{'tickets':>10} {'pending deadlines':>18} {'none due ms (median of 20)':>27}  none-due probe")
+        for url in args.database_url:
+            r = measure_existing(url)
+            print(f"{r['tickets']:>10} {r['pending']:>18} {r['none_due_ms']:>27}  {r['plan']}", flush=True)
+        return
 
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
     print(

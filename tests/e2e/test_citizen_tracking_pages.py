@@ -92,3 +92,65 @@ def test_citizen_tracking_pages(browser, live_server, width):
     screenshot(page, f"citizen-forgot-sent-{width}")
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     context.close()
+
+
+def test_an_archived_appeal_tells_the_citizen_when_it_was_closed(browser, live_server):
+    """Issue 27.3: a ticket closed years ago and archived (`flask archive`) is found with its number and phone."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from hotline.archive.services import archive_closed
+    from hotline.core.clock import utcnow
+    from hotline.extensions import db
+    from hotline.tickets.models import Ticket
+    from hotline.tickets.services import CitizenActor, apply_transition
+
+    phone = "13955557777"
+    number = ticket_answered(phone)
+    with LIVE["app"].app_context():
+        ticket = db.session.execute(select(Ticket).filter_by(tracking_no=number)).scalar_one()
+        apply_transition(ticket, "rate_satisfied", CitizenActor(phone), satisfaction="satisfied")
+        db.session.commit()
+        years = timedelta(days=4 * 365)
+        for column in ("closed_at", "updated_at", "rated_at"):  # in Python: SQLite has no interval arithmetic
+            setattr(ticket, column, getattr(ticket, column) - years)
+        db.session.commit()
+        assert archive_closed(utcnow() - timedelta(days=3 * 365), commit=db.session.commit).archived == 1
+    context = browser.new_context(viewport=WIDTHS["phone"], locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server}/track")
+    page.fill("input[name=tracking_no]", number)
+    page.fill("input[name=phone]", phone)
+    page.locator("form button.btn-primary[type=submit]").click()
+    page.wait_for_load_state()
+    text = page.locator("[data-testid=archived-appeal]").inner_text()
+    assert "已归档" in text and number in text and "12345" in text
+    screenshot(page, "citizen-archived-appeal-phone")
+    context.close()
+
+
+def ticket_answered(phone: str) -> str:
+    """A ticket whose answer was released and waits for the citizen's rating, filed with ``phone``."""
+    from hotline.accounts.services import get_user
+    from hotline.extensions import db
+    from hotline.orgs.services import get_unit_by_code
+    from hotline.tickets.services import AppealInput, apply_transition, register_ticket
+
+    with LIVE["app"].app_context():
+        appeal = AppealInput(
+            appeal_type="complaint",
+            title="路灯不亮",
+            body="人民路路灯连续一周不亮。",
+            citizen_phone=phone,
+            district_id=get_unit_by_code("d1").id,
+            address="东湖区人民路30号",
+        )
+        ticket = register_ticket(appeal, get_user("operator"), "register")
+        apply_transition(ticket, "dispatch", get_user("dispatcher"), lead_unit=get_unit_by_code("d1-housing"))
+        handler = get_user("handler")
+        apply_transition(ticket, "sign", handler)
+        apply_transition(ticket, "reply", handler, body="已修复。")
+        apply_transition(ticket, "approve_reply", get_user("dispatcher"))
+        db.session.commit()
+        return ticket.tracking_no
