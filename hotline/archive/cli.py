@@ -31,10 +31,11 @@ def _cutoff(years: int) -> datetime:
 )
 @click.option("--years", type=click.IntRange(min=1), help="closed more than this many years ago")
 @click.option("--batch", type=click.IntRange(min=1, max=10_000), default=500, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), help="stop after about this many tickets (a maintenance window)")
 @click.option("--dry-run", is_flag=True, help="count what would be archived, change nothing")
 @click.pass_context
 @with_appcontext
-def archive_cli(ctx, years, batch, dry_run):
+def archive_cli(ctx, years, batch, limit, dry_run):
     if ctx.invoked_subcommand is not None:
         return
     years = years or current_app.config["ARCHIVE_AFTER_YEARS"]
@@ -46,6 +47,7 @@ def archive_cli(ctx, years, batch, dry_run):
     run = services.archive_closed(
         cutoff,
         batch=batch,
+        limit=limit,
         commit=db.session.commit,
         progress=lambda n: click.echo(f"  {n} archived", err=True) if n % (batch * 20) < batch else None,
     )
@@ -53,8 +55,8 @@ def archive_cli(ctx, years, batch, dry_run):
     example = f" (e.g. {', '.join(run.tracking_nos)})" if run.tracking_nos else ""
     click.echo(
         f"archived {run.archived} ticket(s) closed before {cutoff:%Y-%m-%d %H:%M} UTC ({years} years){example}; "
-        f"{run.kept} closed before then kept in the working tables (cited by a case, objection, evaluation, "
-        "opinion case, project or interview, or merged with such a ticket)"
+        f"{run.kept} closed before then stay in the working tables (cited by a case, objection, evaluation, "
+        "opinion case, project or interview, merged with such a ticket" + (", or left by --limit)" if limit else ")")
     )
 
 

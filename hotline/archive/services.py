@@ -243,15 +243,17 @@ def archive_closed(
     cutoff: datetime,
     *,
     batch: int = 500,
+    limit: int | None = None,
     commit: Callable[[], None] | None = None,
     progress: Callable[[int], object] | None = None,
 ) -> ArchiveRun:
     """Archive the final tickets closed before ``cutoff`` (naive UTC), ``batch`` masters per transaction
-    (``commit`` after each: an interrupted run keeps what it did and the next run goes on)."""
+    (``commit`` after each: an interrupted run keeps what it did and the next run goes on), oldest ids
+    first; ``limit``: stop after about that many (a run that fits a maintenance window)."""
     if cutoff > utcnow():
         raise DomainError(_l("The cutoff lies in the future."), field="years")
     run, after = ArchiveRun(), 0
-    query = _roots(cutoff).order_by(Ticket.id).limit(batch)
+    query = _roots(cutoff).order_by(Ticket.id).limit(batch if limit is None else min(batch, limit))
     while roots := list(db.session.execute(query.where(Ticket.id > after)).scalars()):
         children = db.session.execute(select(Ticket.id).where(Ticket.merged_into_id.in_(roots))).scalars()
         numbers = _archive_group([*roots, *children])
@@ -263,6 +265,8 @@ def archive_closed(
             commit()
         if progress:
             progress(run.archived)
+        if limit is not None and run.archived >= limit:
+            break
     run.kept = db.session.execute(
         select(func.count())
         .select_from(Ticket)

@@ -168,3 +168,12 @@ def test_the_citizen_learns_an_archived_appeal_was_closed_on_the_same_proof(clie
         assert old.title not in page and PHONE not in page  # its closing, not its file
     else:
         assert response.status_code == 400 and 'data-testid="archived-appeal"' not in page
+
+
+def test_a_limited_run_stops_and_the_next_goes_on(app, world):
+    tickets = [age(world.ticket_in("closed")) for _ in range(3)]
+    first = services.archive_closed(cutoff(), batch=1, limit=2, commit=db.session.commit)
+    assert (first.archived, first.kept) == (2, 1)
+    second = services.archive_closed(cutoff(), batch=1, commit=db.session.commit)
+    assert (second.archived, second.kept) == (1, 0)
+    assert {a.ticket_id for a in db.session.execute(select(ArchivedTicket)).scalars()} == {t.id for t in tickets}
