@@ -11,29 +11,18 @@ WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "he
 
 def redone_ticket() -> str:
     """A ticket answered, rated unsatisfied by its citizen and back at its unit (重办), filed with ``PHONE``."""
-    from hotline.accounts.services import get_user
-    from hotline.extensions import db
-    from hotline.orgs.services import get_unit_by_code
-    from hotline.tickets.services import AppealInput, CitizenActor, apply_transition, register_ticket
+    from sqlalchemy import select
 
+    from hotline.extensions import db
+    from hotline.tickets.models import Ticket
+    from hotline.tickets.services import CitizenActor, apply_transition
+
+    number = ticket_answered(PHONE, title="小区门口路面塌陷", body="小区南门路面塌陷一个大坑，雨天积水。")
     with LIVE["app"].app_context():
-        appeal = AppealInput(
-            appeal_type="complaint",
-            title="小区门口路面塌陷",
-            body="小区南门路面塌陷一个大坑，雨天积水。",
-            citizen_phone=PHONE,
-            district_id=get_unit_by_code("d1").id,
-            address="东湖区人民路12号",
-        )
-        ticket = register_ticket(appeal, get_user("operator"), "register")
-        apply_transition(ticket, "dispatch", get_user("dispatcher"), lead_unit=get_unit_by_code("d1-housing"))
-        handler = get_user("handler")
-        apply_transition(ticket, "sign", handler)
-        apply_transition(ticket, "reply", handler, body="已安排施工队三日内修复。")
-        apply_transition(ticket, "approve_reply", get_user("dispatcher"))
+        ticket = db.session.execute(select(Ticket).filter_by(tracking_no=number)).scalar_one()
         apply_transition(ticket, "rate_unsatisfied", CitizenActor(PHONE), comment="一周了还没修")
         db.session.commit()
-        return ticket.tracking_no
+        return number
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -130,7 +119,7 @@ def test_an_archived_appeal_tells_the_citizen_when_it_was_closed(browser, live_s
     context.close()
 
 
-def ticket_answered(phone: str) -> str:
+def ticket_answered(phone: str, title: str = "路灯不亮", body: str = "人民路路灯连续一周不亮。") -> str:
     """A ticket whose answer was released and waits for the citizen's rating, filed with ``phone``."""
     from hotline.accounts.services import get_user
     from hotline.extensions import db
@@ -140,8 +129,8 @@ def ticket_answered(phone: str) -> str:
     with LIVE["app"].app_context():
         appeal = AppealInput(
             appeal_type="complaint",
-            title="路灯不亮",
-            body="人民路路灯连续一周不亮。",
+            title=title,
+            body=body,
             citizen_phone=phone,
             district_id=get_unit_by_code("d1").id,
             address="东湖区人民路30号",
