@@ -21,16 +21,9 @@ from hotline.tickets.actions import ACTIONS, WEB_ACTIONS
 from hotline.tickets.forms import ACTION_LABELS, ActionForm
 from hotline.tickets.labels import STATUS, citizen_status, label
 from hotline.tickets.models import Ticket
-from hotline.tickets.queries import (
-    FINAL_COUNT_CAP,
-    NewestFirstPage,
-    account_appeals,
-    callbacks_due,
-    status_counts,
-    visible_tickets,
-)
+from hotline.tickets.queries import NewestFirstPage, account_appeals, callbacks_due, status_counts, visible_tickets
 from hotline.tickets.queues import DESK_TABS
-from hotline.tickets.workflow import FINAL_STATUSES, Status
+from hotline.tickets.workflow import Status
 
 bp = Blueprint("tickets", __name__)
 
@@ -82,9 +75,6 @@ def index():
         tickets.total = (counts.get(status, 0) + merged_callbacks) if status else sum(counts.values())
         if callbacks is not None:  # the page's release SMS, in one statement
             sms = queries.release_sms_states([t.id for t in tickets.items])
-    # A final status counted past the cap: its tab and the totals are lower bounds ("more than").
-    capped = {s.value for s in FINAL_STATUSES if counts.get(s.value, 0) > FINAL_COUNT_CAP}
-    shown = len(capped) if not status else int(status in capped)
     return render_template(
         "tickets/index.html",
         tickets=tickets,
@@ -94,9 +84,6 @@ def index():
         merged_callbacks=merged_callbacks,
         callbacks=callbacks,
         sms=sms,
-        cap=FINAL_COUNT_CAP,
-        capped=capped,
-        more_than=(tickets.total - shown) if shown and tickets is not None else None,
     )
 
 

@@ -258,26 +258,3 @@ def test_a_merge_target_outside_the_dispatchers_scope_is_refused(app, town):
         apply_transition(duplicate, "merge", centre_dispatcher, master=master)
     db.session.rollback()
     assert db.session.get(type(duplicate), duplicate.id).merged_into_id is None
-
-
-def test_a_final_status_is_counted_up_to_the_cap_and_the_list_says_more_than(app, world, monkeypatch):
-    """History accumulates in final statuses: past FINAL_COUNT_CAP the tab and the total are lower bounds, so
-    the counts cost the open work, not the years (bench/README.md); open statuses stay exact."""
-    from hotline.tickets import queries
-
-    monkeypatch.setattr(queries, "FINAL_COUNT_CAP", 2)
-    monkeypatch.setattr("hotline.tickets.views.FINAL_COUNT_CAP", 2)
-    for _ in range(3):
-        world.ticket_in("closed")
-    for _ in range(3):
-        world.ticket_in("in_progress")
-    counts = queries.status_counts(world.dispatcher)
-    assert counts["closed"] == 3 and counts["in_progress"] == 3  # capped at cap + 1; open exact
-    client = app.test_client()
-    assert client.post("/login", data={"username": "dispatcher", "password": PASSWORD}).status_code == 302
-    closed = client.get("/?status=closed").get_data(as_text=True)
-    assert "超过 2 件" in closed and ">2+<" in closed
-    everything = client.get("/").get_data(as_text=True)
-    assert "超过 5 件" in everything and ">5+<" in everything  # 3 in progress and more than 2 closed
-    in_progress = client.get("/?status=in_progress").get_data(as_text=True)
-    assert "共 3 件" in in_progress
