@@ -103,7 +103,7 @@ def measure(url: str, rounds: int, only: list[str] | None = None) -> list[tuple]
         ("ticket list, closed", lambda: dispatcher.get(f"/?status=closed&page={pick.randint(1, 20)}")),
         ("ticket page", lambda: dispatcher.get(f"/tickets/{pick.choice(numbers)}")),
         ("handler workspace", lambda: handler.get("/workspace")),
-        ("handler's ticket list, afresh", lambda: afresh(lambda: handler.get(f"/?page={pick.randint(1, 5)}"))),
+        ("handler list, afresh", lambda: afresh(lambda: handler.get(f"/?page={pick.randint(1, 5)}"))),
         ("callback list", lambda: operator.get("/?status=pending_callback")),
         ("review queue", lambda: operator.get("/console/review")),
         ("caller history", lambda: operator.get(f"/console/caller?phone={pick.choice(phones)}")),

@@ -230,7 +230,16 @@ def test_pages_script_times_every_page(pg_databases):
     rows = {line[:24].strip(): line[24:].split() for line in done.stdout.splitlines()[3:]}
     assert set(rows) == {
         "ticket list (50 rows)",
+        "ticket list, afresh",
+        "ticket list, closed",
         "ticket page",
+        "handler workspace",
+        "handler list, afresh",
+        "callback list",
+        "review queue",
+        "caller history",
+        "overdue board",
+        "supervision requests",
         "dispatch desk",
         "dispatch desk, afresh",
         "search 物业 收费",
