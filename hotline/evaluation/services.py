@@ -411,7 +411,7 @@ def results(questionnaire: Questionnaire) -> list[UnitResult]:
     return out
 
 
-def published_results(questionnaire: Questionnaire) -> list[dict]:
+def published_results(questionnaire: Questionnaire) -> list[dict[str, object]]:
     """``results`` as published: per unit and question, n and the score or satisfaction rate, None (too few
     answers) under ``PUBLIC_MIN_ANSWERS``: a score question's mean (1–5), a choice question's satisfaction rate."""
     out = []

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -67,7 +68,7 @@ def _require_stage(case: OpinionCase, step: str) -> CaseStage:
     return target
 
 
-def _text(value: str | None, field: str, limit: int, message) -> str:
+def _text(value: str | None, field: str, limit: int, message: LazyString) -> str:
     value = (value or "").strip()
     if not value:
         raise ValidationFailed(message, field=field)
