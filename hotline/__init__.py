@@ -327,3 +327,6 @@ def _register_commands(app: Flask) -> None:
     from hotline.archive.cli import archive_cli
 
     app.cli.add_command(archive_cli)
+    from hotline.tickets.cli import tickets_cli
+
+    app.cli.add_command(tickets_cli)

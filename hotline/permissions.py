@@ -32,16 +32,18 @@ _HOTLINE = {r.value for r in HOTLINE_ROLES}
 # --- reading tickets: the one scope rule, as SQL (lists) and as a row check (a ticket's page) ------------------
 
 
-def _at_units(unit_ids: Select[tuple[int]]) -> ColumnElement[bool]:
-    return Ticket.id.in_(
-        select(Assignment.ticket_id).where(
-            Assignment.unit_id.in_(unit_ids), Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)
-        )
+def _at_units(unit_ids: Select[tuple[int]], open_work: bool = False) -> ColumnElement[bool]:
+    assignments = select(Assignment.ticket_id).where(
+        Assignment.unit_id.in_(unit_ids), Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)
     )
+    if open_work:  # the rows of open work alone (ix_assignment_open_work), not the unit's years of history
+        assignments = assignments.where(Assignment.ticket_open)
+    return Ticket.id.in_(assignments)
 
 
-def ticket_scope(user: User) -> ColumnElement[bool] | None:
+def ticket_scope(user: User, open_work: bool = False) -> ColumnElement[bool] | None:
     """The one rule of which tickets ``user`` may read, as a condition on ``Ticket``; None: every ticket.
+    ``open_work``: the same rule for a query that reads open tickets only, on the assignments of open tickets.
 
     - hotline roles (operator, dispatcher, supervisor, admin) scoped to the city: every ticket;
       scoped lower: tickets taken in by a unit of their subtree or actively assigned to one;
@@ -58,9 +60,9 @@ def ticket_scope(user: User) -> ColumnElement[bool] | None:
             return None  # the whole city: no filter, so lists stay index-friendly at scale
         units = subtree_ids(role.scope_unit)
         if role.role in _HOTLINE:
-            conditions += [Ticket.intake_unit_id.in_(units), _at_units(units)]
+            conditions += [Ticket.intake_unit_id.in_(units), _at_units(units, open_work)]
         elif role.role == Role.HANDLER.value:
-            conditions.append(_at_units(units))
+            conditions.append(_at_units(units, open_work))
         elif role.role == Role.CITIZEN.value:
             conditions.append(Ticket.citizen_user_id == user.id)
             phone = normalise_phone(user.phone)
@@ -69,9 +71,10 @@ def ticket_scope(user: User) -> ColumnElement[bool] | None:
     return or_(*conditions) if conditions else false()
 
 
-def in_scope_query(query: Select[Any], user: User) -> Select[Any]:
-    """``query`` (on ``Ticket``) narrowed to what ``user`` may read: every list, search, export and API filter."""
-    scope = ticket_scope(user)
+def in_scope_query(query: Select[Any], user: User, open_work: bool = False) -> Select[Any]:
+    """``query`` (on ``Ticket``) narrowed to what ``user`` may read: every list, search, export and API filter.
+    ``open_work``: ``query`` reads open tickets only (``ticket_scope``)."""
+    scope = ticket_scope(user, open_work)
     return query if scope is None else query.where(scope)
 
 

@@ -47,6 +47,7 @@ from hotline.core.clock import utcnow
 from hotline.core.errors import DomainError
 from hotline.extensions import db
 from hotline.search.services import index_ticket
+from hotline.tickets import counts
 from hotline.tickets.models import Ticket
 from hotline.tickets.workflow import FINAL_STATUSES
 
@@ -227,6 +228,7 @@ def _archive_group(ids: Sequence[int]) -> list[str]:
             for tid, t in tickets.items()
         ],
     )
+    counts.tickets_leaving(ids)
     for name, column in DETACHED.items():
         table = _table(name)
         db.session.execute(update(table).where(table.c[column].in_(ids)).values({column: None}))
@@ -324,6 +326,7 @@ def _restore_group(group: Sequence[ArchivedTicket]) -> None:
             )
     db.session.execute(delete(ArchivedTicket).where(ArchivedTicket.ticket_id.in_([a.ticket_id for a in group])))
     db.session.flush()
+    counts.tickets_restored([a.ticket_id for a in group])
     for archived in group:
         restored = db.session.get(Ticket, archived.ticket_id)
         if restored is not None:

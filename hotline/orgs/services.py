@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, or_, select
 from hotline.core.errors import ValidationFailed
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
+from hotline.tickets import counts
 
 if TYPE_CHECKING:
     from hotline.accounts.models import User
@@ -129,8 +130,11 @@ def move_unit(unit: OrgUnit, new_parent: OrgUnit, *, actor: User | str) -> OrgUn
     for member in db.session.execute(select(OrgUnit).where(OrgUnit.path.startswith(old_path))).scalars():
         member.path = new_path + member.path[len(old_path) :]
         member.depth += shift
+    old_above = {int(part) for part in old_path.strip("/").split("/")} - {unit.id}
     unit.parent = new_parent
     db.session.flush()
+    # The units above it that gained or lost its subtree's closed tickets count theirs afresh.
+    counts.recount_units(old_above ^ {int(part) for part in new_parent.path.strip("/").split("/")})
     _audit(actor, "unit.move", unit, {"parent": [before, new_parent.code]})
     return unit
 

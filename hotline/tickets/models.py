@@ -235,6 +235,16 @@ class Assignment(Model):
         enum_check("role", AssignmentRole),
         enum_check("status", AssignmentStatus),
         Index("ix_assignment_unit_status", "unit_id", "status"),
+        # A unit's open work, whatever the years of closed history behind it: the workspace and the open
+        # statuses' counts read only these rows (hotline.tickets.counts).
+        Index(
+            "ix_assignment_open_work",
+            "unit_id",
+            "status",
+            "ticket_id",
+            postgresql_where=text("ticket_open"),
+            sqlite_where=text("ticket_open"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -250,6 +260,8 @@ class Assignment(Model):
     sign_deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
     answer_deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
     instructions: Mapped[str | None] = mapped_column(Text)
+    # False once the ticket is final (final statuses are absorbing): set with the final transition.
+    ticket_open: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
 
     ticket: Mapped[Ticket] = relationship(back_populates="assignments")
     unit: Mapped[OrgUnit] = relationship()
@@ -382,3 +394,17 @@ class Attachment(Model):
     created_at: Mapped[datetime] = created_at_column()
 
     ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+
+
+class ScopeFinalCount(Model):
+    """How many final tickets of each status a scope holds (``hotline.tickets.counts``): the ticket list's
+    tabs of closed work read these instead of counting years of history. ``kind`` is the scope rule of
+    ``permissions.ticket_scope``: ``handler`` (tickets actively assigned in the unit's subtree) or ``staff``
+    (those and the tickets taken in there; the root's ``staff`` row is the whole city)."""
+
+    __tablename__ = "scope_final_count"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)

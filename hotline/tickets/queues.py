@@ -76,11 +76,7 @@ def dispatch():
 def workspace():
     """What the handler's units have to do, by the deadline shown; ?show=waiting: the rest of their open work."""
     waiting = request.args.get("show") == "waiting"
-    tickets = (
-        db.session.execute(queries.with_list_columns(queries.workspace(current_user, waiting).limit(300)))
-        .scalars()
-        .all()
-    )
+    tickets = queries.workspace_page(current_user, waiting, 300)
     return render_template(
         "tickets/workspace.html",
         tickets=tickets,

@@ -42,6 +42,7 @@ from hotline.core.text import strip_control
 from hotline.extensions import db
 from hotline.orgs.models import OrgUnit, UnitKind
 from hotline.sla import deadlines
+from hotline.tickets import counts
 from hotline.tickets.models import (
     Assignment,
     AssignmentRole,
@@ -60,6 +61,7 @@ from hotline.tickets.models import (
 from hotline.tickets.tracking import next_tracking_no
 from hotline.tickets.validation import validate_appeal
 from hotline.tickets.workflow import (
+    FINAL_STATUSES,
     OPEN_STATUSES,
     Actor,
     Channel,
@@ -239,12 +241,14 @@ def apply_transition(
     event = _event_values(action, actor, from_status=current, to_status=target, note=note, data=data, at=now)
     if ticket.id is None:
         _insert_new(ticket, event)
-        return ticket
-    db.session.add(TicketEvent(ticket=ticket, **event))
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise Conflict() from exc
+    else:
+        db.session.add(TicketEvent(ticket=ticket, **event))
+        try:
+            db.session.flush()
+        except StaleDataError as exc:
+            raise Conflict() from exc
+    if target in FINAL_STATUSES and current not in FINAL_STATUSES:
+        counts.ticket_became_final(ticket)
     return ticket
 
 
