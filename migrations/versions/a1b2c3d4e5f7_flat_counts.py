@@ -1,4 +1,5 @@
-"""counts that stay flat with history: open-work flag on assignments, stored counts of final tickets per scope
+"""counts that stay flat with history: open-work flag on assignments, stored counts of final tickets per scope,
+a caller's appeals by phone and time
 
 Revision ID: a1b2c3d4e5f7
 Revises: f6a7b8c9d0e1
@@ -8,6 +9,7 @@ Create Date: 2026-12-07 23:40:00
 workspace and the open statuses' counts read a unit's open work alone; ``scope_final_count`` holds per scope
 unit, kind and final status how many tickets it reads (``hotline.tickets.counts``). The upgrade fills both
 from the tickets: on a large database it rewrites every assignment row once (minutes at ten million tickets).
+The index on (citizen_phone, created_at) replaces the one on citizen_phone alone.
 """
 
 from alembic import op
@@ -38,6 +40,9 @@ def upgrade():
             postgresql_where=sa.text("ticket_open"),
             sqlite_where=sa.text("ticket_open"),
         )
+    with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.create_index("ix_ticket_citizen_phone_created", ["citizen_phone", "created_at"], unique=False)
+        batch_op.drop_index("ix_ticket_citizen_phone")
     op.create_table(
         "scope_final_count",
         sa.Column("unit_id", sa.Integer(), nullable=False),
@@ -72,6 +77,9 @@ def upgrade():
 
 def downgrade():
     op.drop_table("scope_final_count")
+    with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.create_index("ix_ticket_citizen_phone", ["citizen_phone"], unique=False)
+        batch_op.drop_index("ix_ticket_citizen_phone_created")
     with op.batch_alter_table("assignment", schema=None) as batch_op:
         batch_op.drop_index("ix_assignment_open_work", sqlite_where=sa.text("ticket_open"), postgresql_where=sa.text("ticket_open"))
         batch_op.drop_column("ticket_open")

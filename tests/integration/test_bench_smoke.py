@@ -238,6 +238,7 @@ def test_pages_script_times_every_page(pg_databases):
         "callback list",
         "review queue",
         "caller history",
+        "caller history, busiest",
         "overdue board",
         "supervision requests",
         "dispatch desk",
