@@ -69,11 +69,14 @@ def measure(url: str, rounds: int, only: list[str] | None = None) -> list[tuple]
                 sa.text("SELECT tracking_no, citizen_phone FROM ticket ORDER BY random() LIMIT 50")
             ).all()
         numbers, phones = [n for n, _ in sample], [p for _, p in sample]
-        busiest = conn.execute(  # the phone with the longest history (of a sample: no sort of every ticket)
-            sa.text(f"SELECT citizen_phone FROM {pick_from} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
-        ).scalar() or conn.execute(
-            sa.text("SELECT citizen_phone FROM ticket GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
-        ).scalar()
+        busiest = (
+            conn.execute(  # the phone with the longest history (of a sample: no sort of every ticket)
+                sa.text(f"SELECT citizen_phone FROM {pick_from} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+            ).scalar()
+            or conn.execute(
+                sa.text("SELECT citizen_phone FROM ticket GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+            ).scalar()
+        )
     engine.dispose()
 
     def signed_in(username):
