@@ -1,5 +1,5 @@
 """counts that stay flat with history: open-work flag on assignments, stored counts of final tickets per scope,
-a caller's appeals by phone and time
+a caller's appeals by phone and time, open tickets by place and time
 
 Revision ID: a1b2c3d4e5f7
 Revises: f6a7b8c9d0e1
@@ -9,7 +9,8 @@ Create Date: 2026-12-07 23:40:00
 workspace and the open statuses' counts read a unit's open work alone; ``scope_final_count`` holds per scope
 unit, kind and final status how many tickets it reads (``hotline.tickets.counts``). The upgrade fills both
 from the tickets: on a large database it rewrites every assignment row once (minutes at ten million tickets).
-The index on (citizen_phone, created_at) replaces the one on citizen_phone alone.
+The index on (citizen_phone, created_at) replaces the one on citizen_phone alone; the duplicate hints read the
+newest open tickets of a (category, district) from a partial index.
 """
 
 from alembic import op
@@ -23,6 +24,10 @@ depends_on = None
 
 FINAL = "('answered_directly', 'closed', 'merged', 'not_accepted', 'transferred')"
 ACTIVE = "('answered', 'dispatched', 'signed')"
+OPEN = (
+    "status IN ('dispatched', 'in_progress', 'pending_callback', 'pending_dispatch', 'pending_review', 'replied', "
+    "'return_requested', 'suspended')"
+)
 
 
 def upgrade():
@@ -43,6 +48,13 @@ def upgrade():
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.create_index("ix_ticket_citizen_phone_created", ["citizen_phone", "created_at"], unique=False)
         batch_op.drop_index("ix_ticket_citizen_phone")
+        batch_op.create_index(
+            "ix_ticket_open_place_created",
+            ["category_id", "district_id", "created_at"],
+            unique=False,
+            postgresql_where=sa.text(OPEN),
+            sqlite_where=sa.text(OPEN),
+        )
     op.create_table(
         "scope_final_count",
         sa.Column("unit_id", sa.Integer(), nullable=False),
@@ -78,6 +90,7 @@ def upgrade():
 def downgrade():
     op.drop_table("scope_final_count")
     with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.drop_index("ix_ticket_open_place_created", postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
         batch_op.create_index("ix_ticket_citizen_phone", ["citizen_phone"], unique=False)
         batch_op.drop_index("ix_ticket_citizen_phone_created")
     with op.batch_alter_table("assignment", schema=None) as batch_op:
