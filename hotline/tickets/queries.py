@@ -105,7 +105,7 @@ def release_sms_states(ticket_ids: Sequence[int]) -> dict[int, str]:
 def rated_without_call(user: User, since: datetime) -> Select:
     """The tickets in ``user``'s scope rated since ``since`` by the citizen (SMS reply, SMS link, tracking
     page), newest rating first: callbacks an operator need not make. ``since`` is the callback window's start
-    (``services.merged_callback_cutoff``); ``ix_ticket_rated_at`` finds those few days' ratings."""
+    (``services.merged_callback_cutoff``); ``ix_ticket_rated_at_cover`` finds those few days' ratings."""
     return (
         visible_tickets(user)
         .where(
