@@ -269,7 +269,7 @@ def wrapped_up_already(call: Call) -> str:
         return str(
             _l(
                 "%(name)s already wrapped up this call at %(time)s: nothing was changed.",
-                name=entry.actor_name,
+                name=entry.actor.display_name if entry.actor is not None else entry.actor_name,
                 time=to_local(call.wrapped_up_at).strftime("%H:%M"),
             )
         )
