@@ -132,8 +132,13 @@ def can_register_calls(user: User) -> bool:
 
 def can_wrap_up_call(user: User, call: Call) -> bool:
     """Wrap up a call that ended without a ticket (record it as a direct answer, mark an abandoned one called
-    back or dismissed): the operator it was answered or rang at, nobody else; supervisors see the figures."""
-    return can_register_calls(user) and call.operator_id is not None and call.operator_id == user.id
+    back or dismissed): the operator it was answered or rang at, nobody else; a call abandoned in the queue
+    before reaching anyone is every operator's. Supervisors see the figures."""
+    if not can_register_calls(user):
+        return False
+    if call.operator_id is None:
+        return call.abandoned
+    return call.operator_id == user.id
 
 
 def can_dispatch(user: User) -> bool:
@@ -373,9 +378,9 @@ def handles_opinion_case(user: User, case: OpinionCase) -> bool:
 class Rule:
     """A predicate's declared answer: ``roles`` any of which grants it (``None``: see ``scope``), ``scope``:
     the ticket rule that also applies ("" none, "read" ``ticket_scope``, "intake" the intake unit, "assist"
-    an assisting unit, "supervise" a supervisor's scope over one of its units, "call" the user's own call,
-    "unit" the user's scope over the ticket's lead unit, "opinion" an opinion case's lead unit, "interview" a
-    session's unit in the user's scope),
+    an assisting unit, "supervise" a supervisor's scope over one of its units, "call" the user's own call or
+    one abandoned in the queue, "unit" the user's scope over the ticket's lead unit, "opinion" an opinion
+    case's lead unit, "interview" a session's unit in the user's scope),
     and ``pages``: endpoints guarded by it."""
 
     roles: frozenset[str] | None

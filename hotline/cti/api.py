@@ -16,7 +16,7 @@ from hotline.api.models import KeyKind
 from hotline.api.services import find_active_key
 from hotline.api.views import API_KEY, bp, error_responses
 from hotline.core.clock import to_utc_naive, utcnow
-from hotline.cti.services import EVENTS, CallEvent, record_call_event, screen_pop
+from hotline.cti.services import EVENTS, CallEvent, record_call_event, tell_consoles
 from hotline.extensions import db
 
 
@@ -67,7 +67,8 @@ def cti_key_required(view: Callable[..., Any]) -> Callable[..., Any]:
 @bp.doc(security=[API_KEY], responses=error_responses(401, 422))
 def cti_events(data):
     """One telephony event. Idempotent per `call_id` and `event`: a repeat answers `duplicate: true` and changes
-    nothing. An `answered` call pops up on the console of the operator with that extension."""
+    nothing. An `answered` call pops up on the console of the operator with that extension; a call that ends
+    without a ticket appears on that operator's wrap-up list (on every operator's, when abandoned in the queue)."""
     at = to_utc_naive(data["time"]) if data.get("time") else utcnow()
     event = CallEvent(
         data["event"], data["call_id"], data.get("caller"), data.get("agent"), at, data.get("recording_url")
@@ -75,5 +76,5 @@ def cti_events(data):
     call, duplicate = record_call_event(event, g.cti_key_id)
     db.session.commit()
     if not duplicate:
-        screen_pop(call)
+        tell_consoles(call)
     return {"call_id": call.call_id, "state": call.state, "duplicate": duplicate}

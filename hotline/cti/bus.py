@@ -1,8 +1,9 @@
 """How a screen pop reaches one operator's open consoles: Redis pub/sub across web workers and hosts
 (``CTI_BUS_URL``, by default ``REDIS_URL``), or, in the embedded default without Redis, within the process.
 
-A message names only the call (``{"call_id": …}``): the console then loads the caller through a scoped page, so
-no phone number passes through Redis."""
+A message names only the call (``{"call_id": …}``, with ``"event": "wrap_up"`` when it is a call to wrap up): the
+console then loads the caller or its wrap-up list through a scoped page, so no phone number passes through Redis.
+A message to ``None`` reaches every operator's console (a call abandoned in the queue belongs to nobody)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,6 +21,7 @@ from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
 Receive = Callable[[float], dict[str, Any] | None]  # wait up to N seconds for the next message
+EVERY_OPERATOR = None  # the recipient of a message for all operators' consoles
 
 
 class LocalBus:
@@ -26,9 +29,9 @@ class LocalBus:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._queues: dict[int, set[queue.Queue[dict[str, Any]]]] = {}
+        self._queues: dict[int | None, set[queue.Queue[dict[str, Any]]]] = {}
 
-    def publish(self, user_id: int, message: dict[str, Any]) -> None:
+    def publish(self, user_id: int | None, message: dict[str, Any]) -> None:
         with self._lock:
             for q in self._queues.get(user_id, ()):
                 q.put(message)
@@ -37,7 +40,8 @@ class LocalBus:
     def subscribe(self, user_id: int) -> Iterator[Receive]:
         q: queue.Queue[dict[str, Any]] = queue.Queue()
         with self._lock:
-            self._queues.setdefault(user_id, set()).add(q)
+            for key in (user_id, EVERY_OPERATOR):
+                self._queues.setdefault(key, set()).add(q)
 
         def receive(timeout: float) -> dict[str, Any] | None:
             try:
@@ -49,20 +53,24 @@ class LocalBus:
             yield receive
         finally:
             with self._lock:
-                self._queues.get(user_id, set()).discard(q)
+                for key in (user_id, EVERY_OPERATOR):
+                    self._queues.get(key, set()).discard(q)
 
 
 class RedisBus:
-    """A channel per operator, ``<prefix>:cti:operator:<id>``; every web worker's stream listens on its own."""
+    """A channel per operator, ``<prefix>:cti:operator:<id>``, and one for all, ``<prefix>:cti:operators``; every
+    web worker's stream listens on its operator's and on the shared one."""
 
     def __init__(self, url: str, prefix: str) -> None:
         self._client = redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=30)
         self._prefix = prefix
 
-    def _channel(self, user_id: int) -> str:
-        return f"{self._prefix}:cti:operator:{user_id}"
+    def _channel(self, user_id: int | None) -> str:
+        return (
+            f"{self._prefix}:cti:operators" if user_id is EVERY_OPERATOR else f"{self._prefix}:cti:operator:{user_id}"
+        )
 
-    def publish(self, user_id: int, message: dict[str, Any]) -> None:
+    def publish(self, user_id: int | None, message: dict[str, Any]) -> None:
         try:
             self._client.publish(self._channel(user_id), json.dumps(message))
         except redis.RedisError:
@@ -72,13 +80,16 @@ class RedisBus:
     @contextmanager
     def subscribe(self, user_id: int) -> Iterator[Receive]:
         pubsub = self._client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
-        pubsub.subscribe(self._channel(user_id))
+        pubsub.subscribe(self._channel(user_id), self._channel(EVERY_OPERATOR))
 
         def receive(timeout: float) -> dict[str, Any] | None:
-            message = pubsub.get_message(timeout=timeout)
-            if not message or message.get("type") != "message":
-                return None
-            return dict(json.loads(message["data"]))
+            # The two subscriptions' confirmations come first: they are skipped, not taken for "nothing yet".
+            ends = time.monotonic() + timeout
+            while (left := ends - time.monotonic()) > 0:
+                message = pubsub.get_message(timeout=left)
+                if message and message.get("type") == "message":
+                    return dict(json.loads(message["data"]))
+            return None
 
         try:
             yield receive

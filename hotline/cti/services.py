@@ -1,6 +1,7 @@
 """The rules of telephony events: a call's life (ringing → answered → ended), idempotent per call and event;
-the operator a call belongs to; the screen pop; the link between a call and its ticket; and the wrap-up of
-the operator's calls that ended without one (docs/telephony.md, "Wrap-up")."""
+the operator a call belongs to; what the consoles are told (the screen pop, a call to wrap up); the link between
+a call and its ticket; and the wrap-up of calls that ended without one: the operator's own, and those abandoned
+in the queue before reaching anyone, which every operator shares (docs/telephony.md, "Wrap-up")."""
 
 from __future__ import annotations
 
@@ -9,22 +10,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hotline import permissions
 from hotline.accounts.models import EXTENSION, User
-from hotline.core.audit import record_audit
+from hotline.core.audit import AuditEntry, record_audit
 from hotline.core.clock import to_local, utcnow
 from hotline.core.errors import NotFound, PermissionDenied, ValidationFailed
-from hotline.cti.bus import bus
+from hotline.cti.bus import EVERY_OPERATOR, bus
 from hotline.cti.models import Call, CallState, WrapUp
 from hotline.extensions import db
 from hotline.intake.services import intake_appeal
-from hotline.tickets.models import Ticket
+from hotline.tickets.models import Category, Ticket
 from hotline.tickets.services import AppealInput, record_event
 from hotline.tickets.validation import normalise_phone
-from hotline.tickets.workflow import Appeal, Channel
+from hotline.tickets.workflow import Appeal, Channel, Status
 
 EVENTS = ("ringing", "answered", "hangup")
 CALL_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
@@ -116,10 +117,20 @@ def record_call_event(event: CallEvent, api_key_id: int | None = None) -> tuple[
     return call, False
 
 
-def screen_pop(call: Call) -> None:
-    """Tell the answering operator's open consoles (after the commit: they load the call at once)."""
-    if call.operator_id is not None and call.state == CallState.ANSWERED.value:
-        bus().publish(call.operator_id, {"call_id": call.call_id})
+WRAP_UP_EVENT = "wrap_up"  # a message's "event": the console reloads its wrap-up lists (else: a screen pop)
+
+
+def tell_consoles(call: Call) -> None:
+    """After the commit, what open consoles show at once: a call answered at an operator's extension pops up on
+    theirs; a call that ended without a ticket joins its operator's wrap-up list; a call abandoned in the queue
+    joins (or, once wrapped up, leaves) the list every operator shares."""
+    message = {"call_id": call.call_id}
+    if call.state == CallState.ANSWERED.value and call.operator_id is not None:
+        bus().publish(call.operator_id, message)
+    elif call.state == CallState.ENDED.value and call.operator_id is None and call.abandoned:
+        bus().publish(EVERY_OPERATOR, {**message, "event": WRAP_UP_EVENT})
+    elif call.state == CallState.ENDED.value and call.operator_id is not None and _unwrapped(call):
+        bus().publish(call.operator_id, {**message, "event": WRAP_UP_EVENT})
 
 
 def call_for_operator(call_id: str, user: User) -> Call | None:
@@ -173,7 +184,11 @@ def calls_of(ticket: Ticket) -> list[Call]:
     return list(db.session.execute(select(Call).where(Call.ticket_id == ticket.id).order_by(Call.id)).scalars())
 
 
-# --- wrap-up: the operator's calls that ended without a ticket ----------------------------------------------
+# --- wrap-up: calls that ended without a ticket --------------------------------------------------------------
+
+
+def _unwrapped(call: Call) -> bool:
+    return call.ticket_id is None and call.wrap_up is None
 
 
 def calls_to_wrap_up(user: User, hours: float) -> list[Call]:
@@ -195,32 +210,172 @@ def calls_to_wrap_up(user: User, hours: float) -> list[Call]:
     )
 
 
-def call_to_wrap_up(call_id: str, actor: User) -> Call:
-    """The ended call without a ticket that ``actor`` may wrap up; ``NotFound`` or ``PermissionDenied``."""
-    call = db.session.execute(select(Call).where(Call.call_id == call_id)).scalar()
+QUEUE_LIST_SIZE = 50  # the shared list shows this many, newest first; the count says how many more wait
+
+
+def calls_abandoned_in_queue(hours: float) -> tuple[list[Call], int]:
+    """Calls abandoned before reaching any operator (no extension, or one that is nobody's) in the last
+    ``hours``, with no ticket and no wrap-up: every operator's to call back. The newest ``QUEUE_LIST_SIZE``, and
+    how many there are in all."""
+    since = utcnow() - timedelta(hours=hours)
+    waiting = (
+        Call.operator_id.is_(None),
+        Call.state == CallState.ENDED.value,
+        Call.answered_at.is_(None),
+        Call.ticket_id.is_(None),
+        Call.wrap_up.is_(None),
+        Call.ended_at >= since,
+    )
+    calls = list(
+        db.session.execute(
+            select(Call).where(*waiting).order_by(Call.ended_at.desc(), Call.id.desc()).limit(QUEUE_LIST_SIZE)
+        ).scalars()
+    )
+    total = len(calls) if len(calls) < QUEUE_LIST_SIZE else db.session.scalar(select(func.count()).where(*waiting))
+    return calls, int(total or 0)
+
+
+@dataclass(frozen=True)
+class WrapUpBoard:
+    """What the console's wrap-up section shows an operator: their own calls, and the queue's shared ones."""
+
+    hours: float
+    own: list[Call]
+    queue: list[Call]
+    queue_total: int
+
+
+def wrap_up_board(user: User, hours: float) -> WrapUpBoard:
+    queue, total = calls_abandoned_in_queue(hours)
+    return WrapUpBoard(hours, calls_to_wrap_up(user, hours), queue, total)
+
+
+def wrapped_up_already(call: Call) -> str:
+    """What the operator who came second is told: who wrapped the call up, and how."""
+    if call.ticket_id is not None:
+        ticket = db.session.get(Ticket, call.ticket_id)
+        who = ticket.created_by.display_name if ticket is not None and ticket.created_by is not None else "—"
+        number = ticket.tracking_no if ticket is not None else "—"
+        return str(
+            _l("%(name)s has already recorded this call as ticket %(no)s: nothing was changed.", name=who, no=number)
+        )
+    entry = db.session.execute(
+        select(AuditEntry)
+        .where(AuditEntry.action == "call.wrap_up", AuditEntry.target == call.call_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).scalar()
+    if entry is not None and call.wrapped_up_at is not None:
+        return str(
+            _l(
+                "%(name)s already wrapped up this call at %(time)s: nothing was changed.",
+                name=entry.actor.display_name if entry.actor is not None else entry.actor_name,
+                time=to_local(call.wrapped_up_at).strftime("%H:%M"),
+            )
+        )
+    return str(_l("This call has been wrapped up already: nothing was changed."))
+
+
+def call_to_wrap_up(call_id: str, actor: User, *, lock: bool = False) -> Call:
+    """The ended call without a ticket that ``actor`` may wrap up; ``NotFound``, ``PermissionDenied``, or
+    ``ValidationFailed`` (field ``call``) when it has not ended or was wrapped up already. ``lock`` holds the
+    row until the commit (PostgreSQL): a second operator waits, then hears who was first."""
+    find = select(Call).where(Call.call_id == call_id)
+    call = db.session.execute(find.with_for_update() if lock else find).scalar()
     if call is None:
         raise NotFound(_l("There is no such call."))
     if not permissions.can_wrap_up_call(actor, call):
         raise PermissionDenied(_l("Only the operator the call rang at may wrap it up."))
-    if call.state != CallState.ENDED.value or call.ticket_id is not None or call.wrap_up is not None:
-        raise ValidationFailed(_l("This call has been wrapped up already, or has not ended."), field="call")
+    if call.state != CallState.ENDED.value:
+        raise ValidationFailed(_l("This call has not ended yet."), field="call")
+    if not _unwrapped(call):
+        raise ValidationFailed(wrapped_up_already(call), field="call")
     return call
 
 
-def direct_answer_title(call: Call) -> str:
-    """The title a direct answer's form starts with: the operator usually keeps it."""
+def _claim(call: Call, **values: object) -> None:
+    """Write the wrap-up only if nobody did meanwhile: one conditional UPDATE, so of two operators wrapping up
+    one call at once exactly one wins on SQLite as on PostgreSQL; the other's whole request is rolled back."""
+    done = db.session.execute(
+        update(Call)
+        .where(Call.id == call.id, Call.ticket_id.is_(None), Call.wrap_up.is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+        db.session.expire(call)
+        raise ValidationFailed(wrapped_up_already(call), field="call")
+    db.session.expire(call)
+
+
+@dataclass(frozen=True)
+class DirectAnswerDefaults:
+    category_id: int | None
+    title: str
+    answer: str
+
+
+DEFAULT_CATEGORY_DAYS = 7  # the centre's usual direct-answer category is read over this many days
+
+
+def direct_answer_category(user: User) -> int | None:
+    """The category a direct answer's form starts with: the one of this operator's last direct answer to a
+    consultation (in the last 30 days), else the centre's most used for them in the last week, else the
+    picker's first. Categories are
+    not typed by appeal (no category is "consultation"): what operators chose is the best guess."""
+    consultations = (
+        Ticket.status == Status.ANSWERED_DIRECTLY.value,
+        Ticket.appeal_type == Appeal.CONSULTATION.value,
+        Category.active.is_(True),
+    )
+    now = utcnow()
+    own = db.session.scalar(
+        select(Ticket.category_id)
+        .join(Category, Category.id == Ticket.category_id)
+        .where(*consultations, Ticket.created_by_id == user.id, Ticket.created_at >= now - timedelta(days=30))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(1)
+    )
+    if own is not None:
+        return int(own)
+    usual = db.session.scalar(
+        select(Ticket.category_id)
+        .join(Category, Category.id == Ticket.category_id)
+        .where(*consultations, Ticket.created_at >= now - timedelta(days=DEFAULT_CATEGORY_DAYS))
+        .group_by(Ticket.category_id)
+        .order_by(func.count().desc(), Ticket.category_id)
+        .limit(1)
+    )
+    if usual is not None:
+        return int(usual)
+    parent = Category.__table__.alias("parent")
+    first = db.session.scalar(
+        select(Category.id)
+        .join(parent, parent.c.id == Category.parent_id)
+        .where(Category.active.is_(True), parent.c.active.is_(True))
+        .order_by(parent.c.sort_order, parent.c.code, Category.sort_order, Category.code)
+        .limit(1)
+    )
+    return int(first) if first is not None else None
+
+
+def direct_answer_defaults(call: Call, user: User) -> DirectAnswerDefaults:
+    """What the direct-answer form holds when it opens, so that saving it is the second click: the category
+    (``direct_answer_category``), a title standing for the question, and the stock answer, all editable."""
     started = to_local(call.started_at or call.ended_at or call.created_at)
-    return str(_l("Consultation by phone, %(time)s", time=started.strftime("%m-%d %H:%M")))
+    title = str(_l("Consultation by phone, %(time)s", time=started.strftime("%m-%d %H:%M")))
+    return DirectAnswerDefaults(direct_answer_category(user), title, str(_l("Answered on the phone.")))
 
 
 def answer_call_directly(call: Call, actor: User, *, category_id: int | None, title: str, answer: str) -> Ticket:
-    """Record a call answered by voice as a consultation answered directly (直接答复): the same intake and
-    ``answer_directly`` action as the console, the call linked to the ticket. The title stands for the
-    question; ``answer`` is the answer the operator gave."""
+    """Record a call as a consultation answered directly (直接答复): the same intake and ``answer_directly``
+    action as the console, the call linked to the ticket. The title stands for the question; ``answer`` is the
+    answer the operator gave: on the call, or on calling an abandoned call back (then the call is also marked
+    called back). Once per call: a second operator's attempt is refused and nothing of it is kept."""
     if not permissions.can_wrap_up_call(actor, call):
         raise PermissionDenied(_l("Only the operator the call rang at may wrap it up."))
-    if call.abandoned:
-        raise ValidationFailed(_l("Nobody answered this call: it cannot have been answered directly."), field="call")
+    if not (answer or "").strip():
+        raise ValidationFailed(_l("This field is required."), field="answer")
     appeal = AppealInput(
         appeal_type=Appeal.CONSULTATION.value,
         title=title,
@@ -229,20 +384,29 @@ def answer_call_directly(call: Call, actor: User, *, category_id: int | None, ti
         channel=Channel.PHONE.value,
         category_id=category_id,
     )
-    ticket = intake_appeal(appeal, actor, "answer_directly", note=answer)
-    link_to_ticket(call.call_id, ticket, actor)
+    ticket = intake_appeal(appeal, actor, "answer_directly", note=answer.strip())
+    abandoned = call.abandoned
+    if abandoned:
+        _claim(call, ticket_id=ticket.id, wrap_up=WrapUp.CALLED_BACK.value, wrapped_up_at=utcnow())
+        record_audit(
+            actor, "call.wrap_up", call.call_id, {"outcome": WrapUp.CALLED_BACK.value, "ticket": ticket.tracking_no}
+        )
+    else:
+        _claim(call, ticket_id=ticket.id)
+    db.session.flush()
     return ticket
 
 
 def close_abandoned_call(call: Call, actor: User, outcome: str) -> Call:
-    """Mark an abandoned call ``called_back`` or ``dismissed``: it leaves the wrap-up list (audited)."""
+    """Mark an abandoned call ``called_back`` or ``dismissed``: it leaves the wrap-up list (audited). Once per
+    call: of two operators at once, the second is told who was first and nothing changes."""
     if not permissions.can_wrap_up_call(actor, call):
         raise PermissionDenied(_l("Only the operator the call rang at may wrap it up."))
     if outcome not in {w.value for w in WrapUp}:
         raise ValidationFailed(_l("Choose called back or dismissed."), field="outcome")
     if not call.abandoned:
         raise ValidationFailed(_l("An answered call is recorded as a ticket, not dismissed."), field="outcome")
-    call.wrap_up, call.wrapped_up_at = outcome, utcnow()
+    _claim(call, wrap_up=outcome, wrapped_up_at=utcnow())
     record_audit(actor, "call.wrap_up", call.call_id, {"outcome": outcome})
     db.session.flush()
     return call

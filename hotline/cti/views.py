@@ -1,6 +1,7 @@
 """The operator's end of the screen pop: a Server-Sent Events stream per signed-in operator, and the call it
-names. The console's script (static/js/screen-pop.js) fills the intake form from it without a reload. And the
-wrap-up of the console's list of calls without a ticket: record one as a direct answer, close an abandoned one."""
+names. The console's script (static/js/screen-pop.js) fills the intake form from it without a reload, and reloads
+the wrap-up lists when the stream says a call ended without a ticket. And the wrap-up of those calls (the
+operator's own and the queue's shared abandoned ones): record one as a direct answer, close an abandoned one."""
 
 from __future__ import annotations
 
@@ -31,12 +32,15 @@ from hotline.core.forms import add_errors
 from hotline.cti.bus import bus
 from hotline.cti.forms import CloseCallForm, DirectAnswerForm
 from hotline.cti.services import (
+    WRAP_UP_EVENT,
     answer_call_directly,
     call_for_operator,
     call_to_wrap_up,
     close_abandoned_call,
-    direct_answer_title,
+    direct_answer_defaults,
+    tell_consoles,
     waiting_call,
+    wrap_up_board,
 )
 from hotline.extensions import db
 from hotline.intake.services import category_choices
@@ -50,7 +54,8 @@ HEARTBEAT_SECONDS = 15.0  # a comment line keeps proxies from closing an idle st
 @bp.route("/stream")
 @permission_required(can_register_calls)
 def stream():
-    """Calls answered at this operator's extension, as they happen. The stream ends after
+    """Calls answered at this operator's extension (``call``), and calls to wrap up (``wrap-up``: theirs, or
+    abandoned in the queue), as they happen. The stream ends after
     ``CTI_STREAM_SECONDS`` (default 300) so a web thread is not held forever; the browser reconnects by itself
     (EventSource, ``retry: 2000``)."""
     user_id = current_user.id
@@ -68,7 +73,12 @@ def stream():
         with events.subscribe(user_id) as receive:
             while (left := ends - time.monotonic()) > 0:
                 message = receive(min(HEARTBEAT_SECONDS, left))
-                yield f"event: call\ndata: {json.dumps(message)}\n\n" if message else ": heartbeat\n\n"
+                if message is None:
+                    yield ": heartbeat\n\n"
+                elif message.get("event") == WRAP_UP_EVENT:  # a call to wrap up: the script reloads the lists
+                    yield f"event: wrap-up\ndata: {json.dumps({'call_id': message['call_id']})}\n\n"
+                else:
+                    yield f"event: call\ndata: {json.dumps(message)}\n\n"
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}  # nginx: pass each event on at once
     return Response(stream_with_context(generate()), mimetype="text/event-stream", headers=headers)
@@ -85,31 +95,51 @@ def show(call_id: str):
     return jsonify(call_id=call.call_id, caller=call.caller, state=call.state, answered_at=answered)
 
 
-# --- wrap-up (the list is on the console: intake.register_call) ---------------------------------------------
+# --- wrap-up (the lists are on the console: intake.register_call) --------------------------------------------
+
+
+@bp.route("/")
+@permission_required(can_register_calls)
+def wrap_up_list():
+    """The console's wrap-up section alone, as the script reloads it when the stream names a call to wrap up."""
+    board = wrap_up_board(current_user, current_app.config["CTI_WRAP_UP_HOURS"])
+    return render_template("cti/_wrap_up.html", board=board)
+
+
+def _back_to_console(exc: ValidationFailed):
+    """Wrapped up meanwhile (another operator, another tab, a double submit): say by whom; nothing changed."""
+    db.session.rollback()
+    flash(str(exc.message), "warning")
+    return redirect(url_for("intake.register_call"))
 
 
 @bp.route("/<call_id>/answer", methods=["GET", "POST"])
 @permission_required(can_register_calls)
 def answer_directly(call_id: str):
-    """A call answered by voice, recorded as a consultation answered directly and linked to the call."""
+    """A call recorded as a consultation answered directly and linked to the call: answered by voice, or an
+    abandoned call the operator called back. The form opens filled in (category, title, stock answer), so
+    saving it is the second click."""
     try:
-        call = call_to_wrap_up(call_id, current_user)
-    except ValidationFailed as exc:  # wrapped up meanwhile (another tab, a double submit): nothing to do
-        flash(str(exc.message), "warning")
-        return redirect(url_for("intake.register_call"))
+        call = call_to_wrap_up(call_id, current_user, lock=request.method == "POST")
+    except ValidationFailed as exc:
+        return _back_to_console(exc)
     form = DirectAnswerForm()
     if request.method == "GET":
-        form.title.data = direct_answer_title(call)
+        defaults = direct_answer_defaults(call, current_user)
+        form.category_id.data, form.title.data, form.answer.data = defaults.category_id, defaults.title, defaults.answer
     if form.validate_on_submit():
         try:
             ticket = answer_call_directly(
                 call, current_user, category_id=form.category_id.data, title=form.title.data, answer=form.answer.data
             )
-            db.session.commit()
         except ValidationFailed as exc:
+            if "call" in exc.fields:
+                return _back_to_console(exc)
             db.session.rollback()
             add_errors(form, exc, default="answer")
         else:
+            db.session.commit()
+            tell_consoles(call)
             flash(_("Recorded as a direct answer: %(no)s.", no=ticket.tracking_no), "success")
             return redirect(url_for("intake.register_call", last=ticket.tracking_no))
     return render_template(
@@ -121,11 +151,20 @@ def answer_directly(call_id: str):
 @permission_required(can_register_calls)
 def close_call(call_id: str):
     """An abandoned call marked called back or dismissed: it leaves the wrap-up list."""
-    call = call_to_wrap_up(call_id, current_user)
+    try:
+        call = call_to_wrap_up(call_id, current_user, lock=True)
+    except ValidationFailed as exc:
+        return _back_to_console(exc)
     form = CloseCallForm()
     if not form.validate_on_submit():
         raise ValidationFailed(_("Choose called back or dismissed."), field="outcome")
-    close_abandoned_call(call, current_user, form.outcome.data)
+    try:
+        close_abandoned_call(call, current_user, form.outcome.data)
+    except ValidationFailed as exc:
+        if "call" not in exc.fields:
+            raise
+        return _back_to_console(exc)
     db.session.commit()
+    tell_consoles(call)
     flash(_("Call marked as called back.") if form.outcome.data == "called_back" else _("Call dismissed."), "success")
     return redirect(url_for("intake.register_call"))

@@ -7,7 +7,7 @@ from flask_login import current_user
 from hotline.accounts.decorators import permission_required
 from hotline.core.errors import ValidationFailed
 from hotline.core.forms import options
-from hotline.cti.services import calls_to_wrap_up, link_to_ticket
+from hotline.cti.services import link_to_ticket, wrap_up_board
 from hotline.extensions import db
 from hotline.intake import services as intake
 from hotline.intake.forms import OperatorCallForm
@@ -55,8 +55,7 @@ def register_call():
         form=form,
         last=request.args.get("last"),
         category_groups=intake.category_choices(),
-        wrap_up=calls_to_wrap_up(current_user, current_app.config["CTI_WRAP_UP_HOURS"]),
-        wrap_up_hours=current_app.config["CTI_WRAP_UP_HOURS"],
+        board=wrap_up_board(current_user, current_app.config["CTI_WRAP_UP_HOURS"]),
     ), 400 if form.errors else 200
 
 

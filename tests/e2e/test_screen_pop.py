@@ -66,3 +66,44 @@ def test_only_the_answering_operator_pops_up(browser, live_server, telephony_key
     finally:
         mine.context.close()
         theirs.context.close()
+
+
+def test_a_call_never_replaces_what_the_operator_typed_without_asking(page, live_server, telephony_key):
+    """The form holds unsaved typing when a call pops: a banner asks. "Save the form first" stores it (the
+    console reloads) and then the call pops into the empty form; "Discard" replaces it at once."""
+    sign_in(page, live_server, "operator")
+    page.goto(f"{live_server}/console/")
+    page.wait_for_timeout(800)  # the stream is open
+    page.fill("#citizen_phone", "13800001111")
+    page.select_option("#appeal_type", "complaint")
+    page.fill("#title", "上一通来电：小区电梯故障")
+    page.fill("#body", "3号楼电梯停运两天。")
+    page.select_option("#district_id", index=1)
+    page.locator("select#category_id").select_option(index=1)
+    report(live_server, telephony_key, event="answered", call_id="e2e-dirty-1", caller="13911113333", agent="8001")
+    page.wait_for_selector("#screen-pop-ask:not([hidden])", timeout=10000)
+    assert page.input_value("#title") == "上一通来电：小区电梯故障"  # nothing replaced
+    assert page.input_value("#citizen_phone") == "13800001111" and page.input_value("input[name=call_id]") == ""
+    assert "13911113333" in page.inner_text("#screen-pop-ask")
+    screenshot(page, "screen-pop-ask")
+
+    page.click("#screen-pop-ask [data-choice=save]")  # the typed appeal is registered, then the call pops
+    page.wait_for_selector(".alert-success")
+    page.wait_for_function("document.querySelector('input[name=call_id]').value === 'e2e-dirty-1'", timeout=10000)
+    assert page.input_value("#citizen_phone") == "13911113333" and page.input_value("#title") == ""
+    assert page.is_hidden("#screen-pop-ask")
+
+    page.fill("#title", "来电咨询停车收费")  # typing for this call, then another call pops
+    report(live_server, telephony_key, event="answered", call_id="e2e-dirty-2", caller="13922224444", agent="8001")
+    page.wait_for_selector("#screen-pop-ask:not([hidden])", timeout=10000)
+    page.click("#screen-pop-ask [data-choice=discard]")
+    assert page.input_value("input[name=call_id]") == "e2e-dirty-2"
+    assert page.input_value("#citizen_phone") == "13922224444" and page.input_value("#title") == ""
+    with LIVE["app"].app_context():
+        from sqlalchemy import select
+
+        from hotline.extensions import db
+        from hotline.tickets.models import Ticket
+
+        saved = db.session.execute(select(Ticket).filter_by(title="上一通来电：小区电梯故障")).scalar_one()
+        assert saved.citizen_phone == "13800001111"

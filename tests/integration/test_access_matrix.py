@@ -141,6 +141,7 @@ MATRIX: dict[str, Row] = {
         get={**web({"operator"}), "operator": 404}, post={**web_post({"operator"}), "operator": 404}
     ),
     "cti.close_call": Row(post={**web_post({"operator"}), "operator": 404}),
+    "cti.wrap_up_list": Row(get=web({"operator"})),  # the console's wrap-up section, reloaded by its script
     "queues.dispatch": Row(get=web({"dispatcher"})),
     "queues.workspace": Row(get=web({"handler_in", "handler_out"})),
     "notify.inbox": Row(get=web(STAFF_AND_CITIZEN)),

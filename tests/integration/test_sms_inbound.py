@@ -126,6 +126,44 @@ def test_other_text_is_a_note_on_the_open_ticket_for_its_operator(client, world)
     assert sms_to(PHONE)[-1] == ("sms_noted", {"tracking_no": ticket.tracking_no})
 
 
+def test_free_text_with_two_open_appeals_goes_to_the_most_recently_updated_and_tells_its_operator(client, world):
+    """Neither appeal is released (nothing awaits a rating): the note goes to the open appeal that moved last,
+    not the one filed last; the operator who took that one is told which it is, the other operator nothing."""
+    from hotline.accounts.models import Role
+    from hotline.accounts.services import create_user
+
+    other_operator = create_user(
+        "operator2", PASSWORD, "operator2", org_unit=world.hotline, roles=[(Role.OPERATOR, world.city)]
+    )
+    with frozen_at(utcnow() - timedelta(hours=3)):
+        older = world.ticket_in("dispatched")
+    older.created_by_id = other_operator.id  # taken by the other operator
+    with frozen_at(utcnow() - timedelta(hours=2)):
+        newer = world.ticket_in("dispatched")
+    with frozen_at(utcnow() - timedelta(hours=1)):
+        apply_transition(older, "sign", world.district_handler)  # the older appeal moved last
+    db.session.commit()
+
+    assert post(client, [sms("师傅什么时候上门？")]).get_json()["outcomes"] == ["noted"]
+    assert [e.note for e in events(older, "citizen_sms")] == ["师傅什么时候上门？"] and not events(newer, "citizen_sms")
+    row = db.session.execute(select(InboundSms).filter_by(message_id="m1")).scalar_one()
+    assert row.ticket_id == older.id
+    bells = db.session.execute(select(Notification).filter_by(template="citizen_sms")).scalars().all()
+    assert [(b.recipient_user_id, b.ticket_id, b.payload) for b in bells] == [
+        (other_operator.id, older.id, {"tracking_no": older.tracking_no})
+    ]
+    assert sms_to(PHONE)[-1] == ("sms_noted", {"tracking_no": older.tracking_no})  # the citizen hears which, too
+
+    apply_transition(newer, "sign", world.district_handler)  # now the newer one moved last
+    db.session.commit()
+    assert post(client, [sms("好的，谢谢", id_="m2")]).get_json()["outcomes"] == ["noted"]
+    assert [e.note for e in events(newer, "citizen_sms")] == ["好的，谢谢"]
+    bell = db.session.execute(
+        select(Notification).filter_by(template="citizen_sms", recipient_user_id=world.operator.id)
+    ).scalar_one()
+    assert bell.ticket_id == newer.id and bell.payload == {"tracking_no": newer.tracking_no}
+
+
 def test_text_from_a_phone_with_no_open_appeal_waits_as_a_draft(client, world):
     world.ticket_in("closed")
     assert post(client, [sms("小区门口路灯坏了一个星期", phone=OTHER)]).get_json()["outcomes"] == ["drafted"]
