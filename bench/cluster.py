@@ -705,6 +705,8 @@ class Drill:
             timeout=60,
             every=0.005,
         )
+        # Killed once its first steps are committed: the rest of the sweep dies with the host.
+        wait_for("worker1's first steps", lambda: len(self.yellow_counts(ids)) > 0, timeout=60, every=0.005)
         time.sleep(self.args.kill_after)
         self.c.kill_host("worker1")
         taken_before = len(self.yellow_counts(ids))
@@ -795,7 +797,9 @@ def main() -> int:
     parser.add_argument("--phase", type=float, default=8, help="seconds of load per phase")
     parser.add_argument("--threads", type=int, default=8, help="client threads")
     parser.add_argument("--due", type=int, default=300, help="tickets made due for each sweep drill")
-    parser.add_argument("--kill-after", type=float, default=0.1, help="seconds between the sweep's start and the kill")
+    parser.add_argument(
+        "--kill-after", type=float, default=0.0, help="seconds between the sweep's first steps and the kill"
+    )
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers per web host")
     parser.add_argument("--subnet", default="10.231.7", help="the private /24 (three octets)")
     parser.add_argument("--smoke", action="store_true", help="small and short, for CI")
@@ -808,7 +812,7 @@ def main() -> int:
     if args.command == "send":
         return send_main(args)
     if args.smoke:
-        args.tickets, args.phase, args.threads, args.due = 400, 4, 4, 40
+        args.tickets, args.phase, args.threads, args.due = 400, 4, 4, 150
     if os.geteuid() != 0:
         print("bench/cluster.py needs root (ip netns)", file=sys.stderr)
         return 2

@@ -317,6 +317,9 @@ def test_cluster_drill_loses_nothing_and_tears_itself_down():
     for phase in ("web1 killed mid-load", "Redis restarted", "PostgreSQL restarted", "replica killed"):
         assert re.search(rf"^{phase} .* lost 0 · duplicated 0", done.stdout, re.M), done.stdout
     assert re.search(r"^worker1 killed mid-sweep .* missed 0 · doubled 0", done.stdout, re.M), done.stdout
+    # Killed in the middle: some of the 150 due steps were taken before, the rest after, by worker2.
+    mid = re.search(r"^worker1 killed mid-sweep .*due steps (\d+) .*taken before the kill (\d+)", done.stdout, re.M)
+    assert mid and 0 < int(mid[2]) < int(mid[1]), done.stdout
     assert re.search(r"^second beat by mistake .* missed 0 · doubled 0 .* sweeps sent ([2-9]|\d\d)", done.stdout, re.M)
     restored = re.search(r"tickets on the primary (\d+) · on the replica (\d+) · restored (\d+)", done.stdout)
     assert restored and len(set(restored.groups())) == 1, done.stdout
