@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import urllib.request
 
+from playwright.sync_api import expect
+
 from tests.e2e.conftest import LIVE, screenshot
 from tests.e2e.test_staff_journey import sign_in
 
@@ -89,7 +91,7 @@ def test_a_call_never_replaces_what_the_operator_typed_without_asking(page, live
 
     page.click("#screen-pop-ask [data-choice=save]")  # the typed appeal is registered, then the call pops
     page.wait_for_selector(".alert-success")
-    page.wait_for_function("document.querySelector('input[name=call_id]').value === 'e2e-dirty-1'", timeout=10000)
+    expect(page.locator("input[name=call_id]")).to_have_value("e2e-dirty-1", timeout=10000)  # no eval: the CSP
     assert page.input_value("#citizen_phone") == "13911113333" and page.input_value("#title") == ""
     assert page.is_hidden("#screen-pop-ask")
 
