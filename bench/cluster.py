@@ -812,7 +812,7 @@ def main() -> int:
     if args.command == "send":
         return send_main(args)
     if args.smoke:
-        args.tickets, args.phase, args.threads, args.due = 400, 4, 4, 150
+        args.tickets, args.phase, args.threads, args.due = 1500, 4, 4, 150
     if os.geteuid() != 0:
         print("bench/cluster.py needs root (ip netns)", file=sys.stderr)
         return 2
