@@ -186,22 +186,23 @@ Index(
     postgresql_where=text("warning_level <> 'none'"),
     sqlite_where=text("warning_level <> 'none'"),
 )
+_OPEN_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES, key=lambda s: s.value)))
 # The red/yellow boards: their tickets in answer-deadline order (the first rows of the index), and their
-# counts, scope included, from the index alone (status, district and lead unit are in it).
+# counts, scope included, from the index alone (status, district and lead unit are in it). Open tickets only: a
+# closed ticket keeps its card, and years of closed carded tickets made the planner walk every open one instead.
 Index(
-    "ix_ticket_warning_board",
+    "ix_ticket_open_warning_board",
     Ticket.warning_level,
     Ticket.answer_deadline_at,
     Ticket.id,
     Ticket.status,
     Ticket.district_id,
     Ticket.lead_unit_id,
-    postgresql_where=text("warning_level <> 'none'"),
-    sqlite_where=text("warning_level <> 'none'"),
+    postgresql_where=text(f"warning_level <> 'none' AND {_OPEN_SQL}"),
+    sqlite_where=text(f"warning_level <> 'none' AND {_OPEN_SQL}"),
 )
 # Open tickets by status and card, scope included, from the index alone (the dashboard's live counts; a
 # district supervisor's scope is its district or its lead units). Partial: the predicate is the open statuses.
-_OPEN_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES, key=lambda s: s.value)))
 Index(
     "ix_ticket_open_scope",
     Ticket.status,

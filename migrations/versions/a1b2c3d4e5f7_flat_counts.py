@@ -1,5 +1,5 @@
 """counts that stay flat with history: open-work flag on assignments, stored counts of final tickets per scope,
-a caller's appeals by phone and time, open tickets by place and time, ratings by time (covering)
+a caller's appeals by phone and time, open tickets by place and time, ratings by time (covering), the card boards on open tickets
 
 Revision ID: a1b2c3d4e5f7
 Revises: f6a7b8c9d0e1
@@ -11,7 +11,8 @@ unit, kind and final status how many tickets it reads (``hotline.tickets.counts`
 from the tickets: on a large database it rewrites every assignment row once (minutes at ten million tickets).
 The index on (citizen_phone, created_at) replaces the one on citizen_phone alone; the duplicate hints read the
 newest open tickets of a (category, district) from a partial index; on PostgreSQL the index of ratings by time
-carries what the dashboard's ratings by channel count (an index-only scan).
+carries what the dashboard's ratings by channel count (an index-only scan); the red and yellow boards' index holds
+open tickets only (closed tickets keep their cards).
 """
 
 from alembic import op
@@ -64,6 +65,19 @@ def upgrade():
             postgresql_include=["rated_via", "satisfaction", "status", "lead_unit_id"],
         )
         batch_op.drop_index("ix_ticket_rated_at")
+    with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_ticket_open_warning_board",
+            ["warning_level", "answer_deadline_at", "id", "status", "district_id", "lead_unit_id"],
+            unique=False,
+            postgresql_where=sa.text(f"warning_level <> 'none' AND {OPEN}"),
+            sqlite_where=sa.text(f"warning_level <> 'none' AND {OPEN}"),
+        )
+        batch_op.drop_index(
+            "ix_ticket_warning_board",
+            postgresql_where=sa.text("warning_level <> 'none'"),
+            sqlite_where=sa.text("warning_level <> 'none'"),
+        )
     op.create_table(
         "scope_final_count",
         sa.Column("unit_id", sa.Integer(), nullable=False),
@@ -98,6 +112,19 @@ def upgrade():
 
 def downgrade():
     op.drop_table("scope_final_count")
+    with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_ticket_warning_board",
+            ["warning_level", "answer_deadline_at", "id", "status", "district_id", "lead_unit_id"],
+            unique=False,
+            postgresql_where=sa.text("warning_level <> 'none'"),
+            sqlite_where=sa.text("warning_level <> 'none'"),
+        )
+        batch_op.drop_index(
+            "ix_ticket_open_warning_board",
+            postgresql_where=sa.text(f"warning_level <> 'none' AND {OPEN}"),
+            sqlite_where=sa.text(f"warning_level <> 'none' AND {OPEN}"),
+        )
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.create_index("ix_ticket_rated_at", ["rated_at"], unique=False)
         batch_op.drop_index("ix_ticket_rated_at_cover")
