@@ -122,6 +122,15 @@ class Ticket(Model):
         # The ticket list's order (newest first, the id breaks ties): its pages are found from the index
         # alone. The dashboard's rollups find each day's tickets by the leading column.
         Index("ix_ticket_created_at_id", "created_at", "id"),
+        # The callback list (回访) newest first: the tickets waiting for their callback and the merged appeals
+        # whose callers may still be due, read from the top of this index, not gathered and sorted whole.
+        Index(
+            "ix_ticket_callback_created",
+            "created_at",
+            "id",
+            postgresql_where=text("status IN ('pending_callback', 'merged')"),
+            sqlite_where=text("status IN ('pending_callback', 'merged')"),
+        ),
         # Ratings by the time they came: the dashboard's channels of a period, the callback list's "rated
         # without a call" (a few days' ratings, not every ticket).
         # On PostgreSQL it carries what those count by (channel, rating, status, lead unit): an index-only

@@ -1,5 +1,5 @@
 """counts that stay flat with history: open-work flag on assignments, stored counts of final tickets per scope,
-a caller's appeals by phone and time, open tickets by place and time, ratings by time (covering), the card boards on open tickets
+a caller's appeals by phone and time, open tickets by place and time, ratings by time (covering), the card boards on open tickets, the callback list by time
 
 Revision ID: a1b2c3d4e5f7
 Revises: f6a7b8c9d0e1
@@ -12,7 +12,8 @@ from the tickets: on a large database it rewrites every assignment row once (min
 The index on (citizen_phone, created_at) replaces the one on citizen_phone alone; the duplicate hints read the
 newest open tickets of a (category, district) from a partial index; on PostgreSQL the index of ratings by time
 carries what the dashboard's ratings by channel count (an index-only scan); the red and yellow boards' index holds
-open tickets only (closed tickets keep their cards).
+open tickets only (closed tickets keep their cards); the callback list reads its newest tickets from a partial
+index of the tickets waiting for a callback and the merged ones.
 """
 
 from alembic import op
@@ -26,6 +27,7 @@ depends_on = None
 
 FINAL = "('answered_directly', 'closed', 'merged', 'not_accepted', 'transferred')"
 ACTIVE = "('answered', 'dispatched', 'signed')"
+CALLBACK = "status IN ('pending_callback', 'merged')"
 OPEN = (
     "status IN ('dispatched', 'in_progress', 'pending_callback', 'pending_dispatch', 'pending_review', 'replied', "
     "'return_requested', 'suspended')"
@@ -78,6 +80,14 @@ def upgrade():
             postgresql_where=sa.text("warning_level <> 'none'"),
             sqlite_where=sa.text("warning_level <> 'none'"),
         )
+    with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_ticket_callback_created",
+            ["created_at", "id"],
+            unique=False,
+            postgresql_where=sa.text(CALLBACK),
+            sqlite_where=sa.text(CALLBACK),
+        )
     op.create_table(
         "scope_final_count",
         sa.Column("unit_id", sa.Integer(), nullable=False),
@@ -112,6 +122,8 @@ def upgrade():
 
 def downgrade():
     op.drop_table("scope_final_count")
+    with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.drop_index("ix_ticket_callback_created", postgresql_where=sa.text(CALLBACK), sqlite_where=sa.text(CALLBACK))
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.create_index(
             "ix_ticket_warning_board",

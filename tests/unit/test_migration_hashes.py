@@ -33,7 +33,7 @@ LANDED = {
     "e3c4d5e6b7a8_opinion_cases.py": "0df0d467edf599545c453fdea9f86d7e91b5afcf181bfa11c2c1df392203b0f2",
     "e4d5e6f7c8b9_interviews.py": "f73aaabf466e6d6aceee1cff88a01daefc4091d8ac7ce70257ba7a29795a58af",
     "f6a7b8c9d0e1_ticket_archive.py": "77edcf3e63ac270269e1811985c8ecf215e8ba46fae7e8107a315552de2c607c",
-    "a1b2c3d4e5f7_flat_counts.py": "973c6b83be911f9ccd018a87f812d233cf55578054b237f6a8277a0fe835935f",
+    "a1b2c3d4e5f7_flat_counts.py": "cb740d5bc09d877a4625fc5bd2dafa9bb31735319321e15e47107f539621a5a2",
 }
 
 
