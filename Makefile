@@ -4,8 +4,8 @@ VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 CATALOGS := $(wildcard hotline/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
-# Two processes: the machines have two cores; the bench smoke tests share one (their xdist group).
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+# Two processes: the machines have two cores.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test lint translations extract-messages clean bench
 

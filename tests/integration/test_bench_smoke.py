@@ -22,9 +22,6 @@ from hotline.tickets.workflow import Status
 from tests.conftest import PG_ADMIN_URL
 
 ROOT = Path(__file__).resolve().parents[2]
-# One after another on one xdist worker (`make test` runs `--dist loadgroup`): the cluster drill's dozen processes
-# starved bench/load.py's two-second window of every request when both ran at once on the two cores.
-pytestmark = pytest.mark.xdist_group("bench")
 
 
 @pytest.fixture(scope="module")
