@@ -19,7 +19,7 @@ from hotline.notify.models import Notification, NotifyChannel, NotifyStatus
 from hotline.orgs.models import OrgUnit
 from hotline.orgs.services import subtree_ids
 from hotline.permissions import in_scope_query, ticket_scope
-from hotline.tickets import counts
+from hotline.tickets.counts import final_counts, scope_key
 from hotline.tickets.models import Assignment, AssignmentStatus, Category, Reply, ReplyState, Ticket, TicketEvent
 from hotline.tickets.workflow import OPEN_STATUSES, RatingChannel, Satisfaction, Status, Urgency
 
@@ -166,9 +166,9 @@ _OPEN = [s.value for s in OPEN_STATUSES]
 
 def _count_statuses(user: User) -> dict[str, int]:
     """Open work counted live on the rows of open work, closed work read from the scope's stored counts
-    (``counts``): neither grows with the years of history. A scope that is none of the stored ones (a
+    (``tickets.counts``): neither grows with the years of history. A scope that is none of the stored ones (a
     citizen's, roles at two unrelated units) is counted live."""
-    key = counts.scope_key(user)
+    key = scope_key(user)
     if key is None:
         visible = visible_tickets(user).subquery()
         rows = db.session.execute(select(visible.c.status, func.count()).group_by(visible.c.status))
@@ -178,7 +178,7 @@ def _count_statuses(user: User) -> dict[str, int]:
         user,
         open_work=True,
     )
-    return {**dict(db.session.execute(open_work).tuples().all()), **counts.final_counts(key)}
+    return {**dict(db.session.execute(open_work).tuples().all()), **final_counts(key)}
 
 
 def status_counts(user: User) -> dict[str, int]:
