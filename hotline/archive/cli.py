@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from hotline.accounts.cli import CLI_ACTOR
 from hotline.archive import queries, services
 from hotline.core.clock import to_utc_naive, utcnow
 from hotline.core.errors import DomainError
@@ -68,12 +69,14 @@ def restore_command(tracking_nos, closed_after):
     if bool(tracking_nos) == bool(closed_after):
         raise click.UsageError("give tracking numbers or --closed-after, not both")
     if closed_after:
-        n = services.restore_closed_after(to_utc_naive(closed_after), commit=db.session.commit)  # a local day
+        n = services.restore_closed_after(
+            to_utc_naive(closed_after), commit=db.session.commit, actor=CLI_ACTOR
+        )  # a local day
         db.session.commit()
         click.echo(f"restored {n} ticket(s) closed on or after {closed_after:%Y-%m-%d}")
         return
     try:
-        restored = services.restore(list(tracking_nos))
+        restored = services.restore(list(tracking_nos), actor=CLI_ACTOR)
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc.message)) from exc

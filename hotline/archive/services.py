@@ -13,21 +13,17 @@ horizon would lose them, so ``dashboard.services.rebuild`` refuses it (``queries
 
 from __future__ import annotations
 
-import base64
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Column,
     ColumnElement,
-    Date,
-    DateTime,
-    LargeBinary,
     Select,
     Table,
     and_,
@@ -42,16 +38,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from hotline.accounts.models import User
 from hotline.archive.models import ArchivedTicket
+from hotline.archive.payload import PAYLOAD_FORMAT, decode_row, encode_row
+from hotline.core.audit import record_audit
 from hotline.core.clock import utcnow
-from hotline.core.errors import DomainError
+from hotline.core.errors import DomainError, NotFound
 from hotline.extensions import db
 from hotline.search.services import index_ticket
 from hotline.tickets import counts
 from hotline.tickets.models import Ticket
 from hotline.tickets.workflow import FINAL_STATUSES
-
-PAYLOAD_FORMAT = 1
 
 # The ticket's own tables, parents first (the restore's order; the archive deletes in reverse).
 OWNED: tuple[str, ...] = (
@@ -147,39 +144,6 @@ def would_archive(cutoff: datetime) -> int:
     return int(masters + merged)
 
 
-# --- rows to JSON and back ------------------------------------------------------------------------------------
-
-
-def _encode(table: Table, row: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for column in table.columns:
-        value = row[column.name]
-        if isinstance(value, datetime | date):
-            value = value.isoformat()
-        elif isinstance(value, bytes | memoryview):
-            value = base64.b64encode(bytes(value)).decode("ascii")
-        out[column.name] = value
-    return out
-
-
-def _decode(table: Table, row: dict[str, Any]) -> dict[str, Any]:
-    """A stored row as the table is now: columns dropped since are left out, new ones take their defaults."""
-    out: dict[str, Any] = {}
-    for name, value in row.items():
-        column = table.c.get(name)
-        if column is None:
-            continue
-        if value is not None:
-            if isinstance(column.type, DateTime):
-                value = datetime.fromisoformat(value)
-            elif isinstance(column.type, Date):
-                value = date.fromisoformat(value)
-            elif isinstance(column.type, LargeBinary):
-                value = base64.b64decode(value)
-        out[name] = value
-    return out
-
-
 # --- archiving ------------------------------------------------------------------------------------------------
 
 
@@ -203,7 +167,7 @@ def _archive_group(ids: Sequence[int]) -> list[str]:
             mapping = row._mapping
             if name == "ticket":
                 tickets[mapping["id"]] = mapping
-            payloads[mapping[key.name]]["tables"][name].append(_encode(table, mapping))
+            payloads[mapping[key.name]]["tables"][name].append(encode_row(table, mapping))
     for name, column in DETACHED.items():
         table = _table(name)
         for row_id, ticket_id in db.session.execute(
@@ -218,6 +182,7 @@ def _archive_group(ids: Sequence[int]) -> list[str]:
                 tracking_no=t["tracking_no"],
                 status=t["status"],
                 citizen_phone=t["citizen_phone"],
+                citizen_user_id=t["citizen_user_id"],
                 merged_into_id=t["merged_into_id"],
                 created_at=t["created_at"],
                 closed_at=t["closed_at"],
@@ -306,7 +271,7 @@ def _restore_group(group: Sequence[ArchivedTicket]) -> None:
     for archived in group:
         payload = json.loads(archived.payload)
         for name, rows in payload["tables"].items():
-            tables[name].extend(_decode(_table(name), row) for row in rows)
+            tables[name].extend(decode_row(_table(name), row) for row in rows)
         for name, row_ids in payload["links"].items():
             links[name].extend((row_id, archived.ticket_id) for row_id in row_ids)
     merges = {row["id"]: row.pop("merged_into_id", None) for row in tables["ticket"]}
@@ -334,22 +299,27 @@ def _restore_group(group: Sequence[ArchivedTicket]) -> None:
     db.session.flush()
 
 
-def restore(tracking_nos: Sequence[str]) -> list[str]:
-    """Put the archived tickets back (each with its merge group); returns the tracking numbers restored."""
+def restore(tracking_nos: Sequence[str], actor: User | str = "cli") -> list[str]:
+    """Put the archived tickets back (each with its merge group); returns the tracking numbers restored.
+    Audited as ``archive.restore`` by ``actor`` (an admin on the archive's page, "cli" for the command)."""
     rows = list(
         db.session.execute(select(ArchivedTicket).where(ArchivedTicket.tracking_no.in_(tracking_nos))).scalars()
     )
     missing = sorted(set(tracking_nos) - {r.tracking_no for r in rows})
     if missing:
-        raise DomainError(_l("Not in the archive: %(numbers)s.", numbers=", ".join(missing)), field="tracking_no")
+        raise NotFound(_l("Not in the archive: %(numbers)s.", numbers=", ".join(missing)), field="tracking_no")
     group = _group_of(rows)
     _restore_group(group)
-    return [a.tracking_no for a in group]
+    restored = [a.tracking_no for a in group]
+    record_audit(actor, "archive.restore", ", ".join(tracking_nos), {"restored": restored})
+    return restored
 
 
-def restore_closed_after(since: datetime, *, batch: int = 200, commit: Callable[[], None] | None = None) -> int:
+def restore_closed_after(
+    since: datetime, *, batch: int = 200, commit: Callable[[], None] | None = None, actor: User | str = "cli"
+) -> int:
     """Restore every ticket archived that was closed on or after ``since`` (undoing a run with too short a
-    period); ``commit`` after each batch."""
+    period); ``commit`` after each batch, each batch audited as ``archive.restore``."""
     restored = 0
     while True:
         rows = list(
@@ -365,5 +335,6 @@ def restore_closed_after(since: datetime, *, batch: int = 200, commit: Callable[
         group = _group_of(rows)
         _restore_group(group)
         restored += len(group)
+        record_audit(actor, "archive.restore", f"closed after {since:%Y-%m-%d %H:%M}", {"restored": len(group)})
         if commit:
             commit()

@@ -90,6 +90,7 @@ ACTIONS = (
     "opinion.note",
     "opinion.respond",
     "opinion.close",
+    "archive.restore",
 )
 
 
