@@ -171,6 +171,9 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.admin.audit import bp as audit_bp  # the admins' audit history page
 
     app.register_blueprint(audit_bp)
+    from hotline.archive.views import bp as archive_bp  # the archive of closed tickets: lookup, file, restore
+
+    app.register_blueprint(archive_bp)
     from hotline.admin.views import bp as admin_bp  # users, units, categories, API keys
 
     app.register_blueprint(admin_bp)

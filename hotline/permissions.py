@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, false, or_, select
 
 from hotline.accountability.models import AccountabilityCase
 from hotline.accounts.models import HOTLINE_ROLES, Role, User
+from hotline.archive.models import ArchivedTicket
 from hotline.cti.models import Call
 from hotline.extensions import db
 from hotline.interviews.models import InterviewSession
@@ -84,6 +85,37 @@ def can_read(user: User, ticket: Ticket) -> bool:
     return (
         scope is None or db.session.execute(select(Ticket.id).where(Ticket.id == ticket.id, scope)).first() is not None
     )
+
+
+def archived_appeal_scope(user: User) -> ColumnElement[bool]:
+    """A citizen account's own archived appeals, as a condition on ``ArchivedTicket``: ``ticket_scope``'s
+    citizen branch (filed while signed in, or made from the account's phone); nothing for other roles."""
+    if not user.has_role(Role.CITIZEN):
+        return false()
+    conditions = [ArchivedTicket.citizen_user_id == user.id]
+    phone = normalise_phone(user.phone)
+    if phone:
+        conditions.append(ArchivedTicket.citizen_phone == phone)
+    return or_(*conditions)
+
+
+# --- the archive of closed tickets (hotline.archive, docs/operations.md "Retention and the archive") ----------
+
+
+def _city_wide(user: User, *roles: Role) -> bool:
+    return any(unit.parent_id is None for unit in user.scopes(*roles))
+
+
+def can_search_archive(user: User) -> bool:
+    """The archive's page and its files: admins and supervisors scoped to the whole city. Archived rows are
+    outside the working tables, so ``ticket_scope`` (units, assignments) cannot be applied to them: a role
+    scoped lower sees none of them rather than all."""
+    return _city_wide(user, Role.ADMIN, Role.SUPERVISOR)
+
+
+def can_restore_archive(user: User) -> bool:
+    """Put an archived ticket back into the working tables (as ``flask archive restore``): a city-wide admin."""
+    return _city_wide(user, Role.ADMIN)
 
 
 # --- roles without a ticket -----------------------------------------------------------------------------------
@@ -429,6 +461,11 @@ TABLE: dict[str, Rule] = {
     "manages_interview": Rule(
         frozenset({Role.ADMIN.value, Role.SUPERVISOR.value, Role.HANDLER.value}), scope="interview"
     ),
+    # city-wide scope only (the access matrix's supervisor and admin are the city's)
+    "can_search_archive": Rule(
+        frozenset({Role.ADMIN.value, Role.SUPERVISOR.value}), pages=("archive.index", "archive.detail")
+    ),
+    "can_restore_archive": Rule(frozenset({Role.ADMIN.value}), pages=("archive.restore",)),
 }
 
 # Jinja globals: the predicates templates may call (on objects the view has loaded).
@@ -457,6 +494,8 @@ TEMPLATE_GLOBALS = (
     "can_run_interviews",
     "can_schedule_interviews",
     "manages_interview",
+    "can_search_archive",
+    "can_restore_archive",
 )
 
 

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from hotline.archive.queries import account_archived_appeals
 from hotline.core.errors import DomainError, InvalidTransition
 from hotline.core.params import query_page
 from hotline.core.storage import storage
@@ -27,6 +28,8 @@ from hotline.tickets.workflow import Status
 
 bp = Blueprint("tickets", __name__)
 
+ARCHIVED_APPEALS_SHOWN = 50  # a citizen's archived appeals listed under the live ones, newest closed first
+
 
 @bp.route("/")
 def index():
@@ -38,7 +41,11 @@ def index():
         for t in account_appeals(current_user, status):
             followed = services.followed_ticket(t)
             appeals.append((t, followed, citizen_status(followed.status)))
-        return render_template("tickets/mine.html", appeals=appeals)
+        archived = account_archived_appeals(current_user, limit=ARCHIVED_APPEALS_SHOWN)
+        archived_rows = [(a, citizen_status(followed_status)) for a, followed_status in archived.rows]
+        return render_template(
+            "tickets/mine.html", appeals=appeals, archived=archived_rows, archived_total=archived.total
+        )
     status = request.args.get("status") or None
     if status and status not in STATUS:
         abort(400)

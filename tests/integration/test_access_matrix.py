@@ -203,6 +203,10 @@ MATRIX: dict[str, Row] = {
     "dashboard.export_kpi": Row(get=web(SUPERVISION), values={"file_format": "csv"}),
     "dashboard.export_tickets": Row(get=web(SUPERVISION), values={"file_format": "csv"}, query="board=overdue"),
     "dashboard.tickets": Row(get=web(SUPERVISION), query="board=overdue"),
+    # --- the archive of closed tickets: city-wide supervisors and admins read it, admins restore ------------
+    "archive.index": Row(get=web(SUPERVISION)),
+    "archive.detail": Row(get=web(SUPERVISION)),
+    "archive.restore": Row(post=web_post(ADMIN)),  # no confirmation ticked: 400, the ticket stays archived
     # --- 考核: unit assessment (handlers see their own units; admins run periods; supervisors decide objections)
     "assessment.index": Row(get=web(ASSESSMENT)),
     "assessment.period": Row(get=web(ASSESSMENT)),
@@ -386,6 +390,11 @@ def build_objects(world) -> dict:
     )
     interview_question = interviews.submit_question(interview, "补贴多少？")
     db.session.commit()
+    from hotline.archive.services import archive_closed
+
+    archived_no = world.ticket_in("closed").tracking_no  # the world's one closed ticket, archived
+    archive_closed(utcnow(), commit=db.session.commit)
+    db.session.commit()
     policy = db.session.execute(db.select(SlaPolicy).limit(1)).scalar_one()
     return {
         "tracking_no": ticket.tracking_no,
@@ -423,6 +432,7 @@ def build_objects(world) -> dict:
         "interview_id": interview.id,
         "interview_question_id": interview_question.id,
         "stage": "start",  # an interview's start / end / publish
+        "archived_no": archived_no,
     }
 
 
