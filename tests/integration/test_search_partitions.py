@@ -143,3 +143,12 @@ def test_the_upgrade_keeps_every_row_and_the_downgrade_too(pg_databases):
         assert newest_matches("电梯 故障") == [ticket_id]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_partitions_command_on_each_back_end(app):
+    result = app.test_cli_runner().invoke(args=["search", "partitions"])
+    assert result.exit_code == 0, result.output
+    if db.session.get_bind().dialect.name == "sqlite":
+        assert "no search partitions" in result.output and ensure_partitions() == []
+    else:
+        assert "ticket_search_0 " in result.output and "ticket_search_default" in result.output
