@@ -165,6 +165,9 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
     # No rate is published on fewer answers than this (hotline.core.stats.published_rate): "too few answers".
     PUBLIC_MIN_ANSWERS = int(os.environ.get("PUBLIC_MIN_ANSWERS", "10"))
+    # The PostgreSQL search index is partitioned by ranges of this many ticket ids (hotline.search.partitions):
+    # about a month of a big city's appeals, so a search of recent words reads one or two partitions' GIN.
+    SEARCH_PARTITION_TICKETS = int(os.environ.get("SEARCH_PARTITION_TICKETS", "1000000"))
     # `flask archive` moves tickets closed more than this many years ago out of the working tables
     # (docs/operations.md "Retention and the archive"): two full years stay for year-on-year figures.
     ARCHIVE_AFTER_YEARS = int(os.environ.get("ARCHIVE_AFTER_YEARS", "3"))

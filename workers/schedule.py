@@ -20,6 +20,8 @@ BEAT_SCHEDULE = {
     },  # Asia/Shanghai (the app's CELERY timezone)
     # Smart dispatch learns from the tickets closed so far (hotline.search.routing).
     "routing-retrain": {"task": "hotline.search.retrain_routing", "schedule": crontab(hour=2, minute=30)},
+    # The search index's next id range exists before the ids reach it (hotline.search.partitions).
+    "search-partitions": {"task": "hotline.search.extend_partitions", "schedule": crontab(hour=2, minute=50)},
     # Idempotency-Key answers are kept 24 h (hotline.api.idempotency).
     "idempotency-purge": {
         "task": "hotline.api.purge_idempotency_keys",

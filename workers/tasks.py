@@ -71,6 +71,16 @@ def retrain_routing() -> int | None:
     return model.id if model else None
 
 
+@shared_task(name="hotline.search.extend_partitions")
+def extend_partitions() -> list[str]:
+    """Make the search index's next id range ahead of the ids, and move strays out of the DEFAULT one (daily)."""
+    from hotline.search.partitions import ensure_partitions
+
+    made = ensure_partitions()
+    db.session.commit()
+    return made
+
+
 @shared_task(name="hotline.api.purge_idempotency_keys")
 def purge_idempotency_keys() -> int:
     """Forget Idempotency-Key answers older than 24 hours (hourly)."""

@@ -1,7 +1,8 @@
 """Rebuilding the index for rows loaded without the ORM (``bench/generate.py``, imports).
 
 Segmentation is the cost (about 0.25 ms a ticket), so it runs in worker processes; PostgreSQL gets the
-rows by ``COPY`` with the GIN and BRIN indexes dropped and rebuilt once at the end.
+rows by ``COPY`` straight into their partition, with the GIN and BRIN indexes dropped and rebuilt once at
+the end.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from concurrent.futures import ProcessPoolExecutor
 from sqlalchemy import select, text
 
 from hotline.extensions import db
-from hotline.search.schema import FTS_TABLE, PG_INDEX, PG_RECENCY_INDEX, POSTGRESQL_UP
+from hotline.search import partitions
+from hotline.search.schema import FTS_TABLE, PG_INDEX, PG_INDEXES, PG_RECENCY_INDEX
 from hotline.search.segment import document_text
 from hotline.tickets.models import Reply, Ticket
 
@@ -54,19 +56,22 @@ def _batches(batch: int) -> Iterator[list[_Source]]:
 def rebuild(batch: int = 2000, workers: int | None = None, progress: Callable[[int], object] | None = None) -> int:
     session = db.session
     dialect = session.get_bind().dialect.name
+    ranges: list[partitions.Partition] = []
     if dialect == "postgresql":
         # TRUNCATE, not DELETE: no million dead rows for every search to step over until a VACUUM, and
         # COPY … FREEZE below may then write the rows frozen and all-visible (same transaction).
         session.execute(text("TRUNCATE ticket_search"))
         for index in (PG_INDEX, PG_RECENCY_INDEX):
             session.execute(text(f"DROP INDEX IF EXISTS {index}"))
+        partitions.ensure_partitions()  # a range for every ticket loaded without the ORM
+        ranges = partitions.partitions()
     else:
         session.execute(text("DELETE FROM ticket_search"))
     workers = workers or max(1, min(8, os.cpu_count() or 1))
     done = 0
     if workers == 1:
         for rows in _batches(batch):
-            done += _store(_segment(rows), dialect)
+            done += _store(_segment(rows), dialect, ranges)
             if progress:
                 progress(done)
         return _finish(dialect, done)
@@ -75,11 +80,11 @@ def rebuild(batch: int = 2000, workers: int | None = None, progress: Callable[[i
         for rows in _batches(batch):
             pending.append(pool.submit(_segment, rows))
             if len(pending) >= workers * 2:
-                done += _store(pending.pop(0).result(), dialect)
+                done += _store(pending.pop(0).result(), dialect, ranges)
                 if progress:
                     progress(done)
         for future in pending:
-            done += _store(future.result(), dialect)
+            done += _store(future.result(), dialect, ranges)
             if progress:
                 progress(done)
     return _finish(dialect, done)
@@ -88,7 +93,7 @@ def rebuild(batch: int = 2000, workers: int | None = None, progress: Callable[[i
 def _finish(dialect: str, done: int) -> int:
     session = db.session
     if dialect == "postgresql":
-        for statement in POSTGRESQL_UP[1:]:  # the indexes, built once over the loaded rows
+        for statement in PG_INDEXES:  # built once over the loaded rows
             session.execute(text(statement))
         session.execute(text("ANALYZE ticket_search"))
     else:
@@ -96,18 +101,22 @@ def _finish(dialect: str, done: int) -> int:
     return done
 
 
-def _store(rows: list[tuple[int, str]], dialect: str) -> int:
+def _store(rows: list[tuple[int, str]], dialect: str, ranges: list[partitions.Partition] | None = None) -> int:
     if not rows:
         return 0
     if dialect == "postgresql":
         raw = db.session.connection().connection.driver_connection  # psycopg 3
         assert raw is not None, "a connection in use has its driver's connection"
-        buffer = io.StringIO()
+        now = _now()
+        # COPY … FREEZE is refused on a partitioned table, not on a partition truncated in this transaction.
+        buffers: dict[str, io.StringIO] = {}
         for ticket_id, document in rows:
-            buffer.write(f"{ticket_id}\t{_copy_escape(document)}\tnow()\n")
+            buffer = buffers.setdefault(partitions.partition_of(ticket_id, ranges or []), io.StringIO())
+            buffer.write(f"{ticket_id}\t{_copy_escape(document)}\t{now}\n")
         with raw.cursor() as cur:
-            with cur.copy("COPY ticket_search (ticket_id, document, updated_at) FROM STDIN WITH (FREEZE)") as copy:
-                copy.write(buffer.getvalue().replace("\tnow()\n", "\t" + _now() + "\n"))
+            for table, buffer in buffers.items():
+                with cur.copy(f"COPY {table} (ticket_id, document, updated_at) FROM STDIN WITH (FREEZE)") as copy:
+                    copy.write(buffer.getvalue())
     else:
         db.session.execute(
             text("INSERT INTO ticket_search (ticket_id, document, updated_at) VALUES (:i, :d, CURRENT_TIMESTAMP)"),

@@ -30,6 +30,26 @@ def reindex_command(batch, workers):
     click.echo(f"indexed {count} tickets in {time.perf_counter() - started:.1f} s")
 
 
+@search_cli.command("partitions")
+@click.option("--ahead", default=1, show_default=True, help="Ranges to keep past the newest ticket id.")
+def partitions_command(ahead):
+    """Make the index's id ranges ahead of the tickets (what the daily beat task does) and list them."""
+    from hotline.search.partitions import ensure_partitions, is_partitioned, partitions
+
+    if not is_partitioned():
+        click.echo("this database has no search partitions (SQLite: one FTS5 index)")
+        return
+    if ahead < 0:
+        raise click.BadParameter("must be 0 or more", param_hint="--ahead")
+    made = ensure_partitions(ahead=ahead)
+    db.session.commit()
+    for name in made:
+        click.echo(f"made {name}")
+    for p in partitions():
+        span = "DEFAULT (ids past every range)" if p.lower is None else f"ids {p.lower:,} to {(p.upper or 0) - 1:,}"
+        click.echo(f"{p.name:<28} {span:<36} ~{p.rows:,} rows")
+
+
 @routing_cli.command("evaluate")
 @click.option("--test-share", default=0.25, show_default=True)
 @click.option("--seed", default=7, show_default=True)

@@ -3,23 +3,22 @@ Alembic hook that keeps them out of autogenerate: they are not in the models on 
 
 from __future__ import annotations
 
+import re
+
 FTS_TABLE = "ticket_search_fts"
 PG_INDEX = "ix_ticket_search_tsv"
 # A BRIN index on ticket_id: the cheap id-range bitmap that search ANDs with the GIN index (its slices).
 PG_RECENCY_INDEX = "ix_ticket_search_recency"
 
-# PostgreSQL: the tsvector is computed by the server from the segmented document.
-POSTGRESQL_UP = [
-    "ALTER TABLE ticket_search ADD COLUMN tsv tsvector "
-    "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, document)) STORED",
+# PostgreSQL: the tsvector is a generated column (``to_tsvector('simple', document)``) of the table partitioned
+# by ticket id (``hotline.search.partitions``); these indexes are made on the parent, so every partition,
+# present and future, gets its own.
+PG_INDEXES = [
     f"CREATE INDEX {PG_INDEX} ON ticket_search USING gin (tsv)",
     f"CREATE INDEX {PG_RECENCY_INDEX} ON ticket_search USING brin (ticket_id) WITH (autosummarize = on)",
 ]
-POSTGRESQL_DOWN = [
-    f"DROP INDEX IF EXISTS {PG_RECENCY_INDEX}",
-    f"DROP INDEX IF EXISTS {PG_INDEX}",
-    "ALTER TABLE ticket_search DROP COLUMN IF EXISTS tsv",
-]
+# The partitions (ticket_search_0, …, ticket_search_default) are tables the models do not name.
+_PARTITION = re.compile(r"^ticket_search_(\d+|default)$")
 
 # SQLite: FTS5 over the same document; the unicode61 tokenizer splits it on the spaces between tokens.
 SQLITE_UP = [
@@ -42,8 +41,9 @@ SQLITE_DOWN = [
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Alembic ``include_object``: skip the FTS5 table (and its shadow tables) and the tsv column/index."""
-    if type_ == "table" and name and name.startswith(FTS_TABLE):
+    """Alembic ``include_object``: skip the FTS5 table (and its shadow tables), the search partitions and the
+    tsv column/index."""
+    if type_ == "table" and name and (name.startswith(FTS_TABLE) or _PARTITION.match(name)):
         return False
     if type_ == "index" and name in (PG_INDEX, PG_RECENCY_INDEX):
         return False

@@ -229,26 +229,41 @@ def workspace(user: User, waiting: bool = False) -> Select:
     user's units: answered and under review, a return or a suspension being decided, the callback, an assist
     part already answered."""
     at_units, to_do = _workspace_parts(user)
-    return at_units.where(~to_do if waiting else to_do).order_by(
-        SHOWN_DEADLINE.is_(None), SHOWN_DEADLINE, URGENCY_ORDER, Ticket.created_at, Ticket.id
+    # To do implies the scope (an open assignment of the user's own units, in a status the scope reads):
+    # testing the scope as well walked the unit's open work twice.
+    chosen = at_units.where(~to_do) if waiting else select(Ticket).where(to_do)
+    return chosen.order_by(SHOWN_DEADLINE.is_(None), SHOWN_DEADLINE, URGENCY_ORDER, Ticket.created_at, Ticket.id)
+
+
+class WorkspacePage(SelectPagination):
+    """A page of ``workspace``: the page's ids sorted first, then only those rows loaded with what a row shows
+    (joining every open ticket of a busy unit before sorting cost most of the page). Its total is the tab's
+    count from ``workspace_counts``, not a second count."""
+
+    def _query_items(self) -> list[Ticket]:
+        chosen = self._query_args["select"].with_only_columns(Ticket.id)
+        ids = db.session.execute(chosen.limit(self.per_page).offset(self._query_offset)).scalars().all()
+        loaded = db.session.execute(with_list_columns(select(Ticket).where(Ticket.id.in_(ids)))).scalars()
+        by_id = {ticket.id: ticket for ticket in loaded}
+        return [by_id[i] for i in ids]
+
+
+def workspace_page(user: User, waiting: bool, page: int, per_page: int, total: int) -> WorkspacePage:
+    """One page of the handler's to-do (or waiting) tab, by the deadline shown; ``total`` is the tab's count."""
+    result = WorkspacePage(
+        select=workspace(user, waiting), session=db.session(), page=page, per_page=per_page, count=False
     )
-
-
-def workspace_page(user: User, waiting: bool, limit: int) -> list[Ticket]:
-    """The first ``limit`` tickets of ``workspace``: their ids sorted first, then only those rows loaded with
-    what a row shows (joining every open ticket of a busy unit before sorting cost most of the page)."""
-    ids = db.session.execute(workspace(user, waiting).with_only_columns(Ticket.id).limit(limit)).scalars().all()
-    loaded = db.session.execute(with_list_columns(select(Ticket).where(Ticket.id.in_(ids)))).scalars()
-    by_id = {ticket.id: ticket for ticket in loaded}
-    return [by_id[i] for i in ids]
+    result.total = total
+    return result
 
 
 def workspace_counts(user: User) -> dict[str, int]:
     """Both tabs' counts in one pass over the units' open work."""
     at_units, to_do = _workspace_parts(user)
-    counted = at_units.with_only_columns(func.count().filter(to_do), func.count().filter(~to_do))
-    to_do_count, waiting_count = db.session.execute(counted).one()
-    return {"to_do": to_do_count, "waiting": waiting_count}
+    to_do_count, everything = db.session.execute(
+        at_units.with_only_columns(func.count().filter(to_do), func.count())
+    ).one()
+    return {"to_do": to_do_count, "waiting": everything - to_do_count}
 
 
 _parent_category, _lead_unit = aliased(Category), aliased(OrgUnit)

@@ -1,6 +1,6 @@
 """Work queues: the dispatcher's (派单, 退单审核, 答复审核) and the handler's workspace."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from hotline.accounts.decorators import permission_required
@@ -76,11 +76,12 @@ def dispatch():
 def workspace():
     """What the handler's units have to do, by the deadline shown; ?show=waiting: the rest of their open work."""
     waiting = request.args.get("show") == "waiting"
-    tickets = queries.workspace_page(current_user, waiting, 300)
-    return render_template(
-        "tickets/workspace.html",
-        tickets=tickets,
-        now=utcnow(),
-        waiting=waiting,
-        counts=queries.workspace_counts(current_user),
+    counts = queries.workspace_counts(current_user)
+    tickets = queries.workspace_page(
+        current_user,
+        waiting,
+        query_page(),
+        current_app.config["TICKETS_PER_PAGE"],
+        counts["waiting" if waiting else "to_do"],
     )
+    return render_template("tickets/workspace.html", tickets=tickets, now=utcnow(), waiting=waiting, counts=counts)

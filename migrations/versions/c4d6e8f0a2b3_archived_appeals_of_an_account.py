@@ -2,8 +2,8 @@
 archived appeals by phone and closing time
 
 Revision ID: c4d6e8f0a2b3
-Revises: a1b2c3d4e5f7
-Create Date: 2026-12-09 10:00:00
+Revises: c4d5e6f7a8b9
+Create Date: 2026-12-08 02:30:00
 
 A citizen's "my appeals" lists the archived ones as well, by the rule of its live ones (the account's phone or
 the account that filed it). The account's id was kept only inside the payload: the upgrade copies it out of the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = "c4d6e8f0a2b3"
-down_revision = "a1b2c3d4e5f7"
+down_revision = "c4d5e6f7a8b9"
 branch_labels = None
 depends_on = None
 

@@ -244,7 +244,7 @@ def test_the_upgrade_copies_the_account_out_of_the_payloads_archived_before(fres
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=fresh_url)
     with app.app_context():
         upgrade()
-        downgrade(revision="a1b2c3d4e5f7")
+        downgrade(revision="c4d5e6f7a8b9")
         row = (
             "INSERT INTO archived_ticket (ticket_id, tracking_no, status, citizen_phone, created_at, closed_at, "
             "last_changed_at, archived_at, payload) VALUES (:id, :no, 'closed', :phone, :t, :t, :t, :t, :payload)"

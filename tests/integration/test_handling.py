@@ -76,6 +76,35 @@ def test_workspace_sorts_by_the_deadline_it_shows_overdue_first_and_splits_to_do
     assert overdue.tracking_no not in waiting
 
 
+def test_workspace_pages_through_every_ticket_to_do_in_deadline_order(app, client, world):
+    """The tab showed its first 300 tickets and silently left the rest out; it pages like the ticket list."""
+    from datetime import timedelta
+
+    from hotline.core.clock import utcnow
+
+    now = utcnow()
+    tickets = [world.ticket_in("in_progress") for _ in range(5)]
+    for days, ticket in enumerate(tickets):
+        ticket.answer_deadline_at = now + timedelta(days=days + 1)
+    waiting = world.ticket_in("replied")
+    db.session.commit()
+    app.config["TICKETS_PER_PAGE"] = 2
+    try:
+        login(client, "district_handler")
+        seen = []
+        for number in (1, 2, 3):
+            page = client.get(f"/workspace?page={number}").get_data(as_text=True)
+            rows = page.split('data-testid="workspace"')[1].split("</table>")[0]
+            seen += sorted((t.tracking_no for t in tickets if t.tracking_no in rows), key=rows.index)
+            assert waiting.tracking_no not in rows
+        assert seen == [t.tracking_no for t in tickets]  # each once, by deadline, across the pages
+        assert "第 3–4 件，共 5 件" in client.get("/workspace?page=2").get_data(as_text=True)
+        assert 'href="/workspace?page=2"' in client.get("/workspace").get_data(as_text=True)
+        assert client.get("/workspace?page=abc").status_code == 400
+    finally:
+        app.config["TICKETS_PER_PAGE"] = 50
+
+
 def test_notes_by_units_and_hotline_but_not_outsiders(world):
     ticket = world.ticket_in("in_progress")
     handling.add_note(ticket, world.district_handler, "已联系物业公司")

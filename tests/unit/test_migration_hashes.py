@@ -34,7 +34,8 @@ LANDED = {
     "e4d5e6f7c8b9_interviews.py": "f73aaabf466e6d6aceee1cff88a01daefc4091d8ac7ce70257ba7a29795a58af",
     "f6a7b8c9d0e1_ticket_archive.py": "77edcf3e63ac270269e1811985c8ecf215e8ba46fae7e8107a315552de2c607c",
     "a1b2c3d4e5f7_flat_counts.py": "cb740d5bc09d877a4625fc5bd2dafa9bb31735319321e15e47107f539621a5a2",
-    "c4d6e8f0a2b3_archived_appeals_of_an_account.py": "ebe64f8911901efd2e54668086878778613b568ec48d198fb6b02de2a3fb04a9",
+    "c4d5e6f7a8b9_search_partitions.py": "f90ebb2ccc842f75957b13af888eca5bae47911bb97dff1b4b3c3c8200cee29a",
+    "c4d6e8f0a2b3_archived_appeals_of_an_account.py": "52ff99ec63de74a501462abb9837024bae0345693bd84564c7a1ab3822a6f177",
 }
 
 
