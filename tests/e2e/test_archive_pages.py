@@ -7,6 +7,9 @@ from datetime import datetime, timedelta
 from tests.e2e.conftest import LIVE, screenshot
 from tests.e2e.test_staff_journey import sign_in
 
+AGED = timedelta(days=5 * 365)
+PUT_BACK: list[tuple[int, str]] = []  # (ticket id, phone) of the two archived tickets
+
 
 def _archive_two_closed_tickets() -> list[str]:
     """Two closed demo tickets (no merge, cited by nothing), the first made the citizen account's; archived."""
@@ -32,8 +35,9 @@ def _archive_two_closed_tickets() -> list[str]:
                 .limit(2)
             ).scalars()
         )
+        PUT_BACK[:] = [(t.id, t.citizen_phone) for t in picked]
         db.session.execute(update(Ticket).where(Ticket.id == picked[0].id).values(citizen_phone=CITIZEN_PHONE))
-        numbers = [age(t, timedelta(days=5 * 365)).tracking_no for t in picked]
+        numbers = [age(t, AGED).tracking_no for t in picked]
         run = archive_closed(datetime.utcnow() - timedelta(days=3 * 365), commit=db.session.commit)
         db.session.commit()
         assert sorted(run.tracking_nos) == sorted(numbers), run
@@ -41,14 +45,24 @@ def _archive_two_closed_tickets() -> list[str]:
 
 
 def _restore_the_rest():
+    """Restore what is left in the archive and give the two tickets back their times and phone: the live
+    server's database is shared, and another test's archive run must not take them."""
+    from sqlalchemy import update
+
     from hotline.archive.models import ArchivedTicket
     from hotline.archive.services import restore
     from hotline.extensions import db
+    from hotline.tickets.models import Ticket
+    from tests.integration.test_archive import age
 
     with LIVE["app"].app_context():
         left = list(db.session.execute(db.select(ArchivedTicket.tracking_no)).scalars())
         if left:
             restore(left, actor="test")
+        db.session.commit()
+        for ticket_id, phone in PUT_BACK:
+            db.session.execute(update(Ticket).where(Ticket.id == ticket_id).values(citizen_phone=phone))
+            age(db.session.get(Ticket, ticket_id), -AGED)
         db.session.commit()
 
 

@@ -105,7 +105,7 @@ def test_an_archived_appeal_tells_the_citizen_when_it_was_closed(browser, live_s
         for column in ("closed_at", "updated_at", "rated_at"):  # in Python: SQLite has no interval arithmetic
             setattr(ticket, column, getattr(ticket, column) - years)
         db.session.commit()
-        assert archive_closed(utcnow() - timedelta(days=3 * 365), commit=db.session.commit).archived == 1
+        assert archive_closed(utcnow() - timedelta(days=3 * 365), commit=db.session.commit).tracking_nos == [number]
     context = browser.new_context(viewport=WIDTHS["phone"], locale="zh-CN")
     page = context.new_page()
     page.goto(f"{live_server}/track")

@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select, update
 from hotline.archive import services
 from hotline.archive.models import ArchivedTicket
 from hotline.archive.services import OWNED
+from hotline.core.errors import Conflict
 from hotline.cti.models import Call
 from hotline.dashboard.models import LivelihoodProject
 from hotline.extensions import db
@@ -177,3 +178,22 @@ def test_a_limited_run_stops_and_the_next_goes_on(app, world):
     second = services.archive_closed(cutoff(), batch=1, commit=db.session.commit)
     assert (second.archived, second.kept) == (1, 0)
     assert {a.ticket_id for a in db.session.execute(select(ArchivedTicket)).scalars()} == {t.id for t in tickets}
+
+
+def test_a_restore_onto_an_id_taken_since_is_refused_and_changes_nothing(app, world):
+    """SQLite reuses the newest row's id once it is deleted: a ticket filed after the archive took the newest
+    ticket gets its id. The restore is then refused (PostgreSQL's sequence never reuses one: it restores)."""
+    old = age(world.ticket_in("closed"))
+    old_id, old_no = old.id, old.tracking_no
+    services.archive_closed(cutoff(), commit=db.session.commit)
+    newer = world.ticket_in("pending_dispatch")
+    db.session.commit()
+    if newer.id == old_id:
+        with pytest.raises(Conflict, match=newer.tracking_no):
+            services.restore([old_no])
+        db.session.rollback()
+        assert db.session.execute(select(func.count()).select_from(ArchivedTicket)).scalar() == 1
+        assert db.session.get(Ticket, old_id).tracking_no == newer.tracking_no
+    else:
+        assert services.restore([old_no]) == [old_no]
+        assert db.session.get(Ticket, old_id).tracking_no == old_no
