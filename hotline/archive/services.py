@@ -311,10 +311,8 @@ def restore(tracking_nos: Sequence[str], actor: User | str = "cli") -> list[str]
     group = _group_of(rows)
     # SQLite (``make run``) reuses the id of a deleted newest row: a ticket filed after the archive took the
     # newest one may hold its id. Refused, and the file stays in the archive.
-    taken = db.session.execute(
-        select(Ticket.tracking_no).where(Ticket.id.in_([a.ticket_id for a in group])).order_by(Ticket.id)
-    ).scalars()
-    if taken := list(taken):
+    held = select(Ticket.tracking_no).where(Ticket.id.in_([a.ticket_id for a in group])).order_by(Ticket.id)
+    if taken := list(db.session.execute(held).scalars()):
         raise Conflict(
             _l("Cannot restore: its ticket id is now held by %(numbers)s.", numbers=", ".join(taken)),
             field="tracking_no",
