@@ -134,6 +134,15 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 pass
 
+    def signal_host(self, host: str, sig: signal.Signals) -> None:
+        """SIGSTOP freezes every process of the host where it stands (SIGCONT lets it go on)."""
+        out = subprocess.run(["ip", "netns", "pids", self.ns(host)], capture_output=True, text=True).stdout
+        for pid in out.split():
+            try:
+                os.kill(int(pid), sig)
+            except ProcessLookupError:
+                pass
+
     def teardown(self) -> None:
         for host in list(HOSTS):
             self.kill_host(host)
@@ -705,9 +714,20 @@ class Drill:
             timeout=60,
             every=0.005,
         )
-        # Killed once its first steps are committed: the rest of the sweep dies with the host.
-        wait_for("worker1's first steps", lambda: len(self.yellow_counts(ids)) > 0, timeout=60, every=0.005)
-        time.sleep(self.args.kill_after)
+        # Killed once its first steps are committed: the rest of the sweep dies with the host. The host is
+        # frozen while its progress is read (a psql round trip outlasts many one-ticket batches on a loaded
+        # machine) and let go for a few milliseconds at a time, so the kill lands mid-sweep.
+        deadline = time.monotonic() + 60
+        while True:
+            self.c.signal_host("worker1", signal.SIGSTOP)
+            taken_before = len(self.yellow_counts(ids))
+            if taken_before or time.monotonic() > deadline:
+                break
+            self.c.signal_host("worker1", signal.SIGCONT)
+            time.sleep(0.01)
+        if self.args.kill_after:
+            self.c.signal_host("worker1", signal.SIGCONT)
+            time.sleep(self.args.kill_after)
         self.c.kill_host("worker1")
         taken_before = len(self.yellow_counts(ids))
         # The next minute's sweep (sent now rather than waiting for the beat) runs on worker2.
