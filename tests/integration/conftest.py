@@ -15,3 +15,11 @@ def aliyun(app, monkeypatch):
         monkeypatch.setitem(app.config, name, value)
     yield fake
     fake.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_url(request, tmp_path):
+    """An empty, unmigrated database on each back end (tests that run the migrations themselves)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'migrate.db'}"
+    return request.getfixturevalue("pg_databases").create("migrate")

@@ -227,13 +227,6 @@ def test_an_account_without_archived_appeals_shows_no_such_section(client, world
     assert 'data-testid="archived-appeals"' not in page and "您还没有诉求" in page
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'migrate.db'}"
-    return request.getfixturevalue("pg_databases").create("migrate")
-
-
 def test_the_upgrade_copies_the_account_out_of_the_payloads_archived_before(fresh_url):
     """Tickets archived before the column existed: the account that filed one comes out of its payload."""
     import sqlalchemy as sa

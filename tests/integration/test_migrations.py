@@ -10,13 +10,6 @@ from hotline import create_app
 from hotline.extensions import db
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'migrate.db'}"
-    return request.getfixturevalue("pg_databases").create("migrate")
-
-
 def test_upgrade_from_empty_matches_the_models(fresh_url):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=fresh_url)
     with app.app_context():
